@@ -1,0 +1,162 @@
+/**
+ * `npm start`: the whole app on one machine.
+ *  - no DATABASE_URL → starts the embedded PostgreSQL in DATA_DIR (scripts/pg-server.ts);
+ *  - applies migrations, seeds on first start (prints logins and the AOD API key once);
+ *  - builds the Next.js app if the build is missing or older than the sources;
+ *  - starts `next start` and stops everything cleanly on Ctrl-C.
+ * Flags: --no-web (database, migrations and seed only; used by tests), --rebuild.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { childEnv, EnvError, parseEnv } from "../server/env";
+import { applyMigrations } from "../server/db/migrate";
+import { createDb } from "../server/db/client";
+import { seedDatabase, type SeedResult } from "../server/db/seed";
+import { startEmbeddedPostgres, type EmbeddedPg } from "./lib/embedded-pg";
+
+const args = new Set(process.argv.slice(2));
+const root = path.resolve(import.meta.dirname, "..");
+const say = (line: string) => console.log(`[aam] ${line}`);
+
+function newestSource(dirs: string[]): number {
+  let newest = 0;
+  const walk = (p: string) => {
+    for (const d of fs.readdirSync(p, { withFileTypes: true })) {
+      if (d.name === "node_modules" || d.name === "generated" || d.name.startsWith(".")) continue;
+      const full = path.join(p, d.name);
+      if (d.isDirectory()) walk(full);
+      else newest = Math.max(newest, fs.statSync(full).mtimeMs);
+    }
+  };
+  for (const d of dirs) if (fs.existsSync(path.join(root, d))) walk(path.join(root, d));
+  return newest;
+}
+
+function needsBuild(): boolean {
+  const id = path.join(root, ".next", "BUILD_ID");
+  if (args.has("--rebuild") || !fs.existsSync(id)) return true;
+  return newestSource(["app", "server", "components", "proxy.ts", "next.config.ts"]) > fs.statSync(id).mtimeMs;
+}
+
+function printFirstRun(seed: SeedResult, url: string, dataDir: string): void {
+  if (!seed.created) {
+    say(`Sign in at ${url} with the accounts created on first start (see ${path.join(dataDir, "first-run.txt")} if you kept it there).`);
+    return;
+  }
+  const text = [
+    `AAM Auto-Onboarding — created on first start (${new Date().toISOString()})`,
+    `  URL:            ${url}`,
+    `  Admin login:    ${seed.admin!.email} / ${seed.admin!.password}`,
+    `  Exec login:     ${seed.exec!.email} / ${seed.exec!.password}`,
+    `  AOD API key:    ${seed.apiKey}   (shown once; only its hash is stored)`,
+    ``,
+    `Try: curl -H "Authorization: Bearer ${seed.apiKey}" ${url}/api/metrics/funnel?namespace=autonomy`,
+  ].join("\n");
+  console.log(`\n${text}\n`);
+  fs.writeFileSync(path.join(dataDir, "first-run.txt"), `${text}\n`, { mode: 0o600 });
+  say(`These were also written to ${path.join(dataDir, "first-run.txt")} (readable by you only); delete it once noted.`);
+}
+
+async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
+  const end = Date.now() + 120_000;
+  while (Date.now() < end) {
+    if (child.exitCode !== null) throw new Error("The web server exited during start-up.");
+    try {
+      const res = await fetch(`${url}/api/health`);
+      if (res.ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("The web server did not answer /api/health within 120 s.");
+}
+
+async function main(): Promise<void> {
+  const env = parseEnv(process.env, { createSecrets: true });
+  fs.mkdirSync(env.dataDir, { recursive: true });
+  let pgServer: EmbeddedPg | undefined;
+  let web: ChildProcess | undefined;
+  let shuttingDown = false;
+
+  const shutdown = async (code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    if (web && web.exitCode === null) {
+      const exited = new Promise((r) => web!.once("exit", r));
+      web.kill("SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    }
+    await pgServer?.stop();
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void shutdown(0));
+  process.on("SIGTERM", () => void shutdown(0));
+
+  let databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl) {
+    say(`No DATABASE_URL: starting the embedded PostgreSQL in ${path.join(env.dataDir, "pg")} (port ${env.EMBEDDED_PG_PORT})…`);
+    pgServer = await startEmbeddedPostgres({ dataDir: env.dataDir, port: env.EMBEDDED_PG_PORT, log: say });
+    databaseUrl = pgServer.url;
+    pgServer.child.on("exit", (code) => {
+      if (!shuttingDown) {
+        console.error(`[aam] The embedded PostgreSQL stopped unexpectedly (code ${code}).`);
+        void shutdown(1);
+      }
+    });
+  } else {
+    say("Using the PostgreSQL server given by DATABASE_URL.");
+  }
+
+  const migrated = await applyMigrations(databaseUrl);
+  say(migrated.applied.length ? `Applied ${migrated.applied.length} migration(s).` : `Database schema is up to date (${migrated.total} migrations).`);
+
+  const db = createDb(databaseUrl, 2);
+  const seed = await seedDatabase(db, {
+    adminEmail: env.SEED_ADMIN_EMAIL,
+    adminPassword: env.SEED_ADMIN_PASSWORD,
+    execEmail: env.SEED_EXEC_EMAIL,
+    execPassword: env.SEED_EXEC_PASSWORD,
+    apiKey: env.SEED_API_KEY,
+    sloTarget: env.SLO_TARGET,
+  });
+  await db.$disconnect();
+
+  const publicUrl = `http://localhost:${env.PORT}`;
+  const children = childEnv({ DATABASE_URL: databaseUrl, AUTH_SECRET: env.AUTH_SECRET, ENCRYPTION_KEY: env.ENCRYPTION_KEY, AUTH_TRUST_HOST: "true", AUTH_URL: undefined });
+
+  if (args.has("--no-web")) {
+    printFirstRun(seed, publicUrl, env.dataDir);
+    say("ready (database only)");
+    return;
+  }
+
+  const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
+  if (needsBuild()) {
+    say("Building the web app (first start or sources changed; about a minute)…");
+    const built = spawnSync(process.execPath, [nextBin, "build"], { cwd: root, env: children, stdio: "inherit" });
+    if (built.status !== 0) throw new Error("next build failed (see above).");
+  }
+  const guard = path.join(root, "scripts", "parent-guard.cjs");
+  web = spawn(process.execPath, [nextBin, "start", "-p", String(env.PORT), "-H", env.HOST], {
+    cwd: root,
+    env: { ...children, NODE_OPTIONS: `${children.NODE_OPTIONS ?? ""} --require ${guard}`.trim() },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  web.on("exit", (code) => {
+    if (!shuttingDown) {
+      console.error(`[aam] The web server exited (code ${code}).`);
+      void shutdown(code ?? 1);
+    }
+  });
+  await waitHealthy(`http://127.0.0.1:${env.PORT}`, web);
+  printFirstRun(seed, publicUrl, env.dataDir);
+  say(`Ready: ${publicUrl}  (Ctrl-C to stop)`);
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof EnvError || err instanceof Error ? err.message : String(err);
+  console.error(`[aam] Could not start: ${message}`);
+  process.exit(1);
+});

@@ -1,0 +1,57 @@
+/**
+ * Auth.js (NextAuth v5): credentials sign-in for local users, JWT sessions carrying the user's
+ * role and tenant. `auth()` is the one way pages, route handlers and tRPC learn who is calling.
+ */
+import NextAuth, { type DefaultSession } from "next-auth";
+import Credentials from "next-auth/providers/credentials";
+import { z } from "zod";
+import { getDb } from "../db/client";
+import { env } from "../env";
+import { verifyPassword, type Role } from "./user-repository";
+
+declare module "next-auth" {
+  interface Session {
+    user: { id: string; role: Role; tenantId: string } & DefaultSession["user"];
+  }
+  interface User {
+    role?: Role;
+    tenantId?: string;
+  }
+}
+
+const LoginSchema = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(200) });
+
+export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
+  trustHost: true,
+  secret: env.AUTH_SECRET,
+  session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
+  pages: { signIn: "/login" },
+  logger: { error: () => undefined }, // failed sign-ins are expected; never log credentials
+  providers: [
+    Credentials({
+      credentials: { email: { label: "Email" }, password: { label: "Password", type: "password" } },
+      async authorize(raw) {
+        const parsed = LoginSchema.safeParse(raw);
+        if (!parsed.success) return null;
+        const user = await verifyPassword(getDb(), parsed.data.email, parsed.data.password);
+        return user ? { id: user.id, email: user.email, name: user.name, role: user.role, tenantId: user.tenantId } : null;
+      },
+    }),
+  ],
+  callbacks: {
+    jwt({ token, user }) {
+      if (user) {
+        token.role = user.role;
+        token.tenantId = user.tenantId;
+        token.uid = user.id;
+      }
+      return token;
+    },
+    session({ session, token }) {
+      session.user.id = token.uid as string;
+      session.user.role = token.role as Role;
+      session.user.tenantId = token.tenantId as string;
+      return session;
+    },
+  },
+}));

@@ -1,0 +1,131 @@
+/**
+ * The one place that reads the process environment (DESIGN.md "Configuration is one
+ * zod-validated env module"). Everything else imports `env` or calls `childEnv()`.
+ *
+ * Secrets that are unset in the embedded default (AUTH_SECRET, ENCRYPTION_KEY) are
+ * generated once into DATA_DIR/secrets.json so the web process, workers and CLIs agree.
+ */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+const bool = z
+  .enum(["1", "0", "true", "false", "on", "off", "yes", "no", ""])
+  .transform((v) => ["1", "true", "on", "yes"].includes(v));
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  HOST: z.string().default("0.0.0.0"),
+  DATABASE_URL: z.string().url().optional(),
+  DATA_DIR: z.string().default(".data"),
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  AUTH_SECRET: z.string().min(16).optional(),
+  ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$|^[A-Za-z0-9+/]{43}=$/, "must be 32 bytes as 64 hex chars or base64")
+    .optional(),
+  SEED_ADMIN_EMAIL: z.string().email().default("admin@example.com"),
+  SEED_ADMIN_PASSWORD: z.string().min(8).optional(),
+  SEED_EXEC_EMAIL: z.string().email().default("exec@example.com"),
+  SEED_EXEC_PASSWORD: z.string().min(8).optional(),
+  SEED_API_KEY: z.string().min(20).optional(),
+  SLO_TARGET: z.coerce.number().min(0).max(1).default(0.9),
+  VAULT_ADDR: z.string().url().optional(),
+  VAULT_TOKEN: z.string().optional(),
+  VAULT_ROLE_ID: z.string().optional(),
+  VAULT_SECRET_ID: z.string().optional(),
+  VAULT_NAMESPACE: z.string().optional(),
+  SANDBOX: bool.optional(),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(10),
+  ONBOARD_TIME_BUDGET_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  API_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  CHROMIUM_PATH: z.string().optional(),
+});
+
+export type Env = z.infer<typeof EnvSchema> & {
+  /** true when DATABASE_URL was not given and the launcher runs its own PostgreSQL */
+  embedded: boolean;
+  /** Sandbox sources on: default on in the embedded default, off with a DATABASE_URL */
+  sandbox: boolean;
+  dataDir: string;
+};
+
+type LocalSecrets = { AUTH_SECRET: string; ENCRYPTION_KEY: string };
+
+function readLocalSecrets(dataDir: string, create: boolean): LocalSecrets | undefined {
+  const file = path.join(dataDir, "secrets.json");
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as LocalSecrets;
+  } catch {
+    if (!create) return undefined;
+  }
+  fs.mkdirSync(dataDir, { recursive: true });
+  const secrets: LocalSecrets = {
+    AUTH_SECRET: randomBytes(32).toString("base64url"),
+    ENCRYPTION_KEY: randomBytes(32).toString("hex"),
+  };
+  // "wx": two processes starting at once must not overwrite each other's key.
+  try {
+    fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600, flag: "wx" });
+    return secrets;
+  } catch {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as LocalSecrets;
+  }
+}
+
+export class EnvError extends Error {}
+
+export function parseEnv(source: Record<string, string | undefined>, opts: { createSecrets?: boolean } = {}): Env {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new EnvError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const embedded = !e.DATABASE_URL;
+  let { AUTH_SECRET, ENCRYPTION_KEY } = e;
+  if (!AUTH_SECRET || !ENCRYPTION_KEY) {
+    const local = readLocalSecrets(dataDir, opts.createSecrets ?? false);
+    AUTH_SECRET ??= local?.AUTH_SECRET;
+    ENCRYPTION_KEY ??= local?.ENCRYPTION_KEY;
+  }
+  return { ...e, AUTH_SECRET, ENCRYPTION_KEY, embedded, sandbox: e.SANDBOX ?? embedded, dataDir };
+}
+
+let cached: Env | undefined;
+
+/** The parsed environment of this process (parsed on first use). */
+export function getEnv(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
+
+export const env: Env = new Proxy({} as Env, {
+  get: (_t, key) => getEnv()[key as keyof Env],
+});
+
+/** Environment for a child process: this process's environment plus overrides. */
+export function childEnv(overrides: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...process.env, NEXT_TELEMETRY_DISABLED: "1" };
+  for (const [k, v] of Object.entries(overrides)) {
+    if (v === undefined) delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}
+
+export function requireDatabaseUrl(): string {
+  const url = getEnv().DATABASE_URL;
+  if (!url) throw new EnvError("DATABASE_URL is not set. Start the app with `npm start`, which provides one.");
+  return url;
+}
+
+/** Used by tests that must change configuration in-process. */
+export function resetEnvForTests(): void {
+  cached = undefined;
+}
