@@ -107,6 +107,8 @@ async function stop(code: number): Promise<never> {
 
 async function main(): Promise<void> {
   fs.mkdirSync(baseDir, { recursive: true });
+  // As root, PostgreSQL runs as the `postgres` user, which must be able to reach its folder.
+  if (process.getuid?.() === 0) fs.chmodSync(baseDir, fs.statSync(baseDir).mode | 0o011);
   const c = credentials();
   if (!fs.existsSync(path.join(pgDir, "PG_VERSION"))) {
     // initdb into a temporary folder and rename, so two first starts never share a half-made cluster

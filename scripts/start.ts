@@ -29,7 +29,12 @@ function newestSource(dirs: string[]): number {
       else newest = Math.max(newest, fs.statSync(full).mtimeMs);
     }
   };
-  for (const d of dirs) if (fs.existsSync(path.join(root, d))) walk(path.join(root, d));
+  for (const d of dirs) {
+    const full = path.join(root, d);
+    if (!fs.existsSync(full)) continue;
+    if (fs.statSync(full).isDirectory()) walk(full);
+    else newest = Math.max(newest, fs.statSync(full).mtimeMs);
+  }
   return newest;
 }
 
@@ -126,8 +131,9 @@ async function main(): Promise<void> {
   const publicUrl = `http://localhost:${env.PORT}`;
   const children = childEnv({ DATABASE_URL: databaseUrl, AUTH_SECRET: env.AUTH_SECRET, ENCRYPTION_KEY: env.ENCRYPTION_KEY, AUTH_TRUST_HOST: "true", AUTH_URL: undefined });
 
+  // Printed (and written) before the build, so a failed build never loses the one-time secrets.
+  printFirstRun(seed, publicUrl, env.dataDir);
   if (args.has("--no-web")) {
-    printFirstRun(seed, publicUrl, env.dataDir);
     say("ready (database only)");
     return;
   }
@@ -151,7 +157,6 @@ async function main(): Promise<void> {
     }
   });
   await waitHealthy(`http://127.0.0.1:${env.PORT}`, web);
-  printFirstRun(seed, publicUrl, env.dataDir);
   say(`Ready: ${publicUrl}  (Ctrl-C to stop)`);
 }
 

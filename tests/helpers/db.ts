@@ -1,0 +1,53 @@
+/**
+ * Integration-test helpers: the real PostgreSQL given by the test runner (scripts/test.ts sets
+ * DATABASE_URL to a fresh, migrated database and TEST_PG_SERVER_URL to its server).
+ */
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { createDb, type Db } from "../../server/db/client";
+import { getEnv, parseEnv } from "../../server/env";
+
+export function testDatabaseUrl(): string {
+  const url = getEnv().DATABASE_URL;
+  if (!url) throw new Error("Integration tests need DATABASE_URL: run them with `npm test`.");
+  return url;
+}
+
+export function testServerUrl(): string {
+  const url = parseEnv({ DATABASE_URL: process.env.TEST_PG_SERVER_URL }).DATABASE_URL ?? testDatabaseUrl();
+  return url;
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** A brand-new, empty database on the test server; dropped by the returned function. */
+export async function createScratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `aam_scratch_${randomBytes(5).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: withDatabase(testServerUrl(), "postgres") });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  return {
+    url: withDatabase(testServerUrl(), name),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: withDatabase(testServerUrl(), "postgres") });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export function testDb(): Db {
+  return createDb(testDatabaseUrl(), 5);
+}
+
+/** A tenant of its own for each test, so tests never see each other's rows. */
+export async function createTestTenant(db: Db, label = "t"): Promise<string> {
+  const t = await db.tenant.create({ data: { slug: `${label}-${randomBytes(6).toString("hex")}`, name: `Test ${label}` }, select: { id: true } });
+  return t.id;
+}

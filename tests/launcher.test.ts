@@ -1,0 +1,132 @@
+/**
+ * The embedded default end to end: `scripts/start.ts --no-web` with no DATABASE_URL starts its own
+ * PostgreSQL in DATA_DIR. Data survives a restart, a SIGKILLed launcher, and a SIGKILL of the
+ * launcher together with the process that owns PostgreSQL (the orphaned postmaster is stopped
+ * cleanly, with a message, on the next start).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { childEnv } from "../server/env";
+
+const root = path.resolve(import.meta.dirname, "..");
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "aam-launcher-"));
+const port = 55_000 + Math.floor(Math.random() * 3000);
+const running: ChildProcess[] = [];
+
+function start(): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts", "--no-web"], {
+    cwd: root,
+    env: childEnv({ DATABASE_URL: undefined, DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(port), SEED_ADMIN_PASSWORD: "launcher-admin-pw", NODE_OPTIONS: undefined }),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.push(child);
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`launcher not ready in 90 s:\n${out}`)), 90_000);
+    const check = () => {
+      if (out.includes("ready (database only)")) {
+        clearTimeout(timer);
+        resolve({ child, output: () => out });
+      }
+    };
+    child.stdout!.on("data", check);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`launcher exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+function dbUrl(): string {
+  const c = JSON.parse(fs.readFileSync(path.join(dataDir, "pg-credentials.json"), "utf8"));
+  return `postgresql://${c.user}:${encodeURIComponent(c.password)}@127.0.0.1:${port}/aam`;
+}
+
+async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: dbUrl() });
+  await c.connect();
+  try {
+    return (await c.query<T>(sql, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+async function until(cond: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+const postmasterPid = () => Number(fs.readFileSync(path.join(dataDir, "pg", "postmaster.pid"), "utf8").split("\n")[0]);
+
+afterAll(async () => {
+  for (const c of running) if (c.exitCode === null) c.kill("SIGTERM");
+  await new Promise((r) => setTimeout(r, 1500));
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("embedded default launcher", () => {
+  it("first start creates and seeds; data survives restart, SIGKILL and an orphaned postmaster", { timeout: 240_000 }, async () => {
+    const first = await start();
+    expect(first.output()).toContain("Creating the embedded PostgreSQL cluster");
+    expect(first.output()).toContain("AOD API key:");
+    expect(first.output()).toContain("launcher-admin-pw");
+    await query("INSERT INTO tenants (id, slug, name) VALUES (gen_random_uuid(), 'survivor', 'Survivor')");
+
+    // clean stop (SIGTERM) and restart: no second seed, data kept
+    first.child.kill("SIGTERM");
+    await new Promise((r) => first.child.once("exit", r));
+    expect(first.child.exitCode).toBe(0);
+    const second = await start();
+    expect(second.output()).not.toContain("AOD API key:");
+    expect(await query("SELECT slug FROM tenants WHERE slug = 'survivor'")).toHaveLength(1);
+
+    // SIGKILL of the launcher: PostgreSQL's owner notices and stops it; the next start works
+    const pm1 = postmasterPid();
+    second.child.kill("SIGKILL");
+    await until(() => !alive(pm1));
+    const third = await start();
+    expect(await query("SELECT slug FROM tenants WHERE slug = 'survivor'")).toHaveLength(1);
+
+    // SIGKILL of the launcher and of the process owning PostgreSQL: the postmaster is orphaned
+    const pm2 = postmasterPid();
+    const owner = fs
+      .readdirSync("/proc")
+      .filter((p) => /^\d+$/.test(p))
+      .map(Number)
+      .find((pid) => {
+        try {
+          return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("pg-server.ts") && fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[3] === String(third.child.pid);
+        } catch {
+          return false;
+        }
+      });
+    expect(owner).toBeDefined();
+    process.kill(owner!, "SIGKILL");
+    third.child.kill("SIGKILL");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alive(pm2)).toBe(true);
+    const fourth = await start();
+    expect(fourth.output()).toMatch(/still running from an earlier run/);
+    expect(alive(pm2)).toBe(false);
+    expect(await query("SELECT slug FROM tenants WHERE slug = 'survivor'")).toHaveLength(1);
+    fourth.child.kill("SIGTERM");
+    await new Promise((r) => fourth.child.once("exit", r));
+  });
+});
