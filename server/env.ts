@@ -129,3 +129,14 @@ export function requireDatabaseUrl(): string {
 export function resetEnvForTests(): void {
   cached = undefined;
 }
+
+/**
+ * The `env:<VAR>` credential locator reads a variable by name. Only names that look like
+ * environment variables are read, and never this app's own secrets.
+ */
+const OWN_SECRETS = new Set(["AUTH_SECRET", "ENCRYPTION_KEY", "DATABASE_URL", "VAULT_TOKEN", "VAULT_SECRET_ID", "SEED_ADMIN_PASSWORD", "SEED_EXEC_PASSWORD", "SEED_API_KEY"]);
+export function lookupEnvVar(name: string): string | undefined {
+  if (!/^[A-Z_][A-Z0-9_]{0,127}$/.test(name) || OWN_SECRETS.has(name)) return undefined;
+  const v = process.env[name];
+  return v === "" ? undefined : v;
+}

@@ -1,0 +1,55 @@
+/**
+ * The adapter contract every source type goes through (DESIGN.md "Connectors", issue 4).
+ * The pipeline maps failures to statuses: network/timeout/egress_refused → NETWORK_BLOCKED,
+ * auth → AWAITING_CREDENTIALS, anything else → ERROR (before reachability) or HEALING (after).
+ */
+import type { Result } from "../lib/result";
+
+export type FailureKind =
+  | "network" // DNS, TCP, TLS failures, connection refused/reset
+  | "timeout" // the source did not answer within the Safe Mode timeout
+  | "egress_refused" // the egress guard refused the address (SSRF protection)
+  | "auth" // 401/403, wrong password, expired token
+  | "rate_limited" // 429 storm, breaker open
+  | "unsupported" // the source type or an operation is not supported
+  | "safe_mode" // Safe Mode refused the operation (write, DDL, forbidden method…)
+  | "too_large" // response byte cap exceeded
+  | "other";
+
+export type ConnectorFailure = { kind: FailureKind; message: string };
+export type ConnectorResult<T> = Result<T, ConnectorFailure>;
+
+export type FieldInfo = { name: string; type: string; nullable?: boolean };
+export type StreamInfo = { name: string; fields: FieldInfo[] };
+export type DiscoveredSchema = { streams: StreamInfo[] };
+export type SampleRecord = { stream: string; data: Record<string, unknown> };
+export type HealthInfo = { latencyMs: number; detail?: string };
+
+/** Safe Mode knobs for one connection (from settings; defaults in safe-mode). */
+export type SafetyPolicy = {
+  maxRecords: number; // ≤ 20
+  requestTimeoutMs: number;
+  ratePerMinute: number;
+  maxResponseBytes: number;
+  allowPrivateNetworks: boolean; // loopback/private ranges (sandbox, on-prem); link-local/metadata never
+};
+
+export type ConnectorContext = {
+  connectionId: string;
+  sourceType: string;
+  resourceIds: string[];
+  /** non-secret settings from the intent (host, region, instance URL…) */
+  config: Record<string, unknown>;
+  /** resolved secret fields (token, password, dsn, client_id…); never logged */
+  secret: Record<string, string>;
+  policy: SafetyPolicy;
+  signal?: AbortSignal;
+};
+
+export interface SourceAdapter {
+  healthCheck(ctx: ConnectorContext): Promise<ConnectorResult<HealthInfo>>;
+  /** metadata only: streams/tables/objects with fields and types; never row data */
+  discover(ctx: ConnectorContext): Promise<ConnectorResult<DiscoveredSchema>>;
+  /** a bounded read: at most ctx.policy.maxRecords (≤ 20) records across all streams */
+  sample(ctx: ConnectorContext, schema: DiscoveredSchema): Promise<ConnectorResult<SampleRecord[]>>;
+}
