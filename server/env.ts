@@ -37,6 +37,11 @@ const EnvSchema = z.object({
   VAULT_ROLE_ID: z.string().optional(),
   VAULT_SECRET_ID: z.string().optional(),
   VAULT_NAMESPACE: z.string().optional(),
+  // KV v2 mount that `vault:<path>` locators are relative to.
+  VAULT_KV_MOUNT: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, "must be a mount path such as secret or kv/team")
+    .default("secret"),
   SANDBOX: bool.optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(10),
   ONBOARD_TIME_BUDGET_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
@@ -135,6 +140,10 @@ export function resetEnvForTests(): void {
  * environment variables are read, and never this app's own secrets.
  */
 const OWN_SECRETS = new Set(["AUTH_SECRET", "ENCRYPTION_KEY", "DATABASE_URL", "VAULT_TOKEN", "VAULT_SECRET_ID", "SEED_ADMIN_PASSWORD", "SEED_EXEC_PASSWORD", "SEED_API_KEY"]);
+/** True for variables that hold this app's own secrets, which `env:` locators may never read. */
+export function isOwnSecretEnvVar(name: string): boolean {
+  return OWN_SECRETS.has(name);
+}
 export function lookupEnvVar(name: string): string | undefined {
   if (!/^[A-Z_][A-Z0-9_]{0,127}$/.test(name) || OWN_SECRETS.has(name)) return undefined;
   const v = process.env[name];

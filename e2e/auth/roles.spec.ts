@@ -33,7 +33,7 @@ test("an admin sees the admin pages", async ({ page }) => {
 
 test("an exec sees the funnel but no admin page, and the server refuses them too", async ({ page }) => {
   await signIn(page, "exec");
-  await expect(page.getByText("Executive (read-only)")).toBeVisible();
+  await expect(page.getByRole("banner").getByText("Executive (read-only)")).toBeVisible();
   await expect(page.getByRole("link", { name: "API keys" })).toHaveCount(0);
   const res = await page.goto("/admin/api-keys");
   expect(res?.status()).toBe(403);
