@@ -43,7 +43,13 @@ const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, "must be a mount path such as secret or kv/team")
     .default("secret"),
   SANDBOX: bool.optional(),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(10),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(25),
+  /** run the job worker inside the web process (the embedded default); off when `npm run worker` processes do it */
+  RUN_WORKER: bool.optional(),
+  /** re-queue onboarding attempts that stopped making progress (a killed worker) after this long */
+  STUCK_AFTER_MS: z.coerce.number().int().min(1_000).default(120_000),
+  /** loopback/private addresses for sources (sandbox, on-prem); link-local/metadata stay refused */
+  EGRESS_ALLOW_PRIVATE: bool.optional(),
   ONBOARD_TIME_BUDGET_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   API_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -55,6 +61,8 @@ export type Env = z.infer<typeof EnvSchema> & {
   embedded: boolean;
   /** Sandbox sources on: default on in the embedded default, off with a DATABASE_URL */
   sandbox: boolean;
+  runWorker: boolean;
+  allowPrivateEgress: boolean;
   dataDir: string;
 };
 
@@ -99,7 +107,8 @@ export function parseEnv(source: Record<string, string | undefined>, opts: { cre
     AUTH_SECRET ??= local?.AUTH_SECRET;
     ENCRYPTION_KEY ??= local?.ENCRYPTION_KEY;
   }
-  return { ...e, AUTH_SECRET, ENCRYPTION_KEY, embedded, sandbox: e.SANDBOX ?? embedded, dataDir };
+  const sandbox = e.SANDBOX ?? embedded;
+  return { ...e, AUTH_SECRET, ENCRYPTION_KEY, embedded, sandbox, dataDir, runWorker: e.RUN_WORKER ?? true, allowPrivateEgress: e.EGRESS_ALLOW_PRIVATE ?? sandbox };
 }
 
 let cached: Env | undefined;

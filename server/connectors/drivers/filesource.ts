@@ -1,0 +1,356 @@
+/**
+ * Local folder source (`config.root` or a `file://` URL). Resource ids are files or folders
+ * relative to the root. Confinement: `..`, absolute paths and symlinks resolving outside the
+ * root are refused (safe_mode); reads are capped at the response byte cap.
+ *
+ * Also owns the tabular parsing (CSV/TSV, JSON, NDJSON, Parquet via hyparquet) the S3 driver
+ * reuses through `ByteSource`.
+ */
+import { constants as fsc } from "node:fs";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse as parseCsv } from "csv-parse/sync";
+import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer } from "hyparquet";
+import { err, ok } from "../../lib/result";
+import { finishSample, sampleBudget } from "../safe-mode/records";
+import type { ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, FieldInfo, SampleRecord, SourceAdapter, StreamInfo } from "../types";
+
+export type FileFormat = "csv" | "tsv" | "json" | "ndjson" | "parquet";
+
+export function formatOf(name: string): FileFormat | undefined {
+  const ext = path.extname(name).toLowerCase();
+  if (ext === ".csv") return "csv";
+  if (ext === ".tsv") return "tsv";
+  if (ext === ".json") return "json";
+  if (ext === ".ndjson" || ext === ".jsonl") return "ndjson";
+  if (ext === ".parquet") return "parquet";
+  return undefined;
+}
+
+/** Random access to the bytes of one file or object; `end` is exclusive. */
+export type ByteSource = { size: number; read(start: number, end: number): Promise<Uint8Array> };
+
+class TooLarge extends Error {}
+
+/** Rows of one file, per stream (a JSON object of arrays yields one stream per key). */
+export type ParsedStream = { stream: string; rows: Record<string, unknown>[]; fields?: FieldInfo[] };
+
+/** The first `maxBytes` of the source as text, cut at the last complete line when truncated. */
+async function headText(src: ByteSource, maxBytes: number): Promise<string> {
+  const n = Math.min(src.size, maxBytes);
+  const text = Buffer.from(await src.read(0, n)).toString("utf8");
+  if (n >= src.size) return text;
+  const nl = text.lastIndexOf("\n");
+  return nl === -1 ? "" : text.slice(0, nl + 1);
+}
+
+/**
+ * Parses up to `limit` rows per stream, reading at most `maxBytes` bytes of the source
+ * (Parquet: counted over every ranged read). JSON needs the whole file, so a larger one is too_large.
+ */
+export async function parseTabular(
+  src: ByteSource,
+  format: FileFormat,
+  stream: string,
+  opts: { limit: number; maxBytes: number; withFields?: boolean },
+): Promise<ConnectorResult<ParsedStream[]>> {
+  const limit = Math.max(0, opts.limit);
+  try {
+    if (format === "csv" || format === "tsv") {
+      const text = await headText(src, opts.maxBytes);
+      const rows = limit === 0 || !text.trim()
+        ? []
+        : (parseCsv(text, { columns: true, bom: true, to: limit, skip_empty_lines: true, relax_column_count: true, delimiter: format === "tsv" ? "\t" : "," }) as Record<string, unknown>[]);
+      let fields: FieldInfo[] | undefined;
+      if (opts.withFields && rows.length === 0 && text.trim()) {
+        const [header] = parseCsv(text, { to: 1, bom: true, delimiter: format === "tsv" ? "\t" : "," }) as string[][];
+        fields = (header ?? []).map((name) => ({ name, type: "string", nullable: true }));
+      }
+      return ok([{ stream, rows, fields }]);
+    }
+    if (format === "ndjson") {
+      const text = await headText(src, opts.maxBytes);
+      const rows: Record<string, unknown>[] = [];
+      for (const line of text.split("\n")) {
+        if (rows.length >= limit) break;
+        if (!line.trim()) continue;
+        const v: unknown = JSON.parse(line);
+        rows.push(v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : { value: v });
+      }
+      return ok([{ stream, rows }]);
+    }
+    if (format === "json") {
+      if (src.size > opts.maxBytes) return err({ kind: "too_large", message: `${stream} is ${src.size} bytes; JSON files above ${opts.maxBytes} bytes are not read in Safe Mode` });
+      const v: unknown = JSON.parse(Buffer.from(await src.read(0, src.size)).toString("utf8"));
+      const asRows = (a: unknown[]) => a.slice(0, limit).map((x) => (x && typeof x === "object" && !Array.isArray(x) ? (x as Record<string, unknown>) : { value: x }));
+      if (Array.isArray(v)) return ok([{ stream, rows: asRows(v) }]);
+      if (v && typeof v === "object") {
+        const arrays = Object.entries(v as Record<string, unknown>).filter(([, x]) => Array.isArray(x)) as [string, unknown[]][];
+        if (arrays.length > 0) return ok(arrays.map(([k, a]) => ({ stream: `${stream}#${k}`, rows: asRows(a) })));
+        return ok([{ stream, rows: limit > 0 ? [v as Record<string, unknown>] : [] }]);
+      }
+      return ok([{ stream, rows: limit > 0 ? [{ value: v }] : [] }]);
+    }
+    // Parquet: footer + the pages of the first rows, every byte counted against the cap.
+    let read = 0;
+    const file: AsyncBuffer = {
+      byteLength: src.size,
+      slice: async (start, end) => {
+        const e = Math.min(end ?? src.size, src.size);
+        read += e - start;
+        if (read > opts.maxBytes) throw new TooLarge(`${stream}: Parquet read above the ${opts.maxBytes}-byte cap`);
+        const b = await src.read(start, e);
+        return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+      },
+    };
+    const metadata = await parquetMetadataAsync(file);
+    const fields = parquetSchema(metadata).children.map((c) => ({
+      name: c.element.name,
+      type: String(c.element.logical_type?.type ?? c.element.converted_type ?? c.element.type ?? "group").toLowerCase(),
+      nullable: c.element.repetition_type !== "REQUIRED",
+    }));
+    const total = Number(metadata.num_rows);
+    const rows = limit === 0 || total === 0 ? [] : ((await parquetReadObjects({ file, metadata, rowStart: 0, rowEnd: Math.min(limit, total) })) as Record<string, unknown>[]);
+    return ok([{ stream, rows: rows.slice(0, limit), fields }]);
+  } catch (e) {
+    if (e instanceof TooLarge) return err({ kind: "too_large", message: e.message });
+    return err({ kind: "other", message: `${stream}: cannot parse as ${format}: ${String((e as Error)?.message ?? e).slice(0, 200)}` });
+  }
+}
+
+function typeOfValue(v: unknown, fromText: boolean): string | null {
+  if (v === null || v === undefined || (fromText && v === "")) return null;
+  if (typeof v === "string" && fromText) {
+    if (/^-?\d{1,15}$/.test(v)) return "integer";
+    if (/^-?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$/.test(v)) return "number";
+    if (/^(true|false)$/i.test(v)) return "boolean";
+  }
+  if (typeof v === "string") {
+    if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(v)) return "date-time";
+    if (/^\d{4}-\d{2}-\d{2}$/.test(v)) return "date";
+    return "string";
+  }
+  if (typeof v === "number") return Number.isInteger(v) ? "integer" : "number";
+  if (typeof v === "bigint") return "integer";
+  if (typeof v === "boolean") return "boolean";
+  if (v instanceof Date) return "date-time";
+  if (Array.isArray(v)) return "array";
+  return "object";
+}
+
+/** Field names in first-seen order with a type merged across rows (integer+number → number). */
+export function inferFields(rows: Record<string, unknown>[], fromText = false): FieldInfo[] {
+  const seen = new Map<string, { types: Set<string>; nulls: boolean }>();
+  for (const row of rows) {
+    for (const [k, v] of Object.entries(row)) {
+      const f = seen.get(k) ?? { types: new Set<string>(), nulls: false };
+      const t = typeOfValue(v, fromText);
+      if (t === null) f.nulls = true;
+      else f.types.add(t);
+      seen.set(k, f);
+    }
+  }
+  for (const f of seen.values()) if (rows.some((r) => false)) f.nulls = true;
+  return [...seen.entries()].map(([name, f]) => {
+    let type = "null";
+    if (f.types.size === 1) type = [...f.types][0]!;
+    else if (f.types.size === 2 && f.types.has("integer") && f.types.has("number")) type = "number";
+    else if (f.types.size === 2 && f.types.has("date") && f.types.has("date-time")) type = "date-time";
+    else if (f.types.size > 1) type = "string";
+    const missing = rows.some((r) => !(name in r));
+    return { name, type, nullable: f.nulls || missing };
+  });
+}
+
+/** Streams (with fields, no rows) for one source: what discover returns. */
+export async function describeTabular(src: ByteSource, format: FileFormat, stream: string, maxBytes: number): Promise<ConnectorResult<StreamInfo[]>> {
+  const parsed = await parseTabular(src, format, stream, { limit: 50, maxBytes, withFields: true });
+  if (!parsed.ok) return parsed;
+  const fromText = format === "csv" || format === "tsv";
+  return ok(parsed.value.map((p) => ({ name: p.stream, fields: p.fields && p.rows.length === 0 ? p.fields : format === "parquet" && p.fields ? p.fields : inferFields(p.rows, fromText) })));
+}
+
+/** `file.json#key` → the file part. */
+export function fileOfStream(stream: string): string {
+  const hash = stream.lastIndexOf("#");
+  return hash > 0 && formatOf(stream.slice(0, hash)) === "json" ? stream.slice(0, hash) : stream;
+}
+
+// ---------------------------------------------------------------- local folder
+
+const refuse = (message: string): ConnectorResult<never> => err({ kind: "safe_mode", message });
+const MAX_FILES = 200;
+const MAX_DEPTH = 4;
+
+async function rootOf(ctx: ConnectorContext): Promise<ConnectorResult<string>> {
+  const raw = [ctx.config.root, ctx.config.path, ctx.config.url].find((v): v is string => typeof v === "string" && v !== "");
+  if (!raw) return err({ kind: "other", message: "filesource needs config.root (a folder) or a file:// URL" });
+  let dir: string;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^[a-z]:[\\/]/i.test(raw)) {
+    if (!raw.startsWith("file://")) return err({ kind: "unsupported", message: "filesource reads local folders only (file:// URLs)" });
+    try {
+      dir = fileURLToPath(raw);
+    } catch {
+      return err({ kind: "other", message: "the file:// URL cannot be parsed" });
+    }
+  } else dir = raw;
+  try {
+    const real = await fs.realpath(path.resolve(dir));
+    if (!(await fs.stat(real)).isDirectory()) return err({ kind: "other", message: "the filesource root is not a folder" });
+    return ok(real);
+  } catch {
+    return err({ kind: "other", message: "the filesource root does not exist or cannot be read" });
+  }
+}
+
+/** Resolves a relative resource inside the root, following symlinks, refusing any escape. */
+export async function confine(root: string, rel: string): Promise<ConnectorResult<string>> {
+  if (rel.includes("\0")) return refuse("path contains a NUL byte");
+  if (path.isAbsolute(rel) || /^[a-z]:[\\/]/i.test(rel) || rel.startsWith("\\")) return refuse(`absolute paths are not allowed: ${rel}`);
+  if (rel.split(/[\\/]+/).includes("..")) return refuse(`'..' is not allowed in paths: ${rel}`);
+  let real: string;
+  try {
+    real = await fs.realpath(path.join(root, rel));
+  } catch {
+    return err({ kind: "other", message: `not found: ${rel}` });
+  }
+  const inside = path.relative(root, real);
+  if (inside.startsWith("..") || path.isAbsolute(inside)) return refuse(`${rel} resolves outside the source root (symlink escape)`);
+  return ok(real);
+}
+
+/** Files under a folder (depth and count capped); symlinks are followed only inside the root. */
+async function listFiles(root: string, dirReal: string, out: string[], depth = 0): Promise<void> {
+  if (depth > MAX_DEPTH || out.length >= MAX_FILES) return;
+  const entries = await fs.readdir(dirReal, { withFileTypes: true });
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  for (const e of entries) {
+    if (out.length >= MAX_FILES) return;
+    if (e.name.startsWith(".")) continue;
+    const relToRoot = path.relative(root, path.join(dirReal, e.name));
+    const c = await confine(root, relToRoot);
+    if (!c.ok) continue; // escaping links are skipped when listing; refused when named
+    const st = await fs.stat(c.value);
+    if (st.isDirectory()) await listFiles(root, c.value, out, depth + 1);
+    else if (st.isFile() && formatOf(e.name)) out.push(relToRoot.split(path.sep).join("/"));
+  }
+}
+
+/** The relative files the connection covers (resource ids, or everything under the root). */
+async function filesOf(ctx: ConnectorContext, root: string): Promise<ConnectorResult<string[]>> {
+  const out: string[] = [];
+  const ids = ctx.resourceIds.length ? ctx.resourceIds : ["."];
+  for (const id of ids) {
+    const c = await confine(root, id);
+    if (!c.ok) return c;
+    const st = await fs.stat(c.value);
+    if (st.isDirectory()) await listFiles(root, c.value, out);
+    else if (formatOf(c.value)) out.push(path.relative(root, path.join(root, id)).split(path.sep).join("/"));
+    else return err({ kind: "unsupported", message: `${id}: unsupported file type (csv, tsv, json, ndjson, parquet)` });
+  }
+  return ok([...new Set(out)]);
+}
+
+/** A ByteSource over a confined real path, opened without following a late-swapped symlink. */
+async function openFile(real: string): Promise<{ src: ByteSource; close: () => Promise<void> }> {
+  const fh = await fs.open(real, fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0));
+  const { size } = await fh.stat();
+  return {
+    src: {
+      size,
+      read: async (start, end) => {
+        const buf = Buffer.alloc(Math.max(0, end - start));
+        const { bytesRead } = await fh.read(buf, 0, buf.length, start);
+        return buf.subarray(0, bytesRead);
+      },
+    },
+    close: () => fh.close(),
+  };
+}
+
+async function withFile<T>(root: string, rel: string, fn: (src: ByteSource, format: FileFormat) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
+  const c = await confine(root, rel);
+  if (!c.ok) return c;
+  const format = formatOf(c.value) ?? formatOf(rel);
+  if (!format) return err({ kind: "unsupported", message: `${rel}: unsupported file type` });
+  let f: Awaited<ReturnType<typeof openFile>>;
+  try {
+    f = await openFile(c.value);
+  } catch {
+    return err({ kind: "other", message: `${rel}: cannot be opened` });
+  }
+  try {
+    return await fn(f.src, format);
+  } finally {
+    await f.close();
+  }
+}
+
+/** Spreads the budget over streams; shared with the S3 driver. */
+export async function sampleStreams(
+  names: string[],
+  budget: number,
+  readStream: (name: string, limit: number) => Promise<ConnectorResult<ParsedStream[]>>,
+): Promise<ConnectorResult<SampleRecord[]>> {
+  const records: SampleRecord[] = [];
+  const streams = names.slice(0, Math.max(budget, 0));
+  const perStream = streams.length ? Math.max(1, Math.ceil(budget / streams.length)) : 0;
+  let firstFailure: ConnectorFailure | undefined;
+  for (const name of streams) {
+    const remaining = budget - records.length;
+    if (remaining <= 0) break;
+    const parsed = await readStream(name, Math.min(perStream, remaining));
+    if (!parsed.ok) {
+      if (parsed.error.kind === "safe_mode") return parsed; // a refusal is never skipped over
+      firstFailure ??= parsed.error;
+      continue;
+    }
+    const wanted = parsed.value.find((p) => p.stream === name) ?? (parsed.value.length === 1 ? parsed.value[0] : undefined);
+    for (const data of (wanted?.rows ?? []).slice(0, Math.min(perStream, budget - records.length))) records.push({ stream: name, data });
+  }
+  if (records.length === 0 && firstFailure) return err(firstFailure);
+  return ok(records);
+}
+
+export const filesourceAdapter: SourceAdapter = {
+  async healthCheck(ctx) {
+    const started = performance.now();
+    const root = await rootOf(ctx);
+    if (!root.ok) return root;
+    const files = await filesOf(ctx, root.value);
+    if (!files.ok) return files;
+    return ok({ latencyMs: Math.round(performance.now() - started), detail: `${files.value.length} readable file(s)` });
+  },
+
+  async discover(ctx): Promise<ConnectorResult<DiscoveredSchema>> {
+    const root = await rootOf(ctx);
+    if (!root.ok) return root;
+    const files = await filesOf(ctx, root.value);
+    if (!files.ok) return files;
+    const streams: StreamInfo[] = [];
+    const cap = Math.min(ctx.policy.maxResponseBytes, 256 * 1024);
+    for (const rel of files.value) {
+      const described = await withFile(root.value, rel, (src, format) => describeTabular(src, format, rel, format === "json" ? ctx.policy.maxResponseBytes : cap));
+      if (described.ok) streams.push(...described.value);
+      else if (described.error.kind === "safe_mode") return described;
+      else streams.push({ name: rel, fields: [] }); // listed, but its fields could not be read within the caps
+    }
+    return ok({ streams });
+  },
+
+  async sample(ctx, schema) {
+    const root = await rootOf(ctx);
+    if (!root.ok) return root;
+    let names = schema.streams.map((s) => s.name);
+    if (names.length === 0) {
+      const files = await filesOf(ctx, root.value);
+      if (!files.ok) return files;
+      names = files.value;
+    }
+    const sampled = await sampleStreams(names, sampleBudget(ctx.policy), (name, limit) =>
+      withFile(root.value, fileOfStream(name), (src, format) => parseTabular(src, format, fileOfStream(name), { limit, maxBytes: ctx.policy.maxResponseBytes })),
+    );
+    return sampled.ok ? finishSample(sampled.value, ctx.policy) : sampled;
+  },
+};

@@ -1,0 +1,93 @@
+/**
+ * Discover and sample for every SQL driver, written once against `SqlSession` — a handle that
+ * can only run guarded reads (sql-guard.ts), so no driver's discover/sample code can reach a
+ * raw connection. Drivers supply the session and the catalog query of their dialect.
+ */
+import { ok } from "../../lib/result";
+import type { ConnectorContext, ConnectorResult, DiscoveredSchema, SampleRecord, StreamInfo } from "../types";
+import { finishSample, sampleBudget } from "./records";
+import { formatStreamName, parseStreamName, quoteIdent, type Rows, type SqlDialect } from "./sql-guard";
+
+export type SqlSession = {
+  dialect: SqlDialect;
+  /** runs one guarded read (READ ONLY transaction, timeout, row limit) */
+  read(sql: string, opts: { maxRows: number; params?: unknown[] }): Promise<Rows>;
+};
+
+/** Hard caps on metadata, whatever the config asks for. */
+export const MAX_TABLES = 500;
+const DEFAULT_TABLES = 100;
+const MAX_COLUMNS = 20_000;
+
+export type ColumnRow = { table_schema: string; table_name: string; column_name: string; data_type: string; is_nullable: string };
+
+const lowerKeys = (r: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k.toLowerCase(), v]));
+
+export function tableCap(config: Record<string, unknown>): number {
+  const asked = Number(config.max_tables ?? DEFAULT_TABLES);
+  return Math.max(1, Math.min(Number.isFinite(asked) ? Math.floor(asked) : DEFAULT_TABLES, MAX_TABLES));
+}
+
+/** `config.schemas` as a list (array or comma-separated string), if given. */
+export function configuredSchemas(config: Record<string, unknown>): string[] | undefined {
+  const s = config.schemas;
+  const list = Array.isArray(s) ? s.map(String) : typeof s === "string" ? s.split(",") : undefined;
+  const clean = list?.map((x) => x.trim()).filter(Boolean);
+  return clean && clean.length > 0 ? clean : undefined;
+}
+
+function wanted(resourceIds: string[], schema: string, table: string): boolean {
+  if (resourceIds.length === 0) return true;
+  const name = formatStreamName(schema, table);
+  return resourceIds.some((r) => r === name || r === table || r === schema || r === `${schema}.*`);
+}
+
+/**
+ * Metadata only: `tablesSql` lists (table_schema, table_name) and `columnsSql` lists columns;
+ * both take the schema list as their only parameter(s) via `params`.
+ */
+export async function discoverSql(
+  session: SqlSession,
+  ctx: ConnectorContext,
+  q: { tablesSql: string; columnsSql: string; params: unknown[] },
+): Promise<ConnectorResult<DiscoveredSchema>> {
+  const cap = tableCap(ctx.config);
+  const tables = (await session.read(q.tablesSql, { maxRows: MAX_TABLES * 20, params: q.params }))
+    .map(lowerKeys)
+    .filter((t) => wanted(ctx.resourceIds, String(t.table_schema), String(t.table_name)))
+    .slice(0, cap);
+  const keep = new Set(tables.map((t) => formatStreamName(String(t.table_schema), String(t.table_name))));
+  const columns = (await session.read(q.columnsSql, { maxRows: MAX_COLUMNS, params: q.params })).map(lowerKeys) as ColumnRow[];
+  const streams = new Map<string, StreamInfo>([...keep].map((name) => [name, { name, fields: [] }]));
+  for (const c of columns) {
+    const s = streams.get(formatStreamName(String(c.table_schema), String(c.table_name)));
+    if (s) s.fields.push({ name: String(c.column_name), type: String(c.data_type), nullable: String(c.is_nullable).toUpperCase() === "YES" });
+  }
+  return ok({ streams: [...streams.values()] });
+}
+
+/**
+ * At most the Safe Mode budget of rows across all streams: `config.sample_query` (guarded)
+ * when given, else `SELECT * FROM <quoted table> LIMIT n` per stream, spread over the streams.
+ */
+export async function sampleSql(session: SqlSession, ctx: ConnectorContext, schema: DiscoveredSchema): Promise<ConnectorResult<SampleRecord[]>> {
+  const budget = sampleBudget(ctx.policy);
+  const records: SampleRecord[] = [];
+  const sampleQuery = typeof ctx.config.sample_query === "string" ? ctx.config.sample_query : undefined;
+  if (sampleQuery) {
+    const stream = typeof ctx.config.sample_stream === "string" ? ctx.config.sample_stream : "sample_query";
+    for (const data of await session.read(sampleQuery, { maxRows: budget })) records.push({ stream, data });
+    return finishSample(records, ctx.policy);
+  }
+  const streams = schema.streams.slice(0, Math.max(budget, 0));
+  const perStream = streams.length ? Math.max(1, Math.ceil(budget / streams.length)) : 0;
+  for (const s of streams) {
+    const remaining = budget - records.length;
+    if (remaining <= 0) break;
+    const n = Math.min(perStream, remaining);
+    const { schema: sch, table } = parseStreamName(s.name);
+    const from = sch ? `${quoteIdent(sch, session.dialect)}.${quoteIdent(table, session.dialect)}` : quoteIdent(table, session.dialect);
+    for (const data of await session.read(`SELECT * FROM ${from} LIMIT ${n}`, { maxRows: n })) records.push({ stream: s.name, data });
+  }
+  return finishSample(records, ctx.policy);
+}

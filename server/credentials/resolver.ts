@@ -1,0 +1,118 @@
+/**
+ * The credential resolver the onboarding pipeline calls: parses a locator and dispatches to
+ * Vault, the environment, stored consent tokens or a service principal. Expected failures are
+ * CredentialFailure values whose messages have been through redact(); an unexpected exception
+ * (database down) is rethrown as a CredentialResolverError with a redacted message and no cause,
+ * so nothing downstream can log a secret from it.
+ */
+import type { Db } from "../db/client";
+import { lookupEnvVar } from "../env";
+import { err, ok, type Result } from "../lib/result";
+import { loadCredential } from "./credential-store";
+import { encryptionKeyFromEnv, type EncryptionKey } from "./crypto";
+import { formatLocator, parseLocator } from "./locator";
+import { redact } from "./redact";
+import { resolveServicePrincipal } from "./sp";
+import type { CredentialFailure, CredentialResolver, Locator, ResolveContext, SecretBundle } from "./types";
+import { createVaultClient, vaultConfigFromEnv, type VaultConfig } from "./vault";
+
+export { storeCredential, type StoreCredentialInput } from "./credential-store";
+export { parseEncryptionKey, encryptionKeyFromEnv, type EncryptionKey } from "./crypto";
+export { parseLocator, formatLocator } from "./locator";
+
+export type CredentialResolverDeps = {
+  db: Db;
+  fetch?: typeof fetch;
+  now?: () => Date;
+  /** defaults to ENCRYPTION_KEY from the environment */
+  encryptionKey?: EncryptionKey;
+  /** defaults to the VAULT_* environment variables, read on each call */
+  vaultConfig?: () => VaultConfig;
+  /** per outbound request (Vault, token endpoint); default 5 s */
+  timeoutMs?: number;
+};
+
+export const CONSENT_KIND = "consent";
+
+export class CredentialResolverError extends Error {
+  override name = "CredentialResolverError";
+}
+
+export function consentPath(connectionId: string): string {
+  return `/connections/${encodeURIComponent(connectionId)}/consent`;
+}
+
+type Outcome = Result<SecretBundle, CredentialFailure>;
+
+export function createCredentialResolver(deps: CredentialResolverDeps): CredentialResolver {
+  const doFetch = deps.fetch ?? fetch;
+  const now = deps.now ?? (() => new Date());
+  const timeoutMs = deps.timeoutMs ?? 5_000;
+  const vault = createVaultClient({ fetch: doFetch, now, timeoutMs });
+  const vaultConfig = deps.vaultConfig ?? vaultConfigFromEnv;
+  const key = () => deps.encryptionKey ?? encryptionKeyFromEnv();
+
+  async function dispatch(loc: Locator, ctx: ResolveContext, secrets: string[]): Promise<Outcome> {
+    switch (loc.scheme) {
+      case "vault": {
+        const config = vaultConfig();
+        secrets.push(...[config.token, config.secretId, config.roleId].filter((s): s is string => !!s));
+        return vault.read(config, loc.path, loc.key);
+      }
+      case "env":
+        return resolveEnv(loc.name, secrets);
+      case "consent":
+        return resolveConsent(loc, ctx);
+      case "sp":
+        return resolveServicePrincipal({ db: deps.db, fetch: doFetch, now, key: key(), timeoutMs, secrets }, loc.name, ctx);
+    }
+  }
+
+  async function resolveConsent(loc: Extract<Locator, { scheme: "consent" }>, ctx: ResolveContext): Promise<Outcome> {
+    const page = consentPath(ctx.connectionId);
+    const k = key();
+    if (!k) return err({ kind: "unreadable", message: "stored consent tokens cannot be read: ENCRYPTION_KEY is not configured" });
+    const stored = await loadCredential(deps.db, k, ctx.tenantId, formatLocator(loc), now());
+    if (stored.ok && stored.value) return ok(stored.value.bundle);
+    // No tokens, expired ones, or ones we can no longer decrypt: all are fixed by consenting again.
+    const why = stored.ok ? "" : ` (the stored consent could not be read: ${stored.error})`;
+    return err({ kind: "consent_required", message: `admin consent for ${loc.provider} is required: an admin must approve access at ${page}${why}` });
+  }
+
+  return {
+    async resolve(raw: string, ctx: ResolveContext): Promise<Outcome> {
+      const secrets: string[] = [];
+      try {
+        const parsed = parseLocator(raw);
+        if (!parsed.ok) return err({ kind: "invalid_locator", message: redact(`invalid credential locator: ${parsed.error}`) });
+        const r = await dispatch(parsed.value, ctx, secrets);
+        return r.ok ? r : err({ kind: r.error.kind, message: redact(r.error.message, secrets) });
+      } catch (e) {
+        throw new CredentialResolverError(redact(`credential resolution failed: ${(e as Error)?.message ?? String(e)}`, secrets));
+      }
+    },
+  };
+}
+
+function resolveEnv(name: string, secrets: string[]): Outcome {
+  const value = lookupEnvVar(name);
+  if (value === undefined) return err({ kind: "missing", message: `environment variable ${name} is not set` });
+  secrets.push(value);
+  const bundle = jsonBundle(value);
+  if (bundle) secrets.push(...Object.values(bundle));
+  return ok(bundle ?? { token: value });
+}
+
+/** A JSON object of strings becomes the bundle (e.g. {"user":"…","password":"…"}); anything else is not. */
+function jsonBundle(value: string): SecretBundle | undefined {
+  if (!value.trimStart().startsWith("{")) return undefined;
+  try {
+    const v: unknown = JSON.parse(value);
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
+    const entries = Object.entries(v);
+    if (entries.length === 0 || !entries.every(([, x]) => typeof x === "string")) return undefined;
+    return Object.fromEntries(entries) as SecretBundle;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * `sp:<name>`: a service principal that gets an access token by the OAuth 2.0 client-credentials
+ * grant (oauth4webapi). Client id and secret come from SP_<NAME>_CLIENT_ID / _CLIENT_SECRET; the
+ * token is cached encrypted in the credentials table until 60 s before it expires, so workers on
+ * other machines share it instead of each asking the identity provider.
+ */
+import { createHash } from "node:crypto";
+import * as oauth from "oauth4webapi";
+import type { Db } from "../db/client";
+import { lookupEnvVar } from "../env";
+import { err, ok, type Result } from "../lib/result";
+import { loadCredential, storeCredential } from "./credential-store";
+import type { EncryptionKey } from "./crypto";
+import type { CredentialFailure, ResolveContext, SecretBundle } from "./types";
+
+export const SP_TOKEN_KIND = "sp_token";
+const EXPIRY_MARGIN_S = 60;
+
+export type ServicePrincipalDeps = {
+  db: Db;
+  fetch: typeof fetch;
+  now: () => Date;
+  /** undefined: no encryption key configured, so tokens are fetched every time and never stored */
+  key: EncryptionKey | undefined;
+  timeoutMs: number;
+  /** filled with the client secret once known, so the caller can redact it from any message */
+  secrets: string[];
+};
+
+export function spEnvPrefix(name: string): string {
+  return `SP_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
+const missing = (message: string): CredentialFailure => ({ kind: "missing", message });
+const unreadable = (message: string): CredentialFailure => ({ kind: "unreadable", message });
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+export async function resolveServicePrincipal(deps: ServicePrincipalDeps, name: string, ctx: ResolveContext): Promise<Result<SecretBundle, CredentialFailure>> {
+  const prefix = spEnvPrefix(name);
+  const clientId = lookupEnvVar(`${prefix}_CLIENT_ID`);
+  const clientSecret = lookupEnvVar(`${prefix}_CLIENT_SECRET`);
+  if (clientSecret) deps.secrets.push(clientSecret);
+  if (!clientId || !clientSecret) return err(missing(`service principal ${name} is not configured: set ${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET`));
+
+  const tokenUrlRaw = typeof ctx.config.token_url === "string" ? ctx.config.token_url : ctx.tokenUrl;
+  if (!tokenUrlRaw) return err(missing(`service principal ${name} has no token URL: the ${ctx.sourceType} catalog entry has none, so set config.token_url`));
+  let tokenUrl: URL;
+  try {
+    tokenUrl = new URL(tokenUrlRaw);
+  } catch {
+    return err(unreadable(`service principal ${name}: token URL is not a valid URL`));
+  }
+  // The client secret is sent to this URL, so plain http is allowed only to this machine.
+  const insecure = tokenUrl.protocol === "http:";
+  if ((insecure && !LOOPBACK.has(tokenUrl.hostname)) || (!insecure && tokenUrl.protocol !== "https:")) {
+    return err(unreadable(`service principal ${name}: token URL must use https`));
+  }
+
+  const scopes = [...new Set(ctx.scopes ?? [])].sort();
+  // One cache row per (client, token endpoint, scopes): the same principal asked for other
+  // scopes or at another endpoint must not get this token.
+  const fingerprint = createHash("sha256").update(JSON.stringify([clientId, tokenUrl.href, scopes])).digest("hex").slice(0, 16);
+  const cacheLocator = `sp:${name}@${fingerprint}`;
+  if (deps.key) {
+    const cached = await loadCredential(deps.db, deps.key, ctx.tenantId, cacheLocator, deps.now());
+    // An undecryptable cache row (key rotated) is simply replaced below.
+    if (cached.ok && cached.value?.bundle.access_token) return ok(pick(cached.value.bundle));
+  }
+
+  const as: oauth.AuthorizationServer = { issuer: tokenUrl.origin, token_endpoint: tokenUrl.href };
+  const client: oauth.Client = { client_id: clientId };
+  const auth = ctx.config.token_auth_method === "client_secret_post" ? oauth.ClientSecretPost(clientSecret) : oauth.ClientSecretBasic(clientSecret);
+  const params = new URLSearchParams();
+  if (scopes.length) params.set("scope", scopes.join(" "));
+  let token: oauth.TokenEndpointResponse;
+  try {
+    const response = await oauth.clientCredentialsGrantRequest(as, client, auth, params, {
+      signal: AbortSignal.timeout(deps.timeoutMs),
+      [oauth.customFetch]: deps.fetch,
+      [oauth.allowInsecureRequests]: insecure,
+    });
+    token = await oauth.processClientCredentialsResponse(as, client, response);
+  } catch (e) {
+    return err(unreadable(describeTokenError(name, e, deps.timeoutMs)));
+  }
+
+  const bundle = { access_token: token.access_token, token_type: token.token_type ?? "bearer" };
+  const expiresIn = typeof token.expires_in === "number" ? token.expires_in : 0;
+  // Without expires_in we cannot know when to stop reusing it, so it is not cached.
+  if (deps.key && expiresIn > EXPIRY_MARGIN_S) {
+    const expiresAt = new Date(deps.now().getTime() + (expiresIn - EXPIRY_MARGIN_S) * 1000);
+    await storeCredential(deps.db, deps.key, { tenantId: ctx.tenantId, locator: cacheLocator, kind: SP_TOKEN_KIND, bundle, expiresAt });
+  }
+  return ok(bundle);
+}
+
+function pick(b: SecretBundle): SecretBundle {
+  return { access_token: b.access_token!, token_type: b.token_type ?? "bearer" };
+}
+
+function describeTokenError(name: string, e: unknown, timeoutMs: number): string {
+  if (e instanceof oauth.ResponseBodyError) {
+    if (e.error === "invalid_client" || e.status === 401) return `service principal ${name} was rejected by the token endpoint (invalid_client: check its client id and secret)`;
+    return `token endpoint refused service principal ${name} (${e.error}, HTTP ${e.status})`;
+  }
+  if (e instanceof oauth.WWWAuthenticateChallengeError) return `service principal ${name} was rejected by the token endpoint (HTTP ${e.status})`;
+  const error = e as Error & { cause?: { code?: string } };
+  if (error?.name === "TimeoutError" || error?.name === "AbortError") return `token endpoint did not answer within ${timeoutMs / 1000} s`;
+  if (error instanceof TypeError && error.cause) return `token endpoint is unreachable (${error.cause.code ?? "network error"})`;
+  return `token endpoint answered unexpectedly for service principal ${name} (${error?.message ?? String(e)})`;
+}

@@ -1,0 +1,83 @@
+/**
+ * HTTP edges for AOD's REST API: one error shape (DESIGN.md: {"error":{code,message,issues}}),
+ * bounded body reading (413 past the cap, 400 for malformed JSON), bearer API keys → tenant
+ * (401), and a per-key token bucket (429). Web-standard Request/Response only, no next/* here.
+ */
+import type { z } from "zod";
+import { authenticateApiKey } from "../auth/api-key-repository";
+import { TokenBucket } from "../connectors/safe-mode/rate-limit";
+import type { Db } from "../db/client";
+import { issuesOf, type ErrorBody } from "../onboarding/schemas";
+
+export const MAX_BODY_BYTES = 256 * 1024;
+export const MAX_BATCH_BODY_BYTES = 8 * 1024 * 1024;
+
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
+}
+
+export function errorResponse(status: number, code: string, message: string, extra: Partial<ErrorBody["error"]> = {}, headers: Record<string, string> = {}): Response {
+  return json({ error: { code, message, ...extra } } satisfies ErrorBody, status, headers);
+}
+
+export function validationError(error: z.ZodError, message = "The request body is not a valid connection intent."): Response {
+  return errorResponse(422, "VALIDATION_FAILED", message, { issues: issuesOf(error) });
+}
+
+/** Reads a JSON body without ever holding more than `maxBytes` of it. */
+export async function readJsonBody(req: Request, maxBytes: number): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
+  const tooLarge = () => ({ ok: false as const, response: errorResponse(413, "PAYLOAD_TOO_LARGE", `The request body is larger than ${Math.round(maxBytes / 1024)} KB.`) });
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) return tooLarge();
+  const type = req.headers.get("content-type") ?? "";
+  if (!/^application\/([a-z.+-]*\+)?json\b/i.test(type)) {
+    return { ok: false, response: errorResponse(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.") };
+  }
+  if (!req.body) return { ok: false, response: errorResponse(400, "MALFORMED_JSON", "The request body is empty.") };
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return tooLarge();
+    }
+    chunks.push(value);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    return { ok: false, response: errorResponse(400, "MALFORMED_JSON", "The request body is not valid UTF-8.") };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (e) {
+    const where = e instanceof SyntaxError ? e.message.replace(/^.*?(at position \d+|line \d+ column \d+).*$/s, "$1") : "";
+    return { ok: false, response: errorResponse(400, "MALFORMED_JSON", `The request body is not valid JSON${where && where !== (e as Error).message ? ` (${where})` : ""}.`) };
+  }
+}
+
+const buckets = new Map<string, TokenBucket>();
+
+export type ApiCaller = { tenantId: string; keyId: string };
+
+/** Bearer API key → tenant, with the per-key rate limit. */
+export async function authenticateRequest(req: Request, db: Db, ratePerMinute: number): Promise<{ ok: true; caller: ApiCaller } | { ok: false; response: Response }> {
+  const header = req.headers.get("authorization") ?? "";
+  const m = /^Bearer\s+(\S+)$/i.exec(header);
+  const caller = m ? await authenticateApiKey(db, m[1]!) : null;
+  if (!caller) {
+    return { ok: false, response: errorResponse(401, "UNAUTHENTICATED", "A valid API key is required: send `Authorization: Bearer <key>`.", {}, { "www-authenticate": 'Bearer realm="aam"' }) };
+  }
+  let bucket = buckets.get(caller.keyId);
+  if (!bucket) buckets.set(caller.keyId, (bucket = new TokenBucket(ratePerMinute, ratePerMinute)));
+  if (!(await bucket.take(0))) {
+    const retry = Math.max(1, Math.ceil(60 / ratePerMinute));
+    return { ok: false, response: errorResponse(429, "RATE_LIMITED", `This API key is limited to ${ratePerMinute} requests a minute; retry in ${retry} s.`, {}, { "retry-after": String(retry) }) };
+  }
+  return { ok: true, caller };
+}

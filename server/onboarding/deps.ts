@@ -1,0 +1,42 @@
+/**
+ * Production wiring of the pipeline's dependencies: the credential resolver, the connector
+ * catalog + driver registry, and the Safe Mode policy from settings (cached for a few seconds:
+ * it is read on every attempt).
+ */
+import { bindConnector } from "../connectors/binding";
+import { makePolicy } from "../connectors/safe-mode/policy";
+import type { SafetyPolicy } from "../connectors/types";
+import { createCredentialResolver } from "../credentials/resolver";
+import type { Db } from "../db/client";
+import { getEnv } from "../env";
+import { logger } from "../lib/logger";
+import type { PipelineDeps } from "./pipeline";
+import { getSettings } from "./settings-repository";
+
+export function createPolicyLoader(db: Db, allowPrivateNetworks: boolean, ttlMs = 5_000) {
+  const cache = new Map<string, { at: number; policy: SafetyPolicy }>();
+  return async (tenantId: string, namespace: string): Promise<SafetyPolicy> => {
+    const key = `${tenantId}/${namespace}`;
+    const hit = cache.get(key);
+    if (hit && Date.now() - hit.at < ttlMs) return hit.policy;
+    const s = await getSettings(db, tenantId, namespace);
+    const policy = makePolicy({
+      allowPrivateNetworks,
+      ...(s ? { ratePerMinute: s.rateLimitPerMinute, maxRecords: s.maxSampleRecords, requestTimeoutMs: s.requestTimeoutMs } : {}),
+    });
+    cache.set(key, { at: Date.now(), policy });
+    return policy;
+  };
+}
+
+export function createPipelineDeps(db: Db, overrides: Partial<PipelineDeps> = {}): PipelineDeps {
+  const env = getEnv();
+  return {
+    db,
+    credentials: createCredentialResolver({ db }),
+    connectors: bindConnector,
+    policy: createPolicyLoader(db, env.allowPrivateEgress),
+    log: logger(),
+    ...overrides,
+  };
+}

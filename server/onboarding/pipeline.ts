@@ -1,0 +1,231 @@
+/**
+ * The onboarding pipeline (DESIGN.md "Statuses and the funnel"):
+ * allowlist → sanction check → credentials → connect + health check → metadata-only discovery
+ * (fingerprinted) → tiny first sync (≤ 20 records) → persist → result.
+ *
+ * Framework-free: the REST handler, tRPC, the worker, the CLIs and the tests call these very
+ * functions with their own deps. Expected failures are values; only a bug throws, and that is
+ * caught and recorded as ERROR with a redacted message.
+ */
+import { createHash } from "node:crypto";
+import { isAllowlisted } from "../connectors/allowlist";
+import type { ConnectorContext, ConnectorFailure, DiscoveredSchema, SafetyPolicy, SampleRecord, SourceAdapter } from "../connectors/types";
+import { redact } from "../credentials/redact";
+import { consentPath } from "../credentials/resolver";
+import type { CredentialResolver } from "../credentials/types";
+import type { Db } from "../db/client";
+import {
+  finishAttempt,
+  getConnectionById,
+  recordDecisionEvent,
+  startAttempt,
+  upsertIntent,
+  type ConnectionRow,
+  type FinalState,
+  type StageEvent,
+} from "./connection-repository";
+import { FUNNEL_STAGE, type ConnectionIntent, type OnboardingResult, type Status } from "./schemas";
+
+export type ConnectorBinding = { adapter: SourceAdapter; tokenUrl?: string; scopes?: string[] };
+
+export type PipelineDeps = {
+  db: Db;
+  credentials: CredentialResolver;
+  /** the adapter (and OAuth details) for an allowlisted source type */
+  connectors: (sourceType: string) => ConnectorBinding | undefined;
+  /** Safe Mode policy for a tenant's namespace */
+  policy: (tenantId: string, namespace: string) => Promise<SafetyPolicy>;
+  /** expands non-secret config references (e.g. sandbox endpoints); identity by default */
+  resolveConfig?: (config: Record<string, unknown>) => Record<string, unknown>;
+  log?: { warn: (obj: object, msg: string) => void };
+};
+
+export const SANCTIONED = "Sanctioned";
+
+export { consentPath };
+
+export function statusPath(connectionId: string): string {
+  return `/api/connections/${connectionId}`;
+}
+
+export type Admission = { id: string; status: Status; inserted: boolean; needsRun: boolean };
+
+/** Stages 1–2 (decided without touching the source) and the idempotent upsert. */
+export async function admitIntent(db: Db, tenantId: string, intent: ConnectionIntent): Promise<Admission> {
+  let decided: { status: Status; reason: string; stage: string } | undefined;
+  if (!isAllowlisted(intent.source_type)) {
+    decided = { status: "UNSUPPORTED", reason: `Source type "${intent.source_type}" is not on the allowlist`, stage: "allowlist" };
+  } else if (intent.evidence.status !== SANCTIONED) {
+    decided = { status: "NOT_SANCTIONED", reason: `Evidence status is "${intent.evidence.status}", not "${SANCTIONED}"`, stage: "sanction_check" };
+  }
+  const out = await upsertIntent(db, tenantId, intent, decided);
+  if (decided) await recordDecisionEvent(db, out.id, decided.stage, decided.status, decided.reason);
+  return out;
+}
+
+function fingerprint(schema: DiscoveredSchema): string {
+  const canonical = [...schema.streams]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((s) => [s.name, [...s.fields].sort((a, b) => a.name.localeCompare(b.name)).map((f) => [f.name, f.type, f.nullable ?? null])]);
+  return createHash("sha256").update(JSON.stringify(canonical)).digest("hex");
+}
+
+const SECRETISH = /(pass(word)?|secret|token|api[_-]?key|ssn|credit|card|auth)/i;
+
+/** A small preview for the connection page: 5 records, long values cut, secret-looking fields hidden. */
+function previewOf(records: SampleRecord[], secrets: string[]): SampleRecord[] {
+  return records.slice(0, 5).map((r) => ({
+    stream: r.stream,
+    data: Object.fromEntries(
+      Object.entries(r.data)
+        .slice(0, 20)
+        .map(([k, v]) => {
+          if (SECRETISH.test(k)) return [k, "[redacted]"];
+          const text = typeof v === "string" ? v : JSON.stringify(v ?? null);
+          const cut = text.length > 120 ? `${text.slice(0, 117)}…` : text;
+          return [k, typeof v === "string" || text.length > 120 ? redact(cut, secrets) : v];
+        }),
+    ),
+  }));
+}
+
+function healthFailureStatus(f: ConnectorFailure): Status {
+  if (f.kind === "network" || f.kind === "timeout" || f.kind === "egress_refused") return "NETWORK_BLOCKED";
+  if (f.kind === "auth") return "AWAITING_CREDENTIALS";
+  return "ERROR";
+}
+
+/**
+ * Stages 3–7 for one PENDING connection. Returns the connection as it ended up, or null when it
+ * was not pending (already handled by someone else).
+ */
+export async function runAttempt(deps: PipelineDeps, connectionId: string): Promise<ConnectionRow | null> {
+  const conn = await startAttempt(deps.db, connectionId);
+  if (!conn) return null;
+  const attempt = conn.attempts;
+  const events: StageEvent[] = [];
+  let secrets: string[] = [];
+  let stage = "credentials";
+  const finish = async (final: FinalState) => {
+    await finishAttempt(deps.db, conn.id, attempt, final, events);
+    return getConnectionById(deps.db, conn.id);
+  };
+  const timed = async <T>(name: string, fn: () => Promise<T>): Promise<{ value: T; ms: number }> => {
+    stage = name;
+    const t0 = performance.now();
+    const value = await fn();
+    return { value, ms: Math.round((performance.now() - t0) * 100) / 100 };
+  };
+
+  try {
+    const binding = deps.connectors(conn.sourceType);
+    if (!binding) {
+      const reason = `No connector is available for "${conn.sourceType}" on this server`;
+      events.push({ stage: "connect", outcome: "fail", message: reason, durationMs: 0, status: "ERROR" });
+      return finish({ status: "ERROR", reason, reachable: false });
+    }
+
+    // 3. credentials
+    const cred = await timed("credentials", () =>
+      deps.credentials.resolve(conn.credentialLocator, {
+        tenantId: conn.tenantId,
+        connectionId: conn.id,
+        sourceType: conn.sourceType,
+        tokenUrl: binding.tokenUrl,
+        scopes: binding.scopes,
+        config: conn.config,
+      }),
+    );
+    if (!cred.value.ok) {
+      const f = cred.value.error;
+      const reason = f.kind === "consent_required" ? `Admin consent needed: ${consentPath(conn.id)}` : redact(f.message, []);
+      events.push({ stage: "credentials", outcome: "fail", message: reason, durationMs: cred.ms, status: "AWAITING_CREDENTIALS" });
+      return finish({ status: "AWAITING_CREDENTIALS", reason, reachable: false });
+    }
+    secrets = Object.values(cred.value.value).filter((v) => v.length >= 4);
+    events.push({ stage: "credentials", outcome: "ok", durationMs: cred.ms });
+
+    const policy = await deps.policy(conn.tenantId, conn.namespace);
+    const ctx: ConnectorContext = {
+      connectionId: conn.id,
+      sourceType: conn.sourceType,
+      resourceIds: conn.resourceIds,
+      config: deps.resolveConfig ? deps.resolveConfig(conn.config) : conn.config,
+      secret: cred.value.value,
+      policy,
+      signal: AbortSignal.timeout(Math.max(policy.requestTimeoutMs * 6, 30_000)),
+    };
+    const { adapter } = binding;
+
+    // 4. connect + health check
+    const health = await timed("health_check", () => adapter.healthCheck(ctx));
+    if (!health.value.ok) {
+      const status = healthFailureStatus(health.value.error);
+      const reason = redact(health.value.error.message, secrets);
+      events.push({ stage: "health_check", outcome: "fail", message: reason, durationMs: health.ms, status });
+      return finish({ status, reason, reachable: false });
+    }
+    events.push({ stage: "health_check", outcome: "ok", durationMs: health.ms });
+
+    // 5. metadata-only discovery
+    const disc = await timed("discover", () => adapter.discover(ctx));
+    if (!disc.value.ok) {
+      const reason = `Discovery failed: ${redact(disc.value.error.message, secrets)}`;
+      events.push({ stage: "discover", outcome: "fail", message: reason, durationMs: disc.ms, status: "HEALING" });
+      return finish({ status: "HEALING", reason, reachable: true });
+    }
+    const schema = disc.value.value;
+    const print = fingerprint(schema);
+    events.push({ stage: "discover", outcome: "ok", message: `${schema.streams.length} stream(s), fingerprint ${print.slice(0, 12)}`, durationMs: disc.ms });
+
+    // 6. tiny first sync
+    const sample = await timed("first_sync", () => adapter.sample(ctx, schema));
+    if (!sample.value.ok) {
+      const reason = `First sync failed: ${redact(sample.value.error.message, secrets)}`;
+      events.push({ stage: "first_sync", outcome: "fail", message: reason, durationMs: sample.ms, status: "HEALING" });
+      return finish({ status: "HEALING", reason, reachable: true, discoveredSchema: schema, schemaFingerprint: print });
+    }
+    // the cap is the pipeline's promise too, whatever an adapter returns
+    const records = sample.value.value.slice(0, Math.min(policy.maxRecords, 20));
+    events.push({ stage: "first_sync", outcome: "ok", message: `${records.length} record(s)`, durationMs: sample.ms, status: "ACTIVE" });
+    return finish({
+      status: "ACTIVE",
+      reason: "Onboarded successfully in Safe Mode",
+      reachable: true,
+      discoveredSchema: schema,
+      schemaFingerprint: print,
+      firstSyncRows: records.length,
+      latencyMs: sample.ms,
+      samplePreview: previewOf(records, secrets),
+    });
+  } catch (e) {
+    // 7. anything unexpected: ERROR with a redacted message, never a stack
+    const message = redact(e instanceof Error ? e.message : String(e), secrets).slice(0, 300);
+    deps.log?.warn({ connectionId: conn.id, stage, errorName: e instanceof Error ? e.name : typeof e }, "unexpected error in onboarding");
+    events.push({ stage, outcome: "fail", message: `Unexpected error: ${message}`, durationMs: 0, status: "ERROR" });
+    return finish({ status: "ERROR", reason: `Unexpected error during ${stage.replace("_", " ")}: ${message}`, reachable: false });
+  }
+}
+
+export function toResult(row: ConnectionRow): OnboardingResult {
+  const result: OnboardingResult = {
+    connection_id: row.id,
+    status: row.status,
+    namespace: row.namespace,
+    first_sync_rows: row.firstSyncRows,
+    latency_ms: row.latencyMs === null ? null : Math.round(row.latencyMs),
+    funnel_stage: FUNNEL_STAGE[row.status],
+    message: row.statusReason ?? "",
+  };
+  if (row.status === "AWAITING_CREDENTIALS" && row.credentialLocator.startsWith("consent:")) result.consent_url = consentPath(row.id);
+  if (row.status === "PENDING") result.status_url = statusPath(row.id);
+  return result;
+}
+
+/** The seed's `onboard_connection()`: admit, then run inline when needed. Used by CLIs and tests. */
+export async function onboardConnection(deps: PipelineDeps, tenantId: string, intent: ConnectionIntent): Promise<OnboardingResult> {
+  const admitted = await admitIntent(deps.db, tenantId, intent);
+  if (admitted.needsRun) await runAttempt(deps, admitted.id);
+  const row = await getConnectionById(deps.db, admitted.id);
+  return toResult(row!);
+}

@@ -1,0 +1,125 @@
+/**
+ * Use-cases behind AOD's REST API: submit one intent (answer within a time budget, else 202),
+ * submit a batch (202 with per-item results), read one connection. The handlers only parse and
+ * map; these decide. Nothing is written for an intent that fails validation.
+ */
+import type { Db } from "../db/client";
+import { getConnection, getConnectionById, listEvents } from "./connection-repository";
+import { admitIntent, statusPath, toResult } from "./pipeline";
+import { ConnectionIntentSchema, issuesOf, type ConnectionIntent, type OnboardingResult } from "./schemas";
+
+export const READ_ONLY_NAMESPACES = new Set(["demo"]);
+
+export type SubmitDeps = {
+  db: Db;
+  enqueue: (ids: readonly string[]) => Promise<void>;
+  /** waits until the connection's job commits a final state (true) or the time runs out (false) */
+  waitForFinal: (id: string, ms: number, afterListen: () => Promise<boolean>) => Promise<boolean>;
+};
+
+export type SubmitOutcome =
+  | { kind: "final"; result: OnboardingResult }
+  | { kind: "accepted"; result: OnboardingResult }
+  | { kind: "unsupported"; result: OnboardingResult }
+  | { kind: "refused"; code: string; message: string; path: string };
+
+export function refuseNamespace(intent: ConnectionIntent): { code: string; message: string; path: string } | null {
+  if (READ_ONLY_NAMESPACES.has(intent.namespace)) {
+    return { code: "NAMESPACE_READ_ONLY", message: `The "${intent.namespace}" namespace holds pre-existing connections and cannot be written by auto-onboarding.`, path: "namespace" };
+  }
+  return null;
+}
+
+export async function submitIntent(deps: SubmitDeps, tenantId: string, intent: ConnectionIntent, opts: { budgetMs: number; async: boolean }): Promise<SubmitOutcome> {
+  const refused = refuseNamespace(intent);
+  if (refused) return { kind: "refused", ...refused };
+  const admitted = await admitIntent(deps.db, tenantId, intent);
+  if (admitted.status === "UNSUPPORTED") {
+    return { kind: "unsupported", result: toResult((await getConnectionById(deps.db, admitted.id))!) };
+  }
+  if (admitted.needsRun) {
+    const enqueue = async () => {
+      await deps.enqueue([admitted.id]);
+      return false;
+    };
+    if (opts.async || opts.budgetMs === 0) await enqueue();
+    else await deps.waitForFinal(admitted.id, opts.budgetMs, enqueue);
+  }
+  const row = (await getConnectionById(deps.db, admitted.id))!;
+  const result = toResult(row);
+  return row.status === "PENDING" ? { kind: "accepted", result: { ...result, status_url: statusPath(row.id) } } : { kind: "final", result };
+}
+
+export type BatchItem =
+  | { index: number; connection_id: string; status: string; status_url: string }
+  | { index: number; error: { code: string; message: string; issues?: { path: string; message: string }[] } };
+
+export async function submitBatch(deps: SubmitDeps, tenantId: string, items: unknown[]): Promise<{ accepted: number; rejected: number; items: BatchItem[] }> {
+  const out: BatchItem[] = new Array(items.length);
+  const valid: { index: number; intent: ConnectionIntent }[] = [];
+  items.forEach((raw, index) => {
+    const parsed = ConnectionIntentSchema.safeParse(raw);
+    if (!parsed.success) {
+      out[index] = { index, error: { code: "VALIDATION_FAILED", message: "Not a valid connection intent.", issues: issuesOf(parsed.error) } };
+      return;
+    }
+    const refused = refuseNamespace(parsed.data);
+    if (refused) out[index] = { index, error: { code: refused.code, message: refused.message, issues: [{ path: refused.path, message: refused.message }] } };
+    else valid.push({ index, intent: parsed.data });
+  });
+  const toRun: string[] = [];
+  // bounded parallelism: fast, without taking every pooled connection
+  for (let i = 0; i < valid.length; i += 16) {
+    await Promise.all(
+      valid.slice(i, i + 16).map(async ({ index, intent }) => {
+        const a = await admitIntent(deps.db, tenantId, intent);
+        if (a.needsRun) toRun.push(a.id);
+        out[index] = { index, connection_id: a.id, status: a.status, status_url: statusPath(a.id) };
+      }),
+    );
+  }
+  if (toRun.length) await deps.enqueue([...new Set(toRun)]);
+  const rejected = out.filter((o) => "error" in o).length;
+  return { accepted: items.length - rejected, rejected, items: out };
+}
+
+export type ConnectionView = OnboardingResult & {
+  source_type: string;
+  resource_ids: string[];
+  risk_level: string;
+  credential_locator: string;
+  evidence: unknown;
+  owner: unknown;
+  intent_id: string | null;
+  schema_fingerprint: string | null;
+  discovered_streams: number | null;
+  attempts: number;
+  first_received_at: string;
+  last_attempt_at: string | null;
+  activated_at: string | null;
+  events: { attempt: number; stage: string; outcome: string; status: string | null; message: string | null; duration_ms: number | null; at: string }[];
+};
+
+export async function viewConnection(db: Db, tenantId: string, id: string): Promise<ConnectionView | null> {
+  const row = await getConnection(db, tenantId, id);
+  if (!row) return null;
+  const events = await listEvents(db, id);
+  const streams = (row.discoveredSchema as { streams?: unknown[] } | null)?.streams;
+  return {
+    ...toResult(row),
+    source_type: row.sourceType,
+    resource_ids: row.resourceIds,
+    risk_level: row.riskLevel,
+    credential_locator: row.credentialLocator,
+    evidence: row.evidence,
+    owner: row.owner,
+    intent_id: row.intentId,
+    schema_fingerprint: row.schemaFingerprint,
+    discovered_streams: Array.isArray(streams) ? streams.length : null,
+    attempts: row.attempts,
+    first_received_at: row.firstReceivedAt.toISOString(),
+    last_attempt_at: row.lastAttemptAt?.toISOString() ?? null,
+    activated_at: row.activatedAt?.toISOString() ?? null,
+    events: events.map((e) => ({ attempt: e.attempt, stage: e.stage, outcome: e.outcome, status: e.status, message: e.message, duration_ms: e.durationMs, at: e.at.toISOString() })),
+  };
+}
