@@ -24,6 +24,7 @@ const port = Number(portArg ?? 54329);
 const database = dbArg ?? "aam";
 const pgDir = path.join(baseDir, "pg");
 const credFile = path.join(baseDir, "pg-credentials.json");
+const ownerFile = path.join(baseDir, "pg-owner.pid");
 
 function alive(pid: number): boolean {
   try {
@@ -100,9 +101,37 @@ let stopping = false;
 async function stop(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
-    await server?.stop().catch(() => undefined);
+    if (server) {
+      await server.stop().catch(() => undefined);
+      fs.rmSync(ownerFile, { force: true });
+    }
   }
   process.exit(code);
+}
+
+/** Another live process of ours already runs PostgreSQL on this folder (the app, while a CLI starts). */
+function liveOwner(): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(ownerFile, "utf8").trim());
+    if (pid && pid !== process.pid && alive(pid) && fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("pg-server")) return pid;
+  } catch {
+    /* no owner */
+  }
+  return undefined;
+}
+
+async function connectUrl(c: { user: string; password: string }): Promise<string> {
+  const admin = new pg.Client({ host: "127.0.0.1", port, user: c.user, password: c.password, database: "postgres" });
+  await admin.connect();
+  const dir = await admin.query<{ data_directory: string }>("SHOW data_directory");
+  if (path.resolve(dir.rows[0]!.data_directory) !== pgDir) {
+    await admin.end();
+    throw new Error(`Port ${port} is served by another PostgreSQL (${dir.rows[0]!.data_directory}); set EMBEDDED_PG_PORT to a free port.`);
+  }
+  const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+  if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${database.replace(/"/g, "")}"`);
+  await admin.end();
+  return `postgresql://${c.user}:${encodeURIComponent(c.password)}@127.0.0.1:${port}/${database}`;
 }
 
 async function main(): Promise<void> {
@@ -122,6 +151,12 @@ async function main(): Promise<void> {
       fs.rmSync(tmp, { recursive: true, force: true }); // another process won the race
     }
   }
+  const owner = liveOwner();
+  if (owner) {
+    say(`Sharing the embedded PostgreSQL already run by process ${owner}.`);
+    send({ type: "ready", url: await connectUrl(c), adopted: true });
+    return;
+  }
   await stopOrphan();
   const logs: string[] = [];
   server = new EmbeddedPostgres({ ...options(pgDir, c), onLog: (m: string) => void logs.push(m) });
@@ -131,17 +166,8 @@ async function main(): Promise<void> {
     const tail = logs.join("").split("\n").filter(Boolean).slice(-5).join("\n");
     throw new Error(`The embedded PostgreSQL did not start on port ${port}.${tail ? `\n${tail}` : ""}`);
   }
-  const admin = new pg.Client({ host: "127.0.0.1", port, user: c.user, password: c.password, database: "postgres" });
-  await admin.connect();
-  const dir = await admin.query<{ data_directory: string }>("SHOW data_directory");
-  if (path.resolve(dir.rows[0]!.data_directory) !== pgDir) {
-    await admin.end();
-    throw new Error(`Port ${port} is served by another PostgreSQL (${dir.rows[0]!.data_directory}); set EMBEDDED_PG_PORT to a free port.`);
-  }
-  const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
-  if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${database.replace(/"/g, "")}"`);
-  await admin.end();
-  const url = `postgresql://${c.user}:${encodeURIComponent(c.password)}@127.0.0.1:${port}/${database}`;
+  fs.writeFileSync(ownerFile, String(process.pid));
+  const url = await connectUrl(c);
   send({ type: "ready", url, adopted: false });
 }
 

@@ -116,6 +116,14 @@ describe("consent: locators", () => {
     expect(row!.iv.length).toBe(12);
   });
 
+  it("replaces the stored tokens in place when consent is given again", async () => {
+    const r = createCredentialResolver({ db, encryptionKey: key });
+    await storeCredential(db, key, { tenantId, locator: "consent:hubspot", kind: "consent", bundle: { access_token: "at-old" }, expiresAt: null });
+    await storeCredential(db, key, { tenantId, locator: "consent:hubspot", kind: "consent", bundle: { access_token: "at-new" }, expiresAt: null });
+    expect(await r.resolve("consent:hubspot", ctx())).toEqual({ ok: true, value: { access_token: "at-new" } });
+    expect(await db.credential.count({ where: { tenantId, locator: "consent:hubspot" } })).toBe(1);
+  });
+
   it("asks for consent again once the stored tokens have expired", async () => {
     const t0 = new Date("2030-01-01T00:00:00Z");
     await storeCredential(db, key, { tenantId, locator: "consent:slack", kind: "consent", bundle: { access_token: "at-slack" }, expiresAt: new Date(t0.getTime() + 60_000) });
@@ -247,7 +255,7 @@ describe("sp: locators (OAuth client credentials)", () => {
 
   it("is unreadable when the token endpoint is down", async () => {
     configure();
-    const r = await createCredentialResolver({ db, encryptionKey: key }).resolve("sp:crm-bot", { ...ctx(), tokenUrl: "http://127.0.0.1:9/token" });
+    const r = await createCredentialResolver({ db, encryptionKey: key }).resolve("sp:crm-bot", { ...ctx(), tokenUrl: `http://127.0.0.1:${await closedPort()}/token` });
     expect(r).toEqual({ ok: false, error: { kind: "unreadable", message: "token endpoint is unreachable (ECONNREFUSED)" } });
   });
 });
@@ -285,7 +293,7 @@ describe("secrets never appear in failure messages", () => {
     expect(r.error.message).not.toContain(vaultToken);
   });
 
-  it("redacts a client secret echoed by the token endpoint", async () => {
+  it("does not repeat a client secret that the token endpoint echoes back", async () => {
     Object.assign(process.env, { SP_ECHO_CLIENT_ID: "echo-client", SP_ECHO_CLIENT_SECRET: clientSecret });
     const r = await createCredentialResolver({ db, encryptionKey: key }).resolve("sp:echo", { ...ctx(), tokenUrl: `${echo.url}/token` });
     expect(r.ok).toBe(false);
@@ -303,11 +311,20 @@ describe("secrets never appear in failure messages", () => {
     });
     const r = createCredentialResolver({ db: broken, encryptionKey: key }).resolve("sp:echo", { ...ctx(), tokenUrl: `${echo.url}/token` });
     await expect(r).rejects.toThrow(CredentialResolverError);
-    const e = await r.catch((x: Error) => x);
+    const e = (await r.catch((x: unknown) => x)) as Error;
     expect(e.message).toBe("credential resolution failed: connection lost while reading client_secret=[redacted]");
-    expect((e as Error).cause).toBeUndefined();
+    expect(e.cause).toBeUndefined();
   });
 });
+
+/** A port nothing listens on (fetch refuses "bad ports" such as 9 before connecting). */
+async function closedPort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
 
 async function introspect(idp: OAuthServer, token: string): Promise<Record<string, unknown>> {
   const res = await fetch(`${idp.issuer}/token/introspection`, {

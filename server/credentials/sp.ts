@@ -10,6 +10,7 @@ import type { Db } from "../db/client";
 import { lookupEnvVar } from "../env";
 import { err, ok, type Result } from "../lib/result";
 import { loadCredential, storeCredential } from "./credential-store";
+import { redact } from "./redact";
 import type { EncryptionKey } from "./crypto";
 import type { CredentialFailure, ResolveContext, SecretBundle } from "./types";
 
@@ -37,6 +38,11 @@ const unreadable = (message: string): CredentialFailure => ({ kind: "unreadable"
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 export async function resolveServicePrincipal(deps: ServicePrincipalDeps, name: string, ctx: ResolveContext): Promise<Result<SecretBundle, CredentialFailure>> {
+  const r = await fetchOrReuseToken(deps, name, ctx);
+  return r.ok ? r : err({ kind: r.error.kind, message: redact(r.error.message, deps.secrets) });
+}
+
+async function fetchOrReuseToken(deps: ServicePrincipalDeps, name: string, ctx: ResolveContext): Promise<Result<SecretBundle, CredentialFailure>> {
   const prefix = spEnvPrefix(name);
   const clientId = lookupEnvVar(`${prefix}_CLIENT_ID`);
   const clientSecret = lookupEnvVar(`${prefix}_CLIENT_SECRET`);
@@ -104,9 +110,14 @@ function describeTokenError(name: string, e: unknown, timeoutMs: number): string
     if (e.error === "invalid_client" || e.status === 401) return `service principal ${name} was rejected by the token endpoint (invalid_client: check its client id and secret)`;
     return `token endpoint refused service principal ${name} (${e.error}, HTTP ${e.status})`;
   }
-  if (e instanceof oauth.WWWAuthenticateChallengeError) return `service principal ${name} was rejected by the token endpoint (HTTP ${e.status})`;
-  const error = e as Error & { cause?: { code?: string } };
+  if (e instanceof oauth.WWWAuthenticateChallengeError) {
+    // A 401 with WWW-Authenticate (client_secret_basic refused) carries the OAuth error in the challenge.
+    const error = e.cause.map((c) => c.parameters.error).find(Boolean);
+    if (error === "invalid_client" || e.status === 401) return `service principal ${name} was rejected by the token endpoint (invalid_client: check its client id and secret)`;
+    return `token endpoint refused service principal ${name} (${error ?? "challenge"}, HTTP ${e.status})`;
+  }
+  const error = e as Error & { cause?: { code?: string; message?: string } };
   if (error?.name === "TimeoutError" || error?.name === "AbortError") return `token endpoint did not answer within ${timeoutMs / 1000} s`;
-  if (error instanceof TypeError && error.cause) return `token endpoint is unreachable (${error.cause.code ?? "network error"})`;
+  if (error instanceof TypeError && error.cause) return `token endpoint is unreachable (${error.cause.code ?? error.cause.message ?? "network error"})`;
   return `token endpoint answered unexpectedly for service principal ${name} (${error?.message ?? String(e)})`;
 }

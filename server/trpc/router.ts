@@ -1,10 +1,12 @@
 /** Assembles the routers; nothing else lives here. */
 import type { inferRouterOutputs } from "@trpc/server";
 import { router } from "./init";
+import { funnelRouter } from "./routers/funnel";
 import { systemRouter } from "./routers/system";
 
 export const appRouter = router({
   system: systemRouter,
+  funnel: funnelRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -101,6 +101,7 @@ export async function startOAuthServer(opts: OAuthServerOptions = {}): Promise<O
       devInteractions: { enabled: true },
       clientCredentials: { enabled: true },
       revocation: { enabled: true },
+      introspection: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => resource,

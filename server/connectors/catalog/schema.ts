@@ -81,6 +81,8 @@ export const ZReadOnlyPost = z.object({
   kind: z.enum(["rpc", "graphql", "sql"]),
   /** for sql: the body field that holds the statement */
   field: z.string().min(1).optional(),
+  /** RPC protocols that multiplex one path (AWS JSON 1.1 X-Amz-Target): these headers must match too */
+  headers: z.record(z.string(), z.string()).optional(),
 });
 
 const ZHeaderAuth = z.object({
@@ -183,15 +185,16 @@ export const ZCatalogEntry = z
       ctx.addIssue({ code: "custom", path: ["allowedHosts"], message: "HTTP entries need allowedHosts" });
     }
     const posts = new Set(e.readOnlyPost.map((p) => p.path));
+    const matches = (path: string, headers?: Record<string, string>) => findReadOnlyPost(e.readOnlyPost, path, headers ?? {}) !== undefined;
     for (const [i, s] of e.streams.entries()) {
-      if (s.method === "POST" && !posts.has(s.path)) {
+      if (s.method === "POST" && !matches(s.path, s.headers)) {
         ctx.addIssue({ code: "custom", path: ["streams", i, "path"], message: `POST stream ${s.path} is not in readOnlyPost` });
       }
       if (s.pagination.type === "cursor" && s.pagination.continuePath && s.method === "POST" && !posts.has(s.pagination.continuePath)) {
         ctx.addIssue({ code: "custom", path: ["streams", i, "pagination"], message: `continue path ${s.pagination.continuePath} is not in readOnlyPost` });
       }
     }
-    if (e.health?.method === "POST" && !posts.has(e.health.path)) {
+    if (e.health?.method === "POST" && !matches(e.health.path, e.health.headers)) {
       ctx.addIssue({ code: "custom", path: ["health", "path"], message: "POST health request is not in readOnlyPost" });
     }
     for (const [i, p] of e.readOnlyPost.entries()) {
@@ -199,6 +202,17 @@ export const ZCatalogEntry = z
     }
   });
 
+/** The readOnlyPost entry a POST matches: same path template and every declared header (case-insensitive name). */
+export function findReadOnlyPost(
+  list: readonly z.output<typeof ZReadOnlyPost>[],
+  pathTemplate: string,
+  headers: Record<string, string>,
+): z.output<typeof ZReadOnlyPost> | undefined {
+  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  return list.find((p) => p.path === pathTemplate && Object.entries(p.headers ?? {}).every(([k, v]) => lower[k.toLowerCase()] === v));
+}
+
+export type ReadOnlyPostEntry = z.output<typeof ZReadOnlyPost>;
 export type CatalogEntryInput = z.input<typeof ZCatalogEntry>;
 export type CatalogEntry = z.output<typeof ZCatalogEntry>;
 export type CatalogStream = z.output<typeof ZStream>;

@@ -151,7 +151,6 @@ export function inferFields(rows: Record<string, unknown>[], fromText = false): 
       seen.set(k, f);
     }
   }
-  for (const f of seen.values()) if (rows.some((r) => false)) f.nulls = true;
   return [...seen.entries()].map(([name, f]) => {
     let type = "null";
     if (f.types.size === 1) type = [...f.types][0]!;

@@ -345,7 +345,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         name: "projects",
         path: "/rest/api/3/project/search",
         recordSelector: ["values"],
-        pagination: { type: "offset", offsetParam: "startAt", limitParam: "maxResults", hasMorePath: ["isLast"] },
+        pagination: { type: "offset", offsetParam: "startAt", limitParam: "maxResults" },
         maxPageSize: 50,
       },
       {

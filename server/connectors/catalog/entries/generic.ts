@@ -1,0 +1,91 @@
+/** Generic / flexible: OpenAPI-described HTTP APIs, JDBC (MySQL/MariaDB), MongoDB, PostgreSQL, Supabase, files. */
+import type { CatalogEntryInput } from "../schema";
+
+export const genericEntries: CatalogEntryInput[] = [
+  {
+    sourceType: "openapi",
+    displayName: "Any OpenAPI-described REST API",
+    category: "generic",
+    driver: "openapi",
+    docsUrl: "https://spec.openapis.org/oas/v3.1.0",
+    authModes: [
+      { type: "bearer", secretField: "token", header: "Authorization", prefix: "Bearer " },
+      { type: "api_key", headers: [{ name: "X-API-Key", secretField: "api_key", prefix: "" }] },
+      { type: "none" },
+    ],
+    configFields: [
+      { name: "spec_url", description: "URL of the OpenAPI 3 / Swagger 2 document (JSON or YAML)" },
+      { name: "spec", description: "the document inline (JSON or YAML text)" },
+      { name: "base_url", description: "API base URL (default: the spec's first server)" },
+      { name: "api_key_header", description: "header for api_key auth when the spec does not name one" },
+    ],
+    secrets: ["token", "api_key"],
+    notes: "Only GET operations without required path or query parameters are used; every request still goes through the egress guard.",
+  },
+  {
+    sourceType: "jdbc",
+    displayName: "JDBC / MySQL-compatible database",
+    category: "generic",
+    driver: "jdbc",
+    docsUrl: "https://dev.mysql.com/doc/refman/8.4/en/",
+    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["SELECT", "SHOW VIEW"] }],
+    configFields: [
+      { name: "host", description: "database host" },
+      { name: "port", description: "port", default: "3306" },
+      { name: "database", description: "schema to inventory" },
+    ],
+    secrets: ["dsn", "password"],
+  },
+  {
+    sourceType: "mongo",
+    displayName: "MongoDB",
+    category: "generic",
+    driver: "mongo",
+    docsUrl: "https://www.mongodb.com/docs/manual/reference/connection-string/",
+    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["read"] }],
+    configFields: [{ name: "database", description: "database to inventory" }],
+    secrets: ["dsn", "password"],
+  },
+  {
+    sourceType: "postgres",
+    displayName: "PostgreSQL",
+    category: "generic",
+    driver: "postgres",
+    docsUrl: "https://www.postgresql.org/docs/current/libpq-connect.html",
+    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["pg_read_all_data"] }],
+    configFields: [
+      { name: "host", description: "database host" },
+      { name: "port", description: "port", default: "5432" },
+      { name: "database", description: "database" },
+      { name: "schema", description: "schema to inventory", default: "public" },
+    ],
+    secrets: ["dsn", "password"],
+  },
+  {
+    sourceType: "supabase",
+    displayName: "Supabase (Postgres)",
+    category: "generic",
+    driver: "postgres",
+    docsUrl: "https://supabase.com/docs/guides/database/connecting-to-postgres",
+    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["pg_read_all_data"] }],
+    configFields: [
+      { name: "project_ref", description: "project reference" },
+      { name: "schema", description: "schema to inventory", default: "public" },
+    ],
+    secrets: ["dsn", "password"],
+    allowedHosts: ["*.supabase.co", "*.pooler.supabase.com"],
+  },
+  {
+    sourceType: "filesource",
+    displayName: "Files (CSV, JSON, Parquet)",
+    category: "generic",
+    driver: "filesource",
+    docsUrl: "https://www.rfc-editor.org/rfc/rfc4180",
+    authModes: [{ type: "none" }],
+    configFields: [
+      { name: "path", description: "directory or file to read" },
+      { name: "format", description: "csv, json, jsonl or parquet (default: by extension)" },
+    ],
+    secrets: [],
+  },
+];

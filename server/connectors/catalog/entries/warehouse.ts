@@ -1,0 +1,121 @@
+/** Data warehouses: Snowflake (SQL API), BigQuery (REST), Redshift (Postgres wire protocol). */
+import type { CatalogEntryInput } from "../schema";
+
+export const warehouseEntries: CatalogEntryInput[] = [
+  {
+    sourceType: "snowflake",
+    displayName: "Snowflake",
+    category: "warehouse",
+    driver: "rest",
+    docsUrl: "https://docs.snowflake.com/en/developer-guide/sql-api/index",
+    authModes: [
+      {
+        type: "oauth2",
+        grant: "authorization_code",
+        authorizeUrl: "https://{{config.account}}.snowflakecomputing.com/oauth/authorize",
+        tokenUrl: "https://{{config.account}}.snowflakecomputing.com/oauth/token-request",
+        scopes: ["session:role:{{config.role}}"],
+        header: { name: "Authorization", secretField: "access_token", prefix: "Bearer " },
+      },
+      { type: "service_account", format: "snowflake_keypair_jwt", scopes: [], secretFields: ["private_key"] },
+    ],
+    configFields: [
+      { name: "account", description: "account identifier, e.g. myorg-myaccount", required: true },
+      { name: "warehouse", description: "warehouse to run metadata queries on", required: true },
+      { name: "database", description: "database to inventory", required: true },
+      { name: "role", description: "a role with USAGE/SELECT only", required: true },
+    ],
+    secrets: ["access_token", "refresh_token", "private_key"],
+    baseUrl: "https://{{config.account}}.snowflakecomputing.com",
+    allowedHosts: ["*.snowflakecomputing.com"],
+    headers: { Accept: "application/json", "Content-Type": "application/json" },
+    // The SQL API takes statements by POST; Safe Mode lets through single read statements only.
+    readOnlyPost: [{ path: "/api/v2/statements", kind: "sql", field: "statement" }],
+    health: {
+      path: "/api/v2/statements",
+      method: "POST",
+      body: { statement: "SELECT CURRENT_VERSION()", timeout: 30, warehouse: "{{config.warehouse}}", role: "{{config.role}}" },
+    },
+    streams: [
+      {
+        name: "tables",
+        path: "/api/v2/statements",
+        method: "POST",
+        body: {
+          statement:
+            "SELECT table_catalog, table_schema, table_name, table_type, row_count FROM information_schema.tables WHERE table_schema <> 'INFORMATION_SCHEMA' ORDER BY table_schema, table_name LIMIT {{page.limit}}",
+          timeout: 30,
+          database: "{{config.database}}",
+          warehouse: "{{config.warehouse}}",
+          role: "{{config.role}}",
+        },
+        recordSelector: ["data"],
+        columnsPath: ["resultSetMetaData", "rowType"],
+        pagination: { type: "none" },
+        fields: [
+          { name: "TABLE_CATALOG", type: "text" },
+          { name: "TABLE_SCHEMA", type: "text" },
+          { name: "TABLE_NAME", type: "text" },
+          { name: "TABLE_TYPE", type: "text" },
+          { name: "ROW_COUNT", type: "fixed", nullable: true },
+        ],
+      },
+    ],
+    notes: "Key-pair auth sends a JWT with X-Snowflake-Authorization-Token-Type: KEYPAIR_JWT. The role must be read-only.",
+  },
+  {
+    sourceType: "bigquery",
+    displayName: "Google BigQuery",
+    category: "warehouse",
+    driver: "rest",
+    docsUrl: "https://cloud.google.com/bigquery/docs/reference/rest",
+    authModes: [
+      {
+        type: "service_account",
+        format: "google_jwt",
+        tokenUrl: "https://oauth2.googleapis.com/token",
+        scopes: ["https://www.googleapis.com/auth/bigquery.readonly"],
+        secretFields: ["client_email", "private_key"],
+      },
+      {
+        type: "oauth2",
+        grant: "authorization_code",
+        authorizeUrl: "https://accounts.google.com/o/oauth2/v2/auth",
+        tokenUrl: "https://oauth2.googleapis.com/token",
+        scopes: ["https://www.googleapis.com/auth/bigquery.readonly"],
+        pkce: true,
+      },
+    ],
+    configFields: [{ name: "project_id", description: "GCP project that holds the datasets", required: true }],
+    secrets: ["access_token", "refresh_token", "private_key"],
+    baseUrl: "https://bigquery.googleapis.com/bigquery/v2",
+    allowedHosts: ["bigquery.googleapis.com"],
+    readOnlyPost: [{ path: "/projects/{{config.project_id}}/queries", kind: "sql", field: "query" }],
+    health: { path: "/projects/{{config.project_id}}/datasets", query: { maxResults: "1" } },
+    streams: [
+      {
+        name: "datasets",
+        path: "/projects/{{config.project_id}}/datasets",
+        recordSelector: ["datasets"],
+        pagination: { type: "page_token", tokenPath: ["nextPageToken"], tokenParam: "pageToken", limitParam: "maxResults" },
+        maxPageSize: 1000,
+      },
+    ],
+    notes: "Grant roles/bigquery.metadataViewer (and dataViewer for samples). jobs.query is a read query only for single SELECTs.",
+  },
+  {
+    sourceType: "redshift",
+    displayName: "Amazon Redshift",
+    category: "warehouse",
+    driver: "postgres",
+    docsUrl: "https://docs.aws.amazon.com/redshift/latest/dg/welcome.html",
+    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["USAGE ON SCHEMA", "SELECT ON ALL TABLES IN SCHEMA"] }],
+    configFields: [
+      { name: "host", description: "cluster endpoint" },
+      { name: "port", description: "port", default: "5439" },
+      { name: "database", description: "database", default: "dev" },
+    ],
+    secrets: ["dsn", "password"],
+    allowedHosts: ["*.redshift.amazonaws.com", "*.redshift-serverless.amazonaws.com"],
+  },
+];

@@ -1,0 +1,413 @@
+/**
+ * The declarative REST driver: interprets a catalog entry (base URL, auth mode, health request,
+ * streams with record selectors and paginators) — the Airbyte declarative-manifest idea. Every
+ * request goes through Safe Mode's HTTP path (safe-mode/http.ts). Discovery returns field names and
+ * types only; the sample reads at most policy.maxRecords (≤ 20) records across all streams and
+ * follows pagination only as far as that budget needs.
+ *
+ * Also exports the pieces the Salesforce and OpenAPI drivers share (auth headers, JSON paths, type
+ * inference, the record budget).
+ */
+import { err, ok } from "../../lib/result";
+import { getCatalogEntry } from "../catalog";
+import { MissingVariableError, effectiveConfig, interpolate, interpolateDeep, type TemplateVars } from "../catalog/interpolate";
+import { type CatalogEntry, type CatalogStream, findReadOnlyPost } from "../catalog/schema";
+import { type ReadOnlyQuery, type SafeHttp, type SafeResponse, defaultSafeHttp, redact } from "../safe-mode/http";
+import { MAX_SAMPLE_RECORDS } from "../safe-mode/policy";
+import type {
+  ConnectorContext,
+  ConnectorFailure,
+  ConnectorResult,
+  DiscoveredSchema,
+  FieldInfo,
+  SampleRecord,
+  SourceAdapter,
+  StreamInfo,
+} from "../types";
+
+// ---------------------------------------------------------------- shared helpers
+
+/** The record budget of one sample: the policy's, never above the Safe Mode ceiling. */
+export function recordBudget(ctx: ConnectorContext): number {
+  return Math.max(0, Math.min(ctx.policy.maxRecords, MAX_SAMPLE_RECORDS));
+}
+
+export function getPath(value: unknown, path: readonly string[]): unknown {
+  let cur = value;
+  for (const key of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export function inferType(v: unknown): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v === "boolean") return "boolean";
+  if (typeof v === "number") return Number.isInteger(v) ? "integer" : "number";
+  if (typeof v === "string") return ISO_DATETIME.test(v) ? "datetime" : ISO_DATE.test(v) ? "date" : "string";
+  if (Array.isArray(v)) return "array";
+  return "object";
+}
+
+/** Field names and JSON types from a handful of records: metadata only, no values leave this function. */
+export function inferFields(records: readonly Record<string, unknown>[]): FieldInfo[] {
+  const order: string[] = [];
+  const types = new Map<string, string | undefined>();
+  const nullable = new Set<string>();
+  for (const r of records) {
+    for (const [k, v] of Object.entries(r)) {
+      if (!types.has(k)) {
+        order.push(k);
+        types.set(k, undefined);
+      }
+      const t = inferType(v);
+      if (t === undefined) nullable.add(k);
+      else {
+        const prev = types.get(k);
+        types.set(k, prev === undefined || prev === t ? t : prev === "integer" && t === "number" ? "number" : "string");
+      }
+    }
+  }
+  for (const k of order) if (records.some((r) => !(k in r))) nullable.add(k);
+  return order.map((name) => ({ name, type: types.get(name) ?? "string", ...(nullable.has(name) ? { nullable: true } : {}) }));
+}
+
+/** Headers for the first auth mode the resolved secret can satisfy. */
+export function authHeaders(entry: Pick<CatalogEntry, "authModes">, secret: Record<string, string>): ConnectorResult<Record<string, string>> {
+  const has = (f: string) => typeof secret[f] === "string" && secret[f] !== "";
+  for (const m of entry.authModes) {
+    switch (m.type) {
+      case "oauth2":
+      case "service_account": {
+        // tokens are minted by the credentials module (consent: / sp:); a plain token also works
+        const field = m.type === "oauth2" && m.header ? m.header.secretField : has("access_token") ? "access_token" : "token";
+        if (!has(field)) continue;
+        const name = m.type === "oauth2" && m.header ? m.header.name : "Authorization";
+        const prefix = m.type === "oauth2" && m.header ? m.header.prefix : "Bearer ";
+        return ok({ [name]: `${prefix}${secret[field]}` });
+      }
+      case "bearer":
+        if (has(m.secretField)) return ok({ [m.header]: `${m.prefix}${secret[m.secretField]}` });
+        if (has("access_token")) return ok({ [m.header]: `${m.prefix}${secret.access_token}` });
+        continue;
+      case "api_key":
+        if (m.headers.every((h) => has(h.secretField))) {
+          return ok(Object.fromEntries(m.headers.map((h) => [h.name, `${h.prefix}${secret[h.secretField]}`])));
+        }
+        continue;
+      case "basic":
+        if (has(m.usernameField) && has(m.passwordField)) {
+          const user = `${secret[m.usernameField]}${m.usernameSuffix ?? ""}`;
+          return ok({ Authorization: `Basic ${Buffer.from(`${user}:${secret[m.passwordField]}`).toString("base64")}` });
+        }
+        continue;
+      case "aws_sigv4":
+        if (m.secretFields.every(has)) {
+          return err({ kind: "unsupported", message: "AWS SigV4 signing is not available in the REST driver yet" });
+        }
+        continue;
+      case "connection_string":
+        continue;
+      case "none":
+        return ok({});
+    }
+  }
+  const wanted = entry.authModes
+    .flatMap((m) =>
+      m.type === "bearer" ? [m.secretField] : m.type === "api_key" ? m.headers.map((h) => h.secretField) : m.type === "basic" ? [m.usernameField, m.passwordField] : m.type === "oauth2" || m.type === "service_account" ? ["access_token"] : [],
+    )
+    .filter((v, i, a) => a.indexOf(v) === i);
+  return err({ kind: "auth", message: `the credential has none of the fields this connector authenticates with (${wanted.join(", ")})` });
+}
+
+/** Parses RFC 8288 Link headers and returns the rel="next" target. */
+export function nextLink(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(/,(?=\s*<)/)) {
+    const m = /<([^>]*)>\s*;(.*)$/.exec(part.trim());
+    if (m && /\brel\s*=\s*"?([^";]*\s)?next(\s[^";]*)?"?/i.test(m[2]!)) return m[1];
+  }
+  return undefined;
+}
+
+function parseJson(res: SafeResponse): ConnectorResult<unknown> {
+  try {
+    return ok(res.body.length === 0 ? null : res.json());
+  } catch {
+    return err({ kind: "other", message: `response from ${new URL(res.url).pathname} is not JSON` });
+  }
+}
+
+const failWith = (ctx: ConnectorContext, f: ConnectorFailure): ConnectorResult<never> => err({ kind: f.kind, message: redact(f.message, ctx.secret) });
+
+// ---------------------------------------------------------------- the driver
+
+type Resolved = {
+  entry: CatalogEntry;
+  base: string; // no trailing slash
+  vars: TemplateVars;
+  headers: Record<string, string>;
+  allowedHosts: string[];
+};
+
+type PageRequest = { method: "GET" | "HEAD" | "POST"; url: URL; body?: unknown; headers: Record<string, string>; pathTemplate: string };
+
+function resolve(ctx: ConnectorContext, driver: string, entryOverride?: CatalogEntry): ConnectorResult<Resolved> {
+  const entry = entryOverride ?? getCatalogEntry(ctx.sourceType);
+  if (!entry) return err({ kind: "unsupported", message: `no catalog entry for source type ${ctx.sourceType}` });
+  if (entry.driver !== driver) return err({ kind: "unsupported", message: `${ctx.sourceType} is served by the ${entry.driver} driver, not ${driver}` });
+  const config = effectiveConfig(entry, ctx.config);
+  const vars: TemplateVars = { config };
+  const allowedHosts: string[] = [];
+  let base: string;
+  try {
+    const override = typeof config.base_url === "string" ? config.base_url : undefined;
+    base = override ?? interpolate(entry.baseUrl ?? "", vars);
+    if (override) allowedHosts.push(new URL(override).host);
+    for (const h of entry.allowedHosts) {
+      try {
+        allowedHosts.push(interpolate(h, vars));
+      } catch {
+        /* an optional host variable that is unset contributes no pattern */
+      }
+    }
+    new URL(base);
+  } catch (e) {
+    if (e instanceof MissingVariableError) return err({ kind: "other", message: e.message });
+    return err({ kind: "other", message: `invalid base URL for ${ctx.sourceType}` });
+  }
+  const auth = authHeaders(entry, ctx.secret);
+  if (!auth.ok) return auth;
+  return ok({
+    entry,
+    base: base.replace(/\/+$/, ""),
+    vars,
+    headers: { Accept: "application/json", ...(entry.headers ?? {}), ...auth.value },
+    allowedHosts,
+  });
+}
+
+function buildUrl(r: Resolved, pathTemplate: string, query: Record<string, string> | undefined, vars: TemplateVars): URL {
+  const path = interpolate(pathTemplate, vars, encodeURIComponent);
+  const url = new URL(r.base + (path.startsWith("/") ? path : `/${path}`));
+  for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, interpolate(v, vars));
+  return url;
+}
+
+export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapter & {
+  /** exposed for the acceptance tests: the pages of one stream, lazily */
+  readStream(ctx: ConnectorContext, streamName: string, max: number): Promise<ConnectorResult<Record<string, unknown>[]>>;
+} {
+  async function send(ctx: ConnectorContext, r: Resolved, req: PageRequest): Promise<ConnectorResult<{ res: SafeResponse; json: unknown }>> {
+    let readOnlyQuery: ReadOnlyQuery | undefined;
+    if (req.method === "POST") {
+      const marked = findReadOnlyPost(r.entry.readOnlyPost, req.pathTemplate, req.headers);
+      if (marked) readOnlyQuery = marked.kind === "sql" ? { kind: "sql", field: marked.field! } : { kind: marked.kind };
+    }
+    const headers = { ...r.headers, ...req.headers };
+    if (req.body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) headers["Content-Type"] = "application/json";
+    const res = await http.fetch(ctx, {
+      method: req.method,
+      url: req.url.toString(),
+      headers,
+      body: req.body === undefined ? undefined : JSON.stringify(req.body),
+      readOnlyQuery,
+      allowedHosts: r.allowedHosts,
+    });
+    if (!res.ok) return res;
+    const json = parseJson(res.value);
+    if (!json.ok) return json;
+    const re = r.entry.responseErrors;
+    if (re && getPath(json.value, re.okPath) === false) {
+      const code = String(getPath(json.value, re.errorPath) ?? "unknown_error");
+      const kind = re.authErrors.includes(code) ? "auth" : re.rateLimitErrors.includes(code) ? "rate_limited" : "other";
+      return err({ kind, message: `${r.entry.displayName} API error: ${code}` });
+    }
+    return ok({ res: res.value, json: json.value });
+  }
+
+  function extract(stream: CatalogStream, json: unknown): ConnectorResult<Record<string, unknown>[]> {
+    const raw = getPath(json, stream.recordSelector);
+    if (raw === undefined || raw === null) return ok([]);
+    if (!Array.isArray(raw)) return err({ kind: "other", message: `stream ${stream.name}: the record selector did not find a list` });
+    if (stream.columnsPath) {
+      const cols = getPath(json, stream.columnsPath);
+      const names = Array.isArray(cols) ? cols.map((c, i) => String((c as { name?: unknown })?.name ?? `col_${i}`)) : [];
+      return ok(raw.map((row) => (Array.isArray(row) ? Object.fromEntries(names.map((n, i) => [n, row[i]])) : { value: row })));
+    }
+    return ok(raw.map((x) => (x && typeof x === "object" && !Array.isArray(x) ? (x as Record<string, unknown>) : { value: x })));
+  }
+
+  /** Reads up to `max` records of one stream, page by page, stopping as soon as it has them. */
+  async function readRecords(ctx: ConnectorContext, r: Resolved, stream: CatalogStream, max: number): Promise<ConnectorResult<Record<string, unknown>[]>> {
+    const out: Record<string, unknown>[] = [];
+    if (max <= 0) return ok(out);
+    const pageSize = () => Math.max(1, Math.min(stream.maxPageSize ?? 100, max - out.length));
+    const p = stream.pagination;
+    let req: PageRequest;
+    try {
+      const vars: TemplateVars = { ...r.vars, page: { limit: pageSize() } };
+      const url = buildUrl(r, stream.path, stream.query, vars);
+      let body = stream.body === undefined ? undefined : interpolateDeep(stream.body, vars);
+      const limitParam = "limitParam" in p ? p.limitParam : p.type === "page_number" ? p.sizeParam : undefined;
+      const limitInBody = p.type === "cursor" && p.in === "body";
+      if (limitParam) {
+        if (limitInBody) body = { ...((body as Record<string, unknown> | undefined) ?? {}), [limitParam]: pageSize() };
+        else url.searchParams.set(limitParam, String(pageSize()));
+      }
+      if (p.type === "offset") url.searchParams.set(p.offsetParam, String(p.start));
+      if (p.type === "page_number") url.searchParams.set(p.pageParam, String(p.start));
+      req = { method: stream.method, url, body, headers: stream.headers ?? {}, pathTemplate: stream.path };
+    } catch (e) {
+      if (e instanceof MissingVariableError) return err({ kind: "other", message: e.message });
+      throw e;
+    }
+    let offset = p.type === "offset" ? p.start : 0;
+    let pageNo = p.type === "page_number" ? p.start : 0;
+    for (let pages = 0; pages < 50; pages++) {
+      const res = await send(ctx, r, req);
+      if (!res.ok) return res;
+      const recs = extract(stream, res.value.json);
+      if (!recs.ok) return recs;
+      const requested = Number(req.url.searchParams.get("limitParam" in p && p.limitParam ? p.limitParam : p.type === "page_number" ? p.sizeParam : "") ?? NaN);
+      out.push(...recs.value.slice(0, max - out.length));
+      if (out.length >= max || recs.value.length === 0) break;
+      const json = res.value.json;
+      let next: PageRequest | undefined;
+      switch (p.type) {
+        case "none":
+          break;
+        case "cursor":
+        case "page_token": {
+          const token = getPath(json, p.type === "cursor" ? p.cursorPath : p.tokenPath);
+          const more = p.type === "cursor" && p.hasMorePath ? getPath(json, p.hasMorePath) : true;
+          if (typeof token !== "string" || token === "" || more === false) break;
+          const param = p.type === "cursor" ? p.cursorParam : p.tokenParam;
+          if (p.type === "cursor" && p.in === "body") {
+            const path = p.continuePath ?? stream.path;
+            const body = p.continuePath ? { [param]: token } : { ...((req.body as Record<string, unknown>) ?? {}), [param]: token };
+            next = { ...req, url: p.continuePath ? buildUrl(r, p.continuePath, undefined, r.vars) : req.url, body, pathTemplate: path };
+          } else {
+            const url = new URL(req.url);
+            url.searchParams.set(param, token);
+            if ("limitParam" in p && p.limitParam) url.searchParams.set(p.limitParam, String(pageSize()));
+            next = { ...req, url };
+          }
+          break;
+        }
+        case "link_header": {
+          const link = nextLink(res.value.res.headers.link);
+          if (link) next = { ...req, url: new URL(link, req.url) };
+          break;
+        }
+        case "next_url": {
+          const link = getPath(json, p.nextPath);
+          if (typeof link === "string" && link !== "") next = { ...req, url: new URL(link, req.url) };
+          break;
+        }
+        case "offset": {
+          const more = p.hasMorePath ? getPath(json, p.hasMorePath) : undefined;
+          if (more === false || (more === undefined && Number.isFinite(requested) && recs.value.length < requested)) break;
+          offset += recs.value.length;
+          const url = new URL(req.url);
+          url.searchParams.set(p.offsetParam, String(offset));
+          url.searchParams.set(p.limitParam, String(pageSize()));
+          next = { ...req, url };
+          break;
+        }
+        case "page_number": {
+          if (Number.isFinite(requested) && recs.value.length < requested) break;
+          pageNo += 1;
+          const url = new URL(req.url);
+          url.searchParams.set(p.pageParam, String(pageNo));
+          next = { ...req, url }; // the page size must stay the same for page numbers to line up
+          break;
+        }
+      }
+      if (!next) break;
+      req = next;
+    }
+    return ok(out);
+  }
+
+  const INFER_SAMPLE = 5;
+  const fatal = new Set(["network", "timeout", "egress_refused", "rate_limited", "too_large", "safe_mode", "unsupported"]);
+
+  return {
+    async healthCheck(ctx) {
+      const r = resolve(ctx, "rest");
+      if (!r.ok) return failWith(ctx, r.error);
+      const h = r.value.entry.health;
+      if (!h) return err({ kind: "unsupported", message: `${ctx.sourceType} declares no health request` });
+      const t0 = performance.now();
+      let url: URL;
+      let body: unknown;
+      try {
+        url = buildUrl(r.value, h.path, h.query, r.value.vars);
+        body = h.body === undefined ? undefined : interpolateDeep(h.body, r.value.vars);
+      } catch (e) {
+        if (e instanceof MissingVariableError) return err({ kind: "other", message: e.message });
+        throw e;
+      }
+      const res = await send(ctx, r.value, { method: h.method, url, body, headers: h.headers ?? {}, pathTemplate: h.path });
+      if (!res.ok) return failWith(ctx, res.error);
+      return ok({ latencyMs: Math.round(performance.now() - t0), detail: `HTTP ${res.value.res.status} ${h.method} ${url.pathname}` });
+    },
+
+    async discover(ctx) {
+      const r = resolve(ctx, "rest");
+      if (!r.ok) return failWith(ctx, r.error);
+      const streams: StreamInfo[] = [];
+      let firstFailure: ConnectorFailure | undefined;
+      for (const s of r.value.entry.streams) {
+        if (s.fields) {
+          streams.push({ name: s.name, fields: s.fields.map((f) => ({ ...f })) });
+          continue;
+        }
+        const recs = await readRecords(ctx, r.value, s, INFER_SAMPLE);
+        if (!recs.ok) {
+          if (fatal.has(recs.error.kind)) return failWith(ctx, recs.error);
+          firstFailure ??= recs.error;
+          continue; // a stream this credential may not read (scope, plan) does not sink the others
+        }
+        streams.push({ name: s.name, fields: inferFields(recs.value) });
+      }
+      if (streams.length === 0 && firstFailure) return failWith(ctx, firstFailure);
+      return ok({ streams });
+    },
+
+    async sample(ctx, schema) {
+      const r = resolve(ctx, "rest");
+      if (!r.ok) return failWith(ctx, r.error);
+      const wanted = new Set(schema.streams.map((s) => s.name));
+      const streams = r.value.entry.streams.filter((s) => wanted.has(s.name));
+      const out: SampleRecord[] = [];
+      let budget = recordBudget(ctx);
+      for (const [i, s] of streams.entries()) {
+        if (budget <= 0) break;
+        const share = Math.ceil(budget / (streams.length - i));
+        const recs = await readRecords(ctx, r.value, s, share);
+        if (!recs.ok) return failWith(ctx, recs.error);
+        for (const d of recs.value.slice(0, budget)) out.push({ stream: s.name, data: d });
+        budget = recordBudget(ctx) - out.length;
+      }
+      return ok(out);
+    },
+
+    async readStream(ctx, streamName, max) {
+      const r = resolve(ctx, "rest");
+      if (!r.ok) return failWith(ctx, r.error);
+      const s = r.value.entry.streams.find((x) => x.name === streamName);
+      if (!s) return err({ kind: "unsupported", message: `no stream ${streamName}` });
+      return readRecords(ctx, r.value, s, Math.min(max, recordBudget(ctx)));
+    },
+  };
+}
+
+export const restDriver = createRestDriver();
+
+export type { DiscoveredSchema };
