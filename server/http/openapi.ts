@@ -3,12 +3,21 @@
  * validate with (OpenAPI 3.1 schemas are JSON Schema 2020-12, which zod 4 emits).
  */
 import { z } from "zod";
-import { ConnectionIntentSchema, ErrorBodySchema, FunnelMetricsSchema, OnboardingResultSchema } from "../onboarding/schemas";
+import { ConnectionIntentSchema, ErrorBodySchema, FunnelMetricsSchema, JsonValue, OnboardingResultSchema } from "../onboarding/schemas";
 
-function schemaOf(s: z.ZodType, io: "input" | "output"): Record<string, unknown> {
-  const out = z.toJSONSchema(s, { io, unrepresentable: "any", target: "draft-2020-12" }) as Record<string, unknown>;
-  delete out.$schema;
-  delete out.id;
+/** All component schemas from one registry, so shared pieces become named components too. */
+function componentSchemas(entries: Record<string, [z.ZodType, "input" | "output"]>): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const io of ["input", "output"] as const) {
+    const registry = z.registry<{ id: string }>();
+    registry.add(JsonValue, { id: "JsonValue" });
+    for (const [id, [schema, want]] of Object.entries(entries)) if (want === io) registry.add(schema, { id });
+    const { schemas } = z.toJSONSchema(registry, { io, unrepresentable: "any", target: "draft-2020-12", uri: (id) => `#/components/schemas/${id}` });
+    for (const [id, schema] of Object.entries(schemas)) {
+      const { $schema: _s, $id: _i, id: _d, ...rest } = schema as Record<string, unknown>;
+      out[id] = rest;
+    }
+  }
   return out;
 }
 
@@ -28,13 +37,13 @@ export function buildOpenApi(serverUrl?: string) {
     ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
     components: {
       securitySchemes: { apiKey: { type: "http", scheme: "bearer", description: "An AOD API key (aam_…), bound to one tenant." } },
-      schemas: {
-        ConnectionIntent: schemaOf(ConnectionIntentSchema, "input"),
-        OnboardingResult: schemaOf(OnboardingResultSchema, "output"),
-        FunnelMetrics: schemaOf(FunnelMetricsSchema, "output"),
-        Error: schemaOf(ErrorBodySchema, "output"),
-        BatchResult: schemaOf(BatchResult, "output"),
-      },
+      schemas: componentSchemas({
+        ConnectionIntent: [ConnectionIntentSchema, "input"],
+        OnboardingResult: [OnboardingResultSchema, "output"],
+        FunnelMetrics: [FunnelMetricsSchema, "output"],
+        Error: [ErrorBodySchema, "output"],
+        BatchResult: [BatchResult, "output"],
+      }),
     },
     security: bearer,
     paths: {

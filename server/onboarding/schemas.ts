@@ -19,7 +19,7 @@ export const cleanString = (max: number) =>
 const SECRET_KEY_RE = /(pass(word)?|secret|token|api[_-]?key|private[_-]?key|credential)/i;
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
-const JsonValue: z.ZodType<Json> = z.lazy(() =>
+export const JsonValue: z.ZodType<Json> = z.lazy(() =>
   z.union([cleanString(2048), z.number().finite(), z.boolean(), z.null(), z.array(JsonValue).max(100), z.record(cleanString(64), JsonValue)]),
 );
 

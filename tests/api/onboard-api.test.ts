@@ -263,5 +263,8 @@ describe("GET /api/openapi.json", () => {
     expect(intentSchema.required).toEqual(expect.arrayContaining(["source_type", "resource_ids", "credential_locator", "risk_level", "evidence", "owner"]));
     expect(intentSchema.properties.resource_ids.maxItems).toBe(100);
     expect(doc.paths["/api/connections/onboard"].post.responses["409"]).toBeDefined();
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThan(5);
+    for (const r of refs) expect(doc.components.schemas[r], r).toBeDefined();
   });
 });

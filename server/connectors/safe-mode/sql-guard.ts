@@ -192,7 +192,7 @@ export function checkReadOnlySql(sql: string, dialect: SqlDialect = "postgres"):
     const first = /^[(\s]*([a-z_]+)/i.exec(stripped.text)?.[1]?.toLowerCase();
     kind = first === "select" || first === "with" ? "select" : "other";
   }
-  return ok({ sql: sql.trim().replace(/;\s*$/, ""), kind });
+  return ok({ sql: sql.trim().replace(/;\s*$/, "").trimEnd(), kind });
 }
 
 /** Quotes an identifier for the dialect (doubling the quote character). */

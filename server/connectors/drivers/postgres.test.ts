@@ -1,0 +1,174 @@
+/**
+ * Integration: the postgres driver against the real PostgreSQL from DATABASE_URL, using the
+ * sandbox schema and its read-only role.
+ */
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testDatabaseUrl } from "../../../tests/helpers/db";
+import { closedPort, ctxFor, withUrl } from "../../../tests/connectors/native/ctx";
+import { ensurePostgresSandbox } from "../sandbox/postgres-sandbox";
+import type { ConnectorFailure } from "../types";
+import { jdbcAdapter } from "./jdbc";
+import { postgresAdapter } from "./postgres";
+
+let adminUrl: string;
+let sandboxUrl: string;
+const probe = `aam_guard_probe_${randomBytes(4).toString("hex")}`;
+const writer = `aam_probe_write_${randomBytes(4).toString("hex")}`;
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+const probeCount = () => admin(async (c) => Number((await c.query(`SELECT count(*) AS n FROM public.${probe}`)).rows[0].n));
+const failureOf = (r: { ok: boolean; error?: ConnectorFailure }) => (r.ok ? undefined : r.error);
+
+beforeAll(async () => {
+  adminUrl = testDatabaseUrl();
+  sandboxUrl = (await ensurePostgresSandbox(adminUrl)).url;
+  await admin(async (c) => {
+    await c.query(`CREATE TABLE public.${probe} (id int)`);
+    await c.query(`INSERT INTO public.${probe} SELECT generate_series(1, 3)`);
+    // A write hidden in a function: the lexical guard cannot see it, the READ ONLY transaction must.
+    await c.query(`CREATE FUNCTION public.${writer}() RETURNS int LANGUAGE plpgsql AS $$ BEGIN INSERT INTO public.${probe} VALUES (99); RETURN 1; END $$`);
+  });
+});
+
+afterAll(async () => {
+  await admin(async (c) => {
+    await c.query(`DROP FUNCTION IF EXISTS public.${writer}()`);
+    await c.query(`DROP TABLE IF EXISTS public.${probe}`);
+  });
+});
+
+describe("sandbox", () => {
+  it("is idempotent and its role can read but not write", async () => {
+    const again = await ensurePostgresSandbox(adminUrl);
+    expect(again.url).toBe(sandboxUrl);
+    const c = new pg.Client({ connectionString: sandboxUrl });
+    await c.connect();
+    try {
+      const counts = (await c.query("SELECT (SELECT count(*) FROM sandbox.customers) AS c, (SELECT count(*) FROM sandbox.orders) AS o, (SELECT count(*) FROM sandbox.tickets) AS t")).rows[0];
+      expect(Number(counts.c)).toBeGreaterThan(20);
+      expect(Number(counts.o)).toBeGreaterThan(20);
+      expect(Number(counts.t)).toBeGreaterThan(20);
+      expect((await c.query("SHOW default_transaction_read_only")).rows[0].default_transaction_read_only).toBe("on");
+      await expect(c.query("SET default_transaction_read_only = off; INSERT INTO sandbox.tickets VALUES (9999, 1, 'x', 'low')")).rejects.toMatchObject({ code: "42501" });
+    } finally {
+      await c.end();
+    }
+  });
+});
+
+describe("postgres driver", () => {
+  it("passes health, discover and sample against the sandbox", async () => {
+    const ctx = ctxFor("postgres", { secret: { dsn: sandboxUrl } });
+    const h = await postgresAdapter.healthCheck(ctx);
+    expect(h.ok && h.value.detail).toMatch(/^PostgreSQL \d+/);
+
+    const d = await postgresAdapter.discover(ctx);
+    if (!d.ok) throw new Error(d.error.message);
+    const names = d.value.streams.map((s) => s.name);
+    expect(names).toEqual(expect.arrayContaining(["sandbox.customers", "sandbox.orders", "sandbox.tickets"]));
+    const customers = d.value.streams.find((s) => s.name === "sandbox.customers")!;
+    expect(customers.fields).toContainEqual({ name: "id", type: "integer", nullable: false });
+    expect(customers.fields).toContainEqual({ name: "created_at", type: "timestamp with time zone", nullable: false });
+    expect(JSON.stringify(d.value)).not.toContain("customer1@example.com"); // metadata only
+
+    const s = await postgresAdapter.sample(ctx, d.value);
+    if (!s.ok) throw new Error(s.error.message);
+    expect(s.value.length).toBe(20);
+    expect(new Set(s.value.map((r) => r.stream))).toEqual(new Set(["sandbox.customers", "sandbox.orders", "sandbox.tickets"]));
+    expect(s.value.find((r) => r.stream === "sandbox.customers")!.data).toMatchObject({ id: expect.any(Number), email: expect.stringContaining("@example.com") });
+  });
+
+  it("builds the connection from config host/port/database/user + secret password", async () => {
+    const u = new URL(sandboxUrl);
+    const ctx = ctxFor("postgres", {
+      config: { host: u.hostname, port: u.port || 5432, database: u.pathname.slice(1), user: decodeURIComponent(u.username), schemas: ["sandbox"], max_tables: 2 },
+      secret: { password: decodeURIComponent(u.password) },
+    });
+    const d = await postgresAdapter.discover(ctx);
+    expect(d.ok && d.value.streams.map((s) => s.name)).toEqual(["sandbox.customers", "sandbox.orders"]);
+  });
+
+  it("never returns more than 20 records, even when the policy asks for 50", async () => {
+    const ctx = ctxFor("postgres", { secret: { dsn: sandboxUrl }, config: { sample_query: "SELECT * FROM sandbox.orders" }, policy: { maxRecords: 50 } });
+    const s = await postgresAdapter.sample(ctx, { streams: [] });
+    expect(s.ok && s.value.length).toBe(20);
+    const few = await postgresAdapter.sample(ctxFor("postgres", { secret: { dsn: sandboxUrl }, policy: { maxRecords: 5 } }), { streams: [{ name: "sandbox.orders", fields: [] }] });
+    expect(few.ok && few.value.length).toBe(5);
+  });
+
+  it("maps a wrong user/password to auth", async () => {
+    const r = await postgresAdapter.healthCheck(ctxFor("postgres", { secret: { dsn: withUrl(adminUrl, { user: "aam_no_such_role", password: "wrong-password" }) } }));
+    expect(failureOf(r)?.kind).toBe("auth");
+  });
+
+  it("maps a closed port and an unknown host to network", async () => {
+    const closed = await postgresAdapter.healthCheck(ctxFor("postgres", { secret: { dsn: withUrl(adminUrl, { host: "127.0.0.1", port: await closedPort() }) } }));
+    expect(failureOf(closed)?.kind).toBe("network");
+    const unknown = await postgresAdapter.healthCheck(ctxFor("postgres", { secret: { dsn: withUrl(adminUrl, { host: "no-such-host.invalid" }) } }));
+    expect(failureOf(unknown)?.kind).toBe("network");
+  });
+
+  it("maps a query beyond the statement timeout to timeout", async () => {
+    const ctx = ctxFor("postgres", { secret: { dsn: sandboxUrl }, config: { sample_query: "SELECT pg_sleep(5)" }, policy: { requestTimeoutMs: 300 } });
+    const r = await postgresAdapter.sample(ctx, { streams: [] });
+    expect(failureOf(r)?.kind).toBe("timeout");
+  });
+
+  it("refuses the metadata endpoint and, without allowPrivateNetworks, private hosts (egress)", async () => {
+    const meta = await postgresAdapter.healthCheck(ctxFor("postgres", { secret: { dsn: withUrl(adminUrl, { host: "169.254.169.254" }) } }));
+    expect(failureOf(meta)?.kind).toBe("egress_refused");
+    const priv = await postgresAdapter.healthCheck(ctxFor("postgres", { secret: { dsn: withUrl(adminUrl, { host: "127.0.0.1" }) }, policy: { allowPrivateNetworks: false } }));
+    expect(failureOf(priv)?.kind).toBe("egress_refused");
+    const socket = await postgresAdapter.healthCheck(ctxFor("postgres", { secret: { dsn: `${adminUrl}${adminUrl.includes("?") ? "&" : "?"}host=/var/run/postgresql` } }));
+    expect(failureOf(socket)?.kind).toBe("egress_refused");
+  });
+
+  describe("Safe Mode through config.sample_query", () => {
+    const writes = [
+      `INSERT INTO public.${probe} VALUES (42)`,
+      `UPDATE public.${probe} SET id = 0`,
+      `DELETE FROM public.${probe}`,
+      `DROP TABLE public.${probe}`,
+      `SELECT 1; DELETE FROM public.${probe}`,
+      `WITH x AS (DELETE FROM public.${probe} RETURNING *) SELECT * FROM x`,
+    ];
+
+    it.each(writes)("refuses %s before any connection is made", async (sql) => {
+      // The URL points at a closed port: reaching the server would be a network failure.
+      const ctx = ctxFor("postgres", { secret: { dsn: withUrl(adminUrl, { host: "127.0.0.1", port: await closedPort() }) }, config: { sample_query: sql } });
+      expect(failureOf(await postgresAdapter.sample(ctx, { streams: [] }))?.kind).toBe("safe_mode");
+    });
+
+    it.each(writes)("refuses %s with a superuser URL and leaves the table unchanged", async (sql) => {
+      const before = await probeCount();
+      const ctx = ctxFor("postgres", { secret: { dsn: adminUrl }, config: { sample_query: sql } });
+      expect(failureOf(await postgresAdapter.sample(ctx, { streams: [] }))?.kind).toBe("safe_mode");
+      expect(await probeCount()).toBe(before);
+    });
+
+    it("a write hidden in a function is stopped by the READ ONLY transaction", async () => {
+      const before = await probeCount();
+      const ctx = ctxFor("postgres", { secret: { dsn: adminUrl }, config: { sample_query: `SELECT public.${writer}()` } });
+      const r = await postgresAdapter.sample(ctx, { streams: [] });
+      expect(failureOf(r)).toMatchObject({ kind: "safe_mode", message: expect.stringContaining("read-only transaction") });
+      expect(await probeCount()).toBe(before);
+    });
+  });
+
+  it("is reachable through the jdbc driver with a jdbc:postgresql URL", async () => {
+    const u = new URL(sandboxUrl);
+    const jdbcUrl = `jdbc:postgresql://${u.host}${u.pathname}?user=${u.username}`;
+    const r = await jdbcAdapter.healthCheck(ctxFor("jdbc", { config: { url: jdbcUrl }, secret: { password: decodeURIComponent(u.password) } }));
+    expect(r.ok && r.value.detail).toMatch(/^PostgreSQL/);
+  });
+});
