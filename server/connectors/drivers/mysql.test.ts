@@ -1,0 +1,138 @@
+/**
+ * Integration: the jdbc driver's MySQL/MariaDB path against the real MariaDB on
+ * 127.0.0.1:3306 (root, empty password, database `test`).
+ */
+import { randomBytes } from "node:crypto";
+import mysql from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closedPort, ctxFor } from "../../../tests/connectors/native/ctx";
+import type { ConnectorFailure } from "../types";
+import { jdbcAdapter } from "./jdbc";
+import { mapMysqlError } from "./mysql";
+
+const MARIADB = { host: "127.0.0.1", port: 3306, user: "root", password: "", database: "test" };
+const table = `aam_probe_${randomBytes(4).toString("hex")}`;
+const url = `jdbc:mariadb://127.0.0.1:3306/test?user=root`;
+const failureOf = (r: { ok: boolean; error?: ConnectorFailure }) => (r.ok ? undefined : r.error);
+
+async function root<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
+  const c = await mysql.createConnection(MARIADB);
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+const rowCount = () => root(async (c) => Number(((await c.query(`SELECT count(*) AS n FROM \`${table}\``))[0] as { n: number }[])[0]!.n));
+
+beforeAll(async () => {
+  await root(async (c) => {
+    await c.query(`CREATE TABLE \`${table}\` (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, amount DECIMAL(8,2) NULL, created_at DATETIME NOT NULL)`);
+    const rows = Array.from({ length: 30 }, (_, i) => [i + 1, `row ${i + 1}`, (i * 3.5).toFixed(2), new Date(Date.UTC(2025, 0, 1 + i))]);
+    await c.query(`INSERT INTO \`${table}\` VALUES ?`, [rows]);
+  });
+});
+
+afterAll(async () => {
+  await root((c) => c.query(`DROP TABLE IF EXISTS \`${table}\``));
+});
+
+describe("jdbc driver → MariaDB", () => {
+  it("passes health, discover and sample", async () => {
+    const ctx = ctxFor("jdbc", { config: { url }, resourceIds: [table] });
+    const h = await jdbcAdapter.healthCheck(ctx);
+    expect(h.ok && h.value.detail).toMatch(/MariaDB/i);
+
+    const d = await jdbcAdapter.discover(ctx);
+    if (!d.ok) throw new Error(d.error.message);
+    expect(d.value.streams).toEqual([
+      {
+        name: `test.${table}`,
+        fields: [
+          { name: "id", type: "int", nullable: false },
+          { name: "name", type: "varchar", nullable: false },
+          { name: "amount", type: "decimal", nullable: true },
+          { name: "created_at", type: "datetime", nullable: false },
+        ],
+      },
+    ]);
+
+    const s = await jdbcAdapter.sample(ctx, d.value);
+    if (!s.ok) throw new Error(s.error.message);
+    expect(s.value.length).toBe(20);
+    expect(s.value[0]).toMatchObject({ stream: `test.${table}`, data: { id: 1, name: "row 1" } });
+  });
+
+  it("accepts mysql:// URLs with credentials in the secret", async () => {
+    const r = await jdbcAdapter.sample(ctxFor("jdbc", { secret: { dsn: "mysql://root:@127.0.0.1:3306/test" }, config: { sample_query: `SELECT id FROM ${table} ORDER BY id` }, policy: { maxRecords: 3 } }), { streams: [] });
+    expect(r.ok && r.value.map((x) => x.data.id)).toEqual([1, 2, 3]);
+  });
+
+  it("never returns more than 20 records, even when the policy asks for 50", async () => {
+    const ctx = ctxFor("jdbc", { config: { url, sample_query: `SELECT * FROM ${table}` }, policy: { maxRecords: 50 } });
+    const r = await jdbcAdapter.sample(ctx, { streams: [] });
+    expect(r.ok && r.value.length).toBe(20);
+  });
+
+  it("maps a wrong password to auth", async () => {
+    const r = await jdbcAdapter.healthCheck(ctxFor("jdbc", { config: { url }, secret: { password: "definitely-wrong" } }));
+    expect(failureOf(r)?.kind).toBe("auth");
+  });
+
+  it("maps a closed port to network", async () => {
+    const r = await jdbcAdapter.healthCheck(ctxFor("jdbc", { config: { url: `jdbc:mysql://127.0.0.1:${await closedPort()}/test?user=root` } }));
+    expect(failureOf(r)?.kind).toBe("network");
+  });
+
+  it("maps a query beyond max_statement_time to timeout", async () => {
+    const ctx = ctxFor("jdbc", { config: { url, sample_query: "SELECT SLEEP(5)" }, policy: { requestTimeoutMs: 300 } });
+    const r = await jdbcAdapter.sample(ctx, { streams: [] });
+    expect(failureOf(r)?.kind).toBe("timeout");
+  });
+
+  it("refuses the metadata address (egress)", async () => {
+    const r = await jdbcAdapter.healthCheck(ctxFor("jdbc", { config: { url: "jdbc:mysql://169.254.169.254:3306/test?user=root" } }));
+    expect(failureOf(r)?.kind).toBe("egress_refused");
+  });
+
+  it("says unsupported for engines it does not speak", async () => {
+    const r = await jdbcAdapter.healthCheck(ctxFor("jdbc", { config: { url: "jdbc:sqlserver://db.example.com:1433;databaseName=x" } }));
+    expect(failureOf(r)?.kind).toBe("unsupported");
+  });
+
+  describe("Safe Mode through config.sample_query", () => {
+    const writes = () => [
+      `INSERT INTO ${table} VALUES (100, 'x', 1, NOW())`,
+      `UPDATE ${table} SET name = 'changed'`,
+      `DELETE FROM ${table}`,
+      `DROP TABLE ${table}`,
+      `SELECT 1; DELETE FROM ${table}`,
+      `SELECT * FROM ${table} INTO OUTFILE '/tmp/aam-out'`,
+      `SELECT /*!50000 1; DELETE FROM ${table} */ 1`,
+    ];
+
+    it("refuses writes before any connection is made", async () => {
+      const port = await closedPort();
+      for (const sql of writes()) {
+        const ctx = ctxFor("jdbc", { config: { url: `jdbc:mysql://127.0.0.1:${port}/test?user=root`, sample_query: sql } });
+        expect(failureOf(await jdbcAdapter.sample(ctx, { streams: [] })), sql).toMatchObject({ kind: "safe_mode" });
+      }
+    });
+
+    it("refuses writes as root and leaves the table unchanged", async () => {
+      const before = await root(async (c) => (await c.query(`SELECT id, name FROM ${table} ORDER BY id`))[0]);
+      for (const sql of writes()) {
+        const r = await jdbcAdapter.sample(ctxFor("jdbc", { config: { url, sample_query: sql } }), { streams: [] });
+        expect(failureOf(r), sql).toMatchObject({ kind: "safe_mode" });
+      }
+      expect(await rowCount()).toBe(30);
+      expect(await root(async (c) => (await c.query(`SELECT id, name FROM ${table} ORDER BY id`))[0])).toEqual(before);
+    });
+  });
+
+  it("maps server-side error codes", () => {
+    expect(mapMysqlError({ errno: 1969, message: "Query execution was interrupted (max_statement_time exceeded)" }).kind).toBe("timeout");
+    expect(mapMysqlError({ code: "ER_ACCESS_DENIED_ERROR", errno: 1045, message: "Access denied" }).kind).toBe("auth");
+    expect(mapMysqlError({ errno: 1792, message: "Cannot execute statement in a READ ONLY transaction" }).kind).toBe("safe_mode");
+  });
+});

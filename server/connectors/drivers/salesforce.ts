@@ -1,0 +1,143 @@
+/**
+ * Salesforce REST driver. The instance URL comes from the OAuth token response
+ * (`secret.instance_url`) or `config.instance_url` (`config.base_url` overrides both: sandboxes).
+ * Health: GET /services/data/vXX.X/limits. Discovery: describeGlobal (GET …/sobjects) then
+ * …/sobjects/{name}/describe for a few queryable objects: field names, types, nillable — no rows.
+ * Sample: SOQL `SELECT <fields> FROM <object> LIMIT n` via GET …/query?q=, following
+ * nextRecordsUrl only while the ≤ 20-record budget needs it. GET only, through Safe Mode's HTTP path.
+ */
+import { err, ok } from "../../lib/result";
+import { getCatalogEntry } from "../catalog";
+import { effectiveConfig } from "../catalog/interpolate";
+import { type SafeHttp, defaultSafeHttp, redact } from "../safe-mode/http";
+import type { ConnectorContext, ConnectorResult, FieldInfo, SampleRecord, SourceAdapter, StreamInfo } from "../types";
+import { recordBudget } from "./rest";
+
+/** Standard objects worth a first look, in order, when config.objects does not name any. */
+const PREFERRED = ["Account", "Contact", "Opportunity", "Lead", "Case", "User"];
+const MAX_OBJECTS = 5;
+const MAX_SOQL_FIELDS = 20;
+/** compound and binary fields cannot (or should not) be selected in a tiny sample */
+const SKIP_TYPES = new Set(["address", "location", "base64", "complexvalue"]);
+const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+type Sf = { base: string; version: string; headers: Record<string, string>; allowedHosts: string[]; objects?: string[] };
+
+function resolve(ctx: ConnectorContext): ConnectorResult<Sf> {
+  const entry = getCatalogEntry(ctx.sourceType);
+  if (!entry || entry.driver !== "salesforce") return err({ kind: "unsupported", message: `${ctx.sourceType} is not a Salesforce source` });
+  const config = effectiveConfig(entry, ctx.config);
+  const override = typeof config.base_url === "string" ? config.base_url : undefined;
+  const instance = override ?? ctx.secret.instance_url ?? (typeof config.instance_url === "string" ? config.instance_url : undefined);
+  if (!instance) return err({ kind: "other", message: "the Salesforce instance URL is unknown (token instance_url or config.instance_url)" });
+  let url: URL;
+  try {
+    url = new URL(instance);
+  } catch {
+    return err({ kind: "other", message: "the Salesforce instance URL is not a URL" });
+  }
+  const version = String(config.api_version ?? "v62.0");
+  if (!/^v\d{2,3}\.\d$/.test(version)) return err({ kind: "other", message: `invalid Salesforce API version ${version}` });
+  const token = ctx.secret.access_token ?? ctx.secret.token;
+  if (!token) return err({ kind: "auth", message: "the credential has no access_token" });
+  const objects =
+    typeof config.objects === "string"
+      ? config.objects
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => NAME.test(s))
+      : undefined;
+  return ok({
+    base: url.toString().replace(/\/+$/, ""),
+    version,
+    headers: { Accept: "application/json", Authorization: `Bearer ${token}` },
+    allowedHosts: override ? [url.host, ...entry.allowedHosts] : entry.allowedHosts,
+    objects,
+  });
+}
+
+export function createSalesforceDriver(http: SafeHttp = defaultSafeHttp): SourceAdapter {
+  async function get(ctx: ConnectorContext, sf: Sf, pathAndQuery: string): Promise<ConnectorResult<unknown>> {
+    const res = await http.fetch(ctx, { method: "GET", url: sf.base + pathAndQuery, headers: sf.headers, allowedHosts: sf.allowedHosts });
+    if (!res.ok) return err({ kind: res.error.kind, message: redact(res.error.message, ctx.secret) });
+    try {
+      return ok(res.value.json());
+    } catch {
+      return err({ kind: "other", message: "Salesforce answered with something other than JSON" });
+    }
+  }
+
+  const api = (sf: Sf, rest: string) => `/services/data/${sf.version}${rest}`;
+
+  return {
+    async healthCheck(ctx) {
+      const sf = resolve(ctx);
+      if (!sf.ok) return sf;
+      const t0 = performance.now();
+      const res = await get(ctx, sf.value, api(sf.value, "/limits"));
+      if (!res.ok) return res;
+      return ok({ latencyMs: Math.round(performance.now() - t0), detail: `Salesforce ${sf.value.version} reachable` });
+    },
+
+    async discover(ctx) {
+      const sf = resolve(ctx);
+      if (!sf.ok) return sf;
+      const global = await get(ctx, sf.value, api(sf.value, "/sobjects"));
+      if (!global.ok) return global;
+      const all = ((global.value as { sobjects?: { name?: unknown; queryable?: unknown; custom?: unknown }[] }).sobjects ?? []).filter(
+        (o) => typeof o.name === "string" && NAME.test(o.name) && o.queryable === true,
+      );
+      const names = new Set(all.map((o) => o.name as string));
+      const wanted = sf.value.objects?.length ? sf.value.objects : PREFERRED;
+      let chosen = wanted.filter((n) => names.has(n));
+      if (chosen.length === 0) chosen = all.filter((o) => o.custom !== true).map((o) => o.name as string);
+      chosen = chosen.slice(0, MAX_OBJECTS);
+
+      const streams: StreamInfo[] = [];
+      for (const name of chosen) {
+        const d = await get(ctx, sf.value, api(sf.value, `/sobjects/${encodeURIComponent(name)}/describe`));
+        if (!d.ok) {
+          if (d.error.kind === "other") continue; // one object we may not describe does not sink discovery
+          return d;
+        }
+        const fields: FieldInfo[] = ((d.value as { fields?: { name?: unknown; type?: unknown; nillable?: unknown }[] }).fields ?? [])
+          .filter((f) => typeof f.name === "string")
+          .map((f) => ({ name: f.name as string, type: String(f.type ?? "string"), nullable: f.nillable === true }));
+        streams.push({ name, fields });
+      }
+      return ok({ streams });
+    },
+
+    async sample(ctx, schema) {
+      const sf = resolve(ctx);
+      if (!sf.ok) return sf;
+      const out: SampleRecord[] = [];
+      const streams = schema.streams.filter((s) => NAME.test(s.name));
+      for (const [i, s] of streams.entries()) {
+        const budget = recordBudget(ctx) - out.length;
+        if (budget <= 0) break;
+        const share = Math.ceil(budget / (streams.length - i));
+        const fields = s.fields.filter((f) => NAME.test(f.name) && !SKIP_TYPES.has(f.type)).map((f) => f.name);
+        const select = ["Id", ...fields.filter((f) => f !== "Id")].slice(0, MAX_SOQL_FIELDS);
+        const soql = `SELECT ${select.join(", ")} FROM ${s.name} LIMIT ${share}`;
+        let path = `${api(sf.value, "/query")}?q=${encodeURIComponent(soql)}`;
+        let got = 0;
+        for (let page = 0; page < 10 && got < share; page++) {
+          const res = await get(ctx, sf.value, path);
+          if (!res.ok) return res;
+          const body = res.value as { records?: Record<string, unknown>[]; done?: boolean; nextRecordsUrl?: string };
+          for (const rec of (body.records ?? []).slice(0, share - got)) {
+            const { attributes: _attributes, ...data } = rec;
+            out.push({ stream: s.name, data });
+            got++;
+          }
+          if (body.done !== false || !body.nextRecordsUrl || !body.nextRecordsUrl.startsWith("/services/data/")) break;
+          path = body.nextRecordsUrl;
+        }
+      }
+      return ok(out.slice(0, recordBudget(ctx)));
+    },
+  };
+}
+
+export const salesforceDriver = createSalesforceDriver();
