@@ -11,6 +11,7 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
   if (!session?.user) redirect("/login");
   const role = session.user.role;
   const items: NavItem[] = [{ href: "/", label: "Funnel" }];
+  if (can(role, "view_connections")) items.push({ href: "/connections", label: "Connections" });
   if (can(role, "manage_api_keys")) items.push({ href: "/admin/api-keys", label: "API keys" });
   return (
     <>

@@ -1,15 +1,21 @@
+import { FunnelDashboard } from "@/components/funnel-dashboard";
 import { SystemStatus } from "@/components/system-status";
-import { auth } from "@/server/auth/config";
+import { getQueryClient, HydrateClient, trpc } from "@/lib/trpc-server";
+import { NAMESPACE_RE } from "@/server/onboarding/schemas";
 
-export default async function HomePage() {
-  const session = await auth();
+export default async function HomePage({ searchParams }: { searchParams: Promise<{ namespace?: string }> }) {
+  const requested = (await searchParams).namespace;
+  const namespace = requested && NAMESPACE_RE.test(requested) ? requested : "autonomy";
+  const qc = getQueryClient();
+  const [namespaces] = await Promise.all([qc.fetchQuery(trpc.connections.namespaces.queryOptions()), qc.prefetchQuery(trpc.funnel.get.queryOptions({ namespace }))]);
+  const names = namespaces.map((n) => n.namespace);
+  if (!names.includes(namespace)) names.push(namespace);
   return (
-    <section className="space-y-4">
-      <h1 className="text-2xl font-semibold">Onboarding funnel</h1>
-      <p className="text-slate-600 dark:text-slate-400">
-        Signed in as {session?.user.role === "admin" ? "an admin" : "an executive (read-only)"}.
-      </p>
-      <SystemStatus />
-    </section>
+    <HydrateClient>
+      <FunnelDashboard namespace={namespace} namespaces={names} />
+      <div className="mt-8 border-t border-slate-200 pt-4 dark:border-slate-800">
+        <SystemStatus />
+      </div>
+    </HydrateClient>
   );
 }

@@ -234,6 +234,13 @@ export const WRITE_SCOPE_PATTERN = /write|admin|manage|delete|full_access|full-a
 const READ_ONLY_ACTION = /^[a-z0-9-]+:(List|Describe|Get)[A-Za-z]*$/;
 
 export function isReadOnlyScope(scope: string): boolean {
+  if (/^https:\/\//.test(scope)) {
+    // URL scopes: judge the path, not the host (management.azure.com is an audience, not a permission).
+    const url = new URL(scope);
+    // Google's URL scopes are read/write unless they say otherwise (…/auth/drive is full access).
+    if (url.hostname.endsWith("googleapis.com")) return /(\.readonly|\.read-only)$/.test(url.pathname);
+    return !WRITE_SCOPE_PATTERN.test(url.pathname);
+  }
   if (WRITE_SCOPE_PATTERN.test(scope)) return false;
   if (scope.includes(":") && /^[a-z0-9-]+:[A-Z]/.test(scope)) return READ_ONLY_ACTION.test(scope);
   return true;

@@ -286,7 +286,11 @@ async function withFile<T>(root: string, rel: string, fn: (src: ByteSource, form
   }
 }
 
-/** Spreads the budget over streams; shared with the S3 driver. */
+/**
+ * Spreads the budget over streams (shared with the S3 driver): a first pass gives each stream
+ * an equal share; when a short stream leaves budget over, a second pass tops up from streams
+ * that had more. A file that expands into several streams (JSON object of arrays) counts as one.
+ */
 export async function sampleStreams(
   names: string[],
   budget: number,
@@ -295,18 +299,29 @@ export async function sampleStreams(
   const records: SampleRecord[] = [];
   const streams = names.slice(0, Math.max(budget, 0));
   const perStream = streams.length ? Math.max(1, Math.ceil(budget / streams.length)) : 0;
+  const taken = new Map<string, number>();
+  const full = new Set<string>();
   let firstFailure: ConnectorFailure | undefined;
-  for (const name of streams) {
-    const remaining = budget - records.length;
-    if (remaining <= 0) break;
-    const parsed = await readStream(name, Math.min(perStream, remaining));
-    if (!parsed.ok) {
-      if (parsed.error.kind === "safe_mode") return parsed; // a refusal is never skipped over
-      firstFailure ??= parsed.error;
-      continue;
+  for (const pass of [0, 1]) {
+    for (const name of pass === 0 ? streams : streams.filter((n) => full.has(n))) {
+      const remaining = budget - records.length;
+      if (remaining <= 0) break;
+      const already = taken.get(name) ?? 0;
+      const limit = already + Math.min(pass === 0 ? perStream : remaining, remaining);
+      const parsed = await readStream(name, limit);
+      if (!parsed.ok) {
+        if (parsed.error.kind === "safe_mode") return parsed; // a refusal is never skipped over
+        firstFailure ??= parsed.error;
+        continue;
+      }
+      const exact = parsed.value.filter((p) => p.stream === name);
+      const rows = (exact.length ? exact : parsed.value).flatMap((p) => p.rows.map((data) => ({ stream: p.stream, data })));
+      const fresh = rows.slice(already, limit);
+      records.push(...fresh.slice(0, budget - records.length));
+      taken.set(name, already + fresh.length);
+      if (rows.length >= limit) full.add(name);
+      else full.delete(name);
     }
-    const wanted = parsed.value.find((p) => p.stream === name) ?? (parsed.value.length === 1 ? parsed.value[0] : undefined);
-    for (const data of (wanted?.rows ?? []).slice(0, Math.min(perStream, budget - records.length))) records.push({ stream: name, data });
   }
   if (records.length === 0 && firstFailure) return err(firstFailure);
   return ok(records);

@@ -18,7 +18,7 @@ import type {
   ConnectorContext,
   ConnectorFailure,
   ConnectorResult,
-  DiscoveredSchema,
+
   FieldInfo,
   SampleRecord,
   SourceAdapter,
@@ -410,4 +410,4 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
 
 export const restDriver = createRestDriver();
 
-export type { DiscoveredSchema };
+

@@ -7,6 +7,7 @@
  */
 import {
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListBucketsCommand,
   ListObjectsV2Command,
@@ -218,7 +219,7 @@ export const s3Adapter: SourceAdapter = {
     const started = performance.now();
     return withS3(ctx, async (s) => {
       const targets = targetsOf(ctx);
-      if (targets.length) for (const t of targets) await s.send(new ListObjectsV2Command({ Bucket: t.bucket, Prefix: t.prefix || undefined, MaxKeys: 1 }));
+      if (targets.length) for (const t of new Set(targets.map((x) => x.bucket))) await s.send(new HeadBucketCommand({ Bucket: t }));
       else await s.send(new ListBucketsCommand({}));
       return ok({ latencyMs: Math.round(performance.now() - started), detail: targets.length ? `${targets.length} bucket target(s) listable` : "buckets listable" });
     });
@@ -241,7 +242,8 @@ export const s3Adapter: SourceAdapter = {
       const sampled = await sampleStreams(names, sampleBudget(ctx.policy), async (name, limit): Promise<ConnectorResult<ParsedStream[]>> => {
         const { bucket, key } = splitName(name);
         if (name.endsWith("/")) {
-          const objects = await listTarget(s, { bucket, prefix: key }, limit);
+          // One full page, cut here: s3rver cannot issue continuation tokens on Node ≥ 17 (legacy cipher).
+          const objects = await listTarget(s, { bucket, prefix: key }, 1000);
           return ok([{ stream: name, rows: objects.slice(0, limit).map((o) => ({ key: o.Key, size: o.Size, last_modified: o.LastModified, etag: o.ETag })) }]);
         }
         const objectKey = fileOfStream(key);

@@ -1,0 +1,140 @@
+"use client";
+/**
+ * One connection: status and reason, evidence, owner, risk, credential locator (never a secret),
+ * discovered schema, first sync, a redacted preview, and the stage timeline. Admins can heal a
+ * HEALING connection from here (never in the read-only demo namespace).
+ */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { StatusBadge } from "./status-badge";
+import { useTRPC } from "./trpc-provider";
+
+type Schema = { streams?: { name: string; fields: { name: string; type: string }[] }[] } | null;
+type Preview = { stream: string; data: Record<string, unknown> }[] | null;
+
+const card = "rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900";
+
+export function ConnectionDetail({ id, canHeal }: { id: string; canHeal: boolean }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const q = useQuery(trpc.connections.get.queryOptions({ id }, { refetchInterval: (query) => (query.state.data?.status === "PENDING" ? 1_000 : 10_000) }));
+  const heal = useMutation(
+    trpc.connections.heal.mutationOptions({
+      onSettled: () => qc.invalidateQueries({ queryKey: trpc.connections.get.queryKey({ id }) }),
+    }),
+  );
+
+  if (q.isPending) return <p className="text-slate-500">Loading the connection…</p>;
+  if (q.isError) return <p className="text-red-700 dark:text-red-300">{q.error.message}</p>;
+  const c = q.data;
+  const schema = c.discovered_schema as Schema;
+  const preview = c.sample_preview as Preview;
+  const owner = c.owner as { user?: string; confidence?: number; why?: string };
+  const evidence = c.evidence as { status?: string; source?: string; ts?: string };
+
+  return (
+    <section className="space-y-4">
+      <div className="flex flex-wrap items-center gap-3">
+        <h1 className="text-2xl font-semibold">{c.source_type}</h1>
+        <StatusBadge status={c.status} />
+        <span className="text-sm text-slate-500">namespace {c.namespace}</span>
+      </div>
+      <p data-testid="status-reason" className="text-slate-700 dark:text-slate-300">
+        {c.message}
+      </p>
+
+      {c.status === "HEALING" && canHeal && c.namespace !== "demo" ? (
+        <div className="flex items-center gap-3">
+          <button
+            type="button"
+            disabled={heal.isPending}
+            onClick={() => heal.mutate({ namespace: c.namespace, id: c.connection_id })}
+            className="rounded-md bg-violet-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-violet-500 disabled:opacity-60"
+          >
+            {heal.isPending ? "Healing… (re-running health, discovery and first sync)" : "Heal now"}
+          </button>
+          {heal.isError ? <span className="text-sm text-red-700 dark:text-red-300">{heal.error.message}</span> : null}
+        </div>
+      ) : null}
+      {heal.data ? (
+        <p role="status" className="text-sm">
+          {heal.data.healed === 1 ? "Healed: the connection is active again." : `Still not healthy: ${heal.data.outcomes[0]?.reason ?? "see the timeline"}.`}
+        </p>
+      ) : null}
+
+      <div className="grid gap-4 md:grid-cols-2">
+        <dl className={`${card} grid grid-cols-[9rem_1fr] gap-x-3 gap-y-1 text-sm`}>
+          <dt className="text-slate-500">Resources</dt>
+          <dd className="font-mono text-xs break-all">{c.resource_ids.join(", ")}</dd>
+          <dt className="text-slate-500">Credential</dt>
+          <dd className="font-mono text-xs">{c.credential_locator}</dd>
+          <dt className="text-slate-500">Risk</dt>
+          <dd>{c.risk_level === "med" ? "medium" : c.risk_level}</dd>
+          <dt className="text-slate-500">Owner</dt>
+          <dd>
+            {owner.user ?? "—"} {owner.confidence !== undefined ? `(${Math.round(owner.confidence * 100)}% sure: ${owner.why})` : ""}
+          </dd>
+          <dt className="text-slate-500">Evidence</dt>
+          <dd>
+            {evidence.status} by {evidence.source} at {evidence.ts}
+          </dd>
+          <dt className="text-slate-500">First sync</dt>
+          <dd data-testid="first-sync">{c.first_sync_rows === null ? "not yet" : `${c.first_sync_rows} records in ${c.latency_ms} ms`}</dd>
+          <dt className="text-slate-500">Attempts</dt>
+          <dd>{c.attempts}</dd>
+          <dt className="text-slate-500">First received</dt>
+          <dd>{c.first_received_at.replace("T", " ").slice(0, 19)} UTC</dd>
+        </dl>
+        <div className={card}>
+          <h2 className="mb-2 text-sm font-medium">Discovered schema (metadata only)</h2>
+          {schema?.streams?.length ? (
+            <ul className="space-y-2 text-sm">
+              {schema.streams.slice(0, 20).map((s) => (
+                <li key={s.name}>
+                  <span className="font-medium">{s.name}</span>{" "}
+                  <span className="text-xs text-slate-500">{s.fields.map((f) => `${f.name}: ${f.type}`).join(", ")}</span>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="text-sm text-slate-500">Not discovered yet.</p>
+          )}
+          {c.schema_fingerprint ? <p className="mt-2 font-mono text-xs text-slate-500">fingerprint {c.schema_fingerprint.slice(0, 16)}…</p> : null}
+        </div>
+      </div>
+
+      {preview?.length ? (
+        <div className={card}>
+          <h2 className="mb-2 text-sm font-medium">Preview of the first sync (redacted, 5 records at most)</h2>
+          <div className="overflow-x-auto">
+            <table className="text-left text-xs">
+              <tbody>
+                {preview.map((r, i) => (
+                  <tr key={i} className="border-b border-slate-100 dark:border-slate-800">
+                    <td className="py-1 pr-3 text-slate-500">{r.stream}</td>
+                    <td className="py-1 font-mono">{JSON.stringify(r.data)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </div>
+      ) : null}
+
+      <div className={card}>
+        <h2 className="mb-2 text-sm font-medium">Timeline</h2>
+        <ol className="space-y-1 text-sm" data-testid="timeline">
+          {c.events.map((e, i) => (
+            <li key={i} className="flex flex-wrap gap-x-3">
+              <span className="tabular-nums text-slate-500">{e.at.replace("T", " ").slice(0, 19)}</span>
+              <span>attempt {e.attempt}</span>
+              <span className="font-medium">{e.stage.replace(/_/g, " ")}</span>
+              <span className={e.outcome === "ok" ? "text-emerald-700 dark:text-emerald-300" : "text-red-700 dark:text-red-300"}>{e.outcome === "ok" ? "passed" : "failed"}</span>
+              {e.duration_ms !== null ? <span className="tabular-nums text-slate-500">{Math.round(e.duration_ms)} ms</span> : null}
+              {e.message ? <span className="text-slate-600 dark:text-slate-400">{e.message}</span> : null}
+            </li>
+          ))}
+        </ol>
+      </div>
+    </section>
+  );
+}

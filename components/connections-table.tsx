@@ -1,0 +1,184 @@
+"use client";
+/**
+ * Connections of one namespace: server-side filters, sort and pages (fast at 100,000 rows).
+ * The demo namespace is shown read-only.
+ */
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useEffect, useState } from "react";
+import type { RouterInputs } from "@/lib/router-types";
+import { StatusBadge } from "./status-badge";
+import { useTRPC } from "./trpc-provider";
+
+type ListInput = RouterInputs["connections"]["list"];
+type Sort = NonNullable<ListInput["sort"]>;
+
+const STATUSES = ["ACTIVE", "PENDING", "AWAITING_CREDENTIALS", "NETWORK_BLOCKED", "HEALING", "ERROR", "UNSUPPORTED", "NOT_SANCTIONED"] as const;
+
+function useDebounced<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return v;
+}
+
+const field = "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-700 dark:bg-slate-900";
+
+export function ConnectionsTable({ namespace, namespaces }: { namespace: string; namespaces: string[] }) {
+  const trpc = useTRPC();
+  const [ns, setNs] = useState(namespace);
+  const [status, setStatus] = useState<string>("");
+  const [sourceType, setSourceType] = useState("");
+  const [risk, setRisk] = useState("");
+  const [ownerText, setOwnerText] = useState("");
+  const [text, setText] = useState("");
+  const [sort, setSort] = useState<Sort>("updatedAt");
+  const [dir, setDir] = useState<"asc" | "desc">("desc");
+  const [page, setPage] = useState(1);
+  const owner = useDebounced(ownerText, 250);
+  const q = useDebounced(text, 250);
+  useEffect(() => setPage(1), [ns, status, sourceType, risk, owner, q, sort, dir]);
+
+  const input: ListInput = {
+    namespace: ns,
+    status: status ? [status as (typeof STATUSES)[number]] : undefined,
+    sourceType: sourceType || undefined,
+    risk: (risk || undefined) as ListInput["risk"],
+    owner: owner || undefined,
+    q: q || undefined,
+    sort,
+    dir,
+    page,
+    pageSize: 25,
+  };
+  const list = useQuery(trpc.connections.list.queryOptions(input, { placeholderData: keepPreviousData, refetchInterval: 5_000 }));
+  const types = useQuery(trpc.connections.sourceTypes.queryOptions({ namespace: ns }));
+  const pages = list.data ? Math.max(1, Math.ceil(list.data.total / 25)) : 1;
+  const readOnly = ns === "demo";
+
+  const header = (key: Sort, label: string) => (
+    <th scope="col" className="py-2 pr-3" aria-sort={sort === key ? (dir === "asc" ? "ascending" : "descending") : "none"}>
+      <button
+        type="button"
+        className="font-medium hover:text-indigo-600 dark:hover:text-indigo-400"
+        onClick={() => {
+          if (sort === key) setDir(dir === "asc" ? "desc" : "asc");
+          else {
+            setSort(key);
+            setDir("asc");
+          }
+        }}
+      >
+        {label} {sort === key ? (dir === "asc" ? "▲" : "▼") : ""}
+      </button>
+    </th>
+  );
+
+  return (
+    <section className="space-y-4">
+      <div className="flex flex-wrap items-end justify-between gap-3">
+        <div>
+          <h1 className="text-2xl font-semibold">Connections</h1>
+          {readOnly ? <p className="text-sm text-amber-700 dark:text-amber-300">The demo namespace holds pre-existing connections and is read-only.</p> : null}
+        </div>
+        <label className="text-sm">
+          <span className="mr-2 font-medium">Namespace</span>
+          <select className={field} value={ns} onChange={(e) => setNs(e.target.value)}>
+            {namespaces.map((n) => (
+              <option key={n}>{n}</option>
+            ))}
+          </select>
+        </label>
+      </div>
+
+      <form className="flex flex-wrap gap-2" role="search" onSubmit={(e) => e.preventDefault()}>
+        <label className="sr-only" htmlFor="f-q">Search</label>
+        <input id="f-q" className={field} placeholder="Search type, reason or resource id" value={text} onChange={(e) => setText(e.target.value)} />
+        <label className="sr-only" htmlFor="f-status">Status</label>
+        <select id="f-status" aria-label="Status" className={field} value={status} onChange={(e) => setStatus(e.target.value)}>
+          <option value="">Any status</option>
+          {STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {s.replace(/_/g, " ").toLowerCase()}
+            </option>
+          ))}
+        </select>
+        <select aria-label="Source type" className={field} value={sourceType} onChange={(e) => setSourceType(e.target.value)}>
+          <option value="">Any source type</option>
+          {(types.data ?? []).map((t) => (
+            <option key={t}>{t}</option>
+          ))}
+        </select>
+        <select aria-label="Risk" className={field} value={risk} onChange={(e) => setRisk(e.target.value)}>
+          <option value="">Any risk</option>
+          <option value="low">Low risk</option>
+          <option value="med">Medium risk</option>
+          <option value="high">High risk</option>
+        </select>
+        <input aria-label="Owner" className={field} placeholder="Owner" value={ownerText} onChange={(e) => setOwnerText(e.target.value)} />
+      </form>
+
+      {list.isPending ? (
+        <p className="text-slate-500">Loading connections…</p>
+      ) : list.isError ? (
+        <p className="text-red-700 dark:text-red-300">Could not load connections: {list.error.message}</p>
+      ) : list.data.total === 0 ? (
+        <p className="rounded-xl border border-dashed border-slate-300 p-6 text-center dark:border-slate-700">No connection matches these filters.</p>
+      ) : (
+        <>
+          <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+            <table className="w-full text-left text-sm">
+              <thead className="border-b border-slate-200 dark:border-slate-800">
+                <tr className="[&>th]:px-3">
+                  {header("sourceType", "Source")}
+                  <th scope="col" className="py-2 pr-3">Resources</th>
+                  {header("status", "Status")}
+                  {header("riskLevel", "Risk")}
+                  <th scope="col" className="py-2 pr-3">Owner</th>
+                  {header("latencyMs", "First sync")}
+                  {header("updatedAt", "Updated")}
+                </tr>
+              </thead>
+              <tbody data-testid="connection-rows">
+                {list.data.rows.map((c) => (
+                  <tr key={c.id} className="border-b border-slate-100 last:border-0 dark:border-slate-800 [&>td]:px-3">
+                    <td className="py-2">
+                      <Link href={`/connections/${c.id}`} className="font-medium text-indigo-700 hover:underline dark:text-indigo-300">
+                        {c.sourceType}
+                      </Link>
+                    </td>
+                    <td className="max-w-[16rem] truncate py-2 font-mono text-xs" title={c.resourceIds.join(", ")}>
+                      {c.resourceIds.join(", ")}
+                    </td>
+                    <td className="py-2">
+                      <StatusBadge status={c.status} />
+                    </td>
+                    <td className="py-2">{c.riskLevel === "med" ? "medium" : c.riskLevel}</td>
+                    <td className="py-2">{c.owner ?? "—"}</td>
+                    <td className="py-2 tabular-nums">{c.firstSyncRows === null ? "—" : `${c.firstSyncRows} rows · ${Math.round(c.latencyMs ?? 0)} ms`}</td>
+                    <td className="py-2 tabular-nums">{new Date(c.updatedAt).toISOString().slice(0, 16).replace("T", " ")}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <nav className="flex items-center justify-between text-sm" aria-label="Pages">
+            <span data-testid="total">
+              {list.data.total.toLocaleString("en")} connection{list.data.total === 1 ? "" : "s"} · page {page} of {pages.toLocaleString("en")}
+            </span>
+            <span className="flex gap-2">
+              <button type="button" className={field} disabled={page <= 1} onClick={() => setPage(page - 1)}>
+                Previous
+              </button>
+              <button type="button" className={field} disabled={page >= pages} onClick={() => setPage(page + 1)}>
+                Next
+              </button>
+            </span>
+          </nav>
+        </>
+      )}
+    </section>
+  );
+}

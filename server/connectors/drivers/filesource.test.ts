@@ -1,0 +1,106 @@
+/** Integration: the filesource driver on the seed files and on a scratch folder with escapes. */
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ctxFor } from "../../../tests/connectors/native/ctx";
+import type { ConnectorFailure } from "../types";
+import { filesourceAdapter, inferFields } from "./filesource";
+
+const SEEDS = path.resolve(import.meta.dirname, "../../../seeds/sandbox/files");
+let scratch: string;
+let root: string;
+let outside: string;
+const failureOf = (r: { ok: boolean; error?: ConnectorFailure }) => (r.ok ? undefined : r.error);
+
+beforeAll(async () => {
+  scratch = await fs.mkdtemp(path.join(os.tmpdir(), "aam-filesource-"));
+  root = path.join(scratch, "root");
+  outside = path.join(scratch, "outside");
+  await fs.mkdir(path.join(root, "sub"), { recursive: true });
+  await fs.mkdir(outside);
+  await fs.writeFile(path.join(outside, "secret.csv"), "password\nhunter2\n");
+  await fs.copyFile(path.join(SEEDS, "customers.csv"), path.join(root, "customers.csv"));
+  await fs.writeFile(path.join(root, "sub", "big.ndjson"), Array.from({ length: 5000 }, (_, i) => JSON.stringify({ i }) + " ".repeat(200)).join("\n"));
+  await fs.symlink(path.join(outside, "secret.csv"), path.join(root, "escape.csv"));
+  await fs.symlink(outside, path.join(root, "escape-dir"));
+  await fs.symlink(path.join(root, "customers.csv"), path.join(root, "sub", "inside-link.csv"));
+});
+
+afterAll(async () => {
+  await fs.rm(scratch, { recursive: true, force: true });
+});
+
+describe("filesource driver", () => {
+  it("passes health, discover and sample on the seed files", async () => {
+    const ctx = ctxFor("filesource", { config: { root: SEEDS }, policy: { maxRecords: 50 } });
+    const h = await filesourceAdapter.healthCheck(ctx);
+    expect(h.ok && h.value.detail).toBe("4 readable file(s)");
+
+    const d = await filesourceAdapter.discover(ctx);
+    if (!d.ok) throw new Error(d.error.message);
+    expect(d.value.streams.map((s) => s.name).sort()).toEqual(["customers.csv", "events.ndjson", "inventory/products.json#products", "inventory/products.json#warehouses", "orders.json"]);
+    const customers = d.value.streams.find((s) => s.name === "customers.csv")!;
+    expect(customers.fields).toEqual([
+      { name: "id", type: "integer", nullable: false },
+      { name: "name", type: "string", nullable: false },
+      { name: "email", type: "string", nullable: false },
+      { name: "country", type: "string", nullable: false },
+      { name: "created_at", type: "date-time", nullable: false },
+      { name: "lifetime_value", type: "number", nullable: false },
+    ]);
+    expect(d.value.streams.find((s) => s.name === "events.ndjson")!.fields).toContainEqual({ name: "properties", type: "object", nullable: false });
+    expect(JSON.stringify(d.value)).not.toContain("@example.com"); // no rows in discover
+
+    const s = await filesourceAdapter.sample(ctx, d.value);
+    if (!s.ok) throw new Error(s.error.message);
+    expect(s.value.length).toBe(20); // maxRecords 50 asked, 20 is the ceiling
+    expect(new Set(s.value.map((r) => r.stream)).size).toBe(5);
+    expect(s.value.find((r) => r.stream === "orders.json")!.data).toMatchObject({ order_id: 1000, status: "paid" });
+  });
+
+  it("accepts a file:// URL and resource ids naming files or folders", async () => {
+    const ctx = ctxFor("filesource", { config: { url: pathToFileURL(SEEDS).href }, resourceIds: ["inventory", "events.ndjson"], policy: { maxRecords: 4 } });
+    const s = await filesourceAdapter.sample(ctx, { streams: [] });
+    expect(s.ok && s.value.length).toBe(4);
+    expect(s.ok && s.value.every((r) => r.stream === "events.ndjson" || r.stream.startsWith("inventory/products.json"))).toBe(true);
+  });
+
+  it("refuses ../ escapes, absolute paths and symlinks pointing outside the root", async () => {
+    for (const id of ["../outside/secret.csv", "sub/../../outside/secret.csv", path.join(outside, "secret.csv"), "escape.csv", "escape-dir/secret.csv", "escape-dir"]) {
+      const ctx = ctxFor("filesource", { config: { root }, resourceIds: [id] });
+      expect(failureOf(await filesourceAdapter.discover(ctx)), id).toMatchObject({ kind: "safe_mode" });
+    }
+    // A schema handed to sample is not trusted either.
+    const s = await filesourceAdapter.sample(ctxFor("filesource", { config: { root } }), { streams: [{ name: "escape.csv", fields: [] }] });
+    expect(failureOf(s)?.kind).toBe("safe_mode");
+  });
+
+  it("skips escaping links when listing a folder and keeps links that stay inside", async () => {
+    const d = await filesourceAdapter.discover(ctxFor("filesource", { config: { root } }));
+    const names = d.ok ? d.value.streams.map((s) => s.name).sort() : [];
+    expect(names).toEqual(["customers.csv", "sub/big.ndjson", "sub/inside-link.csv"]);
+    expect(JSON.stringify(d)).not.toContain("password");
+  });
+
+  it("reads no more than the byte cap of a large file", async () => {
+    const ctx = ctxFor("filesource", { config: { root }, resourceIds: ["sub/big.ndjson"], policy: { maxResponseBytes: 1_000 } });
+    const s = await filesourceAdapter.sample(ctx, { streams: [] });
+    // 208 bytes a line (a tiny record padded with spaces): only the 4 complete lines inside the
+    // first 1000 bytes are parsed, out of 5000.
+    expect(s.ok && s.value.map((r) => r.data.i)).toEqual([0, 1, 2, 3]);
+  });
+
+  it("refuses a JSON file above the byte cap as too_large", async () => {
+    const ctx = ctxFor("filesource", { config: { root: SEEDS }, resourceIds: ["orders.json"], policy: { maxResponseBytes: 500 } });
+    expect(failureOf(await filesourceAdapter.sample(ctx, { streams: [] }))?.kind).toBe("too_large");
+  });
+
+  it("infers merged types", () => {
+    expect(inferFields([{ a: 1, b: "x" }, { a: 1.5, b: null }, { a: 2 }])).toEqual([
+      { name: "a", type: "number", nullable: false },
+      { name: "b", type: "string", nullable: true },
+    ]);
+  });
+});

@@ -1,0 +1,319 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import zlib from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type HttpSandbox, startHttpSandbox } from "../sandbox/http-sandbox";
+import type { ConnectorContext, SafetyPolicy } from "../types";
+import { createSafeHttp, hostMatches, parseRetryAfter } from "./http";
+import { makePolicy } from "./policy";
+
+let sb: HttpSandbox;
+let n = 0;
+const SECRET = "s3cr3t-token-value";
+
+function ctx(policy: Partial<SafetyPolicy> = {}, secret: Record<string, string> = { token: SECRET }): ConnectorContext {
+  return {
+    connectionId: `safe-http-${++n}`,
+    sourceType: "github",
+    resourceIds: ["acme"],
+    config: {},
+    secret,
+    policy: makePolicy({ allowPrivateNetworks: true, ratePerMinute: 60_000, requestTimeoutMs: 2_000, maxResponseBytes: 64 * 1024, ...policy }),
+  };
+}
+
+type Hit = { method: string; url: string; authorization?: string };
+async function startServer(handler: (req: http.IncomingMessage, res: http.ServerResponse, hits: Hit[]) => void) {
+  const hits: Hit[] = [];
+  const server = http.createServer((req, res) => {
+    hits.push({ method: req.method ?? "", url: req.url ?? "", authorization: req.headers.authorization });
+    handler(req, res, hits);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, hits, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+beforeAll(async () => {
+  sb = await startHttpSandbox({ slowMs: 1_500, hugeBytes: 2 * 1024 * 1024 });
+});
+afterAll(async () => {
+  await sb.close();
+});
+
+const auth = () => ({ Authorization: `Bearer ${sb.token}` });
+
+describe("Safe Mode HTTP: refused before anything leaves the process", () => {
+  it("refuses DELETE, PUT, PATCH and a POST the catalog does not mark as a read query", async () => {
+    const client = createSafeHttp({ retries: 0 });
+    sb.resetLog();
+    for (const method of ["DELETE", "PUT", "PATCH", "POST", "OPTIONS", "delete"]) {
+      const r = await client.fetch(ctx(), { method, url: `${sb.urlFor("github")}/user`, headers: auth(), body: "{}" });
+      expect(r).toMatchObject({ ok: false, error: { kind: "safe_mode" } });
+    }
+    expect(sb.count()).toBe(0);
+    // the same POST, marked as a read query, does go out: the refusal above was the guard, not the network
+    const marked = await client.fetch(ctx(), { method: "POST", url: `${sb.urlFor("github")}/user`, headers: auth(), body: "{}", readOnlyQuery: { kind: "rpc" } });
+    expect(marked.ok).toBe(true);
+    expect(sb.count({ method: "POST" })).toBe(1);
+  });
+
+  it("refuses a GraphQL mutation or a SQL write even on a read-query endpoint", async () => {
+    const client = createSafeHttp({ retries: 0 });
+    sb.resetLog();
+    const url = `${sb.urlFor("github")}/graphql`;
+    const mutation = await client.fetch(ctx(), {
+      method: "POST",
+      url,
+      headers: auth(),
+      body: JSON.stringify({ query: "mutation { deleteRepository(input: {id: 1}) { clientMutationId } }" }),
+      readOnlyQuery: { kind: "graphql" },
+    });
+    expect(mutation).toMatchObject({ ok: false, error: { kind: "safe_mode" } });
+    // a GraphQL document smuggled into an endpoint marked as plain RPC is checked too
+    const smuggled = await client.fetch(ctx(), { method: "POST", url, headers: auth(), body: JSON.stringify({ query: "subscription { x }" }), readOnlyQuery: { kind: "rpc" } });
+    expect(smuggled).toMatchObject({ ok: false, error: { kind: "safe_mode" } });
+    const sql = await client.fetch(ctx(), {
+      method: "POST",
+      url,
+      headers: auth(),
+      body: JSON.stringify({ statement: "DELETE FROM accounts" }),
+      readOnlyQuery: { kind: "sql", field: "statement" },
+    });
+    expect(sql).toMatchObject({ ok: false, error: { kind: "safe_mode" } });
+    expect(sb.count()).toBe(0);
+  });
+
+  it("refuses the cloud metadata address always, and loopback unless private networks are allowed", async () => {
+    const client = createSafeHttp({ retries: 0 });
+    sb.resetLog();
+    for (const allowPrivateNetworks of [true, false]) {
+      const r = await client.fetch(ctx({ allowPrivateNetworks }), { method: "GET", url: "http://169.254.169.254/latest/meta-data/" });
+      expect(r).toMatchObject({ ok: false, error: { kind: "egress_refused" } });
+    }
+    const loop = await client.fetch(ctx({ allowPrivateNetworks: false }), { method: "GET", url: `${sb.urlFor("github")}/user`, headers: auth() });
+    expect(loop).toMatchObject({ ok: false, error: { kind: "egress_refused" } });
+    expect(sb.count()).toBe(0);
+  });
+
+  it("refuses non-http schemes, credentials in URLs and hosts outside the connector's allowed hosts", async () => {
+    const client = createSafeHttp({ retries: 0 });
+    sb.resetLog();
+    expect(await client.fetch(ctx(), { method: "GET", url: "file:///etc/passwd" })).toMatchObject({ ok: false, error: { kind: "safe_mode" } });
+    expect(await client.fetch(ctx(), { method: "GET", url: "ftp://example.com/x" })).toMatchObject({ ok: false, error: { kind: "safe_mode" } });
+    const userinfo = sb.baseUrl.replace("http://", "http://u:p@");
+    expect(await client.fetch(ctx(), { method: "GET", url: `${userinfo}/github/user` })).toMatchObject({ ok: false, error: { kind: "safe_mode" } });
+    const outside = await client.fetch(ctx(), { method: "GET", url: `${sb.urlFor("github")}/user`, allowedHosts: ["api.github.com"] });
+    expect(outside).toMatchObject({ ok: false, error: { kind: "egress_refused" } });
+    expect(sb.count()).toBe(0);
+  });
+
+  it("enforces the per-connection rate cap", async () => {
+    const client = createSafeHttp({ retries: 0, maxRateWaitMs: 50 });
+    const c = ctx({ ratePerMinute: 1 });
+    expect((await client.fetch(c, { method: "GET", url: `${sb.urlFor("github")}/user`, headers: auth() })).ok).toBe(true);
+    const second = await client.fetch(c, { method: "GET", url: `${sb.urlFor("github")}/user`, headers: auth() });
+    expect(second).toMatchObject({ ok: false, error: { kind: "rate_limited" } });
+    expect(second.ok || second.error.message).toMatch(/rate cap/);
+  });
+});
+
+describe("Safe Mode HTTP: typed failures", () => {
+  it("maps 401 to auth and never echoes the secret", async () => {
+    const client = createSafeHttp({ retries: 0 });
+    const r = await client.fetch(ctx(), { method: "GET", url: `${sb.urlFor("github")}/user?access_token=${SECRET}`, headers: { Authorization: `Bearer ${SECRET}` } });
+    expect(r).toMatchObject({ ok: false, error: { kind: "auth" } });
+    expect(JSON.stringify(r)).not.toContain(SECRET);
+  });
+
+  it("maps an unreachable port to network", async () => {
+    const s = await startServer((_q, res) => res.end());
+    const url = s.url;
+    await s.close();
+    const r = await createSafeHttp({ retries: 0 }).fetch(ctx(), { method: "GET", url: `${url}/x` });
+    expect(r).toMatchObject({ ok: false, error: { kind: "network" } });
+  });
+
+  it("maps a server slower than the timeout to timeout", async () => {
+    sb.setMode("jira", "slow");
+    try {
+      const r = await createSafeHttp({ retries: 0 }).fetch(ctx({ requestTimeoutMs: 200 }), { method: "GET", url: `${sb.urlFor("jira")}/rest/api/3/myself`, headers: auth() });
+      expect(r).toMatchObject({ ok: false, error: { kind: "timeout" } });
+    } finally {
+      sb.setMode("jira", "ok");
+    }
+  });
+
+  it("aborts a streamed body past maxResponseBytes (too_large)", async () => {
+    sb.setMode("zendesk", "huge");
+    try {
+      const r = await createSafeHttp({ retries: 0 }).fetch(ctx({ maxResponseBytes: 64 * 1024 }), { method: "GET", url: `${sb.urlFor("zendesk")}/tickets.json`, headers: auth() });
+      expect(r).toMatchObject({ ok: false, error: { kind: "too_large" } });
+    } finally {
+      sb.setMode("zendesk", "ok");
+    }
+  });
+
+  it("caps the decompressed size too (a gzip bomb is too_large)", async () => {
+    const bomb = zlib.gzipSync(Buffer.alloc(4 * 1024 * 1024));
+    const s = await startServer((_q, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip", "content-length": String(bomb.length) });
+      res.end(bomb);
+    });
+    try {
+      expect(bomb.length).toBeLessThan(64 * 1024);
+      const r = await createSafeHttp({ retries: 0 }).fetch(ctx({ maxResponseBytes: 64 * 1024 }), { method: "GET", url: `${s.url}/x` });
+      expect(r).toMatchObject({ ok: false, error: { kind: "too_large" } });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("decodes a gzip body within the cap", async () => {
+    const s = await startServer((_q, res) => {
+      const z = zlib.gzipSync(JSON.stringify({ hello: "world" }));
+      res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip" });
+      res.end(z);
+    });
+    try {
+      const r = await createSafeHttp({ retries: 0 }).fetch(ctx(), { method: "GET", url: `${s.url}/x` });
+      expect(r.ok && r.value.json()).toEqual({ hello: "world" });
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("Safe Mode HTTP: retries and the circuit breaker", () => {
+  it("honours Retry-After, then succeeds", async () => {
+    const s = await startServer((_q, res, hits) => {
+      if (hits.length === 1) {
+        res.writeHead(429, { "retry-after": "1" });
+        return res.end();
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{}");
+    });
+    try {
+      const t0 = performance.now();
+      const r = await createSafeHttp({ retries: 2, initialDelayMs: 1 }).fetch(ctx(), { method: "GET", url: `${s.url}/x` });
+      expect(r.ok).toBe(true);
+      expect(s.hits).toHaveLength(2);
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(900); // waited what the server asked, not the 1 ms backoff
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("gives up as rate_limited after its retries, and at once when Retry-After is beyond the cap", async () => {
+    const s = await startServer((q, res) => {
+      res.writeHead(429, { "retry-after": q.url === "/long" ? "120" : "0" });
+      res.end();
+    });
+    try {
+      const client = createSafeHttp({ retries: 2, initialDelayMs: 1, maxRetryAfterMs: 5_000, breakerThreshold: 100 });
+      const r = await client.fetch(ctx(), { method: "GET", url: `${s.url}/short` });
+      expect(r).toMatchObject({ ok: false, error: { kind: "rate_limited" } });
+      expect(s.hits.filter((h) => h.url === "/short")).toHaveLength(3);
+      const long = await client.fetch(ctx(), { method: "GET", url: `${s.url}/long` });
+      expect(long).toMatchObject({ ok: false, error: { kind: "rate_limited" } });
+      expect(s.hits.filter((h) => h.url === "/long")).toHaveLength(1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("opens the breaker on a 429 storm, fails fast, then half-opens after the cool-down and recovers", async () => {
+    const client = createSafeHttp({ retries: 0, breakerThreshold: 3, breakerHalfOpenAfterMs: 200 });
+    const url = `${sb.urlFor("slack")}/auth.test`;
+    const host = new URL(url).host;
+    sb.setMode("slack", "rate_limited");
+    try {
+      sb.resetLog();
+      for (let i = 0; i < 3; i++) {
+        expect(await client.fetch(ctx(), { method: "GET", url, headers: auth() })).toMatchObject({ ok: false, error: { kind: "rate_limited" } });
+      }
+      expect(sb.count({ vendor: "slack" })).toBe(3);
+      expect(client.breakerState(host)).toBe("open");
+      const fast = await client.fetch(ctx(), { method: "GET", url, headers: auth() });
+      expect(fast).toMatchObject({ ok: false, error: { kind: "rate_limited" } });
+      expect(fast.ok || fast.error.message).toMatch(/circuit open/);
+      expect(sb.count({ vendor: "slack" })).toBe(3); // failed fast: nothing reached the source
+    } finally {
+      sb.setMode("slack", "ok");
+    }
+    await new Promise((r) => setTimeout(r, 350));
+    const recovered = await client.fetch(ctx(), { method: "GET", url, headers: auth() });
+    expect(recovered.ok).toBe(true);
+    expect(client.breakerState(host)).toBe("closed");
+  });
+});
+
+describe("Safe Mode HTTP: redirects", () => {
+  it("follows up to 3 redirects, refuses a 4th, and re-checks egress on every hop", async () => {
+    const s = await startServer((q, res) => {
+      const m = /^\/hop\/(\d+)$/.exec(q.url ?? "");
+      if (m && Number(m[1]) > 0) {
+        res.writeHead(302, { location: `/hop/${Number(m[1]) - 1}` });
+        return res.end();
+      }
+      if (q.url === "/to-metadata") {
+        res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data/" });
+        return res.end();
+      }
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"arrived":true}');
+    });
+    try {
+      const client = createSafeHttp({ retries: 0 });
+      const three = await client.fetch(ctx(), { method: "GET", url: `${s.url}/hop/3` });
+      expect(three.ok && three.value.json()).toEqual({ arrived: true });
+      const four = await client.fetch(ctx(), { method: "GET", url: `${s.url}/hop/4` });
+      expect(four).toMatchObject({ ok: false, error: { kind: "other" } });
+      expect(four.ok || four.error.message).toMatch(/redirects/);
+      const meta = await client.fetch(ctx(), { method: "GET", url: `${s.url}/to-metadata` });
+      expect(meta).toMatchObject({ ok: false, error: { kind: "egress_refused" } });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("drops credentials on a redirect to another origin", async () => {
+    const target = await startServer((_q, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{}");
+    });
+    const origin = await startServer((q, res) => {
+      res.writeHead(302, { location: q.url === "/same" ? "/landed" : `${target.url}/landed` });
+      res.end();
+    });
+    try {
+      const client = createSafeHttp({ retries: 0 });
+      const headers = { Authorization: `Bearer ${SECRET}`, "X-Api-Key": SECRET };
+      expect((await client.fetch(ctx(), { method: "GET", url: `${origin.url}/cross`, headers })).ok).toBe(true);
+      expect(target.hits[0]!.authorization).toBeUndefined();
+      expect((await client.fetch(ctx(), { method: "GET", url: `${origin.url}/same`, headers })).ok).toBe(true);
+      expect(origin.hits.find((h) => h.url === "/landed")?.authorization).toBe(`Bearer ${SECRET}`);
+    } finally {
+      await target.close();
+      await origin.close();
+    }
+  });
+});
+
+describe("helpers", () => {
+  it("parses Retry-After as seconds or an HTTP date", () => {
+    expect(parseRetryAfter("3")).toBe(3000);
+    const now = Date.parse("2025-01-01T00:00:00Z");
+    expect(parseRetryAfter("Wed, 01 Jan 2025 00:00:10 GMT", now)).toBe(10_000);
+    expect(parseRetryAfter("soon")).toBeUndefined();
+    expect(parseRetryAfter(undefined)).toBeUndefined();
+  });
+  it("matches host patterns", () => {
+    expect(hostMatches(new URL("https://acme.zendesk.com/x"), ["*.zendesk.com"])).toBe(true);
+    expect(hostMatches(new URL("https://zendesk.com/x"), ["*.zendesk.com"])).toBe(false);
+    expect(hostMatches(new URL("https://evilzendesk.com/x"), ["*.zendesk.com"])).toBe(false);
+    expect(hostMatches(new URL("http://127.0.0.1:8080/x"), ["127.0.0.1:8080"])).toBe(true);
+    expect(hostMatches(new URL("http://127.0.0.1:8081/x"), ["127.0.0.1:8080"])).toBe(false);
+  });
+});

@@ -1,0 +1,52 @@
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { getEnv } from "../../env";
+import { distinctSourceTypes, listConnections, listNamespaces, SORTABLE } from "../../onboarding/connection-query";
+import { createPipelineDeps } from "../../onboarding/deps";
+import { healConnections, HealRefused } from "../../onboarding/heal";
+import { NAMESPACE_RE, StatusSchema } from "../../onboarding/schemas";
+import { viewConnection } from "../../onboarding/submit-intent";
+import { requireCapability, router } from "../init";
+
+const Namespace = z.string().regex(NAMESPACE_RE);
+
+export const connectionsRouter = router({
+  namespaces: requireCapability("view_funnel").query(({ ctx }) => listNamespaces(ctx.db, ctx.user.tenantId)),
+  sourceTypes: requireCapability("view_connections")
+    .input(z.object({ namespace: Namespace }))
+    .query(({ ctx, input }) => distinctSourceTypes(ctx.db, ctx.user.tenantId, input.namespace)),
+  list: requireCapability("view_connections")
+    .input(
+      z.object({
+        namespace: Namespace,
+        status: z.array(StatusSchema).max(8).optional(),
+        sourceType: z.string().max(64).optional(),
+        risk: z.enum(["low", "med", "high"]).optional(),
+        owner: z.string().max(320).optional(),
+        q: z.string().max(200).optional(),
+        sort: z.enum(SORTABLE).default("updatedAt"),
+        dir: z.enum(["asc", "desc"]).default("desc"),
+        page: z.number().int().min(1).max(100_000).default(1),
+        pageSize: z.number().int().min(10).max(100).default(25),
+      }),
+    )
+    .query(({ ctx, input }) => listConnections(ctx.db, ctx.user.tenantId, input)),
+  get: requireCapability("view_connections")
+    .input(z.object({ id: z.string().uuid() }))
+    .query(async ({ ctx, input }) => {
+      const view = await viewConnection(ctx.db, ctx.user.tenantId, input.id);
+      if (!view) throw new TRPCError({ code: "NOT_FOUND", message: "No connection has this id." });
+      const row = await ctx.db.connection.findUnique({ where: { id: input.id }, select: { discoveredSchema: true, samplePreview: true } });
+      return { ...view, discovered_schema: row?.discoveredSchema ?? null, sample_preview: row?.samplePreview ?? null };
+    }),
+  heal: requireCapability("heal")
+    .input(z.object({ namespace: Namespace, id: z.string().uuid().optional() }))
+    .mutation(async ({ ctx, input }) => {
+      try {
+        return await healConnections(createPipelineDeps(ctx.db), ctx.user.tenantId, input.namespace, { connectionId: input.id, concurrency: Math.min(10, getEnv().WORKER_CONCURRENCY) });
+      } catch (e) {
+        if (e instanceof HealRefused) throw new TRPCError({ code: "FORBIDDEN", message: e.message });
+        throw e;
+      }
+    }),
+});
