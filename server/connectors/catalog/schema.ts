@@ -42,7 +42,12 @@ export const ZPagination = z.discriminatedUnion("type", [
     offsetParam: z.string().min(1),
     limitParam: z.string().min(1),
     start: z.number().int().nonnegative().default(0),
+    /** boolean "more pages" flag (PagerDuty more, NetSuite hasMore) */
     hasMorePath: ZJsonPath.optional(),
+    /** boolean "this is the last page" flag (Jira isLast) */
+    isLastPath: ZJsonPath.optional(),
+    /** total record count (Jira total, Workday total) */
+    totalPath: ZJsonPath.optional(),
   }),
   /** page number + page size (Datadog page[number]/page[size], Zendesk page/per_page) */
   z.object({

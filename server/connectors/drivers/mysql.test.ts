@@ -30,11 +30,16 @@ beforeAll(async () => {
     await c.query(`CREATE TABLE \`${table}\` (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, amount DECIMAL(8,2) NULL, created_at DATETIME NOT NULL)`);
     const rows = Array.from({ length: 30 }, (_, i) => [i + 1, `row ${i + 1}`, (i * 3.5).toFixed(2), new Date(Date.UTC(2025, 0, 1 + i))]);
     await c.query(`INSERT INTO \`${table}\` VALUES ?`, [rows]);
+    // A write hidden in a function: the lexical guard cannot see it, the READ ONLY transaction must.
+    await c.query(`CREATE FUNCTION \`${table}_w\`() RETURNS INT MODIFIES SQL DATA BEGIN INSERT INTO \`${table}\` VALUES (999, 'planted', NULL, NOW()); RETURN 1; END`);
   });
 });
 
 afterAll(async () => {
-  await root((c) => c.query(`DROP TABLE IF EXISTS \`${table}\``));
+  await root(async (c) => {
+    await c.query(`DROP FUNCTION IF EXISTS \`${table}_w\``);
+    await c.query(`DROP TABLE IF EXISTS \`${table}\``);
+  });
 });
 
 describe("jdbc driver → MariaDB", () => {
@@ -128,6 +133,12 @@ describe("jdbc driver → MariaDB", () => {
       expect(await rowCount()).toBe(30);
       expect(await root(async (c) => (await c.query(`SELECT id, name FROM ${table} ORDER BY id`))[0])).toEqual(before);
     });
+  });
+
+  it("a write hidden in a function is stopped by the READ ONLY transaction", async () => {
+    const r = await jdbcAdapter.sample(ctxFor("jdbc", { config: { url, sample_query: `SELECT \`${table}_w\`() AS x` } }), { streams: [] });
+    expect(failureOf(r)).toMatchObject({ kind: "safe_mode", message: expect.stringContaining("read-only transaction") });
+    expect(await rowCount()).toBe(30);
   });
 
   it("maps server-side error codes", () => {

@@ -273,7 +273,6 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
       if (!res.ok) return res;
       const recs = extract(stream, res.value.json);
       if (!recs.ok) return recs;
-      const requested = Number(req.url.searchParams.get("limitParam" in p && p.limitParam ? p.limitParam : p.type === "page_number" ? p.sizeParam : "") ?? NaN);
       out.push(...recs.value.slice(0, max - out.length));
       if (out.length >= max || recs.value.length === 0) break;
       const json = res.value.json;
@@ -310,9 +309,13 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
           break;
         }
         case "offset": {
-          const more = p.hasMorePath ? getPath(json, p.hasMorePath) : undefined;
-          if (more === false || (more === undefined && Number.isFinite(requested) && recs.value.length < requested)) break;
+          // Servers cap page sizes below what was asked, so a short page is not proof of the end:
+          // stop on the vendor's own signal, or on an empty page.
           offset += recs.value.length;
+          if (p.hasMorePath && getPath(json, p.hasMorePath) === false) break;
+          if (p.isLastPath && getPath(json, p.isLastPath) === true) break;
+          const total = p.totalPath ? getPath(json, p.totalPath) : undefined;
+          if (typeof total === "number" && offset >= total) break;
           const url = new URL(req.url);
           url.searchParams.set(p.offsetParam, String(offset));
           url.searchParams.set(p.limitParam, String(pageSize()));
@@ -320,7 +323,6 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
           break;
         }
         case "page_number": {
-          if (Number.isFinite(requested) && recs.value.length < requested) break;
           pageNo += 1;
           const url = new URL(req.url);
           url.searchParams.set(p.pageParam, String(pageNo));

@@ -6,7 +6,9 @@
  */
 import { err, ok } from "../../lib/result";
 import type { ConnectorContext, ConnectorResult } from "../types";
-import { checkEgress } from "./egress";
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import { checkEgress, classifyAddress } from "./egress";
 import { bucketFor } from "./rate-limit";
 
 export type SqlTarget = {
@@ -88,7 +90,20 @@ export async function resolveSqlTarget(ctx: ConnectorContext, defaultScheme: str
   }
   const egress = await checkEgress(t.host, ctx.policy);
   if (!egress.ok) return egress;
+  // Prefer IPv4 (a name like localhost may list ::1 first while the server only listens on
+  // 127.0.0.1); whatever is chosen is classified again, so a second answer cannot slip through.
+  let address = egress.value.address;
+  if (!isIP(t.host)) {
+    try {
+      const all = (await lookup(t.host, { all: true })).map((a) => a.address);
+      address = all.find((a) => isIP(a) === 4) ?? all[0] ?? address;
+    } catch {
+      return err({ kind: "network", message: `could not resolve host ${t.host}` });
+    }
+    const d = classifyAddress(address, ctx.policy);
+    if (!d.allowed) return err({ kind: "egress_refused", message: `egress refused for ${t.host}: ${d.reason}` });
+  }
   const took = await bucketFor(ctx.connectionId, ctx.policy.ratePerMinute).take(ctx.policy.requestTimeoutMs);
   if (!took) return err({ kind: "rate_limited", message: "the per-connection rate cap is exhausted" });
-  return ok({ ...t, address: egress.value.address });
+  return ok({ ...t, address });
 }

@@ -345,7 +345,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         name: "projects",
         path: "/rest/api/3/project/search",
         recordSelector: ["values"],
-        pagination: { type: "offset", offsetParam: "startAt", limitParam: "maxResults" },
+        pagination: { type: "offset", offsetParam: "startAt", limitParam: "maxResults", isLastPath: ["isLast"], totalPath: ["total"] },
         maxPageSize: 50,
       },
       {
