@@ -14,6 +14,7 @@ import { applyMigrations } from "../server/db/migrate";
 import { createDb } from "../server/db/client";
 import { seedDatabase, type SeedResult } from "../server/db/seed";
 import { startEmbeddedPostgres, type EmbeddedPg } from "./lib/embedded-pg";
+import { startSandboxes, type SandboxSet } from "../server/connectors/sandbox/index";
 
 const args = new Set(process.argv.slice(2));
 const root = path.resolve(import.meta.dirname, "..");
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(env.dataDir, { recursive: true });
   let pgServer: EmbeddedPg | undefined;
   let web: ChildProcess | undefined;
+  let sandbox: SandboxSet | undefined;
   let shuttingDown = false;
 
   const shutdown = async (code: number) => {
@@ -93,6 +95,7 @@ async function main(): Promise<void> {
       web.kill("SIGTERM");
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     }
+    await sandbox?.stop();
     await pgServer?.stop();
     process.exit(code);
   };
@@ -128,8 +131,13 @@ async function main(): Promise<void> {
   });
   await db.$disconnect();
 
+  if (env.sandbox) {
+    sandbox = await startSandboxes({ dataDir: env.dataDir, adminDatabaseUrl: databaseUrl, httpPort: env.SANDBOX_HTTP_PORT, s3Port: env.SANDBOX_S3_PORT });
+    say(`SANDBOX sources are on (local stand-ins, not real vendors): vendor APIs at ${sandbox.endpoints.http}, S3 at ${sandbox.endpoints.s3}, a read-only "sandbox" schema, and files in seeds/sandbox/files. SANDBOX=0 turns them off.`);
+  }
+
   const publicUrl = `http://localhost:${env.PORT}`;
-  const children = childEnv({ DATABASE_URL: databaseUrl, AUTH_SECRET: env.AUTH_SECRET, ENCRYPTION_KEY: env.ENCRYPTION_KEY, AUTH_TRUST_HOST: "true", AUTH_URL: undefined });
+  const children = childEnv({ DATABASE_URL: databaseUrl, AUTH_SECRET: env.AUTH_SECRET, ENCRYPTION_KEY: env.ENCRYPTION_KEY, AUTH_TRUST_HOST: "true", AUTH_URL: undefined, ...sandbox?.env });
 
   // Printed (and written) before the build, so a failed build never loses the one-time secrets.
   printFirstRun(seed, publicUrl, env.dataDir);

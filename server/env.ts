@@ -43,6 +43,20 @@ const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, "must be a mount path such as secret or kv/team")
     .default("secret"),
   SANDBOX: bool.optional(),
+  SANDBOX_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(4510),
+  SANDBOX_S3_PORT: z.coerce.number().int().min(0).max(65535).default(4569),
+  /** set by the launcher for its children: where the running sandboxes are (JSON name → URL/path) */
+  SANDBOX_ENDPOINTS: z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return z.record(z.string(), z.string()).parse(JSON.parse(s));
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be a JSON object of strings" });
+        return z.NEVER;
+      }
+    })
+    .optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(25),
   /** run the job worker inside the web process (the embedded default); off when `npm run worker` processes do it */
   RUN_WORKER: bool.optional(),

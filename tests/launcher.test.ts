@@ -20,7 +20,7 @@ const running: ChildProcess[] = [];
 function start(): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts", "--no-web"], {
     cwd: root,
-    env: childEnv({ DATABASE_URL: undefined, DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(port), SEED_ADMIN_PASSWORD: "launcher-admin-pw", NODE_OPTIONS: undefined }),
+    env: childEnv({ DATABASE_URL: undefined, SANDBOX: "0", DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(port), SEED_ADMIN_PASSWORD: "launcher-admin-pw", NODE_OPTIONS: undefined }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.push(child);

@@ -5,6 +5,7 @@
  */
 import { bindConnector } from "../connectors/binding";
 import { makePolicy } from "../connectors/safe-mode/policy";
+import { resolveSandboxRefs } from "../connectors/sandbox/refs";
 import type { SafetyPolicy } from "../connectors/types";
 import { createCredentialResolver } from "../credentials/resolver";
 import type { Db } from "../db/client";
@@ -37,6 +38,7 @@ export function createPipelineDeps(db: Db, overrides: Partial<PipelineDeps> = {}
     connectors: bindConnector,
     policy: createPolicyLoader(db, env.allowPrivateEgress),
     log: logger(),
+    resolveConfig: env.SANDBOX_ENDPOINTS ? (config) => resolveSandboxRefs(config, env.SANDBOX_ENDPOINTS!) : undefined,
     ...overrides,
   };
 }

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ALLOWLIST } from "../allowlist";
 import { DRIVERS } from "../registry";
+import { preflight } from "../safe-mode/http";
 import { CATALOG, RAW_ENTRIES, getCatalogEntry } from "./index";
-import { ZCatalogEntry, interpolationVariables, isReadOnlyScope, requestedScopes } from "./schema";
+import { interpolateDeep } from "./interpolate";
+import { ZCatalogEntry, findReadOnlyPost, interpolationVariables, isReadOnlyScope, requestedScopes } from "./schema";
 
 describe("connector catalog", () => {
   it("validates every entry against the schema", () => {
@@ -94,5 +96,22 @@ describe("connector catalog", () => {
         }
       }
     }
+  });
+
+  it("declares read queries that Safe Mode's own body checks accept", () => {
+    let checked = 0;
+    for (const e of Object.values(CATALOG)) {
+      const config = Object.fromEntries(e.configFields.map((f) => [f.name, "x"]));
+      for (const r of [...(e.health ? [e.health] : []), ...e.streams].filter((x) => x.method === "POST")) {
+        const marked = findReadOnlyPost(e.readOnlyPost, r.path, r.headers ?? {});
+        expect(marked, `${e.sourceType} ${r.path}`).toBeDefined();
+        const body = r.body === undefined ? undefined : JSON.stringify(interpolateDeep(r.body, { config, page: { limit: 20 } }));
+        const q = marked!.kind === "sql" ? { kind: "sql" as const, field: marked!.field! } : { kind: marked!.kind };
+        const res = preflight({ method: "POST", url: "https://example.com/x", body, readOnlyQuery: q });
+        expect(res.ok, `${e.sourceType} ${r.path}: ${res.ok ? "" : res.error.message}`).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(6); // dropbox, aws_org, snowflake, netsuite
   });
 });

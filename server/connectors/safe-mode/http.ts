@@ -36,6 +36,7 @@ import type { ConnectorContext, ConnectorFailure, ConnectorResult, FailureKind }
 import { checkEgress } from "./egress";
 import { bucketFor } from "./rate-limit";
 import { isReadOnlyGraphql, isReadOnlySql } from "./read-only-body";
+import { checkReadOnlySql } from "./sql-guard";
 
 /** How the catalog marks a POST endpoint as a read query. */
 export type ReadOnlyQuery =
@@ -199,6 +200,9 @@ function checkReadOnlyBody(q: ReadOnlyQuery, body: string): ConnectorResult<void
   if (q.kind === "sql") {
     const stmt = obj?.[q.field];
     if (typeof stmt !== "string") return err(fail("safe_mode", `read query body lacks the SQL field ${q.field}`));
+    // the SQL drivers' guard first (one SQL policy), then the warehouse-dialect check ($$ strings, backticks)
+    const guard = checkReadOnlySql(stmt, "postgres");
+    if (!guard.ok) return err(fail("safe_mode", guard.error.message));
     const r = isReadOnlySql(stmt);
     if (!r.ok) return err(fail("safe_mode", r.reason));
   }
