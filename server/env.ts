@@ -68,6 +68,8 @@ const EnvSchema = z.object({
   API_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   CHROMIUM_PATH: z.string().optional(),
+  /** `make smoke-90`: the running app to post to (default http://127.0.0.1:PORT; started if down) */
+  SMOKE_URL: z.string().url().optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema> & {

@@ -16,3 +16,13 @@ describe("token bucket", () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(50);
   });
 });
+
+describe("per-connection buckets", () => {
+  it("allow a first-onboarding burst, then hold the sustained rate", async () => {
+    const { bucketFor, CONNECTION_BURST } = await import("./rate-limit");
+    const b = bucketFor(`conn-${Math.random()}`, 60);
+    for (let i = 0; i < CONNECTION_BURST; i++) expect(await b.take(0)).toBe(true);
+    expect(await b.take(0)).toBe(false);
+    expect(bucketFor("same", 60)).toBe(bucketFor("same", 60));
+  });
+});

@@ -36,13 +36,19 @@ export class TokenBucket {
 
 const buckets = new Map<string, TokenBucket>();
 
+/**
+ * A first onboarding needs a short burst (health, discovery, a few sample pages); the cap is on
+ * the sustained rate, so a connection may burst up to this many requests, then ratePerMinute.
+ */
+export const CONNECTION_BURST = 20;
+
 /** The bucket of one connection (process-wide). */
 export function bucketFor(connectionId: string, ratePerMinute: number): TokenBucket {
   const key = `${connectionId}:${ratePerMinute}`;
   let b = buckets.get(key);
   if (!b) {
     if (buckets.size > 10_000) buckets.clear();
-    b = new TokenBucket(ratePerMinute);
+    b = new TokenBucket(ratePerMinute, Math.min(ratePerMinute, CONNECTION_BURST));
     buckets.set(key, b);
   }
   return b;
