@@ -8,10 +8,11 @@ import type { FunnelMetrics, Status } from "./schemas";
 
 export type FunnelOptions = { target?: number; defaultTarget?: number; days?: number; now?: Date };
 
-type CountRow = { status: Status; reachable: boolean; n: bigint };
-type CohortRow = { day: string; received: bigint; eligible: bigint; active_day_one: bigint };
+type GroupRow = { first_day: number; status: Status; reachable: boolean; day_one: boolean; n: bigint };
 
 const ratio = (num: number, den: number) => (den === 0 ? 0 : Math.round((num / den) * 10_000) / 10_000);
+const DAY_MS = 86_400_000;
+const INELIGIBLE: ReadonlySet<Status> = new Set(["UNSUPPORTED", "NOT_SANCTIONED"]);
 
 export async function loadTarget(db: Db, tenantId: string, namespace: string, fallback: number): Promise<number> {
   const s = await db.setting.findUnique({ where: { tenantId_namespace: { tenantId, namespace } }, select: { sloTarget: true } });
@@ -20,28 +21,36 @@ export async function loadTarget(db: Db, tenantId: string, namespace: string, fa
 
 export async function getFunnel(db: Db, tenantId: string, namespace: string, opts: FunnelOptions = {}): Promise<FunnelMetrics> {
   const days = opts.days ?? 30;
-  const now = opts.now ?? new Date();
-  const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - (days - 1)));
-  const [counts, cohorts, target] = await Promise.all([
-    db.$queryRaw<CountRow[]>`
-      SELECT status::text AS status, reachable, count(*)::bigint AS n
+  const today = Math.floor((opts.now ?? new Date()).getTime() / DAY_MS);
+  // One index-only scan: the counts and the day-one cohorts come from the same grouped rows.
+  const [groups, target] = await Promise.all([
+    db.$queryRaw<GroupRow[]>`
+      SELECT first_day, status::text AS status, reachable, day_one, count(*)::bigint AS n
       FROM connections WHERE tenant_id = ${tenantId}::uuid AND namespace = ${namespace}
-      GROUP BY status, reachable`,
-    db.$queryRaw<CohortRow[]>`
-      SELECT to_char(date_trunc('day', first_received_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day,
-             count(*)::bigint AS received,
-             count(*) FILTER (WHERE status NOT IN ('UNSUPPORTED', 'NOT_SANCTIONED'))::bigint AS eligible,
-             count(*) FILTER (WHERE status NOT IN ('UNSUPPORTED', 'NOT_SANCTIONED')
-                                AND activated_at IS NOT NULL
-                                AND activated_at <= first_received_at + interval '24 hours')::bigint AS active_day_one
-      FROM connections
-      WHERE tenant_id = ${tenantId}::uuid AND namespace = ${namespace} AND first_received_at >= ${since}
-      GROUP BY 1 ORDER BY 1`,
+      GROUP BY first_day, status, reachable, day_one`,
     opts.target !== undefined ? Promise.resolve(opts.target) : loadTarget(db, tenantId, namespace, opts.defaultTarget ?? 0.9),
   ]);
 
-  const by = (s: Status) => counts.filter((c) => c.status === s).reduce((a, c) => a + Number(c.n), 0);
-  const received = counts.reduce((a, c) => a + Number(c.n), 0);
+  const byStatus = new Map<Status, number>();
+  const cohorts = new Map<number, { received: number; eligible: number; active_day_one: number }>();
+  let received = 0;
+  let reachable = 0;
+  for (const g of groups) {
+    const n = Number(g.n);
+    received += n;
+    if (g.reachable) reachable += n;
+    byStatus.set(g.status, (byStatus.get(g.status) ?? 0) + n);
+    if (g.first_day > today - days && g.first_day <= today) {
+      const c = cohorts.get(g.first_day) ?? { received: 0, eligible: 0, active_day_one: 0 };
+      c.received += n;
+      if (!INELIGIBLE.has(g.status)) {
+        c.eligible += n;
+        if (g.day_one) c.active_day_one += n;
+      }
+      cohorts.set(g.first_day, c);
+    }
+  }
+  const by = (s: Status) => byStatus.get(s) ?? 0;
   const unsupported = by("UNSUPPORTED");
   const notSanctioned = by("NOT_SANCTIONED");
   const eligible = received - unsupported - notSanctioned;
@@ -51,7 +60,7 @@ export async function getFunnel(db: Db, tenantId: string, namespace: string, opt
     namespace,
     received,
     eligible,
-    reachable: counts.filter((c) => c.reachable).reduce((a, c) => a + Number(c.n), 0),
+    reachable,
     active,
     awaiting_credentials: by("AWAITING_CREDENTIALS"),
     network_blocked: by("NETWORK_BLOCKED"),
@@ -63,13 +72,9 @@ export async function getFunnel(db: Db, tenantId: string, namespace: string, opt
     coverage,
     slo_met: coverage >= target,
     target,
-    day_one: cohorts.map((c) => ({
-      day: c.day,
-      received: Number(c.received),
-      eligible: Number(c.eligible),
-      active_day_one: Number(c.active_day_one),
-      coverage: ratio(Number(c.active_day_one), Number(c.eligible)),
-    })),
+    day_one: [...cohorts.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([day, c]) => ({ day: new Date(day * DAY_MS).toISOString().slice(0, 10), ...c, coverage: ratio(c.active_day_one, c.eligible) })),
   };
 }
 
