@@ -145,7 +145,7 @@ async function main() {
       last = await getFunnel(db, big.id, "autonomy", { target: 0.9 });
       fq.push(performance.now() - t);
     }
-    console.log(`3. Funnel query at ${last.received.toLocaleString("en")} connections (counts + 30 day-one cohorts):`);
+    console.log(`3. Funnel query at ${(last.received ?? 0).toLocaleString("en")} connections (counts + 30 day-one cohorts):`);
     console.log(`   p50 ${f1(q(fq, 50))} ms   p99 ${f1(q(fq, 99))} ms   (target ≤ 50 ms)`);
     await db.$disconnect();
   } finally {

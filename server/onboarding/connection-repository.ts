@@ -117,17 +117,52 @@ export async function getConnectionById(db: Db, id: string): Promise<ConnectionR
   return (await db.connection.findUnique({ where: { id }, select: SELECT })) as ConnectionRow | null;
 }
 
-/** Starts an attempt on a PENDING connection; null when it is not pending any more. */
-export async function startAttempt(db: Db, id: string): Promise<ConnectionRow | null> {
-  const res = await db.connection.updateManyAndReturn({
-    where: { id, status: "PENDING" },
-    data: { attempts: { increment: 1 }, lastAttemptAt: new Date() },
-    select: SELECT,
-  });
-  return (res[0] as ConnectionRow | undefined) ?? null;
+/** Columns of ConnectionRow for raw statements (enums as text; the hot path avoids the query compiler). */
+const RETURNING = Prisma.sql`id::text AS id, tenant_id::text AS tenant_id, namespace, source_type, resource_ids, status::text AS status,
+  status_reason, reachable, intent_id, credential_locator, risk_level::text AS risk_level, evidence, owner, config,
+  discovered_schema, schema_fingerprint, first_sync_rows, latency_ms, sample_preview, attempts, first_received_at,
+  last_received_at, last_attempt_at, activated_at, updated_at`;
+
+type SqlRow = Record<string, unknown>;
+function fromSql(r: SqlRow): ConnectionRow {
+  return {
+    id: r.id as string,
+    tenantId: r.tenant_id as string,
+    namespace: r.namespace as string,
+    sourceType: r.source_type as string,
+    resourceIds: r.resource_ids as string[],
+    status: r.status as Status,
+    statusReason: r.status_reason as string | null,
+    reachable: r.reachable as boolean,
+    intentId: r.intent_id as string | null,
+    credentialLocator: r.credential_locator as string,
+    riskLevel: r.risk_level as ConnectionRow["riskLevel"],
+    evidence: r.evidence,
+    owner: r.owner,
+    config: (r.config ?? {}) as Record<string, unknown>,
+    discoveredSchema: r.discovered_schema,
+    schemaFingerprint: r.schema_fingerprint as string | null,
+    firstSyncRows: r.first_sync_rows as number | null,
+    latencyMs: r.latency_ms as number | null,
+    samplePreview: r.sample_preview,
+    attempts: r.attempts as number,
+    firstReceivedAt: r.first_received_at as Date,
+    lastReceivedAt: r.last_received_at as Date,
+    lastAttemptAt: r.last_attempt_at as Date | null,
+    activatedAt: r.activated_at as Date | null,
+    updatedAt: r.updated_at as Date,
+  };
 }
 
-export type StageEvent = { stage: string; outcome: "ok" | "fail" | "skip"; message?: string; durationMs: number; status?: Status };
+/** Starts an attempt on a PENDING connection; null when it is not pending any more. */
+export async function startAttempt(db: Db, id: string): Promise<ConnectionRow | null> {
+  const rows = await db.$queryRaw<SqlRow[]>`
+    UPDATE connections SET attempts = attempts + 1, last_attempt_at = now()
+    WHERE id = ${id}::uuid AND status = 'PENDING' RETURNING ${RETURNING}`;
+  return rows[0] ? fromSql(rows[0]) : null;
+}
+
+export type StageEvent = { stage: string; outcome: "ok" | "fail" | "skip"; message?: string; durationMs: number; status?: Status; at?: Date };
 
 export type FinalState = {
   status: Status;
@@ -140,35 +175,41 @@ export type FinalState = {
   samplePreview?: unknown;
 };
 
-/** Writes the outcome of attempt `attempt`; a no-op (false) when a newer attempt has started. */
-export async function finishAttempt(db: Db, id: string, attempt: number, final: FinalState, events: StageEvent[]): Promise<boolean> {
-  return db.$transaction(async (tx) => {
-    const now = new Date();
-    const data: Prisma.ConnectionUpdateManyMutationInput = {
-      status: final.status,
-      statusReason: final.reason,
-      reachable: final.reachable,
-      updatedAt: now,
-    };
-    if (final.discoveredSchema !== undefined) data.discoveredSchema = final.discoveredSchema as Prisma.InputJsonValue;
-    if (final.schemaFingerprint !== undefined) data.schemaFingerprint = final.schemaFingerprint;
-    if (final.firstSyncRows !== undefined) data.firstSyncRows = final.firstSyncRows;
-    if (final.latencyMs !== undefined) data.latencyMs = final.latencyMs;
-    if (final.samplePreview !== undefined) data.samplePreview = final.samplePreview as Prisma.InputJsonValue;
-    const updated = await tx.connection.updateMany({ where: { id, attempts: attempt, status: "PENDING" }, data });
-    if (updated.count === 0) return false;
-    if (final.status === "ACTIVE") {
-      // activated_at is the first time the connection became ACTIVE (day-one coverage needs it)
-      await tx.connection.updateMany({ where: { id, activatedAt: null }, data: { activatedAt: now } });
-    }
-    if (events.length) {
-      await tx.connectionEvent.createMany({
-        data: events.map((e) => ({ connectionId: id, attempt, stage: e.stage, outcome: e.outcome, status: e.status ?? null, message: e.message ?? null, durationMs: e.durationMs })),
-      });
-    }
-    await tx.$executeRaw`SELECT pg_notify(${FINAL_CHANNEL}, ${id})`;
-    return true;
-  });
+/**
+ * Writes the outcome of attempt `attempt` — the row, its stage events and the NOTIFY — in one
+ * statement (atomic, one round trip). Returns the connection as written, or null when a newer
+ * attempt has started or the connection is no longer pending.
+ */
+export async function finishAttempt(db: Db, id: string, attempt: number, final: FinalState, events: StageEvent[]): Promise<ConnectionRow | null> {
+  const setSchema = final.discoveredSchema !== undefined;
+  const setSync = final.firstSyncRows !== undefined;
+  const evJson = JSON.stringify(
+    events.map((e) => ({ stage: e.stage, outcome: e.outcome, status: e.status ?? null, message: e.message ?? null, duration_ms: e.durationMs, at: (e.at ?? new Date()).toISOString() })),
+  );
+  const rows = await db.$queryRaw<SqlRow[]>`
+    WITH upd AS (
+      UPDATE connections SET
+        status = ${final.status}::"ConnectionStatus",
+        status_reason = ${final.reason},
+        reachable = ${final.reachable},
+        updated_at = now(),
+        discovered_schema = CASE WHEN ${setSchema} THEN ${JSON.stringify(final.discoveredSchema ?? null)}::jsonb ELSE discovered_schema END,
+        schema_fingerprint = CASE WHEN ${setSchema} THEN ${final.schemaFingerprint ?? null} ELSE schema_fingerprint END,
+        first_sync_rows = CASE WHEN ${setSync} THEN ${final.firstSyncRows ?? null}::int ELSE first_sync_rows END,
+        latency_ms = CASE WHEN ${setSync} THEN ${final.latencyMs ?? null}::float8 ELSE latency_ms END,
+        sample_preview = CASE WHEN ${setSync} THEN ${JSON.stringify(final.samplePreview ?? null)}::jsonb ELSE sample_preview END,
+        activated_at = CASE WHEN ${final.status} = 'ACTIVE' THEN COALESCE(activated_at, now()) ELSE activated_at END
+      WHERE id = ${id}::uuid AND attempts = ${attempt} AND status = 'PENDING'
+      RETURNING *
+    ), ev AS (
+      INSERT INTO connection_events (connection_id, attempt, stage, outcome, status, message, duration_ms, at)
+      SELECT upd.id, ${attempt}, e.stage, e.outcome, e.status::"ConnectionStatus", e.message, e.duration_ms, e.at
+      FROM upd, jsonb_to_recordset(${evJson}::jsonb) AS e(stage text, outcome text, status text, message text, duration_ms float8, at timestamptz)
+    ), notified AS (
+      SELECT pg_notify(${FINAL_CHANNEL}, upd.id::text) FROM upd
+    )
+    SELECT ${RETURNING}, (SELECT count(*) FROM notified) AS notified FROM upd`;
+  return rows[0] ? fromSql(rows[0]) : null;
 }
 
 /** Moves HEALING connections of one namespace (or one connection) back to PENDING for a re-run. */

@@ -104,12 +104,10 @@ export async function runAttempt(deps: PipelineDeps, connectionId: string): Prom
   if (!conn) return null;
   const attempt = conn.attempts;
   const events: StageEvent[] = [];
+  const record = (e: StageEvent) => events.push({ ...e, at: new Date() });
   let secrets: string[] = [];
   let stage = "credentials";
-  const finish = async (final: FinalState) => {
-    await finishAttempt(deps.db, conn.id, attempt, final, events);
-    return getConnectionById(deps.db, conn.id);
-  };
+  const finish = async (final: FinalState) => (await finishAttempt(deps.db, conn.id, attempt, final, events)) ?? getConnectionById(deps.db, conn.id);
   const timed = async <T>(name: string, fn: () => Promise<T>): Promise<{ value: T; ms: number }> => {
     stage = name;
     const t0 = performance.now();
@@ -121,7 +119,7 @@ export async function runAttempt(deps: PipelineDeps, connectionId: string): Prom
     const binding = deps.connectors(conn.sourceType);
     if (!binding) {
       const reason = `No connector is available for "${conn.sourceType}" on this server`;
-      events.push({ stage: "connect", outcome: "fail", message: reason, durationMs: 0, status: "ERROR" });
+      record({ stage: "connect", outcome: "fail", message: reason, durationMs: 0, status: "ERROR" });
       return finish({ status: "ERROR", reason, reachable: false });
     }
 
@@ -139,11 +137,11 @@ export async function runAttempt(deps: PipelineDeps, connectionId: string): Prom
     if (!cred.value.ok) {
       const f = cred.value.error;
       const reason = f.kind === "consent_required" ? `Admin consent needed: ${consentPath(conn.id)}` : redact(f.message, []);
-      events.push({ stage: "credentials", outcome: "fail", message: reason, durationMs: cred.ms, status: "AWAITING_CREDENTIALS" });
+      record({ stage: "credentials", outcome: "fail", message: reason, durationMs: cred.ms, status: "AWAITING_CREDENTIALS" });
       return finish({ status: "AWAITING_CREDENTIALS", reason, reachable: false });
     }
     secrets = Object.values(cred.value.value).filter((v) => v.length >= 4);
-    events.push({ stage: "credentials", outcome: "ok", durationMs: cred.ms });
+    record({ stage: "credentials", outcome: "ok", durationMs: cred.ms });
 
     const policy = await deps.policy(conn.tenantId, conn.namespace);
     const ctx: ConnectorContext = {
@@ -162,32 +160,32 @@ export async function runAttempt(deps: PipelineDeps, connectionId: string): Prom
     if (!health.value.ok) {
       const status = healthFailureStatus(health.value.error);
       const reason = redact(health.value.error.message, secrets);
-      events.push({ stage: "health_check", outcome: "fail", message: reason, durationMs: health.ms, status });
+      record({ stage: "health_check", outcome: "fail", message: reason, durationMs: health.ms, status });
       return finish({ status, reason, reachable: false });
     }
-    events.push({ stage: "health_check", outcome: "ok", durationMs: health.ms });
+    record({ stage: "health_check", outcome: "ok", durationMs: health.ms });
 
     // 5. metadata-only discovery
     const disc = await timed("discover", () => adapter.discover(ctx));
     if (!disc.value.ok) {
       const reason = `Discovery failed: ${redact(disc.value.error.message, secrets)}`;
-      events.push({ stage: "discover", outcome: "fail", message: reason, durationMs: disc.ms, status: "HEALING" });
+      record({ stage: "discover", outcome: "fail", message: reason, durationMs: disc.ms, status: "HEALING" });
       return finish({ status: "HEALING", reason, reachable: true });
     }
     const schema = disc.value.value;
     const print = fingerprint(schema);
-    events.push({ stage: "discover", outcome: "ok", message: `${schema.streams.length} stream(s), fingerprint ${print.slice(0, 12)}`, durationMs: disc.ms });
+    record({ stage: "discover", outcome: "ok", message: `${schema.streams.length} stream(s), fingerprint ${print.slice(0, 12)}`, durationMs: disc.ms });
 
     // 6. tiny first sync
     const sample = await timed("first_sync", () => adapter.sample(ctx, schema));
     if (!sample.value.ok) {
       const reason = `First sync failed: ${redact(sample.value.error.message, secrets)}`;
-      events.push({ stage: "first_sync", outcome: "fail", message: reason, durationMs: sample.ms, status: "HEALING" });
+      record({ stage: "first_sync", outcome: "fail", message: reason, durationMs: sample.ms, status: "HEALING" });
       return finish({ status: "HEALING", reason, reachable: true, discoveredSchema: schema, schemaFingerprint: print });
     }
     // the cap is the pipeline's promise too, whatever an adapter returns
     const records = sample.value.value.slice(0, Math.min(policy.maxRecords, 20));
-    events.push({ stage: "first_sync", outcome: "ok", message: `${records.length} record(s)`, durationMs: sample.ms, status: "ACTIVE" });
+    record({ stage: "first_sync", outcome: "ok", message: `${records.length} record(s)`, durationMs: sample.ms, status: "ACTIVE" });
     return finish({
       status: "ACTIVE",
       reason: "Onboarded successfully in Safe Mode",
@@ -202,7 +200,7 @@ export async function runAttempt(deps: PipelineDeps, connectionId: string): Prom
     // 7. anything unexpected: ERROR with a redacted message, never a stack
     const message = redact(e instanceof Error ? e.message : String(e), secrets).slice(0, 300);
     deps.log?.warn({ connectionId: conn.id, stage, errorName: e instanceof Error ? e.name : typeof e }, "unexpected error in onboarding");
-    events.push({ stage, outcome: "fail", message: `Unexpected error: ${message}`, durationMs: 0, status: "ERROR" });
+    record({ stage, outcome: "fail", message: `Unexpected error: ${message}`, durationMs: 0, status: "ERROR" });
     return finish({ status: "ERROR", reason: `Unexpected error during ${stage.replace("_", " ")}: ${message}`, reachable: false });
   }
 }
