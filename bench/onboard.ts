@@ -12,11 +12,11 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { startHttpSandbox } from "../server/connectors/sandbox/http-sandbox";
+import { fork, spawn, type ChildProcess } from "node:child_process";
 import { createDb } from "../server/db/client";
 import { applyMigrations } from "../server/db/migrate";
 import { seedDatabase } from "../server/db/seed";
-import { parseEnv } from "../server/env";
+import { childEnv, parseEnv } from "../server/env";
 import { FinalWaiter } from "../server/jobs/final-waiter";
 import { startWorker } from "../server/jobs/worker";
 import { createPipelineDeps, createPolicyLoader } from "../server/onboarding/deps";
@@ -26,10 +26,29 @@ import { upsertSettings } from "../server/onboarding/settings-repository";
 import { submitBatch, submitIntent } from "../server/onboarding/submit-intent";
 import { startEmbeddedPostgres } from "../scripts/lib/embedded-pg";
 
-const { values } = parseArgs({ options: { single: { type: "string", default: "300" }, batch: { type: "string", default: "10000" }, concurrency: { type: "string", default: "64" } } });
+const { values } = parseArgs({
+  options: { single: { type: "string", default: "300" }, batch: { type: "string", default: "10000" }, concurrency: { type: "string", default: "100" }, workers: { type: "string", default: "1" } },
+});
 const SINGLE = Number(values.single);
 const BATCH = Number(values.batch);
 const CONCURRENCY = Number(values.concurrency);
+const EXTRA_WORKERS = Number(values.workers);
+
+type SourceProcess = { child: ChildProcess; github: string; token: string; setMode: (mode: string) => Promise<void> };
+
+async function startSource(): Promise<SourceProcess> {
+  const child = fork(path.resolve(import.meta.dirname, "sandbox-process.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const ready = await new Promise<{ github: string; token: string }>((resolve) => child.once("message", (m: { github: string; token: string }) => resolve(m)));
+  return {
+    child,
+    ...ready,
+    setMode: (mode) =>
+      new Promise((resolve) => {
+        child.once("message", () => resolve());
+        child.send({ type: "mode", vendor: "github", mode });
+      }),
+  };
+}
 
 const q = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -63,21 +82,22 @@ async function main() {
   const u = new URL(serverUrl);
   u.pathname = `/${dbName}`;
   const url = u.toString();
-  const sandbox = await startHttpSandbox({ port: 0, slowMs: 50 });
+  const sandbox = await startSource();
   process.env.SANDBOX_TOKEN = sandbox.token; // read by the env: credential locator
+  const extra: ChildProcess[] = [];
 
   try {
     await applyMigrations(url);
-    const db = createDb(url, 30);
+    const db = createDb(url, 20);
     const { tenantId } = await seedDatabase(db, { adminEmail: "a@bench.test", execEmail: "e@bench.test", sloTarget: 0.9 });
     await upsertSettings(db, tenantId, "autonomy", { rateLimitPerMinute: 6000 });
     const deps = createPipelineDeps(db, { policy: createPolicyLoader(db, true) });
     const worker = await startWorker({ databaseUrl: url, concurrency: CONCURRENCY, stuckAfterMs: 600_000, db, deps });
     const waiter = new FinalWaiter(url);
     const submit = { db, enqueue: (ids: readonly string[]) => worker.queue.enqueueOnboarding(ids), waitForFinal: waiter.wait.bind(waiter) };
-    const base = sandbox.urlFor("github");
+    const base = sandbox.github;
 
-    console.log(`AAM onboarding benchmark — node ${process.version}, ${(await import("node:os")).cpus().length} cores, PostgreSQL ${embedded ? "embedded" : new URL(serverUrl).host}, worker concurrency ${CONCURRENCY}\n`);
+    console.log(`AAM onboarding benchmark — node ${process.version}, ${(await import("node:os")).cpus().length} cores, PostgreSQL ${embedded ? "embedded" : new URL(serverUrl).host}, worker concurrency ${CONCURRENCY} per process\n`);
 
     // 1. single intents, sequential
     for (let i = 0; i < 20; i++) await submitIntent(submit, tenantId, intent(i, "warm", base), { budgetMs: 10_000, async: false });
@@ -101,7 +121,16 @@ async function main() {
     console.log(`   overhead     p50 ${f1(q(over, 50))} ms   p99 ${f1(q(over, 99))} ms   (targets: p50 ≤ 20 ms, p99 ≤ 100 ms)\n`);
 
     // 2. batch with 50 ms injected latency per source request
-    sandbox.setMode("github", "slow");
+    await sandbox.setMode("slow");
+    // scale-out as in production: `npm run worker` processes beside the web process's worker
+    for (let i = 0; i < EXTRA_WORKERS; i++) {
+      extra.push(
+        spawn(process.execPath, ["--import", "tsx", "scripts/worker.ts"], {
+          env: childEnv({ DATABASE_URL: url, SANDBOX_TOKEN: sandbox.token, EGRESS_ALLOW_PRIVATE: "1", WORKER_CONCURRENCY: String(CONCURRENCY), LOG_LEVEL: "warn" }),
+          stdio: ["ignore", "ignore", "inherit"],
+        }),
+      );
+    }
     let peakRss = process.memoryUsage().rss;
     const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
     const t0 = performance.now();
@@ -117,11 +146,12 @@ async function main() {
     }
     const total = performance.now() - t0;
     clearInterval(rssTimer);
-    const statuses = await db.connection.groupBy({ by: ["status"], where: { tenantId }, _count: { _all: true } });
-    console.log(`2. Batch of ${BATCH.toLocaleString("en")} intents, 50 ms injected per source request:`);
+    const statuses = await db.connection.groupBy({ by: ["status"], where: { tenantId, namespace: "autonomy" }, _count: { _all: true } });
+    console.log(`2. Batch of ${BATCH.toLocaleString("en")} intents, 50 ms injected per source request, ${1 + EXTRA_WORKERS} worker process(es):`);
     console.log(`   accepted (10 × batch endpoint) in ${f1(accepted / 1000)} s; all final in ${f1(total / 1000)} s (target ≤ 60 s)`);
     console.log(`   throughput ${f1(BATCH / (total / 1000))} intents/s; peak RSS ${Math.round(peakRss / 1024 / 1024)} MB (web/worker process)`);
     console.log(`   statuses: ${statuses.map((s) => `${s.status} ${s._count._all}`).join(", ")}\n`);
+    for (const w of extra) w.kill("SIGTERM");
     await worker.stop();
     await waiter.close();
 
@@ -149,7 +179,8 @@ async function main() {
     console.log(`   p50 ${f1(q(fq, 50))} ms   p99 ${f1(q(fq, 99))} ms   (target ≤ 50 ms)`);
     await db.$disconnect();
   } finally {
-    await sandbox.close();
+    for (const w of extra) if (w.exitCode === null) w.kill("SIGKILL");
+    sandbox.child.disconnect();
     await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => undefined);
     await admin.end();
     await embedded?.stop();

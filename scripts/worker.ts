@@ -12,7 +12,7 @@ async function main() {
   const env = parseEnv(process.env);
   if (!env.DATABASE_URL) throw new Error("npm run worker needs DATABASE_URL (the PostgreSQL the app uses).");
   await applyMigrations(env.DATABASE_URL);
-  const db = createDb(env.DATABASE_URL, env.WORKER_CONCURRENCY + 2);
+  const db = createDb(env.DATABASE_URL, Math.min(env.WORKER_CONCURRENCY + 2, 20));
   const w = await startWorker({ databaseUrl: env.DATABASE_URL, concurrency: env.WORKER_CONCURRENCY, stuckAfterMs: env.STUCK_AFTER_MS, db, deps: createPipelineDeps(db) });
   console.log(`[worker] running ${env.WORKER_CONCURRENCY} onboarding jobs at a time (pid ${process.pid}); Ctrl-C to stop`);
   const stop = async () => {

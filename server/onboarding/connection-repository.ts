@@ -54,58 +54,95 @@ export function intentHash(intent: ConnectionIntent): string {
 
 export type UpsertOutcome = { id: string; status: Status; inserted: boolean; needsRun: boolean };
 
+export type Decision = { status: Status; reason: string; stage: string };
+export type Admittable = { intent: ConnectionIntent; decided?: Decision };
+
 /**
- * Records an intent. `decided` is a final status known without running anything (UNSUPPORTED,
- * NOT_SANCTIONED); otherwise the row goes to PENDING unless it is ACTIVE for the same intent.
+ * Records intents in one statement (INSERT … SELECT … ON CONFLICT on the natural key). `decided`
+ * is a final status known without running anything (UNSUPPORTED, NOT_SANCTIONED); otherwise the
+ * row goes to PENDING unless it is ACTIVE (or already PENDING) for the same intent. Identical
+ * intents within one call collapse to one row (the last wins); each input gets its outcome.
+ * Decided outcomes get their stage event in the same statement.
  */
-export async function upsertIntent(
-  db: Db,
-  tenantId: string,
-  intent: ConnectionIntent,
-  decided?: { status: Status; reason: string },
-): Promise<UpsertOutcome> {
-  const ids = normalizeResourceIds(intent.resource_ids);
-  const key = resourceKey(ids);
-  const hash = intentHash(intent);
-  const status = decided?.status ?? "PENDING";
-  const reason = decided?.reason ?? "Queued for onboarding";
-  const rows = await db.$queryRaw<{ id: string; status: Status; inserted: boolean }[]>`
-    INSERT INTO connections (id, tenant_id, namespace, source_type, resource_ids, resource_key, status, status_reason,
-      intent_id, intent_hash, scopes_mode, credential_locator, risk_level, evidence, owner, config, updated_at)
-    VALUES (gen_random_uuid(), ${tenantId}::uuid, ${intent.namespace}, ${intent.source_type}, ${ids}::text[], ${key},
-      ${status}::"ConnectionStatus", ${reason}, ${intent.intent_id ?? null}, ${hash}, ${intent.scopes_mode},
-      ${intent.credential_locator}, ${intent.risk_level}::"RiskLevel", ${JSON.stringify(intent.evidence)}::jsonb,
-      ${JSON.stringify(intent.owner)}::jsonb, ${JSON.stringify(intent.config ?? {})}::jsonb, now())
-    ON CONFLICT (tenant_id, namespace, source_type, resource_key) DO UPDATE SET
-      last_received_at = now(),
-      updated_at = now(),
-      intent_id = COALESCE(EXCLUDED.intent_id, connections.intent_id),
-      credential_locator = EXCLUDED.credential_locator,
-      risk_level = EXCLUDED.risk_level,
-      evidence = EXCLUDED.evidence,
-      owner = EXCLUDED.owner,
-      config = EXCLUDED.config,
-      scopes_mode = EXCLUDED.scopes_mode,
-      intent_hash = EXCLUDED.intent_hash,
-      status = CASE
-        WHEN EXCLUDED.status <> 'PENDING' THEN EXCLUDED.status
-        WHEN connections.status IN ('ACTIVE', 'PENDING') AND connections.intent_hash = EXCLUDED.intent_hash THEN connections.status
-        ELSE 'PENDING' END,
-      status_reason = CASE
-        WHEN EXCLUDED.status <> 'PENDING' THEN EXCLUDED.status_reason
-        WHEN connections.status IN ('ACTIVE', 'PENDING') AND connections.intent_hash = EXCLUDED.intent_hash THEN connections.status_reason
-        ELSE EXCLUDED.status_reason END,
-      reachable = CASE WHEN EXCLUDED.status <> 'PENDING' THEN false ELSE connections.reachable END,
-      -- a changed intent fences off an attempt already running with the old one
-      attempts = CASE WHEN connections.status = 'PENDING' AND connections.intent_hash <> EXCLUDED.intent_hash
-        THEN connections.attempts + 1 ELSE connections.attempts END
-    RETURNING id::text AS id, status::text AS status, (xmax = 0) AS inserted`;
-  const row = rows[0]!;
-  return { ...row, needsRun: row.status === "PENDING" };
+export async function upsertIntents(db: Db, tenantId: string, items: readonly Admittable[]): Promise<UpsertOutcome[]> {
+  if (items.length === 0) return [];
+  const keyOf = (i: ConnectionIntent, rkey: string) => `${i.namespace}\u0000${i.source_type}\u0000${rkey}`;
+  const prepared = items.map(({ intent, decided }) => {
+    const ids = normalizeResourceIds(intent.resource_ids);
+    const rkey = resourceKey(ids);
+    return {
+      k: keyOf(intent, rkey),
+      row: {
+        namespace: intent.namespace,
+        source_type: intent.source_type,
+        resource_ids: ids,
+        resource_key: rkey,
+        status: decided?.status ?? "PENDING",
+        status_reason: decided?.reason ?? "Queued for onboarding",
+        stage: decided?.stage ?? null,
+        intent_id: intent.intent_id ?? null,
+        intent_hash: intentHash(intent),
+        scopes_mode: intent.scopes_mode,
+        credential_locator: intent.credential_locator,
+        risk_level: intent.risk_level,
+        evidence: intent.evidence,
+        owner: intent.owner,
+        config: intent.config ?? {},
+      },
+    };
+  });
+  const unique = new Map(prepared.map((p) => [p.k, p.row]));
+  const rows = await db.$queryRaw<{ id: string; status: Status; inserted: boolean; namespace: string; source_type: string; resource_key: string }[]>`
+    WITH input AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify([...unique.values()])}::jsonb) AS x(
+        namespace text, source_type text, resource_ids text[], resource_key text, status text, status_reason text, stage text,
+        intent_id text, intent_hash text, scopes_mode text, credential_locator text, risk_level text, evidence jsonb, owner jsonb, config jsonb)
+    ), up AS (
+      INSERT INTO connections (id, tenant_id, namespace, source_type, resource_ids, resource_key, status, status_reason,
+        intent_id, intent_hash, scopes_mode, credential_locator, risk_level, evidence, owner, config, updated_at)
+      SELECT gen_random_uuid(), ${tenantId}::uuid, namespace, source_type, resource_ids, resource_key, status::"ConnectionStatus",
+        status_reason, intent_id, intent_hash, scopes_mode, credential_locator, risk_level::"RiskLevel", evidence, owner, config, now()
+      FROM input
+      ON CONFLICT (tenant_id, namespace, source_type, resource_key) DO UPDATE SET
+        last_received_at = now(),
+        updated_at = now(),
+        intent_id = COALESCE(EXCLUDED.intent_id, connections.intent_id),
+        credential_locator = EXCLUDED.credential_locator,
+        risk_level = EXCLUDED.risk_level,
+        evidence = EXCLUDED.evidence,
+        owner = EXCLUDED.owner,
+        config = EXCLUDED.config,
+        scopes_mode = EXCLUDED.scopes_mode,
+        intent_hash = EXCLUDED.intent_hash,
+        status = CASE
+          WHEN EXCLUDED.status <> 'PENDING' THEN EXCLUDED.status
+          WHEN connections.status IN ('ACTIVE', 'PENDING') AND connections.intent_hash = EXCLUDED.intent_hash THEN connections.status
+          ELSE 'PENDING' END,
+        status_reason = CASE
+          WHEN EXCLUDED.status <> 'PENDING' THEN EXCLUDED.status_reason
+          WHEN connections.status IN ('ACTIVE', 'PENDING') AND connections.intent_hash = EXCLUDED.intent_hash THEN connections.status_reason
+          ELSE EXCLUDED.status_reason END,
+        reachable = CASE WHEN EXCLUDED.status <> 'PENDING' THEN false ELSE connections.reachable END,
+        -- a changed intent fences off an attempt already running with the old one
+        attempts = CASE WHEN connections.status = 'PENDING' AND connections.intent_hash <> EXCLUDED.intent_hash
+          THEN connections.attempts + 1 ELSE connections.attempts END
+      RETURNING id, status, (xmax = 0) AS inserted, namespace, source_type, resource_key
+    ), decided AS (
+      INSERT INTO connection_events (connection_id, attempt, stage, outcome, status, message, duration_ms)
+      SELECT up.id, 0, input.stage, 'fail', up.status, input.status_reason, 0
+      FROM up JOIN input USING (namespace, source_type, resource_key)
+      WHERE input.stage IS NOT NULL
+    )
+    SELECT id::text AS id, status::text AS status, inserted, namespace, source_type, resource_key FROM up`;
+  const byKey = new Map(rows.map((r) => [`${r.namespace}\u0000${r.source_type}\u0000${r.resource_key}`, r]));
+  return prepared.map((p) => {
+    const r = byKey.get(p.k)!;
+    return { id: r.id, status: r.status, inserted: r.inserted, needsRun: r.status === "PENDING" };
+  });
 }
 
-export async function recordDecisionEvent(db: Db, connectionId: string, stage: string, status: Status, message: string): Promise<void> {
-  await db.connectionEvent.create({ data: { connectionId, attempt: 0, stage, outcome: "fail", status, message, durationMs: 0 } });
+export async function upsertIntent(db: Db, tenantId: string, intent: ConnectionIntent, decided?: Decision): Promise<UpsertOutcome> {
+  return (await upsertIntents(db, tenantId, [{ intent, decided }]))[0]!;
 }
 
 export async function getConnection(db: Db, tenantId: string, id: string): Promise<ConnectionRow | null> {

@@ -17,10 +17,10 @@ import type { Db } from "../db/client";
 import {
   finishAttempt,
   getConnectionById,
-  recordDecisionEvent,
   startAttempt,
-  upsertIntent,
+  upsertIntents,
   type ConnectionRow,
+  type Decision,
   type FinalState,
   type StageEvent,
 } from "./connection-repository";
@@ -50,17 +50,24 @@ export function statusPath(connectionId: string): string {
 
 export type Admission = { id: string; status: Status; inserted: boolean; needsRun: boolean };
 
-/** Stages 1–2 (decided without touching the source) and the idempotent upsert. */
-export async function admitIntent(db: Db, tenantId: string, intent: ConnectionIntent): Promise<Admission> {
-  let decided: { status: Status; reason: string; stage: string } | undefined;
+/** Stages 1–2: what is decided without touching the source (UNSUPPORTED, NOT_SANCTIONED). */
+export function decide(intent: ConnectionIntent): Decision | undefined {
   if (!isAllowlisted(intent.source_type)) {
-    decided = { status: "UNSUPPORTED", reason: `Source type "${intent.source_type}" is not on the allowlist`, stage: "allowlist" };
-  } else if (intent.evidence.status !== SANCTIONED) {
-    decided = { status: "NOT_SANCTIONED", reason: `Evidence status is "${intent.evidence.status}", not "${SANCTIONED}"`, stage: "sanction_check" };
+    return { status: "UNSUPPORTED", reason: `Source type "${intent.source_type}" is not on the allowlist`, stage: "allowlist" };
   }
-  const out = await upsertIntent(db, tenantId, intent, decided);
-  if (decided) await recordDecisionEvent(db, out.id, decided.stage, decided.status, decided.reason);
-  return out;
+  if (intent.evidence.status !== SANCTIONED) {
+    return { status: "NOT_SANCTIONED", reason: `Evidence status is "${intent.evidence.status}", not "${SANCTIONED}"`, stage: "sanction_check" };
+  }
+  return undefined;
+}
+
+/** Stages 1–2 and the idempotent upsert, for one intent or a whole batch (one statement). */
+export async function admitIntents(db: Db, tenantId: string, intents: readonly ConnectionIntent[]): Promise<Admission[]> {
+  return upsertIntents(db, tenantId, intents.map((intent) => ({ intent, decided: decide(intent) })));
+}
+
+export async function admitIntent(db: Db, tenantId: string, intent: ConnectionIntent): Promise<Admission> {
+  return (await admitIntents(db, tenantId, [intent]))[0]!;
 }
 
 function fingerprint(schema: DiscoveredSchema): string {

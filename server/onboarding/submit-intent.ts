@@ -5,7 +5,7 @@
  */
 import type { Db } from "../db/client";
 import { getConnection, getConnectionById, listEvents } from "./connection-repository";
-import { admitIntent, statusPath, toResult } from "./pipeline";
+import { admitIntent, admitIntents, statusPath, toResult } from "./pipeline";
 import { ConnectionIntentSchema, issuesOf, type ConnectionIntent, type OnboardingResult } from "./schemas";
 
 export const READ_ONLY_NAMESPACES = new Set(["demo"]);
@@ -67,18 +67,15 @@ export async function submitBatch(deps: SubmitDeps, tenantId: string, items: unk
     if (refused) out[index] = { index, error: { code: refused.code, message: refused.message, issues: [{ path: refused.path, message: refused.message }] } };
     else valid.push({ index, intent: parsed.data });
   });
-  const toRun: string[] = [];
-  // bounded parallelism: fast, without taking every pooled connection
-  for (let i = 0; i < valid.length; i += 16) {
-    await Promise.all(
-      valid.slice(i, i + 16).map(async ({ index, intent }) => {
-        const a = await admitIntent(deps.db, tenantId, intent);
-        if (a.needsRun) toRun.push(a.id);
-        out[index] = { index, connection_id: a.id, status: a.status, status_url: statusPath(a.id) };
-      }),
-    );
-  }
-  if (toRun.length) await deps.enqueue([...new Set(toRun)]);
+  // one statement for the whole batch, then one enqueue
+  const admitted = await admitIntents(deps.db, tenantId, valid.map((v) => v.intent));
+  const toRun = new Set<string>();
+  admitted.forEach((a, k) => {
+    const { index } = valid[k]!;
+    if (a.needsRun) toRun.add(a.id);
+    out[index] = { index, connection_id: a.id, status: a.status, status_url: statusPath(a.id) };
+  });
+  if (toRun.size) await deps.enqueue([...toRun]);
   const rejected = out.filter((o) => "error" in o).length;
   return { accepted: items.length - rejected, rejected, items: out };
 }

@@ -195,12 +195,14 @@ describe("POST /api/connections/onboard", () => {
 
 describe("POST /api/connections/onboard/batch", () => {
   it("accepts the valid items and reports the invalid ones by index", async () => {
-    const items = [intent({ resource_ids: ["b1"] }), intent({ resource_ids: [] }), intent({ resource_ids: ["b2"] }), { nope: 1 }, intent({ resource_ids: ["b3"], namespace: "demo" })];
+    const items = [intent({ resource_ids: ["b1"] }), intent({ resource_ids: [] }), intent({ resource_ids: ["b2"] }), { nope: 1 }, intent({ resource_ids: ["b3"], namespace: "demo" }), intent({ resource_ids: ["b1", "b1"] })];
     const res = await routes.batch.POST(post("/api/connections/onboard/batch", { intents: items }));
     expect(res.status).toBe(202);
     const body = await res.json();
-    expect(body.accepted).toBe(2);
+    expect(body.accepted).toBe(3);
     expect(body.rejected).toBe(3);
+    // the same source twice in one batch is one connection
+    expect(body.items[5].connection_id).toBe(body.items[0].connection_id);
     expect(body.items[1].error.issues[0].path).toBe("resource_ids");
     expect(body.items[4].error.code).toBe("NAMESPACE_READ_ONLY");
     expect(body.items[0].status_url).toMatch(/^\/api\/connections\//);
