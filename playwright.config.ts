@@ -43,6 +43,9 @@ export default defineConfig({
       SEED_EXEC_EMAIL: E2E_USERS.exec.email,
       SEED_EXEC_PASSWORD: E2E_USERS.exec.password,
       SEED_API_KEY: E2E_API_KEY,
+      SANDBOX: "1",
+      SANDBOX_HTTP_PORT: "4610",
+      SANDBOX_S3_PORT: "4669",
     }) as Record<string, string>,
   },
 });
