@@ -1,13 +1,7 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { E2E_USERS } from "../../playwright.config";
+import { signIn } from "../helpers";
 
-async function signIn(page: Page, who: keyof typeof E2E_USERS) {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(E2E_USERS[who].email);
-  await page.getByLabel("Password").fill(E2E_USERS[who].password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Onboarding funnel" })).toBeVisible();
-}
 
 test("signed-out visitors are sent to the login page", async ({ page }) => {
   await page.goto("/admin/api-keys");

@@ -1,20 +1,14 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
-import { E2E_API_KEY, E2E_USERS } from "../../playwright.config";
+import { expect, test, type APIRequestContext } from "@playwright/test";
+import { E2E_API_KEY } from "../../playwright.config";
+import { signIn } from "../helpers";
 
 const auth = { authorization: `Bearer ${E2E_API_KEY}` };
 const shots = path.resolve(import.meta.dirname, "..", "screenshots");
 const sample = (name: string) => JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, "..", "..", "seeds", "intents", name), "utf8"));
 
-async function signIn(page: Page, who: keyof typeof E2E_USERS) {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(E2E_USERS[who].email);
-  await page.getByLabel("Password").fill(E2E_USERS[who].password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Onboarding funnel" })).toBeVisible();
-}
 
 async function funnel(request: APIRequestContext) {
   return (await request.get("/api/metrics/funnel?namespace=autonomy", { headers: auth })).json();
