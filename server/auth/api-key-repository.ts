@@ -1,6 +1,6 @@
 /** API keys per tenant. Hashes never leave this module. */
 import type { Db } from "../db/client";
-import { parseApiKey, secretMatches } from "./api-keys";
+import { generateApiKey, parseApiKey, secretMatches } from "./api-keys";
 
 export type ApiKeyRow = { id: string; name: string; prefix: string; createdAt: Date; lastUsedAt: Date | null; revokedAt: Date | null };
 
@@ -22,4 +22,20 @@ export async function authenticateApiKey(db: Db, bearer: string): Promise<{ tena
     await db.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } });
   }
   return { tenantId: row.tenantId, keyId: row.id };
+}
+
+/** Creates a key for AOD; the full key is returned once and never stored. */
+export async function createApiKey(db: Db, tenantId: string, name: string): Promise<{ key: string; row: ApiKeyRow }> {
+  const k = generateApiKey();
+  const row = await db.apiKey.create({
+    data: { tenantId, name, prefix: k.prefix, hash: k.hash },
+    select: { id: true, name: true, prefix: true, createdAt: true, lastUsedAt: true, revokedAt: true },
+  });
+  return { key: k.key, row };
+}
+
+/** Revokes a key of this tenant; false when there is no such active key. */
+export async function revokeApiKey(db: Db, tenantId: string, id: string): Promise<boolean> {
+  const r = await db.apiKey.updateMany({ where: { id, tenantId, revokedAt: null }, data: { revokedAt: new Date() } });
+  return r.count === 1;
 }

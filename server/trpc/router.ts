@@ -1,6 +1,7 @@
 /** Assembles the routers; nothing else lives here. */
 import type { inferRouterOutputs } from "@trpc/server";
 import { router } from "./init";
+import { apiKeysRouter } from "./routers/api-keys";
 import { connectionsRouter } from "./routers/connections";
 import { funnelRouter } from "./routers/funnel";
 import { systemRouter } from "./routers/system";
@@ -9,6 +10,7 @@ export const appRouter = router({
   system: systemRouter,
   funnel: funnelRouter,
   connections: connectionsRouter,
+  apiKeys: apiKeysRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,106 @@
+"use client";
+/** Admins manage AOD's API keys: create (the key is shown once), list (prefix and last use), revoke. */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { useTRPC } from "./trpc-provider";
+
+const when = (d: Date | string | null) => (d ? new Date(d).toISOString().slice(0, 16).replace("T", " ") : "Never");
+
+export function ApiKeysManager() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const keys = useQuery(trpc.apiKeys.list.queryOptions());
+  const [name, setName] = useState("");
+  const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
+  const refresh = () => qc.invalidateQueries({ queryKey: trpc.apiKeys.list.queryKey() });
+  const create = useMutation(
+    trpc.apiKeys.create.mutationOptions({
+      onSuccess: (r) => {
+        setCreated({ name: r.name, key: r.key });
+        setName("");
+        void refresh();
+      },
+    }),
+  );
+  const revoke = useMutation(trpc.apiKeys.revoke.mutationOptions({ onSuccess: () => void refresh() }));
+
+  return (
+    <section className="space-y-4">
+      <div>
+        <h1 className="text-2xl font-semibold">API keys for AOD</h1>
+        <p className="mt-1 text-sm text-slate-600 dark:text-slate-400">Keys are shown once when created; only their prefix is kept readable.</p>
+      </div>
+
+      <form
+        className="flex flex-wrap items-end gap-2"
+        onSubmit={(e) => {
+          e.preventDefault();
+          create.mutate({ name });
+        }}
+      >
+        <label className="text-sm">
+          <span className="mb-1 block font-medium">New key name</span>
+          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="AOD production" className="rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-900" />
+        </label>
+        <button type="submit" disabled={create.isPending} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500 disabled:opacity-60">
+          {create.isPending ? "Creating…" : "Create key"}
+        </button>
+        {create.isError ? <span className="text-sm text-red-700 dark:text-red-300">{create.error.message}</span> : null}
+      </form>
+
+      {created ? (
+        <div role="status" className="rounded-md border border-emerald-300 bg-emerald-50 p-3 text-sm dark:border-emerald-800 dark:bg-emerald-950">
+          <p className="font-medium">Key “{created.name}” created. Copy it now: it will not be shown again.</p>
+          <code data-testid="new-key" className="mt-1 block break-all font-mono">{created.key}</code>
+        </div>
+      ) : null}
+
+      {keys.isPending ? (
+        <p className="text-slate-500">Loading keys…</p>
+      ) : keys.isError ? (
+        <p className="text-red-700 dark:text-red-300">{keys.error.message}</p>
+      ) : keys.data.length === 0 ? (
+        <p>No keys yet.</p>
+      ) : (
+        <div className="overflow-x-auto">
+          <table className="w-full text-left text-sm">
+            <thead>
+              <tr className="border-b border-slate-200 dark:border-slate-800">
+                <th className="py-2 pr-4">Name</th>
+                <th className="py-2 pr-4">Key</th>
+                <th className="py-2 pr-4">Created</th>
+                <th className="py-2 pr-4">Last used</th>
+                <th className="py-2 pr-4">State</th>
+                <th className="py-2 pr-4"><span className="sr-only">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              {keys.data.map((k) => (
+                <tr key={k.id} className="border-b border-slate-100 dark:border-slate-800">
+                  <td className="py-2 pr-4">{k.name}</td>
+                  <td className="py-2 pr-4 font-mono">aam_{k.prefix}_…</td>
+                  <td className="py-2 pr-4">{when(k.createdAt)}</td>
+                  <td className="py-2 pr-4">{when(k.lastUsedAt)}</td>
+                  <td className="py-2 pr-4">{k.revokedAt ? "Revoked" : "Active"}</td>
+                  <td className="py-2 pr-4">
+                    {k.revokedAt ? null : (
+                      <button
+                        type="button"
+                        className="text-red-700 underline hover:no-underline dark:text-red-300"
+                        onClick={() => {
+                          if (window.confirm(`Revoke “${k.name}”? AOD calls with this key will be refused at once.`)) revoke.mutate({ id: k.id });
+                        }}
+                      >
+                        Revoke<span className="sr-only"> {k.name}</span>
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,21 @@
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { createApiKey, listApiKeys, revokeApiKey } from "../../auth/api-key-repository";
+import { cleanString } from "../../onboarding/schemas";
+import { requireCapability, router } from "../init";
+
+const admin = requireCapability("manage_api_keys");
+
+export const apiKeysRouter = router({
+  list: admin.query(({ ctx }) => listApiKeys(ctx.db, ctx.user.tenantId)),
+  create: admin
+    .input(z.object({ name: cleanString(80).trim().min(1, "Give the key a name, e.g. “AOD production”.") }))
+    .mutation(async ({ ctx, input }) => {
+      const { key, row } = await createApiKey(ctx.db, ctx.user.tenantId, input.name);
+      return { key, id: row.id, prefix: row.prefix, name: row.name };
+    }),
+  revoke: admin.input(z.object({ id: z.string().uuid() })).mutation(async ({ ctx, input }) => {
+    if (!(await revokeApiKey(ctx.db, ctx.user.tenantId, input.id))) throw new TRPCError({ code: "NOT_FOUND", message: "No active key with this id." });
+    return { revoked: true };
+  }),
+});
