@@ -1,0 +1,46 @@
+import fs from "node:fs";
+import path from "node:path";
+import { expect, test } from "@playwright/test";
+import pg from "pg";
+import { E2E_API_KEY } from "../../playwright.config";
+import { signIn } from "../helpers";
+
+const auth = { authorization: `Bearer ${E2E_API_KEY}` };
+
+// The app's database (the sandbox schema lives in it); the test runner sets DATABASE_URL.
+async function sql<T extends pg.QueryResultRow>(text: string): Promise<T[]> {
+  const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await c.connect();
+  try {
+    return (await c.query<T>(text)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+test("an admin heals a HEALING connection once its source is fixed, and demo connections are unchanged", async ({ page, request }) => {
+  const demoBefore = JSON.stringify(await sql("SELECT * FROM connections WHERE namespace = 'demo' ORDER BY id"));
+  await sql("DROP TABLE IF EXISTS sandbox.arrivals");
+  const intent = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, "..", "..", "seeds", "intents", "01-postgres-sandbox.json"), "utf8"));
+  const res = await request.post("/api/connections/onboard", {
+    headers: auth,
+    data: { ...intent, resource_ids: ["arrivals"], intent_id: "heal-e2e", config: { schemas: ["sandbox"], sample_query: "SELECT * FROM sandbox.arrivals" } },
+  });
+  const first = await res.json();
+  expect(first.status).toBe("HEALING");
+
+  // the table appears (as it would once the source's owner finishes a migration)
+  await sql("CREATE TABLE sandbox.arrivals AS SELECT g AS id, 'flight ' || g AS name FROM generate_series(1, 30) g");
+  await sql("GRANT SELECT ON sandbox.arrivals TO aam_sandbox_ro");
+
+  await signIn(page, "admin");
+  await page.goto(`/connections/${first.connection_id}`);
+  await expect(page.getByTestId("status-reason")).toContainText("First sync failed");
+  await page.getByRole("button", { name: "Heal now" }).click();
+  await expect(page.getByRole("status")).toHaveText("Healed: the connection is active again.");
+  await expect(page.getByTestId("status-reason")).toHaveText("Onboarded successfully in Safe Mode");
+  await expect(page.getByTestId("first-sync")).toContainText("20 records");
+  const after = await (await request.get(`/api/connections/${first.connection_id}`, { headers: auth })).json();
+  expect(after.status).toBe("ACTIVE");
+  expect(JSON.stringify(await sql("SELECT * FROM connections WHERE namespace = 'demo' ORDER BY id"))).toBe(demoBefore);
+});
