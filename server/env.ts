@@ -70,6 +70,12 @@ const EnvSchema = z.object({
   CHROMIUM_PATH: z.string().optional(),
   /** `make smoke-90`: the running app to post to (default http://127.0.0.1:PORT; started if down) */
   SMOKE_URL: z.string().url().optional(),
+  /** public origin of this app for the OAuth consent redirect URI (`<origin>/api/oauth/callback`); default: the request's origin */
+  OAUTH_REDIRECT_BASE_URL: z.string().url().optional(),
+  /** SANDBOX only: also accept bearer tokens that this RFC 7662 introspection endpoint says are active (consent-issued tokens) */
+  SANDBOX_INTROSPECTION_URL: z.string().url().optional(),
+  SANDBOX_INTROSPECTION_CLIENT_ID: z.string().optional(),
+  SANDBOX_INTROSPECTION_CLIENT_SECRET: z.string().optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema> & {
@@ -167,10 +173,61 @@ export function resetEnvForTests(): void {
 const OWN_SECRETS = new Set(["AUTH_SECRET", "ENCRYPTION_KEY", "DATABASE_URL", "VAULT_TOKEN", "VAULT_SECRET_ID", "SEED_ADMIN_PASSWORD", "SEED_EXEC_PASSWORD", "SEED_API_KEY"]);
 /** True for variables that hold this app's own secrets, which `env:` locators may never read. */
 export function isOwnSecretEnvVar(name: string): boolean {
-  return OWN_SECRETS.has(name);
+  return OWN_SECRETS.has(name) || /^OAUTH_[A-Z0-9_]+_CLIENT_SECRET$/.test(name) || name === "SANDBOX_INTROSPECTION_CLIENT_SECRET";
 }
 export function lookupEnvVar(name: string): string | undefined {
-  if (!/^[A-Z_][A-Z0-9_]{0,127}$/.test(name) || OWN_SECRETS.has(name)) return undefined;
+  if (!/^[A-Z_][A-Z0-9_]{0,127}$/.test(name) || isOwnSecretEnvVar(name)) return undefined;
   const v = process.env[name];
   return v === "" ? undefined : v;
+}
+
+/**
+ * OAuth client settings for admin consent to one provider (`consent:<provider>`), from
+ * OAUTH_<PROVIDER>_CLIENT_ID / _CLIENT_SECRET and the optional overrides _AUTHORIZE_URL,
+ * _TOKEN_URL (another authorization server: on-prem, sandbox, tests), _ISSUER (RFC 9207 `iss`
+ * check; default the authorize URL's origin) and _RESOURCE (RFC 8707 resource indicator).
+ * `<PROVIDER>` is the provider name upper-cased with non-alphanumerics as `_`. Read on each call.
+ */
+export type OAuthProviderEnv = {
+  clientId?: string;
+  clientSecret?: string;
+  authorizeUrl?: string;
+  tokenUrl?: string;
+  issuer?: string;
+  resource?: string;
+};
+
+const OAuthProviderEnvSchema = z.object({
+  clientId: z.string().min(1).max(512).optional(),
+  clientSecret: z.string().min(1).max(4096).optional(),
+  authorizeUrl: z.string().url().optional(),
+  tokenUrl: z.string().url().optional(),
+  issuer: z.string().url().optional(),
+  resource: z.string().url().optional(),
+});
+
+export function oauthProviderEnvName(provider: string): string {
+  return `OAUTH_${provider.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
+export function oauthProviderEnv(provider: string, source: Record<string, string | undefined> = process.env): OAuthProviderEnv {
+  const p = oauthProviderEnvName(provider);
+  const read = (suffix: string) => {
+    const v = source[`${p}_${suffix}`];
+    return v === undefined || v === "" ? undefined : v;
+  };
+  const parsed = OAuthProviderEnvSchema.safeParse({
+    clientId: read("CLIENT_ID"),
+    clientSecret: read("CLIENT_SECRET"),
+    authorizeUrl: read("AUTHORIZE_URL"),
+    tokenUrl: read("TOKEN_URL"),
+    issuer: read("ISSUER"),
+    resource: read("RESOURCE"),
+  });
+  if (!parsed.success) {
+    // name the variable, never its value (the secret may be the one that is malformed)
+    const names = parsed.error.issues.map((i) => `${p}_${String(i.path[0]).replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`);
+    throw new EnvError(`Invalid OAuth configuration: ${names.join(", ")}`);
+  }
+  return parsed.data;
 }

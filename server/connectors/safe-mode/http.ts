@@ -38,6 +38,12 @@ import { bucketFor } from "./rate-limit";
 import { isReadOnlyGraphql, isReadOnlySql } from "./read-only-body";
 import { checkReadOnlySql } from "./sql-guard";
 
+// Keep-alive: a first onboarding makes several requests to one host; reusing the connection saves
+// a TCP (and TLS) handshake each. Every request still passes the egress check before it is sent,
+// and new sockets connect to the address that check approved (the pinned lookup).
+const HTTP_AGENT = new http.Agent({ keepAlive: true, maxSockets: 16, timeout: 30_000 });
+const HTTPS_AGENT = new https.Agent({ keepAlive: true, maxSockets: 16, timeout: 30_000 });
+
 /** How the catalog marks a POST endpoint as a read query. */
 export type ReadOnlyQuery =
   | { kind: "rpc" } // a read-only RPC method (Dropbox list_folder, AWS List*, Slack *.list)
@@ -299,7 +305,7 @@ export function createSafeHttp(options: Partial<SafeHttpOptions> = {}): SafeHttp
           headers: { "accept-encoding": "gzip, deflate, br", ...headers, ...(body !== undefined ? { "content-length": String(Buffer.byteLength(body)) } : {}) },
           lookup: pinned,
           signal,
-          agent: false,
+          agent: lib === https ? HTTPS_AGENT : HTTP_AGENT,
         },
         (res) => {
           const status = res.statusCode ?? 0;
