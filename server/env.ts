@@ -203,7 +203,8 @@ const OAuthProviderEnvSchema = z.object({
   authorizeUrl: z.string().url().optional(),
   tokenUrl: z.string().url().optional(),
   issuer: z.string().url().optional(),
-  resource: z.string().url().optional(),
+  // RFC 8707: an absolute URI, often a URN (urn:example:api)
+  resource: z.string().regex(/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/).max(2048).optional(),
 });
 
 export function oauthProviderEnvName(provider: string): string {

@@ -8,7 +8,7 @@ test("an admin creates a key (shown once), AOD can use it, and revoking it locks
   await page.getByRole("button", { name: "Create key" }).click();
   const key = (await page.getByTestId("new-key").textContent())!.trim();
   expect(key).toMatch(/^aam_[A-Za-z0-9]{8}_/);
-  await expect(page.getByRole("cell", { name: "AOD staging" })).toBeVisible();
+  await expect(page.getByRole("cell", { name: "AOD staging", exact: true })).toBeVisible();
 
   const ok = await request.get("/api/metrics/funnel", { headers: { authorization: `Bearer ${key}` } });
   expect(ok.status()).toBe(200);

@@ -291,3 +291,50 @@ export async function giveUp(db: Db, ids: string[], maxAttempts: number, reason:
   }
   return rows.map((r) => r.id);
 }
+
+/**
+ * After admin consent: moves one AWAITING_CREDENTIALS connection of this tenant back to PENDING
+ * (never in the read-only demo namespace) and records why in its history, in one transaction.
+ * False when the connection is not (or no longer) awaiting credentials.
+ */
+export async function markForRetry(db: Db, tenantId: string, id: string, event?: { stage: string; message: string }): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    const rows = await tx.connection.updateManyAndReturn({
+      where: { id, tenantId, status: "AWAITING_CREDENTIALS", namespace: { not: "demo" } },
+      data: { status: "PENDING", statusReason: "Queued for onboarding after admin consent", reachable: false },
+      select: { id: true, attempts: true },
+    });
+    if (!rows[0]) return false;
+    if (event) await tx.connectionEvent.create({ data: { connectionId: id, attempt: rows[0].attempts, stage: event.stage, outcome: "ok", status: "PENDING", message: event.message, durationMs: 0 } });
+    return true;
+  });
+}
+
+/**
+ * Records a credentials-side event (consent denied, failed token exchange) on an
+ * AWAITING_CREDENTIALS connection of this tenant and makes it the status reason; the status
+ * stays. False when the connection is not awaiting credentials (or is in the demo namespace).
+ */
+export async function noteAwaitingCredentials(db: Db, tenantId: string, id: string, event: { stage: string; message: string }): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    const rows = await tx.connection.updateManyAndReturn({
+      where: { id, tenantId, status: "AWAITING_CREDENTIALS", namespace: { not: "demo" } },
+      data: { statusReason: event.message },
+      select: { id: true, attempts: true },
+    });
+    if (!rows[0]) return false;
+    await tx.connectionEvent.create({ data: { connectionId: id, attempt: rows[0].attempts, stage: event.stage, outcome: "fail", status: "AWAITING_CREDENTIALS", message: event.message, durationMs: 0 } });
+    return true;
+  });
+}
+
+/** AWAITING_CREDENTIALS connections of a tenant whose credential is a browser consent (`consent:`), newest first. */
+export async function listAwaitingConsent(db: Db, tenantId: string, limit = 200) {
+  return db.connection.findMany({
+    // demo holds pre-existing rows that nothing here may change, so they are not offered for consent
+    where: { tenantId, status: "AWAITING_CREDENTIALS", credentialLocator: { startsWith: "consent:" }, namespace: { not: "demo" } },
+    orderBy: [{ updatedAt: "desc" }, { id: "asc" }],
+    take: limit,
+    select: { id: true, namespace: true, sourceType: true, resourceIds: true, credentialLocator: true, statusReason: true, updatedAt: true },
+  });
+}

@@ -3,6 +3,7 @@ import type { inferRouterOutputs } from "@trpc/server";
 import { router } from "./init";
 import { apiKeysRouter } from "./routers/api-keys";
 import { connectionsRouter } from "./routers/connections";
+import { consentsRouter } from "./routers/consents";
 import { funnelRouter } from "./routers/funnel";
 import { systemRouter } from "./routers/system";
 
@@ -11,6 +12,7 @@ export const appRouter = router({
   funnel: funnelRouter,
   connections: connectionsRouter,
   apiKeys: apiKeysRouter,
+  consents: consentsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -13,6 +13,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { stringify as toYaml } from "yaml";
+import { getEnv } from "../../env";
 
 export const SANDBOX_VENDORS = ["salesforce", "slack", "github", "jira", "zendesk", "openapi"] as const;
 export type SandboxVendor = (typeof SANDBOX_VENDORS)[number];
@@ -43,7 +44,48 @@ export type HttpSandboxOptions = {
   hugeBytes?: number;
   /** Retry-After (seconds) of the `rate_limited` mode */
   retryAfterSeconds?: number;
+  /**
+   * Bearer tokens other than `token` that are accepted too, e.g. ones an OAuth server issued
+   * through admin consent. Default: when SANDBOX_INTROSPECTION_URL is set, tokens that RFC 7662
+   * introspection at that URL reports active; otherwise none.
+   */
+  acceptToken?: (token: string) => boolean | Promise<boolean>;
 };
+
+export type IntrospectionConfig = { url: string; clientId?: string; clientSecret?: string; cacheMs?: number };
+
+/**
+ * Accepts bearer tokens an authorization server reports `active` (RFC 7662), authenticating with
+ * client_secret_basic when a client is given. Positive answers are cached briefly (one onboarding
+ * run makes several requests); failures and unknown tokens are never cached.
+ */
+export function introspectionAcceptor(cfg: IntrospectionConfig): (token: string) => Promise<boolean> {
+  const cache = new Map<string, number>();
+  const ttl = cfg.cacheMs ?? 30_000;
+  return async (token) => {
+    const until = cache.get(token);
+    if (until && until > Date.now()) return true;
+    const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
+    if (cfg.clientId) headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(cfg.clientId)}:${encodeURIComponent(cfg.clientSecret ?? "")}`).toString("base64")}`;
+    try {
+      const res = await fetch(cfg.url, { method: "POST", headers, body: new URLSearchParams({ token, token_type_hint: "access_token" }), signal: AbortSignal.timeout(5_000) });
+      if (!res.ok) return false;
+      const body = (await res.json()) as { active?: unknown; exp?: unknown };
+      if (body.active !== true) return false;
+      const exp = typeof body.exp === "number" ? body.exp * 1000 : Infinity;
+      cache.set(token, Math.min(Date.now() + ttl, exp));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}
+
+function acceptorFromEnv(): ((token: string) => Promise<boolean>) | undefined {
+  const env = getEnv();
+  if (!env.SANDBOX_INTROSPECTION_URL) return undefined;
+  return introspectionAcceptor({ url: env.SANDBOX_INTROSPECTION_URL, clientId: env.SANDBOX_INTROSPECTION_CLIENT_ID, clientSecret: env.SANDBOX_INTROSPECTION_CLIENT_SECRET });
+}
 
 export const SANDBOX_RECORDS = 35;
 export const SANDBOX_PAGE_CAP = 10;
@@ -416,6 +458,17 @@ export async function startHttpSandbox(options: HttpSandboxOptions = {}): Promis
   const slowMs = options.slowMs ?? 3_000;
   const hugeBytes = options.hugeBytes ?? 4 * 1024 * 1024;
   const retryAfter = options.retryAfterSeconds ?? 1;
+  const acceptToken = options.acceptToken ?? acceptorFromEnv();
+  const isAuthorized = async (header: string | undefined): Promise<boolean> => {
+    if (header === `Bearer ${token}`) return true;
+    const m = acceptToken && header ? /^Bearer ([\x21-\x7e]{1,4096})$/.exec(header) : null;
+    if (!m) return false;
+    try {
+      return (await acceptToken!(m[1]!)) === true;
+    } catch {
+      return false;
+    }
+  };
   const modes = new Map<SandboxVendor, SandboxMode>();
   const log: SandboxRequest[] = [];
   const sockets = new Set<import("node:net").Socket>();
@@ -423,11 +476,11 @@ export async function startHttpSandbox(options: HttpSandboxOptions = {}): Promis
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
+    req.on("end", async () => {
       const origin = `http://${req.headers.host ?? "127.0.0.1"}`;
       const url = new URL(req.url ?? "/", origin);
       const vendor = SANDBOX_VENDORS.find((v) => url.pathname === BASE_PATHS[v] || url.pathname.startsWith(`${BASE_PATHS[v]}/`));
-      const authorized = req.headers.authorization === `Bearer ${token}`;
+      const authorized = await isAuthorized(req.headers.authorization);
       log.push({ vendor: vendor ?? "unknown", method: req.method ?? "GET", path: url.pathname, query: Object.fromEntries(url.searchParams), authorized });
       if (!vendor) return send(res, 404, { error: "no such sandbox vendor" });
       const c: Ctx = { req, res, url, origin, rest: url.pathname.slice(BASE_PATHS[vendor].length) || "/", authorized, body: Buffer.concat(chunks).toString("utf8") };

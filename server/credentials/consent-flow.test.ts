@@ -1,0 +1,381 @@
+/**
+ * Admin consent end to end against real PostgreSQL and a real authorization server
+ * (oidc-provider, authorization code + PKCE), driven without a browser: the provider's
+ * interactions are approved or denied automatically, and its redirects are followed with a
+ * cookie jar until they reach our callback URL. Needs DATABASE_URL (npm test provides one).
+ */
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { introspectionAcceptor, startHttpSandbox } from "../connectors/sandbox/http-sandbox";
+import type { SourceAdapter } from "../connectors/types";
+import { makePolicy } from "../connectors/safe-mode/policy";
+import type { Db } from "../db/client";
+import { ok } from "../lib/result";
+import { getConnection, listEvents } from "../onboarding/connection-repository";
+import { admitIntent, runAttempt, type PipelineDeps } from "../onboarding/pipeline";
+import { ConnectionIntentSchema } from "../onboarding/schemas";
+import { createTestTenant, testDb } from "../../tests/helpers/db";
+import { RESOURCE_SCOPES, startOAuthServer, type OAuthServer } from "../../tests/helpers/oauth-server";
+import { scriptedAdapter } from "../../tests/helpers/scripted-adapter";
+import { completeConsent, consentProviderFor, describeConsent, startConsent, type ConsentFlowDeps, type ConsentProvider } from "./consent-flow";
+import { getCredentialRecord } from "./credential-repository";
+import { loadCredential } from "./credential-store";
+import { createCredentialResolver, parseEncryptionKey } from "./resolver";
+
+const REDIRECT = "http://aam.test/api/oauth/callback";
+const ADMIN = "admin@consent.test";
+const key = parseEncryptionKey(randomBytes(32).toString("hex"));
+
+let db: Db;
+let idp: OAuthServer;
+let tenantId: string;
+let enqueued: string[][];
+
+const providerFor = (over: Partial<ConsentProvider> = {}) => (): ReturnType<typeof consentProviderFor> =>
+  ok({
+    provider: "github",
+    displayName: "GitHub",
+    authorizeUrl: idp.authorizeUrl,
+    tokenUrl: idp.tokenUrl,
+    issuer: idp.issuer,
+    clientId: idp.consentClient.clientId,
+    clientSecret: idp.consentClient.clientSecret,
+    // the test server's resource scopes stand in for GitHub's read:org / read:user
+    scopes: [...RESOURCE_SCOPES],
+    scopeSeparator: " ",
+    authorizeParams: {},
+    resource: idp.resource,
+    ...over,
+  });
+
+const deps = (over: Partial<ConsentFlowDeps> = {}): ConsentFlowDeps => ({
+  db,
+  encryptionKey: key,
+  enqueue: async (ids) => void enqueued.push([...ids]),
+  providers: providerFor(),
+  ...over,
+});
+
+const pipeline = (adapter: SourceAdapter): PipelineDeps => ({
+  db,
+  credentials: createCredentialResolver({ db, encryptionKey: key }),
+  connectors: () => ({ adapter }),
+  policy: async () => makePolicy(),
+});
+
+/** A GitHub connection whose credential is `consent:github`, run once: it ends AWAITING_CREDENTIALS. */
+async function awaitingConnection(tenant = tenantId, org = `org-${randomBytes(4).toString("hex")}`): Promise<string> {
+  const intent = ConnectionIntentSchema.parse({
+    source_type: "github",
+    resource_ids: [org],
+    scopes_mode: "safe_readonly",
+    credential_locator: "consent:github",
+    namespace: "autonomy",
+    risk_level: "low",
+    evidence: { status: "Sanctioned", source: "IdP", ts: "2026-11-20T09:00:00Z" },
+    owner: { user: "eng@example.com", confidence: 0.9, why: "org_owner" },
+    config: { org },
+  });
+  const { id } = await admitIntent(db, tenant, intent);
+  const row = await runAttempt(pipeline(scriptedAdapter()), id);
+  expect(row?.status).toBe("AWAITING_CREDENTIALS");
+  expect(row?.statusReason).toBe(`Admin consent needed: /connections/${id}/consent`);
+  return id;
+}
+
+/** Plays the browser: follows the authorization server's redirects (with its cookies) until our callback. */
+async function authorize(url: string): Promise<string> {
+  const jar = new Map<string, string>();
+  let next = url;
+  for (let hop = 0; hop < 12; hop++) {
+    if (next.startsWith(REDIRECT)) return next;
+    const res = await fetch(next, { redirect: "manual", headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; ") } });
+    for (const c of res.headers.getSetCookie()) {
+      const pair = c.split(";")[0]!;
+      jar.set(pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1));
+    }
+    const location = res.headers.get("location");
+    if (!location) throw new Error(`authorization server stopped at ${res.status}: ${(await res.text()).slice(0, 200)}`);
+    next = new URL(location, next).toString();
+  }
+  throw new Error("too many redirects");
+}
+
+async function start(connectionId: string, over: Partial<ConsentFlowDeps> = {}) {
+  const r = await startConsent(deps(over), { tenantId, connectionId, userId: "00000000-0000-4000-8000-000000000001", userLabel: ADMIN, redirectUri: REDIRECT });
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value.url;
+}
+
+beforeAll(async () => {
+  db = testDb();
+  idp = await startOAuthServer({ redirectUri: REDIRECT, interactions: "approve", accountId: ADMIN });
+});
+afterAll(async () => {
+  await idp?.close();
+  await db?.$disconnect();
+});
+beforeEach(async () => {
+  tenantId = await createTestTenant(db, "consent");
+  enqueued = [];
+  idp.setInteractions("approve");
+});
+
+describe("startConsent", () => {
+  it("sends the admin to the provider with PKCE (S256), a state and the read-only scopes, keeping the secrets server-side", async () => {
+    const id = await awaitingConnection();
+    const url = new URL(await start(id));
+    expect(url.origin + url.pathname).toBe(idp.authorizeUrl);
+    const q = url.searchParams;
+    expect(q.get("response_type")).toBe("code");
+    expect(q.get("client_id")).toBe(idp.consentClient.clientId);
+    expect(q.get("redirect_uri")).toBe(REDIRECT);
+    expect(q.get("scope")).toBe("files.read records.read");
+    expect(q.get("code_challenge_method")).toBe("S256");
+    expect(q.get("code_challenge")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(q.get("state")!.length).toBeGreaterThanOrEqual(32);
+    expect(q.get("resource")).toBe(idp.resource);
+    expect(url.toString()).not.toContain(idp.consentClient.clientSecret);
+
+    const rows = await db.consentRequest.findMany({ where: { connectionId: id } });
+    expect(rows).toHaveLength(1);
+    const row = rows[0]!;
+    // only a hash of the state; the verifier sealed; ten minutes to finish
+    expect(row.stateHash).not.toBe(q.get("state"));
+    expect(row.stateHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(row.verifierCiphertext.length).toBeGreaterThanOrEqual(43);
+    expect(row.keyId).toBe(key.id);
+    expect(row.expiresAt.getTime() - row.createdAt.getTime()).toBeGreaterThan(9.9 * 60_000);
+    expect(row.expiresAt.getTime() - row.createdAt.getTime()).toBeLessThan(10.1 * 60_000);
+    expect(row.userLabel).toBe(ADMIN);
+  });
+
+  it("refuses connections that do not wait for consent, the demo namespace, and other tenants' connections", async () => {
+    const id = await awaitingConnection();
+    const other = await createTestTenant(db, "consent-other");
+    const foreign = await startConsent(deps(), { tenantId: other, connectionId: id, userId: "00000000-0000-4000-8000-000000000002", redirectUri: REDIRECT });
+    expect(foreign).toEqual({ ok: false, error: { code: "not_found", message: "No connection with this id in your organisation." } });
+
+    await db.connection.update({ where: { id }, data: { namespace: "demo" } });
+    const demo = await startConsent(deps(), { tenantId, connectionId: id, userId: "00000000-0000-4000-8000-000000000001", redirectUri: REDIRECT });
+    expect(demo.ok ? "ok" : demo.error.code).toBe("read_only_namespace");
+
+    await db.connection.update({ where: { id }, data: { namespace: "autonomy", status: "ACTIVE" } });
+    const active = await startConsent(deps(), { tenantId, connectionId: id, userId: "00000000-0000-4000-8000-000000000001", redirectUri: REDIRECT });
+    expect(active).toMatchObject({ ok: false, error: { code: "not_awaiting", message: "This connection is not waiting for consent." } });
+
+    const noKey = await startConsent(deps({ encryptionKey: undefined }), { tenantId, connectionId: await awaitingConnection(), userId: "00000000-0000-4000-8000-000000000001", redirectUri: REDIRECT });
+    expect(noKey.ok ? "ok" : noKey.error.code).toBe("unavailable");
+    expect(await db.consentRequest.count({ where: { tenantId } })).toBe(0);
+  });
+});
+
+describe("completeConsent", () => {
+  it("exchanges the code, stores the tokens encrypted, resumes onboarding, and the connection becomes ACTIVE with the issued token", async () => {
+    const id = await awaitingConnection();
+    const callback = await authorize(await start(id));
+    const cb = new URL(callback);
+    expect(cb.searchParams.get("code")).toBeTruthy();
+    expect(cb.searchParams.get("iss")).toBe(idp.issuer);
+
+    const done = await completeConsent(deps(), { tenantId, callbackUrl: callback });
+    expect(done).toEqual({ ok: true, value: { connectionId: id, provider: "github", displayName: "GitHub", scopes: ["files.read", "records.read"], resumed: [id] } });
+    expect(enqueued).toEqual([[id]]);
+    const conn = await getConnection(db, tenantId, id);
+    expect(conn?.status).toBe("PENDING");
+
+    // encrypted at rest: the access token is not in the row, but decrypts for this tenant
+    const stored = await loadCredential(db, key, tenantId, "consent:github", new Date());
+    if (!stored.ok || !stored.value) throw new Error("no stored consent");
+    const { access_token: accessToken, refresh_token: refreshToken } = stored.value.bundle;
+    expect(accessToken).toBeTruthy();
+    expect(refreshToken).toBeTruthy();
+    expect(stored.value.kind).toBe("consent");
+    expect(stored.value.expiresAt!.getTime()).toBeGreaterThan(Date.now() + 3_000_000);
+    const record = await getCredentialRecord(db, tenantId, "consent:github");
+    expect(record!.ciphertext.toString("latin1")).not.toContain(accessToken!);
+
+    // the token is real: the authorization server says it is active, for the read-only scopes
+    const intro = await fetch(`${idp.issuer}/token/introspection`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${Buffer.from(`${idp.serviceClient.clientId}:${idp.serviceClient.clientSecret}`).toString("base64")}` },
+      body: new URLSearchParams({ token: accessToken! }),
+    }).then((r) => r.json() as Promise<{ active: boolean; scope?: string }>);
+    expect(intro).toMatchObject({ active: true, scope: "files.read records.read" });
+
+    // the next attempt resolves consent:github to that token and onboards
+    const seen: string[] = [];
+    const inner = scriptedAdapter({ records: 5 });
+    const adapter: SourceAdapter = { ...inner, healthCheck: async (ctx, ...rest) => (seen.push(ctx.secret.access_token ?? ""), inner.healthCheck(ctx, ...rest)) };
+    const row = await runAttempt(pipeline(adapter), id);
+    expect(row?.status).toBe("ACTIVE");
+    expect(seen).toEqual([accessToken]);
+
+    const events = await listEvents(db, id);
+    const consent = events.filter((e) => e.stage === "consent");
+    expect(consent).toHaveLength(1);
+    expect(consent[0]).toMatchObject({ outcome: "ok", message: `Admin consent for GitHub given by ${ADMIN} (read-only scopes: files.read, records.read); onboarding resumes` });
+    // no secret anywhere in the history
+    const history = JSON.stringify(events);
+    for (const s of [accessToken!, refreshToken!, cb.searchParams.get("code")!, idp.consentClient.clientSecret]) expect(history).not.toContain(s);
+  });
+
+  it("resumes every connection of the tenant that waits on the same consent", async () => {
+    const a = await awaitingConnection();
+    const b = await awaitingConnection();
+    const done = await completeConsent(deps(), { tenantId, callbackUrl: await authorize(await start(a)) });
+    expect(done.ok && [...done.value.resumed].sort()).toEqual([a, b].sort());
+    expect((await getConnection(db, tenantId, b))?.status).toBe("PENDING");
+    expect(enqueued).toHaveLength(1);
+  });
+
+  it("records a denial in words, keeps the connection waiting, and stores nothing", async () => {
+    const id = await awaitingConnection();
+    idp.setInteractions("deny");
+    const callback = await authorize(await start(id));
+    expect(new URL(callback).searchParams.get("error")).toBe("access_denied");
+
+    const r = await completeConsent(deps(), { tenantId, callbackUrl: callback });
+    expect(r).toEqual({ ok: false, error: { code: "denied", connectionId: id, message: `Consent was denied by ${ADMIN}. Nothing was requested from GitHub; the connection keeps waiting for an admin's consent.` } });
+    const conn = await getConnection(db, tenantId, id);
+    expect(conn).toMatchObject({ status: "AWAITING_CREDENTIALS", statusReason: `Consent was denied by ${ADMIN}` });
+    expect((await listEvents(db, id)).at(-1)).toMatchObject({ stage: "consent", outcome: "fail", status: "AWAITING_CREDENTIALS", message: `Consent was denied by ${ADMIN}` });
+    expect(await getCredentialRecord(db, tenantId, "consent:github")).toBeNull();
+    expect(enqueued).toEqual([]);
+  });
+
+  it("refuses a changed or unknown state, without using up the real one", async () => {
+    const id = await awaitingConnection();
+    const callback = new URL(await authorize(await start(id)));
+    const tampered = new URL(callback);
+    tampered.searchParams.set("state", `${callback.searchParams.get("state")!.slice(0, -2)}xy`);
+    const bad = await completeConsent(deps(), { tenantId, callbackUrl: tampered });
+    expect(bad.ok ? "ok" : bad.error).toEqual({ code: "tampered", message: "This consent link is not valid: it was changed or was never issued here. Start again from the connection's consent page." });
+    const none = new URL(callback);
+    none.searchParams.delete("state");
+    expect((await completeConsent(deps(), { tenantId, callbackUrl: none })).ok).toBe(false);
+    expect((await getConnection(db, tenantId, id))?.status).toBe("AWAITING_CREDENTIALS");
+
+    expect((await completeConsent(deps(), { tenantId, callbackUrl: callback })).ok).toBe(true);
+  });
+
+  it("refuses an expired state with words to start again", async () => {
+    const id = await awaitingConnection();
+    const callback = await authorize(await start(id));
+    const later = () => new Date(Date.now() + 10 * 60_000 + 1_000);
+    const r = await completeConsent(deps({ now: later }), { tenantId, callbackUrl: callback });
+    expect(r.ok ? "ok" : r.error).toEqual({ code: "expired", connectionId: id, message: "This consent link expired (links last 10 minutes). Start again from the connection's consent page." });
+    expect((await getConnection(db, tenantId, id))?.status).toBe("AWAITING_CREDENTIALS");
+    expect(await getCredentialRecord(db, tenantId, "consent:github")).toBeNull();
+  });
+
+  it("accepts a state once: a replayed callback is refused", async () => {
+    const id = await awaitingConnection();
+    const callback = await authorize(await start(id));
+    expect((await completeConsent(deps(), { tenantId, callbackUrl: callback })).ok).toBe(true);
+    const again = await completeConsent(deps(), { tenantId, callbackUrl: callback });
+    expect(again.ok ? "ok" : again.error.code).toBe("replayed");
+    expect(enqueued).toHaveLength(1);
+  });
+
+  it("refuses another tenant's state, leaving it usable by its own tenant", async () => {
+    const id = await awaitingConnection();
+    const callback = await authorize(await start(id));
+    const other = await createTestTenant(db, "consent-other");
+    const r = await completeConsent(deps(), { tenantId: other, callbackUrl: callback });
+    expect(r.ok ? "ok" : r.error).toEqual({ code: "other_tenant", message: "This consent link was not issued for your organisation. Sign in with an admin account of the organisation that started it." });
+    expect(await getCredentialRecord(db, other, "consent:github")).toBeNull();
+    expect((await completeConsent(deps(), { tenantId, callbackUrl: callback })).ok).toBe(true);
+  });
+
+  it("reports a failed code exchange in words, without the code or the client secret", async () => {
+    const id = await awaitingConnection();
+    const wrongSecret = `wrong-${randomBytes(12).toString("hex")}`;
+    const callback = await authorize(await start(id));
+    const r = await completeConsent(deps({ providers: providerFor({ clientSecret: wrongSecret }) }), { tenantId, callbackUrl: callback });
+    if (r.ok) throw new Error("expected a failure");
+    expect(r.error.code).toBe("exchange_failed");
+    expect(r.error.message).toMatch(/^GitHub did not issue tokens: invalid_client/);
+    const code = new URL(callback).searchParams.get("code")!;
+    const history = JSON.stringify(await listEvents(db, id));
+    for (const text of [r.error.message, history]) {
+      expect(text).not.toContain(code);
+      expect(text).not.toContain(wrongSecret);
+    }
+    expect((await getConnection(db, tenantId, id))?.status).toBe("AWAITING_CREDENTIALS");
+  });
+});
+
+describe("consentProviderFor", () => {
+  const github = { OAUTH_GITHUB_CLIENT_ID: "gh-client", OAUTH_GITHUB_CLIENT_SECRET: "gh-secret" };
+
+  it("takes URLs and read-only scopes from the catalog and the client from OAUTH_<PROVIDER>_*", () => {
+    expect(consentProviderFor("github", {}, github)).toEqual(
+      ok({
+        provider: "github",
+        displayName: "GitHub",
+        authorizeUrl: "https://github.com/login/oauth/authorize",
+        tokenUrl: "https://github.com/login/oauth/access_token",
+        issuer: "https://github.com",
+        clientId: "gh-client",
+        clientSecret: "gh-secret",
+        scopes: ["read:org", "read:user"],
+        scopeSeparator: " ",
+        authorizeParams: {},
+        resource: undefined,
+      }),
+    );
+  });
+
+  it("lets the environment point a provider at another authorization server", () => {
+    const r = consentProviderFor("github", {}, { ...github, OAUTH_GITHUB_AUTHORIZE_URL: "http://127.0.0.1:4650/auth", OAUTH_GITHUB_TOKEN_URL: "http://127.0.0.1:4650/token", OAUTH_GITHUB_RESOURCE: "urn:aam:sandbox" });
+    expect(r).toMatchObject({ ok: true, value: { authorizeUrl: "http://127.0.0.1:4650/auth", tokenUrl: "http://127.0.0.1:4650/token", issuer: "http://127.0.0.1:4650", resource: "urn:aam:sandbox", scopes: ["read:org", "read:user"] } });
+  });
+
+  it("interpolates host-like config values and refuses anything that could redirect the code or the secret", () => {
+    const zendesk = { OAUTH_ZENDESK_CLIENT_ID: "z", OAUTH_ZENDESK_CLIENT_SECRET: "s" };
+    expect(consentProviderFor("zendesk", { subdomain: "acme" }, zendesk)).toMatchObject({ ok: true, value: { tokenUrl: "https://acme.zendesk.com/oauth/tokens" } });
+    const evil = consentProviderFor("zendesk", { subdomain: "evil.example/x?" }, zendesk);
+    expect(evil.ok).toBe(false);
+    expect(consentProviderFor("zendesk", { subdomain: "a@evil.example" }, zendesk).ok).toBe(false);
+    expect(consentProviderFor("github", {}, { ...github, OAUTH_GITHUB_TOKEN_URL: "http://auth.example.com/token" })).toEqual({ ok: false, error: "The token URL must use https" });
+  });
+
+  it("says in words what is missing", () => {
+    expect(consentProviderFor("github", {}, {})).toEqual({ ok: false, error: "No OAuth client is configured for GitHub: the server needs OAUTH_GITHUB_CLIENT_ID and OAUTH_GITHUB_CLIENT_SECRET" });
+    expect(consentProviderFor("myspace", {}, {})).toEqual({ ok: false, error: '"myspace" is not a connector in the catalog, so there is no OAuth sign-in for consent:myspace' });
+    const r = consentProviderFor("github", {}, { ...github, OAUTH_GITHUB_TOKEN_URL: "not a url" });
+    expect(r).toEqual({ ok: false, error: "Invalid OAuth configuration: OAUTH_GITHUB_TOKEN_URL" });
+  });
+
+  it("describes a pending consent for the consent page without any secret", async () => {
+    const id = await awaitingConnection();
+    const d = await describeConsent({ db, encryptionKey: key, providers: (name, config) => consentProviderFor(name, config, github) }, tenantId, id);
+    expect(d).toMatchObject({ connectionId: id, provider: "github", displayName: "GitHub", scopes: ["read:org", "read:user"], authorizationHost: "github.com", blocked: null });
+    expect(JSON.stringify(d)).not.toContain("gh-secret");
+    const unconfigured = await describeConsent({ db, encryptionKey: key, providers: (name, config) => consentProviderFor(name, config, {}) }, tenantId, id);
+    expect(unconfigured?.blocked).toBe("No OAuth client is configured for GitHub: the server needs OAUTH_GITHUB_CLIENT_ID and OAUTH_GITHUB_CLIENT_SECRET");
+    expect(unconfigured?.scopes).toEqual(["read:org", "read:user"]);
+  });
+});
+
+describe("the HTTP sandbox with introspection", () => {
+  it("accepts a consent-issued token that the authorization server reports active, and nothing else", async () => {
+    const id = await awaitingConnection();
+    expect((await completeConsent(deps(), { tenantId, callbackUrl: await authorize(await start(id)) })).ok).toBe(true);
+    const stored = await loadCredential(db, key, tenantId, "consent:github", new Date());
+    const accessToken = stored.ok && stored.value ? stored.value.bundle.access_token! : "";
+    const sandbox = await startHttpSandbox({
+      acceptToken: introspectionAcceptor({ url: `${idp.issuer}/token/introspection`, clientId: idp.serviceClient.clientId, clientSecret: idp.serviceClient.clientSecret }),
+    });
+    try {
+      const get = (token: string) => fetch(`${sandbox.urlFor("github")}/user`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+      expect(await get(accessToken)).toBe(200);
+      expect(await get(sandbox.token)).toBe(200);
+      expect(await get(`${accessToken}x`)).toBe(401);
+      expect(await get("made-up-token")).toBe(401);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});

@@ -1,0 +1,424 @@
+/**
+ * Browser admin consent for `consent:<provider>` credentials (DESIGN.md "Credentials"): OAuth 2.0
+ * authorization code + PKCE (S256) with oauth4webapi.
+ *
+ *  startConsent    → the provider's authorization URL; the state (hashed) and the PKCE verifier
+ *                    (encrypted) are kept server-side for 10 minutes, bound to tenant, connection
+ *                    and admin.
+ *  completeConsent → checks the state (unknown or changed: refused; another tenant's: refused;
+ *                    expired; already used), handles a denial, exchanges the code, stores the
+ *                    tokens encrypted under (tenant, `consent:<provider>`), writes the connection's
+ *                    history (stage "consent") and resumes onboarding (PENDING + enqueue).
+ *
+ * Framework-free: the route handler and the tests call these with their own deps. Expected
+ * failures are values with a message in words; codes, tokens, the verifier and the client secret
+ * never appear in a message, a log line or a page.
+ */
+import { createHash } from "node:crypto";
+import * as oauth from "oauth4webapi";
+import { getCatalogEntry } from "../connectors/catalog";
+import { effectiveConfig, interpolate } from "../connectors/catalog/interpolate";
+import { isReadOnlyScope } from "../connectors/catalog/schema";
+import type { Db } from "../db/client";
+import { EnvError, oauthProviderEnv, oauthProviderEnvName } from "../env";
+import { err, ok, type Result } from "../lib/result";
+import { getConnection, listAwaitingConsent, markForRetry, noteAwaitingCredentials } from "../onboarding/connection-repository";
+import { createConsentRequest, consumeConsentRequest, findConsentRequestByStateHash } from "./consent-request-repository";
+import { storeCredential } from "./credential-store";
+import { aadFor, decrypt, encrypt, type EncryptionKey } from "./crypto";
+import { parseLocator } from "./locator";
+import { redact } from "./redact";
+import { CONSENT_KIND } from "./resolver";
+import type { SecretBundle } from "./types";
+
+export const CONSENT_TTL_MS = 10 * 60 * 1000;
+export const CONSENT_STAGE = "consent";
+export const CALLBACK_PATH = "/api/oauth/callback";
+
+/** Everything needed to send an admin to one provider and redeem the code. */
+export type ConsentProvider = {
+  provider: string;
+  displayName: string;
+  authorizeUrl: string;
+  tokenUrl: string;
+  /** RFC 9207: the `iss` an authorization response may carry must equal this */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** read-only scopes from the catalog */
+  scopes: string[];
+  scopeSeparator: string;
+  authorizeParams: Record<string, string>;
+  /** RFC 8707 resource indicator, sent on both requests when set */
+  resource?: string;
+};
+
+export type ProviderLookup = (provider: string, connectionConfig: Record<string, unknown>) => Result<ConsentProvider, string>;
+
+export type ConsentFlowDeps = {
+  db: Db;
+  /** seals the PKCE verifier and the tokens; undefined → consent is unavailable */
+  encryptionKey: EncryptionKey | undefined;
+  /** resumes onboarding for these connections (the job queue) */
+  enqueue: (ids: readonly string[]) => Promise<void>;
+  /** `consent:<provider>` → its OAuth client; default: catalog + OAUTH_<PROVIDER>_* env */
+  providers?: ProviderLookup;
+  fetch?: typeof fetch;
+  now?: () => Date;
+  /** per token request; default 10 s */
+  timeoutMs?: number;
+  log?: { warn: (obj: object, msg: string) => void; info?: (obj: object, msg: string) => void };
+};
+
+export type ConsentErrorCode =
+  | "not_found"
+  | "not_consent"
+  | "not_awaiting"
+  | "read_only_namespace"
+  | "unavailable"
+  | "tampered"
+  | "other_tenant"
+  | "expired"
+  | "replayed"
+  | "denied"
+  | "provider_error"
+  | "exchange_failed";
+
+export type ConsentError = { code: ConsentErrorCode; message: string; connectionId?: string };
+
+// ------------------------------------------------------------------ provider configuration
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+
+function isLoopback(u: URL): boolean {
+  return LOOPBACK.has(u.hostname);
+}
+
+/** A config value put into an authorization server URL: host-like text only (no `/`, `@`, `:`, `?`, `#`). */
+const URL_SAFE_VALUE = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
+
+function authServerUrl(label: string, template: string, config: Record<string, unknown>): Result<URL, string> {
+  let text: string;
+  try {
+    text = interpolate(template, { config }, (v) => {
+      if (!URL_SAFE_VALUE.test(v) || v.includes("..")) throw new Error(`the connection's configuration value "${v.slice(0, 64)}" cannot be part of the ${label}`);
+      return v;
+    });
+  } catch (e) {
+    return err(`The ${label} needs ${(e as Error).message.replace(/^configuration value /, "the configuration value ")}`);
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return err(`The ${label} is not a valid URL`);
+  }
+  // the client secret and the code travel to these: TLS, except for a server on this machine
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url))) return err(`The ${label} must use https`);
+  return ok(url);
+}
+
+/**
+ * The OAuth client for `consent:<provider>`: `<provider>` is a catalog source type. Authorization
+ * and token URLs and the read-only scopes come from its oauth2 authorization-code auth mode
+ * (`{{config.x}}` from the connection's config); the client id and secret, and optional URL
+ * overrides, from OAUTH_<PROVIDER>_* (server/env.ts).
+ */
+export function consentProviderFor(provider: string, connectionConfig: Record<string, unknown>, envSource?: Record<string, string | undefined>): Result<ConsentProvider, string> {
+  const entry = getCatalogEntry(provider);
+  if (!entry) return err(`"${provider}" is not a connector in the catalog, so there is no OAuth sign-in for consent:${provider}`);
+  const mode = entry.authModes.find((m) => m.type === "oauth2" && m.grant === "authorization_code");
+  if (!mode || mode.type !== "oauth2") return err(`${entry.displayName} has no browser consent (OAuth authorization code) in the catalog`);
+  const unsafe = mode.scopes.filter((s) => !isReadOnlyScope(s));
+  if (unsafe.length) return err(`${entry.displayName}'s catalog scopes are not all read-only (${unsafe.join(", ")}); Safe Mode will not request them`);
+  let env;
+  try {
+    env = oauthProviderEnv(provider, envSource);
+  } catch (e) {
+    return err(e instanceof EnvError ? e.message : "Invalid OAuth configuration");
+  }
+  const prefix = oauthProviderEnvName(provider);
+  if (!env.clientId || !env.clientSecret) {
+    return err(`No OAuth client is configured for ${entry.displayName}: the server needs ${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET`);
+  }
+  const config = effectiveConfig(entry, connectionConfig);
+  const authorizeTemplate = env.authorizeUrl ?? mode.authorizeUrl;
+  if (!authorizeTemplate) return err(`${entry.displayName} has no authorization URL in the catalog; set ${prefix}_AUTHORIZE_URL`);
+  const authorizeUrl = authServerUrl("authorization URL", authorizeTemplate, config);
+  if (!authorizeUrl.ok) return authorizeUrl;
+  const tokenUrl = authServerUrl("token URL", env.tokenUrl ?? mode.tokenUrl, config);
+  if (!tokenUrl.ok) return tokenUrl;
+  return ok({
+    provider,
+    displayName: entry.displayName,
+    authorizeUrl: authorizeUrl.value.toString(),
+    tokenUrl: tokenUrl.value.toString(),
+    issuer: env.issuer ?? authorizeUrl.value.origin,
+    clientId: env.clientId,
+    clientSecret: env.clientSecret,
+    scopes: [...mode.scopes],
+    scopeSeparator: mode.scopeSeparator,
+    authorizeParams: { ...(mode.authorizeParams ?? {}) },
+    resource: env.resource,
+  });
+}
+
+/** What the consent page shows before the admin leaves: no secrets, only names and scopes. */
+export type ConsentSummary = {
+  connectionId: string;
+  provider: string;
+  displayName: string;
+  sourceType: string;
+  namespace: string;
+  resourceIds: string[];
+  scopes: string[];
+  authorizationHost: string | null;
+  /** why consent cannot start now, in words (null: it can) */
+  blocked: string | null;
+};
+
+export async function describeConsent(deps: Pick<ConsentFlowDeps, "db" | "providers" | "encryptionKey">, tenantId: string, connectionId: string): Promise<ConsentSummary | null> {
+  const conn = await getConnection(deps.db, tenantId, connectionId);
+  if (!conn) return null;
+  const loc = parseLocator(conn.credentialLocator);
+  const provider = loc.ok && loc.value.scheme === "consent" ? loc.value.provider : null;
+  const entry = getCatalogEntry(provider ?? conn.sourceType);
+  const mode = entry?.authModes.find((m) => m.type === "oauth2" && m.grant === "authorization_code");
+  const resolved = provider ? (deps.providers ?? consentProviderFor)(provider, conn.config) : null;
+  const blocked = checkStartable(conn, provider, deps.encryptionKey) ?? (resolved && !resolved.ok ? resolved.error : null);
+  return {
+    connectionId: conn.id,
+    provider: provider ?? conn.sourceType,
+    displayName: resolved?.ok ? resolved.value.displayName : (entry?.displayName ?? provider ?? conn.sourceType),
+    sourceType: conn.sourceType,
+    namespace: conn.namespace,
+    resourceIds: conn.resourceIds,
+    scopes: resolved?.ok ? resolved.value.scopes : mode && mode.type === "oauth2" ? [...mode.scopes] : [],
+    authorizationHost: resolved?.ok ? new URL(resolved.value.authorizeUrl).host : null,
+    blocked,
+  };
+}
+
+function checkStartable(conn: { namespace: string; status: string }, provider: string | null, key: EncryptionKey | undefined): string | null {
+  if (!provider) return "This connection does not use browser consent (its credential is not a consent: locator).";
+  if (conn.namespace === "demo") return "The demo namespace is read-only: its connections cannot be changed.";
+  if (conn.status !== "AWAITING_CREDENTIALS") return "This connection is not waiting for consent.";
+  if (!key) return "The server has no encryption key (ENCRYPTION_KEY), so it cannot keep tokens.";
+  return null;
+}
+
+// ------------------------------------------------------------------ start
+
+const hashState = (state: string) => createHash("sha256").update("aam-consent-state:").update(state).digest("hex");
+const verifierAad = (tenantId: string, stateHash: string) => aadFor(tenantId, `consent_request:${stateHash}`);
+
+export type StartConsentInput = {
+  tenantId: string;
+  connectionId: string;
+  userId: string;
+  /** how the admin is named in the connection's history (their email) */
+  userLabel?: string;
+  /** `<origin>/api/oauth/callback` of this app */
+  redirectUri: string;
+};
+
+export async function startConsent(deps: ConsentFlowDeps, input: StartConsentInput): Promise<Result<{ url: string; provider: string }, ConsentError>> {
+  const conn = await getConnection(deps.db, input.tenantId, input.connectionId);
+  if (!conn) return err({ code: "not_found", message: "No connection with this id in your organisation." });
+  const loc = parseLocator(conn.credentialLocator);
+  const provider = loc.ok && loc.value.scheme === "consent" ? loc.value.provider : null;
+  const blocked = checkStartable(conn, provider, deps.encryptionKey);
+  if (blocked || !provider || !deps.encryptionKey) {
+    const code: ConsentErrorCode = !provider ? "not_consent" : conn.namespace === "demo" ? "read_only_namespace" : conn.status !== "AWAITING_CREDENTIALS" ? "not_awaiting" : "unavailable";
+    return err({ code, message: blocked ?? "Consent is not available.", connectionId: conn.id });
+  }
+  const p = (deps.providers ?? consentProviderFor)(provider, conn.config);
+  if (!p.ok) return err({ code: "unavailable", message: p.error, connectionId: conn.id });
+
+  const state = oauth.generateRandomState();
+  const verifier = oauth.generateRandomCodeVerifier();
+  const stateHash = hashState(state);
+  const now = (deps.now ?? (() => new Date()))();
+  await createConsentRequest(deps.db, {
+    tenantId: input.tenantId,
+    connectionId: conn.id,
+    userId: input.userId,
+    userLabel: (input.userLabel ?? "an admin").slice(0, 320),
+    provider,
+    stateHash,
+    redirectUri: input.redirectUri,
+    verifier: encrypt(deps.encryptionKey, verifier, verifierAad(input.tenantId, stateHash)),
+    expiresAt: new Date(now.getTime() + CONSENT_TTL_MS),
+  });
+
+  const url = new URL(p.value.authorizeUrl);
+  for (const [k, v] of Object.entries(p.value.authorizeParams)) url.searchParams.set(k, v);
+  url.searchParams.set("response_type", "code");
+  url.searchParams.set("client_id", p.value.clientId);
+  url.searchParams.set("redirect_uri", input.redirectUri);
+  url.searchParams.set("scope", p.value.scopes.join(p.value.scopeSeparator));
+  url.searchParams.set("state", state);
+  url.searchParams.set("code_challenge", await oauth.calculatePKCECodeChallenge(verifier));
+  url.searchParams.set("code_challenge_method", "S256");
+  if (p.value.resource) url.searchParams.set("resource", p.value.resource);
+  return ok({ url: url.toString(), provider });
+}
+
+// ------------------------------------------------------------------ complete
+
+export type CompleteConsentInput = {
+  /** the signed-in admin's tenant: a state issued to another tenant is refused */
+  tenantId: string;
+  userId?: string;
+  /** the full callback URL the browser was sent to (its query carries code/state or error) */
+  callbackUrl: string | URL;
+};
+
+export type ConsentSuccess = { connectionId: string; provider: string; displayName: string; scopes: string[]; resumed: string[] };
+
+const TAMPERED = "This consent link is not valid: it was changed or was never issued here. Start again from the connection's consent page.";
+
+export async function completeConsent(deps: ConsentFlowDeps, input: CompleteConsentInput): Promise<Result<ConsentSuccess, ConsentError>> {
+  const now = (deps.now ?? (() => new Date()))();
+  const callback = new URL(input.callbackUrl);
+  const params = callback.searchParams;
+  const state = params.get("state");
+  if (!state || state.length > 512) return err({ code: "tampered", message: TAMPERED });
+  const stateHash = hashState(state);
+  const req = await findConsentRequestByStateHash(deps.db, stateHash);
+  if (!req) return err({ code: "tampered", message: TAMPERED });
+  // another organisation's link: refuse without using it up and without naming its connection
+  if (req.tenantId !== input.tenantId) return err({ code: "other_tenant", message: "This consent link was not issued for your organisation. Sign in with an admin account of the organisation that started it." });
+  const connectionId = req.connectionId;
+  if (req.usedAt) return err({ code: "replayed", message: "This consent link was already used. If consent is still needed, start again from the connection's consent page.", connectionId });
+  if (req.expiresAt.getTime() <= now.getTime()) {
+    return err({ code: "expired", message: "This consent link expired (links last 10 minutes). Start again from the connection's consent page.", connectionId });
+  }
+  if (!(await consumeConsentRequest(deps.db, req.id, now))) {
+    return err({ code: "replayed", message: "This consent link was already used. If consent is still needed, start again from the connection's consent page.", connectionId });
+  }
+
+  const conn = await getConnection(deps.db, req.tenantId, connectionId);
+  const providerResult = (deps.providers ?? consentProviderFor)(req.provider, conn?.config ?? {});
+  const name = providerResult.ok ? providerResult.value.displayName : req.provider;
+  const note = (message: string) => noteAwaitingCredentials(deps.db, req.tenantId, connectionId, { stage: CONSENT_STAGE, message });
+
+  const error = params.get("error");
+  if (error) {
+    if (error === "access_denied") {
+      const message = `Consent was denied by ${req.userLabel}`;
+      await note(message);
+      return err({ code: "denied", message: `${message}. Nothing was requested from ${name}; the connection keeps waiting for an admin's consent.`, connectionId });
+    }
+    const description = redact((params.get("error_description") ?? "").slice(0, 200));
+    const message = `${name} refused the consent request (${redact(error.slice(0, 64))}${description ? `: ${description}` : ""})`;
+    await note(message);
+    return err({ code: "provider_error", message: `${message}. Start again, or ask the provider's administrator.`, connectionId });
+  }
+  if (!providerResult.ok || !deps.encryptionKey) {
+    const message = providerResult.ok ? "The server has no encryption key (ENCRYPTION_KEY), so it cannot keep tokens." : providerResult.error;
+    await note(message);
+    return err({ code: "unavailable", message, connectionId });
+  }
+  const p = providerResult.value;
+  const verifier = decrypt(deps.encryptionKey, req.verifier, verifierAad(req.tenantId, stateHash));
+  if (!verifier.ok) return err({ code: "tampered", message: TAMPERED, connectionId });
+
+  const code = params.get("code") ?? "";
+  const secrets = [code, verifier.value, p.clientSecret, state];
+  let tokens: oauth.TokenEndpointResponse;
+  try {
+    tokens = await exchangeCode(deps, p, callback, state, verifier.value, req.redirectUri);
+  } catch (e) {
+    const why = describeOAuthError(e, secrets);
+    deps.log?.warn({ connectionId, provider: p.provider, reason: why }, "consent token exchange failed");
+    const message = `${p.displayName} did not issue tokens: ${why}`;
+    await note(message);
+    return err({ code: "exchange_failed", message: `${message}. Start again from the connection's consent page.`, connectionId });
+  }
+
+  const bundle: SecretBundle = { access_token: tokens.access_token, token_type: tokens.token_type };
+  if (tokens.refresh_token) bundle.refresh_token = tokens.refresh_token;
+  if (tokens.scope) bundle.scope = tokens.scope;
+  const instanceUrl = (tokens as Record<string, unknown>).instance_url;
+  if (typeof instanceUrl === "string") bundle.instance_url = instanceUrl;
+  // the resolver treats an expired record as absent and asks for consent again
+  const expiresAt = typeof tokens.expires_in === "number" && tokens.expires_in > 0 ? new Date(now.getTime() + tokens.expires_in * 1000) : null;
+  const locator = `consent:${req.provider}`;
+  await storeCredential(deps.db, deps.encryptionKey, { tenantId: req.tenantId, locator, kind: CONSENT_KIND, bundle, expiresAt });
+
+  // Tokens are per tenant and provider: every connection waiting on this consent can go on.
+  const granted = tokens.scope ? tokens.scope.split(/[\s,]+/).filter(Boolean) : p.scopes;
+  const words = `Admin consent for ${p.displayName} given by ${req.userLabel} (read-only scopes: ${granted.join(", ") || "none"}); onboarding resumes`;
+  const waiting = (await listAwaitingConsent(deps.db, req.tenantId)).filter((c) => c.credentialLocator === locator).map((c) => c.id);
+  const resumed: string[] = [];
+  for (const id of new Set([connectionId, ...waiting])) {
+    const message = id === connectionId ? words : `${words} (consent given on another connection)`;
+    if (await markForRetry(deps.db, req.tenantId, id, { stage: CONSENT_STAGE, message })) resumed.push(id);
+  }
+  if (resumed.length) await deps.enqueue(resumed);
+  deps.log?.info?.({ connectionId, provider: p.provider, resumed: resumed.length }, "admin consent completed");
+  return ok({ connectionId, provider: p.provider, displayName: p.displayName, scopes: granted, resumed });
+}
+
+async function exchangeCode(deps: ConsentFlowDeps, p: ConsentProvider, callback: URL, state: string, verifier: string, redirectUri: string): Promise<oauth.TokenEndpointResponse> {
+  const as: oauth.AuthorizationServer = { issuer: p.issuer, authorization_endpoint: p.authorizeUrl, token_endpoint: p.tokenUrl };
+  const client: oauth.Client = { client_id: p.clientId };
+  const tokenUrl = new URL(p.tokenUrl);
+  const options: oauth.TokenEndpointRequestOptions = {
+    [oauth.allowInsecureRequests]: tokenUrl.protocol === "http:" && isLoopback(tokenUrl),
+    signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
+    ...(deps.fetch ? { [oauth.customFetch]: deps.fetch } : {}),
+    ...(p.resource ? { additionalParameters: { resource: p.resource } } : {}),
+  };
+  // validates state again and, when the server sends one, the RFC 9207 `iss` (mix-up defence)
+  const params = oauth.validateAuthResponse(as, client, callback.searchParams, state);
+  const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretPost(p.clientSecret), params, redirectUri, verifier, options);
+  return oauth.processAuthorizationCodeResponse(as, client, response);
+}
+
+/** Words for a failed exchange: the server's error code and description, or what went wrong locally, with secrets removed. */
+function describeOAuthError(e: unknown, secrets: string[]): string {
+  let text: string;
+  if (e instanceof oauth.ResponseBodyError) text = `${e.error}${e.error_description ? `: ${e.error_description}` : ""}`;
+  else if (e instanceof oauth.AuthorizationResponseError) text = `${e.error}${e.error_description ? `: ${e.error_description}` : ""}`;
+  else if (e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError")) text = "the token endpoint did not answer in time";
+  else if (e instanceof TypeError) text = "the token endpoint could not be reached";
+  else text = e instanceof Error ? e.message : String(e);
+  return redact(text.slice(0, 300), secrets);
+}
+
+// ------------------------------------------------------------------ words for the pages
+
+export const CONSENT_NOTICE_CODES = ["granted", "denied", "expired", "tampered", "other_tenant", "replayed", "provider_error", "exchange_failed", "unavailable"] as const;
+export type ConsentNoticeCode = (typeof CONSENT_NOTICE_CODES)[number];
+
+/**
+ * What a page says after the callback. The callback passes only a code in the URL (never free
+ * text, so a crafted link cannot put words on our pages); the details are in the connection's
+ * status reason and timeline.
+ */
+export function consentNotice(code: string | null | undefined): { tone: "ok" | "warn" | "error"; text: string } | null {
+  switch (code) {
+    case "granted":
+      return { tone: "ok", text: "Consent given. The tokens are stored encrypted and onboarding has resumed; this page updates as it runs." };
+    case "denied":
+      return { tone: "warn", text: "Consent was denied at the provider, so nothing was granted. The connection keeps waiting for an admin's consent." };
+    case "expired":
+      return { tone: "warn", text: "That consent link expired (links last 10 minutes). Nothing was granted; start again." };
+    case "replayed":
+      return { tone: "warn", text: "That consent link was already used. If the connection still waits for consent, start again." };
+    case "tampered":
+      return { tone: "error", text: "That consent link is not valid: it was changed or was never issued here. Nothing was granted; start again from the connection's consent page." };
+    case "other_tenant":
+      return { tone: "error", text: "That consent link was not issued for your organisation. Nothing was granted." };
+    case "provider_error":
+      return { tone: "error", text: "The provider refused the consent request. The connection's status below says why." };
+    case "exchange_failed":
+      return { tone: "error", text: "The provider did not issue tokens. The connection's status below says why; start again when it is fixed." };
+    case "unavailable":
+      return { tone: "error", text: "Consent cannot be finished on this server right now. The connection's status below says why." };
+    default:
+      return null;
+  }
+}
