@@ -14,6 +14,20 @@ export const E2E_USERS = {
 };
 export const E2E_API_KEY = "aam_e2etest1_e2e-api-key-0123456789abcdef";
 
+/**
+ * The authorization server the consent spec starts (e2e/consent/oauth-server.ts, oidc-provider):
+ * the app's GitHub consent is pointed at it, and the sandbox accepts the access tokens it issues
+ * by asking its RFC 7662 introspection endpoint.
+ */
+export const E2E_OAUTH = {
+  port: 4650,
+  issuer: "http://127.0.0.1:4650",
+  resource: "urn:aam:e2e-sandbox-github",
+  redirectUri: `http://127.0.0.1:${port}/api/oauth/callback`,
+  consentClient: { clientId: "aam-e2e-consent", clientSecret: "e2e-consent-client-secret-0123456789" },
+  sandboxClient: { clientId: "aam-e2e-sandbox", clientSecret: "e2e-sandbox-client-secret-0123456789" },
+};
+
 export default defineConfig({
   testDir: "e2e",
   workers: 1,
@@ -46,6 +60,14 @@ export default defineConfig({
       SANDBOX: "1",
       SANDBOX_HTTP_PORT: "4610",
       SANDBOX_S3_PORT: "4669",
+      OAUTH_GITHUB_CLIENT_ID: E2E_OAUTH.consentClient.clientId,
+      OAUTH_GITHUB_CLIENT_SECRET: E2E_OAUTH.consentClient.clientSecret,
+      OAUTH_GITHUB_AUTHORIZE_URL: `${E2E_OAUTH.issuer}/auth`,
+      OAUTH_GITHUB_TOKEN_URL: `${E2E_OAUTH.issuer}/token`,
+      OAUTH_GITHUB_RESOURCE: E2E_OAUTH.resource,
+      SANDBOX_INTROSPECTION_URL: `${E2E_OAUTH.issuer}/token/introspection`,
+      SANDBOX_INTROSPECTION_CLIENT_ID: E2E_OAUTH.sandboxClient.clientId,
+      SANDBOX_INTROSPECTION_CLIENT_SECRET: E2E_OAUTH.sandboxClient.clientSecret,
     }) as Record<string, string>,
   },
 });

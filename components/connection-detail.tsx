@@ -5,6 +5,8 @@
  * HEALING connection from here (never in the read-only demo namespace).
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { ConsentNotice } from "./consent-notice";
 import { StatusBadge } from "./status-badge";
 import { useTRPC } from "./trpc-provider";
 
@@ -38,9 +40,15 @@ export function ConnectionDetail({ id, canHeal }: { id: string; canHeal: boolean
         <StatusBadge status={c.status} />
         <span className="text-sm text-slate-500">namespace {c.namespace}</span>
       </div>
+      <ConsentNotice />
       <p data-testid="status-reason" className="text-slate-700 dark:text-slate-300">
         {c.message}
       </p>
+      {c.consent_url ? (
+        <Link href={c.consent_url} className="inline-block rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">
+          Give consent
+        </Link>
+      ) : null}
 
       {c.status === "HEALING" && canHeal && c.namespace !== "demo" ? (
         <div className="flex items-center gap-3">

@@ -12,6 +12,7 @@ export default async function AppLayout({ children }: { children: ReactNode }) {
   const role = session.user.role;
   const items: NavItem[] = [{ href: "/", label: "Funnel" }];
   if (can(role, "view_connections")) items.push({ href: "/connections", label: "Connections" });
+  if (can(role, "consent")) items.push({ href: "/consents", label: "Consents" });
   if (can(role, "manage_api_keys")) items.push({ href: "/admin/api-keys", label: "API keys" });
   return (
     <>

@@ -41,8 +41,8 @@ import { checkReadOnlySql } from "./sql-guard";
 // Keep-alive: a first onboarding makes several requests to one host; reusing the connection saves
 // a TCP (and TLS) handshake each. Every request still passes the egress check before it is sent,
 // and new sockets connect to the address that check approved (the pinned lookup).
-const HTTP_AGENT = new http.Agent({ keepAlive: true, maxSockets: 16, timeout: 30_000 });
-const HTTPS_AGENT = new https.Agent({ keepAlive: true, maxSockets: 16, timeout: 30_000 });
+const HTTP_AGENT = new http.Agent({ keepAlive: true, maxFreeSockets: 64, timeout: 30_000 });
+const HTTPS_AGENT = new https.Agent({ keepAlive: true, maxFreeSockets: 64, timeout: 30_000 });
 
 /** How the catalog marks a POST endpoint as a read query. */
 export type ReadOnlyQuery =

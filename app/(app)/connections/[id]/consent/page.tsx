@@ -1,0 +1,70 @@
+/**
+ * Admin consent for one connection: says in words what will be requested (the provider, the
+ * catalog's read-only scopes, that nothing is written) before sending the admin to the provider.
+ * Admins only, checked here on the server.
+ */
+import Link from "next/link";
+import { forbidden, notFound } from "next/navigation";
+import { z } from "zod";
+import { ConsentStartForm } from "@/components/consent-start-form";
+import { getQueryClient, trpc } from "@/lib/trpc-server";
+import { auth } from "@/server/auth/config";
+import { can } from "@/server/auth/roles";
+import { beginConsent } from "./actions";
+
+const card = "rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900";
+
+export default async function ConsentPage({ params }: { params: Promise<{ id: string }> }) {
+  const session = await auth();
+  if (!can(session?.user?.role, "consent")) forbidden();
+  const { id } = await params;
+  if (!z.uuid().safeParse(id).success) notFound();
+  const s = await getQueryClient()
+    .fetchQuery(trpc.consents.get.queryOptions({ id }))
+    .catch(() => null);
+  if (!s) notFound();
+
+  return (
+    <section className="max-w-2xl space-y-5">
+      <p className="text-sm">
+        <Link href={`/connections/${s.connectionId}`} className="text-indigo-600 underline dark:text-indigo-400">
+          ← Back to the connection
+        </Link>
+      </p>
+      <h1 className="text-2xl font-semibold">Give {s.displayName} read-only access</h1>
+      <p className="text-slate-700 dark:text-slate-300">
+        The {s.sourceType.replace(/_/g, " ")} connection for <span className="font-medium">{s.resourceIds.join(", ")}</span> (namespace {s.namespace}) needs an admin to
+        approve access at {s.displayName}. You will sign in there{s.authorizationHost ? <> (at <span className="font-mono text-sm">{s.authorizationHost}</span>)</> : null} and
+        then come back here.
+      </p>
+
+      <div className={card}>
+        <h2 className="mb-2 text-sm font-medium">What will be requested</h2>
+        {s.scopes.length ? (
+          <ul className="mb-3 flex flex-wrap gap-2" data-testid="consent-scopes">
+            {s.scopes.map((scope) => (
+              <li key={scope} className="rounded-md bg-slate-100 px-2 py-0.5 font-mono text-xs dark:bg-slate-800">
+                {scope}
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p className="mb-3 text-sm text-slate-500">No scopes: only the provider's basic sign-in.</p>
+        )}
+        <ul className="list-disc space-y-1 pl-5 text-sm text-slate-700 dark:text-slate-300">
+          <li>Read-only scopes only, taken from the connector catalog. Safe Mode never asks for permission to change anything.</li>
+          <li>Nothing is written to {s.displayName}: onboarding reads metadata and a first sync of at most 20 records.</li>
+          <li>The tokens {s.displayName} issues are stored encrypted on this server and are never shown on any page.</li>
+          <li>The link to {s.displayName} works once and expires after 10 minutes.</li>
+        </ul>
+      </div>
+
+      {s.blocked ? (
+        <p role="alert" className="rounded-lg border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200">
+          {s.blocked}
+        </p>
+      ) : null}
+      <ConsentStartForm action={beginConsent.bind(null, s.connectionId)} providerName={s.displayName} disabled={!!s.blocked} />
+    </section>
+  );
+}

@@ -1,0 +1,58 @@
+"use client";
+/** The connections waiting for an admin's consent, each with a link to its consent page. */
+import Link from "next/link";
+import { useQuery } from "@tanstack/react-query";
+import { ConsentNotice } from "./consent-notice";
+import { useTRPC } from "./trpc-provider";
+
+export function ConsentList() {
+  const trpc = useTRPC();
+  const q = useQuery(trpc.consents.pending.queryOptions(undefined, { refetchInterval: 10_000 }));
+  return (
+    <section className="space-y-4">
+      <h1 className="text-2xl font-semibold">Pending consents</h1>
+      <ConsentNotice />
+      <p className="text-sm text-slate-600 dark:text-slate-400">
+        These connections use a <span className="font-mono">consent:</span> credential: an admin must approve read-only access at the provider before onboarding can go on.
+      </p>
+      {q.isPending ? (
+        <p className="text-slate-500">Loading…</p>
+      ) : q.isError ? (
+        <p className="text-red-700 dark:text-red-300">{q.error.message}</p>
+      ) : q.data.length === 0 ? (
+        <p data-testid="no-pending-consents" className="text-slate-600 dark:text-slate-400">
+          No connection is waiting for consent.
+        </p>
+      ) : (
+        <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+          <table className="w-full text-left text-sm" data-testid="pending-consents">
+            <thead className="text-xs text-slate-500">
+              <tr>
+                <th className="px-3 py-2 font-medium">Provider</th>
+                <th className="px-3 py-2 font-medium">Resources</th>
+                <th className="px-3 py-2 font-medium">Namespace</th>
+                <th className="px-3 py-2 font-medium">Why it waits</th>
+                <th className="px-3 py-2" />
+              </tr>
+            </thead>
+            <tbody>
+              {q.data.map((c) => (
+                <tr key={c.id} className="border-t border-slate-100 dark:border-slate-800">
+                  <td className="px-3 py-2">{c.provider}</td>
+                  <td className="px-3 py-2 font-mono text-xs break-all">{c.resourceIds.join(", ")}</td>
+                  <td className="px-3 py-2">{c.namespace}</td>
+                  <td className="px-3 py-2 text-slate-600 dark:text-slate-400">{c.reason}</td>
+                  <td className="px-3 py-2 text-right">
+                    <Link href={`/connections/${c.id}/consent`} className="whitespace-nowrap text-indigo-600 underline dark:text-indigo-400">
+                      Give consent
+                    </Link>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
