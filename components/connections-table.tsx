@@ -3,7 +3,7 @@
  * Connections of one namespace: server-side filters, sort and pages (fast at 100,000 rows).
  * The demo namespace is shown read-only.
  */
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useEffect, useState } from "react";
 import type { RouterInputs } from "@/lib/router-types";
@@ -26,8 +26,10 @@ function useDebounced<T>(value: T, ms: number): T {
 
 const field = "rounded-md border border-slate-300 bg-white px-2 py-1 text-sm dark:border-slate-700 dark:bg-slate-900";
 
-export function ConnectionsTable({ namespace, namespaces }: { namespace: string; namespaces: string[] }) {
+export function ConnectionsTable({ namespace, namespaces, canHeal }: { namespace: string; namespaces: string[]; canHeal: boolean }) {
   const trpc = useTRPC();
+  const qc = useQueryClient();
+  const healAll = useMutation(trpc.connections.healAll.mutationOptions({ onSettled: () => qc.invalidateQueries({ queryKey: trpc.connections.list.queryKey() }) }));
   const [ns, setNs] = useState(namespace);
   const [status, setStatus] = useState<string>("");
   const [sourceType, setSourceType] = useState("");
@@ -83,15 +85,35 @@ export function ConnectionsTable({ namespace, namespaces }: { namespace: string;
           <h1 className="text-2xl font-semibold">Connections</h1>
           {readOnly ? <p className="text-sm text-amber-700 dark:text-amber-300">The demo namespace holds pre-existing connections and is read-only.</p> : null}
         </div>
-        <label className="text-sm">
-          <span className="mr-2 font-medium">Namespace</span>
-          <select className={field} value={ns} onChange={(e) => setNs(e.target.value)}>
-            {namespaces.map((n) => (
-              <option key={n}>{n}</option>
-            ))}
-          </select>
-        </label>
+        <div className="flex flex-wrap items-end gap-3">
+          {canHeal && !readOnly ? (
+            <button
+              type="button"
+              disabled={healAll.isPending}
+              onClick={() => healAll.mutate({ namespace: ns })}
+              className="rounded-md bg-violet-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-violet-500 disabled:opacity-60"
+            >
+              {healAll.isPending ? `Queueing…` : `Heal all healing connections in “${ns}”`}
+            </button>
+          ) : null}
+          <label className="text-sm">
+            <span className="mr-2 font-medium">Namespace</span>
+            <select className={field} value={ns} onChange={(e) => setNs(e.target.value)}>
+              {namespaces.map((n) => (
+                <option key={n}>{n}</option>
+              ))}
+            </select>
+          </label>
+        </div>
       </div>
+      {healAll.data ? (
+        <p role="status" className="text-sm">
+          {healAll.data.queued === 0
+            ? `Nothing to heal in “${healAll.data.namespace}”.`
+            : `Healing ${healAll.data.queued} connection${healAll.data.queued === 1 ? "" : "s"} in “${healAll.data.namespace}”: each shows “Onboarding…” until it finishes, then Active or the reason it is still not healthy.`}
+        </p>
+      ) : null}
+      {healAll.isError ? <p className="text-sm text-red-700 dark:text-red-300">{healAll.error.message}</p> : null}
 
       <form className="flex flex-wrap gap-2" role="search" onSubmit={(e) => e.preventDefault()}>
         <label className="sr-only" htmlFor="f-q">Search</label>

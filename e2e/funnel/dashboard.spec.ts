@@ -45,7 +45,7 @@ test("intents posted through the REST API show up on the exec's funnel with the 
   // an exec is refused the admin data on the server too
   const list = await page.request.get(`/api/trpc/connections.list?input=${encodeURIComponent(JSON.stringify({ json: { namespace: "autonomy" } }))}`);
   expect(list.status()).toBe(403);
-  const heal = await page.request.post("/api/trpc/connections.heal", { data: { json: { namespace: "autonomy" } } });
+  const heal = await page.request.post("/api/trpc/connections.healAll", { data: { json: { namespace: "autonomy" } } });
   expect(heal.status()).toBe(403);
 });
 

@@ -20,6 +20,7 @@ import { scriptedAdapter } from "../../tests/helpers/scripted-adapter";
 import { completeConsent, consentProviderFor, describeConsent, startConsent, type ConsentFlowDeps, type ConsentProvider } from "./consent-flow";
 import { getCredentialRecord } from "./credential-repository";
 import { loadCredential } from "./credential-store";
+import { parseLocator } from "./locator";
 import { createCredentialResolver, parseEncryptionKey } from "./resolver";
 
 const REDIRECT = "http://aam.test/api/oauth/callback";
@@ -339,6 +340,12 @@ describe("consentProviderFor", () => {
     expect(evil.ok).toBe(false);
     expect(consentProviderFor("zendesk", { subdomain: "a@evil.example" }, zendesk).ok).toBe(false);
     expect(consentProviderFor("github", {}, { ...github, OAUTH_GITHUB_TOKEN_URL: "http://auth.example.com/token" })).toEqual({ ok: false, error: "The token URL must use https" });
+  });
+
+  it("keeps OAuth client secrets out of reach of env: locators", async () => {
+    expect(parseLocator("env:OAUTH_GITHUB_CLIENT_SECRET").ok).toBe(false);
+    expect(parseLocator("env:SANDBOX_INTROSPECTION_CLIENT_SECRET").ok).toBe(false);
+    expect(parseLocator("env:OAUTH_GITHUB_CLIENT_ID").ok).toBe(true);
   });
 
   it("says in words what is missing", () => {

@@ -169,6 +169,8 @@ export type ConsentSummary = {
   provider: string;
   displayName: string;
   sourceType: string;
+  /** the source type's name in the catalog (GitHub, Google Drive) */
+  sourceName: string;
   namespace: string;
   resourceIds: string[];
   scopes: string[];
@@ -191,6 +193,7 @@ export async function describeConsent(deps: Pick<ConsentFlowDeps, "db" | "provid
     provider: provider ?? conn.sourceType,
     displayName: resolved?.ok ? resolved.value.displayName : (entry?.displayName ?? provider ?? conn.sourceType),
     sourceType: conn.sourceType,
+    sourceName: getCatalogEntry(conn.sourceType)?.displayName ?? conn.sourceType,
     namespace: conn.namespace,
     resourceIds: conn.resourceIds,
     scopes: resolved?.ok ? resolved.value.scopes : mode && mode.type === "oauth2" ? [...mode.scopes] : [],

@@ -34,3 +34,14 @@ export async function healConnections(
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 5, ids.length) }, worker));
   return { namespace, total: ids.length, healed: outcomes.filter((o) => o.status === "ACTIVE").length, outcomes };
 }
+
+/**
+ * Heal all of a namespace in the background: HEALING → PENDING and onto the durable queue, so a
+ * large namespace neither holds a request open nor is lost if the process stops.
+ */
+export async function queueHeal(db: PipelineDeps["db"], enqueue: (ids: readonly string[]) => Promise<void>, tenantId: string, namespace: string): Promise<{ namespace: string; queued: number }> {
+  if (READ_ONLY_NAMESPACES.has(namespace)) throw new HealRefused(`The "${namespace}" namespace is read-only; heal works on autonomy namespaces.`);
+  const ids = await markForHeal(db, tenantId, namespace);
+  if (ids.length) await enqueue(ids);
+  return { namespace, queued: ids.length };
+}

@@ -10,7 +10,7 @@ import type { Db } from "../../server/db/client";
 import { seedDatabase } from "../../server/db/seed";
 import { reapStuck } from "../../server/jobs/worker";
 import { describeFunnel, getFunnel } from "../../server/onboarding/funnel";
-import { healConnections, HealRefused } from "../../server/onboarding/heal";
+import { healConnections, HealRefused, queueHeal } from "../../server/onboarding/heal";
 import { onboardConnection, type PipelineDeps } from "../../server/onboarding/pipeline";
 import { ConnectionIntentSchema } from "../../server/onboarding/schemas";
 import { upsertSettings } from "../../server/onboarding/settings-repository";
@@ -150,6 +150,13 @@ describe("heal", () => {
     expect(statuses.find((s) => s.namespace === "autonomy" && s.resourceIds[0] === "q")!.status).toBe("HEALING");
     expect(statuses.find((s) => s.namespace === "autonomy-eu")!.status).toBe("HEALING");
     await expect(healConnections(d2, tenantId, "demo")).rejects.toBeInstanceOf(HealRefused);
+
+    // heal-all of a namespace goes through the durable queue
+    const queued: string[] = [];
+    const q = await queueHeal(db, async (ids) => void queued.push(...ids), t.id, "autonomy-eu");
+    expect(q).toEqual({ namespace: "autonomy-eu", queued: 1 });
+    expect((await db.connection.findUniqueOrThrow({ where: { id: queued[0] } })).status).toBe("PENDING");
+    await expect(queueHeal(db, async () => undefined, tenantId, "demo")).rejects.toBeInstanceOf(HealRefused);
     expect(await demoSnapshot()).toBe(demoBefore);
   });
 });

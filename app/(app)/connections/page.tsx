@@ -13,7 +13,7 @@ export default async function ConnectionsPage({ searchParams }: { searchParams: 
   const namespaces = (await getQueryClient().fetchQuery(trpc.connections.namespaces.queryOptions())).map((n) => n.namespace);
   return (
     <HydrateClient>
-      <ConnectionsTable namespace={namespace} namespaces={namespaces.includes(namespace) ? namespaces : [...namespaces, namespace]} />
+      <ConnectionsTable namespace={namespace} namespaces={namespaces.includes(namespace) ? namespaces : [...namespaces, namespace]} canHeal={can(session?.user?.role, "heal")} />
     </HydrateClient>
   );
 }

@@ -1,14 +1,23 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
-import { getEnv } from "../../env";
+import { submitDeps } from "../../http/services";
 import { distinctSourceTypes, listConnections, listNamespaces, SORTABLE } from "../../onboarding/connection-query";
 import { createPipelineDeps } from "../../onboarding/deps";
-import { healConnections, HealRefused } from "../../onboarding/heal";
+import { healConnections, HealRefused, queueHeal } from "../../onboarding/heal";
 import { NAMESPACE_RE, StatusSchema } from "../../onboarding/schemas";
 import { viewConnection } from "../../onboarding/submit-intent";
 import { requireCapability, router } from "../init";
 
 const Namespace = z.string().regex(NAMESPACE_RE);
+
+async function refusedAsForbidden<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof HealRefused) throw new TRPCError({ code: "FORBIDDEN", message: e.message });
+    throw e;
+  }
+}
 
 export const connectionsRouter = router({
   namespaces: requireCapability("view_funnel").query(({ ctx }) => listNamespaces(ctx.db, ctx.user.tenantId)),
@@ -39,14 +48,12 @@ export const connectionsRouter = router({
       const row = await ctx.db.connection.findUnique({ where: { id: input.id }, select: { discoveredSchema: true, samplePreview: true } });
       return { ...view, discovered_schema: row?.discoveredSchema ?? null, sample_preview: row?.samplePreview ?? null };
     }),
+  /** one connection, inline: the admin watches it finish */
   heal: requireCapability("heal")
-    .input(z.object({ namespace: Namespace, id: z.string().uuid().optional() }))
-    .mutation(async ({ ctx, input }) => {
-      try {
-        return await healConnections(createPipelineDeps(ctx.db), ctx.user.tenantId, input.namespace, { connectionId: input.id, concurrency: Math.min(10, getEnv().WORKER_CONCURRENCY) });
-      } catch (e) {
-        if (e instanceof HealRefused) throw new TRPCError({ code: "FORBIDDEN", message: e.message });
-        throw e;
-      }
-    }),
+    .input(z.object({ namespace: Namespace, id: z.string().uuid() }))
+    .mutation(({ ctx, input }) => refusedAsForbidden(() => healConnections(createPipelineDeps(ctx.db), ctx.user.tenantId, input.namespace, { connectionId: input.id }))),
+  /** a whole namespace, on the durable queue; the list shows each as it finishes */
+  healAll: requireCapability("heal")
+    .input(z.object({ namespace: Namespace }))
+    .mutation(({ ctx, input }) => refusedAsForbidden(() => queueHeal(ctx.db, submitDeps().enqueue, ctx.user.tenantId, input.namespace))),
 });

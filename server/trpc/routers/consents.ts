@@ -25,6 +25,7 @@ const ZSummary = z.object({
   provider: z.string(),
   displayName: z.string(),
   sourceType: z.string(),
+  sourceName: z.string(),
   namespace: z.string(),
   resourceIds: z.array(z.string()),
   scopes: z.array(z.string()),

@@ -33,7 +33,7 @@ export default async function ConsentPage({ params }: { params: Promise<{ id: st
       </p>
       <h1 className="text-2xl font-semibold">Give {s.displayName} read-only access</h1>
       <p className="text-slate-700 dark:text-slate-300">
-        The {s.sourceType.replace(/_/g, " ")} connection for <span className="font-medium">{s.resourceIds.join(", ")}</span> (namespace {s.namespace}) needs an admin to
+        The {s.sourceName} connection for <span className="font-medium">{s.resourceIds.join(", ")}</span> (namespace {s.namespace}) needs an admin to
         approve access at {s.displayName}. You will sign in there{s.authorizationHost ? <> (at <span className="font-mono text-sm">{s.authorizationHost}</span>)</> : null} and
         then come back here.
       </p>
