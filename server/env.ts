@@ -68,6 +68,16 @@ const EnvSchema = z.object({
   API_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   CHROMIUM_PATH: z.string().optional(),
+  /** optional single sign-on (Okta, Entra ID or any OpenID Connect issuer) */
+  SSO_ISSUER: z.string().url().optional(),
+  SSO_CLIENT_ID: z.string().min(1).optional(),
+  SSO_CLIENT_SECRET: z.string().min(1).optional(),
+  SSO_NAME: z.string().min(1).max(40).default("single sign-on"),
+  /** comma-separated emails that get the admin role on their first SSO sign-in (others: exec) */
+  SSO_ADMIN_EMAILS: z
+    .string()
+    .transform((s) => s.split(",").map((e) => e.trim().toLowerCase()).filter(Boolean))
+    .optional(),
   /** `make smoke-90`: the running app to post to (default http://127.0.0.1:PORT; started if down) */
   SMOKE_URL: z.string().url().optional(),
   /** public origin of this app for the OAuth consent redirect URI (`<origin>/api/oauth/callback`); default: the request's origin */

@@ -13,3 +13,7 @@ export async function login(_prev: LoginState, form: FormData): Promise<LoginSta
     throw err; // the redirect after a successful sign-in
   }
 }
+
+export async function loginWithSso(): Promise<void> {
+  await signIn("sso", { redirectTo: "/" });
+}

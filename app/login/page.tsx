@@ -1,5 +1,6 @@
 import { redirect } from "next/navigation";
-import { auth } from "@/server/auth/config";
+import { auth, ssoName } from "@/server/auth/config";
+import { loginWithSso } from "./actions";
 import { LoginForm } from "./login-form";
 
 export const dynamic = "force-dynamic";
@@ -11,6 +12,13 @@ export default async function LoginPage() {
       <h1 className="mb-1 text-2xl font-semibold">AAM Auto-Onboarding</h1>
       <p className="mb-6 text-sm text-slate-600 dark:text-slate-400">Sign in to see the onboarding funnel.</p>
       <LoginForm />
+      {ssoName() ? (
+        <form action={loginWithSso} className="mt-4">
+          <button type="submit" className="w-full rounded-md border border-slate-300 px-3 py-2 font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">
+            Sign in with {ssoName()}
+          </button>
+        </form>
+      ) : null}
     </main>
   );
 }

@@ -6,8 +6,9 @@ import NextAuth, { type DefaultSession } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
 import { getDb } from "../db/client";
-import { env } from "../env";
-import { verifyPassword, type Role } from "./user-repository";
+import { env, getEnv } from "../env";
+import { DEFAULT_TENANT_SLUG } from "../db/seed";
+import { provisionSsoUser, verifyPassword, type Role } from "./user-repository";
 
 declare module "next-auth" {
   interface Session {
@@ -20,6 +21,31 @@ declare module "next-auth" {
 }
 
 const LoginSchema = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(200) });
+
+export const SSO_PROVIDER_ID = "sso";
+
+/** The single sign-on button's label, or null when SSO is not configured. */
+export function ssoName(): string | null {
+  const e = getEnv();
+  return e.SSO_ISSUER && e.SSO_CLIENT_ID && e.SSO_CLIENT_SECRET ? e.SSO_NAME : null;
+}
+
+function ssoProviders() {
+  const e = getEnv();
+  if (!ssoName()) return [];
+  return [
+    {
+      id: SSO_PROVIDER_ID,
+      name: e.SSO_NAME,
+      type: "oidc" as const,
+      issuer: e.SSO_ISSUER,
+      clientId: e.SSO_CLIENT_ID,
+      clientSecret: e.SSO_CLIENT_SECRET,
+      checks: ["pkce" as const, "state" as const, "nonce" as const],
+      authorization: { params: { scope: "openid email profile" } },
+    },
+  ];
+}
 
 export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   trustHost: true,
@@ -37,8 +63,18 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
         return user ? { id: user.id, email: user.email, name: user.name, role: user.role, tenantId: user.tenantId } : null;
       },
     }),
+    ...ssoProviders(),
   ],
   callbacks: {
+    async signIn({ user, account }) {
+      if (account?.provider !== SSO_PROVIDER_ID) return true;
+      if (!user.email) return false;
+      // the role and tenant come from our users table, created on the first SSO sign-in
+      const local = await provisionSsoUser(getDb(), { email: user.email, name: user.name, adminEmails: getEnv().SSO_ADMIN_EMAILS ?? [], tenantSlug: DEFAULT_TENANT_SLUG });
+      if (!local) return false;
+      Object.assign(user, { id: local.id, role: local.role, tenantId: local.tenantId });
+      return true;
+    },
     jwt({ token, user }) {
       if (user) {
         token.role = user.role;

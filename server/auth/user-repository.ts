@@ -17,3 +17,23 @@ export async function verifyPassword(db: Db, email: string, password: string): P
   if (!user || !user.passwordHash || !ok) return null;
   return { id: user.id, email: user.email, name: user.name, role: user.role, tenantId: user.tenantId };
 }
+
+/**
+ * A user signing in through single sign-on: the existing account with that email, or a new one
+ * in the default tenant (admin when listed in SSO_ADMIN_EMAILS, else exec). Roles of existing
+ * users are never changed by SSO.
+ */
+export async function provisionSsoUser(db: Db, input: { email: string; name?: string | null; adminEmails: readonly string[]; tenantSlug: string }): Promise<SessionUser | null> {
+  const email = input.email.trim().toLowerCase();
+  const existing = await db.user.findUnique({ where: { email }, select: { id: true, email: true, name: true, role: true, tenantId: true } });
+  if (existing) return existing;
+  const tenant = await db.tenant.findUnique({ where: { slug: input.tenantSlug }, select: { id: true } });
+  if (!tenant) return null;
+  const role: Role = input.adminEmails.includes(email) ? "admin" : "exec";
+  try {
+    return await db.user.create({ data: { email, name: input.name ?? null, role, tenantId: tenant.id }, select: { id: true, email: true, name: true, role: true, tenantId: true } });
+  } catch {
+    // two first sign-ins at once: the other one created it
+    return db.user.findUnique({ where: { email }, select: { id: true, email: true, name: true, role: true, tenantId: true } });
+  }
+}
