@@ -192,7 +192,9 @@ describe("completeConsent", () => {
     expect(accessToken).toBeTruthy();
     expect(refreshToken).toBeTruthy();
     expect(stored.value.kind).toBe("consent");
-    expect(stored.value.expiresAt!.getTime()).toBeGreaterThan(Date.now() + 3_000_000);
+    // a refresh token was issued: the record outlives the access token, whose expiry is kept inside
+    expect(stored.value.expiresAt).toBeNull();
+    expect(Date.parse(stored.value.bundle.expires_at!)).toBeGreaterThan(Date.now() + 3_000_000);
     const record = await getCredentialRecord(db, tenantId, "consent:github");
     expect(record!.ciphertext.toString("latin1")).not.toContain(accessToken!);
 
@@ -219,6 +221,39 @@ describe("completeConsent", () => {
     // no secret anywhere in the history
     const history = JSON.stringify(events);
     for (const s of [accessToken!, refreshToken!, cb.searchParams.get("code")!, idp.consentClient.clientSecret]) expect(history).not.toContain(s);
+  });
+
+  it("renews an expired access token with the kept refresh token, without asking the admin again", async () => {
+    const id = await awaitingConnection();
+    expect((await completeConsent(deps(), { tenantId, callbackUrl: await authorize(await start(id)) })).ok).toBe(true);
+    const before = await loadCredential(db, key, tenantId, "consent:github", new Date());
+    if (!before.ok || !before.value) throw new Error("no stored consent");
+    const old = before.value.bundle.access_token!;
+    const resolver = createCredentialResolver({ db, encryptionKey: key, consentProviders: providerFor() });
+    const ctx = { tenantId, connectionId: id, sourceType: "github", config: {} };
+    // within the token's life: the stored token as it is
+    expect(await resolver.resolve("consent:github", ctx)).toMatchObject({ ok: true, value: { access_token: old } });
+    // two hours later: renewed through the token endpoint, stored, and active at the server
+    const later = createCredentialResolver({ db, encryptionKey: key, consentProviders: providerFor(), now: () => new Date(Date.now() + 2 * 3_600_000) });
+    const renewed = await later.resolve("consent:github", ctx);
+    if (!renewed.ok) throw new Error(renewed.error.message);
+    expect(renewed.value.access_token).not.toBe(old);
+    const after = await loadCredential(db, key, tenantId, "consent:github", new Date());
+    expect(after.ok && after.value?.bundle.access_token).toBe(renewed.value.access_token);
+    const intro = await fetch(`${idp.issuer}/token/introspection`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${Buffer.from(`${idp.serviceClient.clientId}:${idp.serviceClient.clientSecret}`).toString("base64")}` },
+      body: new URLSearchParams({ token: renewed.value.access_token! }),
+    }).then((r) => r.json() as Promise<{ active: boolean }>);
+    expect(intro.active).toBe(true);
+    // a refresh the server refuses: consent is needed again, and the message says why without secrets
+    const broken = createCredentialResolver({ db, encryptionKey: key, consentProviders: providerFor({ clientSecret: "not-the-secret" }), now: () => new Date(Date.now() + 4 * 3_600_000) });
+    const refused = await broken.resolve("consent:github", ctx);
+    expect(refused).toMatchObject({ ok: false, error: { kind: "consent_required" } });
+    if (!refused.ok) {
+      expect(refused.error.message).toMatch(/could not be renewed/);
+      expect(refused.error.message).not.toContain("not-the-secret");
+    }
   });
 
   it("resumes every connection of the tenant that waits on the same consent", async () => {

@@ -24,11 +24,10 @@ import { EnvError, oauthProviderEnv, oauthProviderEnvName } from "../env";
 import { err, ok, type Result } from "../lib/result";
 import { getConnection, listAwaitingConsent, markForRetry, noteAwaitingCredentials } from "../onboarding/connection-repository";
 import { createConsentRequest, consumeConsentRequest, findConsentRequestByStateHash } from "./consent-request-repository";
-import { storeCredential } from "./credential-store";
+import { CONSENT_KIND, storeCredential } from "./credential-store";
 import { aadFor, decrypt, encrypt, type EncryptionKey } from "./crypto";
 import { parseLocator } from "./locator";
 import { redact } from "./redact";
-import { CONSENT_KIND } from "./resolver";
 import type { SecretBundle } from "./types";
 
 export const CONSENT_TTL_MS = 10 * 60 * 1000;
@@ -345,8 +344,12 @@ export async function completeConsent(deps: ConsentFlowDeps, input: CompleteCons
   if (tokens.scope) bundle.scope = tokens.scope;
   const instanceUrl = (tokens as Record<string, unknown>).instance_url;
   if (typeof instanceUrl === "string") bundle.instance_url = instanceUrl;
-  // the resolver treats an expired record as absent and asks for consent again
-  const expiresAt = typeof tokens.expires_in === "number" && tokens.expires_in > 0 ? new Date(now.getTime() + tokens.expires_in * 1000) : null;
+  // With a refresh token the record outlives the access token: the resolver renews it when it
+  // expires (bundle.expires_at). Without one, the record expires with the token and the
+  // resolver asks for consent again.
+  const tokenExpiry = typeof tokens.expires_in === "number" && tokens.expires_in > 0 ? new Date(now.getTime() + tokens.expires_in * 1000) : null;
+  if (tokenExpiry) bundle.expires_at = tokenExpiry.toISOString();
+  const expiresAt = bundle.refresh_token ? null : tokenExpiry;
   const locator = `consent:${req.provider}`;
   await storeCredential(deps.db, deps.encryptionKey, { tenantId: req.tenantId, locator, kind: CONSENT_KIND, bundle, expiresAt });
 
@@ -378,6 +381,42 @@ async function exchangeCode(deps: ConsentFlowDeps, p: ConsentProvider, callback:
   const params = oauth.validateAuthResponse(as, client, callback.searchParams, state);
   const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretPost(p.clientSecret), params, redirectUri, verifier, options);
   return oauth.processAuthorizationCodeResponse(as, client, response);
+}
+
+/**
+ * Renews consent tokens with the kept refresh token (RFC 6749 §6) and stores the new ones in
+ * place. A provider that rotates refresh tokens gets its new one kept; otherwise the old stays.
+ */
+export async function refreshConsentTokens(
+  deps: { db: Db; encryptionKey: EncryptionKey; fetch?: typeof fetch; now?: () => Date; timeoutMs?: number; providers?: ProviderLookup },
+  input: { tenantId: string; provider: string; config: Record<string, unknown>; bundle: SecretBundle },
+): Promise<Result<SecretBundle, string>> {
+  const found = (deps.providers ?? consentProviderFor)(input.provider, input.config);
+  if (!found.ok) return err(found.error);
+  const p = found.value;
+  const refresh = input.bundle.refresh_token;
+  if (!refresh) return err("no refresh token was kept");
+  const as: oauth.AuthorizationServer = { issuer: p.issuer, token_endpoint: p.tokenUrl };
+  const client: oauth.Client = { client_id: p.clientId };
+  const tokenUrl = new URL(p.tokenUrl);
+  try {
+    const response = await oauth.refreshTokenGrantRequest(as, client, oauth.ClientSecretPost(p.clientSecret), refresh, {
+      [oauth.allowInsecureRequests]: tokenUrl.protocol === "http:" && isLoopback(tokenUrl),
+      signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
+      ...(deps.fetch ? { [oauth.customFetch]: deps.fetch } : {}),
+      ...(p.resource ? { additionalParameters: { resource: p.resource } } : {}),
+    });
+    const tokens = await oauth.processRefreshTokenResponse(as, client, response);
+    const now = (deps.now ?? (() => new Date()))();
+    const bundle: SecretBundle = { ...input.bundle, access_token: tokens.access_token, token_type: tokens.token_type };
+    if (tokens.refresh_token) bundle.refresh_token = tokens.refresh_token;
+    if (typeof tokens.expires_in === "number" && tokens.expires_in > 0) bundle.expires_at = new Date(now.getTime() + tokens.expires_in * 1000).toISOString();
+    else delete bundle.expires_at;
+    await storeCredential(deps.db, deps.encryptionKey, { tenantId: input.tenantId, locator: `consent:${input.provider}`, kind: CONSENT_KIND, bundle, expiresAt: null });
+    return ok(bundle);
+  } catch (e) {
+    return err(describeOAuthError(e, [refresh, p.clientSecret]));
+  }
 }
 
 /** Words for a failed exchange: the server's error code and description, or what went wrong locally, with secrets removed. */

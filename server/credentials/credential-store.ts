@@ -25,6 +25,9 @@ export async function storeCredential(db: Db, key: EncryptionKey, input: StoreCr
   await upsertCredentialRecord(db, { tenantId: input.tenantId, locator: input.locator, kind: input.kind, expiresAt: input.expiresAt, ...sealed });
 }
 
+/** The kind of record that holds tokens from an admin's OAuth consent. */
+export const CONSENT_KIND = "consent";
+
 export type StoredCredential = { kind: string; bundle: SecretBundle; expiresAt: Date | null };
 
 /**

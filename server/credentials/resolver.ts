@@ -8,6 +8,7 @@
 import type { Db } from "../db/client";
 import { lookupEnvVar } from "../env";
 import { err, ok, type Result } from "../lib/result";
+import { refreshConsentTokens, type ProviderLookup } from "./consent-flow";
 import { loadCredential } from "./credential-store";
 import { encryptionKeyFromEnv, type EncryptionKey } from "./crypto";
 import { formatLocator, parseLocator } from "./locator";
@@ -30,9 +31,11 @@ export type CredentialResolverDeps = {
   vaultConfig?: () => VaultConfig;
   /** per outbound request (Vault, token endpoint); default 5 s */
   timeoutMs?: number;
+  /** OAuth clients for renewing consent tokens; default: catalog + OAUTH_<PROVIDER>_* */
+  consentProviders?: ProviderLookup;
 };
 
-export const CONSENT_KIND = "consent";
+export { CONSENT_KIND } from "./credential-store";
 
 export class CredentialResolverError extends Error {
   override name = "CredentialResolverError";
@@ -73,7 +76,15 @@ export function createCredentialResolver(deps: CredentialResolverDeps): Credenti
     const k = key();
     if (!k) return err({ kind: "unreadable", message: "stored consent tokens cannot be read: ENCRYPTION_KEY is not configured" });
     const stored = await loadCredential(deps.db, k, ctx.tenantId, formatLocator(loc), now());
-    if (stored.ok && stored.value) return ok(stored.value.bundle);
+    if (stored.ok && stored.value) {
+      const bundle = stored.value.bundle;
+      // a kept refresh token renews the access token without asking the admin again
+      const expiresAt = bundle.expires_at ? Date.parse(bundle.expires_at) : NaN;
+      if (!(expiresAt <= now().getTime() + 60_000) || !bundle.refresh_token) return ok(bundle);
+      const renewed = await refreshConsentTokens({ db: deps.db, encryptionKey: k, fetch: deps.fetch, now, timeoutMs, providers: deps.consentProviders }, { tenantId: ctx.tenantId, provider: loc.provider, config: ctx.config, bundle });
+      if (renewed.ok) return ok(renewed.value);
+      return err({ kind: "consent_required", message: `the consent for ${loc.provider} expired and could not be renewed (${renewed.error}): an admin must approve access again at ${page}` });
+    }
     // No tokens, expired ones, or ones we can no longer decrypt: all are fixed by consenting again.
     const why = stored.ok ? "" : ` (the stored consent could not be read: ${stored.error})`;
     return err({ kind: "consent_required", message: `admin consent for ${loc.provider} is required: an admin must approve access at ${page}${why}` });

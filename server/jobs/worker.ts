@@ -5,6 +5,7 @@
  */
 import { Logger, run, type Runner, type Task } from "graphile-worker";
 import { z } from "zod";
+import { deleteStaleConsentRequests } from "../credentials/consent-request-repository";
 import type { Db } from "../db/client";
 import { logger } from "../lib/logger";
 import { findStuckPending, giveUp } from "../onboarding/connection-repository";
@@ -35,6 +36,8 @@ export async function startWorker(opts: WorkerOptions): Promise<{ runner: Runner
     [REAP_TASK]: async () => {
       const r = await reapStuck(opts.db, queue, opts.stuckAfterMs);
       if (r.requeued || r.failed) log.info(r, "re-queued stuck onboarding attempts");
+      // consent links live 10 minutes; keep a day of them for support, then let them go
+      await deleteStaleConsentRequests(opts.db, new Date(Date.now() - 24 * 3_600_000));
     },
   };
   const runner = await run({
