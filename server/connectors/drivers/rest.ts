@@ -8,6 +8,7 @@
  * Also exports the pieces the Salesforce and OpenAPI drivers share (auth headers, JSON paths, type
  * inference, the record budget).
  */
+import { regionOf, signAwsRequest, type AwsCredentials } from "../safe-mode/aws-sigv4";
 import { err, ok } from "../../lib/result";
 import { getCatalogEntry } from "../catalog";
 import { MissingVariableError, effectiveConfig, interpolate, interpolateDeep, type TemplateVars } from "../catalog/interpolate";
@@ -106,9 +107,8 @@ export function authHeaders(entry: Pick<CatalogEntry, "authModes">, secret: Reco
         }
         continue;
       case "aws_sigv4":
-        if (m.secretFields.every(has)) {
-          return err({ kind: "unsupported", message: "AWS SigV4 signing is not available in the REST driver yet" });
-        }
+        // signed per request in send(), once the whole request is known
+        if (m.secretFields.every(has)) return ok({});
         continue;
       case "connection_string":
         continue;
@@ -152,7 +152,16 @@ type Resolved = {
   vars: TemplateVars;
   headers: Record<string, string>;
   allowedHosts: string[];
+  /** AWS SigV4 sources: sign each request with these */
+  sigv4?: { service: string; region: string; creds: AwsCredentials };
 };
+
+function sigv4For(entry: CatalogEntry, secret: Record<string, string>, config: Record<string, unknown>, base: string): Resolved["sigv4"] {
+  const m = entry.authModes.find((a) => a.type === "aws_sigv4");
+  if (!m || m.type !== "aws_sigv4" || !secret.access_key_id || !secret.secret_access_key) return undefined;
+  const region = typeof config.region === "string" && config.region ? config.region : regionOf(new URL(base).host);
+  return { service: m.service, region, creds: { accessKeyId: secret.access_key_id, secretAccessKey: secret.secret_access_key, ...(secret.session_token ? { sessionToken: secret.session_token } : {}) } };
+}
 
 type PageRequest = { method: "GET" | "HEAD" | "POST"; url: URL; body?: unknown; headers: Record<string, string>; pathTemplate: string };
 
@@ -188,6 +197,7 @@ function resolve(ctx: ConnectorContext, driver: string, entryOverride?: CatalogE
     vars,
     headers: { Accept: "application/json", ...(entry.headers ?? {}), ...auth.value },
     allowedHosts,
+    sigv4: sigv4For(entry, ctx.secret, config, base),
   });
 }
 
@@ -208,13 +218,15 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
       const marked = findReadOnlyPost(r.entry.readOnlyPost, req.pathTemplate, req.headers);
       if (marked) readOnlyQuery = marked.kind === "sql" ? { kind: "sql", field: marked.field! } : { kind: marked.kind };
     }
-    const headers = { ...r.headers, ...req.headers };
+    let headers = { ...r.headers, ...req.headers };
     if (req.body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) headers["Content-Type"] = "application/json";
+    const body = req.body === undefined ? undefined : JSON.stringify(req.body);
+    if (r.sigv4) headers = await signAwsRequest({ method: req.method, url: req.url.toString(), headers, body }, r.sigv4.creds, r.sigv4.region, r.sigv4.service);
     const res = await http.fetch(ctx, {
       method: req.method,
       url: req.url.toString(),
       headers,
-      body: req.body === undefined ? undefined : JSON.stringify(req.body),
+      body,
       readOnlyQuery,
       allowedHosts: r.allowedHosts,
     });
