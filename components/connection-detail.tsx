@@ -39,6 +39,11 @@ export function ConnectionDetail({ id, canHeal }: { id: string; canHeal: boolean
         <h1 className="text-2xl font-semibold">{c.source_type}</h1>
         <StatusBadge status={c.status} />
         <span className="text-sm text-slate-500">namespace {c.namespace}</span>
+        {c.sandbox ? (
+          <span className="rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-900 dark:bg-amber-900 dark:text-amber-100" title="A local stand-in that replays the vendor's documented API; not the real vendor">
+            Sandbox source
+          </span>
+        ) : null}
       </div>
       <ConsentNotice />
       <p data-testid="status-reason" className="text-slate-700 dark:text-slate-300">

@@ -60,6 +60,7 @@ test("an admin finds the connection in the list and opens its page", async ({ pa
   await expect(page.getByTestId("first-sync")).toContainText("20 records");
   await expect(page.getByTestId("timeline")).toContainText("first sync");
   await expect(page.getByText("env:SANDBOX_FILES_TOKEN")).toBeVisible();
+  await expect(page.getByText("Sandbox source")).toBeVisible();
   fs.mkdirSync(shots, { recursive: true });
   await page.screenshot({ path: path.join(shots, "connection-page.png"), fullPage: true });
 });

@@ -5,6 +5,7 @@
  */
 import type { Db } from "../db/client";
 import { getConnection, getConnectionById, listEvents } from "./connection-repository";
+import { usesSandbox } from "../connectors/sandbox/refs";
 import { admitIntent, admitIntents, statusPath, toResult } from "./pipeline";
 import { ConnectionIntentSchema, issuesOf, type ConnectionIntent, type OnboardingResult } from "./schemas";
 
@@ -91,6 +92,8 @@ export type ConnectionView = OnboardingResult & {
   schema_fingerprint: string | null;
   discovered_streams: number | null;
   attempts: number;
+  /** the source is one of the local SANDBOX stand-ins (config refers to `sandbox:<name>`) */
+  sandbox: boolean;
   first_received_at: string;
   last_attempt_at: string | null;
   activated_at: string | null;
@@ -114,6 +117,7 @@ export async function viewConnection(db: Db, tenantId: string, id: string): Prom
     schema_fingerprint: row.schemaFingerprint,
     discovered_streams: Array.isArray(streams) ? streams.length : null,
     attempts: row.attempts,
+    sandbox: usesSandbox(row.config),
     first_received_at: row.firstReceivedAt.toISOString(),
     last_attempt_at: row.lastAttemptAt?.toISOString() ?? null,
     activated_at: row.activatedAt?.toISOString() ?? null,

@@ -8,3 +8,8 @@ export function resolveSandboxRefs(config: Record<string, unknown>, endpoints: R
   }
   return out;
 }
+
+/** True when a connection's config points at a sandbox stand-in rather than a real source. */
+export function usesSandbox(config: Record<string, unknown>): boolean {
+  return Object.values(config).some((v) => typeof v === "string" && /^sandbox:[a-z0-9_]+/.test(v));
+}
