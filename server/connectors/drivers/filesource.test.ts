@@ -97,6 +97,29 @@ describe("filesource driver", () => {
     expect(failureOf(await filesourceAdapter.sample(ctx, { streams: [] }))?.kind).toBe("too_large");
   });
 
+  it("reads Parquet: columns and types from the footer, at most 20 rows", async () => {
+    const { parquetWriteBuffer } = await import("hyparquet-writer");
+    const n = 60;
+    const buf = parquetWriteBuffer({
+      columnData: [
+        { name: "id", data: Array.from({ length: n }, (_, i) => i), type: "INT32" },
+        { name: "sku", data: Array.from({ length: n }, (_, i) => `SKU-${i}`), type: "STRING" },
+        { name: "price", data: Array.from({ length: n }, (_, i) => i * 1.5), type: "DOUBLE" },
+      ],
+    });
+    await fs.writeFile(path.join(root, "sub", "products.parquet"), Buffer.from(buf));
+    const ctx = ctxFor("filesource", { config: { root }, resourceIds: ["sub/products.parquet"], policy: { maxRecords: 50 } });
+    expect(await filesourceAdapter.healthCheck(ctx)).toMatchObject({ ok: true });
+    const d = await filesourceAdapter.discover(ctx);
+    if (!d.ok) throw new Error(d.error.message);
+    expect(d.value.streams).toHaveLength(1);
+    expect(d.value.streams[0]!.fields.map((f) => f.name)).toEqual(["id", "sku", "price"]);
+    const s = await filesourceAdapter.sample(ctx, d.value);
+    if (!s.ok) throw new Error(s.error.message);
+    expect(s.value).toHaveLength(20);
+    expect(s.value[3]!.data).toMatchObject({ id: 3, sku: "SKU-3", price: 4.5 });
+  });
+
   it("infers merged types", () => {
     expect(inferFields([{ a: 1, b: "x" }, { a: 1.5, b: null }, { a: 2 }])).toEqual([
       { name: "a", type: "number", nullable: false },
