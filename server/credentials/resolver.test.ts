@@ -2,6 +2,7 @@
  * The resolver end to end against real PostgreSQL, a Vault stand-in and a real OAuth server.
  * Needs DATABASE_URL (npm test provides a migrated database).
  */
+import { testEnv } from "../../tests/helpers/env";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -38,33 +39,33 @@ describe("invalid locators", () => {
 
 describe("env: locators", () => {
   afterEach(() => {
-    delete process.env.AAM_TEST_PG_PASSWORD;
-    delete process.env.AAM_TEST_PG_BUNDLE;
+    delete testEnv.AAM_TEST_PG_PASSWORD;
+    delete testEnv.AAM_TEST_PG_BUNDLE;
   });
 
   it("resolves a plain value to { token }", async () => {
-    process.env.AAM_TEST_PG_PASSWORD = "pw-from-env-1";
+    testEnv.AAM_TEST_PG_PASSWORD = "pw-from-env-1";
     expect(await createCredentialResolver({ db }).resolve("env:AAM_TEST_PG_PASSWORD", ctx())).toEqual({ ok: true, value: { token: "pw-from-env-1" } });
   });
 
   it("resolves a JSON object of strings to that bundle, and other JSON to { token }", async () => {
-    process.env.AAM_TEST_PG_BUNDLE = JSON.stringify({ user: "app", password: "pw-2" });
+    testEnv.AAM_TEST_PG_BUNDLE = JSON.stringify({ user: "app", password: "pw-2" });
     expect(await createCredentialResolver({ db }).resolve("env:AAM_TEST_PG_BUNDLE", ctx())).toEqual({ ok: true, value: { user: "app", password: "pw-2" } });
-    process.env.AAM_TEST_PG_BUNDLE = JSON.stringify({ user: "app", port: 5432 });
+    testEnv.AAM_TEST_PG_BUNDLE = JSON.stringify({ user: "app", port: 5432 });
     expect(await createCredentialResolver({ db }).resolve("env:AAM_TEST_PG_BUNDLE", ctx())).toEqual({ ok: true, value: { token: '{"user":"app","port":5432}' } });
   });
 
   it("is missing when the variable is unset or empty", async () => {
     const expected = { ok: false, error: { kind: "missing", message: "environment variable AAM_TEST_PG_PASSWORD is not set" } };
     expect(await createCredentialResolver({ db }).resolve("env:AAM_TEST_PG_PASSWORD", ctx())).toEqual(expected);
-    process.env.AAM_TEST_PG_PASSWORD = "";
+    testEnv.AAM_TEST_PG_PASSWORD = "";
     expect(await createCredentialResolver({ db }).resolve("env:AAM_TEST_PG_PASSWORD", ctx())).toEqual(expected);
   });
 });
 
 describe("vault: locators", () => {
   let vault: VaultServer;
-  const saved = { ...process.env };
+  const saved = { ...testEnv };
   beforeAll(async () => {
     vault = await startVaultServer({ mount: "kv" });
     vault.put("apps/pg", { username: "app", password: "vault-pw-1" });
@@ -74,15 +75,15 @@ describe("vault: locators", () => {
   });
   afterEach(() => {
     for (const k of ["VAULT_ADDR", "VAULT_TOKEN", "VAULT_KV_MOUNT", "VAULT_NAMESPACE", "VAULT_ROLE_ID", "VAULT_SECRET_ID"]) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
+      if (saved[k] === undefined) delete testEnv[k];
+      else testEnv[k] = saved[k];
     }
     resetEnvForTests();
   });
 
   it("reads Vault as configured by VAULT_ADDR, VAULT_TOKEN and VAULT_KV_MOUNT", async () => {
-    Object.assign(process.env, { VAULT_ADDR: vault.url, VAULT_TOKEN: vault.token, VAULT_KV_MOUNT: "kv" });
-    delete process.env.VAULT_NAMESPACE;
+    Object.assign(testEnv, { VAULT_ADDR: vault.url, VAULT_TOKEN: vault.token, VAULT_KV_MOUNT: "kv" });
+    delete testEnv.VAULT_NAMESPACE;
     resetEnvForTests();
     const r = createCredentialResolver({ db });
     expect(await r.resolve("vault:apps/pg#password", ctx())).toEqual({ ok: true, value: { password: "vault-pw-1" } });
@@ -90,7 +91,7 @@ describe("vault: locators", () => {
   });
 
   it("is missing with a configuration hint when VAULT_ADDR is unset", async () => {
-    delete process.env.VAULT_ADDR;
+    delete testEnv.VAULT_ADDR;
     resetEnvForTests();
     expect(await createCredentialResolver({ db }).resolve("vault:apps/pg", ctx())).toEqual({ ok: false, error: { kind: "missing", message: "Vault is not configured: set VAULT_ADDR" } });
   });
@@ -185,9 +186,9 @@ describe("sp: locators (OAuth client credentials)", () => {
     await idp?.close();
   });
   afterEach(() => {
-    for (const k of Object.keys(process.env)) if (k.startsWith("SP_CRM_BOT_") || k.startsWith("SP_NOBODY_")) delete process.env[k];
+    for (const k of Object.keys(testEnv)) if (k.startsWith("SP_CRM_BOT_") || k.startsWith("SP_NOBODY_")) delete testEnv[k];
   });
-  const configure = (secret = idp.serviceClient.clientSecret) => Object.assign(process.env, { SP_CRM_BOT_CLIENT_ID: idp.serviceClient.clientId, SP_CRM_BOT_CLIENT_SECRET: secret });
+  const configure = (secret = idp.serviceClient.clientSecret) => Object.assign(testEnv, { SP_CRM_BOT_CLIENT_ID: idp.serviceClient.clientId, SP_CRM_BOT_CLIENT_SECRET: secret });
 
   it("gets a token with the catalog's read-only scopes and caches it encrypted until 60 s before expiry", async () => {
     configure();
@@ -280,8 +281,8 @@ describe("secrets never appear in failure messages", () => {
   });
   afterAll(async () => {
     await echo.close();
-    delete process.env.SP_ECHO_CLIENT_ID;
-    delete process.env.SP_ECHO_CLIENT_SECRET;
+    delete testEnv.SP_ECHO_CLIENT_ID;
+    delete testEnv.SP_ECHO_CLIENT_SECRET;
   });
 
   it("redacts a Vault token echoed by Vault", async () => {
@@ -294,7 +295,7 @@ describe("secrets never appear in failure messages", () => {
   });
 
   it("does not repeat a client secret that the token endpoint echoes back", async () => {
-    Object.assign(process.env, { SP_ECHO_CLIENT_ID: "echo-client", SP_ECHO_CLIENT_SECRET: clientSecret });
+    Object.assign(testEnv, { SP_ECHO_CLIENT_ID: "echo-client", SP_ECHO_CLIENT_SECRET: clientSecret });
     const r = await createCredentialResolver({ db, encryptionKey: key }).resolve("sp:echo", { ...ctx(), tokenUrl: `${echo.url}/token` });
     expect(r.ok).toBe(false);
     if (r.ok) return;
@@ -304,8 +305,8 @@ describe("secrets never appear in failure messages", () => {
   });
 
   it("rethrows unexpected errors redacted and without the original as cause", async () => {
-    process.env.SP_ECHO_CLIENT_ID = "echo-client";
-    process.env.SP_ECHO_CLIENT_SECRET = clientSecret;
+    testEnv.SP_ECHO_CLIENT_ID = "echo-client";
+    testEnv.SP_ECHO_CLIENT_SECRET = clientSecret;
     const broken = new Proxy(db, {
       get: (t, p) => (p === "credential" ? { findUnique: () => Promise.reject(new Error(`connection lost while reading client_secret=${clientSecret}`)) } : Reflect.get(t, p)),
     });

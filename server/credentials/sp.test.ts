@@ -1,3 +1,4 @@
+import { testEnv } from "../../tests/helpers/env";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../db/client";
 import { startOAuthServer, type OAuthServer } from "../../tests/helpers/oauth-server";
@@ -19,8 +20,8 @@ describe("service principals", () => {
     await idp?.close();
   });
   afterEach(() => {
-    delete process.env.SP_FILES_SYNC_CLIENT_ID;
-    delete process.env.SP_FILES_SYNC_CLIENT_SECRET;
+    delete testEnv.SP_FILES_SYNC_CLIENT_ID;
+    delete testEnv.SP_FILES_SYNC_CLIENT_SECRET;
   });
 
   it("derive their env variable names from the locator name", () => {
@@ -30,7 +31,7 @@ describe("service principals", () => {
   });
 
   it("fetch a token on every call, and store nothing, when no encryption key is configured", async () => {
-    Object.assign(process.env, { SP_FILES_SYNC_CLIENT_ID: idp.serviceClient.clientId, SP_FILES_SYNC_CLIENT_SECRET: idp.serviceClient.clientSecret });
+    Object.assign(testEnv, { SP_FILES_SYNC_CLIENT_ID: idp.serviceClient.clientId, SP_FILES_SYNC_CLIENT_SECRET: idp.serviceClient.clientSecret });
     const secrets: string[] = [];
     const deps = { db: noDb, fetch, now: () => new Date(), key: undefined, timeoutMs: 5_000, secrets };
     const ctx = { tenantId: "t", connectionId: "c", sourceType: "box", tokenUrl: idp.tokenUrl, scopes: ["records.read"], config: {} };
@@ -44,7 +45,7 @@ describe("service principals", () => {
   });
 
   it("send the client secret in the body when config.token_auth_method is client_secret_post", async () => {
-    Object.assign(process.env, { SP_FILES_SYNC_CLIENT_ID: idp.serviceClient.clientId, SP_FILES_SYNC_CLIENT_SECRET: idp.serviceClient.clientSecret });
+    Object.assign(testEnv, { SP_FILES_SYNC_CLIENT_ID: idp.serviceClient.clientId, SP_FILES_SYNC_CLIENT_SECRET: idp.serviceClient.clientSecret });
     const bodies: string[] = [];
     const auths: Array<string | null> = [];
     const spy: typeof fetch = async (input, init) => {
