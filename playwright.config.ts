@@ -28,16 +28,6 @@ export const E2E_OAUTH = {
   sandboxClient: { clientId: "aam-e2e-sandbox", clientSecret: "e2e-sandbox-client-secret-0123456789" },
 };
 
-/** The OpenID Connect issuer e2e/auth/sso.spec.ts starts for single sign-on. */
-export const E2E_SSO = {
-  port: 4651,
-  issuer: "http://127.0.0.1:4651",
-  clientId: "aam-e2e-sso",
-  clientSecret: "e2e-sso-client-secret-0123456789abcdef",
-  redirectUri: `http://127.0.0.1:${port}/api/auth/callback/sso`,
-  adminEmail: "sso-admin@e2e.test",
-};
-
 export default defineConfig({
   testDir: "e2e",
   workers: 1,
@@ -75,11 +65,6 @@ export default defineConfig({
       OAUTH_GITHUB_AUTHORIZE_URL: `${E2E_OAUTH.issuer}/auth`,
       OAUTH_GITHUB_TOKEN_URL: `${E2E_OAUTH.issuer}/token`,
       OAUTH_GITHUB_RESOURCE: E2E_OAUTH.resource,
-      SSO_ISSUER: E2E_SSO.issuer,
-      SSO_CLIENT_ID: E2E_SSO.clientId,
-      SSO_CLIENT_SECRET: E2E_SSO.clientSecret,
-      SSO_NAME: "E2E IdP",
-      SSO_ADMIN_EMAILS: E2E_SSO.adminEmail,
       SANDBOX_INTROSPECTION_URL: `${E2E_OAUTH.issuer}/token/introspection`,
       SANDBOX_INTROSPECTION_CLIENT_ID: E2E_OAUTH.sandboxClient.clientId,
       SANDBOX_INTROSPECTION_CLIENT_SECRET: E2E_OAUTH.sandboxClient.clientSecret,

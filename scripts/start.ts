@@ -137,7 +137,7 @@ async function main(): Promise<void> {
   }
 
   const publicUrl = `http://localhost:${env.PORT}`;
-  const children = childEnv({ DATABASE_URL: databaseUrl, AUTH_SECRET: env.AUTH_SECRET, ENCRYPTION_KEY: env.ENCRYPTION_KEY, AUTH_TRUST_HOST: "true", AUTH_URL: undefined,
+  const children = childEnv({ DATABASE_URL: databaseUrl, AUTH_SECRET: env.AUTH_SECRET, ENCRYPTION_KEY: env.ENCRYPTION_KEY, AUTH_TRUST_HOST: "true",
     // the children see a DATABASE_URL, so they must be told what the embedded default decided
     SANDBOX: env.sandbox ? "1" : "0", EGRESS_ALLOW_PRIVATE: env.allowPrivateEgress ? "1" : "0", ...sandbox?.env });
 

@@ -6,14 +6,14 @@ import { signIn } from "../helpers";
 test("signed-out visitors are sent to the login page", async ({ page }) => {
   await page.goto("/admin/api-keys");
   await expect(page).toHaveURL(/\/login/);
-  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Sign in", exact: true })).toBeVisible();
 });
 
 test("a wrong password is refused in words", async ({ page }) => {
   await page.goto("/login");
   await page.getByLabel("Email").fill(E2E_USERS.admin.email);
   await page.getByLabel("Password").fill("not-the-password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByText("That email and password do not match an account.")).toBeVisible();
 });
 

@@ -7,6 +7,7 @@ import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
 import { getDb } from "../db/client";
 import { env, getEnv } from "../env";
+import { logger } from "../lib/logger";
 import { DEFAULT_TENANT_SLUG } from "../db/seed";
 import { provisionSsoUser, verifyPassword, type Role } from "./user-repository";
 
@@ -52,7 +53,8 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   secret: env.AUTH_SECRET,
   session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
   pages: { signIn: "/login" },
-  logger: { error: () => undefined }, // failed sign-ins are expected; never log credentials
+  // failed sign-ins are expected: log the kind of error only, never credentials or tokens
+  logger: { error: (e: Error) => logger().warn({ authError: e.name, cause: (e.cause as { err?: Error } | undefined)?.err?.message?.slice(0, 200), oauthError: ((e.cause as { err?: { error?: string; error_description?: string } } | undefined)?.err?.error ?? "") + " " + ((e.cause as { err?: { error_description?: string } } | undefined)?.err?.error_description ?? "") }, "sign-in failed") },
   providers: [
     Credentials({
       credentials: { email: { label: "Email" }, password: { label: "Password", type: "password" } },
