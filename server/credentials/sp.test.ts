@@ -24,6 +24,25 @@ describe("service principals", () => {
     delete testEnv.SP_FILES_SYNC_CLIENT_SECRET;
   });
 
+  it("refuse a token URL from the intent's config that points at link-local or cloud metadata addresses", async () => {
+    Object.assign(testEnv, { SP_FILES_SYNC_CLIENT_ID: "client", SP_FILES_SYNC_CLIENT_SECRET: "client-secret-never-sent" });
+    let sent = 0;
+    const spy: typeof fetch = async (input, init) => {
+      sent++;
+      return fetch(input, init);
+    };
+    for (const url of ["https://169.254.169.254/token", "https://metadata.google.internal/token", "https://[fe80::1]/token"]) {
+      const r = await resolveServicePrincipal(
+        { db: noDb, fetch: spy, now: () => new Date(), key: undefined, timeoutMs: 2_000, secrets: [] },
+        "files-sync",
+        { tenantId: "t", connectionId: "c", sourceType: "box", tokenUrl: idp.tokenUrl, config: { token_url: url } },
+      );
+      expect(r).toMatchObject({ ok: false, error: { kind: "unreadable" } });
+      if (!r.ok) expect(r.error.message).toMatch(/token URL refused/);
+    }
+    expect(sent).toBe(0);
+  });
+
   it("derive their env variable names from the locator name", () => {
     expect(spEnvPrefix("files-sync")).toBe("SP_FILES_SYNC");
     expect(spEnvPrefix("crm.bot2")).toBe("SP_CRM_BOT2");

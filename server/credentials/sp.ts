@@ -4,10 +4,11 @@
  * token is cached encrypted in the credentials table until 60 s before it expires, so workers on
  * other machines share it instead of each asking the identity provider.
  */
+import { checkEgress } from "../connectors/safe-mode/egress";
 import { createHash } from "node:crypto";
 import * as oauth from "oauth4webapi";
 import type { Db } from "../db/client";
-import { lookupEnvVar } from "../env";
+import { getEnv, lookupEnvVar } from "../env";
 import { err, ok, type Result } from "../lib/result";
 import { loadCredential, storeCredential } from "./credential-store";
 import { redact } from "./redact";
@@ -61,6 +62,13 @@ async function fetchOrReuseToken(deps: ServicePrincipalDeps, name: string, ctx: 
   const insecure = tokenUrl.protocol === "http:";
   if ((insecure && !LOOPBACK.has(tokenUrl.hostname)) || (!insecure && tokenUrl.protocol !== "https:")) {
     return err(unreadable(`service principal ${name}: token URL must use https`));
+  }
+
+  // A token URL from the intent's config is chosen by the caller: the egress guard applies (no
+  // link-local or cloud metadata ever; private ranges only where configured; loopback as above).
+  if (typeof ctx.config.token_url === "string") {
+    const egress = await checkEgress(tokenUrl.hostname, { allowPrivateNetworks: LOOPBACK.has(tokenUrl.hostname) || getEnv().allowPrivateEgress });
+    if (!egress.ok) return err(unreadable(`service principal ${name}: token URL refused (${egress.error.message})`));
   }
 
   const scopes = [...new Set(ctx.scopes ?? [])].sort();
