@@ -4,7 +4,7 @@
  * map; these decide. Nothing is written for an intent that fails validation.
  */
 import type { Db } from "../db/client";
-import { getConnection, getConnectionById, listEvents } from "./connection-repository";
+import { getConnection, getConnectionById, listEvents, type ConnectionRow } from "./connection-repository";
 import { usesSandbox } from "../connectors/sandbox/refs";
 import { admitIntent, admitIntents, statusPath, toResult } from "./pipeline";
 import { ConnectionIntentSchema, issuesOf, type ConnectionIntent, type OnboardingResult } from "./schemas";
@@ -100,9 +100,8 @@ export type ConnectionView = OnboardingResult & {
   events: { attempt: number; stage: string; outcome: string; status: string | null; message: string | null; duration_ms: number | null; at: string }[];
 };
 
-export async function viewConnection(db: Db, tenantId: string, id: string): Promise<ConnectionView | null> {
-  const row = await getConnection(db, tenantId, id);
-  if (!row) return null;
+async function viewOf(db: Db, row: ConnectionRow): Promise<ConnectionView> {
+  const id = row.id;
   const events = await listEvents(db, id);
   const streams = (row.discoveredSchema as { streams?: unknown[] } | null)?.streams;
   return {
@@ -123,4 +122,16 @@ export async function viewConnection(db: Db, tenantId: string, id: string): Prom
     activated_at: row.activatedAt?.toISOString() ?? null,
     events: events.map((e) => ({ attempt: e.attempt, stage: e.stage, outcome: e.outcome, status: e.status, message: e.message, duration_ms: e.durationMs, at: e.at.toISOString() })),
   };
+}
+
+/** What AOD sees of a connection (no row data). */
+export async function viewConnection(db: Db, tenantId: string, id: string): Promise<ConnectionView | null> {
+  const row = await getConnection(db, tenantId, id);
+  return row ? viewOf(db, row) : null;
+}
+
+/** What an admin sees on the connection page: the view plus the discovered schema and the redacted preview, from one read. */
+export async function viewConnectionDetail(db: Db, tenantId: string, id: string): Promise<(ConnectionView & { discovered_schema: unknown; sample_preview: unknown }) | null> {
+  const row = await getConnection(db, tenantId, id);
+  return row ? { ...(await viewOf(db, row)), discovered_schema: row.discoveredSchema ?? null, sample_preview: row.samplePreview ?? null } : null;
 }

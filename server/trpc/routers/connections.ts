@@ -5,7 +5,7 @@ import { distinctSourceTypes, listConnections, listNamespaces, SORTABLE } from "
 import { createPipelineDeps } from "../../onboarding/deps";
 import { healConnections, HealRefused, queueHeal } from "../../onboarding/heal";
 import { NAMESPACE_RE, StatusSchema } from "../../onboarding/schemas";
-import { viewConnection } from "../../onboarding/submit-intent";
+import { viewConnectionDetail } from "../../onboarding/submit-intent";
 import { requireCapability, router } from "../init";
 
 const Namespace = z.string().regex(NAMESPACE_RE);
@@ -43,10 +43,9 @@ export const connectionsRouter = router({
   get: requireCapability("view_connections")
     .input(z.object({ id: z.string().uuid() }))
     .query(async ({ ctx, input }) => {
-      const view = await viewConnection(ctx.db, ctx.user.tenantId, input.id);
+      const view = await viewConnectionDetail(ctx.db, ctx.user.tenantId, input.id);
       if (!view) throw new TRPCError({ code: "NOT_FOUND", message: "No connection has this id." });
-      const row = await ctx.db.connection.findUnique({ where: { id: input.id }, select: { discoveredSchema: true, samplePreview: true } });
-      return { ...view, discovered_schema: row?.discoveredSchema ?? null, sample_preview: row?.samplePreview ?? null };
+      return view;
     }),
   /** one connection, inline: the admin watches it finish */
   heal: requireCapability("heal")
