@@ -91,7 +91,7 @@ async function main() {
     const db = createDb(url, 20);
     const { tenantId } = await seedDatabase(db, { adminEmail: "a@bench.test", execEmail: "e@bench.test", sloTarget: 0.9 });
     await upsertSettings(db, tenantId, "autonomy", { rateLimitPerMinute: 6000 });
-    const deps = createPipelineDeps(db, { policy: createPolicyLoader(db, true) });
+    const deps = createPipelineDeps(db, { policy: createPolicyLoader(db) });
     const worker = await startWorker({ databaseUrl: url, concurrency: CONCURRENCY, stuckAfterMs: 600_000, db, deps });
     const waiter = new FinalWaiter(url);
     const submit = { db, enqueue: (ids: readonly string[]) => worker.queue.enqueueOnboarding(ids), waitForFinal: waiter.wait.bind(waiter) };

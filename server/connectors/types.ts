@@ -4,11 +4,13 @@
  * auth → AWAITING_CREDENTIALS, anything else → ERROR (before reachability) or HEALING (after).
  */
 import type { Result } from "../lib/result";
+import type { BlockedDestination, DestinationGrant } from "./safe-mode/destinations";
 
 export type FailureKind =
   | "network" // DNS, TCP, TLS failures, connection refused/reset
   | "timeout" // the source did not answer within the Safe Mode timeout
   | "egress_refused" // the egress guard refused the address (SSRF protection)
+  | "not_approved" // the destination is neither a vendor host of the catalog entry nor approved by the tenant
   | "auth" // 401/403, wrong password, expired token
   | "rate_limited" // 429 storm, breaker open
   | "unsupported" // the source type or an operation is not supported
@@ -16,7 +18,12 @@ export type FailureKind =
   | "too_large" // response byte cap exceeded
   | "other";
 
-export type ConnectorFailure = { kind: FailureKind; message: string };
+export type ConnectorFailure = {
+  kind: FailureKind;
+  message: string;
+  /** for not_approved: the destination an admin could approve */
+  destination?: BlockedDestination;
+};
 export type ConnectorResult<T> = Result<T, ConnectorFailure>;
 
 export type FieldInfo = { name: string; type: string; nullable?: boolean };
@@ -31,7 +38,6 @@ export type SafetyPolicy = {
   requestTimeoutMs: number;
   ratePerMinute: number;
   maxResponseBytes: number;
-  allowPrivateNetworks: boolean; // loopback/private ranges (sandbox, on-prem); link-local/metadata never
 };
 
 export type ConnectorContext = {
@@ -43,6 +49,8 @@ export type ConnectorContext = {
   /** resolved secret fields (token, password, dsn, client_id…); never logged */
   secret: Record<string, string>;
   policy: SafetyPolicy;
+  /** where this connection may connect (catalog hosts, approved destinations, sandboxes): safe-mode/destinations.ts */
+  destinations: DestinationGrant;
   signal?: AbortSignal;
 };
 

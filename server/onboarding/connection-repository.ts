@@ -32,6 +32,8 @@ export type ConnectionRow = {
   firstSyncRows: number | null;
   latencyMs: number | null;
   samplePreview: unknown;
+  /** set when the last attempt was refused as "destination not approved" */
+  blockedDestination: unknown;
   attempts: number;
   firstReceivedAt: Date;
   lastReceivedAt: Date;
@@ -43,7 +45,7 @@ export type ConnectionRow = {
 const SELECT = {
   id: true, tenantId: true, namespace: true, sourceType: true, resourceIds: true, status: true, statusReason: true,
   reachable: true, intentId: true, credentialLocator: true, riskLevel: true, evidence: true, owner: true, config: true,
-  discoveredSchema: true, schemaFingerprint: true, firstSyncRows: true, latencyMs: true, samplePreview: true,
+  discoveredSchema: true, schemaFingerprint: true, firstSyncRows: true, latencyMs: true, samplePreview: true, blockedDestination: true,
   attempts: true, firstReceivedAt: true, lastReceivedAt: true, lastAttemptAt: true, activatedAt: true, updatedAt: true,
 } as const;
 
@@ -157,7 +159,7 @@ export async function getConnectionById(db: Db, id: string): Promise<ConnectionR
 /** Columns of ConnectionRow for raw statements (enums as text; the hot path avoids the query compiler). */
 const RETURNING = Prisma.sql`id::text AS id, tenant_id::text AS tenant_id, namespace, source_type, resource_ids, status::text AS status,
   status_reason, reachable, intent_id, credential_locator, risk_level::text AS risk_level, evidence, owner, config,
-  discovered_schema, schema_fingerprint, first_sync_rows, latency_ms, sample_preview, attempts, first_received_at,
+  discovered_schema, schema_fingerprint, first_sync_rows, latency_ms, sample_preview, blocked_destination, attempts, first_received_at,
   last_received_at, last_attempt_at, activated_at, updated_at`;
 
 type SqlRow = Record<string, unknown>;
@@ -182,6 +184,7 @@ function fromSql(r: SqlRow): ConnectionRow {
     firstSyncRows: r.first_sync_rows as number | null,
     latencyMs: r.latency_ms as number | null,
     samplePreview: r.sample_preview,
+    blockedDestination: r.blocked_destination ?? null,
     attempts: r.attempts as number,
     firstReceivedAt: r.first_received_at as Date,
     lastReceivedAt: r.last_received_at as Date,
@@ -210,6 +213,8 @@ export type FinalState = {
   firstSyncRows?: number | null;
   latencyMs?: number | null;
   samplePreview?: unknown;
+  /** the destination an admin could approve (NETWORK_BLOCKED "destination not approved") */
+  blockedDestination?: unknown;
 };
 
 /**
@@ -235,6 +240,7 @@ export async function finishAttempt(db: Db, id: string, attempt: number, final: 
         first_sync_rows = CASE WHEN ${setSync} THEN ${final.firstSyncRows ?? null}::int ELSE first_sync_rows END,
         latency_ms = CASE WHEN ${setSync} THEN ${final.latencyMs ?? null}::float8 ELSE latency_ms END,
         sample_preview = CASE WHEN ${setSync} THEN ${JSON.stringify(final.samplePreview ?? null)}::jsonb ELSE sample_preview END,
+        blocked_destination = ${JSON.stringify(final.blockedDestination ?? null)}::jsonb,
         activated_at = CASE WHEN ${final.status} = 'ACTIVE' THEN COALESCE(activated_at, now()) ELSE activated_at END
       WHERE id = ${id}::uuid AND attempts = ${attempt} AND status = 'PENDING'
       RETURNING *
@@ -336,5 +342,30 @@ export async function listAwaitingConsent(db: Db, tenantId: string, limit = 200)
     orderBy: [{ updatedAt: "desc" }, { id: "asc" }],
     take: limit,
     select: { id: true, namespace: true, sourceType: true, resourceIds: true, credentialLocator: true, statusReason: true, updatedAt: true },
+  });
+}
+
+/**
+ * After an admin approved a destination: moves every NETWORK_BLOCKED connection of this tenant
+ * that was refused as "destination not approved" back to PENDING (never in the demo namespace),
+ * with an event saying who approved what. `ids` limits it to those connections. Returns the ids.
+ */
+export async function markBlockedForRetry(db: Db, tenantId: string, message: string, ids?: readonly string[]): Promise<string[]> {
+  return db.$transaction(async (tx) => {
+    const rows = await tx.connection.updateManyAndReturn({
+      where: {
+        tenantId,
+        status: "NETWORK_BLOCKED",
+        namespace: { not: "demo" },
+        blockedDestination: { not: Prisma.AnyNull },
+        ...(ids ? { id: { in: [...ids] } } : {}),
+      },
+      data: { status: "PENDING", statusReason: "Queued for onboarding after a destination was approved", reachable: false },
+      select: { id: true, attempts: true },
+    });
+    if (rows.length > 0) {
+      await tx.connectionEvent.createMany({ data: rows.map((r) => ({ connectionId: r.id, attempt: r.attempts, stage: "destination", outcome: "ok", status: "PENDING" as const, message, durationMs: 0 })) });
+    }
+    return rows.map((r) => r.id);
   });
 }

@@ -12,9 +12,10 @@ import type { Db } from "../db/client";
 import { getEnv } from "../env";
 import { logger } from "../lib/logger";
 import type { PipelineDeps } from "./pipeline";
+import { createDestinationLoader } from "./destination-grant";
 import { getSettings } from "./settings-repository";
 
-export function createPolicyLoader(db: Db, allowPrivateNetworks: boolean, ttlMs = 5_000) {
+export function createPolicyLoader(db: Db, ttlMs = 5_000) {
   const cache = new Map<string, { at: number; policy: SafetyPolicy }>();
   return async (tenantId: string, namespace: string): Promise<SafetyPolicy> => {
     const key = `${tenantId}/${namespace}`;
@@ -22,7 +23,6 @@ export function createPolicyLoader(db: Db, allowPrivateNetworks: boolean, ttlMs 
     if (hit && Date.now() - hit.at < ttlMs) return hit.policy;
     const s = await getSettings(db, tenantId, namespace);
     const policy = makePolicy({
-      allowPrivateNetworks,
       ...(s ? { ratePerMinute: s.rateLimitPerMinute, maxRecords: s.maxSampleRecords, requestTimeoutMs: s.requestTimeoutMs } : {}),
     });
     cache.set(key, { at: Date.now(), policy });
@@ -36,7 +36,8 @@ export function createPipelineDeps(db: Db, overrides: Partial<PipelineDeps> = {}
     db,
     credentials: createCredentialResolver({ db }),
     connectors: bindConnector,
-    policy: createPolicyLoader(db, env.allowPrivateEgress),
+    policy: createPolicyLoader(db),
+    destinations: createDestinationLoader(db, { sandboxEndpoints: env.SANDBOX_ENDPOINTS, dataDir: env.dataDir }),
     log: logger(),
     resolveConfig: env.SANDBOX_ENDPOINTS ? (config) => resolveSandboxRefs(config, env.SANDBOX_ENDPOINTS!) : undefined,
     ...overrides,

@@ -14,6 +14,8 @@ import { redact } from "../credentials/redact";
 import { consentPath } from "../credentials/resolver";
 import type { CredentialResolver } from "../credentials/types";
 import type { Db } from "../db/client";
+import type { DestinationGrant } from "../connectors/safe-mode/destinations";
+import { catalogOnlyDestinations } from "./destination-grant";
 import {
   finishAttempt,
   getConnectionById,
@@ -37,6 +39,8 @@ export type PipelineDeps = {
   policy: (tenantId: string, namespace: string) => Promise<SafetyPolicy>;
   /** expands non-secret config references (e.g. sandbox endpoints); identity by default */
   resolveConfig?: (config: Record<string, unknown>) => Record<string, unknown>;
+  /** where a connection may connect (trust boundary); default: the catalog's vendor hosts only */
+  destinations?: (tenantId: string, sourceType: string, config: Record<string, unknown>) => Promise<DestinationGrant>;
   log?: { warn: (obj: object, msg: string) => void };
 };
 
@@ -97,7 +101,7 @@ function previewOf(records: SampleRecord[], secrets: string[]): SampleRecord[] {
 }
 
 function healthFailureStatus(f: ConnectorFailure): Status {
-  if (f.kind === "network" || f.kind === "timeout" || f.kind === "egress_refused") return "NETWORK_BLOCKED";
+  if (f.kind === "network" || f.kind === "timeout" || f.kind === "egress_refused" || f.kind === "not_approved") return "NETWORK_BLOCKED";
   if (f.kind === "auth") return "AWAITING_CREDENTIALS";
   return "ERROR";
 }
@@ -151,13 +155,16 @@ export async function runAttempt(deps: PipelineDeps, connectionId: string): Prom
     record({ stage: "credentials", outcome: "ok", durationMs: cred.ms });
 
     const policy = await deps.policy(conn.tenantId, conn.namespace);
+    const config = deps.resolveConfig ? deps.resolveConfig(conn.config) : conn.config;
+    const destinations = await (deps.destinations ?? catalogOnlyDestinations)(conn.tenantId, conn.sourceType, config);
     const ctx: ConnectorContext = {
       connectionId: conn.id,
       sourceType: conn.sourceType,
       resourceIds: conn.resourceIds,
-      config: deps.resolveConfig ? deps.resolveConfig(conn.config) : conn.config,
+      config,
       secret: cred.value.value,
       policy,
+      destinations,
       signal: AbortSignal.timeout(Math.max(policy.requestTimeoutMs * 6, 30_000)),
     };
     const { adapter } = binding;
@@ -168,7 +175,8 @@ export async function runAttempt(deps: PipelineDeps, connectionId: string): Prom
       const status = healthFailureStatus(health.value.error);
       const reason = redact(health.value.error.message, secrets);
       record({ stage: "health_check", outcome: "fail", message: reason, durationMs: health.ms, status });
-      return finish({ status, reason, reachable: false });
+      const blockedDestination = health.value.error.kind === "not_approved" ? health.value.error.destination : undefined;
+      return finish({ status, reason, reachable: false, blockedDestination });
     }
     record({ stage: "health_check", outcome: "ok", durationMs: health.ms });
 

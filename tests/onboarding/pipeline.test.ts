@@ -36,7 +36,7 @@ function deps(script: Script = {}, calls?: { health: number; discover: number; s
     db,
     credentials: createCredentialResolver({ db, encryptionKey: parseEncryptionKey("a".repeat(64)) }),
     connectors: () => ({ adapter }),
-    policy: async () => makePolicy({ allowPrivateNetworks: true }),
+    policy: async () => makePolicy(),
   };
 }
 

@@ -2,6 +2,7 @@
  * Mongo driver without a server (no mongod offline): URL building, write refusal before
  * anything is sent, failure mapping — plus the real driver failing against a closed port.
  */
+import { NO_DESTINATIONS } from "../safe-mode/destinations";
 import { MongoClient, MongoServerError } from "mongodb";
 import { describe, expect, it } from "vitest";
 import { closedPort, ctxFor } from "../../../tests/connectors/native/ctx";
@@ -75,8 +76,8 @@ describe("failures", () => {
   });
 
   it("refuses the metadata address and unknown hosts before connecting", async () => {
-    expect(failureOf(await mongoAdapter.healthCheck(ctxFor("mongo", { secret: { dsn: "mongodb://169.254.169.254:27017/x" } })))?.kind).toBe("egress_refused");
-    expect(failureOf(await mongoAdapter.healthCheck(ctxFor("mongo", { secret: { dsn: "mongodb://127.0.0.1:27017/x" }, policy: { allowPrivateNetworks: false } })))?.kind).toBe("egress_refused");
+    expect(failureOf(await mongoAdapter.healthCheck(ctxFor("mongo", { secret: { dsn: "mongodb://169.254.169.254:27017/x" } })))?.kind).toBe("not_approved");
+    expect(failureOf(await mongoAdapter.healthCheck(ctxFor("mongo", { secret: { dsn: "mongodb://127.0.0.1:27017/x" }, destinations: NO_DESTINATIONS })))?.kind).toBe("not_approved");
     expect(failureOf(await mongoAdapter.healthCheck(ctxFor("mongo", { secret: { dsn: "mongodb://no-such-host.invalid/x" } })))?.kind).toBe("network");
   });
 

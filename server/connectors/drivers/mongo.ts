@@ -7,7 +7,7 @@
 import { resolveSrv } from "node:dns/promises";
 import { MongoClient, type Db, type Document, type ReadPreferenceMode } from "mongodb";
 import { err, ok } from "../../lib/result";
-import { checkEgress } from "../safe-mode/egress";
+import { checkDestination } from "../safe-mode/destinations";
 import { bucketFor } from "../safe-mode/rate-limit";
 import { finishSample, sampleBudget } from "../safe-mode/records";
 import type { ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, FieldInfo, SampleRecord, SourceAdapter, StreamInfo } from "../types";
@@ -151,7 +151,7 @@ async function withMongo<T>(ctx: ConnectorContext, fn: (client: MongoClient, t: 
     }
   }
   for (const h of hosts) {
-    const e = await checkEgress(h.host, ctx.policy);
+    const e = await checkDestination(ctx, h.host, h.port);
     if (!e.ok) return e;
   }
   if (!(await bucketFor(ctx.connectionId, ctx.policy.ratePerMinute).take(ctx.policy.requestTimeoutMs))) {

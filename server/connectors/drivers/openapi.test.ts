@@ -1,3 +1,4 @@
+import { LOOPBACK_APPROVED } from "../safe-mode/test-destinations";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpSandbox, startHttpSandbox } from "../sandbox/http-sandbox";
 import { createSafeHttp } from "../safe-mode/http";
@@ -16,7 +17,8 @@ function ctx(config: Record<string, unknown>, secret: Record<string, string> = {
     resourceIds: ["api"],
     config,
     secret,
-    policy: makePolicy({ allowPrivateNetworks: true, ratePerMinute: 60_000, requestTimeoutMs: 2_000 }),
+    policy: makePolicy({ ratePerMinute: 60_000, requestTimeoutMs: 2_000 }),
+    destinations: LOOPBACK_APPROVED,
   };
 }
 

@@ -2,6 +2,7 @@
  * Integration: the postgres driver against the real PostgreSQL from DATABASE_URL, using the
  * sandbox schema and its read-only role.
  */
+import { NO_DESTINATIONS } from "../safe-mode/destinations";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -127,11 +128,11 @@ describe("postgres driver", () => {
     expect(failureOf(r)?.kind).toBe("timeout");
   });
 
-  it("refuses the metadata endpoint and, without allowPrivateNetworks, private hosts (egress)", async () => {
+  it("refuses the metadata endpoint and hosts that are not approved destinations", async () => {
     const meta = await postgresAdapter.healthCheck(ctxFor("postgres", { secret: { dsn: withUrl(adminUrl, { host: "169.254.169.254" }) } }));
-    expect(failureOf(meta)?.kind).toBe("egress_refused");
-    const priv = await postgresAdapter.healthCheck(ctxFor("postgres", { secret: { dsn: withUrl(adminUrl, { host: "127.0.0.1" }) }, policy: { allowPrivateNetworks: false } }));
-    expect(failureOf(priv)?.kind).toBe("egress_refused");
+    expect(failureOf(meta)?.kind).toBe("not_approved");
+    const priv = await postgresAdapter.healthCheck(ctxFor("postgres", { secret: { dsn: withUrl(adminUrl, { host: "127.0.0.1" }) }, destinations: NO_DESTINATIONS }));
+    expect(failureOf(priv)?.kind).toBe("not_approved");
     const socket = await postgresAdapter.healthCheck(ctxFor("postgres", { secret: { dsn: `${adminUrl}${adminUrl.includes("?") ? "&" : "?"}host=/var/run/postgresql` } }));
     expect(failureOf(socket)?.kind).toBe("egress_refused");
   });

@@ -4,6 +4,8 @@
  * an invalid token fails as auth. The catalog entries are used unchanged; only config.base_url
  * points at the sandbox.
  */
+import { LOOPBACK_APPROVED } from "../safe-mode/test-destinations";
+import { NO_DESTINATIONS, type DestinationGrant } from "../safe-mode/destinations";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,14 +27,15 @@ const FIXTURES: { sourceType: string; vendor: SandboxVendor; config?: Record<str
   { sourceType: "zendesk", vendor: "zendesk", config: { subdomain: "acme" }, streams: ["tickets", "users"], firstStreamPath: "/tickets.json" },
 ];
 
-function ctx(f: (typeof FIXTURES)[number], over: { token?: string; policy?: Partial<SafetyPolicy>; config?: Record<string, unknown> } = {}): ConnectorContext {
+function ctx(f: (typeof FIXTURES)[number], over: { token?: string; policy?: Partial<SafetyPolicy>; config?: Record<string, unknown>; destinations?: DestinationGrant } = {}): ConnectorContext {
   return {
     connectionId: `rest-${++n}`,
     sourceType: f.sourceType,
     resourceIds: ["r1"],
     config: { base_url: sb.urlFor(f.vendor), ...(f.config ?? {}), ...(over.config ?? {}) },
     secret: { token: over.token ?? sb.token },
-    policy: makePolicy({ allowPrivateNetworks: true, ratePerMinute: 60_000, requestTimeoutMs: 2_000, maxResponseBytes: 256 * 1024, ...(over.policy ?? {}) }),
+    policy: makePolicy({ ratePerMinute: 60_000, requestTimeoutMs: 2_000, maxResponseBytes: 256 * 1024, ...(over.policy ?? {}) }),
+    destinations: over.destinations ?? LOOPBACK_APPROVED,
   };
 }
 
@@ -134,7 +137,7 @@ describe("REST driver: budgets, failures and Safe Mode", () => {
 
   it("refuses loopback when private networks are not allowed, before any request", async () => {
     sb.resetLog();
-    const r = await fast.healthCheck(ctx(github, { policy: { allowPrivateNetworks: false } }));
+    const r = await fast.healthCheck(ctx(github, { destinations: NO_DESTINATIONS }));
     expect(r).toMatchObject({ ok: false, error: { kind: "egress_refused" } });
     expect(sb.count()).toBe(0);
   });

@@ -1,4 +1,5 @@
 /** Integration: the s3 driver against s3rver (the S3 sandbox) with the seed files. */
+import { NO_DESTINATIONS } from "../safe-mode/destinations";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -13,12 +14,13 @@ let dir: string;
 let sb: S3Sandbox;
 const failureOf = (r: { ok: boolean; error?: ConnectorFailure }) => (r.ok ? undefined : r.error);
 
-const ctxOf = (over: { config?: Record<string, unknown>; secret?: Record<string, string>; resourceIds?: string[]; policy?: Partial<ConnectorContext["policy"]> } = {}) =>
+const ctxOf = (over: { config?: Record<string, unknown>; secret?: Record<string, string>; resourceIds?: string[]; policy?: Partial<ConnectorContext["policy"]>; destinations?: ConnectorContext["destinations"] } = {}) =>
   ctxFor("s3_compat", {
     config: { endpoint: sb.endpoint, region: "us-east-1", bucket: sb.bucket, ...over.config },
     secret: over.secret ?? { access_key_id: sb.accessKeyId, secret_access_key: sb.secretAccessKey },
     resourceIds: over.resourceIds,
     policy: over.policy,
+    destinations: over.destinations,
   });
 
 /** A plain client (not Safe Mode) to look at the bucket from outside the adapter. */
@@ -89,7 +91,7 @@ describe("s3 driver", () => {
   it("refuses PutObject, DeleteObject and unbounded GetObject on the adapter's client, and the bucket is unchanged", async () => {
     const before = await keys();
     const ctx = ctxOf();
-    const c = createSafeS3Client(ctx, { endpoint: sb.endpoint, host: "127.0.0.1", region: "us-east-1" });
+    const c = createSafeS3Client(ctx, { endpoint: sb.endpoint, host: "127.0.0.1", port: Number(new URL(sb.endpoint).port), region: "us-east-1" });
     if (!c.ok) throw new Error(c.error.message);
     const client = c.value;
     try {
@@ -143,11 +145,11 @@ describe("s3 driver", () => {
     }
   });
 
-  it("refuses the metadata endpoint and private endpoints without allowPrivateNetworks", async () => {
+  it("refuses the metadata endpoint and endpoints that are not approved destinations", async () => {
     const meta = await s3Adapter.healthCheck(ctxOf({ config: { endpoint: "http://169.254.169.254" } }));
-    expect(failureOf(meta)?.kind).toBe("egress_refused");
-    const priv = await s3Adapter.healthCheck(ctxOf({ policy: { allowPrivateNetworks: false } }));
-    expect(failureOf(priv)?.kind).toBe("egress_refused");
+    expect(failureOf(meta)?.kind).toBe("not_approved");
+    const priv = await s3Adapter.healthCheck(ctxOf({ destinations: NO_DESTINATIONS }));
+    expect(failureOf(priv)?.kind).toBe("not_approved");
   });
 
   it("keeps a ranged read under the byte cap", async () => {

@@ -15,7 +15,7 @@ import {
   type _Object,
 } from "@aws-sdk/client-s3";
 import { err, ok } from "../../lib/result";
-import { checkEgress } from "../safe-mode/egress";
+import { checkDestination } from "../safe-mode/destinations";
 import { bucketFor } from "../safe-mode/rate-limit";
 import { finishSample, sampleBudget } from "../safe-mode/records";
 import type { ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, SafetyPolicy, SourceAdapter, StreamInfo } from "../types";
@@ -63,12 +63,12 @@ export function enforceS3ReadOnly(client: S3Client, policy: Pick<SafetyPolicy, "
   return client;
 }
 
-type Endpoint = { endpoint?: string; host: string; region: string };
+type Endpoint = { endpoint?: string; host: string; port: number; region: string };
 
 function endpointOf(ctx: ConnectorContext): ConnectorResult<Endpoint> {
   const region = typeof ctx.config.region === "string" && ctx.config.region ? ctx.config.region : "us-east-1";
   const raw = typeof ctx.config.endpoint === "string" && ctx.config.endpoint ? ctx.config.endpoint : undefined;
-  if (!raw) return ok({ host: `s3.${region}.amazonaws.com`, region });
+  if (!raw) return ok({ host: `s3.${region}.amazonaws.com`, port: 443, region });
   let u: URL;
   try {
     u = new URL(raw);
@@ -76,7 +76,7 @@ function endpointOf(ctx: ConnectorContext): ConnectorResult<Endpoint> {
     return err({ kind: "other", message: "config.endpoint is not a URL" });
   }
   if (u.protocol !== "http:" && u.protocol !== "https:") return err({ kind: "egress_refused", message: "config.endpoint must be http(s)" });
-  return ok({ endpoint: u.origin, host: u.hostname, region });
+  return ok({ endpoint: u.origin, host: u.hostname, port: Number(u.port || (u.protocol === "https:" ? 443 : 80)), region });
 }
 
 /** A client with Safe Mode installed; credentials only from the resolved secret (never the ambient chain). */
@@ -138,7 +138,7 @@ type S3Session = { client: S3Client; send: S3Client["send"]; ctx: ConnectorConte
 async function withS3<T>(ctx: ConnectorContext, fn: (s: S3Session) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
   const ep = endpointOf(ctx);
   if (!ep.ok) return ep;
-  const egress = await checkEgress(ep.value.host, ctx.policy);
+  const egress = await checkDestination(ctx, ep.value.host, ep.value.port);
   if (!egress.ok) return egress;
   if (!(await bucketFor(ctx.connectionId, ctx.policy.ratePerMinute).take(ctx.policy.requestTimeoutMs))) {
     return err({ kind: "rate_limited", message: "the per-connection rate cap is exhausted" });

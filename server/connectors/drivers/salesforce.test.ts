@@ -1,3 +1,4 @@
+import { LOOPBACK_APPROVED } from "../safe-mode/test-destinations";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpSandbox, startHttpSandbox } from "../sandbox/http-sandbox";
 import { createSafeHttp } from "../safe-mode/http";
@@ -16,7 +17,8 @@ function ctx(over: { secret?: Record<string, string>; config?: Record<string, un
     resourceIds: ["org"],
     config: { base_url: sb.urlFor("salesforce"), ...(over.config ?? {}) },
     secret: over.secret ?? { access_token: sb.token, instance_url: "https://acme.my.salesforce.com" },
-    policy: makePolicy({ allowPrivateNetworks: true, ratePerMinute: 60_000, requestTimeoutMs: 2_000, ...(over.policy ?? {}) }),
+    policy: makePolicy({ ratePerMinute: 60_000, requestTimeoutMs: 2_000, ...(over.policy ?? {}) }),
+    destinations: LOOPBACK_APPROVED,
   };
 }
 

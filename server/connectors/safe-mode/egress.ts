@@ -1,37 +1,88 @@
 /**
- * Egress guard (SSRF): every adapter resolves its target through here before connecting.
- * Link-local (169.254.0.0/16, fe80::/10, incl. cloud metadata 169.254.169.254 / fd00:ec2::254),
- * unspecified, multicast and reserved ranges are always refused; loopback and private ranges only
- * when the policy allows private networks (sandbox, on-prem sources).
+ * Egress guard (SSRF): every connection's target passes here (through destinations.ts) before
+ * anything is sent. Only public unicast addresses are allowed for vendor hosts; loopback and
+ * private ranges only for admin-approved destinations; link-local (cloud metadata 169.254.169.254,
+ * fd00:ec2::254), unspecified (0.0.0.0/8, ::), multicast, broadcast and reserved ranges never.
+ * IPv6 forms that carry an IPv4 address (IPv4-mapped and -compatible, NAT64 64:ff9b::/96, SIIT,
+ * 6to4, Teredo) are judged by the IPv4 address inside them, so a refused range cannot be reached
+ * through a translation prefix. The caller connects to the vetted address (pinned), never
+ * resolving the name again.
  */
 import { lookup } from "node:dns/promises";
 import ipaddr from "ipaddr.js";
 import { err, ok } from "../../lib/result";
-import type { ConnectorResult, SafetyPolicy } from "../types";
+import type { ConnectorResult } from "../types";
 
-const ALWAYS_REFUSED = new Set(["unspecified", "linkLocal", "multicast", "broadcast", "reserved", "carrierGradeNat"]);
-const PRIVATE = new Set(["loopback", "private", "uniqueLocal", "ipv4Mapped"]);
+/** Ranges a private-network destination may use (still never link-local or metadata). */
+const PRIVATE = new Set(["loopback", "private", "uniqueLocal", "carrierGradeNat", "deprecatedSiteLocal"]);
 const METADATA_HOSTS = new Set(["metadata.google.internal", "metadata", "instance-data", "instance-data.ec2.internal"]);
+const METADATA_ADDRESSES = new Set(["fd00:ec2::254", "fd00:ec2:0:0:0:0:0:254"]);
 
+export type EgressPolicy = { allowPrivateNetworks: boolean };
 export type EgressDecision = { allowed: true } | { allowed: false; reason: string };
 
-export function classifyAddress(address: string, policy: Pick<SafetyPolicy, "allowPrivateNetworks">): EgressDecision {
-  if (!ipaddr.isValid(address)) return { allowed: false, reason: `not an IP address: ${address}` };
-  let ip = ipaddr.parse(address);
-  if (ip.kind() === "ipv6" && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+const v4 = (n: number) => ipaddr.fromByteArray([(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]) as ipaddr.IPv4;
+
+/** The IPv4 addresses an IPv6 address carries (mapped/compatible/NAT64/SIIT/6to4/Teredo), or undefined. */
+export function embeddedIPv4(ip: ipaddr.IPv6): ipaddr.IPv4[] | undefined {
+  const p = ip.parts; // 8 × 16-bit
+  const last32 = ((p[6]! << 16) | p[7]!) >>> 0;
   const range = ip.range();
-  if (address === "fd00:ec2::254" || ALWAYS_REFUSED.has(range)) {
-    return { allowed: false, reason: `address ${address} is in a refused range (${range})` };
+  if (range === "ipv4Mapped" || range === "rfc6145") return [v4(last32)];
+  // IPv4-compatible ::a.b.c.d (deprecated, but some stacks still route it)
+  if (p.slice(0, 6).every((x) => x === 0) && last32 > 1) return [v4(last32)];
+  if (range === "rfc6052") {
+    // 64:ff9b::/96 well-known prefix: the last 32 bits; the local-use 64:ff9b:1::/48 may embed anywhere: refuse as opaque
+    if (p[0] === 0x64 && p[1] === 0xff9b && p.slice(2, 6).every((x) => x === 0)) return [v4(last32)];
+    return [];
   }
-  if (PRIVATE.has(range) && !policy.allowPrivateNetworks) {
-    return { allowed: false, reason: `address ${address} is private (${range}); private networks are not allowed for this connection` };
-  }
-  return { allowed: true };
+  if (range === "6to4") return [v4(((p[1]! << 16) | p[2]!) >>> 0)];
+  if (range === "teredo") return [v4(((p[2]! << 16) | p[3]!) >>> 0), v4(~last32 >>> 0)];
+  return undefined;
 }
 
-/** Resolves `host` and checks every address it resolves to. Returns the first allowed address. */
-export async function checkEgress(host: string, policy: Pick<SafetyPolicy, "allowPrivateNetworks">): Promise<ConnectorResult<{ address: string }>> {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+function classifyV4(ip: ipaddr.IPv4, address: string, policy: EgressPolicy): EgressDecision {
+  const range = ip.range();
+  if (range === "unicast") return { allowed: true };
+  if (PRIVATE.has(range)) {
+    return policy.allowPrivateNetworks
+      ? { allowed: true }
+      : { allowed: false, reason: `address ${address} is private (${range}); only approved destinations may be on private networks` };
+  }
+  return { allowed: false, reason: `address ${address} is in a refused range (${range})` };
+}
+
+export function classifyAddress(address: string, policy: EgressPolicy): EgressDecision {
+  const a = address.replace(/^\[|\]$/g, "");
+  if (!ipaddr.isValid(a)) return { allowed: false, reason: `not an IP address: ${address}` };
+  const ip = ipaddr.parse(a);
+  if (ip.kind() === "ipv4") return classifyV4(ip as ipaddr.IPv4, address, policy);
+  const v6 = ip as ipaddr.IPv6;
+  if (METADATA_ADDRESSES.has(v6.toNormalizedString()) || v6.toNormalizedString() === "fd00:ec2:0:0:0:0:0:254") {
+    return { allowed: false, reason: `address ${address} is a cloud metadata endpoint` };
+  }
+  const inner = embeddedIPv4(v6);
+  if (inner) {
+    if (inner.length === 0) return { allowed: false, reason: `address ${address} is in a refused range (${v6.range()})` };
+    for (const x of inner) {
+      const d = classifyV4(x, `${address} (carrying ${x.toString()})`, policy);
+      if (!d.allowed) return d;
+    }
+    return { allowed: true };
+  }
+  const range = v6.range();
+  if (range === "unicast") return { allowed: true };
+  if (PRIVATE.has(range)) {
+    return policy.allowPrivateNetworks
+      ? { allowed: true }
+      : { allowed: false, reason: `address ${address} is private (${range}); only approved destinations may be on private networks` };
+  }
+  return { allowed: false, reason: `address ${address} is in a refused range (${range})` };
+}
+
+/** Resolves `host` and checks every address it resolves to. Returns the first (vetted) address and all of them. */
+export async function checkEgress(host: string, policy: EgressPolicy): Promise<ConnectorResult<{ address: string; addresses: string[] }>> {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase().replace(/\.$/, "");
   if (METADATA_HOSTS.has(h)) return err({ kind: "egress_refused", message: `host ${host} is a cloud metadata endpoint` });
   let addresses: string[];
   if (ipaddr.isValid(h)) addresses = [h];
@@ -42,9 +93,10 @@ export async function checkEgress(host: string, policy: Pick<SafetyPolicy, "allo
       return err({ kind: "network", message: `could not resolve host ${host}` });
     }
   }
+  if (addresses.length === 0) return err({ kind: "network", message: `could not resolve host ${host}` });
   for (const a of addresses) {
     const d = classifyAddress(a, policy);
     if (!d.allowed) return err({ kind: "egress_refused", message: `egress refused for ${host}: ${d.reason}` });
   }
-  return ok({ address: addresses[0]! });
+  return ok({ address: addresses[0]!, addresses });
 }

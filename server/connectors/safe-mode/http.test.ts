@@ -1,3 +1,5 @@
+import { LOOPBACK_APPROVED } from "./test-destinations";
+import { NO_DESTINATIONS, type DestinationGrant } from "./destinations";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import zlib from "node:zlib";
@@ -11,14 +13,15 @@ let sb: HttpSandbox;
 let n = 0;
 const SECRET = "s3cr3t-token-value";
 
-function ctx(policy: Partial<SafetyPolicy> = {}, secret: Record<string, string> = { token: SECRET }): ConnectorContext {
+function ctx(policy: Partial<SafetyPolicy> = {}, secret: Record<string, string> = { token: SECRET }, destinations: DestinationGrant = LOOPBACK_APPROVED): ConnectorContext {
   return {
     connectionId: `safe-http-${++n}`,
     sourceType: "github",
     resourceIds: ["acme"],
     config: {},
     secret,
-    policy: makePolicy({ allowPrivateNetworks: true, ratePerMinute: 60_000, requestTimeoutMs: 2_000, maxResponseBytes: 64 * 1024, ...policy }),
+    policy: makePolicy({ ratePerMinute: 60_000, requestTimeoutMs: 2_000, maxResponseBytes: 64 * 1024, ...policy }),
+    destinations,
   };
 }
 
@@ -87,12 +90,18 @@ describe("Safe Mode HTTP: refused before anything leaves the process", () => {
   it("refuses the cloud metadata address always, and loopback unless private networks are allowed", async () => {
     const client = createSafeHttp({ retries: 0 });
     sb.resetLog();
-    for (const allowPrivateNetworks of [true, false]) {
-      const r = await client.fetch(ctx({ allowPrivateNetworks }), { method: "GET", url: "http://169.254.169.254/latest/meta-data/" });
-      expect(r).toMatchObject({ ok: false, error: { kind: "egress_refused" } });
+    // even when an admin approved the whole link-local range, the metadata address stays refused
+    const linkLocal: DestinationGrant = { ...LOOPBACK_APPROVED, hosts: [{ pattern: "169.254.0.0/16", ports: [], sourceTypes: [], origin: "approved" }] };
+    for (const grant of [LOOPBACK_APPROVED, linkLocal]) {
+      const r = await client.fetch(ctx({}, undefined, grant), { method: "GET", url: "http://169.254.169.254/latest/meta-data/" });
+      expect(r.ok).toBe(false);
+      expect(["egress_refused", "not_approved"]).toContain(r.ok ? "" : r.error.kind);
     }
-    const loop = await client.fetch(ctx({ allowPrivateNetworks: false }), { method: "GET", url: `${sb.urlFor("github")}/user`, headers: auth() });
-    expect(loop).toMatchObject({ ok: false, error: { kind: "egress_refused" } });
+    const loop = await client.fetch(ctx({}, undefined, NO_DESTINATIONS), { method: "GET", url: `${sb.urlFor("github")}/user`, headers: auth() });
+    expect(loop).toMatchObject({ ok: false, error: { kind: "not_approved" } });
+    // a vendor host of the catalog that resolves to loopback is DNS rebinding: refused
+    const rebind = await client.fetch(ctx({}, undefined, { ...NO_DESTINATIONS, catalogHosts: ["localhost"] }), { method: "GET", url: `http://localhost:${new URL(sb.urlFor("github")).port}/user`, headers: auth() });
+    expect(rebind).toMatchObject({ ok: false, error: { kind: "egress_refused" } });
     expect(sb.count()).toBe(0);
   });
 

@@ -3,7 +3,8 @@
  * before a byte leaves the process:
  *  - methods: GET/HEAD; POST only for endpoints the catalog marks as read queries, whose body is
  *    then checked (GraphQL: no mutation/subscription; SQL: a single read statement);
- *  - http/https only; the egress guard on the host of every hop (redirects are followed by hand,
+ *  - http/https only; the trust boundary (destinations.ts: catalog vendor hosts or the tenant's
+ *    approved destinations, nothing else) and the egress guard on the host of every hop (redirects are followed by hand,
  *    at most 3, and the address the guard vetted is the one we connect to: no DNS rebinding);
  *  - optional host patterns (the catalog's allowedHosts) on every hop;
  *  - the per-connection token bucket, a per-attempt timeout, retries with jittered exponential
@@ -33,7 +34,7 @@ import {
 } from "cockatiel";
 import { err, ok } from "../../lib/result";
 import type { ConnectorContext, ConnectorFailure, ConnectorResult, FailureKind } from "../types";
-import { checkEgress } from "./egress";
+import { checkDestination } from "./destinations";
 import { bucketFor } from "./rate-limit";
 import { isReadOnlyGraphql, isReadOnlySql } from "./read-only-body";
 import { checkReadOnlySql } from "./sql-guard";
@@ -261,7 +262,8 @@ export function createSafeHttp(options: Partial<SafeHttpOptions> = {}): SafeHttp
 
   async function oneHop(ctx: ConnectorContext, method: string, url: URL, headers: Record<string, string>, body: string | undefined): Promise<Hop> {
     const what = describe(method, url);
-    const egress = await checkEgress(url.hostname, ctx.policy);
+    // the trust boundary: a vendor host of the catalog entry or an approved destination, else refused unsent
+    const egress = await checkDestination(ctx, url.hostname, Number(url.port || (url.protocol === "https:" ? 443 : 80)));
     if (!egress.ok) {
       throw new AttemptError(egress.error, false, egress.error.kind === "network");
     }

@@ -8,7 +8,6 @@ export const DEFAULT_POLICY: SafetyPolicy = {
   requestTimeoutMs: 10_000,
   ratePerMinute: 60,
   maxResponseBytes: 2 * 1024 * 1024,
-  allowPrivateNetworks: false,
 };
 
 export function makePolicy(overrides: Partial<SafetyPolicy> = {}): SafetyPolicy {

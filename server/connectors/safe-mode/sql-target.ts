@@ -6,9 +6,8 @@
  */
 import { err, ok } from "../../lib/result";
 import type { ConnectorContext, ConnectorResult } from "../types";
-import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { checkEgress, classifyAddress } from "./egress";
+import { checkDestination } from "./destinations";
 import { bucketFor } from "./rate-limit";
 
 export type SqlTarget = {
@@ -79,7 +78,9 @@ export function parseSqlTarget(ctx: Pick<ConnectorContext, "secret" | "config">,
   });
 }
 
-/** parseSqlTarget + egress guard + rate cap. */
+const defaultPortOf = (scheme: string) => (/^mysql|^mariadb/.test(scheme) ? 3306 : /^redshift/.test(scheme) ? 5439 : 5432);
+
+/** parseSqlTarget + trust boundary + egress guard + rate cap. */
 export async function resolveSqlTarget(ctx: ConnectorContext, defaultScheme: string): Promise<ConnectorResult<SqlTarget>> {
   const parsed = parseSqlTarget(ctx, defaultScheme);
   if (!parsed.ok) return parsed;
@@ -88,21 +89,12 @@ export async function resolveSqlTarget(ctx: ConnectorContext, defaultScheme: str
   if (t.params.has("host") || t.params.has("socketPath") || t.host.startsWith("/")) {
     return err({ kind: "egress_refused", message: "Unix-socket and host-override connection parameters are not allowed" });
   }
-  const egress = await checkEgress(t.host, ctx.policy);
+  // the trust boundary first: an approved destination (or a vendor host of the entry), nothing else
+  const egress = await checkDestination(ctx, t.host, t.port ?? defaultPortOf(defaultScheme));
   if (!egress.ok) return egress;
   // Prefer IPv4 (a name like localhost may list ::1 first while the server only listens on
-  // 127.0.0.1); whatever is chosen is classified again, so a second answer cannot slip through.
-  let address = egress.value.address;
-  if (!isIP(t.host)) {
-    try {
-      const all = (await lookup(t.host, { all: true })).map((a) => a.address);
-      address = all.find((a) => isIP(a) === 4) ?? all[0] ?? address;
-    } catch {
-      return err({ kind: "network", message: `could not resolve host ${t.host}` });
-    }
-    const d = classifyAddress(address, ctx.policy);
-    if (!d.allowed) return err({ kind: "egress_refused", message: `egress refused for ${t.host}: ${d.reason}` });
-  }
+  // 127.0.0.1); every address was vetted, and the driver connects to the chosen one (pinned).
+  const address = egress.value.addresses.find((a) => isIP(a) === 4) ?? egress.value.address;
   const took = await bucketFor(ctx.connectionId, ctx.policy.ratePerMinute).take(ctx.policy.requestTimeoutMs);
   if (!took) return err({ kind: "rate_limited", message: "the per-connection rate cap is exhausted" });
   return ok({ ...t, address });

@@ -1,4 +1,6 @@
 /** Test helpers for the native drivers: a ConnectorContext builder and a port nobody listens on. */
+import { LOOPBACK_APPROVED } from "../../../server/connectors/safe-mode/test-destinations";
+import type { DestinationGrant } from "../../../server/connectors/safe-mode/destinations";
 import net from "node:net";
 import { makePolicy } from "../../../server/connectors/safe-mode/policy";
 import type { ConnectorContext, SafetyPolicy } from "../../../server/connectors/types";
@@ -7,7 +9,7 @@ let seq = 0;
 
 export function ctxFor(
   sourceType: string,
-  opts: { config?: Record<string, unknown>; secret?: Record<string, string>; resourceIds?: string[]; policy?: Partial<SafetyPolicy> } = {},
+  opts: { config?: Record<string, unknown>; secret?: Record<string, string>; resourceIds?: string[]; policy?: Partial<SafetyPolicy>; destinations?: DestinationGrant } = {},
 ): ConnectorContext {
   return {
     connectionId: `test-${sourceType}-${process.pid}-${++seq}`,
@@ -17,7 +19,9 @@ export function ctxFor(
     secret: opts.secret ?? {},
     // Spread after makePolicy so a test can ask for more than the ceiling (maxRecords: 50) and
     // prove the driver clamps it itself.
-    policy: { ...makePolicy({ allowPrivateNetworks: true, ratePerMinute: 60_000, requestTimeoutMs: 5_000 }), ...opts.policy },
+    policy: { ...makePolicy({ ratePerMinute: 60_000, requestTimeoutMs: 5_000 }), ...opts.policy },
+    // loopback approved, as an admin would approve a local test server
+    destinations: opts.destinations ?? LOOPBACK_APPROVED,
   };
 }
 

@@ -1,0 +1,197 @@
+/**
+ * The trust boundary at the edge of the process (DESIGN.md "The trust boundary"): where one
+ * connection may connect. An intent only proposes; a destination is permitted when it is
+ *  - one of the catalog entry's hosts, filled with validated config fields (public addresses only:
+ *    a vendor host that resolves to a private address is DNS rebinding, not the vendor), or
+ *  - on the tenant's admin-approved destinations for this source type (host pattern or CIDR range,
+ *    with ports; private addresses allowed, link-local/metadata never), or
+ *  - a sandbox endpoint while the sandboxes run (the embedded default approves only those).
+ * Everything else is refused before a byte is sent, as "destination not approved". Because every
+ * request of a connection passes here, the secret resolved for that connection can only reach
+ * these hosts. Folders (filesource) are approved the same way, and the app's data folder never is.
+ */
+import path from "node:path";
+import ipaddr from "ipaddr.js";
+import { err, ok } from "../../lib/result";
+import type { ConnectorContext, ConnectorResult } from "../types";
+import { checkEgress } from "./egress";
+
+/** An admin-approved destination: a host pattern (`db.corp.example`, `*.corp.example`) or an IP/CIDR, with ports. */
+export type HostRule = {
+  pattern: string;
+  /** empty = any port */
+  ports: readonly number[];
+  /** empty = any source type */
+  sourceTypes: readonly string[];
+  /** where the rule came from, for messages: "approved" (tenant admin) or "sandbox" */
+  origin: "approved" | "sandbox";
+};
+
+export type FolderRule = { path: string; sourceTypes: readonly string[]; origin: "approved" | "sandbox" };
+
+/** Everything one connection may reach. Built once per attempt by the pipeline. */
+export type DestinationGrant = {
+  /** the catalog's host patterns for this connection (entry.allowedHosts filled with validated config) */
+  catalogHosts: readonly string[];
+  hosts: readonly HostRule[];
+  folders: readonly FolderRule[];
+  /** folders no rule can open (the app's data folder) */
+  forbiddenFolders: readonly string[];
+};
+
+export const NO_DESTINATIONS: DestinationGrant = { catalogHosts: [], hosts: [], folders: [], forbiddenFolders: [] };
+
+/** The destination a failure was about: what the connection page offers to approve. */
+export type BlockedDestination = { kind: "host"; host: string; port: number } | { kind: "folder"; path: string };
+
+const HOST_PATTERN_RE = /^(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/** A rule's pattern, checked: a hostname, `*.` + hostname, an IP address or a CIDR range. Returns the reason when invalid. */
+export function validateHostPattern(pattern: string): string | undefined {
+  const p = pattern.trim().toLowerCase();
+  if (p === "" || p.length > 253) return "must be a host name, *.domain, an IP address or a CIDR range";
+  if (p.includes("/")) {
+    try {
+      const [addr, bits] = ipaddr.parseCIDR(p);
+      if (addr.kind() === "ipv4" ? bits < 8 : bits < 32) return "a CIDR range this wide is not accepted (at most /8 for IPv4, /32 for IPv6)";
+      return undefined;
+    } catch {
+      return "is not a valid CIDR range";
+    }
+  }
+  if (ipaddr.isValid(p.replace(/^\[|\]$/g, ""))) return undefined;
+  if (p === "*" || p.startsWith("*.") && !p.slice(2).includes(".")) return "a wildcard must keep at least two labels (*.corp.example)";
+  return HOST_PATTERN_RE.test(p) ? undefined : "must be a host name, *.domain, an IP address or a CIDR range";
+}
+
+const bare = (host: string) => host.replace(/^\[|\]$/g, "").toLowerCase().replace(/\.$/, "");
+
+/** `host` matches a hostname pattern (`*.x` matches subdomains only). IPs match literally. */
+function nameMatches(pattern: string, host: string): boolean {
+  const p = bare(pattern);
+  const h = bare(host);
+  if (p.startsWith("*.")) return h.endsWith(p.slice(1)) && h.length > p.length - 1;
+  if (ipaddr.isValid(p) && ipaddr.isValid(h)) return ipaddr.parse(p).toNormalizedString() === ipaddr.parse(h).toNormalizedString();
+  return p === h;
+}
+
+function addressInRule(pattern: string, address: string): boolean {
+  const p = bare(pattern);
+  let a: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    a = ipaddr.parse(bare(address));
+  } catch {
+    return false;
+  }
+  if (a.kind() === "ipv6" && (a as ipaddr.IPv6).isIPv4MappedAddress()) a = (a as ipaddr.IPv6).toIPv4Address();
+  try {
+    if (p.includes("/")) {
+      const range = ipaddr.parseCIDR(p);
+      return a.kind() === range[0].kind() && a.match(range);
+    }
+    if (ipaddr.isValid(p)) {
+      let b = ipaddr.parse(p);
+      if (b.kind() === "ipv6" && (b as ipaddr.IPv6).isIPv4MappedAddress()) b = (b as ipaddr.IPv6).toIPv4Address();
+      return a.kind() === b.kind() && a.toNormalizedString() === b.toNormalizedString();
+    }
+  } catch {
+    return false;
+  }
+  return false;
+}
+
+/** Catalog host patterns may carry a port (`host:8443`); without one, any port of the host's scheme. */
+function catalogMatches(pattern: string, host: string, port: number): boolean {
+  const m = /^(.*?)(?::(\d+))?$/.exec(pattern.toLowerCase());
+  const name = m?.[1] ?? pattern;
+  if (m?.[2] && Number(m[2]) !== port) return false;
+  return nameMatches(name, host);
+}
+
+const ruleFor = (rules: readonly HostRule[], sourceType: string) => rules.filter((r) => r.sourceTypes.length === 0 || r.sourceTypes.includes(sourceType));
+const portOk = (r: HostRule, port: number) => r.ports.length === 0 || r.ports.includes(port);
+
+export function notApprovedMessage(host: string, port: number): string {
+  return `Destination not approved: ${host}:${port} is neither one of this connector's vendor hosts nor on this tenant's approved destinations`;
+}
+
+/**
+ * Checks that `host:port` is a permitted destination of this connection, then runs the egress
+ * guard on every address it resolves to. Returns the vetted address to connect to (pin it: never
+ * resolve again). Refusals are `not_approved` (NETWORK_BLOCKED "destination not approved") or
+ * `egress_refused`.
+ */
+export async function checkDestination(
+  ctx: Pick<ConnectorContext, "sourceType" | "destinations">,
+  host: string,
+  port: number,
+): Promise<ConnectorResult<{ address: string; addresses: string[] }>> {
+  const g = ctx.destinations;
+  const h = bare(host);
+  if (g.catalogHosts.some((p) => catalogMatches(p, h, port))) {
+    // a vendor host: public addresses only
+    return checkEgress(h, { allowPrivateNetworks: false });
+  }
+  const rules = ruleFor(g.hosts, ctx.sourceType).filter((r) => portOk(r, port));
+  if (rules.length === 0) return blocked(h, port);
+  if (rules.some((r) => nameMatches(r.pattern, h))) return checkEgress(h, { allowPrivateNetworks: true });
+  // CIDR/IP rules: every address the name resolves to must be inside an approved range
+  const cidr = rules.filter((r) => r.pattern.includes("/") || ipaddr.isValid(bare(r.pattern)));
+  if (cidr.length === 0) return blocked(h, port);
+  const vetted = await checkEgress(h, { allowPrivateNetworks: true });
+  if (!vetted.ok) return vetted;
+  if (!vetted.value.addresses.every((a) => cidr.some((r) => addressInRule(r.pattern, a)))) return blocked(h, port);
+  return vetted;
+}
+
+function blocked(host: string, port: number): ConnectorResult<never> {
+  return err({ kind: "not_approved", message: notApprovedMessage(host, port), destination: { kind: "host", host, port } });
+}
+
+/** True when `real` (a realpath) is inside `root` (a realpath). */
+export function isInside(root: string, real: string): boolean {
+  const rel = path.relative(root, real);
+  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+}
+
+/**
+ * The approved root folder that contains `real` (already a realpath: symlinks resolved), or a
+ * refusal. The data folder is refused whatever the rules say.
+ */
+export function checkFolder(ctx: Pick<ConnectorContext, "sourceType" | "destinations">, real: string): ConnectorResult<{ root: string }> {
+  const g = ctx.destinations;
+  if (g.forbiddenFolders.some((f) => isInside(f, real) || isInside(real, f))) {
+    return err({ kind: "egress_refused", message: "This folder holds the product's own data and is never readable by a connector" });
+  }
+  const root = g.folders.filter((f) => f.sourceTypes.length === 0 || f.sourceTypes.includes(ctx.sourceType)).find((f) => isInside(f.path, real));
+  if (!root) {
+    return err({
+      kind: "not_approved",
+      message: `Destination not approved: the folder ${real} is not inside one of this tenant's approved folders`,
+      destination: { kind: "folder", path: real },
+    });
+  }
+  return ok({ root: root.path });
+}
+
+/** Host rules for running sandboxes, from their endpoints (`http://127.0.0.1:4510/github`, a folder path). */
+export function sandboxRules(endpoints: Record<string, string> | undefined): { hosts: HostRule[]; folders: FolderRule[] } {
+  const hosts: HostRule[] = [];
+  const folders: FolderRule[] = [];
+  for (const v of Object.values(endpoints ?? {})) {
+    if (path.isAbsolute(v)) {
+      folders.push({ path: v, sourceTypes: ["filesource"], origin: "sandbox" });
+      continue;
+    }
+    try {
+      const u = new URL(v);
+      const port = Number(u.port || (u.protocol === "https:" ? 443 : u.protocol === "http:" ? 80 : 0));
+      if (!hosts.some((h) => h.pattern === bare(u.hostname) && h.ports.includes(port))) {
+        hosts.push({ pattern: bare(u.hostname), ports: [port], sourceTypes: [], origin: "sandbox" });
+      }
+    } catch {
+      /* not a URL: nothing to approve */
+    }
+  }
+  return { hosts, folders };
+}
