@@ -1,0 +1,11 @@
+/** `npm run db:migrate`: applies prisma/migrations to DATABASE_URL (the app also does this at start). */
+import { applyMigrations } from "../server/db/migrate";
+import { getEnv } from "../server/env";
+
+const url = getEnv().DATABASE_URL;
+if (!url) {
+  console.error("[migrate] Set DATABASE_URL to the PostgreSQL database to migrate (npm start migrates the embedded one by itself).");
+  process.exit(1);
+}
+const r = await applyMigrations(url);
+console.log(`[migrate] applied ${r.applied.length} of ${r.total} migration(s)`);
