@@ -92,7 +92,9 @@ const POSTGRES_FLAGS = [
 /** Runs a PostgreSQL binary (as the postgres user when we are root), never from an unreachable cwd. */
 function spawnPg(layout: PgLayout, binary: "initdb" | "postgres", argv: string[], cwd: string): ChildProcess {
   const file = path.join(layout.nativeDir, "bin", binary);
-  return spawn(file, argv, { cwd, ...(layout.ids ?? {}), env: childEnv({ LC_ALL: "C", LC_MESSAGES: "C" }), stdio: ["ignore", "pipe", "pipe"] });
+  // detached: its own process group, so a Ctrl-C in the terminal does not stop PostgreSQL before the
+  // web server and the worker are done with it; we stop it ourselves, last
+  return spawn(file, argv, { cwd, ...(layout.ids ?? {}), detached: true, env: childEnv({ LC_ALL: "C", LC_MESSAGES: "C" }), stdio: ["ignore", "pipe", "pipe"] });
 }
 
 function spawnFailure(binary: string, file: string, err: NodeJS.ErrnoException): PgSetupError {
@@ -274,7 +276,10 @@ setInterval(() => {
 }, 500).unref();
 process.on("disconnect", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
-process.on("SIGINT", () => void stop(0));
+// Ctrl-C reaches the whole process group: with a launcher attached, wait for it to stop us (after the web server)
+process.on("SIGINT", () => {
+  if (!process.connected) void stop(0);
+});
 
 const fail = async (err: unknown) => {
   const message = err instanceof PgSetupError ? err.message : `The embedded PostgreSQL failed to start (${err instanceof Error ? err.message : String(err)}).`;

@@ -95,7 +95,11 @@ function build(nextBin: string, env: NodeJS.ProcessEnv): { child: ChildProcess; 
 
 async function main(): Promise<void> {
   const warning = nodeVersionWarning(process.versions.node);
-  if (warning) console.warn(`[aam] ${warning}`);
+  if (warning) {
+    console.warn(`[aam] ${warning}`);
+    // said once above; the AWS SDK would repeat it in 8 lines in every process
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  }
   checkDataDir(parseEnv(process.env).dataDir);
   const env = parseEnv(process.env, { createSecrets: true });
   const web = !args.has("--no-web");
