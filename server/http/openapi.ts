@@ -1,9 +1,13 @@
 /**
  * The OpenAPI 3.1 document for AOD's routes, generated from the same zod schemas the handlers
- * validate with (OpenAPI 3.1 schemas are JSON Schema 2020-12, which zod 4 emits).
+ * validate with and answer with (OpenAPI 3.1 schemas are JSON Schema 2020-12, which zod 4
+ * emits). Every status a route can return is listed with its body and the headers that matter
+ * (Location on 202, Retry-After on 429, WWW-Authenticate on 401); the contract test
+ * (tests/api/contract.test.ts) validates every answer of the handlers against this document.
  */
 import { z } from "zod";
 import { ConnectionIntentSchema, ErrorBodySchema, FunnelMetricsSchema, JsonValue, OnboardingResultSchema } from "../onboarding/schemas";
+import { BatchResultSchema, ConnectionViewSchema, HealthSchema } from "./api-schemas";
 
 /** All component schemas from one registry, so shared pieces become named components too. */
 function componentSchemas(entries: Record<string, [z.ZodType, "input" | "output"]>): Record<string, Record<string, unknown>> {
@@ -22,15 +26,107 @@ function componentSchemas(entries: Record<string, [z.ZodType, "input" | "output"
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const err = (description: string) => ({ description, content: { "application/json": { schema: ref("Error") } } });
 const bearer = [{ apiKey: [] }];
 
+// ---------------------------------------------------------------- examples (the seed's, where it has one)
+
+const EXAMPLE_INTENT = {
+  source_type: "salesforce",
+  resource_ids: ["org_00D5g000004ExmA"],
+  scopes_mode: "safe_readonly",
+  credential_locator: "vault:salesforce-prod-token",
+  namespace: "autonomy",
+  risk_level: "low",
+  evidence: { status: "Sanctioned", source: "IdP", ts: "2025-11-08T18:00:00Z" },
+  owner: { user: "admin@company.com", confidence: 0.95, why: "oauth_consenter" },
+};
+const EXAMPLE_ID = "550e8400-e29b-41d4-a716-446655440000";
+const EXAMPLE_RESULT = {
+  connection_id: EXAMPLE_ID,
+  status: "ACTIVE",
+  namespace: "autonomy",
+  first_sync_rows: 15,
+  latency_ms: 250,
+  funnel_stage: "active",
+  message: "Onboarded successfully in Safe Mode",
+};
+const EXAMPLE_PENDING = { ...EXAMPLE_RESULT, status: "PENDING", first_sync_rows: null, latency_ms: null, funnel_stage: "pending", message: "Queued for onboarding", status_url: `/api/connections/${EXAMPLE_ID}` };
+const EXAMPLE_FUNNEL = {
+  namespace: "autonomy",
+  received: 102,
+  eligible: 100,
+  reachable: 95,
+  active: 92,
+  awaiting_credentials: 3,
+  network_blocked: 2,
+  unsupported_type: 1,
+  healing: 1,
+  error: 1,
+  not_sanctioned: 1,
+  pending: 0,
+  coverage: 0.92,
+  slo_met: true,
+  target: 0.9,
+  day_one: [{ day: "2025-11-08", received: 102, eligible: 100, active_day_one: 92, coverage: 0.92 }],
+};
+const EXAMPLE_VIEW = {
+  ...EXAMPLE_RESULT,
+  source_type: "salesforce",
+  resource_ids: ["org_00D5g000004ExmA"],
+  risk_level: "low",
+  credential_locator: "vault:salesforce-prod-token",
+  evidence: EXAMPLE_INTENT.evidence,
+  owner: EXAMPLE_INTENT.owner,
+  intent_id: null,
+  schema_fingerprint: "9f2c4e1a7b3d5c6e8f0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6",
+  discovered_streams: 4,
+  attempts: 1,
+  sandbox: false,
+  first_received_at: "2025-11-08T18:00:01.000Z",
+  last_attempt_at: "2025-11-08T18:00:01.020Z",
+  activated_at: "2025-11-08T18:00:01.270Z",
+  events: [
+    { attempt: 1, stage: "credentials", outcome: "ok", status: null, message: null, duration_ms: 3.1, at: "2025-11-08T18:00:01.023Z" },
+    { attempt: 1, stage: "health_check", outcome: "ok", status: null, message: null, duration_ms: 61.4, at: "2025-11-08T18:00:01.085Z" },
+    { attempt: 1, stage: "discover", outcome: "ok", status: null, message: "4 stream(s), fingerprint 9f2c4e1a7b3d", duration_ms: 120.2, at: "2025-11-08T18:00:01.205Z" },
+    { attempt: 1, stage: "first_sync", outcome: "ok", status: "ACTIVE", message: "15 record(s)", duration_ms: 250, at: "2025-11-08T18:00:01.270Z" },
+  ],
+};
+const EXAMPLE_BATCH = {
+  accepted: 1,
+  rejected: 1,
+  items: [
+    { index: 0, connection_id: EXAMPLE_ID, status: "PENDING", status_url: `/api/connections/${EXAMPLE_ID}` },
+    { index: 1, error: { code: "VALIDATION_FAILED", message: "Not a valid connection intent.", issues: [{ path: "risk_level", message: 'Invalid option: expected one of "low"|"med"|"high"' }] } },
+  ],
+};
+const EXAMPLE_HEALTH = { status: "ok", database: { status: "up", latency_ms: 1.2, migrations: 6 } };
+
+// ---------------------------------------------------------------- responses
+
+const errorExample = (code: string, message: string, issues?: { path: string; message: string }[]) => ({ error: { code, message, ...(issues ? { issues } : {}) } });
+
+/** An error answer with its body schema, an example, and the headers that come with it. */
+function err(description: string, code: string, message: string, headers?: Record<string, unknown>, issues?: { path: string; message: string }[]) {
+  return { description, ...(headers ? { headers } : {}), content: { "application/json": { schema: ref("Error"), example: errorExample(code, message, issues) } } };
+}
+
+const H = {
+  wwwAuthenticate: { "WWW-Authenticate": { description: "The bearer challenge (`Bearer realm=\"aam\"`).", required: true, schema: { type: "string" } } },
+  retryAfter: { "Retry-After": { description: "Seconds to wait before the next request with this key.", required: true, schema: { type: "string", pattern: "^[0-9]+$" } } },
+  location: { Location: { description: "Where to poll the connection (`status_url`).", required: true, schema: { type: "string" } } },
+};
+
+const common = {
+  "401": err("No valid API key", "UNAUTHENTICATED", "A valid API key is required: send `Authorization: Bearer <key>`.", H.wwwAuthenticate),
+  "429": err("Rate limit of the API key exceeded", "RATE_LIMITED", "This API key is limited to 600 requests a minute; retry in 1 s.", H.retryAfter),
+};
+const bodyErrors = {
+  "400": err("Malformed JSON, or a body that is not valid UTF-8", "MALFORMED_JSON", "The request body is not valid JSON (at position 1)."),
+  "415": err("Not JSON", "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json."),
+};
+
 export function buildOpenApi(serverUrl?: string) {
-  const BatchResult = z.object({
-    accepted: z.number().int(),
-    rejected: z.number().int(),
-    items: z.array(z.union([z.object({ index: z.number().int(), connection_id: z.string(), status: z.string(), status_url: z.string() }), z.object({ index: z.number().int(), error: ErrorBodySchema.shape.error })])),
-  });
   return {
     openapi: "3.1.0",
     info: { title: "AAM Auto-Onboarding API", version: "1.0.0", description: "Onboard data sources discovered by AOD in Safe Mode, and read the day-one coverage funnel." },
@@ -40,9 +136,11 @@ export function buildOpenApi(serverUrl?: string) {
       schemas: componentSchemas({
         ConnectionIntent: [ConnectionIntentSchema, "input"],
         OnboardingResult: [OnboardingResultSchema, "output"],
+        ConnectionView: [ConnectionViewSchema, "output"],
         FunnelMetrics: [FunnelMetricsSchema, "output"],
         Error: [ErrorBodySchema, "output"],
-        BatchResult: [BatchResult, "output"],
+        BatchResult: [BatchResultSchema, "output"],
+        Health: [HealthSchema, "output"],
       }),
     },
     security: bearer,
@@ -51,19 +149,18 @@ export function buildOpenApi(serverUrl?: string) {
         post: {
           operationId: "onboardConnection",
           summary: "Onboard one data source in Safe Mode",
-          parameters: [{ name: "async", in: "query", required: false, schema: { type: "string", enum: ["1"] }, description: "Answer 202 at once instead of waiting up to the time budget." }],
-          requestBody: { required: true, content: { "application/json": { schema: ref("ConnectionIntent") } } },
+          parameters: [{ name: "async", in: "query", required: false, schema: { type: "string", enum: ["1", "true"] }, description: "Answer 202 at once instead of waiting up to the time budget." }],
+          requestBody: { required: true, content: { "application/json": { schema: ref("ConnectionIntent"), example: EXAMPLE_INTENT } } },
           responses: {
-            "200": { description: "Onboarding finished (any final status)", content: { "application/json": { schema: ref("OnboardingResult") } } },
-            "202": { description: "Still onboarding; poll status_url", content: { "application/json": { schema: ref("OnboardingResult") } } },
-            "400": err("Malformed JSON"),
-            "401": err("No valid API key"),
-            "403": err("Namespace is read-only (demo)"),
-            "409": err("Source type is not supported (UNSUPPORTED); recorded and counted"),
-            "413": err("Body too large"),
-            "415": err("Not JSON"),
-            "422": err("Validation failed; issues carry field paths"),
-            "429": err("Rate limit of the API key exceeded"),
+            "200": { description: "Onboarding finished (any final status)", content: { "application/json": { schema: ref("OnboardingResult"), example: EXAMPLE_RESULT } } },
+            "202": { description: "Still onboarding; poll status_url", headers: H.location, content: { "application/json": { schema: ref("OnboardingResult"), example: EXAMPLE_PENDING } } },
+            ...bodyErrors,
+            "401": common["401"],
+            "403": err("Namespace is read-only (demo)", "NAMESPACE_READ_ONLY", "The demo namespace is read-only.", undefined, [{ path: "namespace", message: "The demo namespace is read-only." }]),
+            "409": err("Source type is not supported (UNSUPPORTED); recorded and counted", "UNSUPPORTED", 'Source type "fax" is not on the allowlist'),
+            "413": err("Body too large", "PAYLOAD_TOO_LARGE", "The request body is larger than 256 KB."),
+            "422": err("Validation failed; issues carry field paths", "VALIDATION_FAILED", "The request body is not a valid connection intent.", undefined, [{ path: "owner.confidence", message: "Too big: expected number to be <=1" }]),
+            "429": common["429"],
           },
         },
       },
@@ -71,14 +168,22 @@ export function buildOpenApi(serverUrl?: string) {
         post: {
           operationId: "onboardBatch",
           summary: "Queue up to 1,000 intents",
-          requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["intents"], additionalProperties: false, properties: { intents: { type: "array", maxItems: 1000, items: ref("ConnectionIntent") } } } } } },
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: { type: "object", required: ["intents"], additionalProperties: false, properties: { intents: { type: "array", minItems: 1, maxItems: 1000, items: ref("ConnectionIntent") } } },
+                example: { intents: [EXAMPLE_INTENT, { ...EXAMPLE_INTENT, risk_level: "extreme" }] },
+              },
+            },
+          },
           responses: {
-            "202": { description: "Accepted; per-item results", content: { "application/json": { schema: ref("BatchResult") } } },
-            "400": err("Malformed JSON"),
-            "401": err("No valid API key"),
-            "413": err("More than 1,000 intents or body too large"),
-            "422": err("No valid intent"),
-            "429": err("Rate limit of the API key exceeded"),
+            "202": { description: "Accepted; per-item results", content: { "application/json": { schema: ref("BatchResult"), example: EXAMPLE_BATCH } } },
+            ...bodyErrors,
+            "401": common["401"],
+            "413": err("More than 1,000 intents or body too large", "BATCH_TOO_LARGE", "A batch holds at most 1,000 intents."),
+            "422": err("No valid intent, or not {\"intents\": [...]}", "VALIDATION_FAILED", "No intent in the batch is valid; see items.", undefined, [{ path: "intents.0.risk_level", message: "Invalid option" }]),
+            "429": common["429"],
           },
         },
       },
@@ -86,19 +191,42 @@ export function buildOpenApi(serverUrl?: string) {
         get: {
           operationId: "getConnection",
           summary: "One connection: status, reason, first sync and stage history",
-          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
-          responses: { "200": { description: "The connection", content: { "application/json": { schema: ref("OnboardingResult") } } }, "401": err("No valid API key"), "404": err("Not found") },
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" }, description: "The connection_id (a UUID); anything else answers 404.", example: EXAMPLE_ID }],
+          responses: {
+            "200": { description: "The connection", content: { "application/json": { schema: ref("ConnectionView"), example: EXAMPLE_VIEW } } },
+            "401": common["401"],
+            "404": err("No connection of this key's tenant has this id", "NOT_FOUND", "No connection has this id."),
+            "429": common["429"],
+          },
         },
       },
       "/api/metrics/funnel": {
         get: {
           operationId: "getFunnel",
           summary: "The exact onboarding funnel and the day-one coverage SLO",
-          parameters: [{ name: "namespace", in: "query", required: false, schema: { type: "string", default: "autonomy" } }],
-          responses: { "200": { description: "Funnel", content: { "application/json": { schema: ref("FunnelMetrics") } } }, "401": err("No valid API key or session"), "422": err("Bad namespace") },
+          parameters: [{ name: "namespace", in: "query", required: false, schema: { type: "string", default: "autonomy" }, example: "autonomy" }],
+          responses: {
+            "200": { description: "Funnel", content: { "application/json": { schema: ref("FunnelMetrics"), example: EXAMPLE_FUNNEL } } },
+            "401": err("No valid API key or session", "UNAUTHENTICATED", "A valid API key is required: send `Authorization: Bearer <key>`.", H.wwwAuthenticate),
+            "422": err("Bad namespace", "VALIDATION_FAILED", "namespace must be lower-case letters, digits, '-' or '_'", undefined, [{ path: "namespace", message: "Invalid string" }]),
+            "429": common["429"],
+          },
         },
       },
-      "/api/health": { get: { operationId: "health", security: [], summary: "Liveness and database status", responses: { "200": { description: "Healthy" }, "503": { description: "Database down" } } } },
+      "/api/health": {
+        get: {
+          operationId: "health",
+          security: [],
+          summary: "Liveness and database status",
+          responses: {
+            "200": { description: "Healthy", content: { "application/json": { schema: ref("Health"), example: EXAMPLE_HEALTH } } },
+            "503": { description: "The database is down (degraded)", content: { "application/json": { schema: ref("Health"), example: { status: "degraded", database: { status: "down", latency_ms: null, migrations: null } } } } },
+          },
+        },
+      },
+      "/api/openapi.json": {
+        get: { operationId: "openapi", security: [], summary: "This document", responses: { "200": { description: "The OpenAPI 3.1 document", content: { "application/json": { schema: { type: "object" } } } } } },
+      },
     },
   };
 }

@@ -16,7 +16,7 @@ export async function GET(req: Request) {
     tenantId = a.caller.tenantId;
   } else {
     const session = await auth();
-    if (!session?.user || !can(session.user.role, "view_funnel")) return errorResponse(401, "UNAUTHENTICATED", "Sign in, or send an API key.");
+    if (!session?.user || !can(session.user.role, "view_funnel")) return errorResponse(401, "UNAUTHENTICATED", "Sign in, or send an API key.", {}, { "www-authenticate": 'Bearer realm="aam"' });
     tenantId = session.user.tenantId;
   }
   const namespace = new URL(req.url).searchParams.get("namespace") ?? "autonomy";
