@@ -1,11 +1,13 @@
-import fs from "node:fs";
 import { defineConfig } from "@playwright/test";
+import { findChromium } from "./scripts/lib/chromium";
 import { childEnv, parseEnv } from "./server/env";
 
-// Debian's Chromium (installed by .ci/run); on a machine with internet, Playwright's own browser works too.
+// CHROMIUM_PATH, Debian's Chromium (installed by .ci/run) or Playwright's own (`npx playwright
+// install chromium`); `npm test` refuses to start without one (scripts/lib/chromium.ts).
 const env = parseEnv(process.env);
-const chromium = env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const executablePath = fs.existsSync(chromium) ? chromium : undefined;
+const found = findChromium({ chromiumPath: env.CHROMIUM_PATH });
+if ("error" in found) throw new Error(found.error);
+const executablePath = found.path;
 const port = 3210;
 
 export const E2E_USERS = {

@@ -236,6 +236,15 @@ async function main(): Promise<void> {
   const c = credentials();
   const layout = pgLayout(baseDir);
   const clusterDir = layout.clusterDir;
+  const owner = liveOwner();
+  if (owner) {
+    say(`Sharing the embedded PostgreSQL already run by process ${owner}.`);
+    send({ type: "ready", url: await connectUrl(c, clusterDir), adopted: true });
+    return;
+  }
+  await stopOrphan();
+  if (!(await portFree(port)))
+    throw new PgSetupError(`Port ${port} (EMBEDDED_PG_PORT) is already in use by another program; stop that program or set EMBEDDED_PG_PORT to a free port.`);
   if (!fs.existsSync(path.join(clusterDir, "PG_VERSION"))) {
     // initdb into a temporary folder and rename, so two first starts never share a half-made cluster
     const tmp = fs.mkdtempSync(path.join(path.dirname(clusterDir), "pg-init-"));
@@ -249,15 +258,6 @@ async function main(): Promise<void> {
       if (!fs.existsSync(path.join(clusterDir, "PG_VERSION"))) throw err; // else another process won the race
     }
   }
-  const owner = liveOwner();
-  if (owner) {
-    say(`Sharing the embedded PostgreSQL already run by process ${owner}.`);
-    send({ type: "ready", url: await connectUrl(c, clusterDir), adopted: true });
-    return;
-  }
-  await stopOrphan();
-  if (!(await portFree(port)))
-    throw new PgSetupError(`Port ${port} (EMBEDDED_PG_PORT) is already in use by another program; stop that program or set EMBEDDED_PG_PORT to a free port.`);
   server = await startPostgres(layout, clusterDir);
   server.on("exit", (code) => {
     if (!stopping) {

@@ -4,13 +4,17 @@
  *  - unset → starts the embedded PostgreSQL in .data-test (never touching the app's .data).
  * Steps: migrations from empty + drift check (schema.prisma vs prisma/migrations), vitest
  * (unit + integration), then Playwright against the built app. Flags: --unit (skip e2e).
+ * Without --unit, a Chromium must be found first (scripts/lib/chromium.ts), else it fails at once
+ * with one sentence on how to get one.
  */
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import pg from "pg";
 import { childEnv, parseEnv } from "../server/env";
 import { applyMigrations } from "../server/db/migrate";
+import { findChromium } from "./lib/chromium";
 import { startEmbeddedPostgres, type EmbeddedPg } from "./lib/embedded-pg";
+import { nodeVersionWarning, oneLine } from "./lib/preflight";
 
 const root = path.resolve(import.meta.dirname, "..");
 const args = new Set(process.argv.slice(2));
@@ -39,6 +43,21 @@ function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv): number {
 
 async function main(): Promise<number> {
   const env = parseEnv(process.env);
+  const warning = nodeVersionWarning(process.versions.node);
+  if (warning) {
+    console.warn(`[test] ${warning}`);
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true"; // said once above
+  }
+  let chromiumPath: string | undefined;
+  if (!args.has("--unit")) {
+    const found = findChromium({ chromiumPath: env.CHROMIUM_PATH });
+    if ("error" in found) {
+      console.error(`[test] ${found.error}`);
+      return 1;
+    }
+    chromiumPath = found.path;
+    say(`Browser for the end-to-end tests: ${found.path} (${found.source}).`);
+  }
   let embedded: EmbeddedPg | undefined;
   let serverUrl = env.DATABASE_URL;
   if (!serverUrl) {
@@ -75,8 +94,8 @@ async function main(): Promise<number> {
     code = run("vitest/vitest.mjs", ["run"], childEnv({ DATABASE_URL: unitUrl, TEST_PG_SERVER_URL: serverUrl, NODE_ENV: "test" }));
     if (code !== 0 || args.has("--unit")) return code;
 
-    say("End-to-end tests (Playwright, system Chromium, built app) …");
-    code = run("@playwright/test/cli.js", ["test"], childEnv({ DATABASE_URL: e2eUrl, NODE_ENV: undefined }));
+    say("End-to-end tests (Playwright in Chromium, built app) …");
+    code = run("@playwright/test/cli.js", ["test"], childEnv({ DATABASE_URL: e2eUrl, NODE_ENV: undefined, CHROMIUM_PATH: chromiumPath }));
     return code;
   } finally {
     await admin(serverUrl, async (c) => {
@@ -89,6 +108,6 @@ async function main(): Promise<number> {
 main()
   .then((code) => process.exit(code))
   .catch((err: unknown) => {
-    console.error(`[test] ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`[test] ${oneLine(err)}`);
     process.exit(1);
   });
