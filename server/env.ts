@@ -42,6 +42,18 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, "must be a mount path such as secret or kv/team")
     .default("secret"),
+  /** `vault:<path>` locators are read under this per-tenant folder of the KV mount; `{tenant}` is the tenant's slug */
+  VAULT_TENANT_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9_.@=,+-]+\/|\{tenant\}\/)*$/, "must be folders ending in /, such as aam/tenants/{tenant}/")
+    .refine((s) => s.includes("{tenant}/") && !s.split("/").some((seg) => seg === "." || seg === ".."), "must contain the {tenant} folder (and no . or ..)")
+    .default("aam/tenants/{tenant}/"),
+  /** `env:<VAR>` locators resolve only variables whose name starts with this (never the app's own variables) */
+  SECRET_ENV_PREFIX: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9_]{3,62}_$/, "must be at least 5 characters of A-Z, 0-9 and _, ending in _ (e.g. AAM_SECRET_)")
+    .refine((p) => !isReservedEnvPrefix(p), "must not overlap the app's own variables (AUTH_, DATABASE_, SEED_, SSO_, SP_, OAUTH_, VAULT_, PG, AWS_ …)")
+    .default("AAM_SECRET_"),
   SANDBOX: bool.optional(),
   SANDBOX_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(4510),
   SANDBOX_S3_PORT: z.coerce.number().int().min(0).max(65535).default(4569),
@@ -123,7 +135,15 @@ function readLocalSecrets(dataDir: string, create: boolean): LocalSecrets | unde
 
 export class EnvError extends Error {}
 
+/** Families of variable names that belong to this app, its platform or the machine: never a `SECRET_ENV_PREFIX`. */
+const RESERVED_ENV_PREFIXES = ["AUTH_", "DATABASE_", "ENCRYPTION_", "SEED_", "SSO_", "SP_", "OAUTH_", "VAULT_", "PG", "AWS_", "NODE_", "NEXT_", "NPM_", "SANDBOX_", "EMBEDDED_", "SECRET_ENV_", "HOME", "PATH", "LD_", "SSH_", "GIT_", "CI_"];
+export function isReservedEnvPrefix(prefix: string): boolean {
+  return RESERVED_ENV_PREFIXES.some((r) => prefix.startsWith(r) || r.startsWith(prefix));
+}
+
 export function parseEnv(source: Record<string, string | undefined>, opts: { createSecrets?: boolean } = {}): Env {
+  // an empty SECRET_ENV_PREFIX must not quietly mean "every variable" or "the default": it is refused
+  if (source.SECRET_ENV_PREFIX !== undefined && source.SECRET_ENV_PREFIX.trim() === "") throw new EnvError("Invalid configuration:\n  SECRET_ENV_PREFIX: must not be empty (unset it for the default AAM_SECRET_)");
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) {
