@@ -26,6 +26,8 @@ import {
   type FinalState,
   type StageEvent,
 } from "./connection-repository";
+import { maskValue } from "./preview-masking";
+import { previewMaskingFor } from "./settings-repository";
 import { FUNNEL_STAGE, type ConnectionIntent, type OnboardingResult, type Status } from "./schemas";
 
 export type ConnectorBinding = { adapter: SourceAdapter; tokenUrl?: string; scopes?: string[] };
@@ -81,17 +83,23 @@ function fingerprint(schema: DiscoveredSchema): string {
   return createHash("sha256").update(JSON.stringify(canonical)).digest("hex");
 }
 
-const SECRETISH = /(pass(word)?|secret|token|api[_-]?key|ssn|credit|card|auth)/i;
+// field names whose values are hidden whatever they hold ("auth" but not "author")
+const SECRETISH = /(pass(word)?|secret|token|api[_-]?key|ssn|credit|card|cvv|cvc|iban|auth(?!or))/i;
 
-/** A small preview for the connection page: 5 records, long values cut, secret-looking fields hidden. */
-function previewOf(records: SampleRecord[], secrets: string[]): SampleRecord[] {
+/**
+ * A small preview for the connection page: 5 records, long values cut, secret-looking fields
+ * hidden, and — unless the tenant turned masking off — emails, phone numbers and card-like
+ * numbers shown as their shape only (preview-masking.ts), before anything is stored.
+ */
+export function previewOf(records: SampleRecord[], secrets: string[], opts: { mask: boolean } = { mask: true }): SampleRecord[] {
   return records.slice(0, 5).map((r) => ({
     stream: r.stream,
     data: Object.fromEntries(
       Object.entries(r.data)
         .slice(0, 20)
-        .map(([k, v]) => {
+        .map(([k, raw]) => {
           if (SECRETISH.test(k)) return [k, "[redacted]"];
+          const v = opts.mask ? maskValue(raw) : raw;
           const text = typeof v === "string" ? v : JSON.stringify(v ?? null);
           const cut = text.length > 120 ? `${text.slice(0, 117)}…` : text;
           return [k, typeof v === "string" || text.length > 120 ? redact(cut, secrets) : v];
@@ -209,7 +217,7 @@ export async function runAttempt(deps: PipelineDeps, connectionId: string): Prom
       schemaFingerprint: print,
       firstSyncRows: records.length,
       latencyMs: sample.ms,
-      samplePreview: previewOf(records, secrets),
+      samplePreview: previewOf(records, secrets, { mask: await previewMaskingFor(deps.db, conn.tenantId) }),
     });
   } catch (e) {
     // 7. anything unexpected: ERROR with a redacted message, never a stack

@@ -1,4 +1,4 @@
-/** Per-namespace settings (Safe Mode, caps, SLO target). */
+/** Per-namespace settings (Safe Mode, caps, SLO target) and the tenant-wide preview masking. */
 import type { Db } from "../db/client";
 
 export type NamespaceSettings = {
@@ -24,4 +24,16 @@ export async function upsertSettings(db: Db, tenantId: string, namespace: string
     update: values,
     select: SELECT,
   });
+}
+
+/** Tenant-wide privacy setting: mask emails, phones and card-like numbers in stored previews (default on). */
+export async function previewMaskingFor(db: Pick<Db, "tenant">, tenantId: string): Promise<boolean> {
+  const row = await db.tenant.findUnique({ where: { id: tenantId }, select: { previewMasking: true } });
+  // an unknown tenant cannot switch masking off
+  return row?.previewMasking ?? true;
+}
+
+export async function setPreviewMasking(db: Pick<Db, "tenant">, tenantId: string, on: boolean): Promise<boolean> {
+  const row = await db.tenant.update({ where: { id: tenantId }, data: { previewMasking: on }, select: { previewMasking: true } });
+  return row.previewMasking;
 }
