@@ -21,7 +21,10 @@ import { childEnv } from "../server/env";
 import { pgLayout, PgSetupError, type PgIds, type PgLayout } from "./lib/pg-location";
 
 type Msg = { type: "ready"; url: string; adopted: boolean } | { type: "error"; message: string } | { type: "log"; message: string };
-const send = (m: Msg) => (process.send ? process.send(m) : console.log(JSON.stringify(m)));
+const send = (m: Msg) => {
+  if (!process.send) console.log(JSON.stringify(m));
+  else if (process.connected) process.send(m, undefined, {}, () => undefined); // the launcher may be gone
+};
 const say = (message: string) => send({ type: "log", message });
 
 const [dataDirArg, portArg, dbArg] = process.argv.slice(2);
@@ -69,7 +72,7 @@ async function stopOrphan(): Promise<void> {
   if (!(await waitGone(pid, 15_000))) {
     say(`PostgreSQL (pid ${pid}) did not stop within 15 s; sending an immediate shutdown.`);
     process.kill(pid, "SIGQUIT");
-    if (!(await waitGone(pid, 5_000))) throw new Error(`Could not stop the old PostgreSQL server (pid ${pid}). Stop it by hand and start again.`);
+    if (!(await waitGone(pid, 5_000))) throw new PgSetupError(`Could not stop the old PostgreSQL server (pid ${pid}) left by an earlier run; stop it by hand (kill ${pid}) and start again.`);
   }
 }
 
