@@ -1,10 +1,12 @@
 /**
  * Listing connections for the admin table: server-side filters, sort and pages that stay fast at
- * 100,000 rows (every filter is on an indexed column or a bounded ILIKE over one namespace).
+ * 100,000 rows (every filter is on an indexed column or a bounded ILIKE over one namespace); the
+ * connection page's view; the connections blocked on a destination that is not approved.
  */
-import type { Db } from "../db/client";
-import type { Prisma } from "../db/client";
+import type { BlockedDestination } from "../connectors/safe-mode/destinations";
+import { Prisma, type Db } from "../db/client";
 import type { Status } from "./schemas";
+import { viewConnectionDetail } from "./submit-intent";
 
 export const SORTABLE = ["updatedAt", "firstReceivedAt", "sourceType", "status", "riskLevel", "latencyMs"] as const;
 export type SortKey = (typeof SORTABLE)[number];
@@ -71,4 +73,43 @@ export async function listNamespaces(db: Db, tenantId: string): Promise<{ namesp
 export async function distinctSourceTypes(db: Db, tenantId: string, namespace: string): Promise<string[]> {
   const rows = await db.connection.groupBy({ by: ["sourceType"], where: { tenantId, namespace }, orderBy: { sourceType: "asc" } });
   return rows.map((r) => r.sourceType);
+}
+
+/** A connection refused as "destination not approved", with what it tried to reach. */
+export type BlockedConnection = { id: string; sourceType: string; destination: BlockedDestination };
+
+function asBlockedDestination(v: unknown): BlockedDestination | null {
+  if (!v || typeof v !== "object") return null;
+  const d = v as Record<string, unknown>;
+  if (d.kind === "host" && typeof d.host === "string" && typeof d.port === "number") return { kind: "host", host: d.host, port: d.port };
+  if (d.kind === "folder" && typeof d.path === "string") return { kind: "folder", path: d.path };
+  return null;
+}
+
+/**
+ * The tenant's connections whose last attempt ended NETWORK_BLOCKED as "destination not
+ * approved" (never the read-only demo namespace): what a newly approved rule may resume.
+ */
+export async function listBlockedOnDestination(db: Db, tenantId: string, limit = 5_000): Promise<BlockedConnection[]> {
+  const rows = await db.connection.findMany({
+    where: { tenantId, status: "NETWORK_BLOCKED", namespace: { not: "demo" }, blockedDestination: { not: Prisma.AnyNull } },
+    select: { id: true, sourceType: true, blockedDestination: true },
+    orderBy: { updatedAt: "desc" },
+    take: limit,
+  });
+  return rows.flatMap((r) => {
+    const destination = asBlockedDestination(r.blockedDestination);
+    return destination ? [{ id: r.id, sourceType: r.sourceType, destination }] : [];
+  });
+}
+
+/**
+ * The connection page's view: the detail view plus, when it is blocked on a destination, what
+ * it tried to reach (what "Approve this destination" would approve).
+ */
+export async function viewConnectionPage(db: Db, tenantId: string, id: string) {
+  const [view, row] = await Promise.all([viewConnectionDetail(db, tenantId, id), db.connection.findFirst({ where: { id, tenantId }, select: { blockedDestination: true, status: true } })]);
+  if (!view) return null;
+  const blocked = row?.status === "NETWORK_BLOCKED" ? asBlockedDestination(row.blockedDestination) : null;
+  return { ...view, blocked_destination: blocked };
 }

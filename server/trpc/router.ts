@@ -5,6 +5,7 @@ import { apiKeysRouter } from "./routers/api-keys";
 import { connectionsRouter } from "./routers/connections";
 import { consentsRouter } from "./routers/consents";
 import { funnelRouter } from "./routers/funnel";
+import { settingsRouter } from "./routers/settings";
 import { systemRouter } from "./routers/system";
 
 export const appRouter = router({
@@ -13,6 +14,7 @@ export const appRouter = router({
   connections: connectionsRouter,
   apiKeys: apiKeysRouter,
   consents: consentsRouter,
+  settings: settingsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,11 +1,10 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { submitDeps } from "../../http/services";
-import { distinctSourceTypes, listConnections, listNamespaces, SORTABLE } from "../../onboarding/connection-query";
+import { distinctSourceTypes, listConnections, listNamespaces, SORTABLE, viewConnectionPage } from "../../onboarding/connection-query";
 import { createPipelineDeps } from "../../onboarding/deps";
 import { healConnections, HealRefused, queueHeal } from "../../onboarding/heal";
 import { NAMESPACE_RE, StatusSchema } from "../../onboarding/schemas";
-import { viewConnectionDetail } from "../../onboarding/submit-intent";
 import { requireCapability, router } from "../init";
 
 const Namespace = z.string().regex(NAMESPACE_RE);
@@ -43,7 +42,7 @@ export const connectionsRouter = router({
   get: requireCapability("view_connections")
     .input(z.object({ id: z.string().uuid() }))
     .query(async ({ ctx, input }) => {
-      const view = await viewConnectionDetail(ctx.db, ctx.user.tenantId, input.id);
+      const view = await viewConnectionPage(ctx.db, ctx.user.tenantId, input.id);
       if (!view) throw new TRPCError({ code: "NOT_FOUND", message: "No connection has this id." });
       return view;
     }),

@@ -1,0 +1,17 @@
+/** The Settings page (admins only): approved destinations, preview masking, recent changes. One procedure per file in ./settings/. */
+import { router } from "../init";
+import { addDestination } from "./settings/add-destination";
+import { approveBlockedDestination } from "./settings/approve-blocked-destination";
+import { getSettings } from "./settings/get-settings";
+import { removeDestination } from "./settings/remove-destination";
+import { setPreviewMasking } from "./settings/set-preview-masking";
+import { updateDestination } from "./settings/update-destination";
+
+export const settingsRouter = router({
+  get: getSettings,
+  addDestination,
+  updateDestination,
+  removeDestination,
+  approveBlockedDestination,
+  setPreviewMasking,
+});

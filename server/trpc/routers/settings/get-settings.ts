@@ -1,0 +1,14 @@
+import { z } from "zod";
+import { viewSettingsPage } from "../../../onboarding/manage-destinations";
+import { adminProcedure, ZDestination } from "./shared";
+
+export const getSettings = adminProcedure
+  .output(
+    z.object({
+      destinations: z.array(ZDestination),
+      previewMasking: z.boolean(),
+      recentChanges: z.array(z.object({ id: z.string(), actorLabel: z.string(), action: z.string(), target: z.string(), details: z.record(z.string(), z.unknown()), at: z.date() })),
+      sourceTypes: z.array(z.string()).readonly(),
+    }),
+  )
+  .query(({ ctx }) => viewSettingsPage(ctx.db, ctx.user.tenantId));
