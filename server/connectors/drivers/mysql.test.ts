@@ -32,11 +32,14 @@ beforeAll(async () => {
     await c.query(`INSERT INTO \`${table}\` VALUES ?`, [rows]);
     // A write hidden in a function: the lexical guard cannot see it, the READ ONLY transaction must.
     await c.query(`CREATE FUNCTION \`${table}_w\`() RETURNS INT MODIFIES SQL DATA BEGIN INSERT INTO \`${table}\` VALUES (999, 'planted', NULL, NOW()); RETURN 1; END`);
+    await c.query(`CREATE VIEW \`${table}_wv\` AS SELECT \`${table}_w\`() AS x`);
+    await c.query(`CREATE VIEW \`${table}_slow\` AS SELECT SLEEP(5) AS x`);
   });
 });
 
 afterAll(async () => {
   await root(async (c) => {
+    await c.query(`DROP VIEW IF EXISTS \`${table}_wv\`, \`${table}_slow\``);
     await c.query(`DROP FUNCTION IF EXISTS \`${table}_w\``);
     await c.query(`DROP TABLE IF EXISTS \`${table}\``);
   });
@@ -69,12 +72,12 @@ describe("jdbc driver → MariaDB", () => {
   });
 
   it("accepts mysql:// URLs with credentials in the secret", async () => {
-    const r = await jdbcAdapter.sample(ctxFor("jdbc", { secret: { dsn: "mysql://root:@127.0.0.1:3306/test" }, config: { sample_query: `SELECT id FROM ${table} ORDER BY id` }, policy: { maxRecords: 3 } }), { streams: [] });
+    const r = await jdbcAdapter.sample(ctxFor("jdbc", { secret: { dsn: "mysql://root:@127.0.0.1:3306/test" }, resourceIds: [table], policy: { maxRecords: 3 } }), { streams: [] });
     expect(r.ok && r.value.map((x) => x.data.id)).toEqual([1, 2, 3]);
   });
 
   it("never returns more than 20 records, even when the policy asks for 50", async () => {
-    const ctx = ctxFor("jdbc", { config: { url, sample_query: `SELECT * FROM ${table}` }, policy: { maxRecords: 50 } });
+    const ctx = ctxFor("jdbc", { config: { url }, resourceIds: [table], policy: { maxRecords: 50 } });
     const r = await jdbcAdapter.sample(ctx, { streams: [] });
     expect(r.ok && r.value.length).toBe(20);
   });
@@ -90,9 +93,9 @@ describe("jdbc driver → MariaDB", () => {
   });
 
   it("maps a query beyond max_statement_time to timeout", async () => {
-    const ctx = ctxFor("jdbc", { config: { url, sample_query: "SELECT SLEEP(5)" }, policy: { requestTimeoutMs: 300 } });
-    const r = await jdbcAdapter.sample(ctx, { streams: [] });
-    expect(failureOf(r)?.kind).toBe("timeout");
+    const ctx = ctxFor("jdbc", { config: { url }, policy: { requestTimeoutMs: 300 } });
+    const r = await jdbcAdapter.sample(ctx, { streams: [{ name: `test.${table}_slow`, fields: [] }] });
+    expect(failureOf(r)).toMatchObject({ kind: "timeout", message: expect.stringContaining("1969") });
   });
 
   it("refuses the metadata address (egress)", async () => {
@@ -105,40 +108,25 @@ describe("jdbc driver → MariaDB", () => {
     expect(failureOf(r)?.kind).toBe("unsupported");
   });
 
-  describe("Safe Mode through config.sample_query", () => {
-    const writes = () => [
-      `INSERT INTO ${table} VALUES (100, 'x', 1, NOW())`,
-      `UPDATE ${table} SET name = 'changed'`,
-      `DELETE FROM ${table}`,
-      `DROP TABLE ${table}`,
-      `SELECT 1; DELETE FROM ${table}`,
-      `SELECT * FROM ${table} INTO OUTFILE '/tmp/aam-out'`,
-      `SELECT /*!50000 1; DELETE FROM ${table} */ 1`,
-    ];
-
-    it("refuses writes before any connection is made", async () => {
-      const port = await closedPort();
-      for (const sql of writes()) {
-        const ctx = ctxFor("jdbc", { config: { url: `jdbc:mysql://127.0.0.1:${port}/test?user=root`, sample_query: sql } });
-        expect(failureOf(await jdbcAdapter.sample(ctx, { streams: [] })), sql).toMatchObject({ kind: "safe_mode" });
-      }
-    });
-
-    it("refuses writes as root and leaves the table unchanged", async () => {
-      const before = await root(async (c) => (await c.query(`SELECT id, name FROM ${table} ORDER BY id`))[0]);
-      for (const sql of writes()) {
-        const r = await jdbcAdapter.sample(ctxFor("jdbc", { config: { url, sample_query: sql } }), { streams: [] });
-        expect(failureOf(r), sql).toMatchObject({ kind: "safe_mode" });
-      }
-      expect(await rowCount()).toBe(30);
-      expect(await root(async (c) => (await c.query(`SELECT id, name FROM ${table} ORDER BY id`))[0])).toEqual(before);
-    });
+  it("ignores config.sample_query: only generated statements run, the table is unchanged", async () => {
+    const before = await root(async (c) => (await c.query(`SELECT id, name FROM ${table} ORDER BY id`))[0]);
+    for (const sql of [`DELETE FROM ${table}`, `UPDATE ${table} SET name = 'changed'`, `SELECT * FROM ${table} INTO OUTFILE '/tmp/aam-out'`]) {
+      const r = await jdbcAdapter.sample(ctxFor("jdbc", { config: { url, sample_query: sql }, resourceIds: [table], policy: { maxRecords: 2 } }), { streams: [] });
+      expect(r.ok && r.value.map((x) => x.stream), sql).toEqual([`test.${table}`, `test.${table}`]);
+    }
+    expect(await rowCount()).toBe(30);
+    expect(await root(async (c) => (await c.query(`SELECT id, name FROM ${table} ORDER BY id`))[0])).toEqual(before);
   });
 
-  it("a write hidden in a function is stopped by the READ ONLY transaction", async () => {
-    const r = await jdbcAdapter.sample(ctxFor("jdbc", { config: { url, sample_query: `SELECT \`${table}_w\`() AS x` } }), { streams: [] });
-    expect(failureOf(r)).toMatchObject({ kind: "safe_mode", message: expect.stringContaining("read-only transaction") });
+  it("a write hidden behind a view (a function the guard cannot see into) is stopped by the READ ONLY transaction", async () => {
+    const r = await jdbcAdapter.sample(ctxFor("jdbc", { config: { url } }), { streams: [{ name: `test.${table}_wv`, fields: [] }] });
+    expect(failureOf(r)).toMatchObject({ kind: "safe_mode", message: expect.stringContaining("1792") });
     expect(await rowCount()).toBe(30);
+  });
+
+  it("reports a missing table as a kind plus errno, never the server's text", async () => {
+    const r = await jdbcAdapter.sample(ctxFor("jdbc", { config: { url } }), { streams: [{ name: "test.aam_no_such_table_zz", fields: [] }] });
+    expect(failureOf(r)).toEqual({ kind: "other", message: "MySQL/MariaDB error (errno 1146 ER_NO_SUCH_TABLE)" });
   });
 
   it("maps server-side error codes", () => {

@@ -17,6 +17,8 @@ let adminUrl: string;
 let sandboxUrl: string;
 const probe = `aam_guard_probe_${randomBytes(4).toString("hex")}`;
 const writer = `aam_probe_write_${randomBytes(4).toString("hex")}`;
+const writerView = `${writer}_v`;
+const slow = `aam_probe_slow_${randomBytes(4).toString("hex")}`;
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: adminUrl });
@@ -38,11 +40,15 @@ beforeAll(async () => {
     await c.query(`INSERT INTO public.${probe} SELECT generate_series(1, 3)`);
     // A write hidden in a function: the lexical guard cannot see it, the READ ONLY transaction must.
     await c.query(`CREATE FUNCTION public.${writer}() RETURNS int LANGUAGE plpgsql AS $$ BEGIN INSERT INTO public.${probe} VALUES (99); RETURN 1; END $$`);
+    await c.query(`CREATE VIEW public.${writerView} AS SELECT public.${writer}() AS x`);
+    await c.query(`CREATE VIEW public.${slow} AS SELECT pg_sleep(5)::text AS x`);
   });
 });
 
 afterAll(async () => {
   await admin(async (c) => {
+    await c.query(`DROP VIEW IF EXISTS public.${writerView}`);
+    await c.query(`DROP VIEW IF EXISTS public.${slow}`);
     await c.query(`DROP FUNCTION IF EXISTS public.${writer}()`);
     await c.query(`DROP TABLE IF EXISTS public.${probe}`);
   });
@@ -103,7 +109,7 @@ describe("postgres driver", () => {
   });
 
   it("never returns more than 20 records, even when the policy asks for 50", async () => {
-    const ctx = ctxFor("postgres", { secret: { dsn: sandboxUrl }, config: { sample_query: "SELECT * FROM sandbox.orders" }, policy: { maxRecords: 50 } });
+    const ctx = ctxFor("postgres", { secret: { dsn: sandboxUrl }, resourceIds: ["sandbox.orders"], policy: { maxRecords: 50 } });
     const s = await postgresAdapter.sample(ctx, { streams: [] });
     expect(s.ok && s.value.length).toBe(20);
     const few = await postgresAdapter.sample(ctxFor("postgres", { secret: { dsn: sandboxUrl }, policy: { maxRecords: 5 } }), { streams: [{ name: "sandbox.orders", fields: [] }] });
@@ -123,50 +129,42 @@ describe("postgres driver", () => {
   });
 
   it("maps a query beyond the statement timeout to timeout", async () => {
-    const ctx = ctxFor("postgres", { secret: { dsn: sandboxUrl }, config: { sample_query: "SELECT pg_sleep(5)" }, policy: { requestTimeoutMs: 300 } });
-    const r = await postgresAdapter.sample(ctx, { streams: [] });
-    expect(failureOf(r)?.kind).toBe("timeout");
+    // a view that sleeps: the generated SELECT * FROM "public"."<view>" LIMIT n runs into the timeout
+    const ctx = ctxFor("postgres", { secret: { dsn: adminUrl }, policy: { requestTimeoutMs: 300 } });
+    const r = await postgresAdapter.sample(ctx, { streams: [{ name: `public.${slow}`, fields: [] }] });
+    expect(failureOf(r)).toMatchObject({ kind: "timeout", message: expect.stringContaining("57014") });
   });
 
   it("refuses the metadata endpoint and hosts that are not approved destinations", async () => {
     const meta = await postgresAdapter.healthCheck(ctxFor("postgres", { secret: { dsn: withUrl(adminUrl, { host: "169.254.169.254" }) } }));
-    expect(failureOf(meta)?.kind).toBe("not_approved");
+    // metadata is refused outright (never approvable), not offered for approval
+    expect(failureOf(meta)?.kind).toBe("egress_refused");
     const priv = await postgresAdapter.healthCheck(ctxFor("postgres", { secret: { dsn: withUrl(adminUrl, { host: "127.0.0.1" }) }, destinations: NO_DESTINATIONS }));
     expect(failureOf(priv)?.kind).toBe("not_approved");
     const socket = await postgresAdapter.healthCheck(ctxFor("postgres", { secret: { dsn: `${adminUrl}${adminUrl.includes("?") ? "&" : "?"}host=/var/run/postgresql` } }));
     expect(failureOf(socket)?.kind).toBe("egress_refused");
   });
 
-  describe("Safe Mode through config.sample_query", () => {
-    const writes = [
-      `INSERT INTO public.${probe} VALUES (42)`,
-      `UPDATE public.${probe} SET id = 0`,
-      `DELETE FROM public.${probe}`,
-      `DROP TABLE public.${probe}`,
-      `SELECT 1; DELETE FROM public.${probe}`,
-      `WITH x AS (DELETE FROM public.${probe} RETURNING *) SELECT * FROM x`,
-    ];
+  it("ignores config.sample_query: only generated statements run, the table is unchanged", async () => {
+    const before = await probeCount();
+    const ctx = ctxFor("postgres", { secret: { dsn: adminUrl }, resourceIds: [`public.${probe}`], config: { sample_query: `DELETE FROM public.${probe}` } });
+    const r = await postgresAdapter.sample(ctx, { streams: [] });
+    expect(r.ok && r.value.map((x) => x.stream)).toEqual([`public.${probe}`, `public.${probe}`, `public.${probe}`]);
+    expect(await probeCount()).toBe(before);
+  });
 
-    it.each(writes)("refuses %s before any connection is made", async (sql) => {
-      // The URL points at a closed port: reaching the server would be a network failure.
-      const ctx = ctxFor("postgres", { secret: { dsn: withUrl(adminUrl, { host: "127.0.0.1", port: await closedPort() }) }, config: { sample_query: sql } });
-      expect(failureOf(await postgresAdapter.sample(ctx, { streams: [] }))?.kind).toBe("safe_mode");
-    });
+  it("a write hidden behind a view (a function the guard cannot see into) is stopped by the READ ONLY transaction", async () => {
+    const before = await probeCount();
+    const ctx = ctxFor("postgres", { secret: { dsn: adminUrl } });
+    const r = await postgresAdapter.sample(ctx, { streams: [{ name: `public.${writerView}`, fields: [] }] });
+    expect(failureOf(r)).toMatchObject({ kind: "safe_mode", message: expect.stringContaining("25006") });
+    expect(await probeCount()).toBe(before);
+  });
 
-    it.each(writes)("refuses %s with a superuser URL and leaves the table unchanged", async (sql) => {
-      const before = await probeCount();
-      const ctx = ctxFor("postgres", { secret: { dsn: adminUrl }, config: { sample_query: sql } });
-      expect(failureOf(await postgresAdapter.sample(ctx, { streams: [] }))?.kind).toBe("safe_mode");
-      expect(await probeCount()).toBe(before);
-    });
-
-    it("a write hidden in a function is stopped by the READ ONLY transaction", async () => {
-      const before = await probeCount();
-      const ctx = ctxFor("postgres", { secret: { dsn: adminUrl }, config: { sample_query: `SELECT public.${writer}()` } });
-      const r = await postgresAdapter.sample(ctx, { streams: [] });
-      expect(failureOf(r)).toMatchObject({ kind: "safe_mode", message: expect.stringContaining("read-only transaction") });
-      expect(await probeCount()).toBe(before);
-    });
+  it("reports a missing table as a kind plus SQLSTATE, never the server's text", async () => {
+    const ctx = ctxFor("postgres", { secret: { dsn: adminUrl } });
+    const r = await postgresAdapter.sample(ctx, { streams: [{ name: "public.aam_no_such_table_zz", fields: [] }] });
+    expect(failureOf(r)).toEqual({ kind: "other", message: "PostgreSQL error (SQLSTATE 42P01 undefined_table)" });
   });
 
   it("is reachable through the jdbc driver with a jdbc:postgresql URL", async () => {

@@ -1,37 +1,70 @@
 /**
- * PostgreSQL driver (also Supabase and Redshift): pg over TCP to the egress-checked address,
- * every statement through the SQL guard (READ ONLY transaction, statement timeout, row limit).
+ * PostgreSQL driver (also Supabase and Redshift): pg over TCP to the vetted address (TLS with
+ * verification against the host name unless the address is loopback), every statement generated
+ * by sql-statements.ts and checked by the SQL guard (PostgreSQL's own parser; READ ONLY
+ * transaction, statement timeout, row limit). An intent contributes no SQL.
  */
 import pg from "pg";
 import { err, ok } from "../../lib/result";
-import { SafeModeRefusal, checkReadOnlySql, runPostgresReadOnly } from "../safe-mode/sql-guard";
+import { SafeModeRefusal, runPostgresReadOnly } from "../safe-mode/sql-guard";
 import { configuredSchemas, discoverSql, sampleSql, type SqlSession } from "../safe-mode/sql-session";
-import { resolveSqlTarget, type SqlTarget } from "../safe-mode/sql-target";
+import { PG_HEALTH_SQL, postgresCatalogQueries } from "../safe-mode/sql-statements";
+import { databaseTls, resolveSqlTarget, tlsRequestOf, type SqlTarget } from "../safe-mode/sql-target";
 import type { ConnectorContext, ConnectorFailure, ConnectorResult, SourceAdapter } from "../types";
 
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET", "EAI_AGAIN", "EPIPE", "ECONNABORTED"]);
 
-/** Maps a pg/socket error to a typed failure; messages never carry the URL or password. */
+/** A few SQLSTATE condition names (PostgreSQL Appendix A), so the short code reads as words. */
+const SQLSTATE_NAMES: Record<string, string> = {
+  "28P01": "invalid_password",
+  "28000": "invalid_authorization_specification",
+  "3D000": "invalid_catalog_name",
+  "42501": "insufficient_privilege",
+  "42P01": "undefined_table",
+  "42703": "undefined_column",
+  "42883": "undefined_function",
+  "42601": "syntax_error",
+  "22P02": "invalid_text_representation",
+  "25006": "read_only_sql_transaction",
+  "57014": "query_canceled",
+  "53300": "too_many_connections",
+  "57P03": "cannot_connect_now",
+};
+const SQLSTATE_RE = /^[0-9A-Z]{5}$/;
+
+/**
+ * Maps a pg/socket error to a kind plus the short code (SQLSTATE, or the socket/TLS error code).
+ * The server's message text is never used: it can echo values (the CAST trick put role names
+ * into "invalid input syntax for type integer: …").
+ */
 export function mapPgError(e: unknown): ConnectorFailure {
   if (e instanceof SafeModeRefusal) return { kind: "safe_mode", message: e.message };
-  const x = e as { code?: string; message?: string };
-  const code = x?.code ?? "";
-  const message = String(x?.message ?? e).slice(0, 300);
-  if (code === "28P01" || code === "28000" || /password authentication failed|no pg_hba\.conf entry|role .* does not exist/i.test(message)) {
-    return { kind: "auth", message: `authentication failed: ${message}` };
+  const x = e as { code?: unknown; message?: unknown };
+  const code = typeof x?.code === "string" ? x.code : "";
+  const msg = typeof x?.message === "string" ? x.message : "";
+  if (SQLSTATE_RE.test(code)) {
+    const tag = `SQLSTATE ${code}${SQLSTATE_NAMES[code] ? ` ${SQLSTATE_NAMES[code]}` : ""}`;
+    if (code === "28P01" || code === "28000") return { kind: "auth", message: `PostgreSQL refused the credentials (${tag})` };
+    if (code === "42501") return { kind: "auth", message: `PostgreSQL denied access (${tag})` };
+    if (code === "25006") return { kind: "safe_mode", message: `PostgreSQL refused a write in the read-only transaction (${tag})` };
+    if (code === "57014") return { kind: "timeout", message: `PostgreSQL cancelled the statement at the Safe Mode timeout (${tag})` };
+    if (code.startsWith("08") || code === "53300" || code === "57P03") return { kind: "network", message: `PostgreSQL connection failure (${tag})` };
+    return { kind: "other", message: `PostgreSQL error (${tag})` };
   }
-  if (code === "42501") return { kind: "auth", message: `permission denied: ${message}` };
-  if (code === "25006") return { kind: "safe_mode", message: `the server refused a write in the read-only transaction: ${message}` };
-  if (code === "57014" || code === "ETIMEDOUT" || /timeout|timed out/i.test(message)) return { kind: "timeout", message: `timed out: ${message}` };
-  if (NETWORK_CODES.has(code) || /connection terminated|ssl/i.test(message)) return { kind: "network", message: `network error: ${message}` };
-  return { kind: "other", message };
+  if (NETWORK_CODES.has(code)) return { kind: "network", message: `network error (${code})` };
+  if (code === "ETIMEDOUT" || /timeout|timed out/i.test(msg)) return { kind: "timeout", message: "timed out connecting to or reading from PostgreSQL" };
+  if (/^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED)/.test(code)) return { kind: "network", message: `TLS verification failed (${code})` };
+  if (/does not support SSL/i.test(msg)) return { kind: "network", message: "TLS required: the server does not offer TLS" };
+  if (/connection terminated|ssl/i.test(msg)) return { kind: "network", message: "network error (connection terminated)" };
+  return { kind: "other", message: `PostgreSQL driver error${code ? ` (${code})` : ""}` };
 }
 
-function sslOf(t: SqlTarget, ctx: ConnectorContext): pg.ClientConfig["ssl"] {
-  const mode = t.params.get("sslmode") ?? (ctx.config.ssl === true ? "require" : ctx.config.ssl === false ? "disable" : undefined);
-  if (!mode || mode === "disable" || mode === "allow" || mode === "prefer") return false;
-  // We connect to the checked address, so name verification needs the original host name.
-  return { rejectUnauthorized: mode === "verify-ca" || mode === "verify-full", servername: t.host };
+/** pg's ssl option from the TLS decision (sql-target.ts databaseTls). */
+export function pgSslOf(t: Pick<SqlTarget, "host" | "address" | "params">, ctx: Pick<ConnectorContext, "config" | "secret">): pg.ClientConfig["ssl"] {
+  const d = databaseTls(t.host, t.address, tlsRequestOf(t.params, ctx.config));
+  if (!d.tls) return false;
+  // We connect to the vetted address, so verification needs the original host name.
+  return { rejectUnauthorized: d.verify, servername: d.servername, ...(ctx.secret.ca_cert ? { ca: ctx.secret.ca_cert } : {}) };
 }
 
 /** Opens a client on the checked target, runs `fn`, always closes. */
@@ -46,7 +79,7 @@ export async function withPostgres<T>(ctx: ConnectorContext, fn: (session: SqlSe
     user: t.user,
     password: t.password ?? "",
     database: t.database,
-    ssl: sslOf(t, ctx),
+    ssl: pgSslOf(t, ctx),
     connectionTimeoutMillis: timeout,
     query_timeout: timeout + 2_000,
     application_name: "aam-safe-mode",
@@ -66,31 +99,13 @@ export async function withPostgres<T>(ctx: ConnectorContext, fn: (session: SqlSe
   }
 }
 
-const SYSTEM_FILTER = `table_schema NOT IN ('pg_catalog', 'information_schema') AND table_schema NOT LIKE 'pg\\_%'`;
-
-function catalogQueries(ctx: ConnectorContext): { tablesSql: string; columnsSql: string; params: unknown[] } {
-  const schemas = configuredSchemas(ctx.config);
-  const where = schemas ? `table_schema = ANY($1::text[])` : SYSTEM_FILTER;
-  return {
-    tablesSql: `SELECT table_schema, table_name FROM information_schema.tables WHERE ${where} AND table_type IN ('BASE TABLE', 'VIEW', 'FOREIGN') ORDER BY table_schema, table_name`,
-    columnsSql: `SELECT table_schema, table_name, column_name, data_type, is_nullable FROM information_schema.columns WHERE ${where} ORDER BY table_schema, table_name, ordinal_position`,
-    params: schemas ? [schemas] : [],
-  };
-}
-
-/** Guards a caller-supplied sample_query before any connection is opened. */
-export function precheckSampleQuery(ctx: ConnectorContext, dialect: "postgres" | "mysql"): ConnectorResult<void> {
-  if (ctx.config.sample_query === undefined) return ok(undefined);
-  if (typeof ctx.config.sample_query !== "string") return err({ kind: "safe_mode", message: "config.sample_query must be a string" });
-  const c = checkReadOnlySql(ctx.config.sample_query, dialect);
-  return c.ok ? ok(undefined) : c;
-}
+const catalogQueries = (ctx: ConnectorContext) => postgresCatalogQueries(configuredSchemas(ctx.config));
 
 export const postgresAdapter: SourceAdapter = {
   async healthCheck(ctx) {
     const started = performance.now();
     return withPostgres(ctx, async (s) => {
-      const [row] = await s.read("SELECT 1 AS ok, current_setting('server_version') AS version", { maxRows: 1 });
+      const [row] = await s.read(PG_HEALTH_SQL, { maxRows: 1 });
       return ok({ latencyMs: Math.round(performance.now() - started), detail: `PostgreSQL ${String(row?.version ?? "")}`.trim() });
     });
   },
@@ -98,10 +113,8 @@ export const postgresAdapter: SourceAdapter = {
     return withPostgres(ctx, (s) => discoverSql(s, ctx, catalogQueries(ctx)));
   },
   async sample(ctx, schema) {
-    const pre = precheckSampleQuery(ctx, "postgres");
-    if (!pre.ok) return pre;
     return withPostgres(ctx, async (s) => {
-      if (schema.streams.length === 0 && ctx.config.sample_query === undefined) {
+      if (schema.streams.length === 0) {
         const d = await discoverSql(s, ctx, catalogQueries(ctx));
         if (!d.ok) return d;
         schema = d.value;

@@ -1,20 +1,20 @@
 /**
  * Safe Mode for SQL (DESIGN.md "Safe Mode"): the one place every SQL driver goes through.
- *
- * Two layers, so that neither has to be perfect:
- *  1. `checkReadOnlySql` — a lexical check that accepts a single read statement (SELECT, WITH …
- *     SELECT, SHOW, EXPLAIN without ANALYZE) and refuses everything else with a `safe_mode`
- *     failure before anything is sent to the server. Comments and string literals are removed
- *     first, under every quoting interpretation the server might use, so a keyword cannot hide
- *     in a literal and a literal cannot hide a statement.
- *  2. `runPostgresReadOnly` / `runMysqlReadOnly` — execute inside a READ ONLY transaction with a
- *     statement timeout and a row limit, always rolled back. This catches what a lexer cannot
- *     see (a user-defined function that writes).
+ * Intents carry no SQL: drivers send only the statements sql-statements.ts generates, and this
+ * guard is defence in depth that accepts only those shapes:
+ *  - PostgreSQL: `checkPostgresStatement` parses with PostgreSQL's own grammar (libpg-query) and
+ *    accepts one SELECT built from an allowlist of node types, functions, operators, casts and
+ *    relations (so `U&"\0070g_…"`, `ts_stat('…')` and `CAST((SELECT …) AS int)` cannot pass).
+ *  - MySQL/MariaDB: `checkMysqlStatement` accepts only the fixed catalog texts and the sample shape.
+ *  - `checkReadOnlySql`: the older lexical check, still used for warehouse SQL in HTTP bodies.
+ * Execution then happens inside a READ ONLY transaction with a statement timeout and a row limit,
+ * always rolled back, which catches what no text check can see (a view over a writing function).
  */
 import type pg from "pg";
 import type { Connection as MysqlConnection } from "mysql2/promise";
 import { err, ok } from "../../lib/result";
 import type { ConnectorResult } from "../types";
+import { MAX_SAMPLE_LIMIT, MYSQL_FIXED_STATEMENTS, collapsePlaceholders, quoteIdent } from "./sql-statements";
 
 export type SqlDialect = "postgres" | "mysql";
 
@@ -195,10 +195,7 @@ export function checkReadOnlySql(sql: string, dialect: SqlDialect = "postgres"):
   return ok({ sql: sql.trim().replace(/;\s*$/, "").trimEnd(), kind });
 }
 
-/** Quotes an identifier for the dialect (doubling the quote character). */
-export function quoteIdent(name: string, dialect: SqlDialect): string {
-  return dialect === "mysql" ? `\`${name.replace(/`/g, "``")}\`` : `"${name.replace(/"/g, '""')}"`;
-}
+export { quoteIdent };
 
 export type ReadOnlyOptions = { timeoutMs: number; maxRows: number; params?: unknown[] };
 export type Rows = Record<string, unknown>[];
@@ -208,13 +205,145 @@ export class SafeModeRefusal extends Error {
   readonly kind = "safe_mode" as const;
 }
 
+// ------------------------------------------------------------------ PostgreSQL: the server's own parser
+
+let parserReady: Promise<void> | undefined;
+/** PostgreSQL's parser (libpg-query: the server's grammar compiled to WASM, shipped inside the npm package). */
+async function pgParser(): Promise<typeof import("libpg-query")> {
+  const mod = await import("libpg-query");
+  parserReady ??= mod.loadModule();
+  await parserReady;
+  return mod;
+}
+
+/** Node types a generated statement may contain; anything else (sub-queries, CTEs, set-returning functions in FROM, INTO, locks…) is refused. */
+const PG_NODES = new Set([
+  "SelectStmt", "ResTarget", "ColumnRef", "A_Star", "String", "RangeVar", "JoinExpr", "A_Const", "Integer",
+  "ParamRef", "A_Expr", "BoolExpr", "FuncCall", "TypeCast", "SortBy", "CaseExpr", "CaseWhen",
+]);
+/** SelectStmt fields a generated statement may use (others: WITH, INTO, FOR UPDATE, UNION, GROUP BY, DISTINCT, OFFSET, VALUES…). */
+const PG_SELECT_FIELDS = new Set(["targetList", "fromClause", "whereClause", "sortClause", "limitCount", "limitOption", "op"]);
+/** Functions the generated statements call (matched on the name the parser produced, so U&"…" escapes cannot disguise one). */
+const PG_FUNCTIONS = new Set(["format_type", "has_table_privilege", "has_schema_privilege", "current_setting", "substr"]);
+const PG_OPERATORS = new Set(["=", "<>", ">", "<"]);
+const PG_CAST_TYPES = new Set(["text", "char", "int4", "oid", "name", "bool"]);
+/** The only catalog relations a generated statement reads. */
+const PG_CATALOG_RELATIONS = new Set(["pg_class", "pg_namespace", "pg_attribute"]);
+
+type PgNode = Record<string, unknown>;
+const names = (list: unknown): string[] =>
+  Array.isArray(list) ? list.map((x) => String((x as { String?: { sval?: string } })?.String?.sval ?? "\0")) : [];
+
+function checkPgNode(type: string, node: PgNode): string | undefined {
+  switch (type) {
+    case "SelectStmt": {
+      for (const k of Object.keys(node)) if (!PG_SELECT_FIELDS.has(k)) return `SELECT with ${k} is not a generated statement`;
+      if (node.op !== undefined && node.op !== "SETOP_NONE") return "set operations are not allowed";
+      return undefined;
+    }
+    case "FuncCall": {
+      const n = names(node.funcname);
+      const fn = n.length === 1 ? n[0]! : n.length === 2 && n[0] === "pg_catalog" ? n[1]! : undefined;
+      if (!fn || !PG_FUNCTIONS.has(fn)) return `function ${n.join(".")}() is not allowed`;
+      for (const k of ["agg_star", "agg_distinct", "agg_filter", "agg_order", "over", "func_variadic", "agg_within_group"]) {
+        if (node[k]) return `function ${fn}() with ${k} is not allowed`;
+      }
+      if (fn === "current_setting") {
+        const args = node.args as PgNode[] | undefined;
+        const v = (args?.[0] as { A_Const?: { sval?: { sval?: string } } } | undefined)?.A_Const?.sval?.sval;
+        if (args?.length !== 1 || v !== "server_version") return "current_setting() may only read server_version";
+      }
+      return undefined;
+    }
+    case "A_Expr": {
+      const n = names(node.name);
+      const op = n.length === 1 ? n[0]! : n.length === 2 && n[0] === "pg_catalog" ? n[1]! : "";
+      if (!["AEXPR_OP", "AEXPR_OP_ANY", "AEXPR_OP_ALL"].includes(String(node.kind))) return `expression ${String(node.kind)} is not allowed`;
+      if (!PG_OPERATORS.has(op)) return `operator ${n.join(".")} is not allowed`;
+      return undefined;
+    }
+    case "TypeCast": {
+      const n = names((node.typeName as PgNode | undefined)?.names);
+      const t = n.at(-1) ?? "";
+      if (!PG_CAST_TYPES.has(t) || (n.length === 2 && n[0] !== "pg_catalog") || n.length > 2) return `cast to ${n.join(".")} is not allowed`;
+      return undefined;
+    }
+    case "RangeVar": {
+      const schema = node.schemaname as string | undefined;
+      const rel = String(node.relname ?? "");
+      if (node.catalogname) return "cross-database references are not allowed";
+      if (!schema) return `relation ${rel} is not schema-qualified`;
+      if (schema === "pg_catalog") return PG_CATALOG_RELATIONS.has(rel) ? undefined : `catalog relation pg_catalog.${rel} is not allowed`;
+      if (schema === "information_schema" || schema.startsWith("pg_")) return `system relation ${schema}.${rel} is not allowed`;
+      return undefined;
+    }
+    case "A_Const": {
+      const sval = (node.sval as { sval?: string } | undefined)?.sval;
+      // one reading only: a backslash would read differently with standard_conforming_strings off
+      if (typeof sval === "string" && /[\\']/.test(sval)) return "string literals with backslashes or quotes are not allowed";
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Walks the parse tree: every node type must be allowed (keys starting with a capital letter are node types). */
+function walkPg(value: unknown, depth: number): string | undefined {
+  if (depth > 64) return "statement nested too deep";
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const why = walkPg(v, depth + 1);
+      if (why) return why;
+    }
+    return undefined;
+  }
+  if (!value || typeof value !== "object") return undefined;
+  for (const [k, v] of Object.entries(value as PgNode)) {
+    if (/^[A-Z]/.test(k)) {
+      if (!PG_NODES.has(k)) return `${k} is not allowed in a Safe Mode statement`;
+      const why = checkPgNode(k, (v ?? {}) as PgNode);
+      if (why) return why;
+    }
+    const why = walkPg(v, depth + 1);
+    if (why) return why;
+  }
+  return undefined;
+}
+
+/**
+ * Defence in depth for PostgreSQL: the statement is parsed by PostgreSQL's own grammar and
+ * accepted only when it is one plain SELECT built from the node types, functions, operators,
+ * casts and relations the generated statements (sql-statements.ts) use. Unicode-escaped
+ * identifiers, `ts_stat('…')`, sub-queries (`CAST((SELECT …) AS int)`), CTEs, INTO and locks
+ * cannot pass, whatever their spelling, because the check reads the parse tree, not the text.
+ */
+export async function checkPostgresStatement(sql: string): Promise<ConnectorResult<{ sql: string }>> {
+  if (typeof sql !== "string" || sql.length > 20_000) return refuse("not a statement of acceptable length");
+  const p = await pgParser();
+  let tree: { stmts?: { stmt?: PgNode }[] };
+  try {
+    tree = p.parseSync(sql) as unknown as typeof tree;
+  } catch {
+    return refuse("it does not parse as PostgreSQL");
+  }
+  const stmts = tree.stmts ?? [];
+  if (stmts.length !== 1) return refuse(stmts.length === 0 ? "empty statement" : "more than one statement");
+  const stmt = stmts[0]!.stmt ?? {};
+  const kinds = Object.keys(stmt);
+  if (kinds.length !== 1 || kinds[0] !== "SelectStmt") return refuse(`only generated SELECT statements are allowed (got ${kinds[0] ?? "nothing"})`);
+  const why = walkPg(stmt, 0);
+  if (why) return refuse(why);
+  return ok({ sql: sql.trim().replace(/;\s*$/, "").trimEnd() });
+}
+
 /**
  * PostgreSQL (also Redshift/Supabase): BEGIN READ ONLY; SET LOCAL statement_timeout; the query
  * wrapped in `SELECT * FROM (…) LIMIT $n` (extended protocol, so the server also refuses a
  * second statement); ROLLBACK whatever happens.
  */
 export async function runPostgresReadOnly(client: pg.ClientBase, sql: string, opts: ReadOnlyOptions): Promise<Rows> {
-  const checked = checkReadOnlySql(sql, "postgres");
+  const checked = await checkPostgresStatement(sql);
   if (!checked.ok) throw new SafeModeRefusal(checked.error.message);
   const maxRows = Math.max(0, Math.floor(opts.maxRows));
   const timeout = Math.max(1, Math.floor(opts.timeoutMs));
@@ -223,17 +352,57 @@ export async function runPostgresReadOnly(client: pg.ClientBase, sql: string, op
   try {
     await client.query(`SET LOCAL statement_timeout = ${timeout}`);
     await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${timeout * 2}`);
-    let rows: Rows;
-    if (checked.value.kind === "select") {
-      const text = `SELECT * FROM (\n${checked.value.sql}\n) AS aam_safe_mode LIMIT $${params.length + 1}`;
-      rows = (await client.query({ text, values: [...params, maxRows], queryMode: "extended" } as pg.QueryConfig)).rows;
-    } else {
-      rows = (await client.query({ text: checked.value.sql, values: params, queryMode: "extended" } as pg.QueryConfig)).rows;
-    }
+    const text = `SELECT * FROM (\n${checked.value.sql}\n) AS aam_safe_mode LIMIT $${params.length + 1}`;
+    const rows: Rows = (await client.query({ text, values: [...params, maxRows], queryMode: "extended" } as pg.QueryConfig)).rows;
     return rows.slice(0, maxRows);
   } finally {
     await client.query("ROLLBACK").catch(() => undefined);
   }
+}
+
+// ------------------------------------------------------------------ MySQL / MariaDB: generated shapes only
+
+/** Reads one backtick-quoted identifier at `i` the way MySQL's lexer does (`` is a quote); returns the index after it. */
+function mysqlIdentEnd(sql: string, i: number): number | undefined {
+  if (sql[i] !== "`") return undefined;
+  let j = i + 1;
+  let len = 0;
+  while (j < sql.length) {
+    if (sql[j] === "`") {
+      if (sql[j + 1] === "`") {
+        j += 2;
+        len++;
+        continue;
+      }
+      return len > 0 && len <= 64 ? j + 1 : undefined;
+    }
+    if (sql[j] === "\0") return undefined;
+    j++;
+    len++;
+  }
+  return undefined;
+}
+
+/** `SELECT * FROM `s`.`t` LIMIT n` with identifiers lexed exactly as MySQL lexes them. */
+function isMysqlSampleShape(sql: string): boolean {
+  const head = "SELECT * FROM ";
+  if (!sql.startsWith(head)) return false;
+  const a = mysqlIdentEnd(sql, head.length);
+  if (a === undefined || sql[a] !== ".") return false;
+  const b = mysqlIdentEnd(sql, a + 1);
+  if (b === undefined) return false;
+  const m = /^ LIMIT ([1-9]\d?)$/.exec(sql.slice(b));
+  return !!m && Number(m[1]) <= MAX_SAMPLE_LIMIT;
+}
+
+/**
+ * MySQL/MariaDB has no parser binding here, so the guard allows only the generated shapes: one
+ * of the fixed catalog/health texts (with their `?` lists) or the sample shape. Nothing else is sent.
+ */
+export function checkMysqlStatement(sql: string): ConnectorResult<{ sql: string }> {
+  if (typeof sql !== "string") return refuse("not a string");
+  if (MYSQL_FIXED_STATEMENTS.has(collapsePlaceholders(sql)) || isMysqlSampleShape(sql)) return ok({ sql });
+  return refuse("only the driver's generated statements are allowed");
 }
 
 export type MysqlFlavor = "mysql" | "mariadb";
@@ -241,10 +410,11 @@ export type MysqlFlavor = "mysql" | "mariadb";
 /**
  * MySQL/MariaDB: session READ ONLY + START TRANSACTION READ ONLY, a server-side statement
  * timeout (max_statement_time on MariaDB, max_execution_time on MySQL), sql_select_limit as the
- * row limit (so no wrapping that would break duplicate column names), ROLLBACK whatever happens.
+ * row limit, ROLLBACK whatever happens. The statement is a server-side prepared statement
+ * (COM_STMT_PREPARE): parameters are bound, never spliced into the text.
  */
 export async function runMysqlReadOnly(conn: MysqlConnection, flavor: MysqlFlavor, sql: string, opts: ReadOnlyOptions): Promise<Rows> {
-  const checked = checkReadOnlySql(sql, "mysql");
+  const checked = checkMysqlStatement(sql);
   if (!checked.ok) throw new SafeModeRefusal(checked.error.message);
   const maxRows = Math.max(0, Math.floor(opts.maxRows));
   const timeout = Math.max(1, Math.floor(opts.timeoutMs));
@@ -255,7 +425,7 @@ export async function runMysqlReadOnly(conn: MysqlConnection, flavor: MysqlFlavo
   await conn.query("START TRANSACTION READ ONLY");
   try {
     // Client-side backstop a little after the server's own limit.
-    const [rows] = await conn.query({ sql: checked.value.sql, values: opts.params ?? [], timeout: timeout + 2_000 });
+    const [rows] = await conn.execute({ sql: checked.value.sql, values: (opts.params ?? []) as never, timeout: timeout + 2_000 });
     return Array.isArray(rows) ? (rows as Rows).slice(0, maxRows) : [];
   } finally {
     await conn.query("ROLLBACK").catch(() => undefined);

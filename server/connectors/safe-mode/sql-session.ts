@@ -6,7 +6,8 @@
 import { ok } from "../../lib/result";
 import type { ConnectorContext, ConnectorResult, DiscoveredSchema, SampleRecord, StreamInfo } from "../types";
 import { finishSample, sampleBudget } from "./records";
-import { formatStreamName, parseStreamName, quoteIdent, type Rows, type SqlDialect } from "./sql-guard";
+import { formatStreamName, parseStreamName, type Rows, type SqlDialect } from "./sql-guard";
+import { sampleStatement, type CatalogQueries } from "./sql-statements";
 
 export type SqlSession = {
   dialect: SqlDialect;
@@ -49,7 +50,7 @@ function wanted(resourceIds: string[], schema: string, table: string): boolean {
 export async function discoverSql(
   session: SqlSession,
   ctx: ConnectorContext,
-  q: { tablesSql: string; columnsSql: string; params: unknown[] },
+  q: CatalogQueries,
 ): Promise<ConnectorResult<DiscoveredSchema>> {
   const cap = tableCap(ctx.config);
   const tables = (await session.read(q.tablesSql, { maxRows: MAX_TABLES * 20, params: q.params }))
@@ -67,18 +68,13 @@ export async function discoverSql(
 }
 
 /**
- * At most the Safe Mode budget of rows across all streams: `config.sample_query` (guarded)
- * when given, else `SELECT * FROM <quoted table> LIMIT n` per stream, spread over the streams.
+ * At most the Safe Mode budget of rows across all streams: the generated
+ * `SELECT * FROM <quoted schema>.<quoted table> LIMIT n` per discovered stream (the names come
+ * from the server's catalog, never from the intent), spread over the streams.
  */
 export async function sampleSql(session: SqlSession, ctx: ConnectorContext, schema: DiscoveredSchema): Promise<ConnectorResult<SampleRecord[]>> {
   const budget = sampleBudget(ctx.policy);
   const records: SampleRecord[] = [];
-  const sampleQuery = typeof ctx.config.sample_query === "string" ? ctx.config.sample_query : undefined;
-  if (sampleQuery) {
-    const stream = typeof ctx.config.sample_stream === "string" ? ctx.config.sample_stream : "sample_query";
-    for (const data of await session.read(sampleQuery, { maxRows: budget })) records.push({ stream, data });
-    return finishSample(records, ctx.policy);
-  }
   const streams = schema.streams.slice(0, Math.max(budget, 0));
   const perStream = streams.length ? Math.max(1, Math.ceil(budget / streams.length)) : 0;
   for (const s of streams) {
@@ -86,8 +82,8 @@ export async function sampleSql(session: SqlSession, ctx: ConnectorContext, sche
     if (remaining <= 0) break;
     const n = Math.min(perStream, remaining);
     const { schema: sch, table } = parseStreamName(s.name);
-    const from = sch ? `${quoteIdent(sch, session.dialect)}.${quoteIdent(table, session.dialect)}` : quoteIdent(table, session.dialect);
-    for (const data of await session.read(`SELECT * FROM ${from} LIMIT ${n}`, { maxRows: n })) records.push({ stream: s.name, data });
+    if (!sch) continue; // every discovered stream is schema.table
+    for (const data of await session.read(sampleStatement(session.dialect, sch, table, n), { maxRows: n })) records.push({ stream: s.name, data });
   }
   return finishSample(records, ctx.policy);
 }

@@ -7,6 +7,7 @@
 import { err, ok } from "../../lib/result";
 import type { ConnectorContext, ConnectorResult } from "../types";
 import { isIP } from "node:net";
+import ipaddr from "ipaddr.js";
 import { checkDestination } from "./destinations";
 import { bucketFor } from "./rate-limit";
 
@@ -98,4 +99,45 @@ export async function resolveSqlTarget(ctx: ConnectorContext, defaultScheme: str
   const took = await bucketFor(ctx.connectionId, ctx.policy.ratePerMinute).take(ctx.policy.requestTimeoutMs);
   if (!took) return err({ kind: "rate_limited", message: "the per-connection rate cap is exhausted" });
   return ok({ ...t, address });
+}
+
+// ------------------------------------------------------------------ TLS for database sources
+
+/** What the URL/config asked for: nothing, plain, TLS without verification, or verified TLS. */
+export type TlsRequest = "default" | "disable" | "require" | "verify";
+
+/** The TLS a database connection uses: verified TLS to every non-loopback address. */
+export type DbTls = { tls: false } | { tls: true; verify: boolean; servername: string };
+
+/** True for 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
+export function isLoopbackAddress(address: string): boolean {
+  const a = address.replace(/^\[|\]$/g, "");
+  if (!ipaddr.isValid(a)) return false;
+  let ip = ipaddr.parse(a);
+  if (ip.kind() === "ipv6" && (ip as ipaddr.IPv6).isIPv4MappedAddress()) ip = (ip as ipaddr.IPv6).toIPv4Address();
+  return ip.range() === "loopback";
+}
+
+/**
+ * The TLS decision for postgres/mysql/mongo (issue 8 item 10): a loopback address may be plain
+ * (or whatever the URL asked for); any other address always gets TLS with certificate and host
+ * name verification against the host name (the connection goes to the vetted address, so the
+ * name is passed as servername). `sslmode=disable`, `prefer` or `require` cannot lower that.
+ */
+export function databaseTls(host: string, address: string, requested: TlsRequest): DbTls {
+  if (isLoopbackAddress(address)) {
+    if (requested === "require") return { tls: true, verify: false, servername: host };
+    if (requested === "verify") return { tls: true, verify: true, servername: host };
+    return { tls: false };
+  }
+  return { tls: true, verify: true, servername: host };
+}
+
+/** Reads sslmode / sslMode / ssl-mode / useSSL / config.ssl into a TlsRequest. */
+export function tlsRequestOf(params: URLSearchParams, config: Record<string, unknown>): TlsRequest {
+  const mode = (params.get("sslmode") ?? params.get("sslMode") ?? params.get("ssl-mode") ?? "").toLowerCase();
+  if (["verify-ca", "verify-full", "verify_ca", "verify_identity"].includes(mode)) return "verify";
+  if (["require", "required"].includes(mode) || params.get("useSSL") === "true" || params.get("ssl") === "true" || config.ssl === true) return "require";
+  if (["disable", "disabled"].includes(mode) || config.ssl === false) return "disable";
+  return "default";
 }
