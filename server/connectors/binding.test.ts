@@ -13,4 +13,7 @@ describe("connector binding", () => {
     expect(slack.scopes).toEqual(expect.arrayContaining(["channels:read"]));
     for (const s of slack.scopes ?? []) expect(s).not.toMatch(/write|admin/);
   });
+  it("hands over a token URL template as the catalog has it (the resolver fills it; config never replaces it)", () => {
+    expect(bindConnector("entra")!.tokenUrl).toBe("https://login.microsoftonline.com/{{config.tenant_id}}/oauth2/v2.0/token");
+  });
 });

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import * as oauth from "oauth4webapi";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../db/client";
-import { resetEnvForTests } from "../env";
+import { parseEnv, resetEnvForTests } from "../env";
 import { createTestTenant, testDb } from "../../tests/helpers/db";
 import { startOAuthServer, type OAuthServer } from "../../tests/helpers/oauth-server";
 import { startVaultServer, type VaultServer } from "../../tests/helpers/vault-server";
@@ -39,27 +39,99 @@ describe("invalid locators", () => {
 
 describe("env: locators", () => {
   afterEach(() => {
-    delete testEnv.AAM_TEST_PG_PASSWORD;
-    delete testEnv.AAM_TEST_PG_BUNDLE;
+    for (const k of Object.keys(testEnv)) if (k.startsWith("AAM_SECRET_TEST_") || k.startsWith("AAM_SECRET_CREDS")) delete testEnv[k];
+    resetEnvForTests();
   });
 
   it("resolves a plain value to { token }", async () => {
-    testEnv.AAM_TEST_PG_PASSWORD = "pw-from-env-1";
-    expect(await createCredentialResolver({ db }).resolve("env:AAM_TEST_PG_PASSWORD", ctx())).toEqual({ ok: true, value: { token: "pw-from-env-1" } });
+    testEnv.AAM_SECRET_TEST_PG_PASSWORD = "pw-from-env-1";
+    expect(await createCredentialResolver({ db }).resolve("env:AAM_SECRET_TEST_PG_PASSWORD", ctx())).toEqual({ ok: true, value: { token: "pw-from-env-1" } });
   });
 
   it("resolves a JSON object of strings to that bundle, and other JSON to { token }", async () => {
-    testEnv.AAM_TEST_PG_BUNDLE = JSON.stringify({ user: "app", password: "pw-2" });
-    expect(await createCredentialResolver({ db }).resolve("env:AAM_TEST_PG_BUNDLE", ctx())).toEqual({ ok: true, value: { user: "app", password: "pw-2" } });
-    testEnv.AAM_TEST_PG_BUNDLE = JSON.stringify({ user: "app", port: 5432 });
-    expect(await createCredentialResolver({ db }).resolve("env:AAM_TEST_PG_BUNDLE", ctx())).toEqual({ ok: true, value: { token: '{"user":"app","port":5432}' } });
+    testEnv.AAM_SECRET_TEST_PG_BUNDLE = JSON.stringify({ user: "app", password: "pw-2" });
+    expect(await createCredentialResolver({ db }).resolve("env:AAM_SECRET_TEST_PG_BUNDLE", ctx())).toEqual({ ok: true, value: { user: "app", password: "pw-2" } });
+    testEnv.AAM_SECRET_TEST_PG_BUNDLE = JSON.stringify({ user: "app", port: 5432 });
+    expect(await createCredentialResolver({ db }).resolve("env:AAM_SECRET_TEST_PG_BUNDLE", ctx())).toEqual({ ok: true, value: { token: '{"user":"app","port":5432}' } });
   });
 
   it("is missing when the variable is unset or empty", async () => {
-    const expected = { ok: false, error: { kind: "missing", message: "environment variable AAM_TEST_PG_PASSWORD is not set" } };
-    expect(await createCredentialResolver({ db }).resolve("env:AAM_TEST_PG_PASSWORD", ctx())).toEqual(expected);
-    testEnv.AAM_TEST_PG_PASSWORD = "";
-    expect(await createCredentialResolver({ db }).resolve("env:AAM_TEST_PG_PASSWORD", ctx())).toEqual(expected);
+    const expected = { ok: false, error: { kind: "missing", message: "environment variable AAM_SECRET_TEST_PG_PASSWORD is not set" } };
+    expect(await createCredentialResolver({ db }).resolve("env:AAM_SECRET_TEST_PG_PASSWORD", ctx())).toEqual(expected);
+    testEnv.AAM_SECRET_TEST_PG_PASSWORD = "";
+    expect(await createCredentialResolver({ db }).resolve("env:AAM_SECRET_TEST_PG_PASSWORD", ctx())).toEqual(expected);
+  });
+
+  it("never resolves the app's own or the machine's variables, even when they are set", async () => {
+    const names = [
+      "DATABASE_URL", "AUTH_SECRET", "ENCRYPTION_KEY", "SEED_ADMIN_PASSWORD", "SEED_API_KEY", "SEED_EXEC_PASSWORD", "SSO_CLIENT_SECRET", "SSO_CLIENT_ID",
+      "SP_CRM_BOT_CLIENT_SECRET", "SP_X__Y_CLIENT_ID", "PGPASSWORD", "PGHOST", "AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "HOME", "PATH",
+      "VAULT_TOKEN", "OAUTH_GITHUB_CLIENT_SECRET", "TEST_PG_SERVER_URL", "AAM_TEST_NOT_UNDER_PREFIX", "SANDBOX_TOKEN",
+    ];
+    const saved = Object.fromEntries(names.map((n) => [n, testEnv[n]]));
+    try {
+      for (const n of names) testEnv[n] ??= `value-of-${n}-must-not-leak`;
+      const r = createCredentialResolver({ db, encryptionKey: key, envPolicy: () => ({ prefix: "AAM_SECRET_", sandboxRunning: false }) });
+      for (const n of names) {
+        const out = await r.resolve(`env:${n}`, ctx());
+        expect(out.ok, n).toBe(false);
+        expect(JSON.stringify(out)).not.toContain(testEnv[n]!);
+      }
+    } finally {
+      for (const n of names) if (saved[n] === undefined) delete testEnv[n];
+    }
+  });
+
+  it("resolves the sandboxes' own variables only while the sandboxes run", async () => {
+    const had = testEnv.SANDBOX_TOKEN;
+    testEnv.SANDBOX_TOKEN = "sandbox-token-1";
+    try {
+      const off = await createCredentialResolver({ db, envPolicy: () => ({ prefix: "AAM_SECRET_", sandboxRunning: false }) }).resolve("env:SANDBOX_TOKEN", ctx());
+      expect(off).toMatchObject({ ok: false, error: { kind: "missing", message: expect.stringMatching(/^env:SANDBOX_TOKEN cannot be used: env: locators read only variables named AAM_SECRET_<NAME>/) } });
+      const on = await createCredentialResolver({ db, envPolicy: () => ({ prefix: "AAM_SECRET_", sandboxRunning: true }) }).resolve("env:SANDBOX_TOKEN", ctx());
+      expect(on).toEqual({ ok: true, value: { token: "sandbox-token-1" } });
+      // the sandbox list is exact: other SANDBOX_* names stay closed
+      testEnv.SANDBOX_INTROSPECTION_URL ??= "http://127.0.0.1:1/x";
+      const other = await createCredentialResolver({ db, envPolicy: () => ({ prefix: "AAM_SECRET_", sandboxRunning: true }) }).resolve("env:SANDBOX_INTROSPECTION_URL", ctx());
+      expect(other.ok).toBe(false);
+    } finally {
+      if (had === undefined) delete testEnv.SANDBOX_TOKEN;
+      else testEnv.SANDBOX_TOKEN = had;
+    }
+  });
+
+  it("keeps AAM_SECRET_<TENANT>__<NAME> to that tenant; another tenant cannot read it", async () => {
+    const slug = (await db.tenant.findUniqueOrThrow({ where: { id: tenantId }, select: { slug: true } })).slug;
+    const own = `AAM_SECRET_${slug.toUpperCase().replace(/-/g, "_")}__PG_PASSWORD`;
+    testEnv[own] = "tenant-a-only";
+    try {
+      const r = createCredentialResolver({ db });
+      expect(await r.resolve(`env:${own}`, ctx())).toEqual({ ok: true, value: { token: "tenant-a-only" } });
+      const other = await createTestTenant(db, "creds-b");
+      const foreign = await r.resolve(`env:${own}`, { ...ctx(), tenantId: other });
+      expect(foreign).toMatchObject({ ok: false, error: { kind: "missing" } });
+      expect(JSON.stringify(foreign)).not.toContain("tenant-a-only");
+    } finally {
+      delete testEnv[own];
+    }
+  });
+
+  it("reads SECRET_ENV_PREFIX, and refuses an empty, short or overlapping prefix at start-up", async () => {
+    testEnv.AAM_SECRET_TEST_X = "under-default-prefix";
+    testEnv.ACME_VAULTLESS_X = "under-custom-prefix";
+    try {
+      expect(parseEnv({ SECRET_ENV_PREFIX: "ACME_VAULTLESS_" }).SECRET_ENV_PREFIX).toBe("ACME_VAULTLESS_");
+      const custom = createCredentialResolver({ db, envPolicy: () => ({ prefix: "ACME_VAULTLESS_", sandboxRunning: false }) });
+      expect(await custom.resolve("env:ACME_VAULTLESS_X", ctx())).toEqual({ ok: true, value: { token: "under-custom-prefix" } });
+      expect((await custom.resolve("env:AAM_SECRET_TEST_X", ctx())).ok).toBe(false);
+      expect(parseEnv({}).SECRET_ENV_PREFIX).toBe("AAM_SECRET_");
+      for (const bad of ["", " ", "A_", "AAM", "aam_secret_", "SP_", "SEED_X_", "PG_", "AWS_", "S_", "SSO_SECRETS_", "AAM_SECRET"]) {
+        expect(() => parseEnv({ SECRET_ENV_PREFIX: bad }), JSON.stringify(bad)).toThrow(/SECRET_ENV_PREFIX/);
+      }
+    } finally {
+      delete testEnv.AAM_SECRET_TEST_X;
+      delete testEnv.ACME_VAULTLESS_X;
+    }
   });
 });
 
@@ -68,7 +140,8 @@ describe("vault: locators", () => {
   const saved = { ...testEnv };
   beforeAll(async () => {
     vault = await startVaultServer({ mount: "kv" });
-    vault.put("apps/pg", { username: "app", password: "vault-pw-1" });
+    const { slug } = await db.tenant.findUniqueOrThrow({ where: { id: tenantId }, select: { slug: true } });
+    vault.put(`aam/tenants/${slug}/apps/pg`, { username: "app", password: "vault-pw-1" });
   });
   afterAll(async () => {
     await vault.close();
@@ -88,6 +161,36 @@ describe("vault: locators", () => {
     const r = createCredentialResolver({ db });
     expect(await r.resolve("vault:apps/pg#password", ctx())).toEqual({ ok: true, value: { password: "vault-pw-1" } });
     expect(await r.resolve("vault:apps/pg", ctx())).toEqual({ ok: true, value: { username: "app", password: "vault-pw-1" } });
+  });
+
+  it("confines paths to the tenant's folder: tenant B cannot resolve tenant A's path, and learns nothing about it", async () => {
+    Object.assign(testEnv, { VAULT_ADDR: vault.url, VAULT_TOKEN: vault.token, VAULT_KV_MOUNT: "kv" });
+    delete testEnv.VAULT_NAMESPACE;
+    resetEnvForTests();
+    const r = createCredentialResolver({ db });
+    const a = await db.tenant.findUniqueOrThrow({ where: { id: tenantId }, select: { slug: true } });
+    const other = await createTestTenant(db, "creds-vault-b");
+    const b = await db.tenant.findUniqueOrThrow({ where: { id: other }, select: { slug: true } });
+    const seen = vault.requests.length;
+    const asB = await r.resolve("vault:apps/pg#password", { ...ctx(), tenantId: other });
+    const asBmissing = await r.resolve("vault:apps/never-there#password", { ...ctx(), tenantId: other });
+    expect(asB).toEqual({ ok: false, error: { kind: "missing", message: `Vault secret apps/pg is not available to this organisation (it does not exist under kv/aam/tenants/${b.slug}/, or this server's Vault identity may not read it)` } });
+    expect(asBmissing.ok ? "" : asBmissing.error.message.replace("never-there", "pg")).toBe(asB.ok ? "-" : asB.error.message);
+    expect(JSON.stringify(asB)).not.toContain("vault-pw-1");
+    // B asked only inside its own folder
+    expect(vault.requests.slice(seen).map((q) => q.path)).toEqual([`/v1/kv/data/aam/tenants/${b.slug}/apps/pg`, `/v1/kv/data/aam/tenants/${b.slug}/apps/never-there`]);
+    // climbing out is refused by the grammar, before Vault is asked
+    for (const path of [`../${a.slug}/apps/pg`, `aam/../../${a.slug}/apps/pg`, `/aam/tenants/${a.slug}/apps/pg`, "apps//pg", "%2e%2e/x/apps/pg", "apps/%2Fpg"]) {
+      const out = await r.resolve(`vault:${path}#password`, { ...ctx(), tenantId: other });
+      expect(out.ok ? "ok" : out.error.kind, path).toBe("invalid_locator");
+    }
+    expect(vault.requests.length).toBe(seen + 2);
+    // a different VAULT_TENANT_PREFIX moves every tenant's folder
+    vault.put(`teams/${a.slug}/x`, { token: "under-teams" });
+    const custom = createCredentialResolver({ db, vaultTenantPrefix: () => "teams/{tenant}/" });
+    expect(await custom.resolve("vault:x", ctx())).toEqual({ ok: true, value: { token: "under-teams" } });
+    expect(parseEnv({}).VAULT_TENANT_PREFIX).toBe("aam/tenants/{tenant}/");
+    for (const bad of ["aam/tenants/", "../{tenant}/", "{tenant}", "/aam/{tenant}/", "a//{tenant}/"]) expect(() => parseEnv({ VAULT_TENANT_PREFIX: bad }), bad).toThrow(/VAULT_TENANT_PREFIX/);
   });
 
   it("is missing with a configuration hint when VAULT_ADDR is unset", async () => {
@@ -186,13 +289,18 @@ describe("sp: locators (OAuth client credentials)", () => {
     await idp?.close();
   });
   afterEach(() => {
-    for (const k of Object.keys(testEnv)) if (k.startsWith("SP_CRM_BOT_") || k.startsWith("SP_NOBODY_")) delete testEnv[k];
+    for (const k of Object.keys(testEnv)) if (k.startsWith("SP_")) delete testEnv[k];
   });
-  const configure = (secret = idp.serviceClient.clientSecret) => Object.assign(testEnv, { SP_CRM_BOT_CLIENT_ID: idp.serviceClient.clientId, SP_CRM_BOT_CLIENT_SECRET: secret });
+  /** sp: names are per tenant: a (non-default) tenant's principal lives in SP_<TENANT>__<NAME>_* */
+  const stem = async (t: string) => `SP_${(await db.tenant.findUniqueOrThrow({ where: { id: t }, select: { slug: true } })).slug.toUpperCase().replace(/-/g, "_")}__CRM_BOT`;
+  const configure = async (secret = idp.serviceClient.clientSecret, t = tenantId, extra: Record<string, string> = {}) => {
+    const p = await stem(t);
+    Object.assign(testEnv, { [`${p}_CLIENT_ID`]: idp.serviceClient.clientId, [`${p}_CLIENT_SECRET`]: secret }, Object.fromEntries(Object.entries(extra).map(([k, v]) => [`${p}_${k}`, v])));
+  };
 
   it("gets a token with the catalog's read-only scopes and caches it encrypted until 60 s before expiry", async () => {
-    configure();
     const sp = await createTestTenant(db, "sp");
+    await configure(undefined, sp);
     let clock = Date.now();
     const r = createCredentialResolver({ db, encryptionKey: key, now: () => new Date(clock) });
     const c = { ...ctx(), tenantId: sp, tokenUrl: idp.tokenUrl, scopes: ["files.read"] };
@@ -229,33 +337,45 @@ describe("sp: locators (OAuth client credentials)", () => {
     expect(idp.tokenRequests()).toBe(before + 3);
   });
 
-  it("prefers config.token_url over the catalog's token URL", async () => {
-    configure();
-    const r = await createCredentialResolver({ db, encryptionKey: key }).resolve("sp:crm-bot", { ...ctx(), tokenUrl: "http://127.0.0.1:9/token", config: { token_url: idp.tokenUrl } });
+  it("ignores a config.token_url: the client secret goes only to the catalog's (or the operator's) token URL", async () => {
+    await configure();
+    const r = await createCredentialResolver({ db, encryptionKey: key }).resolve("sp:crm-bot", { ...ctx(), tokenUrl: idp.tokenUrl, config: { token_url: "http://127.0.0.1:9/token" } });
     expect(r.ok).toBe(true);
   });
 
+  it("is per tenant: tenant B cannot use tenant A's sp: name", async () => {
+    await configure();
+    const b = await createTestTenant(db, "sp-b");
+    const before = idp.tokenRequests();
+    const r = await createCredentialResolver({ db, encryptionKey: key }).resolve("sp:crm-bot", { ...ctx(), tenantId: b, tokenUrl: idp.tokenUrl });
+    expect(r).toEqual({ ok: false, error: { kind: "missing", message: `service principal crm-bot is not configured for this organisation: set ${await stem(b)}_CLIENT_ID and ${await stem(b)}_CLIENT_SECRET` } });
+    expect(idp.tokenRequests()).toBe(before);
+    // and tenant A's cached token is not B's either
+    expect(await db.credential.count({ where: { tenantId: b } })).toBe(0);
+  });
+
   it("is unreadable when the client secret is wrong, without echoing it", async () => {
-    configure("wrong-client-secret-value");
+    await configure("wrong-client-secret-value");
     const r = await createCredentialResolver({ db, encryptionKey: key }).resolve("sp:crm-bot", { ...ctx(), tokenUrl: idp.tokenUrl, scopes: ["files.read"] });
     expect(r).toEqual({ ok: false, error: { kind: "unreadable", message: "service principal crm-bot was rejected by the token endpoint (invalid_client: check its client id and secret)" } });
   });
 
   it("is missing without client id/secret or without a token URL", async () => {
     const r = createCredentialResolver({ db, encryptionKey: key });
-    expect(await r.resolve("sp:nobody", { ...ctx(), tokenUrl: idp.tokenUrl })).toEqual({ ok: false, error: { kind: "missing", message: "service principal nobody is not configured: set SP_NOBODY_CLIENT_ID and SP_NOBODY_CLIENT_SECRET" } });
-    configure();
+    const p = (await stem(tenantId)).replace(/CRM_BOT$/, "NOBODY");
+    expect(await r.resolve("sp:nobody", { ...ctx(), tokenUrl: idp.tokenUrl })).toEqual({ ok: false, error: { kind: "missing", message: `service principal nobody is not configured for this organisation: set ${p}_CLIENT_ID and ${p}_CLIENT_SECRET` } });
+    await configure();
     expect(await r.resolve("sp:crm-bot", ctx())).toEqual({ ok: false, error: { kind: "missing", message: expect.stringMatching(/^service principal crm-bot has no token URL/) } });
   });
 
   it("refuses to send the client secret over plain http to another machine", async () => {
-    configure();
-    const r = await createCredentialResolver({ db, encryptionKey: key }).resolve("sp:crm-bot", { ...ctx(), config: { token_url: "http://idp.example.com/token" } });
-    expect(r).toEqual({ ok: false, error: { kind: "unreadable", message: "service principal crm-bot: token URL must use https" } });
+    await configure(undefined, tenantId, { TOKEN_URL: "http://idp.example.com/token" });
+    const r = await createCredentialResolver({ db, encryptionKey: key }).resolve("sp:crm-bot", ctx());
+    expect(r).toEqual({ ok: false, error: { kind: "missing", message: "service principal crm-bot: The token URL must use https" } });
   });
 
   it("is unreadable when the token endpoint is down", async () => {
-    configure();
+    await configure();
     const r = await createCredentialResolver({ db, encryptionKey: key }).resolve("sp:crm-bot", { ...ctx(), tokenUrl: `http://127.0.0.1:${await closedPort()}/token` });
     expect(r).toEqual({ ok: false, error: { kind: "unreadable", message: "token endpoint is unreachable (ECONNREFUSED)" } });
   });
@@ -264,6 +384,7 @@ describe("sp: locators (OAuth client credentials)", () => {
 describe("secrets never appear in failure messages", () => {
   let echo: { url: string; close: () => Promise<void> };
   const vaultToken = "hvs.super-secret-vault-token";
+  const echoStem = async () => `SP_${(await db.tenant.findUniqueOrThrow({ where: { id: tenantId }, select: { slug: true } })).slug.toUpperCase().replace(/-/g, "_")}__ECHO`;
   const clientSecret = "sp-client-secret-that-must-not-leak";
   beforeAll(async () => {
     // An upstream that echoes back whatever credentials it was sent, as some real error pages do.
@@ -281,8 +402,7 @@ describe("secrets never appear in failure messages", () => {
   });
   afterAll(async () => {
     await echo.close();
-    delete testEnv.SP_ECHO_CLIENT_ID;
-    delete testEnv.SP_ECHO_CLIENT_SECRET;
+    for (const k of Object.keys(testEnv)) if (k.startsWith("SP_") && k.includes("__ECHO_")) delete testEnv[k];
   });
 
   it("redacts a Vault token echoed by Vault", async () => {
@@ -290,12 +410,12 @@ describe("secrets never appear in failure messages", () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.error.kind).toBe("unreadable");
-    expect(r.error.message).toMatch(/^reading Vault secret secret\/a failed \(HTTP 500: internal error for token \[redacted\]/);
+    expect(r.error.message).toMatch(/^reading Vault secret a failed \(HTTP 500: internal error for token \[redacted\]/);
     expect(r.error.message).not.toContain(vaultToken);
   });
 
   it("does not repeat a client secret that the token endpoint echoes back", async () => {
-    Object.assign(testEnv, { SP_ECHO_CLIENT_ID: "echo-client", SP_ECHO_CLIENT_SECRET: clientSecret });
+    Object.assign(testEnv, { [`${await echoStem()}_CLIENT_ID`]: "echo-client", [`${await echoStem()}_CLIENT_SECRET`]: clientSecret });
     const r = await createCredentialResolver({ db, encryptionKey: key }).resolve("sp:echo", { ...ctx(), tokenUrl: `${echo.url}/token` });
     expect(r.ok).toBe(false);
     if (r.ok) return;
@@ -305,8 +425,7 @@ describe("secrets never appear in failure messages", () => {
   });
 
   it("rethrows unexpected errors redacted and without the original as cause", async () => {
-    testEnv.SP_ECHO_CLIENT_ID = "echo-client";
-    testEnv.SP_ECHO_CLIENT_SECRET = clientSecret;
+    Object.assign(testEnv, { [`${await echoStem()}_CLIENT_ID`]: "echo-client", [`${await echoStem()}_CLIENT_SECRET`]: clientSecret });
     const broken = new Proxy(db, {
       get: (t, p) => (p === "credential" ? { findUnique: () => Promise.reject(new Error(`connection lost while reading client_secret=${clientSecret}`)) } : Reflect.get(t, p)),
     });

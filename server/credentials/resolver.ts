@@ -6,7 +6,7 @@
  * so nothing downstream can log a secret from it.
  */
 import type { Db } from "../db/client";
-import { lookupEnvVar } from "../env";
+import { getEnv, lookupEnvVar } from "../env";
 import { err, ok, type Result } from "../lib/result";
 import { refreshConsentTokens, type ProviderLookup } from "./consent-flow";
 import { loadCredential } from "./credential-store";
@@ -14,6 +14,7 @@ import { encryptionKeyFromEnv, type EncryptionKey } from "./crypto";
 import { formatLocator, parseLocator } from "./locator";
 import { redact } from "./redact";
 import { resolveServicePrincipal } from "./sp";
+import { checkEnvName, createTenantScopes, envPolicyFromEnv, vaultTenantFolder, type EnvPolicy, type TenantScope } from "./tenant-scope";
 import type { CredentialFailure, CredentialResolver, Locator, ResolveContext, SecretBundle } from "./types";
 import { createVaultClient, vaultConfigFromEnv, type VaultConfig } from "./vault";
 
@@ -33,6 +34,10 @@ export type CredentialResolverDeps = {
   timeoutMs?: number;
   /** OAuth clients for renewing consent tokens; default: catalog + OAUTH_<PROVIDER>_* */
   consentProviders?: ProviderLookup;
+  /** which env: names may be read; default SECRET_ENV_PREFIX and whether sandboxes run, read on each call */
+  envPolicy?: () => EnvPolicy;
+  /** VAULT_TENANT_PREFIX, read on each call */
+  vaultTenantPrefix?: () => string;
 };
 
 export { CONSENT_KIND } from "./credential-store";
@@ -54,20 +59,27 @@ export function createCredentialResolver(deps: CredentialResolverDeps): Credenti
   const vault = createVaultClient({ fetch: doFetch, now, timeoutMs });
   const vaultConfig = deps.vaultConfig ?? vaultConfigFromEnv;
   const key = () => deps.encryptionKey ?? encryptionKeyFromEnv();
+  const scopes = createTenantScopes(deps.db);
+  const envPolicy = deps.envPolicy ?? envPolicyFromEnv;
+  const vaultPrefix = deps.vaultTenantPrefix ?? (() => getEnv().VAULT_TENANT_PREFIX);
 
   async function dispatch(loc: Locator, ctx: ResolveContext, secrets: string[]): Promise<Outcome> {
+    if (loc.scheme === "consent") return resolveConsent(loc, ctx);
+    // every other scheme names something of the install: resolved within the caller's tenant
+    const scope = await scopes(ctx.tenantId);
+    if (!scope) return err({ kind: "missing", message: "this organisation no longer exists" });
     switch (loc.scheme) {
       case "vault": {
         const config = vaultConfig();
         secrets.push(...[config.token, config.secretId, config.roleId].filter((s): s is string => !!s));
-        return vault.read(config, loc.path, loc.key);
+        const folder = vaultTenantFolder(vaultPrefix(), scope);
+        if (!folder.ok) return err({ kind: "missing", message: folder.error });
+        return vault.read(config, loc.path, loc.key, folder.value);
       }
       case "env":
-        return resolveEnv(loc.name, secrets);
-      case "consent":
-        return resolveConsent(loc, ctx);
+        return resolveEnv(loc.name, scope, envPolicy(), secrets);
       case "sp":
-        return resolveServicePrincipal({ db: deps.db, fetch: doFetch, now, key: key(), timeoutMs, secrets }, loc.name, ctx);
+        return resolveServicePrincipal({ db: deps.db, now, key: key(), timeoutMs, secrets, scope }, loc.name, ctx);
     }
   }
 
@@ -105,7 +117,9 @@ export function createCredentialResolver(deps: CredentialResolverDeps): Credenti
   };
 }
 
-function resolveEnv(name: string, secrets: string[]): Outcome {
+function resolveEnv(name: string, scope: TenantScope, policy: EnvPolicy, secrets: string[]): Outcome {
+  const allowed = checkEnvName(name, scope, policy);
+  if (!allowed.ok) return err({ kind: "missing", message: allowed.error });
   const value = lookupEnvVar(name);
   if (value === undefined) return err({ kind: "missing", message: `environment variable ${name} is not set` });
   secrets.push(value);

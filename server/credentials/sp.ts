@@ -1,18 +1,23 @@
 /**
  * `sp:<name>`: a service principal that gets an access token by the OAuth 2.0 client-credentials
- * grant (oauth4webapi). Client id and secret come from SP_<NAME>_CLIENT_ID / _CLIENT_SECRET; the
- * token is cached encrypted in the credentials table until 60 s before it expires, so workers on
- * other machines share it instead of each asking the identity provider.
+ * grant (oauth4webapi). Names are per tenant (tenant-scope.ts): client id and secret come from
+ * SP_<NAME>_CLIENT_ID / _CLIENT_SECRET for the install's default tenant and from
+ * SP_<TENANT>__<NAME>_CLIENT_ID / _CLIENT_SECRET for any other tenant. The token URL is the
+ * catalog entry's (filled only with config values that cannot move it to another party,
+ * token-endpoint.ts) or the operator's SP_<…>_TOKEN_URL, never the connection's config; the
+ * request is pinned to the address the egress guard vetted. The token is cached encrypted in the
+ * credentials table until 60 s before it expires, so workers on other machines share it.
  */
-import { checkEgress } from "../connectors/safe-mode/egress";
 import { createHash } from "node:crypto";
 import * as oauth from "oauth4webapi";
 import type { Db } from "../db/client";
-import { getEnv, lookupEnvVar } from "../env";
+import { lookupEnvVar } from "../env";
 import { err, ok, type Result } from "../lib/result";
 import { loadCredential, storeCredential } from "./credential-store";
 import { redact } from "./redact";
 import type { EncryptionKey } from "./crypto";
+import { spEnvStem, type TenantScope } from "./tenant-scope";
+import { fillAuthServerUrl, pinnedTokenFetch, type AuthServerOrigin } from "./token-endpoint";
 import type { CredentialFailure, ResolveContext, SecretBundle } from "./types";
 
 export const SP_TOKEN_KIND = "sp_token";
@@ -20,15 +25,17 @@ const EXPIRY_MARGIN_S = 60;
 
 export type ServicePrincipalDeps = {
   db: Db;
-  fetch: typeof fetch;
   now: () => Date;
   /** undefined: no encryption key configured, so tokens are fetched every time and never stored */
   key: EncryptionKey | undefined;
   timeoutMs: number;
   /** filled with the client secret once known, so the caller can redact it from any message */
   secrets: string[];
+  /** the caller's tenant: which SP_* variables this tenant's sp: names read */
+  scope: TenantScope;
 };
 
+/** The SP_* stem for the install's default tenant (SP_FILES_SYNC for files-sync). */
 export function spEnvPrefix(name: string): string {
   return `SP_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
 }
@@ -36,40 +43,29 @@ export function spEnvPrefix(name: string): string {
 const missing = (message: string): CredentialFailure => ({ kind: "missing", message });
 const unreadable = (message: string): CredentialFailure => ({ kind: "unreadable", message });
 
-const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
 export async function resolveServicePrincipal(deps: ServicePrincipalDeps, name: string, ctx: ResolveContext): Promise<Result<SecretBundle, CredentialFailure>> {
   const r = await fetchOrReuseToken(deps, name, ctx);
   return r.ok ? r : err({ kind: r.error.kind, message: redact(r.error.message, deps.secrets) });
 }
 
 async function fetchOrReuseToken(deps: ServicePrincipalDeps, name: string, ctx: ResolveContext): Promise<Result<SecretBundle, CredentialFailure>> {
-  const prefix = spEnvPrefix(name);
+  const stem = spEnvStem(name, deps.scope);
+  if (!stem.ok) return err(missing(stem.error));
+  const prefix = stem.value;
   const clientId = lookupEnvVar(`${prefix}_CLIENT_ID`);
   const clientSecret = lookupEnvVar(`${prefix}_CLIENT_SECRET`);
   if (clientSecret) deps.secrets.push(clientSecret);
-  if (!clientId || !clientSecret) return err(missing(`service principal ${name} is not configured: set ${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET`));
+  if (!clientId || !clientSecret) return err(missing(`service principal ${name} is not configured for this organisation: set ${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET`));
 
-  const tokenUrlRaw = typeof ctx.config.token_url === "string" ? ctx.config.token_url : ctx.tokenUrl;
-  if (!tokenUrlRaw) return err(missing(`service principal ${name} has no token URL: the ${ctx.sourceType} catalog entry has none, so set config.token_url`));
-  let tokenUrl: URL;
-  try {
-    tokenUrl = new URL(tokenUrlRaw);
-  } catch {
-    return err(unreadable(`service principal ${name}: token URL is not a valid URL`));
-  }
-  // The client secret is sent to this URL, so plain http is allowed only to this machine.
+  // The client secret goes only to the operator's token URL for this principal or the catalog's for this source type.
+  const operatorUrl = lookupEnvVar(`${prefix}_TOKEN_URL`);
+  const origin: AuthServerOrigin = operatorUrl ? "operator" : "catalog";
+  const template = operatorUrl ?? ctx.tokenUrl;
+  if (!template) return err(missing(`service principal ${name} has no token URL: the ${ctx.sourceType} catalog entry has none, so an operator must set ${prefix}_TOKEN_URL`));
+  const filled = fillAuthServerUrl({ label: "token URL", template, sourceType: ctx.sourceType, config: ctx.config, hint: `set ${prefix}_TOKEN_URL` });
+  if (!filled.ok) return err(missing(`service principal ${name}: ${filled.error}`));
+  const tokenUrl = filled.value;
   const insecure = tokenUrl.protocol === "http:";
-  if ((insecure && !LOOPBACK.has(tokenUrl.hostname)) || (!insecure && tokenUrl.protocol !== "https:")) {
-    return err(unreadable(`service principal ${name}: token URL must use https`));
-  }
-
-  // A token URL from the intent's config is chosen by the caller: the egress guard applies (no
-  // link-local or cloud metadata ever; private ranges only where configured; loopback as above).
-  if (typeof ctx.config.token_url === "string") {
-    const egress = await checkEgress(tokenUrl.hostname, { allowPrivateNetworks: LOOPBACK.has(tokenUrl.hostname) || getEnv().allowPrivateEgress });
-    if (!egress.ok) return err(unreadable(`service principal ${name}: token URL refused (${egress.error.message})`));
-  }
 
   const scopes = [...new Set(ctx.scopes ?? [])].sort();
   // One cache row per (client, token endpoint, scopes): the same principal asked for other
@@ -91,7 +87,7 @@ async function fetchOrReuseToken(deps: ServicePrincipalDeps, name: string, ctx: 
   try {
     const response = await oauth.clientCredentialsGrantRequest(as, client, auth, params, {
       signal: AbortSignal.timeout(deps.timeoutMs),
-      [oauth.customFetch]: deps.fetch,
+      [oauth.customFetch]: pinnedTokenFetch({ origin }),
       [oauth.allowInsecureRequests]: insecure,
     });
     token = await oauth.processClientCredentialsResponse(as, client, response);
@@ -126,6 +122,7 @@ function describeTokenError(name: string, e: unknown, timeoutMs: number): string
   }
   const error = e as Error & { cause?: { code?: string; message?: string } };
   if (error?.name === "TimeoutError" || error?.name === "AbortError") return `token endpoint did not answer within ${timeoutMs / 1000} s`;
+  if (error?.name === "EgressRefusedError") return error.message;
   if (error instanceof TypeError && error.cause) return `token endpoint is unreachable (${error.cause.code ?? error.cause.message ?? "network error"})`;
   return `token endpoint answered unexpectedly for service principal ${name} (${error?.message ?? String(e)})`;
 }

@@ -3,6 +3,10 @@
  * (and X-Vault-Namespace), authenticated by VAULT_TOKEN or an AppRole login whose token is
  * cached for its lease. Every expected failure is a CredentialFailure value; messages name the
  * path, never a token, and pass through redact().
+ *
+ * Paths are confined to the caller's tenant folder (VAULT_TENANT_PREFIX, tenant-scope.ts): a
+ * locator's path is always read below it. "Not found", "deleted" and "permission denied" give one
+ * and the same message, so a caller learns nothing about which paths exist.
  */
 import { getEnv } from "../env";
 import { err, ok, type Result } from "../lib/result";
@@ -25,7 +29,8 @@ export function vaultConfigFromEnv(): VaultConfig {
 
 export type VaultClientDeps = { fetch?: typeof fetch; now?: () => Date; timeoutMs?: number };
 export type VaultClient = {
-  read(config: VaultConfig, path: string, key?: string): Promise<Result<SecretBundle, CredentialFailure>>;
+  /** `folder`: the tenant's folder inside the mount (`aam/tenants/acme/`), prefixed to `path` */
+  read(config: VaultConfig, path: string, key: string | undefined, folder: string): Promise<Result<SecretBundle, CredentialFailure>>;
 };
 
 type CachedToken = { token: string; expiresAt: number | null };
@@ -103,10 +108,14 @@ export function createVaultClient(deps: VaultClientDeps = {}): VaultClient {
     return ok({ token: t.value.token, cached: false });
   }
 
-  async function read(config: VaultConfig, path: string, key?: string): Promise<Result<SecretBundle, Failure>> {
+  async function read(config: VaultConfig, path: string, key: string | undefined, folder: string): Promise<Result<SecretBundle, Failure>> {
     if (!config.addr) return err(missing("Vault is not configured: set VAULT_ADDR"));
-    const where = `${config.mount}/${path}`;
-    const apiPath = `${config.mount}/data/${path.split("/").map(encodeURIComponent).join("/")}`;
+    // defence in depth: the locator grammar refuses these already
+    const segments = `${folder}${path}`.split("/");
+    if (path.startsWith("/") || segments.some((s) => s === "" || s === "." || s === ".." || /%|\\/.test(s))) return err(missing(`Vault path ${path} is not allowed`));
+    const where = path;
+    const notAvailable = missing(`Vault secret ${where} is not available to this organisation (it does not exist under ${config.mount}/${folder}, or this server's Vault identity may not read it)`);
+    const apiPath = `${config.mount}/data/${segments.map(encodeURIComponent).join("/")}`;
     let t = await token(config);
     if (!t.ok) return t;
     let r = await call(config, "GET", apiPath, t.value.token);
@@ -120,16 +129,11 @@ export function createVaultClient(deps: VaultClientDeps = {}): VaultClient {
     if (!r.ok) return r;
     const { status, json } = r.value;
     const body = json as { data?: { data?: unknown; metadata?: { deletion_time?: unknown; destroyed?: unknown } } } | null;
-    if (status === 404) {
-      const meta = body?.data?.metadata;
-      if (meta && (meta.destroyed === true || (typeof meta.deletion_time === "string" && meta.deletion_time !== ""))) {
-        return err(missing(`Vault secret ${where} has been deleted`));
-      }
-      return err(missing(`Vault secret ${where} not found`));
-    }
+    // not found, deleted and denied look the same from outside: nothing tells which paths exist
+    if (status === 404 || (status === 403 && !vaultErrors(json).some((e) => /sealed/i.test(e)))) return err(notAvailable);
     if (status !== 200) return err(statusFailure(status, json, `reading Vault secret ${where}`));
     const data = body?.data?.data;
-    if (data === null || data === undefined) return err(missing(`Vault secret ${where} has no data (deleted version?)`));
+    if (data === null || data === undefined) return err(notAvailable);
     if (typeof data !== "object" || Array.isArray(data)) return err(unreadable(`Vault secret ${where} is not a KV v2 secret`));
     const bundle = toBundle(data as Record<string, unknown>);
     if (key === undefined) return ok(bundle);
@@ -138,8 +142,8 @@ export function createVaultClient(deps: VaultClientDeps = {}): VaultClient {
   }
 
   return {
-    async read(config, path, key) {
-      const r = await read(config, path, key);
+    async read(config, path, key, folder) {
+      const r = await read(config, path, key, folder);
       if (r.ok) return r;
       return err({ kind: r.error.kind, message: redact(r.error.message, [config.token, config.secretId]) });
     },

@@ -10,6 +10,9 @@ import path from "node:path";
 import { ensurePostgresSandbox } from "./postgres-sandbox";
 import { startHttpSandbox, SANDBOX_VENDORS } from "./http-sandbox";
 import { startS3Sandbox } from "./s3-sandbox";
+import type { SandboxSecretEnvVar } from "./secret-env";
+
+export { SANDBOX_SECRET_ENV_VARS } from "./secret-env";
 
 export type SandboxSet = { endpoints: Record<string, string>; env: Record<string, string>; stop: () => Promise<void> };
 
@@ -25,14 +28,15 @@ export async function startSandboxes(opts: { dataDir: string; adminDatabaseUrl: 
   const pg = await ensurePostgresSandbox(opts.adminDatabaseUrl);
   const endpoints: Record<string, string> = { files: filesDir, s3: s3.endpoint, http: http.baseUrl };
   for (const v of SANDBOX_VENDORS) endpoints[v] = http.urlFor(v);
-  const env: Record<string, string> = {
-    SANDBOX_ENDPOINTS: JSON.stringify(endpoints),
+  // the secrets: exactly SANDBOX_SECRET_ENV_VARS (the only names outside SECRET_ENV_PREFIX that env: resolves, and only while sandboxes run)
+  const secrets: Record<SandboxSecretEnvVar, string> = {
     SANDBOX_TOKEN: http.token,
     SANDBOX_SALESFORCE_TOKEN: JSON.stringify({ access_token: http.token, instance_url: http.urlFor("salesforce") }),
     SANDBOX_PG_DSN: pg.url,
     SANDBOX_S3_CREDENTIALS: JSON.stringify({ access_key_id: s3.accessKeyId, secret_access_key: s3.secretAccessKey }),
     SANDBOX_FILES_TOKEN: "local-files",
   };
+  const env: Record<string, string> = { SANDBOX_ENDPOINTS: JSON.stringify(endpoints), ...secrets };
   return {
     endpoints,
     env,
