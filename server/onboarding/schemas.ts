@@ -16,12 +16,72 @@ export const cleanString = (max: number) =>
     .refine((s) => s.isWellFormed(), "must be valid Unicode (no lone surrogates)")
     .refine((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s), "must not contain control characters");
 
-const SECRET_KEY_RE = /(pass(word)?|secret|token|api[_-]?key|private[_-]?key|credential)/i;
+/** Keys that name secret material. `*_header` (a header's name, e.g. api_key_header) is not one. */
+export const SECRET_KEY_RE = /(pass(word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|credential|client[_-]?key|access[_-]?key|signature|session[_-]?id|cookie|bearer)(?!.*_header$)/i;
+/** Values that are secret material whatever their key: userinfo in URL-like values, PEM private keys, JWTs. */
+const SECRET_VALUE_CHECKS: [RegExp, string][] = [
+  [/^(?:[a-z][a-z0-9+.-]*:)?\/\/[^/?#\s]*@/i, "must not carry credentials (user:password@) in a URL; put them behind credential_locator"],
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, "must not carry a private key; put it behind credential_locator"],
+  [/\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\./, "must not carry a token; put it behind credential_locator"],
+];
+
+/** How deep `config` may nest (config itself is level 1). Checked iteratively, before any recursive validation. */
+export const MAX_CONFIG_DEPTH = 8;
+/** How deep a whole intent may nest (body + config + its levels). */
+export const MAX_INTENT_DEPTH = MAX_CONFIG_DEPTH + 2;
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
-export const JsonValue: z.ZodType<Json> = z.lazy(() =>
-  z.union([cleanString(2048), z.number().finite(), z.boolean(), z.null(), z.array(JsonValue).max(100), z.record(cleanString(64), JsonValue)]),
-);
+const JsonScalar = z.union([cleanString(2048), z.number().finite(), z.boolean(), z.null()]);
+/**
+ * A JSON value at most `levels` containers deep. Not recursive (z.lazy would recurse once per input
+ * level and overflow the stack on a deeply nested body): each level is its own schema.
+ */
+function boundedJson(levels: number): z.ZodType<Json> {
+  let schema: z.ZodType<Json> = JsonScalar;
+  for (let i = 0; i < levels; i++) schema = z.union([JsonScalar, z.array(schema).max(100), z.record(cleanString(64), schema)]);
+  return schema;
+}
+/** a config value: config is level 1, so its values may hold MAX_CONFIG_DEPTH − 1 more levels */
+export const JsonValue: z.ZodType<Json> = boundedJson(MAX_CONFIG_DEPTH - 1);
+
+export type ShapeIssue = { path: (string | number)[]; message: string };
+
+/**
+ * Walks a JSON value without recursion: the first level beyond `maxDepth` (path cut there), plus,
+ * when `secrets` is set, secret-looking keys and secret-looking values at any depth.
+ */
+export function scanJson(value: unknown, opts: { maxDepth: number; secrets?: boolean; prefix?: (string | number)[] }): ShapeIssue[] {
+  const issues: ShapeIssue[] = [];
+  const stack: { v: unknown; path: (string | number)[]; depth: number }[] = [{ v: value, path: opts.prefix ?? [], depth: 0 }];
+  let visited = 0;
+  while (stack.length > 0 && issues.length < 20) {
+    const { v, path, depth } = stack.pop()!;
+    if (++visited > 200_000) {
+      issues.push({ path, message: "is too large" });
+      break;
+    }
+    if (typeof v === "string") {
+      if (opts.secrets) for (const [re, message] of SECRET_VALUE_CHECKS) if (re.test(v)) issues.push({ path, message });
+      continue;
+    }
+    if (v === null || typeof v !== "object") continue;
+    if (depth + 1 > opts.maxDepth) {
+      issues.push({ path, message: `nests deeper than ${opts.maxDepth} levels` });
+      continue;
+    }
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], path: [...path, i], depth: depth + 1 });
+    } else {
+      const entries = Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, x] = entries[i]!;
+        if (opts.secrets && SECRET_KEY_RE.test(k)) issues.push({ path: [...path, k], message: "config must not carry secrets; put them behind credential_locator" });
+        stack.push({ v: x, path: [...path, k], depth: depth + 1 });
+      }
+    }
+  }
+  return issues;
+}
 
 export const EvidenceSchema = z.strictObject({
   status: cleanString(64).min(1),
@@ -53,11 +113,7 @@ export const ConnectionIntentSchema = z
       .optional()
       .superRefine((cfg, ctx) => {
         if (!cfg) return;
-        for (const key of Object.keys(cfg)) {
-          if (SECRET_KEY_RE.test(key)) {
-            ctx.addIssue({ code: "custom", path: [key], message: "config must not carry secrets; put them behind credential_locator" });
-          }
-        }
+        for (const i of scanJson(cfg, { maxDepth: MAX_CONFIG_DEPTH, secrets: true })) ctx.addIssue({ code: "custom", path: i.path, message: i.message });
         if (JSON.stringify(cfg).length > 16_384) ctx.addIssue({ code: "custom", message: "config is larger than 16 KB" });
       }),
   })

@@ -7,7 +7,8 @@ import type { Db } from "../db/client";
 import { getConnection, getConnectionById, listEvents, type ConnectionRow } from "./connection-repository";
 import { usesSandbox } from "../connectors/sandbox/refs";
 import { admitIntent, admitIntents, statusPath, toResult } from "./pipeline";
-import { ConnectionIntentSchema, issuesOf, type ConnectionIntent, type OnboardingResult } from "./schemas";
+import { parseConnectionIntent } from "./intent-admission";
+import type { ConnectionIntent, OnboardingResult } from "./schemas";
 
 export const READ_ONLY_NAMESPACES = new Set(["demo"]);
 
@@ -59,14 +60,15 @@ export async function submitBatch(deps: SubmitDeps, tenantId: string, items: unk
   const out: BatchItem[] = new Array(items.length);
   const valid: { index: number; intent: ConnectionIntent }[] = [];
   items.forEach((raw, index) => {
-    const parsed = ConnectionIntentSchema.safeParse(raw);
-    if (!parsed.success) {
-      out[index] = { index, error: { code: "VALIDATION_FAILED", message: "Not a valid connection intent.", issues: issuesOf(parsed.error) } };
+    // shape limits, schema and the catalog's typed config, before anything is written
+    const parsed = parseConnectionIntent(raw);
+    if (!parsed.ok) {
+      out[index] = { index, error: { code: "VALIDATION_FAILED", message: "Not a valid connection intent.", issues: parsed.issues } };
       return;
     }
-    const refused = refuseNamespace(parsed.data);
+    const refused = refuseNamespace(parsed.intent);
     if (refused) out[index] = { index, error: { code: refused.code, message: refused.message, issues: [{ path: refused.path, message: refused.message }] } };
-    else valid.push({ index, intent: parsed.data });
+    else valid.push({ index, intent: parsed.intent });
   });
   // one statement for the whole batch, then one enqueue
   const admitted = await admitIntents(deps.db, tenantId, valid.map((v) => v.intent));

@@ -37,7 +37,7 @@ const intent = (over: Record<string, unknown> = {}) => ({
   source_type: "salesforce",
   resource_ids: ["org_00D5g000004ApiA"],
   scopes_mode: "safe_readonly",
-  credential_locator: "env:AAM_API_TEST_TOKEN",
+  credential_locator: "env:AAM_SECRET_API_TEST_TOKEN",
   namespace: "autonomy",
   risk_level: "low",
   evidence: { status: "Sanctioned", source: "IdP", ts: "2025-11-08T18:00:00Z" },
@@ -61,7 +61,7 @@ beforeAll(async () => {
   process.env.DATABASE_URL = scratch.url;
   process.env.API_RATE_PER_MINUTE = "100000";
   process.env.ONBOARD_TIME_BUDGET_MS = "10000";
-  process.env.AAM_API_TEST_TOKEN = "api-test-token-value";
+  process.env.AAM_SECRET_API_TEST_TOKEN = "api-test-token-value";
   resetEnvForTests();
   db = createDb(scratch.url, 5);
   const seeded = await seedDatabase(db, { adminEmail: "a@api.test", execEmail: "e@api.test", apiKey: KEY, sloTarget: 0.9 });

@@ -146,12 +146,82 @@ export const ZAuthMode = z.discriminatedUnion("type", [
   z.object({ type: z.literal("none") }),
 ]);
 
-export const ZConfigField = z.object({
-  name: z.string().regex(/^[a-z][a-z0-9_]*$/),
-  description: z.string().min(1),
-  required: z.boolean().default(false),
-  default: z.string().optional(),
-});
+/** Value types of a config field (checked at admission, config-fields.ts). */
+export const CONFIG_TYPES = ["string", "integer", "boolean", "string_list", "enum"] as const;
+
+/**
+ * Named formats of string values (and of each item of a string_list). Vendor-specific shapes use
+ * `pattern` instead, with the vendor's documentation as the source (the entry's docsUrl / notes).
+ */
+export const CONFIG_FORMATS = [
+  /** a DNS name (RFC 1123), no port, no scheme */
+  "hostname",
+  /** a DNS name or an IPv4/IPv6 literal (databases on the customer's own hosts) */
+  "host",
+  /** one DNS label (a vendor subdomain / account name filled into `{{config.x}}.vendor.com`) */
+  "dns_label",
+  "uuid",
+  /** an Entra tenant: its GUID or one of its verified domain names */
+  "uuid_or_hostname",
+  /** a plain identifier (SQL schema/database/role names, Snowflake warehouses) */
+  "identifier",
+  /** an http(s) URL without userinfo or fragment */
+  "url",
+  "https_url",
+  /** an absolute local path or a file:// URL */
+  "path",
+  /** an AWS region code, e.g. us-east-1 */
+  "aws_region",
+  /** an HTTP header name (RFC 9110 token) */
+  "header_name",
+] as const;
+
+export const ZConfigField = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9_]*$/),
+    description: z.string().min(1),
+    type: z.enum(CONFIG_TYPES).default("string"),
+    format: z.enum(CONFIG_FORMATS).optional(),
+    /** an anchored regular expression (source) every string value must match (vendor shapes: `*.atlassian.net`, NetSuite account ids) */
+    pattern: z.string().min(2).optional(),
+    /** the allowed values of an `enum` field (sites, regions, engines) */
+    values: z.array(z.string().min(1)).min(1).optional(),
+    maxLength: z.number().int().positive().max(16_384).default(256),
+    /** string_list: at most this many items */
+    maxItems: z.number().int().positive().max(100).default(20),
+    /** integer bounds */
+    min: z.number().int().optional(),
+    max: z.number().int().optional(),
+    required: z.boolean().default(false),
+    default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    /** a well-formed value, for docs and the admission tests (required fields always have one) */
+    example: z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]).optional(),
+    /** also accepts `sandbox:<name>[/path]`, expanded to a running sandbox's endpoint (sandbox/refs.ts) */
+    sandboxRef: z.boolean().default(false),
+    /**
+     * the value names where the server connects (a URL, host or folder that is not a vendor host
+     * template): admitted when well-formed, then permitted at connect time only when the tenant
+     * approved it (or it is a running sandbox); otherwise the connection ends NETWORK_BLOCKED.
+     */
+    destination: z.boolean().default(false),
+  })
+  .superRefine((f, ctx) => {
+    if (f.type === "enum" && !f.values) ctx.addIssue({ code: "custom", path: ["values"], message: "enum fields list their values" });
+    if (f.type !== "enum" && f.values) ctx.addIssue({ code: "custom", path: ["values"], message: "only enum fields list values" });
+    if ((f.type === "integer" || f.type === "boolean" || f.type === "enum") && (f.format || f.pattern)) {
+      ctx.addIssue({ code: "custom", path: ["format"], message: `${f.type} fields take no format or pattern` });
+    }
+    if (f.required && f.example === undefined) ctx.addIssue({ code: "custom", path: ["example"], message: "required fields give an example" });
+    if (f.pattern) {
+      if (!f.pattern.startsWith("^") || !f.pattern.endsWith("$")) ctx.addIssue({ code: "custom", path: ["pattern"], message: "patterns are anchored (^…$)" });
+      try {
+        new RegExp(f.pattern);
+      } catch {
+        ctx.addIssue({ code: "custom", path: ["pattern"], message: "not a valid regular expression" });
+      }
+    }
+  });
+export type ConfigField = z.output<typeof ZConfigField>;
 
 export const CATEGORIES = ["productivity", "identity", "cloud", "warehouse", "business", "generic"] as const;
 

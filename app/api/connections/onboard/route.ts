@@ -1,6 +1,6 @@
-import { authenticateRequest, errorResponse, json, MAX_BODY_BYTES, readJsonBody, validationError } from "@/server/http/respond";
+import { authenticateRequest, errorResponse, json, MAX_BODY_BYTES, readJsonBody } from "@/server/http/respond";
 import { apiSettings, services, submitDeps } from "@/server/http/services";
-import { ConnectionIntentSchema } from "@/server/onboarding/schemas";
+import { parseConnectionIntent } from "@/server/onboarding/intent-admission";
 import { submitIntent } from "@/server/onboarding/submit-intent";
 
 export const dynamic = "force-dynamic";
@@ -11,10 +11,11 @@ export async function POST(req: Request) {
   if (!auth.ok) return auth.response;
   const body = await readJsonBody(req, MAX_BODY_BYTES);
   if (!body.ok) return body.response;
-  const parsed = ConnectionIntentSchema.safeParse(body.value);
-  if (!parsed.success) return validationError(parsed.error);
+  // shape limits, schema and the source type's typed config: nothing is written for an invalid intent
+  const parsed = parseConnectionIntent(body.value);
+  if (!parsed.ok) return errorResponse(422, "VALIDATION_FAILED", "The request body is not a valid connection intent.", { issues: parsed.issues });
   const wantsAsync = ["1", "true"].includes(new URL(req.url).searchParams.get("async") ?? "");
-  const out = await submitIntent(submitDeps(), auth.caller.tenantId, parsed.data, { budgetMs: settings.budgetMs, async: wantsAsync });
+  const out = await submitIntent(submitDeps(), auth.caller.tenantId, parsed.intent, { budgetMs: settings.budgetMs, async: wantsAsync });
   switch (out.kind) {
     case "refused":
       return errorResponse(403, out.code, out.message, { issues: [{ path: out.path, message: out.message }] });

@@ -1,5 +1,6 @@
 /** Business applications: Salesforce, Zendesk, PagerDuty, Workday, NetSuite. */
 import type { CatalogEntryInput } from "../schema";
+import { BASE_URL } from "./fields";
 
 export const businessEntries: CatalogEntryInput[] = [
   {
@@ -19,9 +20,19 @@ export const businessEntries: CatalogEntryInput[] = [
       },
     ],
     configFields: [
-      { name: "instance_url", description: "My Domain URL, e.g. https://acme.my.salesforce.com (the token's instance_url wins)" },
-      { name: "api_version", description: "REST API version", default: "v62.0" },
-      { name: "objects", description: "comma-separated sObjects to inventory (default: a few standard ones)" },
+      {
+        name: "instance_url",
+        description: "My Domain URL, e.g. https://acme.my.salesforce.com (the token's instance_url wins)",
+        format: "url",
+        maxLength: 2048,
+        destination: true,
+        sandboxRef: true,
+        example: "https://acme.my.salesforce.com",
+      },
+      { ...BASE_URL, description: "instance URL override (a running sandbox `sandbox:salesforce`, or a host the tenant approved)", example: "sandbox:salesforce" },
+      // the REST API's version segment, vXX.X (developer.salesforce.com … dome_versions.htm)
+      { name: "api_version", description: "REST API version", pattern: "^v\\d{2,3}\\.\\d$", maxLength: 8, default: "v62.0" },
+      { name: "objects", description: "comma-separated sObjects to inventory (default: a few standard ones)", pattern: "^[A-Za-z][A-Za-z0-9_]*(\\s*,\\s*[A-Za-z][A-Za-z0-9_]*)*$", maxLength: 1024 },
     ],
     secrets: ["access_token", "refresh_token"],
     baseUrl: "{{config.instance_url}}",
@@ -47,7 +58,7 @@ export const businessEntries: CatalogEntryInput[] = [
       },
       { type: "basic", usernameField: "email", passwordField: "api_token", usernameSuffix: "/token" },
     ],
-    configFields: [{ name: "subdomain", description: "the part before .zendesk.com", required: true }],
+    configFields: [{ name: "subdomain", description: "the part before .zendesk.com", format: "dns_label", maxLength: 63, required: true, example: "acme" }, BASE_URL],
     secrets: ["access_token", "api_token"],
     baseUrl: "https://{{config.subdomain}}.zendesk.com/api/v2",
     allowedHosts: ["*.zendesk.com"],
@@ -86,6 +97,7 @@ export const businessEntries: CatalogEntryInput[] = [
       },
       { type: "api_key", headers: [{ name: "Authorization", secretField: "token", prefix: "Token token=" }] },
     ],
+    configFields: [BASE_URL],
     secrets: ["access_token", "refresh_token", "token"],
     baseUrl: "https://api.pagerduty.com",
     allowedHosts: ["api.pagerduty.com", "api.eu.pagerduty.com"],
@@ -133,9 +145,11 @@ export const businessEntries: CatalogEntryInput[] = [
       },
     ],
     configFields: [
-      { name: "host", description: "services host, e.g. wd2-impl-services1.workday.com", required: true },
-      { name: "auth_host", description: "authorization host, e.g. impl.workday.com", required: true },
-      { name: "tenant", description: "tenant name", required: true },
+      // hosts under the vendor's domains (allowedHosts): a subdomain of workday.com or myworkday.com
+      { name: "host", description: "services host, e.g. wd2-impl-services1.workday.com", format: "hostname", pattern: "^([a-z0-9-]+\\.)+(workday|myworkday)\\.com$", maxLength: 253, required: true, example: "wd2-impl-services1.workday.com" },
+      { name: "auth_host", description: "authorization host, e.g. impl.workday.com", format: "hostname", pattern: "^([a-z0-9-]+\\.)+(workday|myworkday)\\.com$", maxLength: 253, required: true, example: "impl.workday.com" },
+      { name: "tenant", description: "tenant name", pattern: "^[A-Za-z0-9_]+$", maxLength: 64, required: true, example: "acme" },
+      BASE_URL,
     ],
     secrets: ["access_token", "refresh_token"],
     baseUrl: "https://{{config.host}}/ccx/api/v1/{{config.tenant}}",
@@ -175,7 +189,11 @@ export const businessEntries: CatalogEntryInput[] = [
         pkce: true,
       },
     ],
-    configFields: [{ name: "account_id", description: "account ID in URL form, e.g. 1234567 or 1234567-sb1", required: true }],
+    configFields: [
+      // "account ID in URL form": digits/letters, sandboxes suffixed -sbN (NetSuite REST web services help, account-specific domains)
+      { name: "account_id", description: "account ID in URL form, e.g. 1234567 or 1234567-sb1", pattern: "^[a-z0-9]+(-sb[0-9]+)?$", maxLength: 63, required: true, example: "1234567-sb1" },
+      BASE_URL,
+    ],
     secrets: ["access_token", "refresh_token"],
     baseUrl: "https://{{config.account_id}}.suitetalk.api.netsuite.com/services/rest",
     allowedHosts: ["*.suitetalk.api.netsuite.com"],

@@ -1,10 +1,15 @@
 /** Cloud infrastructure: AWS Organizations, Azure subscriptions, GCP organizations, S3, S3-compatible, Datadog. */
 import type { CatalogEntryInput } from "../schema";
+import { BASE_URL } from "./fields";
 
 const AWS_KEYS = ["access_key_id", "secret_access_key"];
 const ORGS_TARGET = "AWSOrganizationsV20161128";
 const AMZ_JSON = "application/x-amz-json-1.1";
 const DATADOG_SITES = ["api.datadoghq.com", "api.us3.datadoghq.com", "api.us5.datadoghq.com", "api.datadoghq.eu", "api.ap1.datadoghq.com", "api.ap2.datadoghq.com", "api.ddog-gov.com"];
+
+/** S3 bucket naming rules: 3–63 characters, lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit */
+const BUCKET = { name: "bucket", description: "bucket to inventory", pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", maxLength: 63 };
+const PREFIX = { name: "prefix", description: "key prefix to limit the listing", maxLength: 1024 };
 
 export const cloudEntries: CatalogEntryInput[] = [
   {
@@ -20,6 +25,10 @@ export const cloudEntries: CatalogEntryInput[] = [
         actions: ["organizations:DescribeOrganization", "organizations:ListAccounts", "organizations:ListRoots", "organizations:ListOrganizationalUnitsForParent"],
         secretFields: AWS_KEYS,
       },
+    ],
+    configFields: [
+      { name: "region", description: "SigV4 signing region (Organizations is served from us-east-1)", format: "aws_region", maxLength: 32, default: "us-east-1" },
+      BASE_URL,
     ],
     secrets: ["access_key_id", "secret_access_key", "session_token"],
     baseUrl: "https://organizations.us-east-1.amazonaws.com",
@@ -61,8 +70,9 @@ export const cloudEntries: CatalogEntryInput[] = [
       },
     ],
     configFields: [
-      { name: "tenant_id", description: "Entra tenant ID", required: true },
-      { name: "subscription_id", description: "subscription to inventory", required: true },
+      { name: "tenant_id", description: "Entra tenant ID", format: "uuid_or_hostname", maxLength: 253, required: true, example: "contoso.onmicrosoft.com" },
+      { name: "subscription_id", description: "subscription to inventory (its GUID)", format: "uuid", maxLength: 36, required: true, example: "00000000-0000-4000-8000-000000000000" },
+      BASE_URL,
     ],
     secrets: ["access_token", "client_secret"],
     baseUrl: "https://management.azure.com",
@@ -111,6 +121,7 @@ export const cloudEntries: CatalogEntryInput[] = [
         pkce: true,
       },
     ],
+    configFields: [BASE_URL],
     secrets: ["access_token", "refresh_token", "private_key"],
     baseUrl: "https://cloudresourcemanager.googleapis.com/v3",
     allowedHosts: ["cloudresourcemanager.googleapis.com"],
@@ -143,9 +154,9 @@ export const cloudEntries: CatalogEntryInput[] = [
       { type: "aws_sigv4", service: "s3", actions: ["s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject"], secretFields: AWS_KEYS },
     ],
     configFields: [
-      { name: "region", description: "bucket region", default: "us-east-1" },
-      { name: "bucket", description: "bucket to inventory" },
-      { name: "prefix", description: "key prefix to limit the listing" },
+      { name: "region", description: "bucket region", format: "aws_region", maxLength: 32, default: "us-east-1" },
+      BUCKET,
+      PREFIX,
     ],
     secrets: ["access_key_id", "secret_access_key", "session_token"],
     allowedHosts: ["*.amazonaws.com"],
@@ -160,11 +171,11 @@ export const cloudEntries: CatalogEntryInput[] = [
       { type: "aws_sigv4", service: "s3", actions: ["s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetObject"], secretFields: AWS_KEYS },
     ],
     configFields: [
-      { name: "endpoint", description: "S3 endpoint URL (MinIO, Ceph, R2, Wasabi…)", required: true },
-      { name: "region", description: "signing region", default: "us-east-1" },
-      { name: "bucket", description: "bucket to inventory" },
-      { name: "prefix", description: "key prefix to limit the listing" },
-      { name: "force_path_style", description: "path-style addressing (true for most on-prem servers)", default: "true" },
+      { name: "endpoint", description: "S3 endpoint URL (MinIO, Ceph, R2, Wasabi…): the tenant approves its host", format: "url", maxLength: 2048, required: true, destination: true, sandboxRef: true, example: "sandbox:s3" },
+      { name: "region", description: "signing region", pattern: "^[a-z0-9-]{1,32}$", maxLength: 32, default: "us-east-1" },
+      BUCKET,
+      PREFIX,
+      { name: "force_path_style", description: "path-style addressing (true for most on-prem servers)", type: "boolean", default: true },
     ],
     secrets: ["access_key_id", "secret_access_key"],
   },
@@ -191,7 +202,11 @@ export const cloudEntries: CatalogEntryInput[] = [
         pkce: true,
       },
     ],
-    configFields: [{ name: "site", description: "Datadog site, e.g. datadoghq.com, datadoghq.eu, us5.datadoghq.com", default: "datadoghq.com" }],
+    configFields: [
+      // the Datadog sites (docs.datadoghq.com/getting_started/site/): the same list as DATADOG_SITES
+      { name: "site", description: "Datadog site, e.g. datadoghq.com, datadoghq.eu, us5.datadoghq.com", type: "enum", values: DATADOG_SITES.map((h) => h.replace(/^api\./, "")), default: "datadoghq.com" },
+      BASE_URL,
+    ],
     secrets: ["api_key", "application_key", "access_token", "refresh_token"],
     baseUrl: "https://api.{{config.site}}",
     allowedHosts: DATADOG_SITES,

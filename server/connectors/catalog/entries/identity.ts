@@ -1,5 +1,6 @@
 /** Identity & security: Okta, Entra ID, ServiceNow, GitLab. */
 import type { CatalogEntryInput } from "../schema";
+import { BASE_URL } from "./fields";
 
 export const identityEntries: CatalogEntryInput[] = [
   {
@@ -25,7 +26,11 @@ export const identityEntries: CatalogEntryInput[] = [
       },
       { type: "api_key", headers: [{ name: "Authorization", secretField: "token", prefix: "SSWS " }] },
     ],
-    configFields: [{ name: "domain", description: "Okta org host, e.g. acme.okta.com", required: true }],
+    configFields: [
+      // an Okta org is <subdomain>.okta.com / .oktapreview.com / .okta-emea.com / .okta-gov.com (the allowedHosts); custom domains go through base_url + approval
+      { name: "domain", description: "Okta org host, e.g. acme.okta.com", format: "hostname", pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.(okta|oktapreview|okta-emea|okta-gov)\\.com$", maxLength: 253, required: true, example: "acme.okta.com" },
+      BASE_URL,
+    ],
     secrets: ["access_token", "token", "private_key"],
     baseUrl: "https://{{config.domain}}/api/v1",
     allowedHosts: ["*.okta.com", "*.oktapreview.com", "*.okta-emea.com", "*.okta-gov.com"],
@@ -61,7 +66,7 @@ export const identityEntries: CatalogEntryInput[] = [
         pkce: true,
       },
     ],
-    configFields: [{ name: "tenant_id", description: "Entra tenant ID or domain", required: true }],
+    configFields: [{ name: "tenant_id", description: "Entra tenant ID or domain", format: "uuid_or_hostname", maxLength: 253, required: true, example: "contoso.onmicrosoft.com" }, BASE_URL],
     secrets: ["access_token", "refresh_token", "client_secret"],
     baseUrl: "https://graph.microsoft.com/v1.0",
     allowedHosts: ["graph.microsoft.com"],
@@ -110,7 +115,7 @@ export const identityEntries: CatalogEntryInput[] = [
       },
       { type: "basic", usernameField: "username", passwordField: "password" },
     ],
-    configFields: [{ name: "instance", description: "instance name (the part before .service-now.com)", required: true }],
+    configFields: [{ name: "instance", description: "instance name (the part before .service-now.com)", format: "dns_label", maxLength: 63, required: true, example: "acme" }, BASE_URL],
     secrets: ["access_token", "refresh_token", "password"],
     baseUrl: "https://{{config.instance}}.service-now.com/api/now",
     allowedHosts: ["*.service-now.com"],
@@ -161,7 +166,11 @@ export const identityEntries: CatalogEntryInput[] = [
       },
       { type: "api_key", headers: [{ name: "PRIVATE-TOKEN", secretField: "token", prefix: "" }] },
     ],
-    configFields: [{ name: "host", description: "GitLab host (self-managed or gitlab.com)", default: "gitlab.com" }],
+    configFields: [
+      // gitlab.com is the vendor host; a self-managed host is admitted when well-formed and reached only once the tenant approved it
+      { name: "host", description: "GitLab host (self-managed or gitlab.com)", format: "hostname", maxLength: 253, default: "gitlab.com", destination: true },
+      BASE_URL,
+    ],
     secrets: ["access_token", "refresh_token", "token"],
     baseUrl: "https://{{config.host}}/api/v4",
     allowedHosts: ["gitlab.com", "{{config.host}}"],

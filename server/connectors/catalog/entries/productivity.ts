@@ -1,5 +1,6 @@
 /** Productivity & collaboration: Drive, SharePoint, Slack, Zoom, Box, Dropbox, Confluence, Jira, GitHub. */
 import type { CatalogEntryInput } from "../schema";
+import { BASE_URL } from "./fields";
 
 const GOOGLE_AUTHORIZE = "https://accounts.google.com/o/oauth2/v2/auth";
 const GOOGLE_TOKEN = "https://oauth2.googleapis.com/token";
@@ -33,6 +34,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         secretFields: ["client_email", "private_key"],
       },
     ],
+    configFields: [BASE_URL],
     secrets: ["access_token", "refresh_token", "client_email", "private_key"],
     baseUrl: "https://www.googleapis.com/drive/v3",
     allowedHosts: ["www.googleapis.com"],
@@ -92,7 +94,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         secretFields: ["client_id", "client_secret"],
       },
     ],
-    configFields: [{ name: "tenant_id", description: "Entra tenant ID or domain", required: true }],
+    configFields: [{ name: "tenant_id", description: "Entra tenant ID or domain", format: "uuid_or_hostname", maxLength: 253, required: true, example: "contoso.onmicrosoft.com" }, BASE_URL],
     secrets: ["access_token", "refresh_token", "client_secret"],
     baseUrl: "https://graph.microsoft.com/v1.0",
     allowedHosts: ["graph.microsoft.com"],
@@ -133,6 +135,7 @@ export const productivityEntries: CatalogEntryInput[] = [
       },
       { type: "bearer", secretField: "token", header: "Authorization", prefix: "Bearer " },
     ],
+    configFields: [BASE_URL],
     secrets: ["access_token", "token"],
     baseUrl: "https://slack.com/api",
     allowedHosts: ["slack.com"],
@@ -178,6 +181,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         pkce: true,
       },
     ],
+    configFields: [BASE_URL],
     secrets: ["access_token", "refresh_token"],
     baseUrl: "https://api.zoom.us/v2",
     allowedHosts: ["api.zoom.us"],
@@ -216,6 +220,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         scopes: ["root_readonly"],
       },
     ],
+    configFields: [BASE_URL],
     secrets: ["access_token", "refresh_token"],
     baseUrl: "https://api.box.com/2.0",
     allowedHosts: ["api.box.com"],
@@ -248,6 +253,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         authorizeParams: { token_access_type: "offline" },
       },
     ],
+    configFields: [BASE_URL],
     secrets: ["access_token", "refresh_token"],
     baseUrl: "https://api.dropboxapi.com/2",
     allowedHosts: ["api.dropboxapi.com"],
@@ -295,7 +301,11 @@ export const productivityEntries: CatalogEntryInput[] = [
       },
       { type: "basic", usernameField: "email", passwordField: "api_token" },
     ],
-    configFields: [{ name: "site", description: "Atlassian site host, e.g. acme.atlassian.net", required: true }],
+    configFields: [
+      // an Atlassian Cloud site is <your-domain>.atlassian.net (developer.atlassian.com … /intro/#about)
+      { name: "site", description: "Atlassian site host, e.g. acme.atlassian.net", format: "hostname", pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.atlassian\\.net$", maxLength: 253, required: true, example: "acme.atlassian.net" },
+      BASE_URL,
+    ],
     secrets: ["access_token", "refresh_token", "api_token"],
     baseUrl: "https://{{config.site}}/wiki",
     allowedHosts: ["*.atlassian.net", "api.atlassian.com"],
@@ -335,7 +345,11 @@ export const productivityEntries: CatalogEntryInput[] = [
       },
       { type: "basic", usernameField: "email", passwordField: "api_token" },
     ],
-    configFields: [{ name: "site", description: "Atlassian site host, e.g. acme.atlassian.net", required: true }],
+    configFields: [
+      // an Atlassian Cloud site is <your-domain>.atlassian.net (developer.atlassian.com … /intro/#about)
+      { name: "site", description: "Atlassian site host, e.g. acme.atlassian.net", format: "hostname", pattern: "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.atlassian\\.net$", maxLength: 253, required: true, example: "acme.atlassian.net" },
+      BASE_URL,
+    ],
     secrets: ["access_token", "refresh_token", "api_token"],
     baseUrl: "https://{{config.site}}",
     allowedHosts: ["*.atlassian.net", "api.atlassian.com"],
@@ -375,7 +389,11 @@ export const productivityEntries: CatalogEntryInput[] = [
       },
       { type: "bearer", secretField: "token", header: "Authorization", prefix: "Bearer " },
     ],
-    configFields: [{ name: "org", description: "GitHub organization login", required: true }],
+    configFields: [
+      // GitHub logins: alphanumerics and single hyphens, at most 39 characters, no leading/trailing hyphen
+      { name: "org", description: "GitHub organization login", pattern: "^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$", maxLength: 39, required: true, example: "acme" },
+      { ...BASE_URL, example: "sandbox:github" },
+    ],
     secrets: ["access_token", "token"],
     baseUrl: "https://api.github.com",
     allowedHosts: ["api.github.com"],

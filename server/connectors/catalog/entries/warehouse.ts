@@ -1,5 +1,6 @@
 /** Data warehouses: Snowflake (SQL API), BigQuery (REST), Redshift (Postgres wire protocol). */
 import type { CatalogEntryInput } from "../schema";
+import { BASE_URL, sqlFields } from "./fields";
 
 export const warehouseEntries: CatalogEntryInput[] = [
   {
@@ -20,10 +21,12 @@ export const warehouseEntries: CatalogEntryInput[] = [
       { type: "service_account", format: "snowflake_keypair_jwt", scopes: [], secretFields: ["private_key"] },
     ],
     configFields: [
-      { name: "account", description: "account identifier, e.g. myorg-myaccount", required: true },
-      { name: "warehouse", description: "warehouse to run metadata queries on", required: true },
-      { name: "database", description: "database to inventory", required: true },
-      { name: "role", description: "a role with USAGE/SELECT only", required: true },
+      // the account identifier in its URL form <orgname>-<account_name> (one DNS label of <account>.snowflakecomputing.com)
+      { name: "account", description: "account identifier, e.g. myorg-myaccount", format: "dns_label", maxLength: 63, required: true, example: "myorg-myaccount" },
+      { name: "warehouse", description: "warehouse to run metadata queries on", format: "identifier", maxLength: 255, required: true, example: "COMPUTE_WH" },
+      { name: "database", description: "database to inventory", format: "identifier", maxLength: 255, required: true, example: "ANALYTICS" },
+      { name: "role", description: "a role with USAGE/SELECT only", format: "identifier", maxLength: 255, required: true, example: "READER" },
+      BASE_URL,
     ],
     secrets: ["access_token", "refresh_token", "private_key"],
     baseUrl: "https://{{config.account}}.snowflakecomputing.com",
@@ -86,7 +89,11 @@ export const warehouseEntries: CatalogEntryInput[] = [
         pkce: true,
       },
     ],
-    configFields: [{ name: "project_id", description: "GCP project that holds the datasets", required: true }],
+    configFields: [
+      // project IDs: 6–30 lower-case letters, digits and hyphens, starting with a letter, not ending with a hyphen
+      { name: "project_id", description: "GCP project that holds the datasets", pattern: "^[a-z][a-z0-9-]{4,28}[a-z0-9]$", maxLength: 30, required: true, example: "acme-analytics" },
+      BASE_URL,
+    ],
     secrets: ["access_token", "refresh_token", "private_key"],
     baseUrl: "https://bigquery.googleapis.com/bigquery/v2",
     allowedHosts: ["bigquery.googleapis.com"],
@@ -110,11 +117,7 @@ export const warehouseEntries: CatalogEntryInput[] = [
     driver: "postgres",
     docsUrl: "https://docs.aws.amazon.com/redshift/latest/dg/welcome.html",
     authModes: [{ type: "connection_string", secretField: "dsn", grants: ["USAGE ON SCHEMA", "SELECT ON ALL TABLES IN SCHEMA"] }],
-    configFields: [
-      { name: "host", description: "cluster endpoint" },
-      { name: "port", description: "port", default: "5439" },
-      { name: "database", description: "database", default: "dev" },
-    ],
+    configFields: sqlFields(5439, { database: "dev" }),
     secrets: ["dsn", "password"],
     allowedHosts: ["*.redshift.amazonaws.com", "*.redshift-serverless.amazonaws.com"],
   },
