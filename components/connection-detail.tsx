@@ -2,7 +2,8 @@
 /**
  * One connection: status and reason, evidence, owner, risk, credential locator (never a secret),
  * discovered schema, first sync, a redacted preview, and the stage timeline. Admins can heal a
- * HEALING connection from here (never in the read-only demo namespace).
+ * HEALING connection from here (never in the read-only demo namespace), and approve the
+ * destination a NETWORK_BLOCKED connection was refused, which resumes its onboarding.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
@@ -13,6 +14,43 @@ import { useTRPC } from "./trpc-provider";
 type Schema = { streams?: { name: string; fields: { name: string; type: string }[] }[] } | null;
 type Preview = { stream: string; data: Record<string, unknown> }[] | null;
 
+type Blocked = { kind: "host"; host: string; port: number } | { kind: "folder"; path: string };
+
+function BlockedDestinationNotice(p: { destination: Blocked; sourceType: string; canApprove: boolean; pending: boolean; error: string | null; onApprove: () => void }) {
+  const what = p.destination.kind === "host" ? `${p.destination.host}:${p.destination.port}` : p.destination.path;
+  return (
+    <div data-testid="blocked-destination" className="space-y-2 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm dark:border-amber-800 dark:bg-amber-950">
+      <p>
+        {p.destination.kind === "host"
+          ? `This connection tried to reach ${what}, which is neither one of the ${p.sourceType} connector's own hosts nor on this tenant's approved destinations, so nothing was sent there.`
+          : `This connection tried to read the folder ${what}, which is not inside one of this tenant's approved folders, so nothing was read.`}
+      </p>
+      {p.canApprove ? (
+        <div className="flex flex-wrap items-center gap-3">
+          <button
+            type="button"
+            disabled={p.pending}
+            onClick={p.onApprove}
+            className="rounded-md bg-amber-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-amber-600 disabled:opacity-60"
+          >
+            {p.pending ? "Approving…" : "Approve this destination"}
+          </button>
+          <span className="text-slate-600 dark:text-slate-400">
+            {p.destination.kind === "host" ? `Approves ${p.destination.host} on port ${p.destination.port}` : `Approves ${what}`} for {p.sourceType} connections only, records it in the audit log and resumes onboarding. Review or remove it on the{" "}
+            <Link href="/admin/settings" className="underline">
+              Settings
+            </Link>{" "}
+            page.
+          </span>
+          {p.error ? <span className="text-red-700 dark:text-red-300">{p.error}</span> : null}
+        </div>
+      ) : (
+        <p className="text-slate-600 dark:text-slate-400">An admin can approve this destination.</p>
+      )}
+    </div>
+  );
+}
+
 const card = "rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900";
 
 export function ConnectionDetail({ id, canHeal }: { id: string; canHeal: boolean }) {
@@ -21,6 +59,11 @@ export function ConnectionDetail({ id, canHeal }: { id: string; canHeal: boolean
   const q = useQuery(trpc.connections.get.queryOptions({ id }, { refetchInterval: (query) => (query.state.data?.status === "PENDING" ? 1_000 : 10_000) }));
   const heal = useMutation(
     trpc.connections.heal.mutationOptions({
+      onSettled: () => qc.invalidateQueries({ queryKey: trpc.connections.get.queryKey({ id }) }),
+    }),
+  );
+  const approve = useMutation(
+    trpc.settings.approveBlockedDestination.mutationOptions({
       onSettled: () => qc.invalidateQueries({ queryKey: trpc.connections.get.queryKey({ id }) }),
     }),
   );
@@ -53,6 +96,22 @@ export function ConnectionDetail({ id, canHeal }: { id: string; canHeal: boolean
         <Link href={c.consent_url} className="inline-block rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500">
           Give consent
         </Link>
+      ) : null}
+
+      {c.status === "NETWORK_BLOCKED" && c.blocked_destination ? (
+        <BlockedDestinationNotice
+          destination={c.blocked_destination}
+          sourceType={c.source_type}
+          canApprove={c.can_approve_destination}
+          pending={approve.isPending}
+          error={approve.isError ? approve.error.message : null}
+          onApprove={() => approve.mutate({ connectionId: c.connection_id })}
+        />
+      ) : null}
+      {approve.data ? (
+        <p role="status" className="text-sm">
+          {`Approved ${approve.data.destination.pattern} for ${c.source_type}; onboarding resumed for ${approve.data.resumed === 1 ? "this connection" : `${approve.data.resumed} connections`}.`}
+        </p>
       ) : null}
 
       {c.status === "HEALING" && canHeal && c.namespace !== "demo" ? (
@@ -117,7 +176,7 @@ export function ConnectionDetail({ id, canHeal }: { id: string; canHeal: boolean
 
       {preview?.length ? (
         <div className={card}>
-          <h2 className="mb-2 text-sm font-medium">Preview of the first sync (redacted, 5 records at most)</h2>
+          <h2 className="mb-2 text-sm font-medium">Preview of the first sync (redacted, 5 records at most; emails, phone numbers and card numbers masked unless turned off in Settings)</h2>
           <div className="overflow-x-auto">
             <table className="text-left text-xs">
               <tbody>

@@ -1,9 +1,14 @@
 import Link from "next/link";
 import { signOut } from "@/server/auth/config";
+import { can, type Capability } from "@/server/auth/roles";
 
 export type NavItem = { href: string; label: string };
 
-export function Nav({ items, email, role }: { items: NavItem[]; email: string; role: string }) {
+/** Links every page's layout shows by role, after the layout's own items. */
+const ROLE_ITEMS: (NavItem & { capability: Capability })[] = [{ href: "/admin/settings", label: "Settings", capability: "manage_settings" }];
+
+export function Nav({ items: base, email, role }: { items: NavItem[]; email: string; role: string }) {
+  const items = [...base, ...ROLE_ITEMS.filter((i) => can(role === "admin" || role === "exec" ? role : undefined, i.capability) && !base.some((b) => b.href === i.href))];
   return (
     <header className="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
       <div className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">

@@ -5,6 +5,7 @@ import { can } from "@/server/auth/roles";
 
 export default async function AdminLayout({ children }: { children: ReactNode }) {
   const session = await auth();
-  if (!can(session?.user?.role, "manage_api_keys")) forbidden();
+  // everything under /admin is for admins (API keys, settings); each page checks its own capability too
+  if (!can(session?.user?.role, "manage_api_keys") && !can(session?.user?.role, "manage_settings")) forbidden();
   return <>{children}</>;
 }

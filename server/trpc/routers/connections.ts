@@ -5,6 +5,7 @@ import { distinctSourceTypes, listConnections, listNamespaces, SORTABLE, viewCon
 import { createPipelineDeps } from "../../onboarding/deps";
 import { healConnections, HealRefused, queueHeal } from "../../onboarding/heal";
 import { NAMESPACE_RE, StatusSchema } from "../../onboarding/schemas";
+import { can } from "../../auth/roles";
 import { requireCapability, router } from "../init";
 
 const Namespace = z.string().regex(NAMESPACE_RE);
@@ -44,7 +45,8 @@ export const connectionsRouter = router({
     .query(async ({ ctx, input }) => {
       const view = await viewConnectionPage(ctx.db, ctx.user.tenantId, input.id);
       if (!view) throw new TRPCError({ code: "NOT_FOUND", message: "No connection has this id." });
-      return view;
+      // the page offers "Approve this destination" only to those the settings procedures accept
+      return { ...view, can_approve_destination: view.blocked_destination !== null && can(ctx.user.role, "manage_settings") };
     }),
   /** one connection, inline: the admin watches it finish */
   heal: requireCapability("heal")

@@ -1,0 +1,89 @@
+"use client";
+/** The Settings page (admins): approved destinations, preview masking, and who changed what recently. */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { RouterOutputs } from "@/lib/router-types";
+import { portsInWords, SettingsDestinations, typesInWords } from "./settings-destinations";
+import { useTRPC } from "./trpc-provider";
+
+type Change = RouterOutputs["settings"]["get"]["recentChanges"][number];
+
+const when = (d: Date | string) => `${new Date(d).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+
+function changeInWords(c: Change): string {
+  const d = c.details as { kind?: string; pattern?: string; ports?: number[]; sourceTypes?: string[]; before?: { pattern?: string; ports?: number[]; sourceTypes?: string[] }; previewMasking?: boolean };
+  const rule = (x: { pattern?: string; ports?: number[]; sourceTypes?: string[] } | undefined) =>
+    x ? `${x.pattern ?? "?"} (${d.kind === "folder" ? "folder" : portsInWords(x.ports ?? [])}; ${typesInWords(x.sourceTypes ?? [])})` : c.target;
+  switch (c.action) {
+    case "destination.added":
+      return `approved ${rule(d)}`;
+    case "destination.updated":
+      return `changed ${rule(d.before)} to ${rule((c.details as { after?: typeof d.before }).after)}`;
+    case "destination.removed":
+      return `removed ${rule(d)}`;
+    case "destination.approved":
+      return `approved ${c.target} from a connection page`;
+    case "settings.preview_masking":
+      return d.previewMasking ? "turned preview masking on" : "turned preview masking off";
+    default:
+      return `${c.action} ${c.target}`;
+  }
+}
+
+export function SettingsManager() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const q = useQuery(trpc.settings.get.queryOptions());
+  const masking = useMutation(trpc.settings.setPreviewMasking.mutationOptions({ onSettled: () => qc.invalidateQueries({ queryKey: trpc.settings.get.queryKey() }) }));
+
+  if (q.isPending) return <p className="text-slate-500">Loading settings…</p>;
+  if (q.isError) return <p className="text-red-700 dark:text-red-300">{q.error.message}</p>;
+  const s = q.data;
+
+  return (
+    <section className="space-y-8">
+      <h1 className="text-2xl font-semibold">Settings</h1>
+
+      <SettingsDestinations destinations={s.destinations} sourceTypes={s.sourceTypes} />
+
+      <section aria-labelledby="privacy-heading" className="space-y-2">
+        <h2 id="privacy-heading" className="text-lg font-semibold">
+          Sample previews
+        </h2>
+        <label className="flex items-start gap-2 text-sm">
+          <input
+            type="checkbox"
+            className="mt-1"
+            checked={masking.isPending ? masking.variables.on : s.previewMasking}
+            disabled={masking.isPending}
+            onChange={(e) => masking.mutate({ on: e.target.checked })}
+          />
+          <span>
+            <span className="font-medium">Mask personal data in previews</span>
+            <span className="block text-slate-600 dark:text-slate-400">
+              Emails, phone numbers and card-like numbers in the stored first-sync preview show their shape only (j•••@e•••.com, +1 •••-•••-••12, •••• 4242). Applies to previews stored from
+              now on; secret-looking fields are always hidden.
+            </span>
+          </span>
+        </label>
+        {masking.isError ? <p className="text-sm text-red-700 dark:text-red-300">{masking.error.message}</p> : null}
+      </section>
+
+      <section aria-labelledby="changes-heading" className="space-y-2">
+        <h2 id="changes-heading" className="text-lg font-semibold">
+          Recent changes
+        </h2>
+        {s.recentChanges.length === 0 ? (
+          <p className="text-sm text-slate-600 dark:text-slate-400">No changes yet.</p>
+        ) : (
+          <ol className="space-y-1 text-sm" data-testid="recent-changes">
+            {s.recentChanges.map((c) => (
+              <li key={c.id}>
+                <span className="tabular-nums text-slate-500">{when(c.at)}</span> <span className="font-medium">{c.actorLabel}</span> {changeInWords(c)}
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+    </section>
+  );
+}
