@@ -7,7 +7,9 @@ import { MongoClient, MongoServerError } from "mongodb";
 import { describe, expect, it } from "vitest";
 import { closedPort, ctxFor } from "../../../tests/connectors/native/ctx";
 import type { ConnectorFailure } from "../types";
-import { buildMongoUrl, checkMongoReadOnly, mapMongoError, mongoAdapter, MongoSafeModeError, ReadOnlyMongo } from "./mongo";
+import net from "node:net";
+import type { DestinationGrant } from "../safe-mode/destinations";
+import { buildMongoUrl, checkMongoReadOnly, mapMongoError, mongoAdapter, MongoSafeModeError, planMongoConnection, ReadOnlyMongo } from "./mongo";
 
 const failureOf = (r: { ok: boolean; error?: ConnectorFailure }) => (r.ok ? undefined : r.error);
 
@@ -63,9 +65,15 @@ describe("write refusal", () => {
     }
   });
 
-  it("the adapter refuses a writing pipeline before connecting", async () => {
-    const ctx = ctxFor("mongo", { secret: { dsn: `mongodb://127.0.0.1:${await closedPort()}/shop` }, config: { sample_pipeline: [{ $out: "stolen" }] } });
-    expect(failureOf(await mongoAdapter.sample(ctx, { streams: [{ name: "shop.orders", fields: [] }] }))?.kind).toBe("safe_mode");
+  it("ignores config.sample_pipeline / sample_filter: the intent carries no query documents", async () => {
+    // the plan is the same whatever those keys say, and nothing in the module reads them
+    const t = buildMongoUrl({ secret: { dsn: "mongodb://127.0.0.1:27017/shop" }, config: {} });
+    if (!t.ok) throw new Error("url");
+    const plain = await planMongoConnection(ctxFor("mongo"), t.value);
+    const hostile = await planMongoConnection(ctxFor("mongo", { config: { sample_pipeline: [{ $out: "stolen" }], sample_filter: { $where: "1" } } }), t.value);
+    expect(hostile.ok && hostile.value.url).toBe(plain.ok && plain.value.url);
+    const src = await import("node:fs").then((fs) => fs.readFileSync(new URL("./mongo.ts", import.meta.url), "utf8"));
+    expect(src).not.toMatch(/config\.sample_(pipeline|filter)/);
   });
 });
 
@@ -76,15 +84,90 @@ describe("failures", () => {
   });
 
   it("refuses the metadata address and unknown hosts before connecting", async () => {
-    expect(failureOf(await mongoAdapter.healthCheck(ctxFor("mongo", { secret: { dsn: "mongodb://169.254.169.254:27017/x" } })))?.kind).toBe("not_approved");
+    expect(failureOf(await mongoAdapter.healthCheck(ctxFor("mongo", { secret: { dsn: "mongodb://169.254.169.254:27017/x" } })))?.kind).toBe("egress_refused");
     expect(failureOf(await mongoAdapter.healthCheck(ctxFor("mongo", { secret: { dsn: "mongodb://127.0.0.1:27017/x" }, destinations: NO_DESTINATIONS })))?.kind).toBe("not_approved");
     expect(failureOf(await mongoAdapter.healthCheck(ctxFor("mongo", { secret: { dsn: "mongodb://no-such-host.invalid/x" } })))?.kind).toBe("network");
   });
 
-  it("maps server errors by code", () => {
+  it("maps server errors by code, never echoing the server's message", () => {
+    const leaky = new MongoServerError({ code: 2, codeName: "BadValue", errmsg: "bad value: admin,root,secret_role" });
+    expect(mapMongoError(leaky)).toEqual({ kind: "other", message: "MongoDB error (2 BadValue)" });
     expect(mapMongoError(new MongoServerError({ code: 18, codeName: "AuthenticationFailed", errmsg: "Authentication failed." })).kind).toBe("auth");
     expect(mapMongoError(new MongoServerError({ code: 13, codeName: "Unauthorized", errmsg: "not authorized" })).kind).toBe("auth");
     expect(mapMongoError(new MongoServerError({ code: 50, codeName: "MaxTimeMSExpired", errmsg: "operation exceeded time limit" })).kind).toBe("timeout");
     expect(mapMongoError(new MongoSafeModeError("no")).kind).toBe("safe_mode");
+  });
+});
+
+const grant = (pattern: string, ports: number[]): DestinationGrant => ({
+  catalogHosts: [],
+  hosts: [{ pattern, ports, sourceTypes: [], origin: "approved" }],
+  folders: [],
+  forbiddenFolders: [],
+});
+
+/** A TCP listener that counts connections and closes them at once. */
+async function listener(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+  let n = 0;
+  const srv = net.createServer((s) => {
+    n++;
+    s.destroy();
+  });
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  return { port: (srv.address() as net.AddressInfo).port, connections: () => n, close: () => new Promise((r) => srv.close(() => r())) };
+}
+
+describe("trust boundary and pinning", () => {
+  it("an unapproved host:port receives no TCP connection; once approved, the driver connects", async () => {
+    const l = await listener();
+    try {
+      const dsn = `mongodb://reader:pw@127.0.0.1:${l.port}/shop`;
+      const refused = await mongoAdapter.healthCheck(ctxFor("mongo", { secret: { dsn }, destinations: grant("127.0.0.1", [l.port + 1]) }));
+      expect(failureOf(refused)).toMatchObject({ kind: "not_approved", destination: { kind: "host", host: "127.0.0.1", port: l.port } });
+      expect(failureOf(refused)?.message).toMatch(/^Destination not approved/);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(l.connections()).toBe(0);
+      const approved = await mongoAdapter.healthCheck(ctxFor("mongo", { secret: { dsn }, destinations: grant("127.0.0.1", [l.port]), policy: { requestTimeoutMs: 800 } }));
+      expect(failureOf(approved)?.kind).toBe("network"); // it proceeded: the listener hangs up (no mongod offline)
+      expect(l.connections()).toBeGreaterThan(0);
+    } finally {
+      await l.close();
+    }
+  });
+
+  it("every replica-set seed must be approved", async () => {
+    const t = buildMongoUrl({ secret: { dsn: "mongodb://127.0.0.1:27017,127.0.0.2:27018/shop?replicaSet=rs0" }, config: {} });
+    if (!t.ok) throw new Error("url");
+    const partly = await planMongoConnection(ctxFor("mongo", { destinations: grant("127.0.0.1", [27017]) }), t.value);
+    expect(failureOf(partly)).toMatchObject({ kind: "not_approved", destination: { host: "127.0.0.2", port: 27018 } });
+  });
+
+  it("connects directly to one vetted seed: no member discovery, TLS settings from the URL dropped, lookup pinned", async () => {
+    const t = buildMongoUrl({
+      secret: { dsn: "mongodb://u:p@localhost:27017,127.0.0.1:27018/shop?replicaSet=rs0&tls=false&tlsAllowInvalidCertificates=true&directConnection=false&authSource=admin" },
+      config: {},
+    });
+    if (!t.ok) throw new Error("url");
+    const plan = await planMongoConnection(ctxFor("mongo"), t.value);
+    if (!plan.ok) throw new Error(plan.error.message);
+    expect(plan.value.url).toBe("mongodb://u:p@localhost:27017/shop?authSource=admin");
+    expect(plan.value.options).toMatchObject({ directConnection: true, tls: false });
+    expect(plan.value.address).toBe("127.0.0.1");
+    const lookup = plan.value.options.lookup as unknown as (h: string, o: object, cb: (...a: unknown[]) => void) => void;
+    const ask = (h: string, all: boolean) => new Promise<unknown[]>((r) => lookup(h, { all }, (...a) => r(a)));
+    expect(await ask("localhost", true)).toEqual([null, [{ address: "127.0.0.1", family: 4 }]]);
+    expect(await ask("localhost", false)).toEqual([null, "127.0.0.1", 4]);
+    // a member the server might advertise, or any other name: refused
+    const other = await ask("evil.example.com", false);
+    expect(other[0]).toBeInstanceOf(Error);
+    expect(String((other[0] as Error).message)).toContain("not approved");
+  });
+
+  it("uses verified TLS to a non-loopback seed, whatever the URL says", async () => {
+    const t = buildMongoUrl({ secret: { dsn: "mongodb://u:p@[fd00::2]:27017/shop?tls=false" }, config: {} });
+    if (!t.ok) throw new Error("url");
+    const plan = await planMongoConnection(ctxFor("mongo", { destinations: grant("fd00::2", [27017]) }), t.value);
+    expect(plan.ok && plan.value.options).toMatchObject({ tls: true, tlsAllowInvalidCertificates: false, tlsAllowInvalidHostnames: false });
+    expect(plan.ok && plan.value.url).toBe("mongodb://u:p@[fd00::2]:27017/shop");
   });
 });

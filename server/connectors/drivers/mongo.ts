@@ -2,12 +2,26 @@
  * MongoDB driver: listCollections + find with a limit under a read preference. Every database
  * call goes through `ReadOnlyMongo`, which only knows read commands and refuses writes ($out /
  * $merge stages, server-side JavaScript, any non-read command) before anything is sent.
- * No mongod is available offline: integration coverage is limited to what needs no server.
+ * Intents carry no query documents (no `sample_filter` / `sample_pipeline`): the driver only
+ * lists collections and reads the first documents with an empty filter.
+ *
+ * Trust boundary: every seed host (and every SRV target) must be an approved destination; the
+ * client then connects with `directConnection: true` to ONE vetted seed, through a `lookup` that
+ * returns the vetted address for that host name and refuses every other name. Replica-set
+ * members the server advertises are therefore never contacted (no discovery), so a hostile or
+ * compromised server cannot steer the credential to another host, and DNS cannot change between
+ * the check and the connection. (The alternative, following members and vetting each, cannot be
+ * pinned per port: Node's lookup hook never sees the port.) A read on one member is enough for a
+ * Safe Mode probe. TLS: verified against the host name off loopback (sql-target.ts databaseTls).
+ * No mongod is available offline: coverage is unit-level plus TCP listeners.
  */
 import { resolveSrv } from "node:dns/promises";
-import { MongoClient, type Db, type Document, type ReadPreferenceMode } from "mongodb";
+import type { LookupFunction } from "node:net";
+import { isIP } from "node:net";
+import { MongoClient, type Db, type Document, type MongoClientOptions, type ReadPreferenceMode } from "mongodb";
 import { err, ok } from "../../lib/result";
 import { checkDestination } from "../safe-mode/destinations";
+import { databaseTls, type TlsRequest } from "../safe-mode/sql-target";
 import { bucketFor } from "../safe-mode/rate-limit";
 import { finishSample, sampleBudget } from "../safe-mode/records";
 import type { ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, FieldInfo, SampleRecord, SourceAdapter, StreamInfo } from "../types";
@@ -105,61 +119,101 @@ export function buildMongoUrl(ctx: Pick<ConnectorContext, "secret" | "config">):
   return ok({ url, hosts, srv, database: database || undefined });
 }
 
+/**
+ * A kind plus MongoDB's numeric code and code name (e.g. `13 Unauthorized`) or the driver's error
+ * class; the server's message text is never used (it can echo values).
+ */
 export function mapMongoError(e: unknown): ConnectorFailure {
   if (e instanceof MongoSafeModeError) return { kind: "safe_mode", message: e.message };
-  const x = e as { name?: string; code?: number; codeName?: string; message?: string };
-  const message = String(x?.message ?? e).slice(0, 300);
-  if (x?.code === 18 || x?.code === 13 || x?.codeName === "AuthenticationFailed" || x?.codeName === "Unauthorized" || /authentication failed/i.test(message)) {
-    return { kind: "auth", message: `authentication failed: ${message}` };
+  const x = e as { name?: unknown; code?: unknown; codeName?: unknown; message?: unknown };
+  const name = typeof x?.name === "string" && /^[A-Za-z]{1,64}$/.test(x.name) ? x.name : "";
+  const code = typeof x?.code === "number" ? x.code : undefined;
+  const codeName = typeof x?.codeName === "string" && /^[A-Za-z0-9_]{1,64}$/.test(x.codeName) ? x.codeName : "";
+  const msg = typeof x?.message === "string" ? x.message : "";
+  const tag = [code !== undefined ? String(code) : "", codeName].filter(Boolean).join(" ") || name;
+  const suffix = tag ? ` (${tag})` : "";
+  if (code === 18 || code === 13 || codeName === "AuthenticationFailed" || codeName === "Unauthorized" || (/^MongoServerError$/.test(name) && /authentication failed/i.test(msg))) {
+    return { kind: "auth", message: `MongoDB refused the credentials or access${suffix}` };
   }
-  if (x?.code === 50 || x?.codeName === "MaxTimeMSExpired" || x?.name === "MongoNetworkTimeoutError" || x?.name === "MongoOperationTimeoutError") {
-    return { kind: "timeout", message: `timed out: ${message}` };
+  if (code === 50 || codeName === "MaxTimeMSExpired" || name === "MongoNetworkTimeoutError" || name === "MongoOperationTimeoutError") {
+    return { kind: "timeout", message: `MongoDB did not answer within the Safe Mode timeout${suffix}` };
   }
-  if (x?.name === "MongoServerSelectionError" || x?.name === "MongoNetworkError" || x?.name === "MongoTopologyClosedError") {
-    return /timed out/i.test(message) && !/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|getaddrinfo/.test(message)
-      ? { kind: "timeout", message: `timed out: ${message}` }
-      : { kind: "network", message: `network error: ${message}` };
+  if (name === "MongoServerSelectionError" || name === "MongoNetworkError" || name === "MongoTopologyClosedError") {
+    return /timed out/i.test(msg) && !/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|getaddrinfo|not approved/.test(msg)
+      ? { kind: "timeout", message: `MongoDB did not answer within the Safe Mode timeout (${name})` }
+      : { kind: "network", message: `network error reaching MongoDB (${name})` };
   }
-  if (x?.name === "MongoParseError" || x?.name === "MongoInvalidArgumentError") return { kind: "other", message };
-  return { kind: "other", message };
+  return { kind: "other", message: `MongoDB error${suffix}` };
 }
 
 const READ_PREFERENCES = new Set(["primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest"]);
 
-/** Precheck (before any network) of the caller-supplied filter/pipeline. */
-function precheck(ctx: ConnectorContext): ConnectorResult<void> {
-  for (const key of ["sample_filter", "sample_pipeline"] as const) {
-    const why = ctx.config[key] === undefined ? undefined : checkMongoReadOnly(ctx.config[key]);
-    if (why) return err({ kind: "safe_mode", message: `Safe Mode refused config.${key}: ${why}` });
-  }
-  return ok(undefined);
-}
+/** URL options that could widen where the client goes or lower TLS: the driver's own settings win. */
+const DROPPED_URL_OPTIONS = new Set([
+  "directconnection", "loadbalanced", "srvservicename", "srvmaxhosts", "replicaset", "tls", "ssl", "tlsinsecure",
+  "tlsallowinvalidcertificates", "tlsallowinvalidhostnames", "tlsdisableocspendpointcheck", "tlsdisablecertificaterevocationcheck",
+  "tlscafile", "tlscertificatekeyfile", "tlscertificatekeyfilepassword", "proxyhost", "proxyport", "proxyusername", "proxypassword",
+]);
 
-async function withMongo<T>(ctx: ConnectorContext, fn: (client: MongoClient, t: MongoTarget) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
-  const pre = precheck(ctx);
-  if (!pre.ok) return pre;
-  const target = buildMongoUrl(ctx);
-  if (!target.ok) return target;
-  const t = target.value;
-  const hosts = [...t.hosts];
+export type MongoPlan = { url: string; options: MongoClientOptions; host: string; port: number; address: string };
+
+/**
+ * Vets every seed (and SRV target), then plans ONE direct, pinned connection to the first seed:
+ * a `mongodb://` URL naming only that host (so TLS verifies the name), `directConnection: true`
+ * and a `lookup` that answers the vetted address for that name and refuses any other.
+ */
+export async function planMongoConnection(ctx: ConnectorContext, t: MongoTarget): Promise<ConnectorResult<MongoPlan>> {
+  const hosts = t.srv ? [] : [...t.hosts];
   if (t.srv) {
+    const srvHost = t.hosts[0]!.host;
+    // every target the SRV record lists is vetted below, like a seed
     try {
-      const records = await resolveSrv(`_mongodb._tcp.${t.hosts[0]!.host}`);
+      const records = await resolveSrv(`_mongodb._tcp.${srvHost}`);
       hosts.push(...records.map((r) => ({ host: r.name, port: r.port })));
     } catch {
-      return err({ kind: "network", message: `could not resolve the SRV record of ${t.hosts[0]!.host}` });
+      return err({ kind: "network", message: "could not resolve the SRV record of the MongoDB host" });
     }
+    if (hosts.length === 0) return err({ kind: "network", message: "the MongoDB SRV record lists no hosts" });
   }
+  const vetted: { host: string; port: number; address: string }[] = [];
   for (const h of hosts) {
     const e = await checkDestination(ctx, h.host, h.port);
     if (!e.ok) return e;
+    vetted.push({ ...h, address: e.value.addresses.find((a) => isIP(a) === 4) ?? e.value.address });
   }
-  if (!(await bucketFor(ctx.connectionId, ctx.policy.ratePerMinute).take(ctx.policy.requestTimeoutMs))) {
-    return err({ kind: "rate_limited", message: "the per-connection rate cap is exhausted" });
-  }
+  const seed = vetted[0]!;
+  const m = /^mongodb(?:\+srv)?:\/\/(?:([^@/]*)@)?[^/?]+(?:\/([^?]*))?(?:\?(.*))?$/i.exec(t.url);
+  if (!m) return err({ kind: "other", message: "the MongoDB URL cannot be parsed" });
+  const params = new URLSearchParams(m[3] ?? "");
+  const request: TlsRequest = t.srv
+    ? "verify"
+    : /^(true|1)$/i.test(params.get("tls") ?? params.get("ssl") ?? "")
+      ? /^(true|1)$/i.test(params.get("tlsInsecure") ?? params.get("tlsAllowInvalidCertificates") ?? "") ? "require" : "verify"
+      : "default";
+  for (const k of [...params.keys()]) if (DROPPED_URL_OPTIONS.has(k.toLowerCase())) params.delete(k);
+  if (t.srv && !params.has("authSource") && m[1]) params.set("authSource", "admin");
+  const hostPart = isIP(seed.host) === 6 ? `[${seed.host}]` : seed.host;
+  const query = params.toString();
+  const url = `mongodb://${m[1] ? `${m[1]}@` : ""}${hostPart}:${seed.port}/${m[2] ?? ""}${query ? `?${query}` : ""}`;
+  const tls = databaseTls(seed.host, seed.address, request);
+  const family = isIP(seed.address) === 6 ? 6 : 4;
+  const lookup: LookupFunction = (hostname, options, callback) => {
+    const cb = callback as (e: NodeJS.ErrnoException | null, address: string | { address: string; family: number }[], family?: number) => void;
+    if (hostname.replace(/^\[|\]$/g, "").toLowerCase() !== seed.host.toLowerCase()) {
+      const e = Object.assign(new Error("destination not approved (not the vetted MongoDB seed)"), { code: "ENOTFOUND" });
+      cb(e, "", 0);
+      return;
+    }
+    if ((options as { all?: boolean }).all) cb(null, [{ address: seed.address, family }]);
+    else cb(null, seed.address, family);
+  };
   const timeout = ctx.policy.requestTimeoutMs;
   const pref = typeof ctx.config.read_preference === "string" && READ_PREFERENCES.has(ctx.config.read_preference) ? ctx.config.read_preference : "secondaryPreferred";
-  const client = new MongoClient(t.url, {
+  const options: MongoClientOptions = {
+    directConnection: true,
+    lookup,
+    tls: tls.tls,
+    ...(tls.tls ? { tlsAllowInvalidCertificates: !tls.verify, tlsAllowInvalidHostnames: !tls.verify, ...(ctx.secret.ca_cert ? { ca: ctx.secret.ca_cert } : {}) } : {}),
     readPreference: pref as ReadPreferenceMode,
     serverSelectionTimeoutMS: timeout,
     connectTimeoutMS: timeout,
@@ -167,7 +221,20 @@ async function withMongo<T>(ctx: ConnectorContext, fn: (client: MongoClient, t: 
     maxPoolSize: 1,
     retryWrites: false,
     appName: "aam-safe-mode",
-  });
+  };
+  return ok({ url, options, host: seed.host, port: seed.port, address: seed.address });
+}
+
+async function withMongo<T>(ctx: ConnectorContext, fn: (client: MongoClient, t: MongoTarget) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
+  const target = buildMongoUrl(ctx);
+  if (!target.ok) return target;
+  const t = target.value;
+  const plan = await planMongoConnection(ctx, t);
+  if (!plan.ok) return plan;
+  if (!(await bucketFor(ctx.connectionId, ctx.policy.ratePerMinute).take(ctx.policy.requestTimeoutMs))) {
+    return err({ kind: "rate_limited", message: "the per-connection rate cap is exhausted" });
+  }
+  const client = new MongoClient(plan.value.url, plan.value.options);
   try {
     await client.connect();
     return await fn(client, t);
@@ -231,8 +298,6 @@ export const mongoAdapter: SourceAdapter = {
       const budget = sampleBudget(ctx.policy);
       const streams = schema.streams.slice(0, budget);
       const perStream = streams.length ? Math.max(1, Math.ceil(budget / streams.length)) : 0;
-      const filter = (ctx.config.sample_filter ?? {}) as Document;
-      const pipeline = Array.isArray(ctx.config.sample_pipeline) ? (ctx.config.sample_pipeline as Document[]) : undefined;
       const records: SampleRecord[] = [];
       for (const s of streams) {
         const n = Math.min(perStream, budget - records.length);
@@ -240,7 +305,7 @@ export const mongoAdapter: SourceAdapter = {
         const dot = s.name.indexOf(".");
         const db = new ReadOnlyMongo(client.db(s.name.slice(0, dot)), ctx.policy.requestTimeoutMs);
         const coll = s.name.slice(dot + 1);
-        const docs = pipeline ? await db.aggregate(coll, pipeline, n) : await db.find(coll, filter, n);
+        const docs = await db.find(coll, {}, n);
         for (const data of docs.slice(0, n)) records.push({ stream: s.name, data });
       }
       return finishSample(records, ctx.policy);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkReadOnlySql, formatStreamName, parseStreamName, quoteIdent } from "./sql-guard";
+import { checkMysqlStatement, checkPostgresStatement, checkReadOnlySql, formatStreamName, parseStreamName, quoteIdent } from "./sql-guard";
+import { MYSQL_HEALTH_SQL, PG_HEALTH_SQL, mysqlCatalogQueries, postgresCatalogQueries, sampleStatement } from "./sql-statements";
 
 const accepted = (sql: string, d: "postgres" | "mysql" = "postgres") => checkReadOnlySql(sql, d).ok;
 const refusal = (sql: string, d: "postgres" | "mysql" = "postgres") => {
@@ -101,5 +102,82 @@ describe("identifiers and stream names", () => {
       expect(parseStreamName(formatStreamName(s, t))).toEqual({ schema: s, table: t });
     }
     expect(parseStreamName("orders")).toEqual({ table: "orders" });
+  });
+});
+
+describe("checkPostgresStatement (PostgreSQL's own parser, generated shapes only)", () => {
+  const refusedPg = async (sql: string) => {
+    const r = await checkPostgresStatement(sql);
+    return r.ok ? undefined : r.error;
+  };
+
+  it("accepts every statement the postgres driver generates", async () => {
+    const stmts = [PG_HEALTH_SQL, sampleStatement("postgres", "sandbox", "orders", 7), sampleStatement("postgres", 'we"ird', "a.b;c", 1)];
+    for (const schemas of [undefined, ["sandbox"]]) {
+      const q = postgresCatalogQueries(schemas);
+      stmts.push(q.tablesSql, q.columnsSql);
+    }
+    for (const sql of stmts) expect(await checkPostgresStatement(sql), sql).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    // the issue's probes
+    [`SELECT U&"\\0070g_terminate_backend"(1)`, "pg_terminate_backend"],
+    [`SELECT * FROM U&"\\0070g_catalog".pg_class WHERE U&"\\0070g_terminate_backend"(1) = 1`, "pg_terminate_backend"],
+    ["SELECT * FROM ts_stat('SELECT 1')", "RangeFunction"],
+    ["SELECT ts_stat('SELECT vector FROM docs')", "ts_stat"],
+    ["SELECT CAST((SELECT string_agg(rolname, ',') FROM pg_roles) AS int)", "SubLink"],
+    // everything else outside the generated shapes
+    ["SELECT * FROM sandbox.orders; DELETE FROM sandbox.orders", "more than one statement"],
+    ["DELETE FROM sandbox.orders", "only generated SELECT"],
+    ["WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x", "withClause"],
+    ["SELECT * INTO sandbox.copy FROM sandbox.orders", "intoClause"],
+    ["SELECT * FROM sandbox.orders FOR UPDATE", "lockingClause"],
+    ["SELECT * FROM sandbox.orders UNION SELECT * FROM sandbox.orders", "larg"],
+    ["SELECT pg_read_file('/etc/passwd')", "pg_read_file"],
+    ["SELECT pg_catalog.pg_sleep(10)", "pg_sleep"],
+    ["SELECT \"set_config\"('default_transaction_read_only', 'off', false)", "set_config"],
+    ["SELECT current_setting('data_directory')", "server_version"],
+    ["SELECT * FROM pg_catalog.pg_authid", "pg_authid"],
+    ["SELECT * FROM pg_roles", "not schema-qualified"],
+    ["SELECT * FROM information_schema.tables", "system relation"],
+    ["SELECT * FROM other_db.public.t", "cross-database"],
+    ["SELECT * FROM (SELECT 1) AS x", "RangeSubselect"],
+    ["SELECT * FROM sandbox.orders WHERE id = 1 OR id @@ 2", "operator @@"],
+    ["SELECT 'a\\' AS x", "backslash"],
+    ["SELECT 1::regclass", "regclass"],
+    ["SELEC 1", "does not parse"],
+  ])("refuses %s", async (sql, why) => {
+    const e = await refusedPg(sql);
+    expect(e?.kind).toBe("safe_mode");
+    expect(e?.message).toContain(why);
+  });
+});
+
+describe("checkMysqlStatement (generated shapes only)", () => {
+  it("accepts every statement the mysql driver generates", () => {
+    const stmts = [MYSQL_HEALTH_SQL, sampleStatement("mysql", "test", "orders", 20), sampleStatement("mysql", "we`ird", "a.b;c", 3)];
+    for (const schemas of [undefined, ["test"], ["a", "b", "c"]]) {
+      const q = mysqlCatalogQueries(schemas);
+      stmts.push(q.tablesSql, q.columnsSql);
+    }
+    for (const sql of stmts) expect(checkMysqlStatement(sql), sql).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    "SELECT * FROM `test`.`t` LIMIT 5; DELETE FROM t",
+    "SELECT * FROM `test`.`t` LIMIT 50",
+    "SELECT * FROM `test`.`t` LIMIT 0",
+    "SELECT * FROM `te`st`.`t` LIMIT 5",
+    "SELECT * FROM `test`.`t`` LIMIT 5",
+    "SELECT * FROM `test`.`t` WHERE 1 LIMIT 5",
+    "SELECT * FROM test.t LIMIT 5",
+    "SELECT LOAD_FILE('/etc/passwd')",
+    "SELECT CAST((SELECT GROUP_CONCAT(user) FROM mysql.user) AS SIGNED)",
+    "SELECT 1 AS ok, VERSION() AS version -- x",
+    "SELECT table_schema AS table_schema, table_name AS table_name FROM information_schema.tables WHERE table_schema IN ('x') AND table_type IN ('BASE TABLE', 'VIEW', 'SYSTEM VERSIONED') ORDER BY table_schema, table_name",
+  ])("refuses %s", (sql) => {
+    const r = checkMysqlStatement(sql);
+    expect(r.ok ? undefined : r.error.kind).toBe("safe_mode");
   });
 });
