@@ -11,7 +11,8 @@ import { startEmbeddedPostgres, type EmbeddedPg } from "./embedded-pg";
 
 export type CliContext = { env: Env; db: Db; databaseUrl: string; tenantId: string; close: () => Promise<void> };
 
-export async function openCli(): Promise<CliContext> {
+/** `requireTenant: false` for commands that work before (or across) tenants, such as `npm run tenants`. */
+export async function openCli(opts: { requireTenant?: boolean } = {}): Promise<CliContext> {
   const env = parseEnv(process.env, { createSecrets: true });
   let embedded: EmbeddedPg | undefined;
   let databaseUrl = env.DATABASE_URL;
@@ -22,7 +23,7 @@ export async function openCli(): Promise<CliContext> {
   }
   const db = createDb(databaseUrl, 5);
   const tenant = await db.tenant.findUnique({ where: { slug: DEFAULT_TENANT_SLUG }, select: { id: true } });
-  if (!tenant) {
+  if (!tenant && opts.requireTenant !== false) {
     await db.$disconnect();
     await embedded?.stop();
     throw new Error(`No tenant yet: start the app once with \`npm start\` (DATA_DIR=${path.relative(process.cwd(), env.dataDir) || "."}).`);
@@ -31,7 +32,7 @@ export async function openCli(): Promise<CliContext> {
     env,
     db,
     databaseUrl,
-    tenantId: tenant.id,
+    tenantId: tenant?.id ?? "",
     close: async () => {
       await db.$disconnect();
       await embedded?.stop();

@@ -16,8 +16,12 @@ export async function listApiKeys(db: Db, tenantId: string): Promise<ApiKeyRow[]
 export async function authenticateApiKey(db: Db, bearer: string): Promise<{ tenantId: string; keyId: string } | null> {
   const parsed = parseApiKey(bearer);
   if (!parsed) return null;
-  const row = await db.apiKey.findUnique({ where: { prefix: parsed.prefix }, select: { id: true, tenantId: true, hash: true, revokedAt: true, lastUsedAt: true } });
-  if (!row || row.revokedAt || !secretMatches(parsed.secret, row.hash)) return null;
+  const row = await db.apiKey.findUnique({
+    where: { prefix: parsed.prefix },
+    select: { id: true, tenantId: true, hash: true, revokedAt: true, lastUsedAt: true, tenant: { select: { disabledAt: true } } },
+  });
+  // a disabled tenant's keys stop working at once (`npm run tenants -- disable`)
+  if (!row || row.revokedAt || row.tenant.disabledAt || !secretMatches(parsed.secret, row.hash)) return null;
   if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
     await db.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } });
   }

@@ -11,10 +11,11 @@ const DUMMY_HASH = "$2b$10$CwTycUXWue0Thq9StjUM0uJ8.dwZ5Q6s6G7b8n8yCq2bM3b2o4l5e
 export async function verifyPassword(db: Db, email: string, password: string): Promise<SessionUser | null> {
   const user = await db.user.findUnique({
     where: { email: email.trim().toLowerCase() },
-    select: { id: true, email: true, name: true, role: true, tenantId: true, passwordHash: true },
+    select: { id: true, email: true, name: true, role: true, tenantId: true, passwordHash: true, disabledAt: true, tenant: { select: { disabledAt: true } } },
   });
   const ok = await bcrypt.compare(password, user?.passwordHash ?? DUMMY_HASH);
-  if (!user || !user.passwordHash || !ok) return null;
+  // disabled users, and every user of a disabled tenant, cannot sign in
+  if (!user || !user.passwordHash || !ok || user.disabledAt || user.tenant.disabledAt) return null;
   return { id: user.id, email: user.email, name: user.name, role: user.role, tenantId: user.tenantId };
 }
 
@@ -25,8 +26,11 @@ export async function verifyPassword(db: Db, email: string, password: string): P
  */
 export async function provisionSsoUser(db: Db, input: { email: string; name?: string | null; adminEmails: readonly string[]; tenantSlug: string }): Promise<SessionUser | null> {
   const email = input.email.trim().toLowerCase();
-  const existing = await db.user.findUnique({ where: { email }, select: { id: true, email: true, name: true, role: true, tenantId: true } });
-  if (existing) return existing;
+  const existing = await db.user.findUnique({ where: { email }, select: { id: true, email: true, name: true, role: true, tenantId: true, disabledAt: true, tenant: { select: { disabledAt: true } } } });
+  if (existing) {
+    if (existing.disabledAt || existing.tenant.disabledAt) return null;
+    return { id: existing.id, email: existing.email, name: existing.name, role: existing.role, tenantId: existing.tenantId };
+  }
   const tenant = await db.tenant.findUnique({ where: { slug: input.tenantSlug }, select: { id: true } });
   if (!tenant) return null;
   const role: Role = input.adminEmails.includes(email) ? "admin" : "exec";

@@ -29,6 +29,8 @@ export type Routes = {
 
 export type ApiHarness = {
   db: Db;
+  /** the scratch database's URL (for CLIs spawned by a test) */
+  databaseUrl: string;
   tenantId: string;
   key: string;
   routes: Routes;
@@ -77,6 +79,7 @@ export async function startApiHarness(opts: { ratePerMinute: number; records?: n
   const tenantId = seeded.tenantId;
   return {
     db,
+    databaseUrl: scratch.url,
     tenantId,
     key,
     routes,
