@@ -1,5 +1,5 @@
-import { expect, type Page } from "@playwright/test";
-import { E2E_USERS } from "../playwright.config";
+import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { E2E_API_KEY, E2E_USERS } from "../playwright.config";
 
 export async function signIn(page: Page, who: keyof typeof E2E_USERS) {
   await page.goto("/login");
@@ -7,4 +7,36 @@ export async function signIn(page: Page, who: keyof typeof E2E_USERS) {
   await page.getByLabel("Password").fill(E2E_USERS[who].password);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Onboarding funnel" })).toBeVisible();
+}
+
+/** The sandbox HTTP port the e2e app runs (playwright.config.ts, SANDBOX_HTTP_PORT). */
+export const E2E_SANDBOX_HTTP_PORT = 4610;
+
+/** A GitHub intent like seeds/intents/04-github-sandbox.json, pointed at `baseUrl` instead of the sandbox reference. */
+export function githubIntent(baseUrl: string, over: Record<string, unknown> = {}) {
+  return {
+    source_type: "github",
+    resource_ids: ["acme"],
+    scopes_mode: "safe_readonly",
+    credential_locator: "env:SANDBOX_TOKEN",
+    namespace: "autonomy",
+    risk_level: "med",
+    evidence: { status: "Sanctioned", source: "IdP", ts: "2026-11-20T09:00:00Z" },
+    owner: { user: "eng-lead@example.com", confidence: 0.85, why: "org_owner" },
+    config: { base_url: baseUrl, org: "acme" },
+    ...over,
+  };
+}
+
+/** Posts an intent as AOD does (bearer API key) and returns the JSON answer. */
+export async function onboardIntent(request: APIRequestContext, intent: unknown): Promise<{ connection_id: string; status: string; message: string }> {
+  const res = await request.post("/api/connections/onboard", { headers: { authorization: `Bearer ${E2E_API_KEY}` }, data: intent });
+  expect(res.status(), await res.text()).toBeLessThan(300);
+  return res.json();
+}
+
+/** Calls a tRPC mutation with the page's session, as the browser would (superjson body). */
+export async function trpcMutation(page: Page, path: string, input: unknown): Promise<{ status: number; body: unknown }> {
+  const res = await page.request.post(`/api/trpc/${path}`, { data: { json: input }, headers: { "content-type": "application/json" } });
+  return { status: res.status(), body: await res.json().catch(() => null) };
 }
