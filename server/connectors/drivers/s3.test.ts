@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closedPort, ctxFor } from "../../../tests/connectors/native/ctx";
 import { startS3Sandbox, type S3Sandbox } from "../sandbox/s3-sandbox";
 import type { ConnectorContext, ConnectorFailure } from "../types";
-import { createSafeS3Client, S3SafeModeError, s3Adapter } from "./s3";
+import net from "node:net";
+import type { DestinationGrant } from "../safe-mode/destinations";
+import { createSafeS3Client, mapS3Error, pinnedAgents, S3SafeModeError, s3Adapter } from "./s3";
 
 let dir: string;
 let sb: S3Sandbox;
@@ -146,8 +148,9 @@ describe("s3 driver", () => {
   });
 
   it("refuses the metadata endpoint and endpoints that are not approved destinations", async () => {
+    // metadata is refused outright (never approvable), not offered for approval
     const meta = await s3Adapter.healthCheck(ctxOf({ config: { endpoint: "http://169.254.169.254" } }));
-    expect(failureOf(meta)?.kind).toBe("not_approved");
+    expect(failureOf(meta)?.kind).toBe("egress_refused");
     const priv = await s3Adapter.healthCheck(ctxOf({ destinations: NO_DESTINATIONS }));
     expect(failureOf(priv)?.kind).toBe("not_approved");
   });
@@ -155,5 +158,45 @@ describe("s3 driver", () => {
   it("keeps a ranged read under the byte cap", async () => {
     const s = await s3Adapter.sample(ctxOf({ resourceIds: ["aam-sandbox/orders.json"], policy: { maxResponseBytes: 500 } }), { streams: [{ name: "aam-sandbox/orders.json", fields: [] }] });
     expect(failureOf(s)?.kind).toBe("too_large");
+  });
+
+  it("an endpoint that is not approved receives no TCP connection; approving its host:port lets the same intent proceed", async () => {
+    let connections = 0;
+    const srv = net.createServer((c) => {
+      connections++;
+      c.destroy();
+    });
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    const port = (srv.address() as net.AddressInfo).port;
+    const grantFor = (p: number): DestinationGrant => ({ catalogHosts: [], hosts: [{ pattern: "127.0.0.1", ports: [p], sourceTypes: ["s3_compat"], origin: "approved" }], folders: [], forbiddenFolders: [] });
+    try {
+      const r = await s3Adapter.healthCheck(ctxOf({ config: { endpoint: `http://127.0.0.1:${port}` }, destinations: grantFor(port + 1) }));
+      expect(failureOf(r)).toMatchObject({ kind: "not_approved", destination: { kind: "host", host: "127.0.0.1", port } });
+      await new Promise((res) => setTimeout(res, 100));
+      expect(connections).toBe(0);
+    } finally {
+      await new Promise((res) => srv.close(res));
+    }
+    const sbPort = Number(new URL(sb.endpoint).port);
+    expect(failureOf(await s3Adapter.healthCheck(ctxOf({ destinations: grantFor(sbPort + 1) })))?.kind).toBe("not_approved");
+    const ok = await s3Adapter.discover(ctxOf({ destinations: grantFor(sbPort) }));
+    expect(ok.ok && ok.value.streams.length).toBeGreaterThan(0);
+  });
+
+  it("pins the SDK's sockets to the vetted address and vets any other host name first", async () => {
+    const ctx = ctxOf({ destinations: { catalogHosts: [], hosts: [{ pattern: "s3.corp.example", ports: [443], sourceTypes: [], origin: "approved" }], folders: [], forbiddenFolders: [] } });
+    const agents = pinnedAgents(ctx, { host: "s3.corp.example", port: 443, region: "us-east-1", endpoint: "https://s3.corp.example" }, "10.1.2.3");
+    const lookup = (agents.httpsAgent as unknown as { options: { lookup: (h: string, o: object, cb: (...a: unknown[]) => void) => void } }).options.lookup;
+    const ask = (h: string) => new Promise<unknown[]>((r) => lookup(h, { all: true }, (...a) => r(a)));
+    // the name is never resolved again: whatever DNS would say now, the socket goes to 10.1.2.3
+    expect(await ask("s3.corp.example")).toEqual([null, [{ address: "10.1.2.3", family: 4 }]]);
+    const other = await ask("attacker.example");
+    expect(other[0]).toBeInstanceOf(Error);
+    expect((other[0] as Error).message).toMatch(/^Destination not approved/);
+  });
+
+  it("maps errors to a kind plus S3's code, never the server's message", () => {
+    const e = Object.assign(new Error("The bucket secret-admin-bucket-for-acme does not exist"), { name: "NoSuchBucket", $metadata: { httpStatusCode: 404 } });
+    expect(mapS3Error(e)).toEqual({ kind: "other", message: "object store error (NoSuchBucket, HTTP 404)" });
   });
 });

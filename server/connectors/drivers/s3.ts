@@ -15,7 +15,9 @@ import {
   type _Object,
 } from "@aws-sdk/client-s3";
 import { err, ok } from "../../lib/result";
-import { checkDestination } from "../safe-mode/destinations";
+import http from "node:http";
+import https from "node:https";
+import { checkDestination, pinnedLookup } from "../safe-mode/destinations";
 import { bucketFor } from "../safe-mode/rate-limit";
 import { finishSample, sampleBudget } from "../safe-mode/records";
 import type { ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, SafetyPolicy, SourceAdapter, StreamInfo } from "../types";
@@ -79,8 +81,19 @@ function endpointOf(ctx: ConnectorContext): ConnectorResult<Endpoint> {
   return ok({ endpoint: u.origin, host: u.hostname, port: Number(u.port || (u.protocol === "https:" ? 443 : 80)), region });
 }
 
+/**
+ * HTTP(S) agents whose sockets go to the address the trust boundary vetted (no second DNS answer
+ * between the check and the connection); any other host name is vetted before it is used. TLS
+ * still verifies the certificate against the host name (the request keeps its Host/SNI).
+ */
+export function pinnedAgents(ctx: ConnectorContext, ep: Endpoint, vettedAddress: string | undefined): { httpAgent?: http.Agent; httpsAgent?: https.Agent } {
+  if (!vettedAddress) return {};
+  const lookup = pinnedLookup(ctx, ep.port, { host: ep.host, address: vettedAddress });
+  return { httpAgent: new http.Agent({ keepAlive: false, lookup }), httpsAgent: new https.Agent({ keepAlive: false, lookup }) };
+}
+
 /** A client with Safe Mode installed; credentials only from the resolved secret (never the ambient chain). */
-export function createSafeS3Client(ctx: ConnectorContext, ep: Endpoint): ConnectorResult<S3Client> {
+export function createSafeS3Client(ctx: ConnectorContext, ep: Endpoint, vettedAddress?: string): ConnectorResult<S3Client> {
   const accessKeyId = ctx.secret.access_key_id ?? ctx.secret.accessKeyId;
   const secretAccessKey = ctx.secret.secret_access_key ?? ctx.secret.secretAccessKey;
   if (!accessKeyId || !secretAccessKey) return err({ kind: "auth", message: "the secret has no access_key_id/secret_access_key" });
@@ -93,29 +106,33 @@ export function createSafeS3Client(ctx: ConnectorContext, ep: Endpoint): Connect
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: timeout, requestTimeout: timeout },
+    requestHandler: { connectionTimeout: timeout, requestTimeout: timeout, ...pinnedAgents(ctx, ep, vettedAddress) },
   });
   return ok(enforceS3ReadOnly(client, ctx.policy));
 }
 
+/** A kind plus S3's error code (e.g. `NoSuchBucket`) and HTTP status; the server's message text is never used. */
 export function mapS3Error(e: unknown): ConnectorFailure {
   if (e instanceof S3SafeModeError) return { kind: "safe_mode", message: e.message };
-  const x = e as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number }; cause?: { code?: string } };
-  const name = x?.name ?? "";
-  const code = x?.code ?? x?.cause?.code ?? "";
-  const status = x?.$metadata?.httpStatusCode;
-  const message = String(x?.message ?? e).slice(0, 300);
+  const x = e as { name?: unknown; code?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number }; cause?: { code?: unknown } };
+  const name = typeof x?.name === "string" && /^[A-Za-z0-9._-]{1,64}$/.test(x.name) ? x.name : "";
+  const rawCode = typeof x?.code === "string" ? x.code : typeof x?.cause?.code === "string" ? x.cause.code : "";
+  const code = /^[A-Z0-9_]{1,40}$/.test(rawCode) ? rawCode : "";
+  const status = typeof x?.$metadata?.httpStatusCode === "number" ? x.$metadata.httpStatusCode : undefined;
+  const msg = typeof x?.message === "string" ? x.message : "";
+  const tag = [name && name !== "Error" ? name : "", status ? `HTTP ${status}` : "", code].filter(Boolean).join(", ");
+  const suffix = tag ? ` (${tag})` : "";
   if (["InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "ExpiredToken", "InvalidToken", "AllAccessDisabled"].includes(name) || status === 401 || status === 403) {
-    return { kind: "auth", message: `${name || "auth"}: ${message}` };
+    return { kind: "auth", message: `the object store refused the credentials or access${suffix}` };
   }
-  if (name === "SlowDown" || status === 429 || status === 503) return { kind: "rate_limited", message: `${name}: ${message}` };
-  if (name === "AbortError" || name === "TimeoutError" || name === "RequestTimeout" || code === "ETIMEDOUT" || /timed? ?out/i.test(message)) {
-    return { kind: "timeout", message: `timed out: ${message}` };
+  if (name === "SlowDown" || status === 429 || status === 503) return { kind: "rate_limited", message: `the object store asked to slow down${suffix}` };
+  if (name === "AbortError" || name === "TimeoutError" || name === "RequestTimeout" || code === "ETIMEDOUT" || /timed? ?out/i.test(msg)) {
+    return { kind: "timeout", message: `the object store did not answer within the Safe Mode timeout${suffix}` };
   }
-  if (["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET", "EAI_AGAIN", "EPIPE"].includes(code) || /ECONNREFUSED|ENOTFOUND|socket hang up/.test(message)) {
-    return { kind: "network", message: `network error: ${message}` };
+  if (["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET", "EAI_AGAIN", "EPIPE"].includes(code) || /ECONNREFUSED|ENOTFOUND|socket hang up/.test(msg)) {
+    return { kind: "network", message: `network error reaching the object store${suffix}` };
   }
-  return { kind: "other", message: `${name}: ${message}` };
+  return { kind: "other", message: `object store error${suffix}` };
 }
 
 type Target = { bucket: string; prefix: string };
@@ -143,7 +160,7 @@ async function withS3<T>(ctx: ConnectorContext, fn: (s: S3Session) => Promise<Co
   if (!(await bucketFor(ctx.connectionId, ctx.policy.ratePerMinute).take(ctx.policy.requestTimeoutMs))) {
     return err({ kind: "rate_limited", message: "the per-connection rate cap is exhausted" });
   }
-  const c = createSafeS3Client(ctx, ep.value);
+  const c = createSafeS3Client(ctx, ep.value, egress.value.addresses.find((a) => !a.includes(":")) ?? egress.value.address);
   if (!c.ok) return c;
   const client = c.value;
   const send = ((command: Parameters<S3Client["send"]>[0], options?: { abortSignal?: AbortSignal }) =>

@@ -10,6 +10,7 @@
  * request of a connection passes here, the secret resolved for that connection can only reach
  * these hosts. Folders (filesource) are approved the same way, and the app's data folder never is.
  */
+import type { LookupFunction } from "node:net";
 import path from "node:path";
 import ipaddr from "ipaddr.js";
 import { err, ok } from "../../lib/result";
@@ -194,4 +195,30 @@ export function sandboxRules(endpoints: Record<string, string> | undefined): { h
     }
   }
   return { hosts, folders };
+}
+
+/**
+ * A `lookup` for Node sockets/agents that never asks DNS on its own: the host already vetted
+ * answers its vetted address (pinned); any other name (an S3 virtual-hosted bucket name, a
+ * redirect) is vetted through `checkDestination` first and refused when not permitted.
+ */
+export function pinnedLookup(
+  ctx: Pick<ConnectorContext, "sourceType" | "destinations">,
+  port: number,
+  vetted: { host: string; address: string },
+): LookupFunction {
+  const family = (a: string) => (ipaddr.isValid(a) && ipaddr.parse(a).kind() === "ipv6" ? 6 : 4);
+  const answer = (address: string, options: unknown, cb: (e: NodeJS.ErrnoException | null, a: string | { address: string; family: number }[], f?: number) => void) => {
+    if ((options as { all?: boolean } | undefined)?.all) cb(null, [{ address, family: family(address) }]);
+    else cb(null, address, family(address));
+  };
+  return (hostname, options, callback) => {
+    const cb = callback as unknown as Parameters<typeof answer>[2];
+    const h = bare(hostname);
+    if (h === bare(vetted.host)) return answer(vetted.address, options, cb);
+    void checkDestination(ctx, h, port).then((r) => {
+      if (r.ok) answer(r.value.addresses.find((a) => family(a) === 4) ?? r.value.address, options, cb);
+      else cb(Object.assign(new Error(r.error.message), { code: "ENOTFOUND" }), "", 0);
+    });
+  };
 }
