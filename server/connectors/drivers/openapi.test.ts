@@ -1,4 +1,5 @@
 import { LOOPBACK_APPROVED } from "../safe-mode/test-destinations";
+import { NO_DESTINATIONS } from "../safe-mode/destinations";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpSandbox, startHttpSandbox } from "../sandbox/http-sandbox";
 import { createSafeHttp } from "../safe-mode/http";
@@ -65,6 +66,24 @@ describe("OpenAPI driver (sandbox)", () => {
     const spec = await (await fetch(`${sb.urlFor("openapi")}/openapi.yaml`)).text();
     const c = ctx({ spec, base_url: `${sb.urlFor("openapi")}/v1` });
     expect(await openApiDriver.healthCheck(c)).toMatchObject({ ok: true });
+  });
+
+  it("fetches the spec, and calls the document's servers, only where the grant permits (nothing is sent otherwise)", async () => {
+    sb.resetLog();
+    const unapproved = { ...ctx({ spec_url: `${sb.urlFor("openapi")}/openapi.json` }), destinations: NO_DESTINATIONS };
+    expect(await fast.healthCheck(unapproved)).toMatchObject({ ok: false, error: { kind: "not_approved", message: expect.stringContaining("Destination not approved") } });
+    // an inline document whose servers point at an unapproved host: the token never leaves
+    const spec = await (await fetch(`${sb.urlFor("openapi")}/openapi.json`)).text();
+    sb.resetLog();
+    const inline = { ...ctx({ spec }), destinations: NO_DESTINATIONS };
+    expect(await fast.healthCheck(inline)).toMatchObject({ ok: false, error: { kind: "not_approved" } });
+    const viaBase = { ...ctx({ spec, base_url: `${sb.urlFor("openapi")}/v1` }), destinations: NO_DESTINATIONS };
+    expect(await fast.healthCheck(viaBase)).toMatchObject({ ok: false, error: { kind: "not_approved" } });
+    for (const field of ["spec_url", "base_url"]) {
+      const off = ctx({ spec, [field]: "sandbox:openapi/openapi.json" });
+      expect(await fast.healthCheck(off)).toMatchObject({ ok: false, error: { kind: "egress_refused", message: expect.stringContaining(`config.${field} refers to the sandbox "openapi"`) } });
+    }
+    expect(sb.count()).toBe(0);
   });
 
   it("fails as auth with a wrong token, and as unsupported for a document that is not OpenAPI", async () => {

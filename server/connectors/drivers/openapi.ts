@@ -9,6 +9,7 @@
 import { parse as parseYaml } from "yaml";
 import { err, ok } from "../../lib/result";
 import { type SafeHttp, defaultSafeHttp, redact } from "../safe-mode/http";
+import { sandboxNotRunning } from "../sandbox/refs";
 import type { ConnectorContext, ConnectorResult, FieldInfo, SampleRecord, SourceAdapter, StreamInfo } from "../types";
 import { getPath, inferFields, recordBudget } from "./rest";
 
@@ -172,6 +173,14 @@ function extractRecords(body: unknown, selector: string[] | undefined): Record<s
 
 export function createOpenApiDriver(http: SafeHttp = defaultSafeHttp): SourceAdapter {
   async function plan(ctx: ConnectorContext): Promise<ConnectorResult<Plan>> {
+    // Where this driver connects comes from the intent (spec_url, base_url, the document's servers):
+    // nothing here approves a host. Every request, the spec fetch included, passes the destination
+    // grant (tenant-approved destinations or running sandboxes), so an unapproved host ends
+    // not_approved before a byte is sent.
+    for (const field of ["spec_url", "base_url"]) {
+      const unexpanded = sandboxNotRunning(field, ctx.config[field]);
+      if (unexpanded) return err(unexpanded);
+    }
     const specUrl = typeof ctx.config.spec_url === "string" ? ctx.config.spec_url : undefined;
     let text: string;
     if (typeof ctx.config.spec === "string") text = ctx.config.spec;
@@ -191,6 +200,8 @@ export function createOpenApiDriver(http: SafeHttp = defaultSafeHttp): SourceAda
     } catch {
       return err({ kind: "other", message: "the API base URL is not a URL" });
     }
+    if (baseUrl.protocol !== "https:" && baseUrl.protocol !== "http:") return err({ kind: "egress_refused", message: `the API base URL must be http(s), not ${baseUrl.protocol}` });
+    if (baseUrl.username || baseUrl.password) return err({ kind: "safe_mode", message: "credentials in URLs are refused in Safe Mode" });
     const headers: Record<string, string> = { Accept: "application/json" };
     const token = ctx.secret.token ?? ctx.secret.access_token;
     if (token) headers.Authorization = `Bearer ${token}`;

@@ -135,10 +135,17 @@ describe("REST driver: budgets, failures and Safe Mode", () => {
     }
   });
 
-  it("refuses loopback when private networks are not allowed, before any request", async () => {
+  it("refuses a config.base_url the tenant did not approve, before any request (the grant decides, not the intent)", async () => {
     sb.resetLog();
     const r = await fast.healthCheck(ctx(github, { destinations: NO_DESTINATIONS }));
-    expect(r).toMatchObject({ ok: false, error: { kind: "egress_refused" } });
+    expect(r).toMatchObject({ ok: false, error: { kind: "not_approved", message: expect.stringContaining("Destination not approved: 127.0.0.1:") } });
+    expect(sb.count()).toBe(0);
+  });
+
+  it("refuses an unexpanded sandbox reference in words when the sandboxes are not running, without a request", async () => {
+    sb.resetLog();
+    const r = await fast.healthCheck(ctx(github, { config: { base_url: "sandbox:github", org: "acme" } }));
+    expect(r).toMatchObject({ ok: false, error: { kind: "egress_refused", message: expect.stringContaining('refers to the sandbox "github"') } });
     expect(sb.count()).toBe(0);
   });
 

@@ -15,6 +15,7 @@ import { MissingVariableError, effectiveConfig, interpolate, interpolateDeep, ty
 import { type CatalogEntry, type CatalogStream, findReadOnlyPost } from "../catalog/schema";
 import { type ReadOnlyQuery, type SafeHttp, type SafeResponse, defaultSafeHttp, redact } from "../safe-mode/http";
 import { MAX_SAMPLE_RECORDS } from "../safe-mode/policy";
+import { sandboxNotRunning } from "../sandbox/refs";
 import type {
   ConnectorContext,
   ConnectorFailure,
@@ -151,7 +152,8 @@ type Resolved = {
   base: string; // no trailing slash
   vars: TemplateVars;
   headers: Record<string, string>;
-  allowedHosts: string[];
+  /** undefined: the destination grant alone decides (config.base_url) */
+  allowedHosts: string[] | undefined;
   /** AWS SigV4 sources: sign each request with these */
   sigv4?: { service: string; region: string; creds: AwsCredentials };
 };
@@ -171,17 +173,33 @@ function resolve(ctx: ConnectorContext, driver: string, entryOverride?: CatalogE
   if (entry.driver !== driver) return err({ kind: "unsupported", message: `${ctx.sourceType} is served by the ${entry.driver} driver, not ${driver}` });
   const config = effectiveConfig(entry, ctx.config);
   const vars: TemplateVars = { config };
-  const allowedHosts: string[] = [];
+  const unexpanded = sandboxNotRunning("base_url", config.base_url);
+  if (unexpanded) return err(unexpanded);
   let base: string;
+  /**
+   * Host patterns checked on every request before the destination grant is. For the vendor's own
+   * base: the entry's hosts filled with validated config. For `config.base_url` (a running sandbox,
+   * the vendor's alternative base, or a self-hosted/proxy URL): none here — the grant alone decides
+   * (catalog vendor hosts, the tenant's approved destinations, running sandboxes), so an
+   * unapproved host ends `not_approved` before a byte (or the secret) is sent.
+   */
+  let allowedHosts: string[] | undefined;
   try {
     const override = typeof config.base_url === "string" ? config.base_url : undefined;
-    base = override ?? interpolate(entry.baseUrl ?? "", vars);
-    if (override) allowedHosts.push(new URL(override).host);
-    for (const h of entry.allowedHosts) {
-      try {
-        allowedHosts.push(interpolate(h, vars));
-      } catch {
-        /* an optional host variable that is unset contributes no pattern */
+    if (override) {
+      const u = new URL(override);
+      if (u.protocol !== "https:" && u.protocol !== "http:") return err({ kind: "egress_refused", message: "config.base_url must be an http(s) URL" });
+      if (u.username || u.password) return err({ kind: "safe_mode", message: "credentials in URLs are refused in Safe Mode" });
+      base = override;
+    } else {
+      base = interpolate(entry.baseUrl ?? "", vars);
+      allowedHosts = [];
+      for (const h of entry.allowedHosts) {
+        try {
+          allowedHosts.push(interpolate(h, vars));
+        } catch {
+          /* an optional host variable that is unset contributes no pattern */
+        }
       }
     }
     new URL(base);

@@ -1,4 +1,5 @@
 import { LOOPBACK_APPROVED } from "../safe-mode/test-destinations";
+import { NO_DESTINATIONS } from "../safe-mode/destinations";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HttpSandbox, startHttpSandbox } from "../sandbox/http-sandbox";
 import { createSafeHttp } from "../safe-mode/http";
@@ -85,10 +86,26 @@ describe("Salesforce driver (sandbox)", () => {
     sb.resetLog();
     const c = ctx({ secret: { access_token: sb.token, instance_url: sb.urlFor("salesforce") } });
     delete c.config.base_url;
-    expect(await fast.healthCheck(c)).toMatchObject({ ok: false, error: { kind: "egress_refused" } });
+    // even with loopback approved for the tenant: a token's instance_url is only ever a Salesforce host
+    expect(await fast.healthCheck(c)).toMatchObject({ ok: false, error: { kind: "egress_refused", message: expect.stringContaining("is not one of Salesforce's hosts") } });
     expect(sb.count()).toBe(0);
     const none = ctx({ secret: { access_token: sb.token } });
     delete none.config.base_url;
     expect(await fast.healthCheck(none)).toMatchObject({ ok: false, error: { kind: "other", message: expect.stringContaining("instance") } });
+  });
+
+  it("reaches a config-named instance only when the tenant approved it (the grant decides), and never an unexpanded sandbox", async () => {
+    sb.resetLog();
+    const c = { ...ctx({ secret: { access_token: sb.token } }), destinations: NO_DESTINATIONS };
+    c.config = { instance_url: sb.urlFor("salesforce") };
+    expect(await fast.healthCheck(c)).toMatchObject({ ok: false, error: { kind: "not_approved", message: expect.stringContaining("Destination not approved") } });
+    const viaBase = { ...ctx(), destinations: NO_DESTINATIONS };
+    expect(await fast.healthCheck(viaBase)).toMatchObject({ ok: false, error: { kind: "not_approved" } });
+    const sandboxOff = ctx({ config: { base_url: "sandbox:salesforce" } });
+    expect(await fast.healthCheck(sandboxOff)).toMatchObject({ ok: false, error: { kind: "egress_refused", message: expect.stringContaining('the sandbox "salesforce"') } });
+    expect(sb.count()).toBe(0);
+    const approved = ctx({ secret: { access_token: sb.token } });
+    approved.config = { instance_url: sb.urlFor("salesforce") };
+    expect(await fast.healthCheck(approved)).toMatchObject({ ok: true });
   });
 });

@@ -1,6 +1,8 @@
 /**
  * Salesforce REST driver. The instance URL comes from the OAuth token response
- * (`secret.instance_url`) or `config.instance_url` (`config.base_url` overrides both: sandboxes).
+ * (`secret.instance_url`, which must be one of the entry's Salesforce hosts) or
+ * `config.instance_url` (`config.base_url` overrides both: sandboxes, approved hosts); a
+ * config-named host is reached only when the destination grant permits it.
  * Health: GET /services/data/vXX.X/limits. Discovery: describeGlobal (GET …/sobjects) then
  * …/sobjects/{name}/describe for a few queryable objects: field names, types, nillable — no rows.
  * Sample: SOQL `SELECT <fields> FROM <object> LIMIT n` via GET …/query?q=, following
@@ -9,7 +11,8 @@
 import { err, ok } from "../../lib/result";
 import { getCatalogEntry } from "../catalog";
 import { effectiveConfig } from "../catalog/interpolate";
-import { type SafeHttp, defaultSafeHttp, redact } from "../safe-mode/http";
+import { type SafeHttp, defaultSafeHttp, hostMatches, redact } from "../safe-mode/http";
+import { sandboxNotRunning } from "../sandbox/refs";
 import type { ConnectorContext, ConnectorResult, FieldInfo, SampleRecord, SourceAdapter, StreamInfo } from "../types";
 import { recordBudget } from "./rest";
 
@@ -21,20 +24,37 @@ const MAX_SOQL_FIELDS = 20;
 const SKIP_TYPES = new Set(["address", "location", "base64", "complexvalue"]);
 const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
-type Sf = { base: string; version: string; headers: Record<string, string>; allowedHosts: string[]; objects?: string[] };
+type Sf = { base: string; version: string; headers: Record<string, string>; allowedHosts: string[] | undefined; objects?: string[] };
 
 function resolve(ctx: ConnectorContext): ConnectorResult<Sf> {
   const entry = getCatalogEntry(ctx.sourceType);
   if (!entry || entry.driver !== "salesforce") return err({ kind: "unsupported", message: `${ctx.sourceType} is not a Salesforce source` });
   const config = effectiveConfig(entry, ctx.config);
-  const override = typeof config.base_url === "string" ? config.base_url : undefined;
-  const instance = override ?? ctx.secret.instance_url ?? (typeof config.instance_url === "string" ? config.instance_url : undefined);
+  for (const field of ["base_url", "instance_url"]) {
+    const unexpanded = sandboxNotRunning(field, config[field]);
+    if (unexpanded) return err(unexpanded);
+  }
+  const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+  // 1. config.base_url (a running sandbox, or a host the tenant approved); 2. the token response's
+  // instance_url, which must be one of Salesforce's own hosts; 3. config.instance_url.
+  const override = str(config.base_url);
+  const fromToken = override ? undefined : str(ctx.secret.instance_url);
+  const instance = override ?? fromToken ?? str(config.instance_url);
   if (!instance) return err({ kind: "other", message: "the Salesforce instance URL is unknown (token instance_url or config.instance_url)" });
   let url: URL;
   try {
     url = new URL(instance);
   } catch {
     return err({ kind: "other", message: "the Salesforce instance URL is not a URL" });
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return err({ kind: "egress_refused", message: "the Salesforce instance URL must be an http(s) URL" });
+  if (url.username || url.password) return err({ kind: "safe_mode", message: "credentials in URLs are refused in Safe Mode" });
+  if (fromToken && (url.protocol !== "https:" || !hostMatches(url, entry.allowedHosts))) {
+    // the access token is never sent to a host the token endpoint named unless it is Salesforce's
+    return err({
+      kind: "egress_refused",
+      message: `Destination not approved: the token's instance_url host ${url.host} is not one of Salesforce's hosts (${entry.allowedHosts.join(", ")})`,
+    });
   }
   const version = String(config.api_version ?? "v62.0");
   if (!/^v\d{2,3}\.\d$/.test(version)) return err({ kind: "other", message: `invalid Salesforce API version ${version}` });
@@ -51,7 +71,9 @@ function resolve(ctx: ConnectorContext): ConnectorResult<Sf> {
     base: url.toString().replace(/\/+$/, ""),
     version,
     headers: { Accept: "application/json", Authorization: `Bearer ${token}` },
-    allowedHosts: override ? [url.host, ...entry.allowedHosts] : entry.allowedHosts,
+    // the vendor's hosts for the token's instance; otherwise the destination grant alone decides
+    // (catalog vendor hosts, the tenant's approved destinations, running sandboxes)
+    allowedHosts: fromToken ? entry.allowedHosts : undefined,
     objects,
   });
 }
