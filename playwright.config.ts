@@ -4,7 +4,12 @@ import { childEnv, parseEnv } from "./server/env";
 
 // CHROMIUM_PATH, Debian's Chromium (installed by .ci/run) or Playwright's own (`npx playwright
 // install chromium`); `npm test` refuses to start without one (scripts/lib/chromium.ts).
-const env = parseEnv(process.env);
+// With DATABASE_URL the app requires explicit keys (server/env.ts); `npm test` passes its own.
+const keys = {
+  AUTH_SECRET: process.env.AUTH_SECRET || "e2e-auth-secret-0123456789abcdef0123",
+  ENCRYPTION_KEY: process.env.ENCRYPTION_KEY || "e2e0".repeat(16),
+};
+const env = parseEnv({ ...process.env, ...keys });
 const found = findChromium({ chromiumPath: env.CHROMIUM_PATH });
 if ("error" in found) throw new Error(found.error);
 const executablePath = found.path;
@@ -53,6 +58,7 @@ export default defineConfig({
     stdout: "pipe",
     env: childEnv({
       PORT: String(port),
+      ...keys,
       DATA_DIR: ".data-e2e",
       SEED_ADMIN_EMAIL: E2E_USERS.admin.email,
       SEED_ADMIN_PASSWORD: E2E_USERS.admin.password,

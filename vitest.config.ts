@@ -9,6 +9,11 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // DATABASE_URL requires explicit keys (server/env.ts): tests get fixed ones unless given
+    env: {
+      AUTH_SECRET: process.env.AUTH_SECRET ?? "vitest-auth-secret-0123456789abcdef",
+      ENCRYPTION_KEY: process.env.ENCRYPTION_KEY ?? "0123456789abcdef".repeat(4),
+    },
     // next-auth's ESM imports `next/server` without an extension; let Vite resolve it
     server: { deps: { inline: ["next-auth", "@auth/core"] } },
   },

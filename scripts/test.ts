@@ -8,6 +8,7 @@
  * with one sentence on how to get one.
  */
 import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import pg from "pg";
 import { childEnv, parseEnv } from "../server/env";
@@ -42,6 +43,9 @@ function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv): number {
 }
 
 async function main(): Promise<number> {
+  // With DATABASE_URL the app never generates keys (server/env.ts): the suite brings its own,
+  // inherited by vitest, Playwright and the app Playwright starts.
+  for (const k of ["AUTH_SECRET", "ENCRYPTION_KEY"]) process.env[k] ||= randomBytes(32).toString("hex");
   const env = parseEnv(process.env);
   const warning = nodeVersionWarning(process.versions.node);
   if (warning) {

@@ -4,6 +4,8 @@
  *
  * Secrets that are unset in the embedded default (AUTH_SECRET, ENCRYPTION_KEY) are
  * generated once into DATA_DIR/secrets.json so the web process, workers and CLIs agree.
+ * With DATABASE_URL they must be given: a worker or CLI on a second machine must never
+ * generate its own key and write tokens the web app cannot read.
  */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -26,6 +28,14 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[0-9a-fA-F]{64}$|^[A-Za-z0-9+/]{43}=$/, "must be 32 bytes as 64 hex chars or base64")
     .optional(),
+  /** earlier ENCRYPTION_KEYs (comma-separated), still read until `npm run rekey` re-encrypted what is stored */
+  ENCRYPTION_KEY_PREVIOUS: z
+    .string()
+    .transform((s) => s.split(",").map((k) => k.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[0-9a-fA-F]{64}$|^[A-Za-z0-9+/]{43}=$/, "must list 32-byte keys as 64 hex chars or base64, comma-separated")).max(8))
+    .optional(),
+  /** the app's public origin: sign-in and single sign-on build every redirect URI from it */
+  AUTH_URL: z.string().url().optional(),
   SEED_ADMIN_EMAIL: z.string().email().default("admin@example.com"),
   SEED_ADMIN_PASSWORD: z.string().min(8).optional(),
   SEED_EXEC_EMAIL: z.string().email().default("exec@example.com"),
@@ -141,7 +151,12 @@ export function isReservedEnvPrefix(prefix: string): boolean {
   return RESERVED_ENV_PREFIXES.some((r) => prefix.startsWith(r) || r.startsWith(prefix));
 }
 
-export function parseEnv(source: Record<string, string | undefined>, opts: { createSecrets?: boolean } = {}): Env {
+/**
+ * `createSecrets`: generate DATA_DIR/secrets.json in the embedded default when missing.
+ * `needsKeys: false`: for commands that never sign or decrypt anything (migrations), which may
+ * run with only DATABASE_URL.
+ */
+export function parseEnv(source: Record<string, string | undefined>, opts: { createSecrets?: boolean; needsKeys?: boolean } = {}): Env {
   // an empty SECRET_ENV_PREFIX must not quietly mean "every variable" or "the default": it is refused
   if (source.SECRET_ENV_PREFIX !== undefined && source.SECRET_ENV_PREFIX.trim() === "") throw new EnvError("Invalid configuration:\n  SECRET_ENV_PREFIX: must not be empty (unset it for the default AAM_SECRET_)");
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
@@ -154,7 +169,11 @@ export function parseEnv(source: Record<string, string | undefined>, opts: { cre
   const dataDir = path.resolve(e.DATA_DIR);
   const embedded = !e.DATABASE_URL;
   let { AUTH_SECRET, ENCRYPTION_KEY } = e;
-  if (!AUTH_SECRET || !ENCRYPTION_KEY) {
+  if (!embedded && opts.needsKeys !== false && (!AUTH_SECRET || !ENCRYPTION_KEY)) {
+    const missing = [!AUTH_SECRET && "AUTH_SECRET", !ENCRYPTION_KEY && "ENCRYPTION_KEY"].filter(Boolean).join(" and ");
+    throw new EnvError(`DATABASE_URL is set, so ${missing} must be set too, to the same value${missing.includes(" and ") ? "s" : ""} on every machine that uses this database (a generated key would write tokens the other processes cannot read); generate one with \`openssl rand -hex 32\`.`);
+  }
+  if (embedded && (!AUTH_SECRET || !ENCRYPTION_KEY)) {
     const local = readLocalSecrets(dataDir, opts.createSecrets ?? false);
     AUTH_SECRET ??= local?.AUTH_SECRET;
     ENCRYPTION_KEY ??= local?.ENCRYPTION_KEY;
@@ -200,7 +219,7 @@ export function resetEnvForTests(): void {
  * The `env:<VAR>` credential locator reads a variable by name. Only names that look like
  * environment variables are read, and never this app's own secrets.
  */
-const OWN_SECRETS = new Set(["AUTH_SECRET", "ENCRYPTION_KEY", "DATABASE_URL", "VAULT_TOKEN", "VAULT_SECRET_ID", "SEED_ADMIN_PASSWORD", "SEED_EXEC_PASSWORD", "SEED_API_KEY"]);
+const OWN_SECRETS = new Set(["AUTH_SECRET", "ENCRYPTION_KEY", "ENCRYPTION_KEY_PREVIOUS", "SSO_CLIENT_SECRET", "DATABASE_URL", "VAULT_TOKEN", "VAULT_SECRET_ID", "SEED_ADMIN_PASSWORD", "SEED_EXEC_PASSWORD", "SEED_API_KEY"]);
 /** True for variables that hold this app's own secrets, which `env:` locators may never read. */
 export function isOwnSecretEnvVar(name: string): boolean {
   return OWN_SECRETS.has(name) || /^OAUTH_[A-Z0-9_]+_CLIENT_SECRET$/.test(name) || name === "SANDBOX_INTROSPECTION_CLIENT_SECRET";

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { createDb, type Db } from "../../server/db/client";
-import { getEnv, parseEnv } from "../../server/env";
+import { getEnv } from "../../server/env";
 
 export function testDatabaseUrl(): string {
   const url = getEnv().DATABASE_URL;
@@ -14,8 +14,8 @@ export function testDatabaseUrl(): string {
 }
 
 export function testServerUrl(): string {
-  const url = parseEnv({ DATABASE_URL: process.env.TEST_PG_SERVER_URL }).DATABASE_URL ?? testDatabaseUrl();
-  return url;
+  const server = process.env.TEST_PG_SERVER_URL;
+  return server ? new URL(server).toString() : testDatabaseUrl();
 }
 
 export function withDatabase(url: string, database: string): string {
