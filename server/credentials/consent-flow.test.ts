@@ -5,12 +5,15 @@
  * cookie jar until they reach our callback URL. Needs DATABASE_URL (npm test provides one).
  */
 import { randomBytes } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { introspectionAcceptor, startHttpSandbox } from "../connectors/sandbox/http-sandbox";
 import type { SourceAdapter } from "../connectors/types";
 import { makePolicy } from "../connectors/safe-mode/policy";
 import type { Db } from "../db/client";
 import { ok } from "../lib/result";
+import { listAudit } from "../audit/audit-repository";
 import { getConnection, listEvents } from "../onboarding/connection-repository";
 import { admitIntent, runAttempt, type PipelineDeps } from "../onboarding/pipeline";
 import { ConnectionIntentSchema } from "../onboarding/schemas";
@@ -19,12 +22,13 @@ import { RESOURCE_SCOPES, startOAuthServer, type OAuthServer } from "../../tests
 import { scriptedAdapter } from "../../tests/helpers/scripted-adapter";
 import { completeConsent, consentProviderFor, describeConsent, startConsent, type ConsentFlowDeps, type ConsentProvider } from "./consent-flow";
 import { getCredentialRecord } from "./credential-repository";
-import { loadCredential } from "./credential-store";
+import { loadCredential, storeCredential } from "./credential-store";
 import { parseLocator } from "./locator";
 import { createCredentialResolver, parseEncryptionKey } from "./resolver";
 
 const REDIRECT = "http://aam.test/api/oauth/callback";
 const ADMIN = "admin@consent.test";
+const ADMIN_ID = "00000000-0000-4000-8000-000000000001";
 const key = parseEncryptionKey(randomBytes(32).toString("hex"));
 
 let db: Db;
@@ -59,7 +63,7 @@ const deps = (over: Partial<ConsentFlowDeps> = {}): ConsentFlowDeps => ({
 
 const pipeline = (adapter: SourceAdapter): PipelineDeps => ({
   db,
-  credentials: createCredentialResolver({ db, encryptionKey: key }),
+  credentials: createCredentialResolver({ db, encryptionKey: key, consentProviders: providerFor() }),
   connectors: () => ({ adapter }),
   policy: async () => makePolicy(),
 });
@@ -102,8 +106,8 @@ async function authorize(url: string): Promise<string> {
   throw new Error("too many redirects");
 }
 
-async function start(connectionId: string, over: Partial<ConsentFlowDeps> = {}) {
-  const r = await startConsent(deps(over), { tenantId, connectionId, userId: "00000000-0000-4000-8000-000000000001", userLabel: ADMIN, redirectUri: REDIRECT });
+async function start(connectionId: string, over: Partial<ConsentFlowDeps> = {}, connectionIds?: string[]) {
+  const r = await startConsent(deps(over), { tenantId, connectionId, userId: ADMIN_ID, userLabel: ADMIN, redirectUri: REDIRECT, connectionIds });
   if (!r.ok) throw new Error(r.error.message);
   return r.value.url;
 }
@@ -179,7 +183,7 @@ describe("completeConsent", () => {
     expect(cb.searchParams.get("code")).toBeTruthy();
     expect(cb.searchParams.get("iss")).toBe(idp.issuer);
 
-    const done = await completeConsent(deps(), { tenantId, callbackUrl: callback });
+    const done = await completeConsent(deps(), { tenantId, userId: ADMIN_ID, callbackUrl: callback });
     expect(done).toEqual({ ok: true, value: { connectionId: id, provider: "github", displayName: "GitHub", scopes: ["files.read", "records.read"], resumed: [id] } });
     expect(enqueued).toEqual([[id]]);
     const conn = await getConnection(db, tenantId, id);
@@ -225,7 +229,7 @@ describe("completeConsent", () => {
 
   it("renews an expired access token with the kept refresh token, without asking the admin again", async () => {
     const id = await awaitingConnection();
-    expect((await completeConsent(deps(), { tenantId, callbackUrl: await authorize(await start(id)) })).ok).toBe(true);
+    expect((await completeConsent(deps(), { tenantId, userId: ADMIN_ID, callbackUrl: await authorize(await start(id)) })).ok).toBe(true);
     const before = await loadCredential(db, key, tenantId, "consent:github", new Date());
     if (!before.ok || !before.value) throw new Error("no stored consent");
     const old = before.value.bundle.access_token!;
@@ -256,13 +260,61 @@ describe("completeConsent", () => {
     }
   });
 
-  it("resumes every connection of the tenant that waits on the same consent", async () => {
+  it("resumes exactly the connections listed on the consent screen the admin approved, and no other", async () => {
     const a = await awaitingConnection();
     const b = await awaitingConnection();
-    const done = await completeConsent(deps(), { tenantId, callbackUrl: await authorize(await start(a)) });
+    const c = await awaitingConnection();
+    // the screen lists every connection waiting on consent:github, this one first
+    const summary = await describeConsent({ db, encryptionKey: key, providers: providerFor() }, tenantId, a);
+    expect(summary?.covers[0]?.id).toBe(a);
+    expect(new Set(summary?.covers.map((x) => x.id))).toEqual(new Set([a, b, c]));
+    // the admin approved a and b (c was started later / not on their screen); a foreign id is ignored
+    const foreignTenant = await createTestTenant(db, "consent-foreign");
+    const foreign = await awaitingConnection(foreignTenant);
+    const done = await completeConsent(deps(), { tenantId, userId: ADMIN_ID, callbackUrl: await authorize(await start(a, {}, [b, foreign])) });
     expect(done.ok && [...done.value.resumed].sort()).toEqual([a, b].sort());
     expect((await getConnection(db, tenantId, b))?.status).toBe("PENDING");
-    expect(enqueued).toHaveLength(1);
+    expect((await getConnection(db, tenantId, c))?.status).toBe("AWAITING_CREDENTIALS");
+    expect((await getConnection(db, foreignTenant, foreign))?.status).toBe("AWAITING_CREDENTIALS");
+    expect(enqueued).toEqual([[a, b]]);
+  });
+
+  it("resumes only the started connection when the screen listed no others", async () => {
+    const a = await awaitingConnection();
+    const b = await awaitingConnection();
+    const done = await completeConsent(deps(), { tenantId, userId: ADMIN_ID, callbackUrl: await authorize(await start(a)) });
+    expect(done.ok && done.value.resumed).toEqual([a]);
+    expect((await getConnection(db, tenantId, b))?.status).toBe("AWAITING_CREDENTIALS");
+  });
+
+  it("is bound to the admin who started it: another signed-in user is refused, nothing is granted or resumed, and the link stays theirs", async () => {
+    const id = await awaitingConnection();
+    const callback = await authorize(await start(id));
+    const other = await completeConsent(deps(), { tenantId, userId: "00000000-0000-4000-8000-000000000009", userLabel: "mallory@consent.test", callbackUrl: callback });
+    expect(other).toEqual({ ok: false, error: { code: "other_user", connectionId: id, message: `This consent was started by ${ADMIN}; only they can finish it. Nothing was granted. Start your own from the connection's consent page.` } });
+    expect(await getCredentialRecord(db, tenantId, "consent:github")).toBeNull();
+    expect((await getConnection(db, tenantId, id))?.status).toBe("AWAITING_CREDENTIALS");
+    expect(enqueued).toEqual([]);
+    expect((await completeConsent(deps(), { tenantId, userId: ADMIN_ID, callbackUrl: callback })).ok).toBe(true);
+    const audit = await listAudit(db, tenantId);
+    expect(audit.map((e) => [e.action, e.actorLabel]).reverse()).toEqual([
+      ["consent.started", ADMIN],
+      ["consent.refused", "mallory@consent.test"],
+      ["consent.completed", ADMIN],
+    ]);
+    expect(audit[0]).toMatchObject({ target: `connection:${id}`, details: { provider: "github", connections: [id] } });
+    expect(JSON.stringify(audit)).not.toContain(new URL(callback).searchParams.get("code")!);
+  });
+
+  it("keeps consent tokens per tenant: tenant B never sees tenant A's", async () => {
+    const id = await awaitingConnection();
+    expect((await completeConsent(deps(), { tenantId, userId: ADMIN_ID, callbackUrl: await authorize(await start(id)) })).ok).toBe(true);
+    const b = await createTestTenant(db, "consent-b");
+    const resolver = createCredentialResolver({ db, encryptionKey: key, consentProviders: providerFor() });
+    const asB = await resolver.resolve("consent:github", { tenantId: b, connectionId: "x", sourceType: "github", config: {} });
+    expect(asB).toMatchObject({ ok: false, error: { kind: "consent_required" } });
+    const mine = await loadCredential(db, key, tenantId, "consent:github", new Date());
+    expect(JSON.stringify(asB)).not.toContain(mine.ok && mine.value ? mine.value.bundle.access_token! : "none");
   });
 
   it("records a denial in words, keeps the connection waiting, and stores nothing", async () => {
@@ -271,7 +323,8 @@ describe("completeConsent", () => {
     const callback = await authorize(await start(id));
     expect(new URL(callback).searchParams.get("error")).toBe("access_denied");
 
-    const r = await completeConsent(deps(), { tenantId, callbackUrl: callback });
+    const r = await completeConsent(deps(), { tenantId, userId: ADMIN_ID, callbackUrl: callback });
+    expect((await listAudit(db, tenantId, { action: "consent.denied" })).map((e) => e.details)).toEqual([{ provider: "github" }]);
     expect(r).toEqual({ ok: false, error: { code: "denied", connectionId: id, message: `Consent was denied by ${ADMIN}. Nothing was requested from GitHub; the connection keeps waiting for an admin's consent.` } });
     const conn = await getConnection(db, tenantId, id);
     expect(conn).toMatchObject({ status: "AWAITING_CREDENTIALS", statusReason: `Consent was denied by ${ADMIN}` });
@@ -285,21 +338,21 @@ describe("completeConsent", () => {
     const callback = new URL(await authorize(await start(id)));
     const tampered = new URL(callback);
     tampered.searchParams.set("state", `${callback.searchParams.get("state")!.slice(0, -2)}xy`);
-    const bad = await completeConsent(deps(), { tenantId, callbackUrl: tampered });
+    const bad = await completeConsent(deps(), { tenantId, userId: ADMIN_ID, callbackUrl: tampered });
     expect(bad.ok ? "ok" : bad.error).toEqual({ code: "tampered", message: "This consent link is not valid: it was changed or was never issued here. Start again from the connection's consent page." });
     const none = new URL(callback);
     none.searchParams.delete("state");
-    expect((await completeConsent(deps(), { tenantId, callbackUrl: none })).ok).toBe(false);
+    expect((await completeConsent(deps(), { tenantId, userId: ADMIN_ID, callbackUrl: none })).ok).toBe(false);
     expect((await getConnection(db, tenantId, id))?.status).toBe("AWAITING_CREDENTIALS");
 
-    expect((await completeConsent(deps(), { tenantId, callbackUrl: callback })).ok).toBe(true);
+    expect((await completeConsent(deps(), { tenantId, userId: ADMIN_ID, callbackUrl: callback })).ok).toBe(true);
   });
 
   it("refuses an expired state with words to start again", async () => {
     const id = await awaitingConnection();
     const callback = await authorize(await start(id));
     const later = () => new Date(Date.now() + 10 * 60_000 + 1_000);
-    const r = await completeConsent(deps({ now: later }), { tenantId, callbackUrl: callback });
+    const r = await completeConsent(deps({ now: later }), { tenantId, userId: ADMIN_ID, callbackUrl: callback });
     expect(r.ok ? "ok" : r.error).toEqual({ code: "expired", connectionId: id, message: "This consent link expired (links last 10 minutes). Start again from the connection's consent page." });
     expect((await getConnection(db, tenantId, id))?.status).toBe("AWAITING_CREDENTIALS");
     expect(await getCredentialRecord(db, tenantId, "consent:github")).toBeNull();
@@ -308,8 +361,8 @@ describe("completeConsent", () => {
   it("accepts a state once: a replayed callback is refused", async () => {
     const id = await awaitingConnection();
     const callback = await authorize(await start(id));
-    expect((await completeConsent(deps(), { tenantId, callbackUrl: callback })).ok).toBe(true);
-    const again = await completeConsent(deps(), { tenantId, callbackUrl: callback });
+    expect((await completeConsent(deps(), { tenantId, userId: ADMIN_ID, callbackUrl: callback })).ok).toBe(true);
+    const again = await completeConsent(deps(), { tenantId, userId: ADMIN_ID, callbackUrl: callback });
     expect(again.ok ? "ok" : again.error.code).toBe("replayed");
     expect(enqueued).toHaveLength(1);
   });
@@ -318,17 +371,17 @@ describe("completeConsent", () => {
     const id = await awaitingConnection();
     const callback = await authorize(await start(id));
     const other = await createTestTenant(db, "consent-other");
-    const r = await completeConsent(deps(), { tenantId: other, callbackUrl: callback });
+    const r = await completeConsent(deps(), { tenantId: other, userId: ADMIN_ID, callbackUrl: callback });
     expect(r.ok ? "ok" : r.error).toEqual({ code: "other_tenant", message: "This consent link was not issued for your organisation. Sign in with an admin account of the organisation that started it." });
     expect(await getCredentialRecord(db, other, "consent:github")).toBeNull();
-    expect((await completeConsent(deps(), { tenantId, callbackUrl: callback })).ok).toBe(true);
+    expect((await completeConsent(deps(), { tenantId, userId: ADMIN_ID, callbackUrl: callback })).ok).toBe(true);
   });
 
   it("reports a failed code exchange in words, without the code or the client secret", async () => {
     const id = await awaitingConnection();
     const wrongSecret = `wrong-${randomBytes(12).toString("hex")}`;
     const callback = await authorize(await start(id));
-    const r = await completeConsent(deps({ providers: providerFor({ clientSecret: wrongSecret }) }), { tenantId, callbackUrl: callback });
+    const r = await completeConsent(deps({ providers: providerFor({ clientSecret: wrongSecret }) }), { tenantId, userId: ADMIN_ID, callbackUrl: callback });
     if (r.ok) throw new Error("expected a failure");
     expect(r.error.code).toBe("exchange_failed");
     expect(r.error.message).toMatch(/^GitHub did not issue tokens: invalid_client/);
@@ -339,6 +392,66 @@ describe("completeConsent", () => {
       expect(text).not.toContain(wrongSecret);
     }
     expect((await getConnection(db, tenantId, id))?.status).toBe("AWAITING_CREDENTIALS");
+  });
+});
+
+describe("token endpoints never come from a connection's config", () => {
+  /** a listener that must receive nothing: no request, no connection */
+  async function trap() {
+    let hits = 0;
+    const server = http.createServer((_q, r) => void (hits++, r.end("{}")));
+    server.on("connection", () => hits++);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return { port: (server.address() as AddressInfo).port, hits: () => hits, close: () => new Promise<void>((r) => server.close(() => r())) };
+  }
+  const envFor = { OAUTH_GITLAB_CLIENT_ID: "gl-client", OAUTH_GITLAB_CLIENT_SECRET: "gl-secret-never-sent", OAUTH_ZENDESK_CLIENT_ID: "zd", OAUTH_ZENDESK_CLIENT_SECRET: "zd-secret-never-sent" };
+  const providers = (name: string, config: Record<string, unknown>) => consentProviderFor(name, config, envFor);
+  const expired = (token_url?: string) => ({ access_token: "at-old", refresh_token: "rt-must-not-leak", expires_at: new Date(Date.now() - 60_000).toISOString(), ...(token_url ? { token_url } : {}) });
+
+  it("a refresh never posts the refresh token or client secret to a host chosen by config (GitLab host)", async () => {
+    const listener = await trap();
+    try {
+      const resolver = createCredentialResolver({ db, encryptionKey: key, consentProviders: providers });
+      const ctx = { tenantId, connectionId: "c-gl", sourceType: "gitlab", config: { host: `127.0.0.1:${listener.port}` } };
+      for (const bundle of [expired("https://gitlab.com/oauth/token"), expired()]) {
+        await storeCredential(db, key, { tenantId, locator: "consent:gitlab", kind: "consent", bundle, expiresAt: null });
+        const r = await resolver.resolve("consent:gitlab", ctx);
+        expect(r).toMatchObject({ ok: false, error: { kind: "consent_required", message: expect.stringContaining("this source's OAuth app must be configured by an operator/admin (set OAUTH_GITLAB_AUTHORIZE_URL and OAUTH_GITLAB_TOKEN_URL)") } });
+        expect(JSON.stringify(r)).not.toMatch(/rt-must-not-leak|gl-secret-never-sent/);
+      }
+      expect(listener.hits()).toBe(0);
+      // the start of a consent is refused the same way, in words
+      expect(consentProviderFor("gitlab", { host: `127.0.0.1:${listener.port}` }, envFor)).toEqual({
+        ok: false,
+        error: "The authorization URL of this source cannot be taken from the connection's configuration: this source's OAuth app must be configured by an operator/admin (set OAUTH_GITLAB_AUTHORIZE_URL and OAUTH_GITLAB_TOKEN_URL)",
+      });
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it("tokens consented at one endpoint are not handed to a connection whose config resolves to another (Zendesk subdomain)", async () => {
+    await storeCredential(db, key, { tenantId, locator: "consent:zendesk", kind: "consent", bundle: { access_token: "at-acme", token_url: "https://acme.zendesk.com/oauth/tokens" }, expiresAt: null });
+    const resolver = createCredentialResolver({ db, encryptionKey: key, consentProviders: providers });
+    const acme = await resolver.resolve("consent:zendesk", { tenantId, connectionId: "c1", sourceType: "zendesk", config: { subdomain: "acme" } });
+    // the adapter gets the tokens, not the binding
+    expect(acme).toEqual({ ok: true, value: { access_token: "at-acme" } });
+    const other = await resolver.resolve("consent:zendesk", { tenantId, connectionId: "c2", sourceType: "zendesk", config: { subdomain: "evil" } });
+    expect(other).toEqual({ ok: false, error: { kind: "consent_required", message: "the consent for zendesk was given at acme.zendesk.com, and this connection's configuration points to evil.zendesk.com: an admin must approve access for it at /connections/c2/consent" } });
+  });
+
+  it("the code exchange goes through the egress guard (pinned transport): a token host it cannot vet gets nothing", async () => {
+    const id = await awaitingConnection();
+    const callback = await authorize(await start(id));
+    const listener = await trap();
+    try {
+      // not a literal loopback name: the guard must resolve and vet it first, and it does not resolve (token-endpoint.test.ts covers a name resolving to a private address)
+      const r = await completeConsent(deps({ providers: providerFor({ tokenUrl: `http://localhost.localdomain.invalid:${listener.port}/token`, tokenOrigin: "catalog" }) }), { tenantId, userId: ADMIN_ID, callbackUrl: callback });
+      expect(r).toMatchObject({ ok: false, error: { code: "exchange_failed" } });
+      expect(listener.hits()).toBe(0);
+    } finally {
+      await listener.close();
+    }
   });
 });
 
@@ -359,6 +472,7 @@ describe("consentProviderFor", () => {
         scopeSeparator: " ",
         authorizeParams: {},
         resource: undefined,
+        tokenOrigin: "catalog",
       }),
     );
   });
@@ -404,7 +518,7 @@ describe("consentProviderFor", () => {
 describe("the HTTP sandbox with introspection", () => {
   it("accepts a consent-issued token that the authorization server reports active, and nothing else", async () => {
     const id = await awaitingConnection();
-    expect((await completeConsent(deps(), { tenantId, callbackUrl: await authorize(await start(id)) })).ok).toBe(true);
+    expect((await completeConsent(deps(), { tenantId, userId: ADMIN_ID, callbackUrl: await authorize(await start(id)) })).ok).toBe(true);
     const stored = await loadCredential(db, key, tenantId, "consent:github", new Date());
     const accessToken = stored.ok && stored.value ? stored.value.bundle.access_token! : "";
     const sandbox = await startHttpSandbox({

@@ -3,12 +3,19 @@
  * authorization code + PKCE (S256) with oauth4webapi.
  *
  *  startConsent    → the provider's authorization URL; the state (hashed) and the PKCE verifier
- *                    (encrypted) are kept server-side for 10 minutes, bound to tenant, connection
- *                    and admin.
+ *                    (encrypted) are kept server-side for 10 minutes, bound to tenant, connection,
+ *                    admin and the connections the consent screen listed (describeConsent.covers).
  *  completeConsent → checks the state (unknown or changed: refused; another tenant's: refused;
  *                    expired; already used), handles a denial, exchanges the code, stores the
  *                    tokens encrypted under (tenant, `consent:<provider>`), writes the connection's
- *                    history (stage "consent") and resumes onboarding (PENDING + enqueue).
+ *                    history (stage "consent") and resumes exactly the listed connections. Only the
+ *                    admin who started it can finish it; anyone else is refused and nothing resumes.
+ *
+ * Authorization and token URLs come only from the catalog and the operator's OAUTH_<P>_* settings
+ * (token-endpoint.ts); every token request (code exchange, refresh) is pinned to the address the
+ * egress guard vetted. The token URL consent was given at is kept with the tokens: a connection
+ * whose configuration points elsewhere never gets them, and a refresh never goes anywhere else.
+ * Started, completed, denied and refused consents are recorded in the audit log.
  *
  * Framework-free: the route handler and the tests call these with their own deps. Expected
  * failures are values with a message in words; codes, tokens, the verifier and the client secret
@@ -16,8 +23,9 @@
  */
 import { createHash } from "node:crypto";
 import * as oauth from "oauth4webapi";
+import { recordAudit } from "../audit/audit-repository";
 import { getCatalogEntry } from "../connectors/catalog";
-import { effectiveConfig, interpolate } from "../connectors/catalog/interpolate";
+import { effectiveConfig } from "../connectors/catalog/interpolate";
 import { isReadOnlyScope } from "../connectors/catalog/schema";
 import type { Db } from "../db/client";
 import { EnvError, oauthProviderEnv, oauthProviderEnvName } from "../env";
@@ -28,6 +36,7 @@ import { CONSENT_KIND, storeCredential } from "./credential-store";
 import { aadFor, decrypt, encrypt, type EncryptionKey } from "./crypto";
 import { parseLocator } from "./locator";
 import { redact } from "./redact";
+import { fillAuthServerUrl, pinnedTokenFetch, type AuthServerOrigin } from "./token-endpoint";
 import type { SecretBundle } from "./types";
 
 export const CONSENT_TTL_MS = 10 * 60 * 1000;
@@ -50,6 +59,8 @@ export type ConsentProvider = {
   authorizeParams: Record<string, string>;
   /** RFC 8707 resource indicator, sent on both requests when set */
   resource?: string;
+  /** where tokenUrl came from: an operator's OAUTH_<P>_TOKEN_URL may be on a private network; the catalog's never (default catalog) */
+  tokenOrigin?: AuthServerOrigin;
 };
 
 export type ProviderLookup = (provider: string, connectionConfig: Record<string, unknown>) => Result<ConsentProvider, string>;
@@ -62,7 +73,6 @@ export type ConsentFlowDeps = {
   enqueue: (ids: readonly string[]) => Promise<void>;
   /** `consent:<provider>` → its OAuth client; default: catalog + OAUTH_<PROVIDER>_* env */
   providers?: ProviderLookup;
-  fetch?: typeof fetch;
   now?: () => Date;
   /** per token request; default 10 s */
   timeoutMs?: number;
@@ -77,6 +87,7 @@ export type ConsentErrorCode =
   | "unavailable"
   | "tampered"
   | "other_tenant"
+  | "other_user"
   | "expired"
   | "replayed"
   | "denied"
@@ -93,35 +104,12 @@ function isLoopback(u: URL): boolean {
   return LOOPBACK.has(u.hostname);
 }
 
-/** A config value put into an authorization server URL: host-like text only (no `/`, `@`, `:`, `?`, `#`). */
-const URL_SAFE_VALUE = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
-
-function authServerUrl(label: string, template: string, config: Record<string, unknown>): Result<URL, string> {
-  let text: string;
-  try {
-    text = interpolate(template, { config }, (v) => {
-      if (!URL_SAFE_VALUE.test(v) || v.includes("..")) throw new Error(`the connection's configuration value "${v.slice(0, 64)}" cannot be part of the ${label}`);
-      return v;
-    });
-  } catch (e) {
-    return err(`The ${label} needs ${(e as Error).message.replace(/^configuration value /, "the configuration value ")}`);
-  }
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return err(`The ${label} is not a valid URL`);
-  }
-  // the client secret and the code travel to these: TLS, except for a server on this machine
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url))) return err(`The ${label} must use https`);
-  return ok(url);
-}
-
 /**
  * The OAuth client for `consent:<provider>`: `<provider>` is a catalog source type. Authorization
  * and token URLs and the read-only scopes come from its oauth2 authorization-code auth mode
- * (`{{config.x}}` from the connection's config); the client id and secret, and optional URL
- * overrides, from OAUTH_<PROVIDER>_* (server/env.ts).
+ * (`{{config.x}}` only where a config value cannot choose the host, token-endpoint.ts); the
+ * client id and secret, and optional URL overrides, from OAUTH_<PROVIDER>_* (server/env.ts).
+ * Where the catalog's host would come from config, the operator must set the URLs.
  */
 export function consentProviderFor(provider: string, connectionConfig: Record<string, unknown>, envSource?: Record<string, string | undefined>): Result<ConsentProvider, string> {
   const entry = getCatalogEntry(provider);
@@ -143,9 +131,9 @@ export function consentProviderFor(provider: string, connectionConfig: Record<st
   const config = effectiveConfig(entry, connectionConfig);
   const authorizeTemplate = env.authorizeUrl ?? mode.authorizeUrl;
   if (!authorizeTemplate) return err(`${entry.displayName} has no authorization URL in the catalog; set ${prefix}_AUTHORIZE_URL`);
-  const authorizeUrl = authServerUrl("authorization URL", authorizeTemplate, config);
+  const authorizeUrl = fillAuthServerUrl({ label: "authorization URL", template: authorizeTemplate, sourceType: provider, config, hint: `set ${prefix}_AUTHORIZE_URL and ${prefix}_TOKEN_URL` });
   if (!authorizeUrl.ok) return authorizeUrl;
-  const tokenUrl = authServerUrl("token URL", env.tokenUrl ?? mode.tokenUrl, config);
+  const tokenUrl = fillAuthServerUrl({ label: "token URL", template: env.tokenUrl ?? mode.tokenUrl, sourceType: provider, config, hint: `set ${prefix}_TOKEN_URL` });
   if (!tokenUrl.ok) return tokenUrl;
   return ok({
     provider,
@@ -159,6 +147,7 @@ export function consentProviderFor(provider: string, connectionConfig: Record<st
     scopeSeparator: mode.scopeSeparator,
     authorizeParams: { ...(mode.authorizeParams ?? {}) },
     resource: env.resource,
+    tokenOrigin: env.tokenUrl ? "operator" : "catalog",
   });
 }
 
@@ -176,7 +165,19 @@ export type ConsentSummary = {
   authorizationHost: string | null;
   /** why consent cannot start now, in words (null: it can) */
   blocked: string | null;
+  /** every connection this consent would resume, listed on the consent screen (this one first) */
+  covers: ConsentCovered[];
 };
+
+export type ConsentCovered = { id: string; namespace: string; sourceType: string; resourceIds: string[] };
+
+/** The tenant's connections waiting on `consent:<provider>` (this one first): what one consent resumes. */
+async function waitingOn(db: Db, tenantId: string, provider: string, first: string): Promise<ConsentCovered[]> {
+  const locator = `consent:${provider}`;
+  const rows = (await listAwaitingConsent(db, tenantId)).filter((c) => c.credentialLocator === locator);
+  rows.sort((a, b) => (a.id === first ? -1 : b.id === first ? 1 : 0));
+  return rows.map((c) => ({ id: c.id, namespace: c.namespace, sourceType: c.sourceType, resourceIds: c.resourceIds }));
+}
 
 export async function describeConsent(deps: Pick<ConsentFlowDeps, "db" | "providers" | "encryptionKey">, tenantId: string, connectionId: string): Promise<ConsentSummary | null> {
   const conn = await getConnection(deps.db, tenantId, connectionId);
@@ -198,6 +199,7 @@ export async function describeConsent(deps: Pick<ConsentFlowDeps, "db" | "provid
     scopes: resolved?.ok ? resolved.value.scopes : mode && mode.type === "oauth2" ? [...mode.scopes] : [],
     authorizationHost: resolved?.ok ? new URL(resolved.value.authorizeUrl).host : null,
     blocked,
+    covers: provider && !blocked ? await waitingOn(deps.db, tenantId, provider, conn.id) : [],
   };
 }
 
@@ -222,6 +224,11 @@ export type StartConsentInput = {
   userLabel?: string;
   /** `<origin>/api/oauth/callback` of this app */
   redirectUri: string;
+  /**
+   * The connections the consent screen listed (describeConsent.covers) that the admin approved;
+   * only those still waiting on the same consent in this tenant are kept. Default: this one only.
+   */
+  connectionIds?: readonly string[];
 };
 
 export async function startConsent(deps: ConsentFlowDeps, input: StartConsentInput): Promise<Result<{ url: string; provider: string }, ConsentError>> {
@@ -241,6 +248,9 @@ export async function startConsent(deps: ConsentFlowDeps, input: StartConsentInp
   const verifier = oauth.generateRandomCodeVerifier();
   const stateHash = hashState(state);
   const now = (deps.now ?? (() => new Date()))();
+  const waiting = new Set((await waitingOn(deps.db, input.tenantId, provider, conn.id)).map((c) => c.id));
+  const listed = [conn.id, ...(input.connectionIds ?? []).filter((id) => id !== conn.id && waiting.has(id))];
+  const connectionIds = [...new Set(listed)];
   await createConsentRequest(deps.db, {
     tenantId: input.tenantId,
     connectionId: conn.id,
@@ -251,7 +261,9 @@ export async function startConsent(deps: ConsentFlowDeps, input: StartConsentInp
     redirectUri: input.redirectUri,
     verifier: encrypt(deps.encryptionKey, verifier, verifierAad(input.tenantId, stateHash)),
     expiresAt: new Date(now.getTime() + CONSENT_TTL_MS),
+    connectionIds,
   });
+  await recordAudit(deps.db, input.tenantId, { id: input.userId, label: input.userLabel ?? "an admin" }, "consent.started", `connection:${conn.id}`, { provider, connections: connectionIds });
 
   const url = new URL(p.value.authorizeUrl);
   for (const [k, v] of Object.entries(p.value.authorizeParams)) url.searchParams.set(k, v);
@@ -271,7 +283,10 @@ export async function startConsent(deps: ConsentFlowDeps, input: StartConsentInp
 export type CompleteConsentInput = {
   /** the signed-in admin's tenant: a state issued to another tenant is refused */
   tenantId: string;
-  userId?: string;
+  /** the signed-in admin: only the admin who started the consent can finish it */
+  userId: string;
+  /** how the signed-in user is named in the audit log */
+  userLabel?: string;
   /** the full callback URL the browser was sent to (its query carries code/state or error) */
   callbackUrl: string | URL;
 };
@@ -292,6 +307,11 @@ export async function completeConsent(deps: ConsentFlowDeps, input: CompleteCons
   // another organisation's link: refuse without using it up and without naming its connection
   if (req.tenantId !== input.tenantId) return err({ code: "other_tenant", message: "This consent link was not issued for your organisation. Sign in with an admin account of the organisation that started it." });
   const connectionId = req.connectionId;
+  // bound to the admin who started it: anyone else (even an admin of this tenant) is refused, nothing is used up or resumed
+  if (req.userId !== input.userId) {
+    await recordAudit(deps.db, req.tenantId, { id: input.userId, label: input.userLabel ?? "a user" }, "consent.refused", `connection:${connectionId}`, { provider: req.provider, reason: "finished by another user than the admin who started it" });
+    return err({ code: "other_user", message: `This consent was started by ${req.userLabel}; only they can finish it. Nothing was granted. Start your own from the connection's consent page.`, connectionId });
+  }
   if (req.usedAt) return err({ code: "replayed", message: "This consent link was already used. If consent is still needed, start again from the connection's consent page.", connectionId });
   if (req.expiresAt.getTime() <= now.getTime()) {
     return err({ code: "expired", message: "This consent link expired (links last 10 minutes). Start again from the connection's consent page.", connectionId });
@@ -304,17 +324,21 @@ export async function completeConsent(deps: ConsentFlowDeps, input: CompleteCons
   const providerResult = (deps.providers ?? consentProviderFor)(req.provider, conn?.config ?? {});
   const name = providerResult.ok ? providerResult.value.displayName : req.provider;
   const note = (message: string) => noteAwaitingCredentials(deps.db, req.tenantId, connectionId, { stage: CONSENT_STAGE, message });
+  const actor = { id: req.userId, label: req.userLabel };
+  const target = `connection:${connectionId}`;
 
   const error = params.get("error");
   if (error) {
     if (error === "access_denied") {
       const message = `Consent was denied by ${req.userLabel}`;
       await note(message);
+      await recordAudit(deps.db, req.tenantId, actor, "consent.denied", target, { provider: req.provider });
       return err({ code: "denied", message: `${message}. Nothing was requested from ${name}; the connection keeps waiting for an admin's consent.`, connectionId });
     }
     const description = redact((params.get("error_description") ?? "").slice(0, 200));
     const message = `${name} refused the consent request (${redact(error.slice(0, 64))}${description ? `: ${description}` : ""})`;
     await note(message);
+    await recordAudit(deps.db, req.tenantId, actor, "consent.denied", target, { provider: req.provider, error: redact(error.slice(0, 64)) });
     return err({ code: "provider_error", message: `${message}. Start again, or ask the provider's administrator.`, connectionId });
   }
   if (!providerResult.ok || !deps.encryptionKey) {
@@ -336,6 +360,7 @@ export async function completeConsent(deps: ConsentFlowDeps, input: CompleteCons
     deps.log?.warn({ connectionId, provider: p.provider, reason: why }, "consent token exchange failed");
     const message = `${p.displayName} did not issue tokens: ${why}`;
     await note(message);
+    await recordAudit(deps.db, req.tenantId, actor, "consent.failed", target, { provider: req.provider, reason: why });
     return err({ code: "exchange_failed", message: `${message}. Start again from the connection's consent page.`, connectionId });
   }
 
@@ -349,20 +374,24 @@ export async function completeConsent(deps: ConsentFlowDeps, input: CompleteCons
   // resolver asks for consent again.
   const tokenExpiry = typeof tokens.expires_in === "number" && tokens.expires_in > 0 ? new Date(now.getTime() + tokens.expires_in * 1000) : null;
   if (tokenExpiry) bundle.expires_at = tokenExpiry.toISOString();
+  // the endpoint consent was given at: tokens are only used and renewed for connections that resolve to it
+  bundle.token_url = p.tokenUrl;
   const expiresAt = bundle.refresh_token ? null : tokenExpiry;
   const locator = `consent:${req.provider}`;
   await storeCredential(deps.db, deps.encryptionKey, { tenantId: req.tenantId, locator, kind: CONSENT_KIND, bundle, expiresAt });
 
-  // Tokens are per tenant and provider: every connection waiting on this consent can go on.
+  // Exactly the connections the consent screen listed, and only those still waiting on this consent.
   const granted = tokens.scope ? tokens.scope.split(/[\s,]+/).filter(Boolean) : p.scopes;
   const words = `Admin consent for ${p.displayName} given by ${req.userLabel} (read-only scopes: ${granted.join(", ") || "none"}); onboarding resumes`;
-  const waiting = (await listAwaitingConsent(deps.db, req.tenantId)).filter((c) => c.credentialLocator === locator).map((c) => c.id);
+  const stillWaiting = new Set((await waitingOn(deps.db, req.tenantId, req.provider, connectionId)).map((c) => c.id));
+  const listed = req.connectionIds.length ? req.connectionIds : [connectionId];
   const resumed: string[] = [];
-  for (const id of new Set([connectionId, ...waiting])) {
+  for (const id of new Set([connectionId, ...listed].filter((x) => stillWaiting.has(x)))) {
     const message = id === connectionId ? words : `${words} (consent given on another connection)`;
     if (await markForRetry(deps.db, req.tenantId, id, { stage: CONSENT_STAGE, message })) resumed.push(id);
   }
   if (resumed.length) await deps.enqueue(resumed);
+  await recordAudit(deps.db, req.tenantId, actor, "consent.completed", target, { provider: req.provider, scopes: granted, connections: resumed });
   deps.log?.info?.({ connectionId, provider: p.provider, resumed: resumed.length }, "admin consent completed");
   return ok({ connectionId, provider: p.provider, displayName: p.displayName, scopes: granted, resumed });
 }
@@ -374,7 +403,7 @@ async function exchangeCode(deps: ConsentFlowDeps, p: ConsentProvider, callback:
   const options: oauth.TokenEndpointRequestOptions = {
     [oauth.allowInsecureRequests]: tokenUrl.protocol === "http:" && isLoopback(tokenUrl),
     signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
-    ...(deps.fetch ? { [oauth.customFetch]: deps.fetch } : {}),
+    [oauth.customFetch]: pinnedTokenFetch({ origin: p.tokenOrigin ?? "catalog" }),
     ...(p.resource ? { additionalParameters: { resource: p.resource } } : {}),
   };
   // validates state again and, when the server sends one, the RFC 9207 `iss` (mix-up defence)
@@ -388,7 +417,7 @@ async function exchangeCode(deps: ConsentFlowDeps, p: ConsentProvider, callback:
  * place. A provider that rotates refresh tokens gets its new one kept; otherwise the old stays.
  */
 export async function refreshConsentTokens(
-  deps: { db: Db; encryptionKey: EncryptionKey; fetch?: typeof fetch; now?: () => Date; timeoutMs?: number; providers?: ProviderLookup },
+  deps: { db: Db; encryptionKey: EncryptionKey; now?: () => Date; timeoutMs?: number; providers?: ProviderLookup },
   input: { tenantId: string; provider: string; config: Record<string, unknown>; bundle: SecretBundle },
 ): Promise<Result<SecretBundle, string>> {
   const found = (deps.providers ?? consentProviderFor)(input.provider, input.config);
@@ -396,6 +425,8 @@ export async function refreshConsentTokens(
   const p = found.value;
   const refresh = input.bundle.refresh_token;
   if (!refresh) return err("no refresh token was kept");
+  // the refresh token and the client secret go only where consent was given
+  if (input.bundle.token_url && input.bundle.token_url !== p.tokenUrl) return err(`consent was given at ${hostOf(input.bundle.token_url)}, not at ${hostOf(p.tokenUrl)}`);
   const as: oauth.AuthorizationServer = { issuer: p.issuer, token_endpoint: p.tokenUrl };
   const client: oauth.Client = { client_id: p.clientId };
   const tokenUrl = new URL(p.tokenUrl);
@@ -403,12 +434,12 @@ export async function refreshConsentTokens(
     const response = await oauth.refreshTokenGrantRequest(as, client, oauth.ClientSecretPost(p.clientSecret), refresh, {
       [oauth.allowInsecureRequests]: tokenUrl.protocol === "http:" && isLoopback(tokenUrl),
       signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
-      ...(deps.fetch ? { [oauth.customFetch]: deps.fetch } : {}),
+      [oauth.customFetch]: pinnedTokenFetch({ origin: p.tokenOrigin ?? "catalog" }),
       ...(p.resource ? { additionalParameters: { resource: p.resource } } : {}),
     });
     const tokens = await oauth.processRefreshTokenResponse(as, client, response);
     const now = (deps.now ?? (() => new Date()))();
-    const bundle: SecretBundle = { ...input.bundle, access_token: tokens.access_token, token_type: tokens.token_type };
+    const bundle: SecretBundle = { ...input.bundle, access_token: tokens.access_token, token_type: tokens.token_type, token_url: p.tokenUrl };
     if (tokens.refresh_token) bundle.refresh_token = tokens.refresh_token;
     if (typeof tokens.expires_in === "number" && tokens.expires_in > 0) bundle.expires_at = new Date(now.getTime() + tokens.expires_in * 1000).toISOString();
     else delete bundle.expires_at;
@@ -419,12 +450,21 @@ export async function refreshConsentTokens(
   }
 }
 
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "another address";
+  }
+}
+
 /** Words for a failed exchange: the server's error code and description, or what went wrong locally, with secrets removed. */
 function describeOAuthError(e: unknown, secrets: string[]): string {
   let text: string;
   if (e instanceof oauth.ResponseBodyError) text = `${e.error}${e.error_description ? `: ${e.error_description}` : ""}`;
   else if (e instanceof oauth.AuthorizationResponseError) text = `${e.error}${e.error_description ? `: ${e.error_description}` : ""}`;
   else if (e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError")) text = "the token endpoint did not answer in time";
+  else if (e instanceof Error && e.name === "EgressRefusedError") text = e.message;
   else if (e instanceof TypeError) text = "the token endpoint could not be reached";
   else text = e instanceof Error ? e.message : String(e);
   return redact(text.slice(0, 300), secrets);

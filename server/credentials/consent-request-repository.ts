@@ -16,16 +16,18 @@ export type ConsentRequestRow = {
   verifier: { ciphertext: Buffer; iv: Buffer; tag: Buffer; keyId: string };
   expiresAt: Date;
   usedAt: Date | null;
+  /** the connections listed on the consent screen the admin approved (always includes connectionId) */
+  connectionIds: string[];
 };
 
 export type NewConsentRequest = Omit<ConsentRequestRow, "id" | "usedAt"> & { stateHash: string };
 
 const SELECT = {
   id: true, tenantId: true, connectionId: true, userId: true, userLabel: true, provider: true, redirectUri: true,
-  verifierCiphertext: true, verifierIv: true, verifierTag: true, keyId: true, expiresAt: true, usedAt: true,
+  verifierCiphertext: true, verifierIv: true, verifierTag: true, keyId: true, expiresAt: true, usedAt: true, connectionIds: true,
 } as const;
 
-type Raw = { id: string; tenantId: string; connectionId: string; userId: string; userLabel: string; provider: string; redirectUri: string; verifierCiphertext: Uint8Array; verifierIv: Uint8Array; verifierTag: Uint8Array; keyId: string; expiresAt: Date; usedAt: Date | null };
+type Raw = { id: string; tenantId: string; connectionId: string; userId: string; userLabel: string; provider: string; redirectUri: string; verifierCiphertext: Uint8Array; verifierIv: Uint8Array; verifierTag: Uint8Array; keyId: string; expiresAt: Date; usedAt: Date | null; connectionIds: string[] | null };
 
 function fromRow(r: Raw): ConsentRequestRow {
   return {
@@ -39,6 +41,7 @@ function fromRow(r: Raw): ConsentRequestRow {
     verifier: { ciphertext: Buffer.from(r.verifierCiphertext), iv: Buffer.from(r.verifierIv), tag: Buffer.from(r.verifierTag), keyId: r.keyId },
     expiresAt: r.expiresAt,
     usedAt: r.usedAt,
+    connectionIds: r.connectionIds ?? [],
   };
 }
 
@@ -57,6 +60,7 @@ export async function createConsentRequest(db: Db, r: NewConsentRequest): Promis
       verifierTag: new Uint8Array(r.verifier.tag),
       keyId: r.verifier.keyId,
       expiresAt: r.expiresAt,
+      connectionIds: [...new Set([r.connectionId, ...r.connectionIds])],
     },
     select: { id: true },
   });

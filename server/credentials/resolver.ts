@@ -8,7 +8,7 @@
 import type { Db } from "../db/client";
 import { getEnv, lookupEnvVar } from "../env";
 import { err, ok, type Result } from "../lib/result";
-import { refreshConsentTokens, type ProviderLookup } from "./consent-flow";
+import { consentProviderFor, refreshConsentTokens, type ProviderLookup } from "./consent-flow";
 import { loadCredential } from "./credential-store";
 import { encryptionKeyFromEnv, type EncryptionKey } from "./crypto";
 import { formatLocator, parseLocator } from "./locator";
@@ -24,6 +24,7 @@ export { parseLocator, formatLocator } from "./locator";
 
 export type CredentialResolverDeps = {
   db: Db;
+  /** for Vault requests only: token endpoints are always reached through the pinned transport (token-endpoint.ts) */
   fetch?: typeof fetch;
   now?: () => Date;
   /** defaults to ENCRYPTION_KEY from the environment */
@@ -90,11 +91,21 @@ export function createCredentialResolver(deps: CredentialResolverDeps): Credenti
     const stored = await loadCredential(deps.db, k, ctx.tenantId, formatLocator(loc), now());
     if (stored.ok && stored.value) {
       const bundle = stored.value.bundle;
+      // Tokens are per (tenant, provider), but consent was given at one token endpoint: a
+      // connection whose configuration resolves to another one (another Zendesk subdomain, say)
+      // never gets them, and no refresh goes there.
+      if (bundle.token_url) {
+        const p = (deps.consentProviders ?? consentProviderFor)(loc.provider, ctx.config);
+        if (!p.ok) return err({ kind: "consent_required", message: `the consent for ${loc.provider} cannot be used (${p.error}): an admin must approve access again at ${page}` });
+        if (p.value.tokenUrl !== bundle.token_url) {
+          return err({ kind: "consent_required", message: `the consent for ${loc.provider} was given at ${new URL(bundle.token_url).host}, and this connection's configuration points to ${new URL(p.value.tokenUrl).host}: an admin must approve access for it at ${page}` });
+        }
+      }
       // a kept refresh token renews the access token without asking the admin again
       const expiresAt = bundle.expires_at ? Date.parse(bundle.expires_at) : NaN;
-      if (!(expiresAt <= now().getTime() + 60_000) || !bundle.refresh_token) return ok(bundle);
-      const renewed = await refreshConsentTokens({ db: deps.db, encryptionKey: k, fetch: deps.fetch, now, timeoutMs, providers: deps.consentProviders }, { tenantId: ctx.tenantId, provider: loc.provider, config: ctx.config, bundle });
-      if (renewed.ok) return ok(renewed.value);
+      if (!(expiresAt <= now().getTime() + 60_000) || !bundle.refresh_token) return ok(withoutBinding(bundle));
+      const renewed = await refreshConsentTokens({ db: deps.db, encryptionKey: k, now, timeoutMs, providers: deps.consentProviders }, { tenantId: ctx.tenantId, provider: loc.provider, config: ctx.config, bundle });
+      if (renewed.ok) return ok(withoutBinding(renewed.value));
       return err({ kind: "consent_required", message: `the consent for ${loc.provider} expired and could not be renewed (${renewed.error}): an admin must approve access again at ${page}` });
     }
     // No tokens, expired ones, or ones we can no longer decrypt: all are fixed by consenting again.
@@ -115,6 +126,12 @@ export function createCredentialResolver(deps: CredentialResolverDeps): Credenti
       }
     },
   };
+}
+
+/** The adapter gets the tokens, not where consent was given. */
+function withoutBinding(bundle: SecretBundle): SecretBundle {
+  const { token_url: _ignored, ...rest } = bundle;
+  return rest;
 }
 
 function resolveEnv(name: string, scope: TenantScope, policy: EnvPolicy, secrets: string[]): Outcome {
