@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ctxFor } from "../../../tests/connectors/native/ctx";
+import { ctxFor as baseCtx } from "../../../tests/connectors/native/ctx";
+import type { DestinationGrant } from "../safe-mode/destinations";
 import type { ConnectorFailure } from "../types";
 import { filesourceAdapter, inferFields } from "./filesource";
 
@@ -12,12 +13,26 @@ const SEEDS = path.resolve(import.meta.dirname, "../../../seeds/sandbox/files");
 let scratch: string;
 let root: string;
 let outside: string;
+let dataDir: string;
 const failureOf = (r: { ok: boolean; error?: ConnectorFailure }) => (r.ok ? undefined : r.error);
+
+/** Approved folders as an admin would keep them; the data folder forbidden as the pipeline does. */
+const grant = (folders: string[]): DestinationGrant => ({
+  catalogHosts: [],
+  hosts: [],
+  folders: folders.map((p) => ({ path: p, sourceTypes: ["filesource"], origin: "approved" as const })),
+  forbiddenFolders: [dataDir],
+});
+/** The seed folder and the scratch root approved; `outside` is not. */
+const ctxFor = (type: string, opts: Parameters<typeof baseCtx>[1] = {}) => baseCtx(type, { destinations: grant([SEEDS, root]), ...opts });
 
 beforeAll(async () => {
   scratch = await fs.mkdtemp(path.join(os.tmpdir(), "aam-filesource-"));
   root = path.join(scratch, "root");
   outside = path.join(scratch, "outside");
+  dataDir = path.join(scratch, "data");
+  await fs.mkdir(dataDir);
+  await fs.writeFile(path.join(dataDir, "secrets.json"), JSON.stringify({ ENCRYPTION_KEY: "k".repeat(44) }));
   await fs.mkdir(path.join(root, "sub"), { recursive: true });
   await fs.mkdir(outside);
   await fs.writeFile(path.join(outside, "secret.csv"), "password\nhunter2\n");
@@ -125,5 +140,61 @@ describe("filesource driver", () => {
       { name: "a", type: "number", nullable: false },
       { name: "b", type: "string", nullable: true },
     ]);
+  });
+
+  describe("approved folders only", () => {
+    it("reads a file inside an approved folder, with resource ids relative to it (no config.root needed)", async () => {
+      const ctx = baseCtx("filesource", { destinations: grant([root]), resourceIds: ["customers.csv"], policy: { maxRecords: 2 } });
+      const s = await filesourceAdapter.sample(ctx, { streams: [] });
+      expect(s.ok && s.value.map((r) => r.stream)).toEqual(["customers.csv", "customers.csv"]);
+      const sub = await filesourceAdapter.discover(baseCtx("filesource", { destinations: grant([root]), config: { root: "sub" } }));
+      expect(sub.ok && sub.value.streams.map((x) => x.name).sort()).toEqual(expect.arrayContaining(["big.ndjson"]));
+    });
+
+    it("refuses a root that is not inside an approved folder as not_approved, with the folder to approve", async () => {
+      const r = await filesourceAdapter.discover(ctxFor("filesource", { config: { root: outside } }));
+      expect(failureOf(r)).toMatchObject({ kind: "not_approved", destination: { kind: "folder", path: await fs.realpath(outside) } });
+      expect(failureOf(r)?.message).toMatch(/^Destination not approved/);
+      expect(failureOf(await filesourceAdapter.discover(baseCtx("filesource", { config: { root }, destinations: grant([]) })))?.kind).toBe("not_approved");
+    });
+
+    it("refuses the app's data folder even when an admin approved it or a parent of it", async () => {
+      for (const approved of [[dataDir], [scratch], ["/"]]) {
+        const ctx = baseCtx("filesource", { config: { root: dataDir }, resourceIds: ["secrets.json"], destinations: grant(approved) });
+        const r = await filesourceAdapter.sample(ctx, { streams: [] });
+        expect(failureOf(r), approved[0]).toMatchObject({ kind: "egress_refused" });
+        expect(JSON.stringify(r)).not.toContain("kkkk");
+      }
+      // …and through a symlink inside an approved root that points at it
+      await fs.symlink(dataDir, path.join(root, "data-link"));
+      try {
+        const r = await filesourceAdapter.sample(ctxFor("filesource", { config: { root }, resourceIds: ["data-link/secrets.json"] }), { streams: [] });
+        expect(failureOf(r)?.kind).toBe("safe_mode");
+        expect(JSON.stringify(r)).not.toContain("kkkk");
+      } finally {
+        await fs.unlink(path.join(root, "data-link"));
+      }
+    });
+
+    it("refuses /etc whatever the settings", async () => {
+      for (const approved of [["/etc"], ["/"]]) {
+        const r = await filesourceAdapter.discover(baseCtx("filesource", { config: { root: "/etc" }, destinations: grant(approved) }));
+        expect(failureOf(r), approved[0]).toMatchObject({ kind: "egress_refused", message: expect.stringContaining("/etc") });
+      }
+      // a symlink to /etc inside an approved root is a symlink out of the root
+      await fs.symlink("/etc", path.join(root, "etc-link"));
+      try {
+        const r = await filesourceAdapter.discover(ctxFor("filesource", { config: { root }, resourceIds: ["etc-link"] }));
+        expect(failureOf(r)?.kind).toBe("safe_mode");
+      } finally {
+        await fs.unlink(path.join(root, "etc-link"));
+      }
+    });
+
+    it("refuses a symlink out of an approved root even when its target is approved too", async () => {
+      const r = await filesourceAdapter.sample(baseCtx("filesource", { config: { root }, resourceIds: ["escape.csv"], destinations: grant([root, outside]) }), { streams: [] });
+      expect(failureOf(r)).toMatchObject({ kind: "safe_mode", message: expect.stringContaining("symlink escape") });
+      expect(JSON.stringify(r)).not.toContain("hunter2");
+    });
   });
 });

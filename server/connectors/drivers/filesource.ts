@@ -1,7 +1,11 @@
 /**
- * Local folder source (`config.root` or a `file://` URL). Resource ids are files or folders
- * relative to the root. Confinement: `..`, absolute paths and symlinks resolving outside the
- * root are refused (safe_mode); reads are capped at the response byte cap.
+ * Local folder source. The root is `config.root` (or a `file://` URL), which must be inside one of
+ * the tenant's approved folders (safe-mode/destinations.ts checkFolderReal, on realpaths); without
+ * a root, or with a relative one, the root is the (single) approved folder of this source type.
+ * The app's data folder and system folders (/etc …) are refused whatever the settings. Resource
+ * ids are files or folders relative to the root. Confinement: `..`, absolute paths and symlinks
+ * resolving outside the root are refused (safe_mode), and every file's realpath is checked
+ * against the grant again; reads are capped at the response byte cap.
  *
  * Also owns the tabular parsing (CSV/TSV, JSON, NDJSON, Parquet via hyparquet) the S3 driver
  * reuses through `ByteSource`.
@@ -13,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { parse as parseCsv } from "csv-parse/sync";
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer } from "hyparquet";
 import { err, ok } from "../../lib/result";
+import { checkFolderReal } from "../safe-mode/destinations";
 import { finishSample, sampleBudget } from "../safe-mode/records";
 import type { ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, FieldInfo, SampleRecord, SourceAdapter, StreamInfo } from "../types";
 
@@ -184,27 +189,42 @@ const MAX_DEPTH = 4;
 
 async function rootOf(ctx: ConnectorContext): Promise<ConnectorResult<string>> {
   const raw = [ctx.config.root, ctx.config.path, ctx.config.url].find((v): v is string => typeof v === "string" && v !== "");
-  if (!raw) return err({ kind: "other", message: "filesource needs config.root (a folder) or a file:// URL" });
+  const approved = ctx.destinations.folders.filter((f) => f.sourceTypes.length === 0 || f.sourceTypes.includes(ctx.sourceType));
   let dir: string;
-  if (/^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^[a-z]:[\\/]/i.test(raw)) {
+  if (raw && /^[a-z][a-z0-9+.-]*:/i.test(raw) && !/^[a-z]:[\\/]/i.test(raw)) {
     if (!raw.startsWith("file://")) return err({ kind: "unsupported", message: "filesource reads local folders only (file:// URLs)" });
     try {
       dir = fileURLToPath(raw);
     } catch {
       return err({ kind: "other", message: "the file:// URL cannot be parsed" });
     }
-  } else dir = raw;
+  } else if (raw && path.isAbsolute(raw)) dir = raw;
+  else {
+    // no root, or one relative to the approved folder
+    if (approved.length !== 1) {
+      return err({ kind: "not_approved", message: "Destination not approved: filesource needs config.root inside one of this tenant's approved folders" });
+    }
+    if (raw && raw.split(/[\\/]+/).includes("..")) return refuse("'..' is not allowed in config.root");
+    dir = path.join(approved[0]!.path, raw ?? ".");
+  }
+  let real: string;
   try {
-    const real = await fs.realpath(path.resolve(dir));
-    if (!(await fs.stat(real)).isDirectory()) return err({ kind: "other", message: "the filesource root is not a folder" });
-    return ok(real);
+    real = await fs.realpath(path.resolve(dir));
   } catch {
     return err({ kind: "other", message: "the filesource root does not exist or cannot be read" });
   }
+  const allowed = await checkFolderReal(ctx, real);
+  if (!allowed.ok) return allowed;
+  try {
+    if (!(await fs.stat(real)).isDirectory()) return err({ kind: "other", message: "the filesource root is not a folder" });
+  } catch {
+    return err({ kind: "other", message: "the filesource root does not exist or cannot be read" });
+  }
+  return ok(real);
 }
 
 /** Resolves a relative resource inside the root, following symlinks, refusing any escape. */
-export async function confine(root: string, rel: string): Promise<ConnectorResult<string>> {
+export async function confine(root: string, rel: string, ctx: Pick<ConnectorContext, "sourceType" | "destinations">): Promise<ConnectorResult<string>> {
   if (rel.includes("\0")) return refuse("path contains a NUL byte");
   if (path.isAbsolute(rel) || /^[a-z]:[\\/]/i.test(rel) || rel.startsWith("\\")) return refuse(`absolute paths are not allowed: ${rel}`);
   if (rel.split(/[\\/]+/).includes("..")) return refuse(`'..' is not allowed in paths: ${rel}`);
@@ -216,11 +236,14 @@ export async function confine(root: string, rel: string): Promise<ConnectorResul
   }
   const inside = path.relative(root, real);
   if (inside.startsWith("..") || path.isAbsolute(inside)) return refuse(`${rel} resolves outside the source root (symlink escape)`);
+  // the file itself, once more against the grant: a data or system folder inside an approved root stays closed
+  const allowed = await checkFolderReal(ctx, real);
+  if (!allowed.ok) return allowed;
   return ok(real);
 }
 
 /** Files under a folder (depth and count capped); symlinks are followed only inside the root. */
-async function listFiles(root: string, dirReal: string, out: string[], depth = 0): Promise<void> {
+async function listFiles(ctx: ConnectorContext, root: string, dirReal: string, out: string[], depth = 0): Promise<void> {
   if (depth > MAX_DEPTH || out.length >= MAX_FILES) return;
   const entries = await fs.readdir(dirReal, { withFileTypes: true });
   entries.sort((a, b) => a.name.localeCompare(b.name));
@@ -228,10 +251,10 @@ async function listFiles(root: string, dirReal: string, out: string[], depth = 0
     if (out.length >= MAX_FILES) return;
     if (e.name.startsWith(".")) continue;
     const relToRoot = path.relative(root, path.join(dirReal, e.name));
-    const c = await confine(root, relToRoot);
+    const c = await confine(root, relToRoot, ctx);
     if (!c.ok) continue; // escaping links are skipped when listing; refused when named
     const st = await fs.stat(c.value);
-    if (st.isDirectory()) await listFiles(root, c.value, out, depth + 1);
+    if (st.isDirectory()) await listFiles(ctx, root, c.value, out, depth + 1);
     else if (st.isFile() && formatOf(e.name)) out.push(relToRoot.split(path.sep).join("/"));
   }
 }
@@ -241,10 +264,10 @@ async function filesOf(ctx: ConnectorContext, root: string): Promise<ConnectorRe
   const out: string[] = [];
   const ids = ctx.resourceIds.length ? ctx.resourceIds : ["."];
   for (const id of ids) {
-    const c = await confine(root, id);
+    const c = await confine(root, id, ctx);
     if (!c.ok) return c;
     const st = await fs.stat(c.value);
-    if (st.isDirectory()) await listFiles(root, c.value, out);
+    if (st.isDirectory()) await listFiles(ctx, root, c.value, out);
     else if (formatOf(c.value)) out.push(path.relative(root, path.join(root, id)).split(path.sep).join("/"));
     else return err({ kind: "unsupported", message: `${id}: unsupported file type (csv, tsv, json, ndjson, parquet)` });
   }
@@ -268,8 +291,8 @@ async function openFile(real: string): Promise<{ src: ByteSource; close: () => P
   };
 }
 
-async function withFile<T>(root: string, rel: string, fn: (src: ByteSource, format: FileFormat) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
-  const c = await confine(root, rel);
+async function withFile<T>(ctx: ConnectorContext, root: string, rel: string, fn: (src: ByteSource, format: FileFormat) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
+  const c = await confine(root, rel, ctx);
   if (!c.ok) return c;
   const format = formatOf(c.value) ?? formatOf(rel);
   if (!format) return err({ kind: "unsupported", message: `${rel}: unsupported file type` });
@@ -345,7 +368,7 @@ export const filesourceAdapter: SourceAdapter = {
     const streams: StreamInfo[] = [];
     const cap = Math.min(ctx.policy.maxResponseBytes, 256 * 1024);
     for (const rel of files.value) {
-      const described = await withFile(root.value, rel, (src, format) => describeTabular(src, format, rel, format === "json" ? ctx.policy.maxResponseBytes : cap));
+      const described = await withFile(ctx, root.value, rel, (src, format) => describeTabular(src, format, rel, format === "json" ? ctx.policy.maxResponseBytes : cap));
       if (described.ok) streams.push(...described.value);
       else if (described.error.kind === "safe_mode") return described;
       else streams.push({ name: rel, fields: [] }); // listed, but its fields could not be read within the caps
@@ -363,7 +386,7 @@ export const filesourceAdapter: SourceAdapter = {
       names = files.value;
     }
     const sampled = await sampleStreams(names, sampleBudget(ctx.policy), (name, limit) =>
-      withFile(root.value, fileOfStream(name), (src, format) => parseTabular(src, format, fileOfStream(name), { limit, maxBytes: ctx.policy.maxResponseBytes })),
+      withFile(ctx, root.value, fileOfStream(name), (src, format) => parseTabular(src, format, fileOfStream(name), { limit, maxBytes: ctx.policy.maxResponseBytes })),
     );
     return sampled.ok ? finishSample(sampled.value, ctx.policy) : sampled;
   },

@@ -11,6 +11,7 @@
  * these hosts. Folders (filesource) are approved the same way, and the app's data folder never is.
  */
 import type { LookupFunction } from "node:net";
+import fs from "node:fs/promises";
 import path from "node:path";
 import ipaddr from "ipaddr.js";
 import { err, ok } from "../../lib/result";
@@ -164,6 +165,9 @@ export function checkFolder(ctx: Pick<ConnectorContext, "sourceType" | "destinat
   if (g.forbiddenFolders.some((f) => isInside(f, real) || isInside(real, f))) {
     return err({ kind: "egress_refused", message: "This folder holds the product's own data and is never readable by a connector" });
   }
+  if (SYSTEM_FOLDERS.some((f) => isInside(f, real))) {
+    return err({ kind: "egress_refused", message: "System folders (/etc, /proc, /sys, /dev, /boot, /root, /run) are never readable by a connector" });
+  }
   const root = g.folders.filter((f) => f.sourceTypes.length === 0 || f.sourceTypes.includes(ctx.sourceType)).find((f) => isInside(f.path, real));
   if (!root) {
     return err({
@@ -173,6 +177,36 @@ export function checkFolder(ctx: Pick<ConnectorContext, "sourceType" | "destinat
     });
   }
   return ok({ root: root.path });
+}
+
+/** Folders no approval opens (with their realpaths, so a symlinked alias is caught too). */
+const SYSTEM_FOLDERS = ["/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/run", "/var/run"];
+
+const realOr = async (p: string): Promise<string> => {
+  try {
+    return await fs.realpath(path.resolve(p));
+  } catch {
+    return path.resolve(p);
+  }
+};
+
+/**
+ * `checkFolder` with the grant's own folders (approved roots, forbidden folders) resolved to
+ * realpaths first, so `/tmp/x` approved on a system where /tmp is a symlink still matches and a
+ * data folder reached through a symlink is still refused. `real` must already be a realpath.
+ */
+export async function checkFolderReal(ctx: Pick<ConnectorContext, "sourceType" | "destinations">, real: string): Promise<ConnectorResult<{ root: string }>> {
+  const g = ctx.destinations;
+  const resolved: DestinationGrant = {
+    ...g,
+    folders: await Promise.all(g.folders.map(async (f) => ({ ...f, path: await realOr(f.path) }))),
+    forbiddenFolders: [...g.forbiddenFolders, ...(await Promise.all(g.forbiddenFolders.map(realOr)))],
+  };
+  const sys = await Promise.all(SYSTEM_FOLDERS.map(realOr));
+  if (sys.some((f) => isInside(f, real))) {
+    return err({ kind: "egress_refused", message: "System folders (/etc, /proc, /sys, /dev, /boot, /root, /run) are never readable by a connector" });
+  }
+  return checkFolder({ sourceType: ctx.sourceType, destinations: resolved }, real);
 }
 
 /** Host rules for running sandboxes, from their endpoints (`http://127.0.0.1:4510/github`, a folder path). */
