@@ -7,14 +7,20 @@ export function ConsentStartForm({
   action,
   providerName,
   disabled,
+  connectionIds = [],
 }: {
   action: (prev: BeginConsentState, form: FormData) => Promise<BeginConsentState>;
   providerName: string;
   disabled: boolean;
+  /** the connections listed on the screen: the consent resumes exactly these */
+  connectionIds?: string[];
 }) {
   const [state, formAction, pending] = useActionState(action, {});
   return (
     <form action={formAction} className="flex flex-wrap items-center gap-3">
+      {connectionIds.map((id) => (
+        <input key={id} type="hidden" name="connection_ids" value={id} />
+      ))}
       <button
         type="submit"
         disabled={disabled || pending}

@@ -1,5 +1,5 @@
 /** Words for the outcome of an admin consent; pure, so client components can use it too. */
-export const CONSENT_NOTICE_CODES = ["granted", "denied", "expired", "tampered", "other_tenant", "replayed", "provider_error", "exchange_failed", "unavailable"] as const;
+export const CONSENT_NOTICE_CODES = ["granted", "denied", "expired", "tampered", "other_tenant", "other_user", "replayed", "provider_error", "exchange_failed", "unavailable"] as const;
 export type ConsentNoticeCode = (typeof CONSENT_NOTICE_CODES)[number];
 
 /**
@@ -21,6 +21,8 @@ export function consentNotice(code: string | null | undefined): { tone: "ok" | "
       return { tone: "error", text: "That consent link is not valid: it was changed or was never issued here. Nothing was granted; start again from the connection's consent page." };
     case "other_tenant":
       return { tone: "error", text: "That consent link was not issued for your organisation. Nothing was granted." };
+    case "other_user":
+      return { tone: "error", text: "That consent was started by another admin, and only they can finish it. Nothing was granted and nothing resumed; start your own from the connection's consent page." };
     case "provider_error":
       return { tone: "error", text: "The provider refused the consent request. The connection's status below says why." };
     case "exchange_failed":

@@ -31,6 +31,8 @@ const ZSummary = z.object({
   scopes: z.array(z.string()),
   authorizationHost: z.string().nullable(),
   blocked: z.string().nullable(),
+  /** every connection one consent resumes (this one first): the consent screen lists them */
+  covers: z.array(z.object({ id: z.string(), namespace: z.string(), sourceType: z.string(), resourceIds: z.array(z.string()) })),
 });
 
 export const consentsRouter = router({

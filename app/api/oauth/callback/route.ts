@@ -29,7 +29,7 @@ export async function GET(req: Request): Promise<Response> {
   if (!can(session.user.role, "consent")) {
     return refusal(403, "You need the admin role to finish a consent", "Your account cannot give consent for data sources, so nothing was granted. Ask an admin.");
   }
-  const r = await completeConsent(consentFlowDeps(), { tenantId: session.user.tenantId, userId: session.user.id, callbackUrl: req.url });
+  const r = await completeConsent(consentFlowDeps(), { tenantId: session.user.tenantId, userId: session.user.id, userLabel: session.user.email ?? session.user.name ?? "a user", callbackUrl: req.url });
   const to = r.ok
     ? `/connections/${r.value.connectionId}?consent=granted`
     : r.error.connectionId

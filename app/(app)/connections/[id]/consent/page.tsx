@@ -59,12 +59,31 @@ export default async function ConsentPage({ params }: { params: Promise<{ id: st
         </ul>
       </div>
 
+      {s.covers.length ? (
+        <div className={card} data-testid="consent-covers">
+          <h2 className="mb-2 text-sm font-medium">
+            {s.covers.length === 1 ? "This consent resumes this connection only" : `This consent resumes these ${s.covers.length} connections, and no others`}
+          </h2>
+          <ul className="space-y-1 text-sm text-slate-700 dark:text-slate-300">
+            {s.covers.map((c) => (
+              <li key={c.id}>
+                <Link href={`/connections/${c.id}`} className="text-indigo-600 underline dark:text-indigo-400">
+                  {c.sourceType} · {c.resourceIds.join(", ")}
+                </Link>{" "}
+                <span className="text-slate-500">(namespace {c.namespace})</span>
+              </li>
+            ))}
+          </ul>
+          <p className="mt-2 text-xs text-slate-500">Connections that start waiting after you continue need their own consent. Only you can finish this consent.</p>
+        </div>
+      ) : null}
+
       {s.blocked ? (
         <p role="alert" className="rounded-lg border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-200">
           {s.blocked}
         </p>
       ) : null}
-      <ConsentStartForm action={beginConsent.bind(null, s.connectionId)} providerName={s.displayName} disabled={!!s.blocked} />
+      <ConsentStartForm action={beginConsent.bind(null, s.connectionId)} providerName={s.displayName} disabled={!!s.blocked} connectionIds={s.covers.map((c) => c.id)} />
     </section>
   );
 }
