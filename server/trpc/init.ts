@@ -2,12 +2,14 @@
  * tRPC building blocks: context (session + db), and procedures that enforce roles on the server.
  * Routers stay thin: parse input, call one use-case, return plain data.
  */
+import { randomUUID } from "node:crypto";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import type { Session } from "next-auth";
 import { auth } from "../auth/config";
 import { can, type Capability } from "../auth/roles";
 import { getDb, type Db } from "../db/client";
+import { logger } from "../lib/logger";
 
 export type Context = { session: Session | null; db: Db };
 
@@ -18,6 +20,15 @@ export async function createContext(): Promise<Context> {
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   isDev: false, // never send stack traces to the browser
+  // Unexpected errors (Prisma text, hosts, table names) never reach the browser: a generic
+  // sentence with a reference that finds the logged error.
+  errorFormatter({ shape, error, path }) {
+    if (error.code !== "INTERNAL_SERVER_ERROR") return shape;
+    const ref = randomUUID().slice(0, 8);
+    const cause = error.cause ?? error;
+    logger().error({ ref, path, err: { name: cause.name, message: cause.message.slice(0, 500), stack: cause.stack } }, "tRPC procedure failed");
+    return { ...shape, message: `Something went wrong on the server (reference ${ref}); try again, or give an admin this reference.` };
+  },
 });
 
 export const router = t.router;
