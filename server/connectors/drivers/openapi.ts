@@ -11,7 +11,7 @@ import { err, ok } from "../../lib/result";
 import { type SafeHttp, defaultSafeHttp, redact } from "../safe-mode/http";
 import { sandboxNotRunning } from "../sandbox/refs";
 import type { ConnectorContext, ConnectorResult, FieldInfo, SampleRecord, SourceAdapter, StreamInfo } from "../types";
-import { getPath, inferFields, recordBudget } from "./rest";
+import { failWith, getPath, inferFields, recordBudget } from "./rest";
 
 const MAX_OPERATIONS = 8;
 const LIMIT_PARAMS = ["limit", "per_page", "page_size", "pageSize", "max_results", "maxResults", "$top", "top", "size", "count"];
@@ -187,7 +187,7 @@ export function createOpenApiDriver(http: SafeHttp = defaultSafeHttp): SourceAda
     else if (isObj(ctx.config.spec)) text = JSON.stringify(ctx.config.spec);
     else if (specUrl) {
       const res = await http.fetch(ctx, { method: "GET", url: specUrl, headers: { Accept: "application/json, application/yaml;q=0.9, */*;q=0.5" } });
-      if (!res.ok) return err({ kind: res.error.kind, message: redact(`fetching the OpenAPI document: ${res.error.message}`, ctx.secret) });
+      if (!res.ok) return failWith(ctx, { ...res.error, message: `fetching the OpenAPI document: ${res.error.message}` });
       text = res.value.text();
     } else return err({ kind: "other", message: "config.spec_url or config.spec is required" });
     const doc = parseSpec(text);
@@ -220,7 +220,7 @@ export function createOpenApiDriver(http: SafeHttp = defaultSafeHttp): SourceAda
     const url = new URL(p.base + op.path);
     if (op.limitParam) url.searchParams.set(op.limitParam, String(Math.max(1, Math.min(max, op.limitMax ?? max))));
     const res = await http.fetch(ctx, { method: "GET", url: url.toString(), headers: p.headers, allowedHosts: p.allowedHosts });
-    if (!res.ok) return err({ kind: res.error.kind, message: redact(res.error.message, ctx.secret) });
+    if (!res.ok) return failWith(ctx, res.error);
     let body: unknown;
     try {
       body = res.value.json();

@@ -143,7 +143,22 @@ function parseJson(res: SafeResponse): ConnectorResult<unknown> {
   }
 }
 
-const failWith = (ctx: ConnectorContext, f: ConnectorFailure): ConnectorResult<never> => err({ kind: f.kind, message: redact(f.message, ctx.secret) });
+/**
+ * The destination a not_approved failure was about. The safe HTTP path's final error keeps only
+ * kind and message (safe-mode/http.ts), so it is read back from notApprovedMessage()'s wording
+ * when the failure no longer carries it.
+ */
+function blockedDestinationOf(f: ConnectorFailure): ConnectorFailure["destination"] {
+  if (f.destination || f.kind !== "not_approved") return f.destination;
+  const m = /Destination not approved: (\[[0-9a-f:.]+\]|[^\s:]+|[0-9a-f:]+):(\d+) is neither/i.exec(f.message);
+  return m ? { kind: "host", host: m[1]!.replace(/^\[|\]$/g, ""), port: Number(m[2]) } : undefined;
+}
+
+/** The failure with secrets scrubbed from its message; a not_approved failure keeps the destination an admin may approve. */
+export const failWith = (ctx: Pick<ConnectorContext, "secret">, f: ConnectorFailure): ConnectorResult<never> => {
+  const destination = blockedDestinationOf(f);
+  return err({ kind: f.kind, message: redact(f.message, ctx.secret), ...(destination ? { destination } : {}) });
+};
 
 // ---------------------------------------------------------------- the driver
 

@@ -14,7 +14,7 @@ import { effectiveConfig } from "../catalog/interpolate";
 import { type SafeHttp, defaultSafeHttp, hostMatches, redact } from "../safe-mode/http";
 import { sandboxNotRunning } from "../sandbox/refs";
 import type { ConnectorContext, ConnectorResult, FieldInfo, SampleRecord, SourceAdapter, StreamInfo } from "../types";
-import { recordBudget } from "./rest";
+import { failWith, recordBudget } from "./rest";
 
 /** Standard objects worth a first look, in order, when config.objects does not name any. */
 const PREFERRED = ["Account", "Contact", "Opportunity", "Lead", "Case", "User"];
@@ -81,7 +81,7 @@ function resolve(ctx: ConnectorContext): ConnectorResult<Sf> {
 export function createSalesforceDriver(http: SafeHttp = defaultSafeHttp): SourceAdapter {
   async function get(ctx: ConnectorContext, sf: Sf, pathAndQuery: string): Promise<ConnectorResult<unknown>> {
     const res = await http.fetch(ctx, { method: "GET", url: sf.base + pathAndQuery, headers: sf.headers, allowedHosts: sf.allowedHosts });
-    if (!res.ok) return err({ kind: res.error.kind, message: redact(res.error.message, ctx.secret) });
+    if (!res.ok) return failWith(ctx, res.error);
     try {
       return ok(res.value.json());
     } catch {
