@@ -39,6 +39,7 @@ export function mapMysqlError(e: unknown): ConnectorFailure {
   if (errno === 1792 || code === "ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION") {
     return { kind: "safe_mode", message: `the server refused a write in the read-only transaction${suffix}` };
   }
+  if (code === "HANDSHAKE_NO_SSL_SUPPORT") return { kind: "network", message: "TLS required: the server does not offer TLS" };
   if (NETWORK_CODES.has(code)) return { kind: "network", message: `network error${suffix}` };
   if (/^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED)/.test(code)) return { kind: "network", message: `TLS verification failed${suffix}` };
   if (/secure connection|ssl/i.test(msg) && !errno) return { kind: "network", message: "TLS required: the server does not offer TLS" };
