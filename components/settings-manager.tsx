@@ -1,6 +1,7 @@
 "use client";
 /** The Settings page (admins): approved destinations, preview masking, and who changed what recently. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import type { RouterOutputs } from "@/lib/router-types";
 import { portsInWords, SettingsDestinations, typesInWords } from "./settings-destinations";
 import { useTRPC } from "./trpc-provider";
@@ -33,7 +34,17 @@ export function SettingsManager() {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const q = useQuery(trpc.settings.get.queryOptions());
-  const masking = useMutation(trpc.settings.setPreviewMasking.mutationOptions({ onSettled: () => qc.invalidateQueries({ queryKey: trpc.settings.get.queryKey() }) }));
+  // the box shows the admin's choice at once (a controlled checkbox would snap back until the server answers)
+  const [choice, setChoice] = useState<boolean | null>(null);
+  const masking = useMutation(
+    trpc.settings.setPreviewMasking.mutationOptions({
+      onSuccess: (r) => qc.setQueryData(trpc.settings.get.queryKey(), (old) => (old ? { ...old, previewMasking: r.previewMasking } : old)),
+      onSettled: async () => {
+        await qc.invalidateQueries({ queryKey: trpc.settings.get.queryKey() });
+        setChoice(null);
+      },
+    }),
+  );
 
   if (q.isPending) return <p className="text-slate-500">Loading settings…</p>;
   if (q.isError) return <p className="text-red-700 dark:text-red-300">{q.error.message}</p>;
@@ -53,9 +64,12 @@ export function SettingsManager() {
           <input
             type="checkbox"
             className="mt-1"
-            checked={masking.isPending ? masking.variables.on : s.previewMasking}
+            checked={choice ?? s.previewMasking}
             disabled={masking.isPending}
-            onChange={(e) => masking.mutate({ on: e.target.checked })}
+            onChange={(e) => {
+              setChoice(e.target.checked);
+              masking.mutate({ on: e.target.checked });
+            }}
           />
           <span>
             <span className="font-medium">Mask personal data in previews</span>

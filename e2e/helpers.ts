@@ -40,3 +40,31 @@ export async function trpcMutation(page: Page, path: string, input: unknown): Pr
   const res = await page.request.post(`/api/trpc/${path}`, { data: { json: input }, headers: { "content-type": "application/json" } });
   return { status: res.status(), body: await res.json().catch(() => null) };
 }
+
+/**
+ * A plain TCP forwarder on 127.0.0.1:<random port> to `targetPort`: the same sandbox behind a
+ * destination that is not approved (sandbox rules approve only the sandbox's own ports).
+ */
+export async function startForwarder(targetPort: number): Promise<{ port: number; close: () => Promise<void> }> {
+  const net = await import("node:net");
+  const sockets = new Set<import("node:net").Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, "127.0.0.1");
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.on("error", () => s.destroy());
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as import("node:net").AddressInfo).port;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,34 +1,41 @@
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { E2E_API_KEY } from "../../playwright.config";
-import { E2E_SANDBOX_HTTP_PORT as PORT, githubIntent, onboardIntent, signIn, trpcMutation } from "../helpers";
+import { E2E_SANDBOX_HTTP_PORT as PORT, githubIntent, onboardIntent, signIn, startForwarder, trpcMutation } from "../helpers";
 
 const auth = { authorization: `Bearer ${E2E_API_KEY}` };
 
-// The sandbox is approved for 127.0.0.1:<port> only; the same service under another name is not.
+// The sandbox's own address and port are approved by rule; the same service behind another port is not.
 test("an admin approves a blocked destination from the connection page and watches it become ACTIVE", async ({ page, request }) => {
-  const first = await onboardIntent(request, githubIntent(`http://localhost:${PORT}/github`, { intent_id: "settings-e2e-approve" }));
-  expect(first.status).toBe("NETWORK_BLOCKED");
-  expect(first.message).toContain(`Destination not approved: localhost:${PORT}`);
+  const fwd = await startForwarder(PORT);
+  try {
+    const first = await onboardIntent(request, githubIntent(`http://127.0.0.1:${fwd.port}/github`, { intent_id: "settings-e2e-approve" }));
+    expect(first.status).toBe("NETWORK_BLOCKED");
+    expect(first.message).toContain(`Destination not approved: 127.0.0.1:${fwd.port}`);
 
-  await signIn(page, "admin");
-  await page.goto(`/connections/${first.connection_id}`);
-  await expect(page.getByTestId("blocked-destination")).toContainText(`This connection tried to reach localhost:${PORT}, which is neither one of the github connector's own hosts nor on this tenant's approved destinations`);
-  await page.getByRole("button", { name: "Approve this destination" }).click();
-  await expect(page.getByText(/^Approved localhost for github; onboarding resumed for this connection\.$/)).toBeVisible();
-  await expect(page.getByTestId("status-reason")).toHaveText("Onboarded successfully in Safe Mode", { timeout: 20_000 });
-  await expect(page.getByTestId("blocked-destination")).toHaveCount(0);
-  // the timeline shows the way through PENDING: who approved what, then the passing attempt
-  await expect(page.getByTestId("timeline")).toContainText(`Destination approved by admin@e2e.test: localhost:${PORT} for github`);
-  await expect(page.getByTestId("first-sync")).toContainText("records in");
-  const after = await (await request.get(`/api/connections/${first.connection_id}`, { headers: auth })).json();
-  expect(after.status).toBe("ACTIVE");
+    await signIn(page, "admin");
+    await page.goto(`/connections/${first.connection_id}`);
+    await expect(page.getByTestId("blocked-destination")).toContainText(
+      `This connection tried to reach 127.0.0.1:${fwd.port}, which is neither one of the github connector's own hosts nor on this tenant's approved destinations`,
+    );
+    await page.getByRole("button", { name: "Approve this destination" }).click();
+    await expect(page.getByText(/^Approved 127\.0\.0\.1 for github; onboarding resumed for this connection\.$/)).toBeVisible();
+    await expect(page.getByTestId("status-reason")).toHaveText("Onboarded successfully in Safe Mode", { timeout: 20_000 });
+    await expect(page.getByTestId("blocked-destination")).toHaveCount(0);
+    // the timeline shows the way through PENDING: who approved what, then the passing attempt
+    await expect(page.getByTestId("timeline")).toContainText(`Destination approved by admin@e2e.test: 127.0.0.1:${fwd.port} for github`);
+    await expect(page.getByTestId("first-sync")).toContainText("records in");
+    const after = await (await request.get(`/api/connections/${first.connection_id}`, { headers: auth })).json();
+    expect(after.status).toBe("ACTIVE");
 
-  // the rule is on the Settings page, exactly host:port for this source type, and the change is listed with who
-  await page.getByRole("link", { name: "Settings", exact: true }).click();
-  const row = page.getByRole("table", { name: "Approved destinations" }).getByRole("row").filter({ hasText: "localhost" });
-  await expect(row.getByRole("cell")).toHaveText(["Host", "localhost", String(PORT), "github", /by admin@e2e\.test at/, /Edit/]);
-  await expect(page.getByTestId("recent-changes")).toContainText(`admin@e2e.test approved localhost:${PORT} for github from a connection page`);
+    // the rule is on the Settings page, exactly host:port for this source type, and the change is listed with who
+    await page.getByRole("link", { name: "Settings", exact: true }).click();
+    const row = page.getByRole("table", { name: "Approved destinations" }).getByRole("row").filter({ hasText: String(fwd.port) });
+    await expect(row.getByRole("cell")).toHaveText(["Host", "127.0.0.1", String(fwd.port), "github", /by admin@e2e\.test at/, /Edit/]);
+    await expect(page.getByTestId("recent-changes")).toContainText(`admin@e2e.test approved 127.0.0.1:${fwd.port} for github from a connection page`);
+  } finally {
+    await fwd.close();
+  }
 });
 
 test("an exec cannot approve: no button or page, and the server refuses the procedures", async ({ page, request }) => {
