@@ -52,8 +52,22 @@ function classifyV4(ip: ipaddr.IPv4, address: string, policy: EgressPolicy): Egr
   return { allowed: false, reason: `address ${address} is in a refused range (${range})` };
 }
 
+/**
+ * IPv6 text in the form the OS will use (WHATWG/`inet_pton` reading): ipaddr.js reads
+ * `::127.0.0.1` as IPv4-mapped `::ffff:7f00:1`, while the socket layer reads IPv4-compatible
+ * `::7f00:1`; judging one address and connecting to another is how guards are bypassed.
+ */
+function canonical(a: string): string {
+  if (!a.includes(":")) return a;
+  try {
+    return new URL(`http://[${a}]/`).hostname.replace(/^\[|\]$/g, "");
+  } catch {
+    return a;
+  }
+}
+
 export function classifyAddress(address: string, policy: EgressPolicy): EgressDecision {
-  const a = address.replace(/^\[|\]$/g, "");
+  const a = canonical(address.replace(/^\[|\]$/g, ""));
   if (!ipaddr.isValid(a)) return { allowed: false, reason: `not an IP address: ${address}` };
   const ip = ipaddr.parse(a);
   if (ip.kind() === "ipv4") return classifyV4(ip as ipaddr.IPv4, address, policy);
@@ -64,8 +78,12 @@ export function classifyAddress(address: string, policy: EgressPolicy): EgressDe
   const inner = embeddedIPv4(v6);
   if (inner) {
     if (inner.length === 0) return { allowed: false, reason: `address ${address} is in a refused range (${v6.range()})` };
+    // An IPv4-mapped address is the IPv4 address itself (dual-stack sockets); translated forms
+    // (compatible, NAT64, SIIT, 6to4, Teredo) may only carry public IPv4: a private or loopback
+    // address behind a translation prefix is never a legitimate approved destination.
+    const inner4Policy = v6.isIPv4MappedAddress() ? policy : { allowPrivateNetworks: false };
     for (const x of inner) {
-      const d = classifyV4(x, `${address} (carrying ${x.toString()})`, policy);
+      const d = classifyV4(x, `${address} (carrying ${x.toString()})`, inner4Policy);
       if (!d.allowed) return d;
     }
     return { allowed: true };
