@@ -45,7 +45,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | null | f
 function startWorker(url: string, dsn: string): ChildProcess {
   const child = spawn(process.execPath, ["--import", "tsx", "scripts/worker.ts"], {
     cwd: root,
-    env: childEnv({ DATABASE_URL: url, EGRESS_ALLOW_PRIVATE: "1", STUCK_AFTER_MS: "1500", WORKER_CONCURRENCY: "2", AAM_RECOVERY_DSN: dsn, LOG_LEVEL: "warn", NODE_OPTIONS: undefined }),
+    env: childEnv({ DATABASE_URL: url, EGRESS_ALLOW_PRIVATE: "1", STUCK_AFTER_MS: "1500", WORKER_CONCURRENCY: "2", AAM_SECRET_RECOVERY_DSN: dsn, LOG_LEVEL: "warn", NODE_OPTIONS: undefined }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);
@@ -69,7 +69,7 @@ describe("a killed worker's job", () => {
     const intent = ConnectionIntentSchema.parse({
       source_type: "postgres",
       resource_ids: ["warehouse"],
-      credential_locator: "env:AAM_RECOVERY_DSN",
+      credential_locator: "env:AAM_SECRET_RECOVERY_DSN",
       risk_level: "low",
       evidence: { status: "Sanctioned", source: "CMDB", ts: "2026-11-20T09:00:00Z" },
       owner: { user: "dba@example.com", confidence: 0.9, why: "cmdb_owner" },

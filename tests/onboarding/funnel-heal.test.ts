@@ -28,7 +28,7 @@ beforeAll(async () => {
   await applyMigrations(scratch.url);
   db = createDb(scratch.url, 5);
   tenantId = (await seedDatabase(db, { adminEmail: "a@f.test", execEmail: "e@f.test", sloTarget: 0.9 })).tenantId;
-  process.env.AAM_FUNNEL_TOKEN = "funnel-token";
+  process.env.AAM_SECRET_FUNNEL_TOKEN = "funnel-token";
 });
 afterAll(async () => {
   await db?.$disconnect();
@@ -60,7 +60,7 @@ const intent = (id: string, over: Record<string, unknown> = {}) =>
   ConnectionIntentSchema.parse({
     source_type: "github",
     resource_ids: [id],
-    credential_locator: "env:AAM_FUNNEL_TOKEN",
+    credential_locator: "env:AAM_SECRET_FUNNEL_TOKEN",
     risk_level: "med",
     evidence: { status: "Sanctioned", source: "IdP", ts: "2026-11-20T10:00:00Z" },
     owner: { user: "o@f.test", confidence: 0.8, why: "repo_owner" },

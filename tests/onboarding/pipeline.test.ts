@@ -21,7 +21,7 @@ const TOKEN = "s3cr3t-pipeline-token-value";
 
 beforeAll(() => {
   db = testDb();
-  process.env.AAM_TEST_PIPELINE_TOKEN = TOKEN;
+  process.env.AAM_SECRET_TEST_PIPELINE_TOKEN = TOKEN;
 });
 afterAll(async () => {
   await db.$disconnect();
@@ -45,7 +45,7 @@ function intent(over: Partial<ConnectionIntentInput> = {}) {
     source_type: "salesforce",
     resource_ids: ["org_00D1"],
     scopes_mode: "safe_readonly",
-    credential_locator: "env:AAM_TEST_PIPELINE_TOKEN",
+    credential_locator: "env:AAM_SECRET_TEST_PIPELINE_TOKEN",
     namespace: "autonomy",
     risk_level: "low",
     evidence: { status: "Sanctioned", source: "IdP", ts: "2025-11-08T18:00:00Z" },
@@ -109,9 +109,9 @@ describe("status mapping", () => {
   });
 
   it("AWAITING_CREDENTIALS with the reason when a secret is missing", async () => {
-    const r = await onboardConnection(deps(), tenantId, intent({ credential_locator: "env:AAM_TEST_NOT_SET_ANYWHERE" }));
+    const r = await onboardConnection(deps(), tenantId, intent({ credential_locator: "env:AAM_SECRET_TEST_NOT_SET_ANYWHERE" }));
     expect(r.status).toBe("AWAITING_CREDENTIALS");
-    expect(r.message).toContain("AAM_TEST_NOT_SET_ANYWHERE");
+    expect(r.message).toContain("AAM_SECRET_TEST_NOT_SET_ANYWHERE");
     expect(r.consent_url).toBeUndefined();
   });
 
