@@ -113,8 +113,10 @@ export const ConnectionIntentSchema = z
       .optional()
       .superRefine((cfg, ctx) => {
         if (!cfg) return;
-        for (const i of scanJson(cfg, { maxDepth: MAX_CONFIG_DEPTH, secrets: true })) ctx.addIssue({ code: "custom", path: i.path, message: i.message });
-        if (JSON.stringify(cfg).length > 16_384) ctx.addIssue({ code: "custom", message: "config is larger than 16 KB" });
+        const issues = scanJson(cfg, { maxDepth: MAX_CONFIG_DEPTH, secrets: true });
+        for (const i of issues) ctx.addIssue({ code: "custom", path: i.path, message: i.message });
+        // JSON.stringify recurses: only on a value already known to be shallow
+        if (!issues.some((i) => i.message.startsWith("nests deeper")) && JSON.stringify(cfg).length > 16_384) ctx.addIssue({ code: "custom", message: "config is larger than 16 KB" });
       }),
   })
   .meta({ id: "ConnectionIntent", description: "A data source discovered by AOD, to be onboarded in Safe Mode." });

@@ -3,6 +3,7 @@ import { ALLOWLIST } from "../allowlist";
 import { DRIVERS } from "../registry";
 import { preflight } from "../safe-mode/http";
 import { CATALOG, RAW_ENTRIES, getCatalogEntry } from "./index";
+import { exampleValue, validateEntryConfig } from "./config-fields";
 import { interpolateDeep } from "./interpolate";
 import { ZCatalogEntry, findReadOnlyPost, interpolationVariables, isReadOnlyScope, requestedScopes } from "./schema";
 
@@ -113,5 +114,69 @@ describe("connector catalog", () => {
       }
     }
     expect(checked).toBeGreaterThanOrEqual(6); // dropbox, aws_org, snowflake, netsuite
+  });
+
+  it("types every config field, and the declared examples and defaults satisfy their own field", () => {
+    for (const e of Object.values(CATALOG)) {
+      for (const f of e.configFields) {
+        const v = exampleValue(f);
+        if (v === undefined) continue;
+        expect(validateEntryConfig(e, { ...Object.fromEntries(e.configFields.filter((x) => x.required).map((x) => [x.name, exampleValue(x)])), [f.name]: v }), `${e.sourceType}.${f.name}`).toEqual([]);
+      }
+      for (const f of e.configFields.filter((x) => x.type === "string")) expect(f.format || f.pattern || f.maxLength <= 16_000, `${e.sourceType}.${f.name}`).toBeTruthy();
+    }
+  });
+
+  it("declares the config fields the drivers read (base_url for every REST entry; hosts/URLs as destination fields)", () => {
+    const names = (t: string) => CATALOG[t]!.configFields.map((f) => f.name);
+    for (const e of Object.values(CATALOG).filter((x) => x.driver === "rest")) expect(names(e.sourceType), e.sourceType).toContain("base_url");
+    expect(names("salesforce")).toEqual(expect.arrayContaining(["instance_url", "base_url", "api_version", "objects"]));
+    expect(names("openapi")).toEqual(expect.arrayContaining(["spec_url", "spec", "base_url", "api_key_header"]));
+    for (const t of ["postgres", "supabase", "redshift", "jdbc"]) expect(names(t), t).toEqual(expect.arrayContaining(["host", "port", "database", "schemas", "ssl"]));
+    expect(names("mongo")).toEqual(expect.arrayContaining(["host", "port", "database", "auth_source", "read_preference"]));
+    expect(names("s3_compat")).toEqual(expect.arrayContaining(["endpoint", "region", "bucket", "prefix", "force_path_style"]));
+    expect(names("filesource")).toEqual(expect.arrayContaining(["root", "path", "format"]));
+    // intents carry no code: no SQL or query documents are declared
+    for (const e of Object.values(CATALOG)) expect(e.configFields.map((f) => f.name).filter((n) => /sample_(query|filter|pipeline)|token_url/.test(n)), e.sourceType).toEqual([]);
+    // every field that can name a non-vendor host is a destination field (checked against the grant at connect time)
+    const dest = Object.values(CATALOG).flatMap((e) => e.configFields.filter((f) => f.destination).map((f) => `${e.sourceType}.${f.name}`));
+    expect(dest).toEqual(expect.arrayContaining(["github.base_url", "salesforce.instance_url", "openapi.spec_url", "openapi.base_url", "gitlab.host", "postgres.host", "s3_compat.endpoint", "mongo.host", "filesource.root"]));
+  });
+
+  it("keeps vendor-template fields on the vendor's domains (formats from the vendors' documentation)", () => {
+    const bad: [string, Record<string, unknown>, string][] = [
+      ["jira", { site: "evil.example" }, "config.site"],
+      ["jira", { site: "acme.atlassian.net.evil.example" }, "config.site"],
+      ["confluence", { site: "127.0.0.1:8080" }, "config.site"],
+      ["zendesk", { subdomain: "evil.example" }, "config.subdomain"],
+      ["zendesk", { subdomain: "a/b" }, "config.subdomain"],
+      ["datadog", { site: "evil.example" }, "config.site"],
+      ["okta", { domain: "acme.okta.com.evil.example" }, "config.domain"],
+      ["servicenow", { instance: "acme.evil" }, "config.instance"],
+      ["snowflake", { account: "a.b", warehouse: "W", database: "D", role: "R" }, "config.account"],
+      ["netsuite", { account_id: "1234567.evil" }, "config.account_id"],
+      ["workday", { host: "evil.example", auth_host: "impl.workday.com", tenant: "t" }, "config.host"],
+      ["gitlab", { host: "evil.example:8443" }, "config.host"],
+      ["github", { org: "acme", base_url: "https://u:p@h.example" }, "config.base_url"],
+      ["github", { org: "acme", base_url: "file:///etc/passwd" }, "config.base_url"],
+      ["github", { org: "-acme" }, "config.org"],
+      ["postgres", { port: 70_000 }, "config.port"],
+      ["postgres", { schemas: ["public", "x; drop"] }, "config.schemas.1"],
+      ["filesource", { root: "relative/../x" }, "config.root"],
+      ["azure_sub", { tenant_id: "contoso.onmicrosoft.com", subscription_id: "not-a-uuid" }, "config.subscription_id"],
+      ["m365_sharepoint", {}, "config.tenant_id"],
+      ["slack", { channel: "x" }, "config.channel"],
+    ];
+    for (const [t, config, path] of bad) expect(validateEntryConfig(CATALOG[t]!, config).map((i) => i.path), `${t} ${JSON.stringify(config)}`).toContain(path);
+    for (const [t, config] of [
+      ["jira", { site: "acme.atlassian.net" }],
+      ["datadog", { site: "datadoghq.eu" }],
+      ["datadog", {}],
+      ["gitlab", { host: "gitlab.example.com" }],
+      ["github", { org: "acme", base_url: "sandbox:github" }],
+      ["postgres", { host: "10.0.0.5", port: 5432, schemas: ["public"], ssl: true }],
+      ["s3_compat", { endpoint: "sandbox:s3", region: "us-east-1" }],
+      ["filesource", { root: "sandbox:files" }],
+    ] as const) expect(validateEntryConfig(CATALOG[t]!, { ...config }), `${t} ${JSON.stringify(config)}`).toEqual([]);
   });
 });
