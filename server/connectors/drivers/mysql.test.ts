@@ -129,6 +129,14 @@ describe("jdbc driver → MariaDB", () => {
     expect(failureOf(r)).toEqual({ kind: "other", message: "MySQL/MariaDB error (errno 1146 ER_NO_SUCH_TABLE)" });
   });
 
+  it("error texts that echo values never reach users (kind + errno + code only)", async () => {
+    const raw = await root((c) => c.query("SELECT EXTRACTVALUE(1, CONCAT(0x5c, (SELECT GROUP_CONCAT(user) FROM mysql.user)))").then(() => undefined, (e: unknown) => e));
+    expect(String((raw as Error).message)).toContain("root"); // the server's own text leaks the user list…
+    const mapped = mapMysqlError(raw);
+    expect(mapped.message).not.toContain("root");
+    expect(mapped).toEqual({ kind: "other", message: "MySQL/MariaDB error (errno 1105 ER_UNKNOWN_ERROR)" });
+  });
+
   it("maps server-side error codes", () => {
     expect(mapMysqlError({ errno: 1969, message: "Query execution was interrupted (max_statement_time exceeded)" }).kind).toBe("timeout");
     expect(mapMysqlError({ code: "ER_ACCESS_DENIED_ERROR", errno: 1045, message: "Access denied" }).kind).toBe("auth");

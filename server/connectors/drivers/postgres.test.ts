@@ -11,7 +11,7 @@ import { closedPort, ctxFor, withUrl } from "../../../tests/connectors/native/ct
 import { ensurePostgresSandbox } from "../sandbox/postgres-sandbox";
 import type { ConnectorFailure } from "../types";
 import { jdbcAdapter } from "./jdbc";
-import { postgresAdapter } from "./postgres";
+import { mapPgError, postgresAdapter } from "./postgres";
 
 let adminUrl: string;
 let sandboxUrl: string;
@@ -165,6 +165,18 @@ describe("postgres driver", () => {
     const ctx = ctxFor("postgres", { secret: { dsn: adminUrl } });
     const r = await postgresAdapter.sample(ctx, { streams: [{ name: "public.aam_no_such_table_zz", fields: [] }] });
     expect(failureOf(r)).toEqual({ kind: "other", message: "PostgreSQL error (SQLSTATE 42P01 undefined_table)" });
+  });
+
+  it("error texts that echo values never reach users: the CAST trick's role names stay out (kind + SQLSTATE only)", async () => {
+    const raw = await admin((c) => c.query("SELECT CAST((SELECT string_agg(rolname, ',') FROM pg_roles) AS int)").then(() => undefined, (e: unknown) => e));
+    expect(String((raw as Error).message)).toContain("postgres"); // the server's own text does leak them…
+    const mapped = mapPgError(raw);
+    expect(mapped).toEqual({ kind: "other", message: "PostgreSQL error (SQLSTATE 22P02 invalid_text_representation)" });
+    expect(mapped.message).not.toContain("postgres,");
+    const auth = await postgresAdapter.healthCheck(ctxFor("postgres", { secret: { dsn: withUrl(adminUrl, { user: "aam_no_such_role", password: "wrong-password" }) } }));
+    // trust auth here answers "role … does not exist" (28000); the role name is not echoed either way
+    expect(failureOf(auth)).toMatchObject({ kind: "auth", message: expect.stringMatching(/^PostgreSQL refused the credentials \(SQLSTATE 28(P01 invalid_password|000 invalid_authorization_specification)\)$/) });
+    expect(failureOf(auth)?.message).not.toContain("aam_no_such_role");
   });
 
   it("is reachable through the jdbc driver with a jdbc:postgresql URL", async () => {
