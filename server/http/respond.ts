@@ -54,6 +54,9 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<{ ok
     return { ok: false, response: errorResponse(400, "MALFORMED_JSON", "The request body is not valid UTF-8.") };
   }
   try {
+    // V8's JSON.parse is iterative: a body nested 100,000 levels deep parses without touching the
+    // stack (tests/api/config-admission.test.ts). Depth is then limited by the intent admission
+    // (intent-admission.ts) before any recursive code (zod, JSON.stringify, Prisma) sees the value.
     return { ok: true, value: JSON.parse(text) };
   } catch (e) {
     const where = e instanceof SyntaxError ? e.message.replace(/^.*?(at position \d+|line \d+ column \d+).*$/s, "$1") : "";

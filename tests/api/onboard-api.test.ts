@@ -7,6 +7,7 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PREFIX_RELOAD_MS } from "../../server/auth/api-key-repository";
 import { generateApiKey } from "../../server/auth/api-keys";
 import { createDb, type Db } from "../../server/db/client";
 import { applyMigrations } from "../../server/db/migrate";
@@ -220,6 +221,8 @@ describe("rate limit", () => {
   it("answers 429 with Retry-After when a key exceeds its rate", async () => {
     const k = generateApiKey();
     await db.apiKey.create({ data: { tenantId, name: "rate", prefix: k.prefix, hash: k.hash } });
+    // a key created elsewhere is seen once the live-prefix set is re-read (at most every PREFIX_RELOAD_MS)
+    await new Promise((r) => setTimeout(r, PREFIX_RELOAD_MS + 50));
     process.env.API_RATE_PER_MINUTE = "3";
     resetEnvForTests();
     const statuses: number[] = [];
@@ -232,6 +235,8 @@ describe("rate limit", () => {
 
 describe("one funnel everywhere", () => {
   it("GET /api/metrics/funnel, the tRPC query and `npm run exec-summary` print the same numbers", async () => {
+    // the earlier tests' queued attempts finish first, so that the three reads see one state
+    for (let i = 0; i < 200 && (await db.connection.count({ where: { tenantId, status: "PENDING" } })) > 0; i++) await new Promise((r) => setTimeout(r, 50));
     const rest = await (await routes.funnel.GET(get("/api/metrics/funnel?namespace=autonomy"))).json();
     const { appRouter } = await import("../../server/trpc/router");
     const caller = appRouter.createCaller({ db, session: { user: { id: "x", role: "exec", tenantId, email: "e@api.test" }, expires: new Date(Date.now() + 60_000).toISOString() } });
