@@ -169,6 +169,11 @@ describe("startConsent", () => {
     const active = await startConsent(deps(), { tenantId, connectionId: id, userId: "00000000-0000-4000-8000-000000000001", redirectUri: REDIRECT });
     expect(active).toMatchObject({ ok: false, error: { code: "not_awaiting", message: "This connection is not waiting for consent." } });
 
+    // another connector's consent is never started for (or lent to) this source type
+    await db.connection.update({ where: { id }, data: { status: "AWAITING_CREDENTIALS", credentialLocator: "consent:box" } });
+    const lent = await startConsent(deps(), { tenantId, connectionId: id, userId: ADMIN_ID, redirectUri: REDIRECT });
+    expect(lent).toEqual({ ok: false, error: { code: "not_consent", connectionId: id, message: "consent:box tokens can only be used by box connections, not by this github connection: use consent:github." } });
+
     const noKey = await startConsent(deps({ encryptionKey: undefined }), { tenantId, connectionId: await awaitingConnection(), userId: "00000000-0000-4000-8000-000000000001", redirectUri: REDIRECT });
     expect(noKey.ok ? "ok" : noKey.error.code).toBe("unavailable");
     expect(await db.consentRequest.count({ where: { tenantId } })).toBe(0);

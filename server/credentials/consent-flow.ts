@@ -203,12 +203,18 @@ export async function describeConsent(deps: Pick<ConsentFlowDeps, "db" | "provid
   };
 }
 
-function checkStartable(conn: { namespace: string; status: string }, provider: string | null, key: EncryptionKey | undefined): string | null {
+function checkStartable(conn: { namespace: string; status: string; sourceType: string }, provider: string | null, key: EncryptionKey | undefined): string | null {
   if (!provider) return "This connection does not use browser consent (its credential is not a consent: locator).";
+  if (provider !== conn.sourceType) return consentForOtherSource(provider, conn.sourceType);
   if (conn.namespace === "demo") return "The demo namespace is read-only: its connections cannot be changed.";
   if (conn.status !== "AWAITING_CREDENTIALS") return "This connection is not waiting for consent.";
   if (!key) return "The server has no encryption key (ENCRYPTION_KEY), so it cannot keep tokens.";
   return null;
+}
+
+/** consent:<provider> tokens are the provider's: they are sent only to that connector's hosts. */
+export function consentForOtherSource(provider: string, sourceType: string): string {
+  return `consent:${provider} tokens can only be used by ${provider} connections, not by this ${sourceType} connection: use consent:${sourceType}.`;
 }
 
 // ------------------------------------------------------------------ start
@@ -238,7 +244,7 @@ export async function startConsent(deps: ConsentFlowDeps, input: StartConsentInp
   const provider = loc.ok && loc.value.scheme === "consent" ? loc.value.provider : null;
   const blocked = checkStartable(conn, provider, deps.encryptionKey);
   if (blocked || !provider || !deps.encryptionKey) {
-    const code: ConsentErrorCode = !provider ? "not_consent" : conn.namespace === "demo" ? "read_only_namespace" : conn.status !== "AWAITING_CREDENTIALS" ? "not_awaiting" : "unavailable";
+    const code: ConsentErrorCode = !provider || provider !== conn.sourceType ? "not_consent" : conn.namespace === "demo" ? "read_only_namespace" : conn.status !== "AWAITING_CREDENTIALS" ? "not_awaiting" : "unavailable";
     return err({ code, message: blocked ?? "Consent is not available.", connectionId: conn.id });
   }
   const p = (deps.providers ?? consentProviderFor)(provider, conn.config);

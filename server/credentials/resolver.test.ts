@@ -211,6 +211,14 @@ describe("consent: locators", () => {
     expect(await r.resolve("consent:google", ctx({ connectionId: "c-42" }))).toEqual({ ok: true, value: { access_token: "at-google-1", refresh_token: "rt-google-1" } });
   });
 
+  it("never lends one connector's consent tokens to another source type", async () => {
+    await storeCredential(db, key, { tenantId, locator: "consent:box", kind: "consent", bundle: { access_token: "at-box-only" }, expiresAt: null });
+    const r = createCredentialResolver({ db, encryptionKey: key });
+    const lent = await r.resolve("consent:box", ctx({ sourceType: "github" }));
+    expect(lent).toEqual({ ok: false, error: { kind: "missing", message: "consent:box tokens can only be used by box connections, not by this github connection: use consent:github." } });
+    expect(await r.resolve("consent:box", ctx({ sourceType: "box" }))).toEqual({ ok: true, value: { access_token: "at-box-only" } });
+  });
+
   it("stores tokens encrypted, never in clear text", async () => {
     await storeCredential(db, key, { tenantId, locator: "consent:box", kind: "consent", bundle: { access_token: "at-box-plaintext-marker" }, expiresAt: null });
     const row = await getCredentialRecord(db, tenantId, "consent:box");
@@ -224,7 +232,7 @@ describe("consent: locators", () => {
     const r = createCredentialResolver({ db, encryptionKey: key });
     await storeCredential(db, key, { tenantId, locator: "consent:hubspot", kind: "consent", bundle: { access_token: "at-old" }, expiresAt: null });
     await storeCredential(db, key, { tenantId, locator: "consent:hubspot", kind: "consent", bundle: { access_token: "at-new" }, expiresAt: null });
-    expect(await r.resolve("consent:hubspot", ctx())).toEqual({ ok: true, value: { access_token: "at-new" } });
+    expect(await r.resolve("consent:hubspot", ctx({ sourceType: "hubspot" }))).toEqual({ ok: true, value: { access_token: "at-new" } });
     expect(await db.credential.count({ where: { tenantId, locator: "consent:hubspot" } })).toBe(1);
   });
 
@@ -232,8 +240,8 @@ describe("consent: locators", () => {
     const t0 = new Date("2030-01-01T00:00:00Z");
     await storeCredential(db, key, { tenantId, locator: "consent:slack", kind: "consent", bundle: { access_token: "at-slack" }, expiresAt: new Date(t0.getTime() + 60_000) });
     const at = (ms: number) => createCredentialResolver({ db, encryptionKey: key, now: () => new Date(t0.getTime() + ms) });
-    expect((await at(59_000).resolve("consent:slack", ctx())).ok).toBe(true);
-    const later = await at(60_000).resolve("consent:slack", ctx());
+    expect((await at(59_000).resolve("consent:slack", ctx({ sourceType: "slack" }))).ok).toBe(true);
+    const later = await at(60_000).resolve("consent:slack", ctx({ sourceType: "slack" }));
     expect(later.ok ? "ok" : later.error.kind).toBe("consent_required");
   });
 
@@ -241,12 +249,12 @@ describe("consent: locators", () => {
     const other = await createTestTenant(db, "creds-other");
     await storeCredential(db, key, { tenantId, locator: "consent:dropbox", kind: "consent", bundle: { access_token: "at-dropbox-tenant-a" }, expiresAt: null });
     const r = createCredentialResolver({ db, encryptionKey: key });
-    const notShared = await r.resolve("consent:dropbox", { ...ctx(), tenantId: other });
+    const notShared = await r.resolve("consent:dropbox", { ...ctx({ sourceType: "dropbox" }), tenantId: other });
     expect(notShared.ok ? "ok" : notShared.error.kind).toBe("consent_required");
 
     const row = (await getCredentialRecord(db, tenantId, "consent:dropbox"))!;
     await upsertCredentialRecord(db, { ...row, tenantId: other });
-    const copied = await r.resolve("consent:dropbox", { ...ctx(), tenantId: other });
+    const copied = await r.resolve("consent:dropbox", { ...ctx({ sourceType: "dropbox" }), tenantId: other });
     expect(copied).toEqual({ ok: false, error: { kind: "consent_required", message: expect.stringContaining("could not be read: encrypted record failed authentication") } });
     expect(JSON.stringify(copied)).not.toContain("at-dropbox-tenant-a");
   });
@@ -254,7 +262,7 @@ describe("consent: locators", () => {
   it("cannot read stored tokens with another encryption key", async () => {
     await storeCredential(db, key, { tenantId, locator: "consent:zoom", kind: "consent", bundle: { access_token: "at-zoom" }, expiresAt: null });
     const other = parseEncryptionKey(randomBytes(32).toString("base64"));
-    const r = await createCredentialResolver({ db, encryptionKey: other }).resolve("consent:zoom", ctx());
+    const r = await createCredentialResolver({ db, encryptionKey: other }).resolve("consent:zoom", ctx({ sourceType: "zoom" }));
     expect(r).toEqual({ ok: false, error: { kind: "consent_required", message: expect.stringContaining(`encrypted with a different key (key id ${key.id}`) } });
   });
 

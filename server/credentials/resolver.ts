@@ -8,7 +8,8 @@
 import type { Db } from "../db/client";
 import { getEnv, lookupEnvVar } from "../env";
 import { err, ok, type Result } from "../lib/result";
-import { consentProviderFor, refreshConsentTokens, type ProviderLookup } from "./consent-flow";
+import { getCatalogEntry } from "../connectors/catalog";
+import { consentForOtherSource, consentProviderFor, refreshConsentTokens, type ProviderLookup } from "./consent-flow";
 import { loadCredential } from "./credential-store";
 import { encryptionKeyFromEnv, type EncryptionKey } from "./crypto";
 import { formatLocator, parseLocator } from "./locator";
@@ -86,6 +87,8 @@ export function createCredentialResolver(deps: CredentialResolverDeps): Credenti
 
   async function resolveConsent(loc: Extract<Locator, { scheme: "consent" }>, ctx: ResolveContext): Promise<Outcome> {
     const page = consentPath(ctx.connectionId);
+    // a provider's tokens go only to that connector's hosts: never lent to another source type
+    if (getCatalogEntry(loc.provider) && loc.provider !== ctx.sourceType) return err({ kind: "missing", message: consentForOtherSource(loc.provider, ctx.sourceType) });
     const k = key();
     if (!k) return err({ kind: "unreadable", message: "stored consent tokens cannot be read: ENCRYPTION_KEY is not configured" });
     const stored = await loadCredential(deps.db, k, ctx.tenantId, formatLocator(loc), now());
