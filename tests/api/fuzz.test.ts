@@ -75,11 +75,9 @@ function fromSchema(s: Schema, name: string, resolve: (ref: string) => Schema): 
 
 // ---------------------------------------------------------------- mutations
 
-const deep = (levels: number) => {
-  let v: unknown = "leaf";
-  for (let i = 0; i < levels; i++) v = { n: v };
-  return v;
-};
+/** A body whose config nests `levels` objects deep, built as text (JSON.stringify itself would overflow the stack). */
+const deepBody = (intent: Record<string, unknown>, levels: number) =>
+  JSON.stringify({ ...intent, config: { root: "@@DEEP@@" } }).replace('"@@DEEP@@"', `${'{"n":'.repeat(levels)}"leaf"${"}".repeat(levels)}`);
 
 type Case = { body: string; note: string };
 
@@ -97,7 +95,7 @@ function mutations(valid: fc.Arbitrary<Record<string, unknown>>, required: strin
     fc.tuple(valid, fc.constantFrom(63, 64, 65, 128, 129, 512, 513, 2048, 2049)).map(([v, n]) => asCase(`boundary ${n}`)({ ...v, source_type: "a".repeat(n), intent_id: "i".repeat(n) })),
     fc.tuple(valid, fc.integer({ min: 99, max: 102 })).map(([v, n]) => asCase(`resource_ids ×${n}`)({ ...v, resource_ids: Array.from({ length: n }, (_, i) => `r${i}`) })),
     fc.tuple(valid, fc.string({ unit: "binary", minLength: 1, maxLength: 16 })).map(([v, s]) => asCase("unicode/controls")({ ...v, resource_ids: [s], owner: { ...(v.owner as object), why: s } })),
-    fc.tuple(valid, fc.constantFrom(2, 8, 9, 30, 500, 2_000, 5_000)).map(([v, n]) => asCase(`config depth ${n}`)({ ...v, config: { root: deep(n) } })),
+    fc.tuple(valid, fc.constantFrom(2, 8, 9, 30, 500, 2_000, 5_000)).map(([v, n]) => ({ body: deepBody(v, n), note: `config depth ${n}` })),
     fc.tuple(valid, fc.constantFrom("1e400", "-1e400", "123456789012345678901234567890", "1.0e-400")).map(([v, num]) => ({ body: JSON.stringify({ ...v, owner: { ...(v.owner as object), confidence: 0.5 } }).replace('"confidence":0.5', `"confidence":${num}`), note: `huge number ${num}` })),
     valid.map((v) => ({ body: JSON.stringify(v).replace(/^\{/, `{"risk_level":"high","risk_level":${JSON.stringify(v.risk_level)},`), note: "duplicate keys" })),
     fc.tuple(valid, fc.nat()).map(([v, cut]) => {

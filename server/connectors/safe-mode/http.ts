@@ -448,7 +448,7 @@ export function createSafeHttp(options: Partial<SafeHttpOptions> = {}): SafeHttp
           f = fail("rate_limited", `circuit open for ${url.host} after repeated 429/5xx/network failures; failing fast until it cools down`);
         } else if (ctx.signal?.aborted) f = fail("timeout", `${describe(method, url)}: cancelled`);
         else f = fail("other", `${describe(method, url)}: ${e instanceof Error ? e.message : "request failed"}`);
-        return err({ kind: f.kind, message: redact(f.message, ctx.secret) });
+        return err({ kind: f.kind, message: redact(f.message, ctx.secret), ...(f.destination ? { destination: f.destination } : {}) });
       }
     },
     breakerState(host) {
