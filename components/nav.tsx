@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { signOutEverywhere } from "@/app/login/actions";
 import { signOut } from "@/server/auth/config";
 import { can, type Capability } from "@/server/auth/roles";
 
@@ -32,6 +33,11 @@ export function Nav({ items: base, email, role }: { items: NavItem[]; email: str
           >
             <button type="submit" className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">
               Sign out
+            </button>
+          </form>
+          <form action={signOutEverywhere}>
+            <button type="submit" title="End your sessions on every device and browser" className="rounded-md px-2 py-1 text-slate-600 hover:bg-slate-100 dark:text-slate-400 dark:hover:bg-slate-800">
+              Sign out everywhere
             </button>
           </form>
         </div>

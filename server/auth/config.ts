@@ -1,15 +1,21 @@
 /**
- * Auth.js (NextAuth v5): credentials sign-in for local users, JWT sessions carrying the user's
- * role and tenant. `auth()` is the one way pages, route handlers and tRPC learn who is calling.
+ * Auth.js (NextAuth v5): credentials sign-in for local users and optional OpenID Connect single
+ * sign-on, JWT sessions carrying the user's id, role, tenant and session version. `auth()` is the
+ * one way pages, route handlers and tRPC learn who is calling; every session is re-checked
+ * against the users table (session-check.ts), so disabling, demoting or "sign out everywhere"
+ * takes effect within SESSION_RECHECK_MS.
  */
-import NextAuth, { type DefaultSession } from "next-auth";
+import NextAuth, { CredentialsSignin, type DefaultSession } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
 import { getDb } from "../db/client";
+import { DEFAULT_TENANT_SLUG } from "../db/seed";
 import { env, getEnv } from "../env";
 import { logger } from "../lib/logger";
-import { DEFAULT_TENANT_SLUG } from "../db/seed";
-import { provisionSsoUser, verifyPassword, type Role } from "./user-repository";
+import { describeAuthError, SSO_REFUSALS } from "./auth-errors";
+import { recheckSession } from "./session-check";
+import { SignInThrottle, clientAddress } from "./sign-in-throttle";
+import { readSessionState, signInWithSso, verifyPassword, type Role } from "./user-repository";
 
 declare module "next-auth" {
   interface Session {
@@ -18,12 +24,23 @@ declare module "next-auth" {
   interface User {
     role?: Role;
     tenantId?: string;
+    sessionVersion?: number;
   }
 }
 
 const LoginSchema = z.object({ email: z.string().email().max(320), password: z.string().min(1).max(200) });
 
 export const SSO_PROVIDER_ID = "sso";
+
+/** Refused before any password is hashed; `code` is the sentence the sign-in form shows. */
+export class SignInThrottled extends CredentialsSignin {
+  constructor(sentence: string) {
+    super(sentence);
+    this.code = sentence;
+  }
+}
+
+const throttle = new SignInThrottle();
 
 /** The single sign-on button's label, or null when SSO is not configured. */
 export function ssoName(): string | null {
@@ -52,38 +69,53 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   trustHost: true,
   secret: env.AUTH_SECRET,
   session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
-  pages: { signIn: "/login" },
-  // failed sign-ins are expected: log the kind of error only, never credentials or tokens
-  logger: { error: (e: Error) => logger().warn({ authError: e.name, cause: (e.cause as { err?: Error } | undefined)?.err?.message?.slice(0, 200), oauthError: ((e.cause as { err?: { error?: string; error_description?: string } } | undefined)?.err?.error ?? "") + " " + ((e.cause as { err?: { error_description?: string } } | undefined)?.err?.error_description ?? "") }, "sign-in failed") },
+  pages: { signIn: "/login", error: "/login" },
+  // failed sign-ins are expected: log the kind in words, never credentials or tokens
+  logger: { error: (e: Error) => logger().warn(describeAuthError(e), "sign-in failed") },
   providers: [
     Credentials({
       credentials: { email: { label: "Email" }, password: { label: "Password", type: "password" } },
-      async authorize(raw) {
+      async authorize(raw, request) {
         const parsed = LoginSchema.safeParse(raw);
         if (!parsed.success) return null;
+        const address = clientAddress(request.headers);
+        const refused = throttle.check(parsed.data.email, address);
+        if (refused) throw new SignInThrottled(refused);
         const user = await verifyPassword(getDb(), parsed.data.email, parsed.data.password);
-        return user ? { id: user.id, email: user.email, name: user.name, role: user.role, tenantId: user.tenantId } : null;
+        if (!user) {
+          throttle.failed(parsed.data.email, address);
+          return null;
+        }
+        throttle.succeeded(parsed.data.email);
+        return { id: user.id, email: user.email, name: user.name, role: user.role, tenantId: user.tenantId, sessionVersion: user.sessionVersion };
       },
     }),
     ...ssoProviders(),
   ],
   callbacks: {
-    async signIn({ user, account }) {
+    async signIn({ user, account, profile }) {
       if (account?.provider !== SSO_PROVIDER_ID) return true;
-      if (!user.email) return false;
-      // the role and tenant come from our users table, created on the first SSO sign-in
-      const local = await provisionSsoUser(getDb(), { email: user.email, name: user.name, adminEmails: getEnv().SSO_ADMIN_EMAILS ?? [], tenantSlug: DEFAULT_TENANT_SLUG });
-      if (!local) return false;
-      Object.assign(user, { id: local.id, role: local.role, tenantId: local.tenantId });
+      const email = typeof profile?.email === "string" ? profile.email : user.email;
+      if (!email || !account.providerAccountId) return "/login?error=sso_no_email";
+      // the IdP's email is trusted only when the IdP says it is verified (OpenID Connect `email_verified`)
+      const verified = profile?.email_verified === true || (profile?.email_verified as unknown) === "true";
+      const r = await signInWithSso(getDb(), { provider: SSO_PROVIDER_ID, subject: account.providerAccountId, email, emailVerified: verified, name: user.name, adminEmails: getEnv().SSO_ADMIN_EMAILS ?? [], tenantSlug: DEFAULT_TENANT_SLUG });
+      if (!r.ok) {
+        logger().warn({ kind: `sso_${r.reason}`, reason: SSO_REFUSALS[`sso_${r.reason}`] }, "sign-in failed");
+        return `/login?error=sso_${r.reason}`;
+      }
+      Object.assign(user, { id: r.user.id, role: r.user.role, tenantId: r.user.tenantId, sessionVersion: r.user.sessionVersion });
       return true;
     },
-    jwt({ token, user }) {
+    async jwt({ token, user }) {
       if (user) {
         token.role = user.role;
         token.tenantId = user.tenantId;
         token.uid = user.id;
+        token.sv = user.sessionVersion ?? 0;
+        return token;
       }
-      return token;
+      return recheckSession(token as typeof token & { uid?: string; role?: Role; tenantId?: string; sv?: number }, (id) => readSessionState(getDb(), id));
     },
     session({ session, token }) {
       session.user.id = token.uid as string;

@@ -1,0 +1,49 @@
+/**
+ * Sessions that can end. A JWT session is re-checked against the users table: the role and
+ * tenant come from the database, and a disabled user, a user of a disabled tenant, or a session
+ * older than the user's last "sign out everywhere" ends. The state is cached per process for
+ * SESSION_RECHECK_MS, so a change made anywhere applies within that time (at once in the process
+ * that made it, through forgetSessionState), and a page costs no query per request.
+ */
+import type { Role, SessionState } from "./user-repository";
+
+export const SESSION_RECHECK_MS = 30_000;
+const MAX_ENTRIES = 10_000;
+
+export type SessionClaims = { uid?: string; role?: Role; tenantId?: string; sv?: number };
+
+const states = new Map<string, { at: number; state: Promise<SessionState | null> }>();
+
+export function forgetSessionState(userId: string): void {
+  states.delete(userId);
+}
+
+function stateOf(userId: string, read: (id: string) => Promise<SessionState | null>, now: number): Promise<SessionState | null> {
+  const hit = states.get(userId);
+  if (hit && now - hit.at < SESSION_RECHECK_MS) return hit.state;
+  const state = read(userId).catch((e: unknown) => {
+    states.delete(userId); // a failed read is not remembered
+    throw e;
+  });
+  states.delete(userId);
+  states.set(userId, { at: now, state });
+  while (states.size > MAX_ENTRIES) states.delete(states.keys().next().value!);
+  return state;
+}
+
+/** The claims to keep, refreshed from the database, or null when the session must end. */
+export async function recheckSession<T extends SessionClaims>(token: T, read: (id: string) => Promise<SessionState | null>, now = Date.now()): Promise<T | null> {
+  if (!token.uid) return null;
+  let state: SessionState | null;
+  try {
+    state = await stateOf(token.uid, read, now);
+  } catch {
+    // the database is unreachable: keep the session (every action needs the database anyway),
+    // rather than signing everyone out during an outage
+    return token;
+  }
+  if (!state || !state.active || state.sessionVersion !== (token.sv ?? 0)) return null;
+  token.role = state.role;
+  token.tenantId = state.tenantId;
+  return token;
+}
