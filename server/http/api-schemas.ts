@@ -48,6 +48,11 @@ export const BatchResultSchema = z
 export const HealthSchema = z
   .strictObject({
     status: z.enum(["ok", "degraded"]),
+    reason: z.string().optional().meta({ description: "Why it is degraded, in words (absent when ok)." }),
     database: z.strictObject({ status: z.enum(["up", "down"]), latency_ms: z.number().nullable(), migrations: z.number().int().nullable() }),
+    worker: z
+      .strictObject({ status: z.enum(["starting", "running", "retrying", "stopping"]) })
+      .optional()
+      .meta({ description: "This process's onboarding worker (absent when it runs none)." }),
   })
   .meta({ id: "Health" });

@@ -1,37 +1,90 @@
 /**
- * The worker: runs onboarding jobs, and every minute re-queues PENDING connections whose attempt
- * stopped making progress (a killed process), or gives up on them with a reason after
- * MAX_JOB_ATTEMPTS. The same code runs inside the web process and in `npm run worker`.
+ * The worker: runs onboarding jobs. The same code runs inside the web process and in
+ * `npm run worker`. Issue 11:
+ *  - one attempt at a time per connection: attempts hold a lease renewed by a heartbeat
+ *    (server/onboarding/lease.ts); a second job for a running connection does nothing;
+ *  - recovery in seconds: every HEARTBEAT_MS the worker writes its liveness row, releases the
+ *    queue locks of workers that stopped beating (their prefetched jobs run again at once) and
+ *    takes over expired leases of dead workers' attempts (re-queued first in line, the lost try
+ *    counted in the run; after MAX_RUN_ATTEMPTS tries the connection says so, as ERROR);
+ *  - every minute, PENDING connections no attempt holds and no job moved for STUCK_AFTER_MS are
+ *    re-queued (a lost job), and stale consent requests are deleted;
+ *  - runs through database outages: the job runner is supervised and restarted with backoff
+ *    when its start fails or it stops (graphile-worker shuts a pool down when it cannot
+ *    complete jobs), and the dead pool's locks are released;
+ *  - graceful stop: takes no new work, lets running attempts finish for a few seconds, then
+ *    asks them to hand their connection back (re-queued) — all within 10 s.
  */
-import { Logger, run, type Runner, type Task } from "graphile-worker";
+import { EventEmitter } from "node:events";
+import { Logger, run, type Runner, type Task, type WorkerEvents } from "graphile-worker";
 import { z } from "zod";
 import { deleteStaleConsentRequests } from "../credentials/consent-request-repository";
 import { workerPoolSize, type Db } from "../db/client";
 import { logger } from "../lib/logger";
-import { findStuckPending, giveUp } from "../onboarding/connection-repository";
-import { runAttempt, type PipelineDeps } from "../onboarding/pipeline";
-import { createQueue, MAX_JOB_ATTEMPTS, ONBOARD_TASK, REAP_TASK, type Queue } from "./queue";
+import { findStuckPending, giveUp, reapExpiredLeases } from "../onboarding/connection-repository";
+import { drain, heldIds, HEARTBEAT_MS, LEASE_MS, workerId } from "../onboarding/lease";
+import { runAttemptDetailed, type PipelineDeps } from "../onboarding/pipeline";
+import { backoffMs, MAX_RUN_ATTEMPTS, sleep } from "../onboarding/transient";
+import { createQueue, ONBOARD_TASK, REAP_TASK, type Queue } from "./queue";
+import { describeDbFailure, setWorkerState } from "./status";
+import { beatWorker, findDeadWorkers, forgetWorkers, removeWorker } from "./worker-repository";
 
 const Payload = z.object({ connectionId: z.string().uuid() });
 
 export type WorkerOptions = { databaseUrl: string; concurrency: number; stuckAfterMs: number; deps: PipelineDeps; db: Db };
 
-/** Re-queues stuck PENDING connections; returns how many were re-queued and given up. */
-export async function reapStuck(db: Db, queue: Queue, stuckAfterMs: number): Promise<{ requeued: number; failed: number }> {
+export type WorkerHandle = {
+  queue: Queue;
+  /** the current job runner (undefined while it is (re)starting) */
+  readonly runner: Runner | undefined;
+  /** resolves once the job runner is up for the first time */
+  ready: Promise<void>;
+  /** graceful stop: no new work; running attempts finish or hand back within `graceMs` + 3 s */
+  stop: (opts?: { graceMs?: number }) => Promise<void>;
+};
+
+const GIVE_UP_REASON = `Onboarding did not complete after ${MAX_RUN_ATTEMPTS} attempts; post the intent again or heal it`;
+/** recovered connections go first in line: they have waited already */
+const RECOVERED_PRIORITY = -1;
+
+/** The slow reaper: re-queues PENDING connections no attempt holds that made no progress for `stuckAfterMs`; gives up on those whose run used its tries. */
+export async function reapStuck(db: Db, queue: Pick<Queue, "enqueueOnboarding">, stuckAfterMs: number): Promise<{ requeued: number; failed: number }> {
   const stuck = await findStuckPending(db, stuckAfterMs);
-  const failed = await giveUp(db, stuck, MAX_JOB_ATTEMPTS, `Onboarding did not complete after ${MAX_JOB_ATTEMPTS} attempts; post the intent again or heal it`);
+  const failed = await giveUp(db, stuck, MAX_RUN_ATTEMPTS, GIVE_UP_REASON);
   const retry = stuck.filter((id) => !failed.includes(id));
   if (retry.length) await queue.enqueueOnboarding(retry);
   return { requeued: retry.length, failed: failed.length };
 }
 
-export async function startWorker(opts: WorkerOptions): Promise<{ runner: Runner; queue: Queue; stop: () => Promise<void> }> {
+/** The fast reaper: takes over the attempts of dead workers (expired leases of owners with no live heartbeat). */
+export async function reapExpired(db: Db, queue: Pick<Queue, "enqueueOnboarding">): Promise<{ requeued: number; failed: number }> {
+  const freed = await reapExpiredLeases(db, LEASE_MS, { owner: workerId(), ids: heldIds() });
+  if (!freed.length) return { requeued: 0, failed: 0 };
+  const spent = freed.filter((r) => r.runAttempts >= MAX_RUN_ATTEMPTS).map((r) => r.id);
+  const failed = await giveUp(db, spent, MAX_RUN_ATTEMPTS, GIVE_UP_REASON);
+  const retry = freed.map((r) => r.id).filter((id) => !failed.includes(id));
+  if (retry.length) await queue.enqueueOnboarding(retry, { priority: RECOVERED_PRIORITY });
+  return { requeued: retry.length, failed: failed.length };
+}
+
+export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   const log = logger().child({ component: "worker" });
   const queue = await createQueue(opts.databaseUrl);
+  const id = workerId();
+  const livePools = new Set<string>();
+  const deadPools = new Set<string>();
+  let runner: Runner | undefined;
+  let stopping = false;
+  const stopSignal = new AbortController();
+  let resolveReady: () => void = () => undefined;
+  const ready = new Promise<void>((r) => (resolveReady = r));
+
   const tasks: Record<string, Task> = {
     [ONBOARD_TASK]: async (payload) => {
       const { connectionId } = Payload.parse(payload);
-      await runAttempt(opts.deps, connectionId);
+      const r = await runAttemptDetailed(opts.deps, connectionId);
+      // handed back (shutdown): the next worker takes it, first in line
+      if (r.handedBack) await queue.enqueueOnboarding([connectionId], { priority: RECOVERED_PRIORITY });
     },
     [REAP_TASK]: async () => {
       const r = await reapStuck(opts.db, queue, opts.stuckAfterMs);
@@ -40,29 +93,111 @@ export async function startWorker(opts: WorkerOptions): Promise<{ runner: Runner
       await deleteStaleConsentRequests(opts.db, new Date(Date.now() - 24 * 3_600_000));
     },
   };
-  const runner = await run({
-    connectionString: opts.databaseUrl,
-    concurrency: opts.concurrency,
-    // one connection per concurrent job plus two for fetch/complete (graphile-worker warns below concurrency)
-    maxPoolSize: workerPoolSize(opts.concurrency),
-    // fetch and complete jobs in batches: far fewer queue round trips under a 10,000-intent burst
-    preset: { worker: { localQueue: { size: Math.max(2, opts.concurrency) }, completeJobBatchDelay: 5 } },
-    noHandleSignals: true,
-    pollInterval: 2_000,
-    taskList: tasks,
-    crontab: `* * * * * ${REAP_TASK} ?fill=2m&max=1`,
-    logger: new Logger((scope) => (level, message) => {
-      if (level === "error" || level === "warning") log.warn({ scope: scope.label, taskIdentifier: scope.taskIdentifier }, message.slice(0, 300));
-    }),
-  });
-  // one reap at start: a process that was killed a moment ago left PENDING rows behind
-  void reapStuck(opts.db, queue, opts.stuckAfterMs).catch(() => undefined);
+
+  /** heartbeat + the fast reaper, every HEARTBEAT_MS; a failed step waits for the next tick */
+  let ticking = false;
+  const tick = async () => {
+    if (ticking || stopping) return;
+    ticking = true;
+    try {
+      await beatWorker(opts.db, id, [...livePools]);
+      const dead = await findDeadWorkers(opts.db, LEASE_MS);
+      const unlock = [...dead.poolIds, ...deadPools];
+      if (unlock.length) {
+        await queue.forceUnlockWorkers(unlock);
+        for (const p of unlock) deadPools.delete(p);
+        await forgetWorkers(opts.db, dead.ids, LEASE_MS);
+        if (dead.ids.length) log.info({ workers: dead.ids.length, pools: unlock.length }, "released the queue locks of stopped workers");
+      }
+      const r = await reapExpired(opts.db, queue);
+      if (r.requeued || r.failed) log.info(r, "took over the attempts of stopped workers");
+    } catch (e) {
+      log.warn({ reason: describeDbFailure(e) }, "worker heartbeat failed; retrying");
+    } finally {
+      ticking = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), HEARTBEAT_MS);
+
+  const supervise = async () => {
+    let failures = 0;
+    while (!stopping) {
+      setWorkerState({ status: failures ? "retrying" : "starting" });
+      let poolId: string | undefined;
+      try {
+        const events: WorkerEvents = new EventEmitter();
+        events.on("pool:create", ({ workerPool }) => {
+          poolId = workerPool.id;
+          livePools.add(workerPool.id);
+        });
+        const r = await run({
+          connectionString: opts.databaseUrl,
+          concurrency: opts.concurrency,
+          // one connection per concurrent job plus two for fetch/complete (graphile-worker warns below concurrency)
+          maxPoolSize: workerPoolSize(opts.concurrency),
+          // fetch and complete jobs in batches: far fewer queue round trips under a 10,000-intent burst
+          preset: { worker: { localQueue: { size: Math.max(2, opts.concurrency) }, completeJobBatchDelay: 5 } },
+          noHandleSignals: true,
+          pollInterval: 2_000,
+          taskList: tasks,
+          crontab: `* * * * * ${REAP_TASK} ?fill=2m&max=1`,
+          events,
+          logger: new Logger((scope) => (level, message) => {
+            if (level === "error" || level === "warning") log.warn({ scope: scope.label, taskIdentifier: scope.taskIdentifier }, message.slice(0, 300));
+          }),
+        });
+        runner = r;
+        if (stopping) break;
+        failures = 0;
+        setWorkerState({ status: "running", failures: 0, lastError: undefined, nextTryAt: undefined });
+        resolveReady();
+        void tick();
+        // one reap at start: a process that was killed a moment ago left PENDING rows behind
+        void reapStuck(opts.db, queue, opts.stuckAfterMs).catch(() => undefined);
+        await r.promise;
+        if (stopping) break;
+        throw new Error("the job runner stopped");
+      } catch (e) {
+        if (stopping) break;
+        failures++;
+        if (poolId) {
+          livePools.delete(poolId);
+          deadPools.add(poolId); // its locked jobs are released by the next tick that reaches the database
+        }
+        runner = undefined;
+        const wait = backoffMs(failures, { baseMs: 1_000, capMs: 30_000 });
+        const reason = describeDbFailure(e);
+        setWorkerState({ status: "retrying", failures, lastError: reason, nextTryAt: Date.now() + wait });
+        log.warn({ failures, reason, retryInMs: wait }, "the onboarding worker is not running; retrying");
+        await sleep(wait, stopSignal.signal);
+      }
+    }
+  };
+  const supervised = supervise();
+
   return {
-    runner,
     queue,
-    stop: async () => {
-      await runner.stop();
+    get runner() {
+      return runner;
+    },
+    ready,
+    stop: async ({ graceMs = 6_000 } = {}) => {
+      if (stopping) return;
+      stopping = true;
+      setWorkerState({ status: "stopping" });
+      stopSignal.abort();
+      clearInterval(timer);
+      const r = runner;
+      // no new jobs; running attempts get graceMs to finish, then hand their connection back
+      const stopped = r ? r.stop().catch(() => undefined) : Promise.resolve();
+      const handBack = setTimeout(() => drain(), graceMs);
+      await Promise.race([stopped, sleep(graceMs + 3_000)]);
+      clearTimeout(handBack);
+      drain();
+      await Promise.race([supervised, sleep(500)]);
+      await removeWorker(opts.db, id).catch(() => undefined);
       await queue.close();
+      setWorkerState({ status: "off" });
     },
   };
 }

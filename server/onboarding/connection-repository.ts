@@ -93,10 +93,12 @@ export async function upsertIntents(db: Db, tenantId: string, items: readonly Ad
       },
     };
   });
+  // rows are locked in natural-key order, so concurrent batches with overlapping keys never deadlock
   const unique = new Map(prepared.map((p) => [p.k, p.row]));
+  const ordered = [...unique.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
   const rows = await db.$queryRaw<{ id: string; status: Status; inserted: boolean; namespace: string; source_type: string; resource_key: string }[]>`
     WITH input AS (
-      SELECT * FROM jsonb_to_recordset(${JSON.stringify([...unique.values()])}::jsonb) AS x(
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(ordered)}::jsonb) AS x(
         namespace text, source_type text, resource_ids text[], resource_key text, status text, status_reason text, stage text,
         intent_id text, intent_hash text, scopes_mode text, credential_locator text, risk_level text, evidence jsonb, owner jsonb, config jsonb)
     ), up AS (
@@ -104,7 +106,7 @@ export async function upsertIntents(db: Db, tenantId: string, items: readonly Ad
         intent_id, intent_hash, scopes_mode, credential_locator, risk_level, evidence, owner, config, updated_at)
       SELECT gen_random_uuid(), ${tenantId}::uuid, namespace, source_type, resource_ids, resource_key, status::"ConnectionStatus",
         status_reason, intent_id, intent_hash, scopes_mode, credential_locator, risk_level::"RiskLevel", evidence, owner, config, now()
-      FROM input
+      FROM input ORDER BY namespace COLLATE "C", source_type COLLATE "C", resource_key COLLATE "C"
       ON CONFLICT (tenant_id, namespace, source_type, resource_key) DO UPDATE SET
         last_received_at = now(),
         updated_at = now(),
@@ -127,7 +129,10 @@ export async function upsertIntents(db: Db, tenantId: string, items: readonly Ad
         reachable = CASE WHEN EXCLUDED.status <> 'PENDING' THEN false ELSE connections.reachable END,
         -- a changed intent fences off an attempt already running with the old one
         attempts = CASE WHEN connections.status = 'PENDING' AND connections.intent_hash <> EXCLUDED.intent_hash
-          THEN connections.attempts + 1 ELSE connections.attempts END
+          THEN connections.attempts + 1 ELSE connections.attempts END,
+        -- …and starts a new run (a decided → PENDING move starts one too: the connections_new_run trigger)
+        run_attempts = CASE WHEN connections.status = 'PENDING' AND connections.intent_hash <> EXCLUDED.intent_hash
+          THEN 0 ELSE connections.run_attempts END
       RETURNING id, status, (xmax = 0) AS inserted, namespace, source_type, resource_key
     ), decided AS (
       INSERT INTO connection_events (connection_id, attempt, stage, outcome, status, message, duration_ms)
@@ -194,12 +199,79 @@ function fromSql(r: SqlRow): ConnectionRow {
   };
 }
 
-/** Starts an attempt on a PENDING connection; null when it is not pending any more. */
-export async function startAttempt(db: Db, id: string): Promise<ConnectionRow | null> {
+/** A live worker: its worker_heartbeats row was written within one lease (server/jobs/worker.ts). */
+const LIVE_OWNER = (leaseMs: number) => Prisma.sql`EXISTS (SELECT 1 FROM worker_heartbeats w WHERE w.id = connections.lease_owner
+  AND w.seen_at > now() - ${leaseMs} * interval '1 millisecond')`;
+
+export type StartedAttempt = ConnectionRow & { runAttempts: number };
+
+/**
+ * Starts a try on a PENDING connection and takes its lease for `owner` (fencing number
+ * `attempts` + 1). Null when it is not pending any more, or another owner holds a live lease:
+ * only a lease that expired, of an owner with no live heartbeat, is taken over — and that counts
+ * as a try of the run (the owner died in the middle of it).
+ */
+export async function startAttempt(db: Db, id: string, owner = "inline", leaseMs = 8_000): Promise<StartedAttempt | null> {
   const rows = await db.$queryRaw<SqlRow[]>`
-    UPDATE connections SET attempts = attempts + 1, last_attempt_at = now()
-    WHERE id = ${id}::uuid AND status = 'PENDING' RETURNING ${RETURNING}`;
-  return rows[0] ? fromSql(rows[0]) : null;
+    UPDATE connections SET attempts = attempts + 1, last_attempt_at = now(),
+      run_attempts = run_attempts + CASE WHEN lease_owner IS NOT NULL AND lease_owner <> ${owner} THEN 1 ELSE 0 END,
+      lease_owner = ${owner}, lease_expires_at = now() + ${leaseMs} * interval '1 millisecond'
+    WHERE id = ${id}::uuid AND status = 'PENDING'
+      AND (lease_owner IS NULL OR lease_owner = ${owner} OR (lease_expires_at < now() AND NOT ${LIVE_OWNER(leaseMs)}))
+    RETURNING ${RETURNING}, run_attempts`;
+  return rows[0] ? { ...fromSql(rows[0]), runAttempts: rows[0].run_attempts as number } : null;
+}
+
+/** The heartbeat: extends `owner`'s leases on `ids`; returns those still held, with their fencing number. */
+export async function renewLeases(db: Db, owner: string, ids: readonly string[], leaseMs: number): Promise<{ id: string; attempts: number }[]> {
+  if (!ids.length) return [];
+  return db.$queryRaw<{ id: string; attempts: number }[]>`
+    UPDATE connections SET lease_expires_at = now() + ${leaseMs} * interval '1 millisecond'
+    WHERE id = ANY(${[...ids]}::uuid[]) AND lease_owner = ${owner} AND status = 'PENDING'
+    RETURNING id::text AS id, attempts`;
+}
+
+/**
+ * A try of attempt `attempt` failed in a way a retry can fix: counts it in the run, says so in
+ * the status reason and the history, and keeps the lease for the retry. Returns the tries used
+ * in the run, or null when the attempt no longer holds the connection.
+ */
+export async function noteRetry(db: Db, id: string, attempt: number, owner: string, event: { stage: string; message: string; durationMs: number }): Promise<number | null> {
+  const rows = await db.$queryRaw<{ run_attempts: number }[]>`
+    WITH upd AS (
+      UPDATE connections SET run_attempts = run_attempts + 1, status_reason = ${event.message}, updated_at = now()
+      WHERE id = ${id}::uuid AND attempts = ${attempt} AND lease_owner = ${owner} AND status = 'PENDING'
+      RETURNING id, run_attempts
+    ), ev AS (
+      INSERT INTO connection_events (connection_id, attempt, stage, outcome, status, message, duration_ms)
+      SELECT upd.id, ${attempt}, ${event.stage}, 'retry', 'PENDING', ${event.message}, ${event.durationMs} FROM upd
+    )
+    SELECT run_attempts FROM upd`;
+  return rows[0]?.run_attempts ?? null;
+}
+
+/** Hands a connection back (graceful shutdown): frees `owner`'s lease without counting a try. */
+export async function releaseLease(db: Db, id: string, owner: string): Promise<boolean> {
+  const n = await db.$executeRaw`UPDATE connections SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ${id}::uuid AND lease_owner = ${owner}`;
+  return n > 0;
+}
+
+/**
+ * The fast reaper: frees expired leases of owners with no live heartbeat (a killed or frozen
+ * worker) on PENDING connections, counting the lost try, except `keep` (attempts this process is
+ * still running). Returns them with the tries used in their run, to re-queue or give up.
+ */
+export async function reapExpiredLeases(db: Db, leaseMs: number, keep: { owner: string; ids: readonly string[] }, limit = 500): Promise<{ id: string; runAttempts: number }[]> {
+  const rows = await db.$queryRaw<{ id: string; run_attempts: number }[]>`
+    WITH c AS (
+      SELECT id FROM connections
+      WHERE status = 'PENDING' AND lease_expires_at < now() AND NOT ${LIVE_OWNER(leaseMs)}
+        AND NOT (lease_owner = ${keep.owner} AND id = ANY(${[...keep.ids]}::uuid[]))
+      ORDER BY lease_expires_at LIMIT ${limit} FOR UPDATE SKIP LOCKED
+    )
+    UPDATE connections x SET lease_owner = NULL, lease_expires_at = NULL, run_attempts = x.run_attempts + 1
+    FROM c WHERE x.id = c.id RETURNING x.id::text AS id, x.run_attempts`;
+  return rows.map((r) => ({ id: r.id, runAttempts: r.run_attempts }));
 }
 
 export type StageEvent = { stage: string; outcome: "ok" | "fail" | "skip"; message?: string; durationMs: number; status?: Status; at?: Date };
@@ -241,7 +313,9 @@ export async function finishAttempt(db: Db, id: string, attempt: number, final: 
         latency_ms = CASE WHEN ${setSync} THEN ${final.latencyMs ?? null}::float8 ELSE latency_ms END,
         sample_preview = CASE WHEN ${setSync} THEN ${JSON.stringify(final.samplePreview ?? null)}::jsonb ELSE sample_preview END,
         blocked_destination = ${JSON.stringify(final.blockedDestination ?? null)}::jsonb,
-        activated_at = CASE WHEN ${final.status} = 'ACTIVE' THEN COALESCE(activated_at, now()) ELSE activated_at END
+        activated_at = CASE WHEN ${final.status} = 'ACTIVE' THEN COALESCE(activated_at, now()) ELSE activated_at END,
+        lease_owner = NULL,
+        lease_expires_at = NULL
       WHERE id = ${id}::uuid AND attempts = ${attempt} AND status = 'PENDING'
       RETURNING *
     ), ev AS (
@@ -255,21 +329,21 @@ export async function finishAttempt(db: Db, id: string, attempt: number, final: 
   return rows[0] ? fromSql(rows[0]) : null;
 }
 
-/** Moves HEALING connections of one namespace (or one connection) back to PENDING for a re-run. */
+/** Moves HEALING and ERROR connections of one namespace (or one connection) back to PENDING for a new run. */
 export async function markForHeal(db: Db, tenantId: string, namespace: string, connectionId?: string): Promise<string[]> {
   const rows = await db.connection.updateManyAndReturn({
-    where: { tenantId, namespace, status: "HEALING", ...(connectionId ? { id: connectionId } : {}) },
+    where: { tenantId, namespace, status: { in: ["HEALING", "ERROR"] }, ...(connectionId ? { id: connectionId } : {}) },
     data: { status: "PENDING", statusReason: "Queued for healing" },
     select: { id: true },
   });
   return rows.map((r) => r.id);
 }
 
-/** PENDING connections with no live attempt (crashed worker, lost job): candidates to re-queue. */
+/** PENDING connections with no attempt holding them and no progress for a while (a lost job): candidates to re-queue. */
 export async function findStuckPending(db: Db, olderThanMs: number, limit = 500): Promise<string[]> {
   const cutoff = new Date(Date.now() - olderThanMs);
   const rows = await db.connection.findMany({
-    where: { status: "PENDING", OR: [{ lastAttemptAt: { lt: cutoff } }, { lastAttemptAt: null, lastReceivedAt: { lt: cutoff } }] },
+    where: { status: "PENDING", leaseOwner: null, OR: [{ lastAttemptAt: { lt: cutoff } }, { lastAttemptAt: null, lastReceivedAt: { lt: cutoff } }] },
     select: { id: true },
     take: limit,
   });
@@ -284,16 +358,16 @@ export async function listEvents(db: Db, connectionId: string) {
   });
 }
 
-/** Ends PENDING connections that used up their attempts, with a reason. Returns their ids. */
+/** Ends PENDING connections with no attempt holding them that used up the tries of their run, with a reason. Returns their ids. */
 export async function giveUp(db: Db, ids: string[], maxAttempts: number, reason: string): Promise<string[]> {
   if (!ids.length) return [];
   const rows = await db.connection.updateManyAndReturn({
-    where: { id: { in: ids }, status: "PENDING", attempts: { gte: maxAttempts } },
+    where: { id: { in: ids }, status: "PENDING", runAttempts: { gte: maxAttempts }, leaseOwner: null },
     data: { status: "ERROR", statusReason: reason, reachable: false },
-    select: { id: true },
+    select: { id: true, attempts: true },
   });
   if (rows.length) {
-    await db.connectionEvent.createMany({ data: rows.map((r) => ({ connectionId: r.id, attempt: maxAttempts, stage: "recovery", outcome: "fail", status: "ERROR" as const, message: reason, durationMs: 0 })) });
+    await db.connectionEvent.createMany({ data: rows.map((r) => ({ connectionId: r.id, attempt: r.attempts, stage: "recovery", outcome: "fail", status: "ERROR" as const, message: reason, durationMs: 0 })) });
   }
   return rows.map((r) => r.id);
 }

@@ -19,13 +19,19 @@ import { catalogOnlyDestinations } from "./destination-grant";
 import {
   finishAttempt,
   getConnectionById,
+  noteRetry,
+  releaseLease,
   startAttempt,
   upsertIntents,
   type ConnectionRow,
   type Decision,
   type FinalState,
   type StageEvent,
+  type StartedAttempt,
 } from "./connection-repository";
+import { pingDatabase } from "../health";
+import { abortReason, holdLocal, isDraining, LEASE_MS, nextTry, releaseLocal, workerId } from "./lease";
+import { backoffMs, isTransientConnectorFailure, isTransientCredentialFailure, isTransientError, MAX_RUN_ATTEMPTS, sleep, triesFor } from "./transient";
 import { maskValue } from "./preview-masking";
 import { previewMaskingFor } from "./settings-repository";
 import { FUNNEL_STAGE, type ConnectionIntent, type OnboardingResult, type Status } from "./schemas";
@@ -114,19 +120,124 @@ function healthFailureStatus(f: ConnectorFailure): Status {
   return "ERROR";
 }
 
+/** How long one runAttempt waits for a database that went away before it gives the job back to the queue. */
+const DB_WAIT_MS = 120_000;
+
+/** One try's outcome: a final state to write, a failure a retry can fix, or an abort. */
+type TryOutcome =
+  | { kind: "final"; final: FinalState; events: StageEvent[] }
+  | {
+      kind: "transient";
+      stage: string;
+      message: string;
+      /** tries the run gets for this failure */
+      tries: number;
+      /** what is written when no tries are left */
+      final: FinalState;
+      events: StageEvent[];
+      /** an exception: maybe the database itself (then waiting for it costs no try) */
+      thrown: boolean;
+    };
+
+export type AttemptRun = { row: ConnectionRow | null; handedBack: boolean };
+
 /**
  * Stages 3–7 for one PENDING connection. Returns the connection as it ended up, or null when it
- * was not pending (already handled by someone else).
+ * was not pending or another worker holds its lease (already handled by someone else).
  */
 export async function runAttempt(deps: PipelineDeps, connectionId: string): Promise<ConnectionRow | null> {
-  const conn = await startAttempt(deps.db, connectionId);
-  if (!conn) return null;
-  const attempt = conn.attempts;
+  return (await runAttemptDetailed(deps, connectionId)).row;
+}
+
+/**
+ * runAttempt with the lease loop (issue 11, items 1–3): holds the connection's lease for the
+ * whole run, retries what a retry can fix with backoff and jitter (counted in the run, at most
+ * MAX_RUN_ATTEMPTS tries), waits for a database that went away without counting, restarts when a
+ * changed intent supersedes the try, stops when the lease is lost, and on graceful shutdown hands
+ * the connection back (`handedBack`: the caller re-queues it).
+ */
+export async function runAttemptDetailed(deps: PipelineDeps, connectionId: string): Promise<AttemptRun> {
+  const held = holdLocal(connectionId, deps.db);
+  // this process already runs it; or it is shutting down: then the job hands it back untouched
+  if (!held) return { row: null, handedBack: isDraining() };
+  const owner = workerId();
+  const dbDeadline = Date.now() + DB_WAIT_MS;
+  let dbWaits = 0;
+  /** waits for the database after a transient error; false once it has been away too long */
+  const waitForDb = async (e: unknown): Promise<void> => {
+    if (!isTransientError(e) || Date.now() > dbDeadline) throw e;
+    do await sleep(backoffMs(++dbWaits, { capMs: 4_000 }), held.controller.signal);
+    while (!held.controller.signal.aborted && Date.now() < dbDeadline && !(await pingDatabase(deps.db)));
+  };
+  const handBack = async (): Promise<AttemptRun> => ({ row: null, handedBack: await releaseLease(deps.db, connectionId, owner).catch(() => false) });
+  try {
+    for (;;) {
+      const signal = nextTry(held);
+      if (abortReason(held) === "shutdown") return await handBack();
+      let conn: StartedAttempt | null;
+      try {
+        conn = await startAttempt(deps.db, connectionId, owner, LEASE_MS);
+      } catch (e) {
+        await waitForDb(e);
+        continue;
+      }
+      if (!conn) return { row: null, handedBack: false };
+      held.attempt = conn.attempts;
+      try {
+        if (conn.runAttempts >= MAX_RUN_ATTEMPTS) {
+          // every try of this run ended with its worker (killed, frozen): say so instead of trying again
+          const reason = `Onboarding did not complete after ${MAX_RUN_ATTEMPTS} attempts; post the intent again or heal it`;
+          const ev: StageEvent[] = [{ stage: "recovery", outcome: "fail", message: reason, durationMs: 0, status: "ERROR", at: new Date() }];
+          return { row: (await finishAttempt(deps.db, conn.id, conn.attempts, { status: "ERROR", reason, reachable: false }, ev)) ?? (await getConnectionById(deps.db, conn.id)), handedBack: false };
+        }
+        const out = await tryOnce(deps, conn, signal);
+        const aborted = abortReason(held); // set by the heartbeat or a shutdown while the try ran
+        if (aborted === "lease_lost") return { row: null, handedBack: false };
+        if (aborted === "shutdown") return await handBack();
+        if (aborted === "superseded") continue;
+        if (out.kind === "transient") {
+          if (out.thrown && !(await pingDatabase(deps.db))) {
+            await waitForDb(new Error("Connection lost"));
+            continue; // the database went away, not the source: that try does not count
+          }
+          const used = conn.runAttempts + 1;
+          if (used < out.tries) {
+            const wait = backoffMs(used);
+            const message = `${out.message}; retrying in ${(wait / 1000).toFixed(1)} s (try ${used} of ${out.tries})`;
+            const noted = await noteRetry(deps.db, conn.id, conn.attempts, owner, { stage: out.stage, message, durationMs: 0 });
+            if (noted === null) return { row: null, handedBack: false };
+            await sleep(wait, held.controller.signal);
+            continue;
+          }
+          const final = { ...out.final, reason: `${out.final.reason} (after ${used} tries)` };
+          const row = await finishAttempt(deps.db, conn.id, conn.attempts, final, out.events);
+          if (row) return { row, handedBack: false };
+        } else {
+          const row = await finishAttempt(deps.db, conn.id, conn.attempts, out.final, out.events);
+          if (row) return { row, handedBack: false };
+        }
+        // fenced off: a changed intent superseded this try (try again with it), or it was decided elsewhere
+        const now = await getConnectionById(deps.db, conn.id);
+        if (now?.status === "PENDING") continue;
+        return { row: now, handedBack: false };
+      } catch (e) {
+        await waitForDb(e);
+      }
+    }
+  } finally {
+    releaseLocal(held);
+  }
+}
+
+/** One try of stages 3–7 (no writes: the caller commits the outcome, fenced by the attempt number). */
+async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSignal): Promise<TryOutcome> {
   const events: StageEvent[] = [];
   const record = (e: StageEvent) => events.push({ ...e, at: new Date() });
   let secrets: string[] = [];
   let stage = "credentials";
-  const finish = async (final: FinalState) => (await finishAttempt(deps.db, conn.id, attempt, final, events)) ?? getConnectionById(deps.db, conn.id);
+  const finish = async (final: FinalState): Promise<TryOutcome> => ({ kind: "final", final, events });
+  /** a failure a retry can fix: counted, retried, and `final` only when the run has no tries left */
+  const retry = (at: string, message: string, tries: number, final: FinalState): TryOutcome => ({ kind: "transient", stage: at, message, tries, final, events, thrown: false });
   const timed = async <T>(name: string, fn: () => Promise<T>): Promise<{ value: T; ms: number }> => {
     stage = name;
     const t0 = performance.now();
@@ -157,6 +268,7 @@ export async function runAttempt(deps: PipelineDeps, connectionId: string): Prom
       const f = cred.value.error;
       const reason = f.kind === "consent_required" ? `Admin consent needed: ${consentPath(conn.id)}` : redact(f.message, []);
       record({ stage: "credentials", outcome: "fail", message: reason, durationMs: cred.ms, status: "AWAITING_CREDENTIALS" });
+      if (isTransientCredentialFailure(f)) return retry("credentials", reason, triesFor(f), { status: "AWAITING_CREDENTIALS", reason, reachable: false });
       return finish({ status: "AWAITING_CREDENTIALS", reason, reachable: false });
     }
     secrets = Object.values(cred.value.value).filter((v) => v.length >= 4);
@@ -173,7 +285,8 @@ export async function runAttempt(deps: PipelineDeps, connectionId: string): Prom
       secret: cred.value.value,
       policy,
       destinations,
-      signal: AbortSignal.timeout(Math.max(policy.requestTimeoutMs * 6, 30_000)),
+      // the attempt's deadline, and the lease: a lost lease or a shutdown stops the source calls
+      signal: AbortSignal.any([AbortSignal.timeout(Math.max(policy.requestTimeoutMs * 6, 30_000)), signal]),
     };
     const { adapter } = binding;
 
@@ -184,6 +297,7 @@ export async function runAttempt(deps: PipelineDeps, connectionId: string): Prom
       const reason = redact(health.value.error.message, secrets);
       record({ stage: "health_check", outcome: "fail", message: reason, durationMs: health.ms, status });
       const blockedDestination = health.value.error.kind === "not_approved" ? health.value.error.destination : undefined;
+      if (isTransientConnectorFailure(health.value.error)) return retry("health_check", reason, triesFor(health.value.error), { status, reason, reachable: false });
       return finish({ status, reason, reachable: false, blockedDestination });
     }
     record({ stage: "health_check", outcome: "ok", durationMs: health.ms });
@@ -193,6 +307,7 @@ export async function runAttempt(deps: PipelineDeps, connectionId: string): Prom
     if (!disc.value.ok) {
       const reason = `Discovery failed: ${redact(disc.value.error.message, secrets)}`;
       record({ stage: "discover", outcome: "fail", message: reason, durationMs: disc.ms, status: "HEALING" });
+      if (isTransientConnectorFailure(disc.value.error)) return retry("discover", reason, triesFor(disc.value.error), { status: "HEALING", reason, reachable: true });
       return finish({ status: "HEALING", reason, reachable: true });
     }
     const schema = disc.value.value;
@@ -204,7 +319,9 @@ export async function runAttempt(deps: PipelineDeps, connectionId: string): Prom
     if (!sample.value.ok) {
       const reason = `First sync failed: ${redact(sample.value.error.message, secrets)}`;
       record({ stage: "first_sync", outcome: "fail", message: reason, durationMs: sample.ms, status: "HEALING" });
-      return finish({ status: "HEALING", reason, reachable: true, discoveredSchema: schema, schemaFingerprint: print });
+      const final: FinalState = { status: "HEALING", reason, reachable: true, discoveredSchema: schema, schemaFingerprint: print };
+      if (isTransientConnectorFailure(sample.value.error)) return retry("first_sync", reason, triesFor(sample.value.error), final);
+      return finish(final);
     }
     // the cap is the pipeline's promise too, whatever an adapter returns
     const records = sample.value.value.slice(0, Math.min(policy.maxRecords, 20));
@@ -220,11 +337,14 @@ export async function runAttempt(deps: PipelineDeps, connectionId: string): Prom
       samplePreview: previewOf(records, secrets, { mask: await previewMaskingFor(deps.db, conn.tenantId) }),
     });
   } catch (e) {
-    // 7. anything unexpected: ERROR with a redacted message, never a stack
+    // 7. anything unexpected: ERROR with a redacted message, never a stack — unless a retry can
+    // fix it (a lost database connection, a deadlock, a reset): then it is retried
     const message = redact(e instanceof Error ? e.message : String(e), secrets).slice(0, 300);
-    deps.log?.warn({ connectionId: conn.id, stage, errorName: e instanceof Error ? e.name : typeof e }, "unexpected error in onboarding");
+    deps.log?.warn({ connectionId: conn.id, stage, errorName: e instanceof Error ? e.name : typeof e, transient: isTransientError(e) }, "unexpected error in onboarding");
     record({ stage, outcome: "fail", message: `Unexpected error: ${message}`, durationMs: 0, status: "ERROR" });
-    return finish({ status: "ERROR", reason: `Unexpected error during ${stage.replace("_", " ")}: ${message}`, reachable: false });
+    const final: FinalState = { status: "ERROR", reason: `Unexpected error during ${stage.replace("_", " ")}: ${message}`, reachable: false };
+    if (isTransientError(e)) return { kind: "transient", stage, message: `Interrupted during ${stage.replace("_", " ")}: ${message}`, tries: MAX_RUN_ATTEMPTS, final, events, thrown: true };
+    return finish(final);
   }
 }
 
