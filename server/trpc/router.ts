@@ -2,11 +2,13 @@
 import type { inferRouterOutputs } from "@trpc/server";
 import { router } from "./init";
 import { apiKeysRouter } from "./routers/api-keys";
+import { auditRouter } from "./routers/audit";
 import { connectionsRouter } from "./routers/connections";
 import { consentsRouter } from "./routers/consents";
 import { funnelRouter } from "./routers/funnel";
 import { settingsRouter } from "./routers/settings";
 import { systemRouter } from "./routers/system";
+import { usersRouter } from "./routers/users";
 
 export const appRouter = router({
   system: systemRouter,
@@ -15,6 +17,8 @@ export const appRouter = router({
   apiKeys: apiKeysRouter,
   consents: consentsRouter,
   settings: settingsRouter,
+  users: usersRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -5,10 +5,14 @@ import { distinctSourceTypes, listConnections, listNamespaces, SORTABLE, viewCon
 import { createPipelineDeps } from "../../onboarding/deps";
 import { healConnections, HealRefused, queueHeal } from "../../onboarding/heal";
 import { NAMESPACE_RE, StatusSchema } from "../../onboarding/schemas";
+import { recordAudit } from "../../audit/audit-repository";
 import { can } from "../../auth/roles";
 import { requireCapability, router } from "../init";
 
 const Namespace = z.string().regex(NAMESPACE_RE);
+
+const healStarted = (ctx: { db: Parameters<typeof recordAudit>[0]; user: { id: string; tenantId: string; email?: string | null } }, namespace: string, target: string, details: Record<string, unknown>) =>
+  recordAudit(ctx.db, ctx.user.tenantId, { id: ctx.user.id, label: ctx.user.email ?? ctx.user.id }, "heal.started", target, { namespace, ...details });
 
 async function refusedAsForbidden<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -51,9 +55,21 @@ export const connectionsRouter = router({
   /** one connection, inline: the admin watches it finish */
   heal: requireCapability("heal")
     .input(z.object({ namespace: Namespace, id: z.string().uuid() }))
-    .mutation(({ ctx, input }) => refusedAsForbidden(() => healConnections(createPipelineDeps(ctx.db), ctx.user.tenantId, input.namespace, { connectionId: input.id }))),
+    .mutation(({ ctx, input }) =>
+      refusedAsForbidden(async () => {
+        const report = await healConnections(createPipelineDeps(ctx.db), ctx.user.tenantId, input.namespace, { connectionId: input.id });
+        await healStarted(ctx, input.namespace, `connection:${input.id}`, { connections: report.total, healed: report.healed });
+        return report;
+      }),
+    ),
   /** a whole namespace, on the durable queue; the list shows each as it finishes */
   healAll: requireCapability("heal")
     .input(z.object({ namespace: Namespace }))
-    .mutation(({ ctx, input }) => refusedAsForbidden(() => queueHeal(ctx.db, submitDeps().enqueue, ctx.user.tenantId, input.namespace))),
+    .mutation(({ ctx, input }) =>
+      refusedAsForbidden(async () => {
+        const queued = await queueHeal(ctx.db, submitDeps().enqueue, ctx.user.tenantId, input.namespace);
+        await healStarted(ctx, input.namespace, `namespace:${input.namespace}`, { connections: queued.queued });
+        return queued;
+      }),
+    ),
 });

@@ -1,0 +1,46 @@
+/** What the users procedures share: the admin-only base, the acting admin, the wire shapes and the one error map. */
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import type { Db } from "../../../db/client";
+import type { Result } from "../../../lib/result";
+import type { Admin, PeopleDeps } from "../../../people/people-deps";
+import type { PeopleError } from "../../../people/people-error";
+import { requireCapability } from "../../init";
+
+export const usersProcedure = requireCapability("manage_users");
+
+export const peopleDeps = (db: Db): PeopleDeps => ({ db });
+export const adminOf = (user: { id: string; tenantId: string; email?: string | null }): Admin => ({ id: user.id, tenantId: user.tenantId, email: user.email ?? user.id });
+
+const CODE = {
+  NOT_FOUND: "NOT_FOUND",
+  INVALID: "BAD_REQUEST",
+  EMAIL_TAKEN: "CONFLICT",
+  LAST_ADMIN: "CONFLICT",
+  SELF: "FORBIDDEN",
+  LINK_INVALID: "NOT_FOUND",
+  WEAK_PASSWORD: "BAD_REQUEST",
+  DISABLED: "CONFLICT",
+} as const;
+
+export function unwrap<T>(r: Result<T, PeopleError>): T {
+  if (r.ok) return r.value;
+  throw new TRPCError({ code: CODE[r.error.code], message: r.error.message });
+}
+
+export const ZRole = z.enum(["admin", "exec"]);
+export const ZUserId = z.object({ userId: z.uuid() });
+
+export const ZPerson = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string().nullable(),
+  role: ZRole,
+  disabledAt: z.date().nullable(),
+  createdAt: z.date(),
+  hasPassword: z.boolean(),
+  sso: z.boolean(),
+});
+
+/** A link shown once: the page prefixes its own origin to `path`. */
+export const ZIssuedLink = z.object({ id: z.string(), email: z.string(), role: ZRole, path: z.string(), expiresAt: z.date() });
