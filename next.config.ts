@@ -1,4 +1,5 @@
 import type { NextConfig } from "next";
+import { STATIC_SECURITY_HEADERS } from "./server/http/security-headers";
 
 const nextConfig: NextConfig = {
   poweredByHeader: false,
@@ -6,6 +7,10 @@ const nextConfig: NextConfig = {
   experimental: { authInterrupts: true },
   // Node libraries with optional native parts stay out of the bundle.
   serverExternalPackages: ["pg", "libpg-query", "graphile-worker", "pino", "mysql2", "mongodb", "@aws-sdk/client-s3", "bcryptjs"],
+  // pages and API answers also get a nonce CSP and HSTS from proxy.ts
+  async headers() {
+    return [{ source: "/:path*", headers: Object.entries(STATIC_SECURITY_HEADERS).map(([key, value]) => ({ key, value })) }];
+  },
 };
 
 export default nextConfig;

@@ -35,6 +35,17 @@ export const E2E_OAUTH = {
   sandboxClient: { clientId: "aam-e2e-sandbox", clientSecret: "e2e-sandbox-client-secret-0123456789" },
 };
 
+/** The OpenID Connect issuer e2e/sso/sso.spec.ts starts for single sign-on (oidc-provider). */
+export const E2E_SSO = {
+  port: 4651,
+  issuer: "http://127.0.0.1:4651",
+  clientId: "aam-e2e-sso",
+  clientSecret: "e2e-sso-client-secret-0123456789abcdef",
+  redirectUri: `http://127.0.0.1:${port}/api/auth/callback/sso`,
+  adminEmail: "sso-admin@e2e.test",
+  name: "E2E IdP",
+};
+
 export default defineConfig({
   testDir: "e2e",
   workers: 1,
@@ -59,6 +70,13 @@ export default defineConfig({
     env: childEnv({
       PORT: String(port),
       ...keys,
+      // the one origin every sign-in redirect URI is built from (server/auth/canonical-origin.ts)
+      AUTH_URL: `http://127.0.0.1:${port}`,
+      SSO_ISSUER: E2E_SSO.issuer,
+      SSO_CLIENT_ID: E2E_SSO.clientId,
+      SSO_CLIENT_SECRET: E2E_SSO.clientSecret,
+      SSO_NAME: E2E_SSO.name,
+      SSO_ADMIN_EMAILS: E2E_SSO.adminEmail,
       DATA_DIR: ".data-e2e",
       SEED_ADMIN_EMAIL: E2E_USERS.admin.email,
       SEED_ADMIN_PASSWORD: E2E_USERS.admin.password,
