@@ -6,7 +6,11 @@ import { can, type Capability } from "@/server/auth/roles";
 export type NavItem = { href: string; label: string };
 
 /** Links every page's layout shows by role, after the layout's own items. */
-const ROLE_ITEMS: (NavItem & { capability: Capability })[] = [{ href: "/admin/settings", label: "Settings", capability: "manage_settings" }];
+const ROLE_ITEMS: (NavItem & { capability: Capability })[] = [
+  { href: "/admin/settings", label: "Settings", capability: "manage_settings" },
+  { href: "/admin/users", label: "Users", capability: "manage_users" },
+  { href: "/admin/audit", label: "Audit log", capability: "view_audit" },
+];
 
 export function Nav({ items: base, email, role }: { items: NavItem[]; email: string; role: string }) {
   const items = [...base, ...ROLE_ITEMS.filter((i) => can(role === "admin" || role === "exec" ? role : undefined, i.capability) && !base.some((b) => b.href === i.href))];
