@@ -1,44 +1,67 @@
 /**
- * `npm run bench` — prints figures, asserts nothing (not a test).
- *  1. single-intent end-to-end latency through the REST use-case path (upsert → durable queue →
- *     worker → pipeline → NOTIFY) against a local source (the HTTP sandbox's GitHub API, no
- *     injected latency): p50/p99 end to end, of the source's own stages, and the overhead;
- *  2. a batch of 10,000 intents (10 × 1,000, as the batch endpoint takes them) against the same
- *     source with 50 ms injected per request: time until all are final, intents/s, peak RSS;
- *  3. the funnel query at 100,000 connections: p50/p99.
- * Uses DATABASE_URL's server (a fresh database, dropped after) or an embedded PostgreSQL.
- * Flags: --single N (default 300), --batch N (default 10000), --concurrency N (default 64).
+ * `npm run bench` — prints figures, asserts nothing (not a test). Every section prints the
+ * machine's load average: on a shared 2-core machine a figure taken under load is noise.
+ *  1. Per driver (postgres, mysql/mariadb, s3/s3rver, filesource, REST/GitHub sandbox): the
+ *     end-to-end p50/p99 of one intent through AOD's REST API (HTTP, API key, admission, durable
+ *     queue, worker, pipeline, answer) beside the FLOOR — the minimal same protocol work with the
+ *     raw client (bench/drivers.ts) — and the ratio; runs are interleaved so both see the same
+ *     load. Then where the REST path's time goes (per-stage breakdown from bench/api-process.ts).
+ *  2. A batch of 10,000 intents (10 × POST /api/connections/onboard/batch) against the HTTP
+ *     sandbox with 50 ms injected per source request: time until all are final, intents/s, CPU
+ *     ms per onboarding of each process (web+worker, extra workers, the source) and peak RSS.
+ *  3. The funnel query at 100,000 connections.
+ *  4. With --million: bench/million.ts (1,000,000 connections: funnel, list page, admission).
+ * Uses DATABASE_URL's server (a fresh database, dropped after) or an embedded PostgreSQL;
+ * MariaDB at 127.0.0.1:3306 (root) for the mysql row (a scratch database, dropped after).
+ * Flags: --runs N (per driver, default 100), --batch N (10000), --concurrency N (100 per worker
+ * process), --workers N (extra `npm run worker` processes, 1), --only drivers,batch,funnel,
+ * --million, --profile (CPU profile of the web process during the batch, top functions printed).
  */
+import { fork, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
-import { fork, spawn, type ChildProcess } from "node:child_process";
-import { createDb } from "../server/db/client";
+import { generateApiKey } from "../server/auth/api-keys";
+import { createDb, type Db } from "../server/db/client";
 import { applyMigrations } from "../server/db/migrate";
 import { seedDatabase } from "../server/db/seed";
 import { childEnv, parseEnv } from "../server/env";
-import { FinalWaiter } from "../server/jobs/final-waiter";
-import { startWorker } from "../server/jobs/worker";
-import { createPipelineDeps, createPolicyLoader } from "../server/onboarding/deps";
+import { addApprovedDestination } from "../server/onboarding/destination-repository";
 import { getFunnel } from "../server/onboarding/funnel";
-import type { ConnectionIntent } from "../server/onboarding/schemas";
 import { upsertSettings } from "../server/onboarding/settings-repository";
-import { submitBatch, submitIntent } from "../server/onboarding/submit-intent";
 import { startEmbeddedPostgres } from "../scripts/lib/embedded-pg";
+import { summarizeCpuProfile } from "./cpuprofile";
+import { setupDrivers, type S3Info } from "./drivers";
+import { conditions, f1, f2, lpad, now, pad, procStats, q, sleep } from "./lib";
 
 const { values } = parseArgs({
-  options: { single: { type: "string", default: "300" }, batch: { type: "string", default: "10000" }, concurrency: { type: "string", default: "100" }, workers: { type: "string", default: "1" } },
+  options: {
+    runs: { type: "string", default: "100" },
+    batch: { type: "string", default: "10000" },
+    concurrency: { type: "string", default: "100" },
+    workers: { type: "string", default: "1" },
+    only: { type: "string", default: "drivers,batch,funnel" },
+    million: { type: "boolean", default: false },
+    profile: { type: "boolean", default: false },
+  },
 });
-const SINGLE = Number(values.single);
+const RUNS = Number(values.runs);
 const BATCH = Number(values.batch);
 const CONCURRENCY = Number(values.concurrency);
 const EXTRA_WORKERS = Number(values.workers);
+const ONLY = new Set(values.only!.split(","));
 
-type SourceProcess = { child: ChildProcess; github: string; token: string; setMode: (mode: string) => Promise<void> };
+// ------------------------------------------------------------------ child processes
+
+type SourceProcess = { child: ChildProcess; github: string; token: string; s3: S3Info; setMode: (mode: string) => Promise<void> };
 
 async function startSource(): Promise<SourceProcess> {
   const child = fork(path.resolve(import.meta.dirname, "sandbox-process.ts"), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  const ready = await new Promise<{ github: string; token: string }>((resolve) => child.once("message", (m: { github: string; token: string }) => resolve(m)));
+  const ready = await new Promise<{ github: string; token: string; s3: S3Info }>((resolve) => child.once("message", (m: { github: string; token: string; s3: S3Info }) => resolve(m)));
   return {
     child,
     ...ready,
@@ -50,18 +73,153 @@ async function startSource(): Promise<SourceProcess> {
   };
 }
 
-const q = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
-};
-const f1 = (x: number) => x.toFixed(1);
+type Marks = Record<string, number>;
+type ApiProcess = { child: ChildProcess; url: string; request<T>(msg: object, reply: string): Promise<T> };
 
-function intent(i: number, prefix: string, baseUrl: string): ConnectionIntent {
+async function startApi(env: NodeJS.ProcessEnv, profileDir?: string): Promise<ApiProcess> {
+  const execArgv = ["--import", "tsx", ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])];
+  const child = fork(path.resolve(import.meta.dirname, "api-process.ts"), [], { execArgv, env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once("message", (m: { url: string }) => resolve(m.url));
+    child.once("exit", (code) => reject(new Error(`the bench web process exited (${code}) before it was ready`)));
+  });
+  return {
+    child,
+    url,
+    request: <T>(msg: object, reply: string) =>
+      new Promise<T>((resolve) => {
+        const on = (m: { type: string }) => {
+          if (m.type !== reply) return;
+          child.off("message", on);
+          resolve(m as T);
+        };
+        child.on("message", on);
+        child.send(msg);
+      }),
+  };
+}
+
+async function stopApi(api: ApiProcess): Promise<void> {
+  if (api.child.exitCode !== null) return;
+  const exited = new Promise((r) => api.child.once("exit", r));
+  await api.request({ type: "stop" }, "stopped").catch(() => undefined);
+  await Promise.race([exited, sleep(15_000)]);
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+
+function post(base: string, pathname: string, key: string, body: unknown): Promise<{ status: number; body: Record<string, unknown>; sent: number; done: number }> {
+  const data = Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const sent = now();
+    const req = http.request(`${base}${pathname}`, { method: "POST", agent, headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "content-length": data.length } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>, sent, done: now() }));
+    });
+    req.on("error", reject);
+    req.end(data);
+  });
+}
+
+// ------------------------------------------------------------------ 1. per driver
+
+/** The REST path's segments, in order; each is the time between two marks (bench/api-process.ts). */
+const SEGMENTS: [label: string, from: string, to: string][] = [
+  ["HTTP request in (client → handler)", "client_sent", "http_in"],
+  ["API key, body, admission (upsert)", "http_in", "enqueue_start"],
+  ["enqueue (graphile addJobs)", "enqueue_start", "enqueue_end"],
+  ["queue pickup (NOTIFY → job:start)", "enqueue_end", "job_start"],
+  ["attempt start (lease, load row)", "job_start", "cred_start"],
+  ["credentials (env: locator)", "cred_start", "cred_end"],
+  ["policy + destinations", "cred_end", "health_start"],
+  ["SOURCE health check", "health_start", "health_end"],
+  ["between stages", "health_end", "discover_start"],
+  ["SOURCE discovery", "discover_start", "discover_end"],
+  ["fingerprint", "discover_end", "sample_start"],
+  ["SOURCE first sync (sample)", "sample_start", "sample_end"],
+  ["finish (write + NOTIFY → waiter)", "sample_end", "notified"],
+  ["answer (re-read row, JSON)", "notified", "http_out"],
+  ["HTTP response out (→ client)", "http_out", "client_done"],
+];
+const SOURCE_SEGMENTS = new Set(["SOURCE health check", "SOURCE discovery", "SOURCE first sync (sample)"]);
+
+type DriverResult = { name: string; floorWork: string; e2e: number[]; floor: number[]; source: number[]; segments: Map<string, number[]>; records: number };
+
+async function benchDrivers(ctx: { db: Db; tenantId: string; key: string; api: ApiProcess; setup: Awaited<ReturnType<typeof setupDrivers>> }): Promise<DriverResult[]> {
+  const out: DriverResult[] = [];
+  for (const c of ctx.setup.cases) {
+    const r: DriverResult = { name: c.name, floorWork: c.floorWork, e2e: [], floor: [], source: [], segments: new Map(SEGMENTS.map(([l]) => [l, []])), records: 0 };
+    const onceRest = async (record: boolean) => {
+      const res = await post(ctx.api.url, "/api/connections/onboard", ctx.key, c.intent());
+      const id = String(res.body.connection_id ?? "");
+      if (res.status !== 200 || res.body.status !== "ACTIVE") throw new Error(`${c.name}: the REST path answered ${res.status} ${JSON.stringify(res.body).slice(0, 400)}`);
+      const { marks } = await ctx.api.request<{ marks: Record<string, Marks> }>({ type: "timings", ids: [id] }, "timings");
+      await ctx.db.connection.delete({ where: { id } }); // the next post is a new connection, not a re-post
+      if (!record) return;
+      const m = { ...marks[id], client_sent: res.sent, client_done: res.done } as Marks;
+      r.e2e.push(res.done - res.sent);
+      let src = 0;
+      for (const [label, from, to] of SEGMENTS) {
+        const ms = m[to]! - m[from]!;
+        if (Number.isFinite(ms)) r.segments.get(label)!.push(ms);
+        if (SOURCE_SEGMENTS.has(label)) src += ms;
+      }
+      r.source.push(src);
+      r.records = Number(res.body.first_sync_rows ?? 0);
+    };
+    const onceFloor = async (record: boolean) => {
+      const t0 = performance.now();
+      const n = await c.floor();
+      const ms = performance.now() - t0;
+      if (n !== 20) throw new Error(`${c.name}: the floor read ${n} records, not 20`);
+      if (record) r.floor.push(ms);
+    };
+    for (let i = 0; i < 10; i++) {
+      await onceRest(false);
+      await onceFloor(false);
+    }
+    for (let i = 0; i < RUNS; i++) {
+      // alternate the order so neither side always runs right after the other's GC or I/O
+      if (i % 2) {
+        await onceRest(true);
+        await onceFloor(true);
+      } else {
+        await onceFloor(true);
+        await onceRest(true);
+      }
+    }
+    out.push(r);
+  }
+  return out;
+}
+
+function printDrivers(results: DriverResult[]): void {
+  console.log(`1. Per driver: one intent end to end through the REST API vs the floor (${RUNS} interleaved runs each, 20 records; ${conditions()})\n`);
+  const head = `   ${pad("driver", 17)}${lpad("REST p50", 10)}${lpad("p99", 9)}${lpad("floor p50", 11)}${lpad("p99", 9)}${lpad("ratio p50", 11)}${lpad("source p50", 12)}${lpad("overhead p50", 14)}${lpad("p99", 9)}   floor work`;
+  console.log(head);
+  for (const r of results) {
+    const over = r.e2e.map((e, i) => e - r.source[i]!);
+    console.log(
+      `   ${pad(r.name, 17)}${lpad(f1(q(r.e2e, 50)), 10)}${lpad(f1(q(r.e2e, 99)), 9)}${lpad(f1(q(r.floor, 50)), 11)}${lpad(f1(q(r.floor, 99)), 9)}${lpad(`${f2(q(r.e2e, 50) / q(r.floor, 50))}×`, 11)}${lpad(f1(q(r.source, 50)), 12)}${lpad(f1(q(over, 50)), 14)}${lpad(f1(q(over, 99)), 9)}   ${r.floorWork}`,
+    );
+  }
+  console.log(`   (ms; ratio = REST p50 / floor p50, target ≤ 1.5×; source = the driver's health + discovery + sample inside the worker; overhead = REST − source)\n`);
+  console.log(`   Where the REST path's time goes (p50 per segment, ms):`);
+  console.log(`   ${pad("segment", 38)}${results.map((r) => lpad(r.name.split(" ")[0]!, 11)).join("")}`);
+  for (const [label] of SEGMENTS) console.log(`   ${pad(label, 38)}${results.map((r) => lpad(f2(q(r.segments.get(label)!, 50)), 11)).join("")}`);
+  const durable = (r: DriverResult) => r.e2e.map((e, i) => e - r.source[i]!);
+  console.log(`   ${pad("= durable overhead (REST − source)", 38)}${results.map((r) => lpad(f2(q(durable(r), 50)), 11)).join("")}\n`);
+}
+
+// ------------------------------------------------------------------ 2. batch
+
+function ghIntent(i: number, prefix: string, baseUrl: string) {
   return {
     source_type: "github",
     resource_ids: [`${prefix}-${i}`],
     scopes_mode: "safe_readonly",
-    credential_locator: "env:SANDBOX_TOKEN",
+    credential_locator: "env:AAM_SECRET_BENCH_GITHUB",
     namespace: "autonomy",
     risk_level: "low",
     evidence: { status: "Sanctioned", source: "IdP", ts: new Date().toISOString() },
@@ -70,12 +228,87 @@ function intent(i: number, prefix: string, baseUrl: string): ConnectionIntent {
   };
 }
 
+async function benchBatch(ctx: { db: Db; tenantId: string; key: string; api: ApiProcess; sandbox: SourceProcess; workerEnv: NodeJS.ProcessEnv; profileDir?: string }): Promise<void> {
+  await ctx.sandbox.setMode("slow");
+  const extra: ChildProcess[] = [];
+  for (let i = 0; i < EXTRA_WORKERS; i++) {
+    extra.push(spawn(process.execPath, ["--import", "tsx", "scripts/worker.ts"], { env: ctx.workerEnv, stdio: ["ignore", "ignore", "inherit"] }));
+  }
+  await sleep(4_000); // let the workers connect and migrate-check
+  const procs: [string, number][] = [
+    ["web + worker (bench/api-process.ts)", ctx.api.child.pid!],
+    ...extra.map((w, i): [string, number] => [`npm run worker #${i + 1}`, w.pid!]),
+    ["source (HTTP sandbox, own process)", ctx.sandbox.child.pid!],
+    ["bench client (this process)", process.pid],
+  ];
+  const before = new Map(procs.map(([, pid]) => [pid, procStats(pid)?.cpuMs ?? 0]));
+  const load0 = conditions();
+  const t0 = performance.now();
+  for (let i = 0; i < BATCH; i += 1000) {
+    const items = Array.from({ length: Math.min(1000, BATCH - i) }, (_, k) => ghIntent(i + k, "batch", ctx.sandbox.github));
+    const res = await post(ctx.api.url, "/api/connections/onboard/batch", ctx.key, { intents: items });
+    if (res.status !== 202) throw new Error(`batch answered ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+  }
+  const accepted = performance.now() - t0;
+  for (;;) {
+    if ((await ctx.db.connection.count({ where: { tenantId: ctx.tenantId, status: "PENDING" } })) === 0) break;
+    if (performance.now() - t0 > 600_000) throw new Error("batch did not finish in 10 minutes");
+    await sleep(100);
+  }
+  const total = performance.now() - t0;
+  const statuses = await ctx.db.connection.groupBy({ by: ["status"], where: { tenantId: ctx.tenantId, namespace: "autonomy" }, _count: { _all: true } });
+  console.log(`2. Batch of ${BATCH.toLocaleString("en")} intents (10 × batch endpoint over HTTP), 50 ms injected per source request (5 requests each), ${1 + EXTRA_WORKERS} worker process(es) × concurrency ${CONCURRENCY}`);
+  console.log(`   conditions: at start ${load0}; at end ${conditions()}`);
+  console.log(`   accepted in ${f1(accepted / 1000)} s; all final in ${f1(total / 1000)} s (target ≤ 20 s); throughput ${f1(BATCH / (total / 1000))} intents/s`);
+  console.log(`   statuses: ${statuses.map((s) => `${s.status} ${s._count._all}`).join(", ")}`);
+  console.log(`   ${pad("process", 40)}${lpad("CPU s", 8)}${lpad("CPU ms/onboarding", 19)}${lpad("peak RSS MB", 13)}`);
+  let appCpu = 0;
+  for (const [label, pid] of procs) {
+    const s = procStats(pid);
+    const cpu = (s?.cpuMs ?? 0) - before.get(pid)!;
+    if (!label.startsWith("source") && !label.startsWith("bench")) appCpu += cpu;
+    console.log(`   ${pad(label, 40)}${lpad(f1(cpu / 1000), 8)}${lpad(f2(cpu / BATCH), 19)}${lpad(String(Math.round(s?.peakRssMb ?? 0)), 13)}`);
+  }
+  console.log(`   app total (web + workers): ${f2(appCpu / BATCH)} CPU ms per onboarding → ${f1(1000 / (appCpu / BATCH))} onboardings/s per fully busy core (before PostgreSQL's own CPU)\n`);
+  for (const w of extra) w.kill("SIGTERM");
+  await Promise.all(extra.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.once("exit", r)))));
+  await ctx.sandbox.setMode("normal");
+}
+
+// ------------------------------------------------------------------ 3. funnel at 100k
+
+async function benchFunnel(db: Db): Promise<void> {
+  const big = await db.tenant.create({ data: { slug: "bench-funnel", name: "Bench funnel" } });
+  await db.$executeRawUnsafe(`
+    INSERT INTO connections (id, tenant_id, namespace, source_type, resource_ids, resource_key, status, reachable, scopes_mode,
+      credential_locator, risk_level, evidence, owner, first_received_at, activated_at, updated_at)
+    SELECT gen_random_uuid(), '${big.id}', 'autonomy', 'github', ARRAY['r' || g], md5(g::text),
+      (ARRAY['ACTIVE','ACTIVE','ACTIVE','ACTIVE','ACTIVE','ACTIVE','ACTIVE','ACTIVE','HEALING','NETWORK_BLOCKED','AWAITING_CREDENTIALS','UNSUPPORTED','ERROR'])[1 + g % 13]::"ConnectionStatus",
+      (g % 13) < 9, 'safe_readonly', 'env:X', 'low', '{}'::jsonb, '{}'::jsonb,
+      now() - (g % 30) * interval '1 day', now() - (g % 30) * interval '1 day' + interval '1 hour', now()
+    FROM generate_series(1, 100000) g`);
+  await db.$executeRawUnsafe("VACUUM ANALYZE connections"); // what autovacuum does shortly after a bulk load
+  for (let i = 0; i < 5; i++) await getFunnel(db, big.id, "autonomy", { target: 0.9 });
+  const fq: number[] = [];
+  let last = await getFunnel(db, big.id, "autonomy", { target: 0.9 });
+  for (let i = 0; i < 50; i++) {
+    const t = performance.now();
+    last = await getFunnel(db, big.id, "autonomy", { target: 0.9 });
+    fq.push(performance.now() - t);
+  }
+  console.log(`3. Funnel query at ${(last.received ?? 0).toLocaleString("en")} connections (counts + 30 day-one cohorts; ${conditions()}):`);
+  console.log(`   p50 ${f1(q(fq, 50))} ms   p99 ${f1(q(fq, 99))} ms   (target ≤ 50 ms)\n`);
+}
+
+// ------------------------------------------------------------------ main
+
 async function main() {
   const env = parseEnv(process.env);
   let serverUrl = env.DATABASE_URL;
   const embedded = serverUrl ? undefined : await startEmbeddedPostgres({ dataDir: path.resolve(".data-bench"), port: env.EMBEDDED_PG_PORT + 4, database: "postgres" });
   serverUrl ??= embedded!.url;
-  const dbName = `aam_bench_${Date.now().toString(36)}`;
+  const tag = `${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
+  const dbName = `aam_bench_${tag}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${dbName}"`);
@@ -83,114 +316,78 @@ async function main() {
   u.pathname = `/${dbName}`;
   const url = u.toString();
   const sandbox = await startSource();
-  process.env.SANDBOX_TOKEN = sandbox.token; // read by the env: credential locator
-  const extra: ChildProcess[] = [];
+  const profileDir = values.profile ? fs.mkdtempSync(path.join(os.tmpdir(), "aam-bench-prof-")) : undefined;
+  let api: ApiProcess | undefined;
+  let setup: Awaited<ReturnType<typeof setupDrivers>> | undefined;
+  let db: Db | undefined;
 
   try {
     await applyMigrations(url);
-    const db = createDb(url, 20);
-    const { tenantId } = await seedDatabase(db, { adminEmail: "a@bench.test", execEmail: "e@bench.test", sloTarget: 0.9 });
-    await upsertSettings(db, tenantId, "autonomy", { rateLimitPerMinute: 6000 });
-    const deps = createPipelineDeps(db, { policy: createPolicyLoader(db) });
-    const worker = await startWorker({ databaseUrl: url, concurrency: CONCURRENCY, stuckAfterMs: 600_000, db, deps });
-    const waiter = new FinalWaiter(url);
-    const submit = { db, enqueue: (ids: readonly string[]) => worker.queue.enqueueOnboarding(ids), waitForFinal: waiter.wait.bind(waiter) };
-    const base = sandbox.github;
+    db = createDb(url, 10);
+    const key = generateApiKey().key;
+    const { tenantId } = await seedDatabase(db, { adminEmail: "a@bench.test", execEmail: "e@bench.test", sloTarget: 0.9, apiKey: key });
+    await upsertSettings(db, tenantId, "autonomy", { rateLimitPerMinute: 60_000 });
+    setup = await setupDrivers({ benchDbUrl: url, tag, github: sandbox.github, githubToken: sandbox.token, s3: sandbox.s3 });
+    // the trust boundary refuses unapproved hosts and folders: an admin approves the local sources for the bench tenant
+    for (const d of setup.destinations) await addApprovedDestination(db, tenantId, d, { label: "bench admin" });
 
-    console.log(`AAM onboarding benchmark — node ${process.version}, ${(await import("node:os")).cpus().length} cores, PostgreSQL ${embedded ? "embedded" : new URL(serverUrl).host}, worker concurrency ${CONCURRENCY} per process\n`);
+    const secrets = { AUTH_SECRET: process.env.AUTH_SECRET ?? randomBytes(32).toString("hex"), ENCRYPTION_KEY: process.env.ENCRYPTION_KEY ?? randomBytes(32).toString("hex") };
+    const appEnv = childEnv({
+      ...setup.secrets,
+      ...secrets,
+      DATABASE_URL: url,
+      RUN_WORKER: "1",
+      WORKER_CONCURRENCY: String(CONCURRENCY),
+      API_RATE_PER_MINUTE: "10000000",
+      ONBOARD_TIME_BUDGET_MS: "10000",
+      LOG_LEVEL: "warn",
+      NODE_ENV: "production",
+      SANDBOX: "0",
+      SANDBOX_ENDPOINTS: undefined,
+      EGRESS_ALLOW_PRIVATE: undefined,
+    });
+    console.log(`AAM onboarding benchmark — node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), PostgreSQL ${embedded ? "embedded" : new URL(serverUrl).host}, MariaDB 127.0.0.1:3306, worker concurrency ${CONCURRENCY} per process`);
+    console.log(`conditions at start: ${conditions()}\n`);
 
-    // 1. single intents, sequential
-    for (let i = 0; i < 20; i++) await submitIntent(submit, tenantId, intent(i, "warm", base), { budgetMs: 10_000, async: false });
-    const e2e: number[] = [];
-    const src: number[] = [];
-    const over: number[] = [];
-    for (let i = 0; i < SINGLE; i++) {
-      const t0 = performance.now();
-      const out = await submitIntent(submit, tenantId, intent(i, "single", base), { budgetMs: 10_000, async: false });
-      const ms = performance.now() - t0;
-      if (out.kind !== "final" || out.result.status !== "ACTIVE") throw new Error(`single intent ${i} ended ${JSON.stringify(out)}`);
-      const ev = await db.connectionEvent.findMany({ where: { connectionId: out.result.connection_id }, select: { stage: true, durationMs: true } });
-      const sourceMs = ev.filter((e) => ["health_check", "discover", "first_sync"].includes(e.stage)).reduce((a, e) => a + (e.durationMs ?? 0), 0);
-      e2e.push(ms);
-      src.push(sourceMs);
-      over.push(ms - sourceMs);
+    if (ONLY.has("drivers")) {
+      api = await startApi(appEnv);
+      const results = await benchDrivers({ db, tenantId, key, api, setup });
+      printDrivers(results);
+      await stopApi(api);
+      api = undefined;
     }
-    console.log(`1. Single intent, end to end (${SINGLE} sequential, local source, 5 source requests each):`);
-    console.log(`   end to end   p50 ${f1(q(e2e, 50))} ms   p99 ${f1(q(e2e, 99))} ms`);
-    console.log(`   source       p50 ${f1(q(src, 50))} ms   p99 ${f1(q(src, 99))} ms`);
-    console.log(`   overhead     p50 ${f1(q(over, 50))} ms   p99 ${f1(q(over, 99))} ms   (targets: p50 ≤ 20 ms, p99 ≤ 100 ms)\n`);
-
-    // 2. batch with 50 ms injected latency per source request
-    await sandbox.setMode("slow");
-    // scale-out as in production: `npm run worker` processes beside the web process's worker
-    for (let i = 0; i < EXTRA_WORKERS; i++) {
-      extra.push(
-        spawn(process.execPath, ["--import", "tsx", "scripts/worker.ts"], {
-          env: childEnv({ DATABASE_URL: url, SANDBOX_TOKEN: sandbox.token, EGRESS_ALLOW_PRIVATE: "1", WORKER_CONCURRENCY: String(CONCURRENCY), LOG_LEVEL: "warn" }),
-          stdio: ["ignore", "ignore", "inherit"],
-        }),
-      );
+    if (ONLY.has("batch") && BATCH > 0) {
+      api = await startApi(appEnv, profileDir);
+      await benchBatch({ db, tenantId, key, api, sandbox, workerEnv: appEnv, profileDir });
+      await stopApi(api);
+      api = undefined;
+      if (profileDir) {
+        const file = fs.readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"));
+        if (file) console.log(summarizeCpuProfile(path.join(profileDir, file), 18));
+      }
     }
-    let peakRss = process.memoryUsage().rss;
-    const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
-    const t0 = performance.now();
-    for (let i = 0; i < BATCH; i += 1000) {
-      const items = Array.from({ length: Math.min(1000, BATCH - i) }, (_, k) => intent(i + k, "batch", base));
-      await submitBatch(submit, tenantId, items);
+    if (ONLY.has("funnel")) await benchFunnel(db);
+    if (values.million) {
+      const { runMillion } = await import("./million");
+      await runMillion(db, url);
     }
-    const accepted = performance.now() - t0;
-    for (;;) {
-      if ((await db.connection.count({ where: { tenantId, status: "PENDING" } })) === 0) break;
-      if (performance.now() - t0 > 600_000) throw new Error("batch did not finish in 10 minutes");
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    const total = performance.now() - t0;
-    clearInterval(rssTimer);
-    const statuses = await db.connection.groupBy({ by: ["status"], where: { tenantId, namespace: "autonomy" }, _count: { _all: true } });
-    console.log(`2. Batch of ${BATCH.toLocaleString("en")} intents, 50 ms injected per source request, ${1 + EXTRA_WORKERS} worker process(es):`);
-    console.log(`   accepted (10 × batch endpoint) in ${f1(accepted / 1000)} s; all final in ${f1(total / 1000)} s (target ≤ 60 s)`);
-    console.log(`   throughput ${f1(BATCH / (total / 1000))} intents/s; peak RSS ${Math.round(peakRss / 1024 / 1024)} MB (web/worker process)`);
-    console.log(`   statuses: ${statuses.map((s) => `${s.status} ${s._count._all}`).join(", ")}\n`);
-    for (const w of extra) w.kill("SIGTERM");
-    await worker.stop();
-    await waiter.close();
-
-    // 3. funnel at 100,000 connections
-    const big = await db.tenant.create({ data: { slug: "bench-funnel", name: "Bench funnel" } });
-    await db.$executeRawUnsafe(`
-      INSERT INTO connections (id, tenant_id, namespace, source_type, resource_ids, resource_key, status, reachable, scopes_mode,
-        credential_locator, risk_level, evidence, owner, first_received_at, activated_at, updated_at)
-      SELECT gen_random_uuid(), '${big.id}', 'autonomy', 'github', ARRAY['r' || g], md5(g::text),
-        (ARRAY['ACTIVE','ACTIVE','ACTIVE','ACTIVE','ACTIVE','ACTIVE','ACTIVE','ACTIVE','HEALING','NETWORK_BLOCKED','AWAITING_CREDENTIALS','UNSUPPORTED','ERROR'])[1 + g % 13]::"ConnectionStatus",
-        (g % 13) < 9, 'safe_readonly', 'env:X', 'low', '{}'::jsonb, '{}'::jsonb,
-        now() - (g % 30) * interval '1 day', now() - (g % 30) * interval '1 day' + interval '1 hour', now()
-      FROM generate_series(1, 100000) g`);
-    // what autovacuum does shortly after a bulk load: statistics and the visibility map
-    await db.$executeRawUnsafe("VACUUM ANALYZE connections");
-    for (let i = 0; i < 5; i++) await getFunnel(db, big.id, "autonomy", { target: 0.9 });
-    const fq: number[] = [];
-    let last = await getFunnel(db, big.id, "autonomy", { target: 0.9 });
-    for (let i = 0; i < 50; i++) {
-      const t = performance.now();
-      last = await getFunnel(db, big.id, "autonomy", { target: 0.9 });
-      fq.push(performance.now() - t);
-    }
-    console.log(`3. Funnel query at ${(last.received ?? 0).toLocaleString("en")} connections (counts + 30 day-one cohorts):`);
-    console.log(`   p50 ${f1(q(fq, 50))} ms   p99 ${f1(q(fq, 99))} ms   (target ≤ 50 ms)`);
-    await db.$disconnect();
   } finally {
-    for (const w of extra) if (w.exitCode === null) w.kill("SIGKILL");
+    if (api) api.child.kill("SIGKILL");
+    await db?.$disconnect();
+    await setup?.close().catch(() => undefined);
     sandbox.child.disconnect();
     await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`).catch(() => undefined);
     await admin.end();
     await embedded?.stop();
+    if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+    agent.destroy();
   }
 }
 
 main().then(
   () => process.exit(0),
   (e: unknown) => {
-    console.error(e instanceof Error ? e.message : e);
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
     process.exit(1);
   },
 );
