@@ -4,7 +4,6 @@
  * build the authorization request. The OpenID Connect redirect URI is `<origin>/api/auth/callback/sso`
  * in both the authorization and the token request.
  */
-import { NextRequest } from "next/server";
 import { getEnv } from "../env";
 
 export function authOrigin(headers: Headers, fallback: string): string {
@@ -18,10 +17,4 @@ export function authOrigin(headers: Headers, fallback: string): string {
   } catch {
     return fallback;
   }
-}
-
-export function canonicalAuthRequest(req: NextRequest): NextRequest {
-  const origin = authOrigin(req.headers, req.nextUrl.origin);
-  if (origin === req.nextUrl.origin) return req;
-  return new NextRequest(req.nextUrl.href.replace(req.nextUrl.origin, origin), req);
 }

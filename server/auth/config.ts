@@ -5,7 +5,7 @@
  * against the users table (session-check.ts), so disabling, demoting or "sign out everywhere"
  * takes effect within SESSION_RECHECK_MS.
  */
-import NextAuth, { CredentialsSignin, type DefaultSession } from "next-auth";
+import NextAuth, { CredentialsSignin, type DefaultSession, type NextAuthConfig } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
 import { getDb } from "../db/client";
@@ -65,7 +65,8 @@ function ssoProviders() {
   ];
 }
 
-export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
+/** The Auth.js configuration (read per request, so tests and the route handler build the same). */
+export const authConfig = (): NextAuthConfig => ({
   trustHost: true,
   secret: env.AUTH_SECRET,
   session: { strategy: "jwt", maxAge: 8 * 60 * 60 },
@@ -124,4 +125,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
       return session;
     },
   },
-}));
+});
+
+// `handlers` are not used for /api/auth: app/api/auth/[...nextauth]/route.ts (auth-route.ts) serves it
+export const { auth, signIn, signOut } = NextAuth(authConfig);

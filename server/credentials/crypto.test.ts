@@ -53,7 +53,7 @@ describe("AES-256-GCM encryption at rest", () => {
     const other = parseEncryptionKey(randomBytes(32).toString("hex"));
     const s = encrypt(key, secret, aad);
     const r = decrypt(other, s, aad);
-    expect(r).toEqual({ ok: false, error: `encrypted with a different key (key id ${key.id}, current ${other.id})` });
+    expect(r).toEqual({ ok: false, error: `encrypted with a different key (key id ${key.id}, current ${other.id}); list the old key in ENCRYPTION_KEY_PREVIOUS` });
     // even a forged key id does not let the wrong key decrypt
     expect(decrypt(other, { ...s, keyId: other.id }, aad).ok).toBe(false);
   });

@@ -8,7 +8,8 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:
 import { getEnv } from "../env";
 import { err, ok, type Result } from "../lib/result";
 
-export type EncryptionKey = { readonly bytes: Buffer; readonly id: string };
+/** `previous`: earlier keys (ENCRYPTION_KEY_PREVIOUS) that still decrypt until `npm run rekey` re-encrypted everything */
+export type EncryptionKey = { readonly bytes: Buffer; readonly id: string; readonly previous?: readonly EncryptionKey[] };
 export type Sealed = { ciphertext: Buffer; iv: Buffer; tag: Buffer; keyId: string };
 
 const IV_BYTES = 12;
@@ -22,10 +23,15 @@ export function parseEncryptionKey(raw: string): EncryptionKey {
   return { bytes, id };
 }
 
-/** The process's key from ENCRYPTION_KEY (or DATA_DIR/secrets.json), or undefined when none is configured. */
+/** The process's key from ENCRYPTION_KEY (or DATA_DIR/secrets.json) with ENCRYPTION_KEY_PREVIOUS, or undefined when none is configured. */
 export function encryptionKeyFromEnv(): EncryptionKey | undefined {
-  const raw = getEnv().ENCRYPTION_KEY;
-  return raw ? parseEncryptionKey(raw) : undefined;
+  const e = getEnv();
+  if (!e.ENCRYPTION_KEY) return undefined;
+  return withPrevious(parseEncryptionKey(e.ENCRYPTION_KEY), (e.ENCRYPTION_KEY_PREVIOUS ?? []).map(parseEncryptionKey));
+}
+
+export function withPrevious(key: EncryptionKey, previous: readonly EncryptionKey[]): EncryptionKey {
+  return { bytes: key.bytes, id: key.id, previous: previous.filter((p) => p.id !== key.id) };
 }
 
 export function aadFor(tenantId: string, locator: string): Buffer {
@@ -40,8 +46,10 @@ export function encrypt(key: EncryptionKey, plaintext: string, aad: Buffer): Sea
   return { ciphertext, iv, tag: cipher.getAuthTag(), keyId: key.id };
 }
 
-export function decrypt(key: EncryptionKey, sealed: Sealed, aad: Buffer): Result<string, string> {
-  if (sealed.keyId !== key.id) return err(`encrypted with a different key (key id ${sealed.keyId}, current ${key.id})`);
+export function decrypt(current: EncryptionKey, sealed: Sealed, aad: Buffer): Result<string, string> {
+  // new records use the current key; records from before a rotation, the previous key they name
+  const key = sealed.keyId === current.id ? current : current.previous?.find((p) => p.id === sealed.keyId);
+  if (!key) return err(`encrypted with a different key (key id ${sealed.keyId}, current ${current.id}); list the old key in ENCRYPTION_KEY_PREVIOUS`);
   if (sealed.iv.length !== IV_BYTES || sealed.tag.length !== TAG_BYTES) return err("malformed encrypted record");
   try {
     const decipher = createDecipheriv("aes-256-gcm", key.bytes, sealed.iv, { authTagLength: TAG_BYTES });
