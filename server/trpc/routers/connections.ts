@@ -58,7 +58,8 @@ export const connectionsRouter = router({
     .mutation(({ ctx, input }) =>
       refusedAsForbidden(async () => {
         const report = await healConnections(createPipelineDeps(ctx.db), ctx.user.tenantId, input.namespace, { connectionId: input.id });
-        await healStarted(ctx, input.namespace, `connection:${input.id}`, { connections: report.total, healed: report.healed });
+        // only a connection of this tenant that was healed is named (an unknown id records nothing)
+        if (report.total > 0) await healStarted(ctx, input.namespace, `connection:${input.id}`, { connections: report.total, healed: report.healed });
         return report;
       }),
     ),
