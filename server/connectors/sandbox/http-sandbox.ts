@@ -21,6 +21,9 @@ export type SandboxMode = "ok" | "unauthorized" | "rate_limited" | "slow" | "hug
 
 export type SandboxRequest = { vendor: string; method: string; path: string; query: Record<string, string>; authorized: boolean };
 
+/** A success answer a stand-in was about to send that its vendor's description does not allow. */
+export type SandboxContractViolation = { vendor: string; method: string; path: string; status: number; problems: string[] };
+
 export type HttpSandbox = {
   baseUrl: string;
   token: string;
@@ -31,6 +34,8 @@ export type HttpSandbox = {
   readonly requests: readonly SandboxRequest[];
   count(filter?: Partial<Pick<SandboxRequest, "vendor" | "method">> & { pathIncludes?: string }): number;
   resetLog(): void;
+  /** answers the contract guard refused (sent as 502 instead) */
+  readonly contractViolations: readonly SandboxContractViolation[];
   close(): Promise<void>;
 };
 
@@ -50,6 +55,12 @@ export type HttpSandboxOptions = {
    * introspection at that URL reports active; otherwise none.
    */
   acceptToken?: (token: string) => boolean | Promise<boolean>;
+  /**
+   * Checks each JSON answer before it is sent (contracts/index.ts sandboxContractGuard: the
+   * vendor's own response schema); an answer with problems is replaced by a 502 naming them, so a
+   * stand-in cannot say what the vendor does not. `path` is the part after the vendor's prefix.
+   */
+  contractGuard?: (answer: { vendor: string; method: string; path: string; status: number; body: unknown }) => string[];
 };
 
 export type IntrospectionConfig = { url: string; clientId?: string; clientSecret?: string; cacheMs?: number };
@@ -150,7 +161,16 @@ const SF_OBJECTS: Record<string, { label: string; prefix: string; queryable: boo
 
 type Ctx = { req: http.IncomingMessage; res: http.ServerResponse; url: URL; origin: string; rest: string; authorized: boolean; body: string };
 
+/** The guard of the request a response answers (set per request when the sandbox has one). */
+const guards = new WeakMap<http.ServerResponse, (status: number, body: unknown) => string[] | undefined>();
+
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const problems = typeof body === "string" ? undefined : guards.get(res)?.(status, body);
+  if (problems?.length) {
+    status = 502;
+    body = { sandbox_contract_violation: problems };
+    headers = {};
+  }
   const text = typeof body === "string" ? body : JSON.stringify(body);
   res.writeHead(status, { "content-type": typeof body === "string" ? "text/plain" : "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(text)), ...headers });
   res.end(text);
@@ -244,11 +264,12 @@ function slack(c: Ctx): void {
     const limit = pageSize(c.url.searchParams.get("limit"), 100);
     const items = range(SANDBOX_RECORDS).slice(offset, offset + limit).map(make);
     const next = offset + limit < SANDBOX_RECORDS ? b64(`${key}:${offset + limit}`) : "";
-    send(c.res, 200, { ok: true, [key]: items, response_metadata: { next_cursor: next } });
+    // users.list answers with cache_ts too (its response schema requires it)
+    send(c.res, 200, { ok: true, [key]: items, ...(key === "members" ? { cache_ts: 1700000000 } : {}), response_metadata: { next_cursor: next } });
   };
   switch (c.rest) {
     case "/auth.test":
-      return send(c.res, 200, { ok: true, url: "https://acme-sandbox.slack.com/", team: "Acme Sandbox", user: "aam-bot", team_id: "T0SANDBOX", user_id: "U0BOT", bot_id: "B0BOT", is_enterprise_install: false });
+      return send(c.res, 200, { ok: true, url: "https://acme-sandbox.slack.com/", team: "Acme Sandbox", user: "aam-bot", team_id: "T0SANDBOX", user_id: "U0BOT", bot_id: "B0SANDBOX1", is_enterprise_install: false });
     case "/conversations.list":
       return list("channels", (i) => ({
         id: `C${String(i).padStart(8, "0")}`,
@@ -279,9 +300,93 @@ function slack(c: Ctx): void {
   }
 }
 
+/** GitHub's simple-user: the fields its description requires (api.github.com.subset.json #/components/schemas/simple-user). */
+function ghUser(login: string, id: number, type: "User" | "Organization", node: string): Record<string, unknown> {
+  const api = `https://api.github.com/users/${login}`;
+  return {
+    login,
+    id,
+    node_id: node,
+    avatar_url: `https://avatars.githubusercontent.com/u/${id}?v=4`,
+    gravatar_id: "",
+    url: api,
+    html_url: `https://github.com/${login}`,
+    followers_url: `${api}/followers`,
+    following_url: `${api}/following{/other_user}`,
+    gists_url: `${api}/gists{/gist_id}`,
+    starred_url: `${api}/starred{/owner}{/repo}`,
+    subscriptions_url: `${api}/subscriptions`,
+    organizations_url: `${api}/orgs`,
+    repos_url: `${api}/repos`,
+    events_url: `${api}/events{/privacy}`,
+    received_events_url: `${api}/received_events`,
+    type,
+    site_admin: false,
+  };
+}
+
+/** GitHub's minimal-repository: its required fields (the URL templates as api.github.com serves them). */
+function ghRepo(org: string, i: number): Record<string, unknown> {
+  const full = `${org}/repo-${i}`;
+  const api = `https://api.github.com/repos/${full}`;
+  const urls = Object.fromEntries(
+    (
+      [
+        ["archive_url", "/{archive_format}{/ref}"], ["assignees_url", "/assignees{/user}"], ["blobs_url", "/git/blobs{/sha}"], ["branches_url", "/branches{/branch}"],
+        ["collaborators_url", "/collaborators{/collaborator}"], ["comments_url", "/comments{/number}"], ["commits_url", "/commits{/sha}"], ["compare_url", "/compare/{base}...{head}"],
+        ["contents_url", "/contents/{+path}"], ["contributors_url", "/contributors"], ["deployments_url", "/deployments"], ["downloads_url", "/downloads"], ["events_url", "/events"],
+        ["forks_url", "/forks"], ["git_commits_url", "/git/commits{/sha}"], ["git_refs_url", "/git/refs{/sha}"], ["git_tags_url", "/git/tags{/sha}"], ["hooks_url", "/hooks"],
+        ["issue_comment_url", "/issues/comments{/number}"], ["issue_events_url", "/issues/events{/number}"], ["issues_url", "/issues{/number}"], ["keys_url", "/keys{/key_id}"],
+        ["labels_url", "/labels{/name}"], ["languages_url", "/languages"], ["merges_url", "/merges"], ["milestones_url", "/milestones{/number}"],
+        ["notifications_url", "/notifications{?since,all,participating}"], ["pulls_url", "/pulls{/number}"], ["releases_url", "/releases{/id}"], ["stargazers_url", "/stargazers"],
+        ["statuses_url", "/statuses/{sha}"], ["subscribers_url", "/subscribers"], ["subscription_url", "/subscription"], ["tags_url", "/tags"], ["teams_url", "/teams"], ["trees_url", "/git/trees{/sha}"],
+      ] as const
+    ).map(([k, suffix]) => [k, `${api}${suffix}`]),
+  );
+  return {
+    id: 1000 + i,
+    node_id: b64(`Repository${1000 + i}`),
+    name: `repo-${i}`,
+    full_name: full,
+    private: i % 4 === 0,
+    owner: ghUser(org, 99, "Organization", b64("Organization99")),
+    html_url: `https://github.com/${full}`,
+    description: i % 5 === 0 ? null : `Repository ${i}`,
+    fork: false,
+    url: api,
+    ...urls,
+    created_at: day(i),
+    updated_at: day(i + 1),
+    pushed_at: day(i + 2),
+    size: 100 * i,
+    stargazers_count: i,
+    language: "TypeScript",
+    default_branch: "main",
+    visibility: i % 4 === 0 ? "private" : "public",
+  };
+}
+
 function github(c: Ctx): void {
   if (!c.authorized) return send(c.res, 401, { message: "Bad credentials", documentation_url: "https://docs.github.com/rest", status: "401" });
-  if (c.rest === "/user") return send(c.res, 200, { login: "aam-bot", id: 1, node_id: "MDQ6VXNlcjE=", type: "User", site_admin: false, name: "AAM Bot", created_at: day(0) });
+  if (c.rest === "/user") {
+    // a public-user (the private-user fields need a user token with the user scope)
+    return send(c.res, 200, {
+      ...ghUser("aam-bot", 1, "User", "MDQ6VXNlcjE="),
+      name: "AAM Bot",
+      company: null,
+      blog: "",
+      location: null,
+      email: null,
+      hireable: null,
+      bio: null,
+      public_repos: 0,
+      public_gists: 0,
+      followers: 0,
+      following: 0,
+      created_at: day(0),
+      updated_at: day(0),
+    });
+  }
   const m = /^\/orgs\/([^/]+)\/(repos|members)$/.exec(c.rest);
   if (!m) return send(c.res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest" });
   const org = decodeURIComponent(m[1]!);
@@ -291,27 +396,7 @@ function github(c: Ctx): void {
   const items = range(SANDBOX_RECORDS)
     .slice((page - 1) * perPage, page * perPage)
     .map((i) =>
-      m[2] === "repos"
-        ? {
-            id: 1000 + i,
-            node_id: b64(`Repository${1000 + i}`),
-            name: `repo-${i}`,
-            full_name: `${org}/repo-${i}`,
-            private: i % 4 === 0,
-            owner: { login: org, id: 99, type: "Organization" },
-            html_url: `https://github.com/${org}/repo-${i}`,
-            description: i % 5 === 0 ? null : `Repository ${i}`,
-            fork: false,
-            created_at: day(i),
-            updated_at: day(i + 1),
-            pushed_at: day(i + 2),
-            size: 100 * i,
-            stargazers_count: i,
-            language: "TypeScript",
-            default_branch: "main",
-            visibility: i % 4 === 0 ? "private" : "public",
-          }
-        : { login: `member${i}`, id: 5000 + i, node_id: b64(`User${5000 + i}`), type: "User", site_admin: false },
+      m[2] === "repos" ? ghRepo(org, i) : ghUser(`member${i}`, 5000 + i, "User", b64(`User${5000 + i}`)),
     );
   const link = (p: number) => {
     const u = new URL(c.url.toString().replace(/^http:\/\/[^/]+/, c.origin));
@@ -381,7 +466,7 @@ function zendesk(c: Ctx): void {
     case "/users/me.json":
       return send(c.res, 200, { user: { id: 1, url: `${c.origin}/zendesk/api/v2/users/1.json`, name: "AAM Bot", email: "aam-bot@example.com", role: "admin", active: true, created_at: day(0) } });
     case "/tickets.json":
-      return list("tickets", "tickets.json", (i) => ({ id: i, url: `${c.origin}/zendesk/api/v2/tickets/${i}.json`, subject: `Ticket ${i}`, status: ["new", "open", "solved"][i % 3], priority: i % 2 ? "normal" : null, requester_id: 100 + i, created_at: day(i), updated_at: day(i + 1), tags: ["sandbox"] }));
+      return list("tickets", "tickets.json", (i) => ({ id: i, url: `${c.origin}/zendesk/api/v2/tickets/${i}.json`, subject: `Ticket ${i}`, status: ["new", "open", "solved"][i % 3], priority: ["low", "normal", "high", "urgent"][i % 4], requester_id: 100 + i, created_at: day(i), updated_at: day(i + 1), tags: ["sandbox"] }));
     case "/users.json":
       return list("users", "users.json", (i) => ({ id: 100 + i, name: `User ${i}`, email: `user${i}@example.com`, role: "end-user", active: true, created_at: day(i) }));
     default:
@@ -471,6 +556,7 @@ export async function startHttpSandbox(options: HttpSandboxOptions = {}): Promis
   };
   const modes = new Map<SandboxVendor, SandboxMode>();
   const log: SandboxRequest[] = [];
+  const violations: SandboxContractViolation[] = [];
   const sockets = new Set<import("node:net").Socket>();
 
   const server = http.createServer((req, res) => {
@@ -483,6 +569,15 @@ export async function startHttpSandbox(options: HttpSandboxOptions = {}): Promis
       const authorized = await isAuthorized(req.headers.authorization);
       log.push({ vendor: vendor ?? "unknown", method: req.method ?? "GET", path: url.pathname, query: Object.fromEntries(url.searchParams), authorized });
       if (!vendor) return send(res, 404, { error: "no such sandbox vendor" });
+      if (options.contractGuard) {
+        const guard = options.contractGuard;
+        const rest = url.pathname.slice(BASE_PATHS[vendor].length) || "/";
+        guards.set(res, (status, body) => {
+          const problems = guard({ vendor, method: req.method ?? "GET", path: rest, status, body });
+          if (problems.length) violations.push({ vendor, method: req.method ?? "GET", path: rest, status, problems });
+          return problems;
+        });
+      }
       const c: Ctx = { req, res, url, origin, rest: url.pathname.slice(BASE_PATHS[vendor].length) || "/", authorized, body: Buffer.concat(chunks).toString("utf8") };
       const mode = modes.get(vendor) ?? "ok";
       switch (mode) {
@@ -546,6 +641,9 @@ export async function startHttpSandbox(options: HttpSandboxOptions = {}): Promis
       ).length;
     },
     resetLog: () => void log.splice(0, log.length),
+    get contractViolations() {
+      return violations;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

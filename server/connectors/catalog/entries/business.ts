@@ -92,7 +92,7 @@ export const businessEntries: CatalogEntryInput[] = [
         grant: "authorization_code",
         authorizeUrl: "https://identity.pagerduty.com/oauth/authorize",
         tokenUrl: "https://identity.pagerduty.com/oauth/token",
-        scopes: ["services.read", "incidents.read", "users.read"],
+        scopes: ["abilities.read", "services.read", "incidents.read", "users.read"],
         pkce: true,
       },
       { type: "api_key", headers: [{ name: "Authorization", secretField: "token", prefix: "Token token=" }] },

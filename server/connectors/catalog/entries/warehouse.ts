@@ -77,7 +77,7 @@ export const warehouseEntries: CatalogEntryInput[] = [
         type: "service_account",
         format: "google_jwt",
         tokenUrl: "https://oauth2.googleapis.com/token",
-        scopes: ["https://www.googleapis.com/auth/bigquery.readonly"],
+        scopes: ["https://www.googleapis.com/auth/cloud-platform.read-only"],
         secretFields: ["client_email", "private_key"],
       },
       {
@@ -85,7 +85,7 @@ export const warehouseEntries: CatalogEntryInput[] = [
         grant: "authorization_code",
         authorizeUrl: "https://accounts.google.com/o/oauth2/v2/auth",
         tokenUrl: "https://oauth2.googleapis.com/token",
-        scopes: ["https://www.googleapis.com/auth/bigquery.readonly"],
+        scopes: ["https://www.googleapis.com/auth/cloud-platform.read-only"],
         pkce: true,
       },
     ],
