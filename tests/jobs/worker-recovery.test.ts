@@ -1,7 +1,9 @@
 /**
  * Durable execution: a worker process is SIGKILLed in the middle of an onboarding attempt (its
- * source never answers); another `npm run worker` process re-queues the stuck attempt and brings
- * the connection to a final status with its reason — nothing stays PENDING.
+ * source never answers); another `npm run worker` process takes the dead worker's lease over
+ * within seconds (not a no-progress timer) and brings the connection to a final status with its
+ * reason — nothing stays PENDING. And SIGTERM: `npm run worker` stops taking work, hands the
+ * running attempt back (re-queued, untouched) and exits 0 within 10 s.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
@@ -45,7 +47,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | null | f
 function startWorker(url: string, dsn: string): ChildProcess {
   const child = spawn(process.execPath, ["--import", "tsx", "scripts/worker.ts"], {
     cwd: root,
-    env: childEnv({ DATABASE_URL: url, EGRESS_ALLOW_PRIVATE: "1", STUCK_AFTER_MS: "1500", WORKER_CONCURRENCY: "2", AAM_SECRET_RECOVERY_DSN: dsn, LOG_LEVEL: "warn", NODE_OPTIONS: undefined }),
+    env: childEnv({ DATABASE_URL: url, EGRESS_ALLOW_PRIVATE: "1", STUCK_AFTER_MS: "600000", WORKER_CONCURRENCY: "2", AAM_SECRET_RECOVERY_DSN: dsn, LOG_LEVEL: "warn", NODE_OPTIONS: undefined }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);
@@ -92,16 +94,21 @@ describe("a killed worker's job", () => {
     const mid = await db.connection.findUniqueOrThrow({ where: { id: admitted.id } });
     expect(mid.status).toBe("PENDING");
 
-    await new Promise((r) => setTimeout(r, 1_600)); // the attempt is now older than STUCK_AFTER_MS
     const second = startWorker(scratch.url, dsn);
+    const upAt = Date.now();
     const final = await until("a final status", async () => {
       const row = await db!.connection.findUnique({ where: { id: admitted.id } });
       return row && row.status !== "PENDING" ? row : null;
     });
+    // the lease (8 s) expired and was taken over, then one 4 s try: far below the 120 s stall timer
+    expect(Date.now() - upAt).toBeLessThan(30_000);
     second.kill("SIGTERM");
     expect(final.status).toBe("NETWORK_BLOCKED");
     expect(final.attempts).toBeGreaterThanOrEqual(2);
+    // the killed try counts in the run: a timeout gets two tries, so this one was the last
+    expect(final.runAttempts).toBe(1);
     expect(final.statusReason).toMatch(/time|timed out/i);
+    expect(final.statusReason).toMatch(/after 2 tries/);
     expect(final.statusReason).not.toContain("secret-pw");
     const events = await db.connectionEvent.findMany({ where: { connectionId: admitted.id }, orderBy: { id: "asc" } });
     // only the last attempt wrote its outcome; the killed one left nothing half-written
@@ -109,5 +116,51 @@ describe("a killed worker's job", () => {
       [final.attempts, "credentials", "ok"],
       [final.attempts, "health_check", "fail"],
     ]);
+  });
+});
+
+describe("SIGTERM of npm run worker", () => {
+  it("stops taking work, hands the running attempt back and exits 0 within 10 s", { timeout: 120_000 }, async () => {
+    const local = await createScratchDatabase();
+    const ldb = createDb(local.url, 3);
+    const hole = net.createServer((s) => void sockets.push(s));
+    await new Promise<void>((r) => hole.listen(0, "127.0.0.1", () => r()));
+    try {
+      await applyMigrations(local.url);
+      const { tenantId } = await seedDatabase(ldb, { adminEmail: "a@term.test", execEmail: "e@term.test", sloTarget: 0.9 });
+      await upsertSettings(ldb, tenantId, "autonomy", { requestTimeoutMs: 30_000 });
+      const dsn = `postgresql://reader:secret-pw@127.0.0.1:${(hole.address() as net.AddressInfo).port}/warehouse`;
+      const intent = ConnectionIntentSchema.parse({
+        source_type: "postgres",
+        resource_ids: ["warehouse"],
+        credential_locator: "env:AAM_RECOVERY_DSN",
+        risk_level: "low",
+        evidence: { status: "Sanctioned", source: "CMDB", ts: "2026-11-20T09:00:00Z" },
+        owner: { user: "dba@example.com", confidence: 0.9, why: "cmdb_owner" },
+      });
+      const admitted = await admitIntent(ldb, tenantId, intent);
+      const queue = await createQueue(local.url);
+      await queue.enqueueOnboarding([admitted.id]);
+      await queue.close();
+      const w = startWorker(local.url, dsn);
+      await until("the attempt to be running", async () => (await ldb.connection.findUnique({ where: { id: admitted.id } }))?.leaseOwner != null && sockets.length > 0);
+      const t0 = Date.now();
+      const exited = new Promise<number | null>((r) => w.once("exit", (code) => r(code)));
+      w.kill("SIGTERM");
+      const code = await exited;
+      expect(code).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      const row = await ldb.connection.findUniqueOrThrow({ where: { id: admitted.id } });
+      expect(row).toMatchObject({ status: "PENDING", leaseOwner: null, runAttempts: 0 });
+      // handed back: queued again for the next worker, and nothing half-written in its history
+      const jobs = await ldb.$queryRaw<{ n: bigint }[]>`SELECT count(*)::bigint AS n FROM graphile_worker._private_jobs WHERE key = ${`onboard:${admitted.id}`}`;
+      expect(Number(jobs[0]!.n)).toBe(1);
+      expect(await ldb.connectionEvent.count({ where: { connectionId: admitted.id } })).toBe(0);
+      expect(await ldb.workerHeartbeat.count()).toBe(0);
+    } finally {
+      hole.close();
+      await ldb.$disconnect();
+      await local.drop();
+    }
   });
 });
