@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import bcrypt from "bcryptjs";
 import { describe, expect, it } from "vitest";
 import { hashPassword, needsRehash, verifyPasswordHash } from "./passwords";
