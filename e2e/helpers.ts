@@ -68,3 +68,34 @@ export async function startForwarder(targetPort: number): Promise<{ port: number
       }),
   };
 }
+
+/** Signs in with any email and password and waits for the funnel (the landing page). */
+export async function signInWith(page: Page, email: string, password: string) {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(page.getByRole("heading", { name: "Onboarding funnel" })).toBeVisible();
+}
+
+/**
+ * As a signed-in admin on the Users page: invites `email` with `role` ("Admin" or "Executive
+ * (read-only)") and returns the invite link the page shows once.
+ */
+export async function inviteFromUsersPage(page: Page, email: string, role: "Admin" | "Executive (read-only)"): Promise<string> {
+  await page.goto("/admin/users");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Role").selectOption({ label: role });
+  await page.getByRole("button", { name: "Invite", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: `Invite link for ${email}` })).toBeVisible();
+  return (await page.getByTestId("issued-link").textContent())!.trim();
+}
+
+/** Opens an invite or reset link (signed out) and sets the password from it. */
+export async function setPasswordFromLink(page: Page, link: string, password: string) {
+  await page.goto(link);
+  await page.getByLabel("New password").fill(password);
+  await page.getByLabel("Repeat the password").fill(password);
+  await page.getByRole("button", { name: "Set password" }).click();
+  await expect(page.getByRole("status").filter({ hasText: /is ready|is changed/ })).toBeVisible();
+}
