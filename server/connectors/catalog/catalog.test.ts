@@ -5,7 +5,7 @@ import { preflight } from "../safe-mode/http";
 import { CATALOG, RAW_ENTRIES, getCatalogEntry } from "./index";
 import { exampleValue, validateEntryConfig } from "./config-fields";
 import { interpolateDeep } from "./interpolate";
-import { ZCatalogEntry, findReadOnlyPost, interpolationVariables, isReadOnlyScope, requestedScopes } from "./schema";
+import { STRICT_PROVENANCE, ZCatalogEntry, entryFacts, findReadOnlyPost, interpolationVariables, isReadOnlyScope, requestedScopes, unreferencedFacts, unverifiedFacts } from "./schema";
 
 describe("connector catalog", () => {
   it("validates every entry against the schema", () => {
@@ -30,19 +30,56 @@ describe("connector catalog", () => {
     expect(missing).toEqual([]);
   });
 
-  it("asks only for read-only scopes", () => {
-    const offending = Object.values(CATALOG).flatMap((e) => requestedScopes(e).filter((s) => !isReadOnlyScope(s)).map((s) => `${e.sourceType}: ${s}`));
+  it("asks only for read-only scopes, or says in words why a vendor has none (readOnlyGrant + privilegeNote)", () => {
+    const offending = Object.values(CATALOG).flatMap((e) =>
+      requestedScopes(e)
+        .filter((s) => !isReadOnlyScope(s))
+        .filter((s) => e.readOnlyGrant === "full" || !e.privilegeNote?.includes(s))
+        .map((s) => `${e.sourceType}: ${s}`),
+    );
     expect(offending).toEqual([]);
-    // the check itself bites
-    for (const s of ["channels:write", "Sites.ReadWrite.All", "admin:org", "manage_users", "files.content.write", "organizations:CreateAccount", "read_write", "https://www.googleapis.com/auth/drive", "https://graph.microsoft.com/Sites.ReadWrite.All"]) {
+    // the check itself bites: write scopes, and scopes the vendors document as full access (ServiceNow
+    // useraccount, Salesforce api, GitHub repo, Microsoft .default)
+    for (const s of ["channels:write", "Sites.ReadWrite.All", "admin:org", "manage_users", "files.content.write", "organizations:CreateAccount", "read_write", "https://www.googleapis.com/auth/drive", "https://graph.microsoft.com/Sites.ReadWrite.All", "useraccount", "api", "repo", "https://graph.microsoft.com/.default", "https://management.azure.com/.default"]) {
       expect(isReadOnlyScope(s), s).toBe(false);
     }
+    for (const s of ["channels:read", "read:org", "okta.users.read", "https://www.googleapis.com/auth/cloud-platform.read-only", "Sites.Read.All"]) expect(isReadOnlyScope(s), s).toBe(true);
+    // the vendors without a (complete) read-only grant are flagged in words
+    for (const t of ["servicenow", "salesforce", "workday", "github", "azure_sub", "entra", "m365_sharepoint"]) {
+      expect(CATALOG[t]!.readOnlyGrant, t).not.toBe("full");
+      expect(CATALOG[t]!.privilegeNote?.length, t).toBeGreaterThan(60);
+    }
+    // the schema refuses a full-access scope on an entry that claims a full read-only grant, and a non-full grant without words
+    const sn = RAW_ENTRIES.find((e) => e.sourceType === "servicenow")!;
+    expect(ZCatalogEntry.safeParse({ ...sn, readOnlyGrant: "full" }).success).toBe(false);
+    expect(ZCatalogEntry.safeParse({ ...sn, privilegeNote: undefined }).success).toBe(false);
+  });
+
+  it("references every fact of every entry (vendor documentation or an explicit unverified marker)", () => {
+    const missing = RAW_ENTRIES.flatMap((e) => unreferencedFacts(e).map((f) => `${e.sourceType} ${f.path.join(".")}: ${f.fact}`));
+    expect(missing).toEqual([]);
+    expect(STRICT_PROVENANCE).toBe(true);
+    // the schema refuses an entry with an unreferenced fact
+    const slack = RAW_ENTRIES.find((e) => e.sourceType === "slack")!;
+    const bad = ZCatalogEntry.safeParse({ ...slack, health: { ...slack.health!, ref: undefined } });
+    expect(bad.success).toBe(false);
+    expect(JSON.stringify(bad.error?.issues)).toContain("unreferenced fact: health GET /auth.test");
+    const facts = RAW_ENTRIES.flatMap((e) => entryFacts(e));
+    const unverified = RAW_ENTRIES.flatMap((e) => unverifiedFacts(e));
+    expect(facts.length).toBeGreaterThan(250);
+    // references are vendor URLs with a section, never empty
+    expect(unverified.length).toBeLessThan(facts.length / 3);
+    for (const f of facts) for (const r of [f.ref!].flat()) expect(("url" in r && r.section.length > 0) || ("unverified" in r && r.unverified.length > 10), f.fact).toBe(true);
   });
 
   it("declares every interpolation variable it uses", () => {
     for (const e of Object.values(CATALOG)) {
       const declared = new Set(e.configFields.map((f) => f.name));
       for (const v of interpolationVariables(e)) {
+        if (v.namespace === "resource") {
+          expect(v.name, `${e.sourceType}: {{resource.${v.name}}}`).toBe("id");
+          continue;
+        }
         if (v.namespace === "page") {
           expect(v.name, `${e.sourceType}: {{page.${v.name}}}`).toBe("limit");
           continue;

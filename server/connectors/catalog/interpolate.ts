@@ -5,7 +5,7 @@
  */
 import type { CatalogEntry } from "./schema";
 
-export type TemplateVars = { config: Record<string, unknown>; page?: { limit?: number } };
+export type TemplateVars = { config: Record<string, unknown>; page?: { limit?: number }; resource?: { id?: string } };
 
 export class MissingVariableError extends Error {
   constructor(readonly variable: string) {
@@ -24,7 +24,7 @@ export function effectiveConfig(entry: CatalogEntry, config: Record<string, unkn
 /** Replaces every placeholder; throws MissingVariableError for an unset one. `encode` escapes values for URL paths. */
 export function interpolate(template: string, vars: TemplateVars, encode?: (v: string) => string): string {
   return template.replace(/\{\{\s*([a-z_]+)\.([A-Za-z0-9_]+)\s*\}\}/g, (_m, ns: string, name: string) => {
-    const source = ns === "config" ? vars.config : ns === "page" ? (vars.page as Record<string, unknown> | undefined) : undefined;
+    const source = ns === "config" ? vars.config : ns === "page" ? (vars.page as Record<string, unknown> | undefined) : ns === "resource" ? (vars.resource as Record<string, unknown> | undefined) : undefined;
     const v = source?.[name];
     if (v === undefined || v === null || v === "") throw new MissingVariableError(`${ns}.${name}`);
     const s = String(v);

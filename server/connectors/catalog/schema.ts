@@ -13,6 +13,17 @@ export const ZJsonPath = z.array(z.string().min(1));
 /** A string that may contain `{{config.x}}` placeholders (never secrets: secrets go in headers only). */
 const ZTemplate = z.string().min(1);
 
+/**
+ * Provenance of one fact (issue 10 item 1): the vendor's own documentation page or published API
+ * description, and the section or operation id that states the fact. Memory is not a source: a
+ * fact nobody could find in the vendor's documentation carries `{ unverified: "<why>" }`, which
+ * the readiness table (scripts/readiness-table.ts) shows — never a made-up reference.
+ */
+export const ZDocRef = z.object({ url: z.url(), section: z.string().min(1) });
+export const ZUnverified = z.object({ unverified: z.string().min(1) });
+export const ZRef = z.union([ZDocRef, ZUnverified, z.array(ZDocRef).min(1)]);
+export type Ref = z.output<typeof ZRef>;
+
 export const ZFieldInfo = z.object({ name: z.string().min(1), type: z.string().min(1), nullable: z.boolean().optional() });
 
 export const ZPagination = z.discriminatedUnion("type", [
@@ -66,6 +77,39 @@ export const ZRequest = z.object({
   query: z.record(z.string(), z.string()).optional(),
   body: z.unknown().optional(),
   headers: z.record(z.string(), z.string()).optional(),
+  /** where the vendor documents this request (operation id) */
+  ref: ZRef.optional(),
+});
+
+/**
+ * A field the vendor documents in a response, checked on every answer (issue 10 item 7): a far side
+ * that answers 200 without the vendor's identifying fields is not the vendor.
+ */
+export const ZExpect = z.object({
+  /** [] = the body itself (an array-bodied answer such as Okta's /users) */
+  path: ZJsonPath,
+  type: z.enum(["string", "number", "boolean", "object", "array"]),
+  /** the value the vendor documents (Slack `ok: true`) */
+  equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+});
+export type Expect = z.output<typeof ZExpect>;
+
+export const ZHealth = ZRequest.extend({ expect: z.array(ZExpect).optional() });
+
+/**
+ * How the resource ids of an intent (and config fields that name a resource) are proven to exist
+ * (issue 10 item 7). `lookup` is a GET per id with `{{resource.id}}` (404 → absent, 401/403 → not
+ * visible to the credential); `healthField` matches ids against a field of the health answer
+ * (Slack's team_id); ids equal to a stream name are found when that stream is discovered.
+ */
+export const ZNamedResources = z.object({
+  /** what one id names, in words ("organization login") */
+  kind: z.string().min(1),
+  /** config fields whose value names a resource too (GitHub `org`) */
+  configFields: z.array(z.string().min(1)).default([]),
+  lookup: ZRequest.extend({ expect: z.array(ZExpect).optional() }).optional(),
+  healthField: ZJsonPath.optional(),
+  ref: ZRef.optional(),
 });
 
 export const ZStream = ZRequest.extend({
@@ -88,6 +132,53 @@ export const ZReadOnlyPost = z.object({
   field: z.string().min(1).optional(),
   /** RPC protocols that multiplex one path (AWS JSON 1.1 X-Amz-Target): these headers must match too */
   headers: z.record(z.string(), z.string()).optional(),
+  /** where the vendor documents that this POST only reads */
+  ref: ZRef.optional(),
+});
+
+/** References of an auth mode's facts (see `unreferencedFacts` for which are required). */
+const ZAuthRefs = z
+  .object({
+    authorizeUrl: ZRef.optional(),
+    tokenUrl: ZRef.optional(),
+    /** the scopes (OAuth), IAM actions (SigV4) or database grants asked for */
+    scopes: ZRef.optional(),
+    /** how the client authenticates at the token endpoint (basic / post / JWT assertion) */
+    tokenAuth: ZRef.optional(),
+    authorizeParams: ZRef.optional(),
+    /** a vendor-specific credential header or prefix (SSWS, Token token=, PRIVATE-TOKEN) */
+    header: ZRef.optional(),
+  })
+  .optional();
+
+/** Scopes are literal: a `{{config.x}}` in a scope would go out as text (Snowflake's role goes in the statement instead). */
+const ZScope = z.string().min(1).refine((s) => !s.includes("{{"), "scopes are literal: never templated");
+
+/**
+ * Where a vendor's token response carries the tokens when it is not RFC 6749 §5.1 (Slack
+ * oauth.v2.access: `token_type: "bot"`, user token under `authed_user`, errors as HTTP 200 `ok:false`).
+ */
+export const ZTokenResponse = z.object({
+  /** the object holding access_token / token_type / expires_in / refresh_token / scope; [] = the top level */
+  tokenPath: ZJsonPath.default([]),
+  /** token_type values the vendor sends besides bearer; the token is still sent as `Bearer` */
+  tokenTypes: z.array(z.string().min(1)).default([]),
+  /** a boolean the vendor sets false on an error answered with HTTP 200, and where the error code is */
+  okPath: ZJsonPath.optional(),
+  errorPath: ZJsonPath.optional(),
+  ref: ZRef.optional(),
+});
+
+/** A lookup made with the new token right after consent (Atlassian accessible-resources → cloudId). */
+export const ZPostConsent = z.object({
+  type: z.literal("atlassian_accessible_resources"),
+  /** GET with the new access token; answers [{ id, url, name, scopes }] */
+  url: z.url(),
+  /** the API base per site; `{cloudId}` is filled with the site's id from the lookup */
+  apiGateway: z.string().regex(/^https:\/\/[^{}]+\{cloudId\}[^{}]*$/),
+  /** the config field naming the site (its host) whose cloudId is used */
+  siteField: z.string().min(1),
+  ref: ZRef.optional(),
 });
 
 const ZHeaderAuth = z.object({
@@ -102,26 +193,37 @@ export const ZAuthMode = z.discriminatedUnion("type", [
     grant: z.enum(["authorization_code", "client_credentials", "account_credentials"]),
     authorizeUrl: ZTemplate.optional(),
     tokenUrl: ZTemplate,
-    scopes: z.array(z.string().min(1)),
+    scopes: z.array(ZScope),
     scopeSeparator: z.string().default(" "),
     pkce: z.boolean().default(false),
     authorizeParams: z.record(z.string(), z.string()).optional(),
     /** how the access token is sent; default `Authorization: Bearer <access_token>` */
     header: ZHeaderAuth.optional(),
+    /** client authentication at the token endpoint (RFC 6749 §2.3.1, RFC 7523 §2.2); where documented: refs.tokenAuth */
+    tokenAuth: z.enum(["client_secret_basic", "client_secret_post", "private_key_jwt"]).default("client_secret_post"),
+    tokenResponse: ZTokenResponse.optional(),
+    /** the id_token `iss` the vendor documents when it is not the authorization server's origin (PagerDuty) */
+    idToken: z.object({ issuer: z.url(), ref: ZRef.optional() }).optional(),
+    postConsent: ZPostConsent.optional(),
+    /** the vendor registers an OAuth client per customer instance (Zendesk, ServiceNow, Snowflake…): tenant OAuth apps name their instance host */
+    clientPerInstance: z.boolean().default(false),
+    refs: ZAuthRefs,
   }),
   z.object({
     type: z.literal("bearer"),
     secretField: z.string().min(1).default("token"),
     header: z.string().min(1).default("Authorization"),
     prefix: z.string().default("Bearer "),
+    refs: ZAuthRefs,
   }),
-  z.object({ type: z.literal("api_key"), headers: z.array(ZHeaderAuth).min(1) }),
+  z.object({ type: z.literal("api_key"), headers: z.array(ZHeaderAuth).min(1), refs: ZAuthRefs }),
   z.object({
     type: z.literal("basic"),
     usernameField: z.string().min(1),
     passwordField: z.string().min(1),
     /** appended to the username (Zendesk API tokens: `{email}/token`) */
     usernameSuffix: z.string().optional(),
+    refs: ZAuthRefs,
   }),
   z.object({
     type: z.literal("service_account"),
@@ -129,6 +231,7 @@ export const ZAuthMode = z.discriminatedUnion("type", [
     tokenUrl: ZTemplate.optional(),
     scopes: z.array(z.string().min(1)),
     secretFields: z.array(z.string().min(1)).min(1),
+    refs: ZAuthRefs,
   }),
   z.object({
     type: z.literal("aws_sigv4"),
@@ -136,12 +239,14 @@ export const ZAuthMode = z.discriminatedUnion("type", [
     /** the IAM actions Safe Mode needs: all List/Describe/Get */
     actions: z.array(z.string().min(1)).min(1),
     secretFields: z.array(z.string().min(1)).min(1),
+    refs: ZAuthRefs,
   }),
   z.object({
     type: z.literal("connection_string"),
     secretField: z.string().min(1),
     /** what the database user must be limited to */
     grants: z.array(z.string().min(1)).default([]),
+    refs: ZAuthRefs,
   }),
   z.object({ type: z.literal("none") }),
 ]);
@@ -238,10 +343,21 @@ export const ZCatalogEntry = z
     /** secret field names the credential must resolve to (never logged, never in URLs) */
     secrets: z.array(z.string().min(1)).min(0),
     baseUrl: ZTemplate.optional(),
+    baseUrlRef: ZRef.optional(),
     /** host patterns every request (and redirect hop) must match, unless config.base_url overrides the base */
     allowedHosts: z.array(ZTemplate).default([]),
+    allowedHostsRef: ZRef.optional(),
     headers: z.record(z.string(), z.string()).optional(),
-    health: ZRequest.optional(),
+    health: ZHealth.optional(),
+    /** how named resources are proven to exist (issue 10 item 7) */
+    namedResources: ZNamedResources.optional(),
+    /**
+     * Least privilege (issue 10 item 6): "full" when every grant asked for only reads; "partial" or
+     * "none" when the vendor offers no (complete) read-only grant — then `privilegeNote` says in
+     * words what the grant allows, the consent screen shows it and the connection page flags it.
+     */
+    readOnlyGrant: z.enum(["full", "partial", "none"]).default("full"),
+    privilegeNote: z.string().min(1).optional(),
     streams: z.array(ZStream).default([]),
     readOnlyPost: z.array(ZReadOnlyPost).default([]),
     /** APIs that answer 200 with an error flag (Slack `ok:false`) */
@@ -275,7 +391,75 @@ export const ZCatalogEntry = z
     for (const [i, p] of e.readOnlyPost.entries()) {
       if (p.kind === "sql" && !p.field) ctx.addIssue({ code: "custom", path: ["readOnlyPost", i, "field"], message: "sql read queries name their statement field" });
     }
+    if (e.readOnlyGrant !== "full" && !e.privilegeNote) {
+      ctx.addIssue({ code: "custom", path: ["privilegeNote"], message: "an entry without a full read-only grant says so in words (privilegeNote)" });
+    }
+    const broad = requestedScopes(e).filter((s) => !isReadOnlyScope(s));
+    if (broad.length > 0 && (e.readOnlyGrant === "full" || !broad.every((s) => e.privilegeNote?.includes(s)))) {
+      ctx.addIssue({ code: "custom", path: ["authModes"], message: `grants beyond reading (${broad.join(", ")}) need readOnlyGrant partial/none and a privilegeNote naming each` });
+    }
+    if (STRICT_PROVENANCE) {
+      for (const f of unreferencedFacts(e)) ctx.addIssue({ code: "custom", path: f.path, message: `unreferenced fact: ${f.fact}` });
+    }
   });
+
+/**
+ * When true the schema refuses an entry with an unreferenced fact (issue 10 item 1). It was turned
+ * on once all 33 entries carried a reference (or an explicit `unverified`) for every fact.
+ */
+export const STRICT_PROVENANCE = true;
+
+export type Fact = { path: (string | number)[]; fact: string; ref: Ref | undefined };
+
+/**
+ * Every fact of an entry that must carry a reference: URLs (base, hosts, authorize, token), scopes
+ * / IAM actions / database grants, token client authentication, extra authorize parameters,
+ * vendor credential headers, the health request, each stream, each read-only POST, each lookup.
+ */
+export function entryFacts(e: CatalogEntryInput | CatalogEntry): Fact[] {
+  const out: Fact[] = [];
+  const add = (path: (string | number)[], fact: string, ref: Ref | undefined) => out.push({ path, fact, ref });
+  if (e.baseUrl) add(["baseUrlRef"], `base URL ${e.baseUrl}`, e.baseUrlRef);
+  if ((e.allowedHosts ?? []).length > 0) add(["allowedHostsRef"], `hosts ${(e.allowedHosts ?? []).join(", ")}`, e.allowedHostsRef);
+  for (const [i, m] of e.authModes.entries()) {
+    const at = (k: string) => ["authModes", i, "refs", k];
+    const r = m.type === "none" ? undefined : m.refs;
+    if (m.type === "oauth2") {
+      if (m.authorizeUrl) add(at("authorizeUrl"), `authorize URL ${m.authorizeUrl}`, r?.authorizeUrl);
+      add(at("tokenUrl"), `token URL ${m.tokenUrl}`, r?.tokenUrl);
+      if (m.scopes.length) add(at("scopes"), `scopes ${m.scopes.join(" ")}`, r?.scopes);
+      add(at("tokenAuth"), "token client authentication", r?.tokenAuth);
+      if (m.authorizeParams && Object.keys(m.authorizeParams).length) add(at("authorizeParams"), `authorize parameters ${Object.keys(m.authorizeParams).join(", ")}`, r?.authorizeParams);
+    } else if (m.type === "service_account") {
+      if (m.tokenUrl) add(at("tokenUrl"), `token URL ${m.tokenUrl}`, r?.tokenUrl);
+      if (m.scopes.length) add(at("scopes"), `scopes ${m.scopes.join(" ")}`, r?.scopes);
+      add(at("tokenAuth"), `${m.format} token request`, r?.tokenAuth);
+    } else if (m.type === "aws_sigv4") {
+      add(at("scopes"), `IAM actions ${m.actions.join(", ")}`, r?.scopes);
+    } else if (m.type === "connection_string") {
+      if ((m.grants ?? []).length) add(at("scopes"), `grants ${(m.grants ?? []).join(", ")}`, r?.scopes);
+    } else if (m.type === "api_key") {
+      add(at("header"), `credential header ${m.headers.map((h) => `${h.name}: ${h.prefix ?? ""}…`).join(", ")}`, r?.header);
+    } else if (m.type === "bearer" && (m.header ?? "Authorization") !== "Authorization") {
+      add(at("header"), `credential header ${m.header}`, r?.header);
+    }
+  }
+  if (e.health) add(["health", "ref"], `health ${e.health.method ?? "GET"} ${e.health.path}`, e.health.ref);
+  for (const [i, s] of (e.streams ?? []).entries()) add(["streams", i, "ref"], `stream ${s.name}: ${s.method ?? "GET"} ${s.path}`, s.ref);
+  for (const [i, p] of (e.readOnlyPost ?? []).entries()) add(["readOnlyPost", i, "ref"], `read-only POST ${p.path}${p.headers ? ` ${Object.values(p.headers).join(" ")}` : ""}`, p.ref);
+  if (e.namedResources?.lookup) add(["namedResources", "lookup", "ref"], `resource lookup ${e.namedResources.lookup.path}`, e.namedResources.lookup.ref);
+  return out;
+}
+
+/** Facts with no reference at all (neither a doc reference nor an explicit `unverified`). */
+export function unreferencedFacts(e: CatalogEntryInput | CatalogEntry): Fact[] {
+  return entryFacts(e).filter((f) => f.ref === undefined);
+}
+
+/** Facts marked `unverified` (only the entry's author vouches for them). */
+export function unverifiedFacts(e: CatalogEntryInput | CatalogEntry): Fact[] {
+  return entryFacts(e).filter((f) => f.ref !== undefined && !Array.isArray(f.ref) && "unverified" in f.ref);
+}
 
 /** The readOnlyPost entry a POST matches: same path template and every declared header (case-insensitive name). */
 export function findReadOnlyPost(
@@ -296,7 +480,7 @@ export type Pagination = z.output<typeof ZPagination>;
 export type AuthMode = z.output<typeof ZAuthMode>;
 
 /** Every scope/permission an entry asks for (OAuth scopes, service-account scopes, IAM actions). */
-export function requestedScopes(e: CatalogEntry | CatalogEntryInput): string[] {
+export function requestedScopes(e: Pick<CatalogEntry | CatalogEntryInput, "authModes">): string[] {
   return e.authModes.flatMap((m) =>
     m.type === "oauth2" || m.type === "service_account" ? m.scopes : m.type === "aws_sigv4" ? m.actions : [],
   );
@@ -305,11 +489,23 @@ export function requestedScopes(e: CatalogEntry | CatalogEntryInput): string[] {
 /** Scopes that grant more than reading. Safe Mode never asks for one. */
 export const WRITE_SCOPE_PATTERN = /write|admin|manage|delete|full_access|full-access|:all\b|create|update|modify|\bedit|sudo/i;
 
+/**
+ * Scopes whose names do not say so but that the vendor documents as read/write or full access:
+ * ServiceNow `useraccount` (the user's full access), Salesforce `api` / `full` / `web`, GitHub
+ * `repo`, Microsoft `.default` (whatever application roles were granted) and Google's unsuffixed
+ * URL scopes (handled below). An entry may ask for one only with readOnlyGrant partial/none and a
+ * privilegeNote naming it.
+ */
+export const FULL_ACCESS_SCOPES: ReadonlySet<string> = new Set(["useraccount", "api", "full", "web", "repo", "public_repo"]);
+
 /** Read-only IAM actions: List*, Describe*, Get*. */
 const READ_ONLY_ACTION = /^[a-z0-9-]+:(List|Describe|Get)[A-Za-z]*$/;
 
 export function isReadOnlyScope(scope: string): boolean {
+  if (FULL_ACCESS_SCOPES.has(scope)) return false;
   if (/^https:\/\//.test(scope)) {
+    // Microsoft's `/.default` stands for every permission granted to the app, not a read-only one.
+    if (scope.endsWith("/.default")) return false;
     // URL scopes: judge the path, not the host (management.azure.com is an audience, not a permission).
     const url = new URL(scope);
     // Google's URL scopes are read/write unless they say otherwise (…/auth/drive is full access).

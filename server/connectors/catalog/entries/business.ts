@@ -17,6 +17,7 @@ export const businessEntries: CatalogEntryInput[] = [
         tokenUrl: "https://login.salesforce.com/services/oauth2/token",
         scopes: ["api", "refresh_token"],
         pkce: true,
+        refs: { authorizeUrl: { url: "https://help.salesforce.com/HTViewHelpDoc?id=remoteaccess_oauth_web_server_flow.htm&language=en_US", section: "OAuth 2.0 Web Server Flow: request an authorization code" }, tokenUrl: { url: "https://help.salesforce.com/HTViewHelpDoc?id=remoteaccess_oauth_web_server_flow.htm&language=en_US", section: "OAuth 2.0 Web Server Flow: request an access token" }, scopes: { url: "https://help.salesforce.com/HTViewHelpDoc?id=remoteaccess_oauth_scopes.htm&language=en_US", section: "OAuth Tokens and Scopes: api (Manage user data via APIs), refresh_token" }, tokenAuth: { url: "https://help.salesforce.com/HTViewHelpDoc?id=remoteaccess_oauth_web_server_flow.htm&language=en_US", section: "request an access token: client_id and client_secret in the POST body" } },
       },
     ],
     configFields: [
@@ -36,10 +37,14 @@ export const businessEntries: CatalogEntryInput[] = [
     ],
     secrets: ["access_token", "refresh_token"],
     baseUrl: "{{config.instance_url}}",
+    baseUrlRef: { url: "https://help.salesforce.com/HTViewHelpDoc?id=remoteaccess_oauth_web_server_flow.htm&language=en_US", section: "the token response's instance_url is the org's API base" },
     allowedHosts: ["*.my.salesforce.com", "*.salesforce.com", "*.force.com"],
-    health: { path: "/services/data/{{config.api_version}}/limits" },
+    allowedHostsRef: { unverified: "Salesforce My Domain host patterns: no vendor page or description found in the searched documentation" },
+    health: { path: "/services/data/{{config.api_version}}/limits", ref: { unverified: "Salesforce REST GET /services/data/vXX.X/limits: no vendor page or description found in the searched documentation" } },
     notes:
       "Salesforce has no read-only OAuth scope (api covers writes): Safe Mode limits requests to GET and the integration user should have a read-only profile/permission set.",
+    readOnlyGrant: "none",
+    privilegeNote: "Salesforce has no read-only OAuth scope: api lets the token read and write everything the user can (Manage user data via APIs). Only Safe Mode's GET-only requests keep it to reading; give the integration user a read-only profile or permission set.",
   },
   {
     sourceType: "zendesk",
@@ -51,18 +56,22 @@ export const businessEntries: CatalogEntryInput[] = [
       {
         type: "oauth2",
         grant: "authorization_code",
+        clientPerInstance: true,
         authorizeUrl: "https://{{config.subdomain}}.zendesk.com/oauth/authorizations/new",
         tokenUrl: "https://{{config.subdomain}}.zendesk.com/oauth/tokens",
         scopes: ["read"],
         pkce: true,
+        refs: { authorizeUrl: { unverified: "Zendesk /oauth/authorizations/new: no vendor page or description found in the searched documentation" }, tokenUrl: { url: "https://developer.zendesk.com/documentation/authentication/creating-and-using-oauth-tokens-with-the-api", section: "Creating an OAuth client / tokens endpoint" }, scopes: { url: "https://developer.zendesk.com/documentation/authentication/creating-and-using-oauth-tokens-with-the-api", section: "Allowed scopes (read)" }, tokenAuth: { unverified: "Zendesk token endpoint client authentication: no vendor page or description found in the searched documentation" } },
       },
-      { type: "basic", usernameField: "email", passwordField: "api_token", usernameSuffix: "/token" },
+      { type: "basic", usernameField: "email", passwordField: "api_token", usernameSuffix: "/token", refs: { header: { url: "https://developer.zendesk.com/zendesk/oas.yaml", section: "components.securitySchemes basicAuth ({email}/token:{api_token})" } } },
     ],
     configFields: [{ name: "subdomain", description: "the part before .zendesk.com", format: "dns_label", maxLength: 63, required: true, example: "acme" }, BASE_URL],
     secrets: ["access_token", "api_token"],
     baseUrl: "https://{{config.subdomain}}.zendesk.com/api/v2",
+    baseUrlRef: { url: "https://developer.zendesk.com/zendesk/oas.yaml", section: "servers: https://{subdomain}.{domain}.com" },
     allowedHosts: ["*.zendesk.com"],
-    health: { path: "/users/me.json" },
+    allowedHostsRef: { url: "https://developer.zendesk.com/zendesk/oas.yaml", section: "servers" },
+    health: { path: "/users/me.json", ref: { url: "https://developer.zendesk.com/zendesk/oas.yaml", section: "operationId ShowCurrentUser" }, expect: [{ path: ["user"], type: "object" }] },
     streams: [
       {
         name: "tickets",
@@ -70,6 +79,7 @@ export const businessEntries: CatalogEntryInput[] = [
         recordSelector: ["tickets"],
         pagination: { type: "next_url", nextPath: ["next_page"], limitParam: "per_page" },
         maxPageSize: 100,
+        ref: { url: "https://developer.zendesk.com/zendesk/oas.yaml", section: "operationId ListTickets" },
       },
       {
         name: "users",
@@ -77,6 +87,7 @@ export const businessEntries: CatalogEntryInput[] = [
         recordSelector: ["users"],
         pagination: { type: "next_url", nextPath: ["next_page"], limitParam: "per_page" },
         maxPageSize: 100,
+        ref: { url: "https://developer.zendesk.com/zendesk/oas.yaml", section: "operationId ListUsers" },
       },
     ],
   },
@@ -90,19 +101,25 @@ export const businessEntries: CatalogEntryInput[] = [
       {
         type: "oauth2",
         grant: "authorization_code",
+        tokenAuth: "client_secret_post",
+        // the id_token names this issuer, not the authorization server origin
+        idToken: { issuer: "https://identity.pagerduty.com/global/oauth/anonymous", ref: { url: "https://developer.pagerduty.com/docs/pagerduty-openid-token", section: "Payload: iss should always be https://identity.pagerduty.com/global/oauth/anonymous" } },
         authorizeUrl: "https://identity.pagerduty.com/oauth/authorize",
         tokenUrl: "https://identity.pagerduty.com/oauth/token",
         scopes: ["abilities.read", "services.read", "incidents.read", "users.read"],
         pkce: true,
+        refs: { authorizeUrl: { unverified: "PagerDuty identity.pagerduty.com/oauth/authorize: no vendor page or description found in the searched documentation" }, tokenUrl: { unverified: "PagerDuty identity.pagerduty.com/oauth/token: no vendor page or description found in the searched documentation" }, scopes: { url: "https://github.com/PagerDuty/api-schema/blob/main/reference/REST/openapiv3.json", section: "x-pd-requires-scope: listServices services.read, listIncidents incidents.read, listUsers users.read, listAbilities abilities.read" }, tokenAuth: { unverified: "PagerDuty token endpoint client authentication: no vendor page or description found in the searched documentation" } },
       },
-      { type: "api_key", headers: [{ name: "Authorization", secretField: "token", prefix: "Token token=" }] },
+      { type: "api_key", headers: [{ name: "Authorization", secretField: "token", prefix: "Token token=" }], refs: { header: { url: "https://github.com/PagerDuty/api-schema/blob/main/reference/REST/openapiv3.json", section: "components.securitySchemes api_key (Authorization: Token token=…)" } } },
     ],
     configFields: [BASE_URL],
     secrets: ["access_token", "refresh_token", "token"],
     baseUrl: "https://api.pagerduty.com",
+    baseUrlRef: { url: "https://github.com/PagerDuty/api-schema/blob/main/reference/REST/openapiv3.json", section: "servers: https://api.pagerduty.com" },
     allowedHosts: ["api.pagerduty.com", "api.eu.pagerduty.com"],
+    allowedHostsRef: { url: "https://github.com/PagerDuty/api-schema/blob/main/reference/REST/openapiv3.json", section: "servers" },
     headers: { Accept: "application/vnd.pagerduty+json;version=2" },
-    health: { path: "/abilities" },
+    health: { path: "/abilities", ref: { url: "https://github.com/PagerDuty/api-schema/blob/main/reference/REST/openapiv3.json", section: "operationId listAbilities" }, expect: [{ path: ["abilities"], type: "array" }] },
     streams: [
       {
         name: "services",
@@ -110,6 +127,7 @@ export const businessEntries: CatalogEntryInput[] = [
         recordSelector: ["services"],
         pagination: { type: "offset", offsetParam: "offset", limitParam: "limit", hasMorePath: ["more"] },
         maxPageSize: 100,
+        ref: { url: "https://github.com/PagerDuty/api-schema/blob/main/reference/REST/openapiv3.json", section: "operationId listServices" },
       },
       {
         name: "users",
@@ -117,6 +135,7 @@ export const businessEntries: CatalogEntryInput[] = [
         recordSelector: ["users"],
         pagination: { type: "offset", offsetParam: "offset", limitParam: "limit", hasMorePath: ["more"] },
         maxPageSize: 100,
+        ref: { url: "https://github.com/PagerDuty/api-schema/blob/main/reference/REST/openapiv3.json", section: "operationId listUsers" },
       },
       {
         name: "incidents",
@@ -124,6 +143,7 @@ export const businessEntries: CatalogEntryInput[] = [
         recordSelector: ["incidents"],
         pagination: { type: "offset", offsetParam: "offset", limitParam: "limit", hasMorePath: ["more"] },
         maxPageSize: 100,
+        ref: { url: "https://github.com/PagerDuty/api-schema/blob/main/reference/REST/openapiv3.json", section: "operationId listIncidents" },
       },
     ],
     notes: "API keys: create a read-only REST API key.",
@@ -138,10 +158,14 @@ export const businessEntries: CatalogEntryInput[] = [
       {
         type: "oauth2",
         grant: "authorization_code",
+        // the token endpoint wants HTTP Basic client auth; each customer tenant registers its own API client
+        tokenAuth: "client_secret_basic",
+        clientPerInstance: true,
         authorizeUrl: "https://{{config.auth_host}}/{{config.tenant}}/authorize",
         tokenUrl: "https://{{config.host}}/ccx/oauth2/{{config.tenant}}/token",
         // Workday scopes are functional areas; read-only is the Integration System User's view-only domain policies.
         scopes: ["Staffing"],
+        refs: { authorizeUrl: { unverified: "Workday authorize URL: no vendor page or description found in the searched documentation" }, tokenUrl: { unverified: "Workday token URL: no vendor page or description found in the searched documentation" }, scopes: { unverified: "Workday functional-area scope Staffing: no vendor page or description found in the searched documentation" }, tokenAuth: { unverified: "Workday token endpoint client authentication: no vendor page or description found in the searched documentation" } },
       },
     ],
     configFields: [
@@ -153,8 +177,10 @@ export const businessEntries: CatalogEntryInput[] = [
     ],
     secrets: ["access_token", "refresh_token"],
     baseUrl: "https://{{config.host}}/ccx/api/v1/{{config.tenant}}",
+    baseUrlRef: { unverified: "Workday REST base /ccx/api/v1/{tenant} (the reference sits behind Workday Community): no vendor page or description found in the searched documentation" },
     allowedHosts: ["*.workday.com", "*.myworkday.com"],
-    health: { path: "/workers", query: { limit: "1" } },
+    allowedHostsRef: { unverified: "Workday hosts: no vendor page or description found in the searched documentation" },
+    health: { path: "/workers", query: { limit: "1" }, ref: { unverified: "Workday GET /workers: no vendor page or description found in the searched documentation" } },
     streams: [
       {
         name: "workers",
@@ -162,6 +188,7 @@ export const businessEntries: CatalogEntryInput[] = [
         recordSelector: ["data"],
         pagination: { type: "offset", offsetParam: "offset", limitParam: "limit", totalPath: ["total"] },
         maxPageSize: 100,
+        ref: { unverified: "Workday GET /workers: no vendor page or description found in the searched documentation" },
       },
       {
         name: "supervisory_organizations",
@@ -169,9 +196,12 @@ export const businessEntries: CatalogEntryInput[] = [
         recordSelector: ["data"],
         pagination: { type: "offset", offsetParam: "offset", limitParam: "limit", totalPath: ["total"] },
         maxPageSize: 100,
+        ref: { unverified: "Workday GET /supervisoryOrganizations: no vendor page or description found in the searched documentation" },
       },
     ],
     notes: "Register an API client for an Integration System User whose security groups grant View-only domain access.",
+    readOnlyGrant: "none",
+    privilegeNote: "Workday OAuth scopes name functional areas (Staffing) that cover reads and writes; read-only comes only from the Integration System User's view-only domain security policies and Safe Mode's GET-only requests.",
   },
   {
     sourceType: "netsuite",
@@ -183,10 +213,12 @@ export const businessEntries: CatalogEntryInput[] = [
       {
         type: "oauth2",
         grant: "authorization_code",
+        clientPerInstance: true,
         authorizeUrl: "https://{{config.account_id}}.app.netsuite.com/app/login/oauth2/authorize.nl",
         tokenUrl: "https://{{config.account_id}}.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token",
         scopes: ["rest_webservices"],
         pkce: true,
+        refs: { authorizeUrl: { unverified: "NetSuite authorize.nl: no vendor page or description found in the searched documentation" }, tokenUrl: { unverified: "NetSuite token endpoint: no vendor page or description found in the searched documentation" }, scopes: { unverified: "NetSuite rest_webservices scope: no vendor page or description found in the searched documentation" }, tokenAuth: { unverified: "NetSuite token endpoint client authentication: no vendor page or description found in the searched documentation" } },
       },
     ],
     configFields: [
@@ -196,9 +228,11 @@ export const businessEntries: CatalogEntryInput[] = [
     ],
     secrets: ["access_token", "refresh_token"],
     baseUrl: "https://{{config.account_id}}.suitetalk.api.netsuite.com/services/rest",
+    baseUrlRef: { unverified: "NetSuite REST web services base: no vendor page or description found in the searched documentation" },
     allowedHosts: ["*.suitetalk.api.netsuite.com"],
-    readOnlyPost: [{ path: "/query/v1/suiteql", kind: "sql", field: "q" }],
-    health: { path: "/record/v1/metadata-catalog" },
+    allowedHostsRef: { unverified: "NetSuite account-specific domains: no vendor page or description found in the searched documentation" },
+    readOnlyPost: [{ path: "/query/v1/suiteql", kind: "sql", field: "q", ref: { unverified: "NetSuite SuiteQL POST /query/v1/suiteql: no vendor page or description found in the searched documentation" } }],
+    health: { path: "/record/v1/metadata-catalog", ref: { unverified: "NetSuite GET /record/v1/metadata-catalog: no vendor page or description found in the searched documentation" } },
     streams: [
       {
         name: "customers",
@@ -206,6 +240,7 @@ export const businessEntries: CatalogEntryInput[] = [
         recordSelector: ["items"],
         pagination: { type: "offset", offsetParam: "offset", limitParam: "limit", hasMorePath: ["hasMore"] },
         maxPageSize: 1000,
+        ref: { unverified: "NetSuite GET /record/v1/customer: no vendor page or description found in the searched documentation" },
       },
       {
         name: "employees",
@@ -216,6 +251,7 @@ export const businessEntries: CatalogEntryInput[] = [
         recordSelector: ["items"],
         pagination: { type: "offset", offsetParam: "offset", limitParam: "limit", hasMorePath: ["hasMore"] },
         maxPageSize: 1000,
+        ref: { unverified: "NetSuite SuiteQL query: no vendor page or description found in the searched documentation" },
       },
     ],
     notes: "The role behind the token should be read-only (View permissions). Token-based auth (OAuth 1.0a) is not supported here.",

@@ -24,6 +24,7 @@ export const cloudEntries: CatalogEntryInput[] = [
         service: "organizations",
         actions: ["organizations:DescribeOrganization", "organizations:ListAccounts", "organizations:ListRoots", "organizations:ListOrganizationalUnitsForParent"],
         secretFields: AWS_KEYS,
+        refs: { scopes: { url: "https://github.com/boto/botocore/blob/develop/botocore/data/organizations/2016-11-28/service-2.json", section: "operations DescribeOrganization, ListAccounts, ListRoots, ListOrganizationalUnitsForParent" } },
       },
     ],
     configFields: [
@@ -32,14 +33,16 @@ export const cloudEntries: CatalogEntryInput[] = [
     ],
     secrets: ["access_key_id", "secret_access_key", "session_token"],
     baseUrl: "https://organizations.us-east-1.amazonaws.com",
+    baseUrlRef: { url: "https://github.com/boto/botocore/blob/develop/botocore/data/organizations/2016-11-28/service-2.json", section: "metadata: endpointPrefix organizations, globalEndpoint organizations.us-east-1.amazonaws.com" },
     allowedHosts: ["organizations.us-east-1.amazonaws.com"],
+    allowedHostsRef: { url: "https://github.com/boto/botocore/blob/develop/botocore/data/organizations/2016-11-28/service-2.json", section: "metadata.globalEndpoint" },
     // JSON 1.1 protocol: every operation is a POST to "/"; only these targets are reads.
     readOnlyPost: [
-      { path: "/", kind: "rpc", headers: { "X-Amz-Target": `${ORGS_TARGET}.DescribeOrganization` } },
-      { path: "/", kind: "rpc", headers: { "X-Amz-Target": `${ORGS_TARGET}.ListAccounts` } },
-      { path: "/", kind: "rpc", headers: { "X-Amz-Target": `${ORGS_TARGET}.ListRoots` } },
+      { path: "/", kind: "rpc", headers: { "X-Amz-Target": `${ORGS_TARGET}.DescribeOrganization` }, ref: { url: "https://github.com/boto/botocore/blob/develop/botocore/data/organizations/2016-11-28/service-2.json", section: "operation DescribeOrganization (jsonVersion 1.1, targetPrefix AWSOrganizationsV20161128)" } },
+      { path: "/", kind: "rpc", headers: { "X-Amz-Target": `${ORGS_TARGET}.ListAccounts` }, ref: { url: "https://github.com/boto/botocore/blob/develop/botocore/data/organizations/2016-11-28/service-2.json", section: "operation ListAccounts" } },
+      { path: "/", kind: "rpc", headers: { "X-Amz-Target": `${ORGS_TARGET}.ListRoots` }, ref: { url: "https://github.com/boto/botocore/blob/develop/botocore/data/organizations/2016-11-28/service-2.json", section: "operation ListRoots" } },
     ],
-    health: { path: "/", method: "POST", headers: { "X-Amz-Target": `${ORGS_TARGET}.DescribeOrganization`, "Content-Type": AMZ_JSON }, body: {} },
+    health: { path: "/", method: "POST", headers: { "X-Amz-Target": `${ORGS_TARGET}.DescribeOrganization`, "Content-Type": AMZ_JSON }, body: {}, ref: { url: "https://github.com/boto/botocore/blob/develop/botocore/data/organizations/2016-11-28/service-2.json", section: "operation DescribeOrganization" }, expect: [{ path: ["Organization"], type: "object" }] },
     streams: [
       {
         name: "accounts",
@@ -50,6 +53,7 @@ export const cloudEntries: CatalogEntryInput[] = [
         recordSelector: ["Accounts"],
         pagination: { type: "cursor", cursorPath: ["NextToken"], cursorParam: "NextToken", limitParam: "MaxResults", in: "body" },
         maxPageSize: 20,
+        ref: { url: "https://github.com/boto/botocore/blob/develop/botocore/data/organizations/2016-11-28/service-2.json", section: "operation ListAccounts" },
       },
     ],
     notes: "Requests are SigV4-signed (service organizations, region us-east-1). Attach an IAM policy with only the listed read actions.",
@@ -67,6 +71,7 @@ export const cloudEntries: CatalogEntryInput[] = [
         tokenUrl: "https://login.microsoftonline.com/{{config.tenant_id}}/oauth2/v2.0/token",
         scopes: ["https://management.azure.com/.default"],
         secretFields: ["client_id", "client_secret"],
+        refs: { tokenUrl: { url: "https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow", section: "Get a token" }, scopes: { url: "https://docs.azure.cn/en-us/entra/identity-platform/scenario-daemon-acquire-token", section: "Scopes to request: https://management.azure.com/.default" }, tokenAuth: { url: "https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow", section: "First case: Access token request with a shared secret" } },
       },
     ],
     configFields: [
@@ -76,8 +81,10 @@ export const cloudEntries: CatalogEntryInput[] = [
     ],
     secrets: ["access_token", "client_secret"],
     baseUrl: "https://management.azure.com",
+    baseUrlRef: { url: "https://github.com/Azure/azure-rest-api-specs/blob/main/specification/resources/resource-manager/Microsoft.Resources/stable/2022-12-01/subscriptions.json", section: "host management.azure.com" },
     allowedHosts: ["management.azure.com"],
-    health: { path: "/subscriptions/{{config.subscription_id}}", query: { "api-version": "2022-12-01" } },
+    allowedHostsRef: { url: "https://github.com/Azure/azure-rest-api-specs/blob/main/specification/resources/resource-manager/Microsoft.Resources/stable/2022-12-01/subscriptions.json", section: "host" },
+    health: { path: "/subscriptions/{{config.subscription_id}}", query: { "api-version": "2022-12-01" }, ref: { url: "https://github.com/Azure/azure-rest-api-specs/blob/main/specification/resources/resource-manager/Microsoft.Resources/stable/2022-12-01/subscriptions.json", section: "operationId Subscriptions_Get" }, expect: [{ path: ["subscriptionId"], type: "string" }] },
     streams: [
       {
         name: "resource_groups",
@@ -86,6 +93,7 @@ export const cloudEntries: CatalogEntryInput[] = [
         recordSelector: ["value"],
         pagination: { type: "next_url", nextPath: ["nextLink"], limitParam: "$top" },
         maxPageSize: 1000,
+        ref: { url: "https://github.com/Azure/azure-rest-api-specs/blob/main/specification/resources/resource-manager/Microsoft.Resources/stable/2021-04-01/resources.json", section: "operationId ResourceGroups_List" },
       },
       {
         name: "resources",
@@ -94,9 +102,12 @@ export const cloudEntries: CatalogEntryInput[] = [
         recordSelector: ["value"],
         pagination: { type: "next_url", nextPath: ["nextLink"], limitParam: "$top" },
         maxPageSize: 1000,
+        ref: { url: "https://github.com/Azure/azure-rest-api-specs/blob/main/specification/resources/resource-manager/Microsoft.Resources/stable/2021-04-01/resources.json", section: "operationId Resources_List" },
       },
     ],
     notes: "Assign the service principal the built-in Reader role on the subscription.",
+    readOnlyGrant: "partial",
+    privilegeNote: "https://management.azure.com/.default asks for whatever the service principal was granted; read-only is the Reader role assignment on the subscription, not the token scope.",
   },
   {
     sourceType: "gcp_org",
@@ -111,21 +122,28 @@ export const cloudEntries: CatalogEntryInput[] = [
         tokenUrl: "https://oauth2.googleapis.com/token",
         scopes: ["https://www.googleapis.com/auth/cloud-platform.read-only"],
         secretFields: ["client_email", "private_key"],
+        refs: { tokenUrl: { url: "https://developers.google.com/accounts/docs/OAuth", section: "token endpoint https://oauth2.googleapis.com/token" }, scopes: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/cloudresourcemanager.v3.json", section: "projects.search / folders.search scopes cloud-platform.read-only" }, tokenAuth: { unverified: "Google service-account JWT bearer grant: no vendor page or description found in the searched documentation" } },
       },
       {
         type: "oauth2",
         grant: "authorization_code",
+        tokenAuth: "client_secret_post",
+        // without access_type=offline Google issues no refresh token; prompt=consent re-issues it on a repeat consent
+        authorizeParams: { access_type: "offline", prompt: "consent" },
         authorizeUrl: "https://accounts.google.com/o/oauth2/v2/auth",
         tokenUrl: "https://oauth2.googleapis.com/token",
         scopes: ["https://www.googleapis.com/auth/cloud-platform.read-only"],
         pkce: true,
+        refs: { authorizeUrl: { url: "https://developers.google.com/accounts/docs/OAuth", section: "Step 2: Redirect to Google's OAuth 2.0 server" }, authorizeParams: { url: "https://developers.google.com/accounts/docs/OAuth", section: "Step 1: Set authorization parameters (access_type=offline, prompt=consent)" }, tokenUrl: { url: "https://developers.google.com/accounts/docs/OAuth", section: "Step 5: Exchange authorization code for refresh and access tokens" }, scopes: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/cloudresourcemanager.v3.json", section: "projects.search / folders.search scopes cloud-platform.read-only" }, tokenAuth: { url: "https://developers.google.com/accounts/docs/OAuth", section: "Step 5: client_id and client_secret in the POST body" } },
       },
     ],
     configFields: [BASE_URL],
     secrets: ["access_token", "refresh_token", "private_key"],
     baseUrl: "https://cloudresourcemanager.googleapis.com/v3",
+    baseUrlRef: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/cloudresourcemanager.v3.json", section: "rootUrl https://cloudresourcemanager.googleapis.com/, version v3" },
     allowedHosts: ["cloudresourcemanager.googleapis.com"],
-    health: { path: "/projects:search", query: { pageSize: "1" } },
+    allowedHostsRef: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/cloudresourcemanager.v3.json", section: "rootUrl" },
+    health: { path: "/projects:search", query: { pageSize: "1" }, ref: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/cloudresourcemanager.v3.json", section: "cloudresourcemanager.projects.search (GET v3/projects:search)" } },
     streams: [
       {
         name: "projects",
@@ -133,6 +151,7 @@ export const cloudEntries: CatalogEntryInput[] = [
         recordSelector: ["projects"],
         pagination: { type: "page_token", tokenPath: ["nextPageToken"], tokenParam: "pageToken", limitParam: "pageSize" },
         maxPageSize: 500,
+        ref: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/cloudresourcemanager.v3.json", section: "cloudresourcemanager.projects.search" },
       },
       {
         name: "folders",
@@ -140,6 +159,7 @@ export const cloudEntries: CatalogEntryInput[] = [
         recordSelector: ["folders"],
         pagination: { type: "page_token", tokenPath: ["nextPageToken"], tokenParam: "pageToken", limitParam: "pageSize" },
         maxPageSize: 500,
+        ref: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/cloudresourcemanager.v3.json", section: "cloudresourcemanager.folders.search" },
       },
     ],
     notes: "Grant roles/browser (or resourcemanager.projects.get/list) at the organization.",
@@ -151,7 +171,7 @@ export const cloudEntries: CatalogEntryInput[] = [
     driver: "s3",
     docsUrl: "https://docs.aws.amazon.com/AmazonS3/latest/API/Welcome.html",
     authModes: [
-      { type: "aws_sigv4", service: "s3", actions: ["s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject"], secretFields: AWS_KEYS },
+      { type: "aws_sigv4", service: "s3", actions: ["s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject"], secretFields: AWS_KEYS, refs: { scopes: { url: "https://github.com/boto/botocore/blob/develop/botocore/data/s3/2006-03-01/service-2.json", section: "operations ListBuckets, ListObjectsV2, GetBucketLocation, GetObject" } } },
     ],
     configFields: [
       { name: "region", description: "bucket region", format: "aws_region", maxLength: 32, default: "us-east-1" },
@@ -160,6 +180,7 @@ export const cloudEntries: CatalogEntryInput[] = [
     ],
     secrets: ["access_key_id", "secret_access_key", "session_token"],
     allowedHosts: ["*.amazonaws.com"],
+    allowedHostsRef: { url: "https://github.com/boto/botocore/blob/develop/botocore/data/s3/2006-03-01/service-2.json", section: "metadata endpointPrefix s3 (regional *.amazonaws.com endpoints)" },
   },
   {
     sourceType: "s3_compat",
@@ -168,7 +189,7 @@ export const cloudEntries: CatalogEntryInput[] = [
     driver: "s3",
     docsUrl: "https://docs.aws.amazon.com/AmazonS3/latest/API/Welcome.html",
     authModes: [
-      { type: "aws_sigv4", service: "s3", actions: ["s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetObject"], secretFields: AWS_KEYS },
+      { type: "aws_sigv4", service: "s3", actions: ["s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetObject"], secretFields: AWS_KEYS, refs: { scopes: { url: "https://github.com/boto/botocore/blob/develop/botocore/data/s3/2006-03-01/service-2.json", section: "operations ListBuckets, ListObjectsV2, GetObject" } } },
     ],
     configFields: [
       { name: "endpoint", description: "S3 endpoint URL (MinIO, Ceph, R2, Wasabi…): the tenant approves its host", format: "url", maxLength: 2048, required: true, destination: true, sandboxRef: true, example: "sandbox:s3" },
@@ -192,14 +213,18 @@ export const cloudEntries: CatalogEntryInput[] = [
           { name: "DD-API-KEY", secretField: "api_key", prefix: "" },
           { name: "DD-APPLICATION-KEY", secretField: "application_key", prefix: "" },
         ],
+        refs: { header: { url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v1/openapi.yaml", section: "components.securitySchemes apiKeyAuth (DD-API-KEY), appKeyAuth (DD-APPLICATION-KEY)" } },
       },
       {
         type: "oauth2",
         grant: "authorization_code",
+        // an OAuth client is registered per Datadog site
+        clientPerInstance: true,
         authorizeUrl: "https://app.{{config.site}}/oauth2/v1/authorize",
         tokenUrl: "https://api.{{config.site}}/oauth2/v1/token",
         scopes: ["monitors_read", "dashboards_read", "user_access_read"],
         pkce: true,
+        refs: { authorizeUrl: { url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v1/openapi.yaml", section: "components.securitySchemes.AuthZ authorizationUrl /oauth2/v1/authorize" }, tokenUrl: { url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v1/openapi.yaml", section: "components.securitySchemes.AuthZ tokenUrl /oauth2/v1/token" }, scopes: [{ url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v1/openapi.yaml", section: "ListMonitors monitors_read; ListDashboards dashboards_read" }, { url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v2/openapi.yaml", section: "ListUsers user_access_read" }], tokenAuth: { unverified: "Datadog token endpoint client authentication: no vendor page or description found in the searched documentation" } },
       },
     ],
     configFields: [
@@ -209,8 +234,10 @@ export const cloudEntries: CatalogEntryInput[] = [
     ],
     secrets: ["api_key", "application_key", "access_token", "refresh_token"],
     baseUrl: "https://api.{{config.site}}",
+    baseUrlRef: { url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v1/openapi.yaml", section: "servers: https://{subdomain}.{site} (subdomain api)" },
     allowedHosts: DATADOG_SITES,
-    health: { path: "/api/v1/validate" },
+    allowedHostsRef: { url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v1/openapi.yaml", section: "servers: site enum" },
+    health: { path: "/api/v1/validate", ref: { url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v1/openapi.yaml", section: "operationId Validate" }, expect: [{ path: ["valid"], type: "boolean", equals: true }] },
     streams: [
       {
         name: "monitors",
@@ -218,6 +245,7 @@ export const cloudEntries: CatalogEntryInput[] = [
         recordSelector: [],
         pagination: { type: "page_number", pageParam: "page", sizeParam: "page_size", start: 0 },
         maxPageSize: 1000,
+        ref: { url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v1/openapi.yaml", section: "operationId ListMonitors" },
       },
       {
         name: "users",
@@ -225,8 +253,9 @@ export const cloudEntries: CatalogEntryInput[] = [
         recordSelector: ["data"],
         pagination: { type: "page_number", pageParam: "page[number]", sizeParam: "page[size]", start: 0 },
         maxPageSize: 100,
+        ref: { url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v2/openapi.yaml", section: "operationId ListUsers" },
       },
-      { name: "dashboards", path: "/api/v1/dashboard", recordSelector: ["dashboards"], pagination: { type: "none" } },
+      { name: "dashboards", path: "/api/v1/dashboard", recordSelector: ["dashboards"], pagination: { type: "none" }, ref: { url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v1/openapi.yaml", section: "operationId ListDashboards" } },
     ],
     notes: "Scope the application key to monitors_read, dashboards_read and user_access_read.",
   },

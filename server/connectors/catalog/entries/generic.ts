@@ -11,7 +11,7 @@ export const genericEntries: CatalogEntryInput[] = [
     docsUrl: "https://spec.openapis.org/oas/v3.1.0",
     authModes: [
       { type: "bearer", secretField: "token", header: "Authorization", prefix: "Bearer " },
-      { type: "api_key", headers: [{ name: "X-API-Key", secretField: "api_key", prefix: "" }] },
+      { type: "api_key", headers: [{ name: "X-API-Key", secretField: "api_key", prefix: "" }], refs: { header: { url: "https://spec.openapis.org/oas/v3.1.0", section: "4.8.27 Security Scheme Object: apiKey in header (the document names the header; X-API-Key when it does not)" } } },
       { type: "none" },
     ],
     configFields: [
@@ -30,7 +30,7 @@ export const genericEntries: CatalogEntryInput[] = [
     category: "generic",
     driver: "jdbc",
     docsUrl: "https://dev.mysql.com/doc/refman/8.4/en/",
-    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["SELECT", "SHOW VIEW"] }],
+    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["SELECT", "SHOW VIEW"], refs: { scopes: { unverified: "MySQL GRANT SELECT, SHOW VIEW: no vendor page or description found in the searched documentation" } } }],
     configFields: [
       ...sqlFields(3306).filter((f) => f.name !== "schema" && f.name !== "database"),
       { name: "database", description: "schema to inventory", format: "identifier", maxLength: 64 },
@@ -45,7 +45,7 @@ export const genericEntries: CatalogEntryInput[] = [
     category: "generic",
     driver: "mongo",
     docsUrl: "https://www.mongodb.com/docs/manual/reference/connection-string/",
-    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["read"] }],
+    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["read"], refs: { scopes: { unverified: "MongoDB built-in role read: no vendor page or description found in the searched documentation" } } }],
     configFields: [
       { name: "host", description: "MongoDB host (not a vendor host: the tenant approves it)", format: "host", maxLength: 253, destination: true },
       { name: "port", description: "port", type: "integer", min: 1, max: 65535, default: 27017 },
@@ -63,7 +63,7 @@ export const genericEntries: CatalogEntryInput[] = [
     category: "generic",
     driver: "postgres",
     docsUrl: "https://www.postgresql.org/docs/current/libpq-connect.html",
-    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["pg_read_all_data"] }],
+    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["pg_read_all_data"], refs: { scopes: { url: "https://postgresql.org/docs/16/predefined-roles.html", section: "Table 22.1 Predefined Roles: pg_read_all_data" } } }],
     configFields: [
       ...sqlFields(5432),
     ],
@@ -75,13 +75,14 @@ export const genericEntries: CatalogEntryInput[] = [
     category: "generic",
     driver: "postgres",
     docsUrl: "https://supabase.com/docs/guides/database/connecting-to-postgres",
-    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["pg_read_all_data"] }],
+    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["pg_read_all_data"], refs: { scopes: { url: "https://postgresql.org/docs/16/predefined-roles.html", section: "Table 22.1 Predefined Roles: pg_read_all_data" } } }],
     configFields: [
       { name: "project_ref", description: "project reference", format: "dns_label", maxLength: 63 },
       ...sqlFields(5432),
     ],
     secrets: ["dsn", "password"],
     allowedHosts: ["*.supabase.co", "*.pooler.supabase.com"],
+    allowedHostsRef: { unverified: "Supabase database host patterns: no vendor page or description found in the searched documentation" },
   },
   {
     sourceType: "filesource",

@@ -14,8 +14,11 @@ export const identityEntries: CatalogEntryInput[] = [
         // API service app: client credentials with private_key_jwt client auth
         type: "oauth2",
         grant: "client_credentials",
+        // okta.* scopes: API service apps authenticate with a private-key JWT client assertion, not a client secret
+        tokenAuth: "private_key_jwt",
         tokenUrl: "https://{{config.domain}}/oauth2/v1/token",
         scopes: ["okta.users.read", "okta.groups.read", "okta.apps.read"],
+        refs: { tokenUrl: { url: "https://github.com/okta/okta-management-openapi-spec/blob/master/dist/current/oauth-minimal.yaml", section: "operationId token (POST /oauth2/v1/token)" }, scopes: { url: "https://github.com/okta/okta-management-openapi-spec/blob/master/dist/current/management-minimal.yaml", section: "listUsers okta.users.read, listGroups okta.groups.read, listApplications okta.apps.read" }, tokenAuth: { url: "https://github.com/okta/okta-management-openapi-spec/blob/master/dist/current/oauth-minimal.yaml", section: "components.securitySchemes Client_authentication_private_key_jwt / client_secret_basic / client_secret_post" } },
       },
       {
         type: "service_account",
@@ -23,8 +26,9 @@ export const identityEntries: CatalogEntryInput[] = [
         tokenUrl: "https://{{config.domain}}/oauth2/v1/token",
         scopes: ["okta.users.read", "okta.groups.read", "okta.apps.read"],
         secretFields: ["client_id", "private_key"],
+        refs: { tokenUrl: { url: "https://github.com/okta/okta-management-openapi-spec/blob/master/dist/current/oauth-minimal.yaml", section: "operationId token (POST /oauth2/v1/token)" }, scopes: { url: "https://github.com/okta/okta-management-openapi-spec/blob/master/dist/current/management-minimal.yaml", section: "listUsers okta.users.read, listGroups okta.groups.read, listApplications okta.apps.read" }, tokenAuth: { url: "https://github.com/okta/okta-management-openapi-spec/blob/master/dist/current/oauth-minimal.yaml", section: "components.securitySchemes Client_authentication_private_key_jwt" } },
       },
-      { type: "api_key", headers: [{ name: "Authorization", secretField: "token", prefix: "SSWS " }] },
+      { type: "api_key", headers: [{ name: "Authorization", secretField: "token", prefix: "SSWS " }], refs: { header: { url: "https://github.com/okta/okta-management-openapi-spec/blob/master/dist/current/management-minimal.yaml", section: "components.securitySchemes apiToken (Authorization: SSWS {API Token})" } } },
     ],
     configFields: [
       // an Okta org is <subdomain>.okta.com / .oktapreview.com / .okta-emea.com / .okta-gov.com (the allowedHosts); custom domains go through base_url + approval
@@ -33,13 +37,15 @@ export const identityEntries: CatalogEntryInput[] = [
     ],
     secrets: ["access_token", "token", "private_key"],
     baseUrl: "https://{{config.domain}}/api/v1",
+    baseUrlRef: { url: "https://github.com/okta/okta-management-openapi-spec/blob/master/dist/current/management-minimal.yaml", section: "servers: https://{yourOktaDomain}; paths /api/v1/…" },
     allowedHosts: ["*.okta.com", "*.oktapreview.com", "*.okta-emea.com", "*.okta-gov.com"],
+    allowedHostsRef: { url: "https://github.com/okta/okta-management-openapi-spec/blob/master/dist/current/management-minimal.yaml", section: "servers: https://{yourOktaDomain}" },
     headers: { Accept: "application/json" },
-    health: { path: "/users", query: { limit: "1" } },
+    health: { path: "/users", query: { limit: "1" }, ref: { url: "https://github.com/okta/okta-management-openapi-spec/blob/master/dist/current/management-minimal.yaml", section: "operationId listUsers" }, expect: [{ path: [], type: "array" }] },
     streams: [
-      { name: "users", path: "/users", recordSelector: [], pagination: { type: "link_header", limitParam: "limit" }, maxPageSize: 200 },
-      { name: "groups", path: "/groups", recordSelector: [], pagination: { type: "link_header", limitParam: "limit" }, maxPageSize: 200 },
-      { name: "apps", path: "/apps", recordSelector: [], pagination: { type: "link_header", limitParam: "limit" }, maxPageSize: 200 },
+      { name: "users", path: "/users", recordSelector: [], pagination: { type: "link_header", limitParam: "limit" }, maxPageSize: 200, ref: { url: "https://github.com/okta/okta-management-openapi-spec/blob/master/dist/current/management-minimal.yaml", section: "operationId listUsers" } },
+      { name: "groups", path: "/groups", recordSelector: [], pagination: { type: "link_header", limitParam: "limit" }, maxPageSize: 200, ref: { url: "https://github.com/okta/okta-management-openapi-spec/blob/master/dist/current/management-minimal.yaml", section: "operationId listGroups" } },
+      { name: "apps", path: "/apps", recordSelector: [], pagination: { type: "link_header", limitParam: "limit" }, maxPageSize: 200, ref: { url: "https://github.com/okta/okta-management-openapi-spec/blob/master/dist/current/management-minimal.yaml", section: "operationId listApplications" } },
     ],
     notes: "An SSWS API token acts with its creator's admin role: create it from a Read-Only Administrator.",
   },
@@ -56,21 +62,26 @@ export const identityEntries: CatalogEntryInput[] = [
         tokenUrl: "https://login.microsoftonline.com/{{config.tenant_id}}/oauth2/v2.0/token",
         scopes: ["https://graph.microsoft.com/.default"],
         secretFields: ["client_id", "client_secret"],
+        refs: { tokenUrl: { url: "https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow", section: "Get a token" }, scopes: { url: "https://docs.azure.cn/en-us/entra/identity-platform/scenario-daemon-acquire-token", section: "Scopes to request: {resource}/.default" }, tokenAuth: { url: "https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow", section: "First case: Access token request with a shared secret" } },
       },
       {
         type: "oauth2",
         grant: "authorization_code",
+        tokenAuth: "client_secret_post",
         authorizeUrl: "https://login.microsoftonline.com/{{config.tenant_id}}/oauth2/v2.0/authorize",
         tokenUrl: "https://login.microsoftonline.com/{{config.tenant_id}}/oauth2/v2.0/token",
         scopes: ["User.Read.All", "Group.Read.All", "Application.Read.All", "offline_access"],
         pkce: true,
+        refs: { authorizeUrl: { url: "https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow", section: "Request an authorization code" }, tokenUrl: { url: "https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow", section: "Redeem a code for an access token" }, scopes: { url: "https://learn.microsoft.com/graph/permissions-reference", section: "User.Read.All, Group.Read.All, Application.Read.All (delegated); offline_access" }, tokenAuth: { url: "https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow", section: "Redeem a code for an access token: client_secret in the request body" } },
       },
     ],
     configFields: [{ name: "tenant_id", description: "Entra tenant ID or domain", format: "uuid_or_hostname", maxLength: 253, required: true, example: "contoso.onmicrosoft.com" }, BASE_URL],
     secrets: ["access_token", "refresh_token", "client_secret"],
     baseUrl: "https://graph.microsoft.com/v1.0",
+    baseUrlRef: { url: "https://github.com/microsoftgraph/msgraph-sdk-powershell/blob/dev/openApiDocs/v1.0/Users.yml", section: "servers: https://graph.microsoft.com/v1.0" },
     allowedHosts: ["graph.microsoft.com"],
-    health: { path: "/organization", query: { $select: "id,displayName" } },
+    allowedHostsRef: { url: "https://github.com/microsoftgraph/msgraph-sdk-powershell/blob/dev/openApiDocs/v1.0/Users.yml", section: "servers" },
+    health: { path: "/organization", query: { $select: "id,displayName" }, ref: { url: "https://github.com/microsoftgraph/msgraph-sdk-powershell/blob/dev/openApiDocs/v1.0/Identity.DirectoryManagement.yml", section: "operationId organization_ListOrganization" }, expect: [{ path: ["value"], type: "array" }] },
     streams: [
       {
         name: "users",
@@ -79,6 +90,7 @@ export const identityEntries: CatalogEntryInput[] = [
         recordSelector: ["value"],
         pagination: { type: "next_url", nextPath: ["@odata.nextLink"], limitParam: "$top" },
         maxPageSize: 999,
+        ref: { url: "https://github.com/microsoftgraph/msgraph-sdk-powershell/blob/dev/openApiDocs/v1.0/Users.yml", section: "operationId user_ListUser" },
       },
       {
         name: "groups",
@@ -87,6 +99,7 @@ export const identityEntries: CatalogEntryInput[] = [
         recordSelector: ["value"],
         pagination: { type: "next_url", nextPath: ["@odata.nextLink"], limitParam: "$top" },
         maxPageSize: 999,
+        ref: { url: "https://github.com/microsoftgraph/msgraph-sdk-powershell/blob/dev/openApiDocs/v1.0/Groups.yml", section: "operationId group_ListGroup" },
       },
       {
         name: "applications",
@@ -95,9 +108,12 @@ export const identityEntries: CatalogEntryInput[] = [
         recordSelector: ["value"],
         pagination: { type: "next_url", nextPath: ["@odata.nextLink"], limitParam: "$top" },
         maxPageSize: 999,
+        ref: { url: "https://github.com/microsoftgraph/msgraph-sdk-powershell/blob/dev/openApiDocs/v1.0/Applications.yml", section: "operationId application_ListApplication" },
       },
     ],
     notes: "App-only .default resolves to the granted application roles: grant User.Read.All, Group.Read.All, Application.Read.All only.",
+    readOnlyGrant: "partial",
+    privilegeNote: "The app-only scope https://graph.microsoft.com/.default carries every application permission granted to the app, not a read-only grant: grant it User.Read.All, Group.Read.All, Application.Read.All and Organization.Read.All only. The delegated mode asks for read-only scopes.",
   },
   {
     sourceType: "servicenow",
@@ -109,18 +125,22 @@ export const identityEntries: CatalogEntryInput[] = [
       {
         type: "oauth2",
         grant: "authorization_code",
+        clientPerInstance: true,
         authorizeUrl: "https://{{config.instance}}.service-now.com/oauth_auth.do",
         tokenUrl: "https://{{config.instance}}.service-now.com/oauth_token.do",
         scopes: ["useraccount"],
+        refs: { authorizeUrl: { unverified: "ServiceNow /oauth_auth.do: no vendor page or description found in the searched documentation" }, tokenUrl: { unverified: "ServiceNow /oauth_token.do: no vendor page or description found in the searched documentation" }, scopes: { url: "https://www.servicenow.com/community/platform-privacy-security-blog/restrict-access-available-to-oauth-client-using-rest-api-auth/ba-p/2524938", section: "Introduction: without REST API auth scopes a token reaches all of the user's data (useraccount)" }, tokenAuth: { unverified: "ServiceNow token endpoint client authentication: no vendor page or description found in the searched documentation" } },
       },
       { type: "basic", usernameField: "username", passwordField: "password" },
     ],
     configFields: [{ name: "instance", description: "instance name (the part before .service-now.com)", format: "dns_label", maxLength: 63, required: true, example: "acme" }, BASE_URL],
     secrets: ["access_token", "refresh_token", "password"],
     baseUrl: "https://{{config.instance}}.service-now.com/api/now",
+    baseUrlRef: { url: "https://www.servicenow.com/docs/bundle/zurich-api-reference/page/integrate/inbound-rest/concept/c_TableAPI.html", section: "Table API: https://<instance>.service-now.com/api/now/table/{tableName}" },
     allowedHosts: ["*.service-now.com"],
+    allowedHostsRef: { url: "https://www.servicenow.com/docs/bundle/zurich-api-reference/page/integrate/inbound-rest/concept/c_TableAPI.html", section: "Table API resource URLs" },
     headers: { Accept: "application/json" },
-    health: { path: "/table/sys_user", query: { sysparm_limit: "1", sysparm_fields: "sys_id" } },
+    health: { path: "/table/sys_user", query: { sysparm_limit: "1", sysparm_fields: "sys_id" }, ref: { url: "https://www.servicenow.com/docs/bundle/zurich-api-reference/page/integrate/inbound-rest/concept/c_TableAPI.html", section: "Table - GET /now/table/{tableName} (sys_user)" }, expect: [{ path: ["result"], type: "array" }] },
     streams: [
       {
         name: "incident",
@@ -129,6 +149,7 @@ export const identityEntries: CatalogEntryInput[] = [
         recordSelector: ["result"],
         pagination: { type: "offset", offsetParam: "sysparm_offset", limitParam: "sysparm_limit" },
         maxPageSize: 1000,
+        ref: { url: "https://www.servicenow.com/docs/bundle/zurich-api-reference/page/integrate/inbound-rest/concept/c_TableAPI.html", section: "Table - GET /now/table/{tableName}" },
       },
       {
         name: "sys_user",
@@ -137,6 +158,7 @@ export const identityEntries: CatalogEntryInput[] = [
         recordSelector: ["result"],
         pagination: { type: "offset", offsetParam: "sysparm_offset", limitParam: "sysparm_limit" },
         maxPageSize: 1000,
+        ref: { url: "https://www.servicenow.com/docs/bundle/zurich-api-reference/page/integrate/inbound-rest/concept/c_TableAPI.html", section: "Table - GET /now/table/{tableName}" },
       },
       {
         name: "cmdb_ci",
@@ -145,9 +167,12 @@ export const identityEntries: CatalogEntryInput[] = [
         recordSelector: ["result"],
         pagination: { type: "offset", offsetParam: "sysparm_offset", limitParam: "sysparm_limit" },
         maxPageSize: 1000,
+        ref: { url: "https://www.servicenow.com/docs/bundle/zurich-api-reference/page/integrate/inbound-rest/concept/c_TableAPI.html", section: "Table - GET /now/table/{tableName}" },
       },
     ],
     notes: "The integration user should hold snc_read_only (plus itil/read roles for the tables) so that writes are refused server-side as well.",
+    readOnlyGrant: "none",
+    privilegeNote: "ServiceNow's useraccount scope is full access: the token may do everything the integration user may do, writes included. Only Safe Mode's GET-only requests keep it to reading; give the user snc_read_only, or bind the OAuth client to a REST API auth scope limited to GET.",
   },
   {
     sourceType: "gitlab",
@@ -159,12 +184,15 @@ export const identityEntries: CatalogEntryInput[] = [
       {
         type: "oauth2",
         grant: "authorization_code",
+        // self-managed instances register their own OAuth application
+        clientPerInstance: true,
         authorizeUrl: "https://{{config.host}}/oauth/authorize",
         tokenUrl: "https://{{config.host}}/oauth/token",
         scopes: ["read_api", "read_user"],
         pkce: true,
+        refs: { authorizeUrl: { url: "https://docs.gitlab.com/api/oauth2/", section: "Authorization code with PKCE flow: /oauth/authorize" }, tokenUrl: { url: "https://docs.gitlab.com/api/oauth2/", section: "Authorization code with PKCE flow: /oauth/token" }, scopes: { unverified: "GitLab scopes read_api, read_user: no vendor page or description found in the searched documentation" }, tokenAuth: { url: "https://docs.gitlab.com/api/oauth2/", section: "Authorization code flow: client_id and client_secret in the token request" } },
       },
-      { type: "api_key", headers: [{ name: "PRIVATE-TOKEN", secretField: "token", prefix: "" }] },
+      { type: "api_key", headers: [{ name: "PRIVATE-TOKEN", secretField: "token", prefix: "" }], refs: { header: { unverified: "GitLab PRIVATE-TOKEN header: no vendor page or description found in the searched documentation" } } },
     ],
     configFields: [
       // gitlab.com is the vendor host; a self-managed host is admitted when well-formed and reached only once the tenant approved it
@@ -173,8 +201,10 @@ export const identityEntries: CatalogEntryInput[] = [
     ],
     secrets: ["access_token", "refresh_token", "token"],
     baseUrl: "https://{{config.host}}/api/v4",
+    baseUrlRef: { unverified: "GitLab REST base /api/v4 (gitlabhq doc/api/openapi/openapi_v2.yaml could not be fetched): no vendor page or description found in the searched documentation" },
     allowedHosts: ["gitlab.com", "{{config.host}}"],
-    health: { path: "/user" },
+    allowedHostsRef: { url: "https://docs.gitlab.com/api/oauth2/", section: "Offering: GitLab.com, GitLab Self-Managed, GitLab Dedicated" },
+    health: { path: "/user", ref: { unverified: "GitLab GET /user: no vendor page or description found in the searched documentation" }, expect: [{ path: ["id"], type: "number" }, { path: ["username"], type: "string" }] },
     streams: [
       {
         name: "projects",
@@ -183,8 +213,9 @@ export const identityEntries: CatalogEntryInput[] = [
         recordSelector: [],
         pagination: { type: "link_header", limitParam: "per_page" },
         maxPageSize: 100,
+        ref: { unverified: "GitLab GET /projects: no vendor page or description found in the searched documentation" },
       },
-      { name: "groups", path: "/groups", recordSelector: [], pagination: { type: "link_header", limitParam: "per_page" }, maxPageSize: 100 },
+      { name: "groups", path: "/groups", recordSelector: [], pagination: { type: "link_header", limitParam: "per_page" }, maxPageSize: 100, ref: { unverified: "GitLab GET /groups: no vendor page or description found in the searched documentation" } },
     ],
   },
 ];

@@ -20,11 +20,13 @@ export const productivityEntries: CatalogEntryInput[] = [
       {
         type: "oauth2",
         grant: "authorization_code",
+        tokenAuth: "client_secret_post",
         authorizeUrl: GOOGLE_AUTHORIZE,
         tokenUrl: GOOGLE_TOKEN,
         scopes: ["https://www.googleapis.com/auth/drive.metadata.readonly", "https://www.googleapis.com/auth/drive.readonly"],
         pkce: true,
         authorizeParams: { access_type: "offline", prompt: "consent" },
+        refs: { authorizeUrl: { url: "https://developers.google.com/accounts/docs/OAuth", section: "Step 2: Redirect to Google's OAuth 2.0 server" }, tokenUrl: { url: "https://developers.google.com/accounts/docs/OAuth", section: "Step 5: Exchange authorization code for refresh and access tokens" }, scopes: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/drive.v3.json", section: "auth.oauth2.scopes: about.get and files.list accept drive.metadata.readonly; drives.list accepts only drive or drive.readonly" }, tokenAuth: { url: "https://developers.google.com/accounts/docs/OAuth", section: "Step 5: client_id and client_secret in the POST body" }, authorizeParams: { url: "https://developers.google.com/accounts/docs/OAuth", section: "Step 1: Set authorization parameters (access_type=offline, prompt=consent)" } },
       },
       {
         type: "service_account",
@@ -32,13 +34,16 @@ export const productivityEntries: CatalogEntryInput[] = [
         tokenUrl: GOOGLE_TOKEN,
         scopes: ["https://www.googleapis.com/auth/drive.metadata.readonly", "https://www.googleapis.com/auth/drive.readonly"],
         secretFields: ["client_email", "private_key"],
+        refs: { tokenUrl: { url: "https://developers.google.com/accounts/docs/OAuth", section: "token endpoint https://oauth2.googleapis.com/token" }, scopes: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/drive.v3.json", section: "auth.oauth2.scopes: about.get and files.list accept drive.metadata.readonly; drives.list accepts only drive or drive.readonly" }, tokenAuth: { unverified: "Google service-account JWT bearer grant: no vendor page or description found in the searched documentation" } },
       },
     ],
     configFields: [BASE_URL],
     secrets: ["access_token", "refresh_token", "client_email", "private_key"],
     baseUrl: "https://www.googleapis.com/drive/v3",
+    baseUrlRef: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/drive.v3.json", section: "rootUrl + servicePath (https://www.googleapis.com/drive/v3/)" },
     allowedHosts: ["www.googleapis.com"],
-    health: { path: "/about", query: { fields: "user(displayName,emailAddress)" } },
+    allowedHostsRef: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/drive.v3.json", section: "rootUrl" },
+    health: { path: "/about", query: { fields: "user(displayName,emailAddress)" }, ref: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/drive.v3.json", section: "resources.about.methods.get (drive.about.get)" }, expect: [{ path: ["user"], type: "object" }] },
     streams: [
       {
         name: "files",
@@ -60,6 +65,7 @@ export const productivityEntries: CatalogEntryInput[] = [
           { name: "size", type: "string", nullable: true },
           { name: "driveId", type: "string", nullable: true },
         ],
+        ref: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/drive.v3.json", section: "resources.files.methods.list (drive.files.list)" },
       },
       {
         name: "drives",
@@ -67,6 +73,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         recordSelector: ["drives"],
         pagination: { type: "page_token", tokenPath: ["nextPageToken"], tokenParam: "pageToken", limitParam: "pageSize" },
         maxPageSize: 100,
+        ref: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/drive.v3.json", section: "resources.drives.methods.list (drive.drives.list)" },
       },
     ],
   },
@@ -80,10 +87,12 @@ export const productivityEntries: CatalogEntryInput[] = [
       {
         type: "oauth2",
         grant: "authorization_code",
+        tokenAuth: "client_secret_post",
         authorizeUrl: MS_AUTHORIZE,
         tokenUrl: MS_TOKEN,
         scopes: ["Sites.Read.All", "Files.Read.All", "offline_access"],
         pkce: true,
+        refs: { authorizeUrl: { url: "https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow", section: "Request an authorization code" }, tokenUrl: { url: "https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow", section: "Redeem a code for an access token" }, scopes: { url: "https://learn.microsoft.com/graph/permissions-reference", section: "Sites.Read.All, Files.Read.All (delegated); offline_access" }, tokenAuth: { url: "https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow", section: "Redeem a code for an access token: client_secret in the request body" } },
       },
       {
         // app-only: .default resolves to the application roles granted, which must be Sites.Read.All (or Sites.Selected)
@@ -92,13 +101,16 @@ export const productivityEntries: CatalogEntryInput[] = [
         tokenUrl: MS_TOKEN,
         scopes: ["https://graph.microsoft.com/.default"],
         secretFields: ["client_id", "client_secret"],
+        refs: { tokenUrl: { url: "https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow", section: "Get a token" }, scopes: { url: "https://docs.azure.cn/en-us/entra/identity-platform/scenario-daemon-acquire-token", section: "Scopes to request: {resource}/.default" }, tokenAuth: { url: "https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow", section: "First case: Access token request with a shared secret" } },
       },
     ],
     configFields: [{ name: "tenant_id", description: "Entra tenant ID or domain", format: "uuid_or_hostname", maxLength: 253, required: true, example: "contoso.onmicrosoft.com" }, BASE_URL],
     secrets: ["access_token", "refresh_token", "client_secret"],
     baseUrl: "https://graph.microsoft.com/v1.0",
+    baseUrlRef: { url: "https://github.com/microsoftgraph/msgraph-sdk-powershell/blob/dev/openApiDocs/v1.0/Sites.yml", section: "servers: https://graph.microsoft.com/v1.0" },
     allowedHosts: ["graph.microsoft.com"],
-    health: { path: "/sites/root", query: { $select: "id,displayName,webUrl" } },
+    allowedHostsRef: { url: "https://github.com/microsoftgraph/msgraph-sdk-powershell/blob/dev/openApiDocs/v1.0/Sites.yml", section: "servers" },
+    health: { path: "/sites/root", query: { $select: "id,displayName,webUrl" }, ref: { url: "https://github.com/microsoftgraph/msgraph-sdk-powershell/blob/dev/openApiDocs/v1.0/Sites.yml", section: "GET /sites/{site-id} (site_GetSite); root is the root site alias" }, expect: [{ path: ["id"], type: "string" }] },
     streams: [
       {
         name: "sites",
@@ -107,6 +119,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         recordSelector: ["value"],
         pagination: { type: "next_url", nextPath: ["@odata.nextLink"], limitParam: "$top" },
         maxPageSize: 999,
+        ref: { url: "https://github.com/microsoftgraph/msgraph-sdk-powershell/blob/dev/openApiDocs/v1.0/Sites.yml", section: "GET /sites (site_ListSite)" },
       },
       {
         name: "drives",
@@ -114,9 +127,12 @@ export const productivityEntries: CatalogEntryInput[] = [
         recordSelector: ["value"],
         pagination: { type: "next_url", nextPath: ["@odata.nextLink"], limitParam: "$top" },
         maxPageSize: 999,
+        ref: { url: "https://github.com/microsoftgraph/msgraph-sdk-powershell/blob/dev/openApiDocs/v1.0/Sites.yml", section: "GET /sites/{site-id}/drives (site_ListDrive)" },
       },
     ],
     notes: "Application permission alternative: Sites.Selected with per-site read grants.",
+    readOnlyGrant: "partial",
+    privilegeNote: "The app-only scope https://graph.microsoft.com/.default carries every application permission granted to the app, not a read-only grant: grant it Sites.Read.All (or Sites.Selected with per-site read) only. The delegated mode asks for read-only scopes.",
   },
   {
     sourceType: "slack",
@@ -128,18 +144,24 @@ export const productivityEntries: CatalogEntryInput[] = [
       {
         type: "oauth2",
         grant: "authorization_code",
+        // oauth.v2.access: prefer HTTP Basic client auth; answers token_type "bot" (user token under authed_user) and errors as HTTP 200 ok:false
+        tokenAuth: "client_secret_basic",
+        tokenResponse: { tokenTypes: ["bot", "user"], okPath: ["ok"], errorPath: ["error"], ref: { url: "https://docs.slack.dev/reference/methods/oauth.v2.access", section: "Arguments: client_id/client_secret via HTTP Basic; Example response: token_type bot, authed_user, ok" } },
         authorizeUrl: "https://slack.com/oauth/v2/authorize",
         tokenUrl: "https://slack.com/api/oauth.v2.access",
         scopes: ["channels:read", "users:read", "team:read"],
         scopeSeparator: ",",
+        refs: { authorizeUrl: { url: "https://docs.slack.dev/authentication/installing-with-oauth", section: "Asking for scopes: https://slack.com/oauth/v2/authorize" }, tokenUrl: { url: "https://docs.slack.dev/authentication/installing-with-oauth", section: "Exchanging a temporary authorization code for an access token: oauth.v2.access" }, scopes: { url: "https://github.com/slackapi/slack-api-specs/blob/master/web-api/slack_web_openapi_v2.json", section: "conversations_list (channels:read), users_list (users:read), securityDefinitions.slackAuth scopes team:read" }, tokenAuth: { url: "https://docs.slack.dev/authentication/installing-with-oauth", section: "Exchanging a temporary authorization code for an access token: client_id and client_secret" } },
       },
       { type: "bearer", secretField: "token", header: "Authorization", prefix: "Bearer " },
     ],
     configFields: [BASE_URL],
     secrets: ["access_token", "token"],
     baseUrl: "https://slack.com/api",
+    baseUrlRef: { url: "https://github.com/slackapi/slack-api-specs/blob/master/web-api/slack_web_openapi_v2.json", section: "host slack.com, basePath /api" },
     allowedHosts: ["slack.com"],
-    health: { path: "/auth.test" },
+    allowedHostsRef: { url: "https://github.com/slackapi/slack-api-specs/blob/master/web-api/slack_web_openapi_v2.json", section: "host" },
+    health: { path: "/auth.test", ref: { url: "https://github.com/slackapi/slack-api-specs/blob/master/web-api/slack_web_openapi_v2.json", section: "operationId auth_test" }, expect: [{ path: ["ok"], type: "boolean", equals: true }, { path: ["team_id"], type: "string" }] },
     streams: [
       {
         name: "conversations",
@@ -148,6 +170,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         recordSelector: ["channels"],
         pagination: { type: "cursor", cursorPath: ["response_metadata", "next_cursor"], cursorParam: "cursor", limitParam: "limit", in: "query" },
         maxPageSize: 200,
+        ref: { url: "https://github.com/slackapi/slack-api-specs/blob/master/web-api/slack_web_openapi_v2.json", section: "operationId conversations_list" },
       },
       {
         name: "users",
@@ -155,6 +178,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         recordSelector: ["members"],
         pagination: { type: "cursor", cursorPath: ["response_metadata", "next_cursor"], cursorParam: "cursor", limitParam: "limit", in: "query" },
         maxPageSize: 200,
+        ref: { url: "https://github.com/slackapi/slack-api-specs/blob/master/web-api/slack_web_openapi_v2.json", section: "operationId users_list" },
       },
     ],
     responseErrors: {
@@ -164,6 +188,7 @@ export const productivityEntries: CatalogEntryInput[] = [
       rateLimitErrors: ["ratelimited"],
     },
     notes: "Slack answers HTTP 200 with {ok:false,error} for most failures; responseErrors maps them.",
+    namedResources: { kind: "workspace (team id)", healthField: ["team_id"] },
   },
   {
     sourceType: "zoom",
@@ -179,13 +204,16 @@ export const productivityEntries: CatalogEntryInput[] = [
         tokenUrl: "https://zoom.us/oauth/token",
         scopes: ["user:read", "meeting:read", "recording:read"],
         pkce: true,
+        refs: { authorizeUrl: { url: "https://developers.zoom.us/docs/rooms/oauth/", section: "Request an access token: https://zoom.us/oauth/authorize" }, tokenUrl: { url: "https://developers.zoom.us/docs/rooms/oauth/", section: "Request an access token: POST https://zoom.us/oauth/token" }, scopes: { unverified: "Zoom classic scopes user:read, meeting:read, recording:read (Zoom's description lists no scopes): no vendor page or description found in the searched documentation" }, tokenAuth: { url: "https://developers.zoom.us/docs/rooms/oauth/", section: "Request an access token: Basic authorization header of Client ID and Client Secret" } },
       },
     ],
     configFields: [BASE_URL],
     secrets: ["access_token", "refresh_token"],
     baseUrl: "https://api.zoom.us/v2",
+    baseUrlRef: { url: "https://developers.zoom.us/docs/api/using-zoom-apis/", section: "Using Zoom APIs: https://api.zoom.us/v2" },
     allowedHosts: ["api.zoom.us"],
-    health: { path: "/users/me" },
+    allowedHostsRef: { url: "https://developers.zoom.us/docs/api/using-zoom-apis/", section: "Using Zoom APIs" },
+    health: { path: "/users/me", ref: { url: "https://developers.zoom.us/docs/api/using-zoom-apis/", section: "Zoom API operationId user (GET /users/{userId}, userId=me)" }, expect: [{ path: ["id"], type: "string" }] },
     streams: [
       {
         name: "meetings",
@@ -193,6 +221,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         recordSelector: ["meetings"],
         pagination: { type: "page_token", tokenPath: ["next_page_token"], tokenParam: "next_page_token", limitParam: "page_size" },
         maxPageSize: 300,
+        ref: { url: "https://developers.zoom.us/docs/api/using-zoom-apis/", section: "Zoom API operationId meetings (GET /users/{userId}/meetings)" },
       },
       {
         name: "recordings",
@@ -200,6 +229,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         recordSelector: ["meetings"],
         pagination: { type: "page_token", tokenPath: ["next_page_token"], tokenParam: "next_page_token", limitParam: "page_size" },
         maxPageSize: 300,
+        ref: { url: "https://developers.zoom.us/docs/api/using-zoom-apis/", section: "Zoom API operationId recordingsList (GET /users/{userId}/recordings)" },
       },
     ],
     notes:
@@ -218,13 +248,16 @@ export const productivityEntries: CatalogEntryInput[] = [
         authorizeUrl: "https://account.box.com/api/oauth2/authorize",
         tokenUrl: "https://api.box.com/oauth2/token",
         scopes: ["root_readonly"],
+        refs: { authorizeUrl: { url: "https://developer.box.com/reference/get-authorize/", section: "GET /authorize (https://account.box.com/api/oauth2/authorize)" }, tokenUrl: { url: "https://github.com/box/box-openapi/blob/main/openapi.json", section: "components.securitySchemes.OAuth2Security tokenUrl; operationId post_oauth2_token" }, scopes: { url: "https://github.com/box/box-openapi/blob/main/openapi.json", section: "components.securitySchemes.OAuth2Security scopes root_readonly" }, tokenAuth: { url: "https://github.com/box/box-openapi/blob/main/openapi.json", section: "operationId post_oauth2_token: client_id and client_secret in the form body" } },
       },
     ],
     configFields: [BASE_URL],
     secrets: ["access_token", "refresh_token"],
     baseUrl: "https://api.box.com/2.0",
+    baseUrlRef: { url: "https://github.com/box/box-openapi/blob/main/openapi.json", section: "servers: https://api.box.com/2.0" },
     allowedHosts: ["api.box.com"],
-    health: { path: "/users/me", query: { fields: "id,name,login" } },
+    allowedHostsRef: { url: "https://github.com/box/box-openapi/blob/main/openapi.json", section: "servers" },
+    health: { path: "/users/me", query: { fields: "id,name,login" }, ref: { url: "https://github.com/box/box-openapi/blob/main/openapi.json", section: "operationId get_users_me" }, expect: [{ path: ["id"], type: "string" }, { path: ["type"], type: "string", equals: "user" }] },
     streams: [
       {
         name: "root_items",
@@ -233,6 +266,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         recordSelector: ["entries"],
         pagination: { type: "offset", offsetParam: "offset", limitParam: "limit", totalPath: ["total_count"] },
         maxPageSize: 1000,
+        ref: { url: "https://github.com/box/box-openapi/blob/main/openapi.json", section: "operationId get_folders_id_items" },
       },
     ],
   },
@@ -251,19 +285,22 @@ export const productivityEntries: CatalogEntryInput[] = [
         scopes: ["account_info.read", "files.metadata.read"],
         pkce: true,
         authorizeParams: { token_access_type: "offline" },
+        refs: { authorizeUrl: { url: "https://dropbox.tech/developers/using-oauth-2-0-with-offline-access", section: "authorization URL https://www.dropbox.com/oauth2/authorize" }, tokenUrl: { url: "https://dropbox.tech/developers/using-oauth-2-0-with-offline-access", section: "Using refresh tokens: POST https://api.dropboxapi.com/oauth2/token" }, scopes: [{ url: "https://github.com/dropbox/dropbox-api-spec/blob/main/users.stone", section: "route get_current_account scope account_info.read" }, { url: "https://github.com/dropbox/dropbox-api-spec/blob/main/files.stone", section: "route list_folder scope files.metadata.read" }], tokenAuth: { unverified: "Dropbox token endpoint client authentication: no vendor page or description found in the searched documentation" }, authorizeParams: { url: "https://dropbox.tech/developers/using-oauth-2-0-with-offline-access", section: "Choosing online or offline access: token_access_type=offline" } },
       },
     ],
     configFields: [BASE_URL],
     secrets: ["access_token", "refresh_token"],
     baseUrl: "https://api.dropboxapi.com/2",
+    baseUrlRef: { url: "https://github.com/dropbox/dropbox-api-spec/blob/main/files.stone", section: "routes are POST https://api.dropboxapi.com/2/<namespace>/<route>" },
     allowedHosts: ["api.dropboxapi.com"],
+    allowedHostsRef: { url: "https://github.com/dropbox/dropbox-api-spec/blob/main/files.stone", section: "RPC host api.dropboxapi.com" },
     // Dropbox's API is RPC over POST: these three methods only read.
     readOnlyPost: [
-      { path: "/users/get_current_account", kind: "rpc" },
-      { path: "/files/list_folder", kind: "rpc" },
-      { path: "/files/list_folder/continue", kind: "rpc" },
+      { path: "/users/get_current_account", kind: "rpc", ref: { url: "https://github.com/dropbox/dropbox-api-spec/blob/main/users.stone", section: "route get_current_account" } },
+      { path: "/files/list_folder", kind: "rpc", ref: { url: "https://github.com/dropbox/dropbox-api-spec/blob/main/files.stone", section: "route list_folder" } },
+      { path: "/files/list_folder/continue", kind: "rpc", ref: { url: "https://github.com/dropbox/dropbox-api-spec/blob/main/files.stone", section: "route list_folder/continue" } },
     ],
-    health: { path: "/users/get_current_account", method: "POST", body: null },
+    health: { path: "/users/get_current_account", method: "POST", body: null, ref: { url: "https://github.com/dropbox/dropbox-api-spec/blob/main/users.stone", section: "route get_current_account" }, expect: [{ path: ["account_id"], type: "string" }] },
     streams: [
       {
         name: "files",
@@ -281,6 +318,7 @@ export const productivityEntries: CatalogEntryInput[] = [
           hasMorePath: ["has_more"],
         },
         maxPageSize: 2000,
+        ref: { url: "https://github.com/dropbox/dropbox-api-spec/blob/main/files.stone", section: "routes list_folder, list_folder/continue" },
       },
     ],
   },
@@ -294,12 +332,16 @@ export const productivityEntries: CatalogEntryInput[] = [
       {
         type: "oauth2",
         grant: "authorization_code",
+        tokenAuth: "client_secret_post",
+        // 3LO tokens work only at api.atlassian.com/ex/confluence/{cloudId}; relative _links.next resolve under that gateway
+        postConsent: { type: "atlassian_accessible_resources", url: "https://api.atlassian.com/oauth/token/accessible-resources", apiGateway: "https://api.atlassian.com/ex/confluence/{cloudId}", siteField: "site", ref: { url: "https://developer.atlassian.com/cloud/oauth/getting-started/making-calls-to-api/", section: "Cloud ID: accessible-resources; Make calls to the API with https://api.atlassian.com/ex/{product}/{cloudid}" } },
         authorizeUrl: ATLASSIAN_AUTHORIZE,
         tokenUrl: ATLASSIAN_TOKEN,
         scopes: ["read:space:confluence", "read:page:confluence", "offline_access"],
         authorizeParams: { audience: "api.atlassian.com", prompt: "consent" },
+        refs: { authorizeUrl: { url: "https://developer.atlassian.com/cloud/oauth/getting-started/implementing-oauth-3lo", section: "Direct the user to the authorization URL" }, tokenUrl: { url: "https://developer.atlassian.com/cloud/oauth/getting-started/implementing-oauth-3lo", section: "Exchange authorization code for access token" }, scopes: [{ url: "https://dac-static.atlassian.com/cloud/confluence/openapi-v2.v3.json", section: "getSpaces read:space:confluence; getPages read:page:confluence" }, { url: "https://developer.atlassian.com/cloud/confluence/oauth-2-3lo-apps/", section: "offline_access for refresh tokens" }], tokenAuth: { url: "https://developer.atlassian.com/cloud/oauth/getting-started/implementing-oauth-3lo", section: "Exchange authorization code for access token: client_id and client_secret in the JSON body" }, authorizeParams: { url: "https://developer.atlassian.com/cloud/oauth/getting-started/implementing-oauth-3lo", section: "authorization URL parameters audience=api.atlassian.com, prompt=consent" } },
       },
-      { type: "basic", usernameField: "email", passwordField: "api_token" },
+      { type: "basic", usernameField: "email", passwordField: "api_token", refs: { header: { url: "https://dac-static.atlassian.com/cloud/confluence/openapi-v2.v3.json", section: "components.securitySchemes basicAuth" } } },
     ],
     configFields: [
       // an Atlassian Cloud site is <your-domain>.atlassian.net (developer.atlassian.com … /intro/#about)
@@ -308,8 +350,10 @@ export const productivityEntries: CatalogEntryInput[] = [
     ],
     secrets: ["access_token", "refresh_token", "api_token"],
     baseUrl: "https://{{config.site}}/wiki",
+    baseUrlRef: { url: "https://dac-static.atlassian.com/cloud/confluence/openapi-v2.v3.json", section: "servers: https://{your-domain}/wiki/api/v2" },
     allowedHosts: ["*.atlassian.net", "api.atlassian.com"],
-    health: { path: "/api/v2/spaces", query: { limit: "1" } },
+    allowedHostsRef: [{ url: "https://dac-static.atlassian.com/cloud/confluence/openapi-v2.v3.json", section: "servers" }, { url: "https://developer.atlassian.com/cloud/confluence/oauth-2-3lo-apps/", section: "OAuth 2.0 (3LO) calls go to https://api.atlassian.com/ex/confluence/{cloudid}" }],
+    health: { path: "/api/v2/spaces", query: { limit: "1" }, ref: { url: "https://dac-static.atlassian.com/cloud/confluence/openapi-v2.v3.json", section: "operationId getSpaces" }, expect: [{ path: ["results"], type: "array" }] },
     streams: [
       {
         name: "spaces",
@@ -317,6 +361,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         recordSelector: ["results"],
         pagination: { type: "next_url", nextPath: ["_links", "next"], limitParam: "limit" },
         maxPageSize: 250,
+        ref: { url: "https://dac-static.atlassian.com/cloud/confluence/openapi-v2.v3.json", section: "operationId getSpaces" },
       },
       {
         name: "pages",
@@ -324,6 +369,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         recordSelector: ["results"],
         pagination: { type: "next_url", nextPath: ["_links", "next"], limitParam: "limit" },
         maxPageSize: 250,
+        ref: { url: "https://dac-static.atlassian.com/cloud/confluence/openapi-v2.v3.json", section: "operationId getPages" },
       },
     ],
     notes: "With OAuth 2.0 (3LO) the base becomes https://api.atlassian.com/ex/confluence/{cloudId}/wiki (set config.base_url).",
@@ -338,12 +384,16 @@ export const productivityEntries: CatalogEntryInput[] = [
       {
         type: "oauth2",
         grant: "authorization_code",
+        tokenAuth: "client_secret_post",
+        // 3LO tokens work only at api.atlassian.com/ex/jira/{cloudId}
+        postConsent: { type: "atlassian_accessible_resources", url: "https://api.atlassian.com/oauth/token/accessible-resources", apiGateway: "https://api.atlassian.com/ex/jira/{cloudId}", siteField: "site", ref: { url: "https://developer.atlassian.com/cloud/oauth/getting-started/making-calls-to-api/", section: "Cloud ID: accessible-resources; Make calls to the API with https://api.atlassian.com/ex/{product}/{cloudid}" } },
         authorizeUrl: ATLASSIAN_AUTHORIZE,
         tokenUrl: ATLASSIAN_TOKEN,
         scopes: ["read:jira-work", "read:jira-user", "offline_access"],
         authorizeParams: { audience: "api.atlassian.com", prompt: "consent" },
+        refs: { authorizeUrl: { url: "https://developer.atlassian.com/cloud/oauth/getting-started/implementing-oauth-3lo", section: "Direct the user to the authorization URL" }, tokenUrl: { url: "https://developer.atlassian.com/cloud/oauth/getting-started/implementing-oauth-3lo", section: "Exchange authorization code for access token" }, scopes: [{ url: "https://developer.atlassian.com/cloud/jira/platform/swagger-v3.v3.json", section: "getCurrentUser read:jira-user; searchProjects and searchAndReconsileIssuesUsingJql read:jira-work" }, { url: "https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/", section: "offline_access for refresh tokens" }], tokenAuth: { url: "https://developer.atlassian.com/cloud/oauth/getting-started/implementing-oauth-3lo", section: "Exchange authorization code for access token: client_id and client_secret in the JSON body" }, authorizeParams: { url: "https://developer.atlassian.com/cloud/oauth/getting-started/implementing-oauth-3lo", section: "authorization URL parameters audience=api.atlassian.com, prompt=consent" } },
       },
-      { type: "basic", usernameField: "email", passwordField: "api_token" },
+      { type: "basic", usernameField: "email", passwordField: "api_token", refs: { header: { url: "https://developer.atlassian.com/cloud/jira/platform/swagger-v3.v3.json", section: "components.securitySchemes basicAuth" } } },
     ],
     configFields: [
       // an Atlassian Cloud site is <your-domain>.atlassian.net (developer.atlassian.com … /intro/#about)
@@ -352,8 +402,10 @@ export const productivityEntries: CatalogEntryInput[] = [
     ],
     secrets: ["access_token", "refresh_token", "api_token"],
     baseUrl: "https://{{config.site}}",
+    baseUrlRef: { url: "https://developer.atlassian.com/cloud/jira/platform/swagger-v3.v3.json", section: "servers: https://your-domain.atlassian.net" },
     allowedHosts: ["*.atlassian.net", "api.atlassian.com"],
-    health: { path: "/rest/api/3/myself" },
+    allowedHostsRef: [{ url: "https://developer.atlassian.com/cloud/jira/platform/swagger-v3.v3.json", section: "servers" }, { url: "https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/", section: "OAuth 2.0 (3LO) calls go to https://api.atlassian.com/ex/jira/{cloudid}" }],
+    health: { path: "/rest/api/3/myself", ref: { url: "https://developer.atlassian.com/cloud/jira/platform/swagger-v3.v3.json", section: "operationId getCurrentUser" }, expect: [{ path: ["accountId"], type: "string" }] },
     streams: [
       {
         name: "projects",
@@ -361,6 +413,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         recordSelector: ["values"],
         pagination: { type: "offset", offsetParam: "startAt", limitParam: "maxResults", isLastPath: ["isLast"], totalPath: ["total"] },
         maxPageSize: 50,
+        ref: { url: "https://developer.atlassian.com/cloud/jira/platform/swagger-v3.v3.json", section: "operationId searchProjects" },
       },
       {
         name: "issues",
@@ -369,6 +422,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         recordSelector: ["issues"],
         pagination: { type: "page_token", tokenPath: ["nextPageToken"], tokenParam: "nextPageToken", limitParam: "maxResults" },
         maxPageSize: 100,
+        ref: { url: "https://developer.atlassian.com/cloud/jira/platform/swagger-v3.v3.json", section: "operationId searchAndReconsileIssuesUsingJql" },
       },
     ],
     notes: "Enhanced JQL search (/rest/api/3/search/jql, nextPageToken) replaces the deprecated /rest/api/3/search. With 3LO the base is https://api.atlassian.com/ex/jira/{cloudId}.",
@@ -386,6 +440,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         authorizeUrl: "https://github.com/login/oauth/authorize",
         tokenUrl: "https://github.com/login/oauth/access_token",
         scopes: ["read:org", "read:user"],
+        refs: { authorizeUrl: { unverified: "GitHub OAuth app authorize URL: no vendor page or description found in the searched documentation" }, tokenUrl: { unverified: "GitHub OAuth app token URL: no vendor page or description found in the searched documentation" }, scopes: { url: "https://docs.github.com/en/enterprise-cloud@latest/developers/apps/scopes-for-oauth-apps", section: "Available scopes: read:org, read:user (repo grants full access)" }, tokenAuth: { unverified: "GitHub OAuth app token request client authentication: no vendor page or description found in the searched documentation" } },
       },
       { type: "bearer", secretField: "token", header: "Authorization", prefix: "Bearer " },
     ],
@@ -396,9 +451,11 @@ export const productivityEntries: CatalogEntryInput[] = [
     ],
     secrets: ["access_token", "token"],
     baseUrl: "https://api.github.com",
+    baseUrlRef: { url: "https://github.com/github/rest-api-description/blob/main/descriptions/api.github.com/api.github.com.json", section: "servers: https://api.github.com" },
     allowedHosts: ["api.github.com"],
+    allowedHostsRef: { url: "https://github.com/github/rest-api-description/blob/main/descriptions/api.github.com/api.github.com.json", section: "servers" },
     headers: { Accept: "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28" },
-    health: { path: "/user" },
+    health: { path: "/user", ref: { url: "https://github.com/github/rest-api-description/blob/main/descriptions/api.github.com/api.github.com.json", section: "operationId users/get-authenticated" }, expect: [{ path: ["login"], type: "string" }, { path: ["id"], type: "number" }] },
     streams: [
       {
         name: "repos",
@@ -407,6 +464,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         recordSelector: [],
         pagination: { type: "link_header", limitParam: "per_page" },
         maxPageSize: 100,
+        ref: { url: "https://github.com/github/rest-api-description/blob/main/descriptions/api.github.com/api.github.com.json", section: "operationId repos/list-for-org" },
       },
       {
         name: "members",
@@ -414,9 +472,13 @@ export const productivityEntries: CatalogEntryInput[] = [
         recordSelector: [],
         pagination: { type: "link_header", limitParam: "per_page" },
         maxPageSize: 100,
+        ref: { url: "https://github.com/github/rest-api-description/blob/main/descriptions/api.github.com/api.github.com.json", section: "operationId orgs/list-members" },
       },
     ],
     notes:
       "OAuth apps have no read-only repo scope (repo grants write), so Safe Mode asks only read:org/read:user; private repository metadata needs a fine-grained token or GitHub App with Metadata: read.",
+    namedResources: { kind: "organization", configFields: ["org"], lookup: { path: "/orgs/{{resource.id}}", expect: [{ path: ["login"], type: "string" }], ref: { url: "https://github.com/github/rest-api-description/blob/main/descriptions/api.github.com/api.github.com.json", section: "operationId orgs/get" } } },
+    readOnlyGrant: "partial",
+    privilegeNote: "read:org and read:user only read, but GitHub OAuth apps have no read-only repository scope (repo grants full access), so private repositories are not listed. A fine-grained token or GitHub App with Metadata: read lists them without write access.",
   },
 ];

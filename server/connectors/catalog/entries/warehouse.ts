@@ -13,12 +13,17 @@ export const warehouseEntries: CatalogEntryInput[] = [
       {
         type: "oauth2",
         grant: "authorization_code",
+        // token-request wants HTTP Basic client auth; an OAuth client (security integration) per account
+        tokenAuth: "client_secret_basic",
+        clientPerInstance: true,
         authorizeUrl: "https://{{config.account}}.snowflakecomputing.com/oauth/authorize",
         tokenUrl: "https://{{config.account}}.snowflakecomputing.com/oauth/token-request",
-        scopes: ["session:role:{{config.role}}"],
+        // scopes are literal: refresh_token asks for a refresh token; the role is chosen per statement (SQL API `role`), not sent as session:role:<config>
+        scopes: ["refresh_token"],
         header: { name: "Authorization", secretField: "access_token", prefix: "Bearer " },
+        refs: { authorizeUrl: { url: "https://docs.snowflake.com/user-guide/oauth-custom.html", section: "Snowflake OAuth endpoints: authorization endpoint /oauth/authorize" }, tokenUrl: { url: "https://docs.snowflake.com/user-guide/oauth-custom.html", section: "Snowflake OAuth endpoints: token endpoint /oauth/token-request" }, scopes: { url: "https://docs.snowflake.com/user-guide/oauth-custom.html", section: "scope parameter session:role:<role_name>" }, tokenAuth: { url: "https://docs.snowflake.com/user-guide/oauth-custom.html", section: "token request: client credentials in an HTTP Basic Authorization header" } },
       },
-      { type: "service_account", format: "snowflake_keypair_jwt", scopes: [], secretFields: ["private_key"] },
+      { type: "service_account", format: "snowflake_keypair_jwt", scopes: [], secretFields: ["private_key"], refs: { tokenAuth: { url: "https://github.com/snowflakedb/snowflake-rest-api-specs/blob/main/specifications/sqlapi.yaml", section: "components.securitySchemes KeyPair (bearer JWT, X-Snowflake-Authorization-Token-Type: KEYPAIR_JWT)" } } },
     ],
     configFields: [
       // the account identifier in its URL form <orgname>-<account_name> (one DNS label of <account>.snowflakecomputing.com)
@@ -30,14 +35,17 @@ export const warehouseEntries: CatalogEntryInput[] = [
     ],
     secrets: ["access_token", "refresh_token", "private_key"],
     baseUrl: "https://{{config.account}}.snowflakecomputing.com",
+    baseUrlRef: { url: "https://github.com/snowflakedb/snowflake-rest-api-specs/blob/main/specifications/sqlapi.yaml", section: "servers: https://{account}.snowflakecomputing.com" },
     allowedHosts: ["*.snowflakecomputing.com"],
+    allowedHostsRef: { url: "https://github.com/snowflakedb/snowflake-rest-api-specs/blob/main/specifications/sqlapi.yaml", section: "servers" },
     headers: { Accept: "application/json", "Content-Type": "application/json" },
     // The SQL API takes statements by POST; Safe Mode lets through single read statements only.
-    readOnlyPost: [{ path: "/api/v2/statements", kind: "sql", field: "statement" }],
+    readOnlyPost: [{ path: "/api/v2/statements", kind: "sql", field: "statement", ref: { url: "https://github.com/snowflakedb/snowflake-rest-api-specs/blob/main/specifications/sqlapi.yaml", section: "operationId SubmitStatement" } }],
     health: {
       path: "/api/v2/statements",
       method: "POST",
       body: { statement: "SELECT CURRENT_VERSION()", timeout: 30, warehouse: "{{config.warehouse}}", role: "{{config.role}}" },
+      ref: { url: "https://github.com/snowflakedb/snowflake-rest-api-specs/blob/main/specifications/sqlapi.yaml", section: "operationId SubmitStatement" }, expect: [{ path: ["statementHandle"], type: "string" }],
     },
     streams: [
       {
@@ -62,6 +70,7 @@ export const warehouseEntries: CatalogEntryInput[] = [
           { name: "TABLE_TYPE", type: "text" },
           { name: "ROW_COUNT", type: "fixed", nullable: true },
         ],
+        ref: { url: "https://github.com/snowflakedb/snowflake-rest-api-specs/blob/main/specifications/sqlapi.yaml", section: "operationId SubmitStatement (information_schema.tables)" },
       },
     ],
     notes: "Key-pair auth sends a JWT with X-Snowflake-Authorization-Token-Type: KEYPAIR_JWT. The role must be read-only.",
@@ -79,14 +88,19 @@ export const warehouseEntries: CatalogEntryInput[] = [
         tokenUrl: "https://oauth2.googleapis.com/token",
         scopes: ["https://www.googleapis.com/auth/cloud-platform.read-only"],
         secretFields: ["client_email", "private_key"],
+        refs: { tokenUrl: { url: "https://developers.google.com/accounts/docs/OAuth", section: "token endpoint https://oauth2.googleapis.com/token" }, scopes: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/bigquery.v2.json", section: "datasets.list and jobs.query scopes: cloud-platform.read-only" }, tokenAuth: { unverified: "Google service-account JWT bearer grant: no vendor page or description found in the searched documentation" } },
       },
       {
         type: "oauth2",
         grant: "authorization_code",
+        tokenAuth: "client_secret_post",
+        // without access_type=offline Google issues no refresh token; prompt=consent re-issues it on a repeat consent
+        authorizeParams: { access_type: "offline", prompt: "consent" },
         authorizeUrl: "https://accounts.google.com/o/oauth2/v2/auth",
         tokenUrl: "https://oauth2.googleapis.com/token",
         scopes: ["https://www.googleapis.com/auth/cloud-platform.read-only"],
         pkce: true,
+        refs: { authorizeUrl: { url: "https://developers.google.com/accounts/docs/OAuth", section: "Step 2: Redirect to Google's OAuth 2.0 server" }, authorizeParams: { url: "https://developers.google.com/accounts/docs/OAuth", section: "Step 1: Set authorization parameters (access_type=offline, prompt=consent)" }, tokenUrl: { url: "https://developers.google.com/accounts/docs/OAuth", section: "Step 5: Exchange authorization code for refresh and access tokens" }, scopes: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/bigquery.v2.json", section: "datasets.list and jobs.query scopes: cloud-platform.read-only" }, tokenAuth: { url: "https://developers.google.com/accounts/docs/OAuth", section: "Step 5: client_id and client_secret in the POST body" } },
       },
     ],
     configFields: [
@@ -96,9 +110,11 @@ export const warehouseEntries: CatalogEntryInput[] = [
     ],
     secrets: ["access_token", "refresh_token", "private_key"],
     baseUrl: "https://bigquery.googleapis.com/bigquery/v2",
+    baseUrlRef: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/bigquery.v2.json", section: "rootUrl https://bigquery.googleapis.com/, servicePath bigquery/v2/" },
     allowedHosts: ["bigquery.googleapis.com"],
-    readOnlyPost: [{ path: "/projects/{{config.project_id}}/queries", kind: "sql", field: "query" }],
-    health: { path: "/projects/{{config.project_id}}/datasets", query: { maxResults: "1" } },
+    allowedHostsRef: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/bigquery.v2.json", section: "rootUrl" },
+    readOnlyPost: [{ path: "/projects/{{config.project_id}}/queries", kind: "sql", field: "query", ref: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/bigquery.v2.json", section: "bigquery.jobs.query (POST projects/{projectId}/queries)" } }],
+    health: { path: "/projects/{{config.project_id}}/datasets", query: { maxResults: "1" }, ref: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/bigquery.v2.json", section: "bigquery.datasets.list" }, expect: [{ path: ["kind"], type: "string", equals: "bigquery#datasetList" }] },
     streams: [
       {
         name: "datasets",
@@ -106,6 +122,7 @@ export const warehouseEntries: CatalogEntryInput[] = [
         recordSelector: ["datasets"],
         pagination: { type: "page_token", tokenPath: ["nextPageToken"], tokenParam: "pageToken", limitParam: "maxResults" },
         maxPageSize: 1000,
+        ref: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/bigquery.v2.json", section: "bigquery.datasets.list" },
       },
     ],
     notes: "Grant roles/bigquery.metadataViewer (and dataViewer for samples). jobs.query is a read query only for single SELECTs.",
@@ -116,9 +133,10 @@ export const warehouseEntries: CatalogEntryInput[] = [
     category: "warehouse",
     driver: "postgres",
     docsUrl: "https://docs.aws.amazon.com/redshift/latest/dg/welcome.html",
-    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["USAGE ON SCHEMA", "SELECT ON ALL TABLES IN SCHEMA"] }],
+    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["USAGE ON SCHEMA", "SELECT ON ALL TABLES IN SCHEMA"], refs: { scopes: { unverified: "Redshift GRANT USAGE / SELECT for a read-only user: no vendor page or description found in the searched documentation" } } }],
     configFields: sqlFields(5439, { database: "dev" }),
     secrets: ["dsn", "password"],
     allowedHosts: ["*.redshift.amazonaws.com", "*.redshift-serverless.amazonaws.com"],
+    allowedHostsRef: { unverified: "Redshift cluster host patterns: no vendor page or description found in the searched documentation" },
   },
 ];
