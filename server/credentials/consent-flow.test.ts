@@ -478,6 +478,9 @@ describe("consentProviderFor", () => {
         authorizeParams: {},
         resource: undefined,
         tokenOrigin: "catalog",
+        // GitHub's catalog quirks: client_id/secret in the body, no PKCE
+        tokenAuth: "client_secret_post",
+        pkce: false,
       }),
     );
   });

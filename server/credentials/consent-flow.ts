@@ -36,6 +36,8 @@ import { CONSENT_KIND, storeCredential } from "./credential-store";
 import { aadFor, decrypt, encrypt, type EncryptionKey } from "./crypto";
 import { parseLocator } from "./locator";
 import { redact } from "./redact";
+import { connectionInstanceHost, findOAuthApp, type ResolvedOAuthApp } from "./oauth-app-repository";
+import { atlassianCloudIds, clientAuth, normalizingFetch, recognizedTokenTypes, type AtlassianPostConsent, type TokenAuthMethod, type TokenResponseShape } from "./oauth-quirks";
 import { fillAuthServerUrl, pinnedTokenFetch, type AuthServerOrigin } from "./token-endpoint";
 import type { SecretBundle } from "./types";
 
@@ -61,9 +63,23 @@ export type ConsentProvider = {
   resource?: string;
   /** where tokenUrl came from: an operator's OAUTH_<P>_TOKEN_URL may be on a private network; the catalog's never (default catalog) */
   tokenOrigin?: AuthServerOrigin;
+  /** the vendor's quirks from the catalog entry (schema.ts oauth2 mode) */
+  /** client authentication at the token endpoint; default client_secret_post */
+  tokenAuth?: TokenAuthMethod;
+  /** send an S256 code_challenge and the verifier; default true */
+  pkce?: boolean;
+  /** where the tokens sit in a non-standard token response (Slack) */
+  tokenResponse?: TokenResponseShape;
+  /** a lookup made with the new token (Atlassian accessible-resources → cloudId per site) */
+  postConsent?: AtlassianPostConsent;
+  /** the kid of the client's key (private_key_jwt) */
+  assertionKeyId?: string;
+  /** the tenant's OAuth app (Settings page) that supplied the client, when not the install's env */
+  appId?: string;
 };
 
-export type ProviderLookup = (provider: string, connectionConfig: Record<string, unknown>) => Result<ConsentProvider, string>;
+/** `consent:<provider>` → its OAuth client for one connection of one tenant (sync or async). */
+export type ProviderLookup = (provider: string, connectionConfig: Record<string, unknown>, tenantId?: string) => Result<ConsentProvider, string> | Promise<Result<ConsentProvider, string>>;
 
 export type ConsentFlowDeps = {
   db: Db;
@@ -111,7 +127,7 @@ function isLoopback(u: URL): boolean {
  * client id and secret, and optional URL overrides, from OAUTH_<PROVIDER>_* (server/env.ts).
  * Where the catalog's host would come from config, the operator must set the URLs.
  */
-export function consentProviderFor(provider: string, connectionConfig: Record<string, unknown>, envSource?: Record<string, string | undefined>): Result<ConsentProvider, string> {
+export function consentProviderFor(provider: string, connectionConfig: Record<string, unknown>, envSource?: Record<string, string | undefined>, app?: ResolvedOAuthApp): Result<ConsentProvider, string> {
   const entry = getCatalogEntry(provider);
   if (!entry) return err(`"${provider}" is not a connector in the catalog, so there is no OAuth sign-in for consent:${provider}`);
   const mode = entry.authModes.find((m) => m.type === "oauth2" && m.grant === "authorization_code");
@@ -120,11 +136,18 @@ export function consentProviderFor(provider: string, connectionConfig: Record<st
   if (unsafe.length) return err(`${entry.displayName}'s catalog scopes are not all read-only (${unsafe.join(", ")}); Safe Mode will not request them`);
   let env;
   try {
-    env = oauthProviderEnv(provider, envSource);
+    // a tenant's own OAuth app replaces the install's client and URL overrides entirely
+    env = app
+      ? { clientId: app.clientId, clientSecret: app.secret, authorizeUrl: app.authorizeUrl, tokenUrl: app.tokenUrl, issuer: undefined, resource: undefined }
+      : oauthProviderEnv(provider, envSource);
   } catch (e) {
     return err(e instanceof EnvError ? e.message : "Invalid OAuth configuration");
   }
-  const prefix = oauthProviderEnvName(provider);
+  const prefix = app ? "the organisation's OAuth app" : oauthProviderEnvName(provider);
+  if (!app && mode.clientPerInstance && !(env.clientId && env.clientSecret)) {
+    const host = connectionInstanceHost(mode.tokenUrl, effectiveConfig(entry, connectionConfig));
+    return err(`No OAuth app is registered for ${entry.displayName}${host ? ` at ${host}` : ""}: ${entry.displayName} registers a client per instance, so an admin adds it under Settings → OAuth apps (or an operator sets ${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET)`);
+  }
   if (!env.clientId || !env.clientSecret) {
     return err(`No OAuth client is configured for ${entry.displayName}: the server needs ${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET`);
   }
@@ -140,15 +163,39 @@ export function consentProviderFor(provider: string, connectionConfig: Record<st
     displayName: entry.displayName,
     authorizeUrl: authorizeUrl.value.toString(),
     tokenUrl: tokenUrl.value.toString(),
-    issuer: env.issuer ?? authorizeUrl.value.origin,
+    // the id_token `iss` the vendor documents (PagerDuty) or the authorization server's origin
+    issuer: env.issuer ?? mode.idToken?.issuer ?? authorizeUrl.value.origin,
     clientId: env.clientId,
     clientSecret: env.clientSecret,
     scopes: [...mode.scopes],
     scopeSeparator: mode.scopeSeparator,
     authorizeParams: { ...(mode.authorizeParams ?? {}) },
     resource: env.resource,
-    tokenOrigin: env.tokenUrl ? "operator" : "catalog",
+    // an admin's per-instance URL override is not an operator's: public addresses only
+    tokenOrigin: env.tokenUrl && !app ? "operator" : "catalog",
+    tokenAuth: mode.tokenAuth,
+    pkce: mode.pkce,
+    ...(mode.tokenResponse ? { tokenResponse: mode.tokenResponse } : {}),
+    ...(mode.postConsent ? { postConsent: mode.postConsent } : {}),
+    ...(app?.assertionKeyId ? { assertionKeyId: app.assertionKeyId } : {}),
+    ...(app ? { appId: app.id } : {}),
   });
+}
+
+/**
+ * The default lookup: the tenant's OAuth app for this provider (and instance host) from the
+ * Settings page, else the install's OAUTH_<PROVIDER>_* settings.
+ */
+export function tenantConsentProviders(db: Db, key: EncryptionKey | undefined, envSource?: Record<string, string | undefined>): ProviderLookup {
+  return async (provider, connectionConfig, tenantId) => {
+    const entry = getCatalogEntry(provider);
+    const mode = entry?.authModes.find((m) => m.type === "oauth2" && m.grant === "authorization_code");
+    if (!entry || !mode || mode.type !== "oauth2" || !tenantId) return consentProviderFor(provider, connectionConfig, envSource);
+    const host = connectionInstanceHost(mode.tokenUrl, effectiveConfig(entry, connectionConfig));
+    const app = await findOAuthApp(db, key, tenantId, provider, { instanceHost: host });
+    if (!app.ok) return err(app.error);
+    return consentProviderFor(provider, connectionConfig, envSource, app.value ?? undefined);
+  };
 }
 
 /** What the consent page shows before the admin leaves: no secrets, only names and scopes. */
@@ -186,7 +233,7 @@ export async function describeConsent(deps: Pick<ConsentFlowDeps, "db" | "provid
   const provider = loc.ok && loc.value.scheme === "consent" ? loc.value.provider : null;
   const entry = getCatalogEntry(provider ?? conn.sourceType);
   const mode = entry?.authModes.find((m) => m.type === "oauth2" && m.grant === "authorization_code");
-  const resolved = provider ? (deps.providers ?? consentProviderFor)(provider, conn.config) : null;
+  const resolved = provider ? await (deps.providers ?? tenantConsentProviders(deps.db, deps.encryptionKey))(provider, conn.config, tenantId) : null;
   const blocked = checkStartable(conn, provider, deps.encryptionKey) ?? (resolved && !resolved.ok ? resolved.error : null);
   return {
     connectionId: conn.id,
@@ -247,7 +294,7 @@ export async function startConsent(deps: ConsentFlowDeps, input: StartConsentInp
     const code: ConsentErrorCode = !provider || provider !== conn.sourceType ? "not_consent" : conn.namespace === "demo" ? "read_only_namespace" : conn.status !== "AWAITING_CREDENTIALS" ? "not_awaiting" : "unavailable";
     return err({ code, message: blocked ?? "Consent is not available.", connectionId: conn.id });
   }
-  const p = (deps.providers ?? consentProviderFor)(provider, conn.config);
+  const p = await (deps.providers ?? tenantConsentProviders(deps.db, deps.encryptionKey))(provider, conn.config, input.tenantId);
   if (!p.ok) return err({ code: "unavailable", message: p.error, connectionId: conn.id });
 
   const state = oauth.generateRandomState();
@@ -278,8 +325,10 @@ export async function startConsent(deps: ConsentFlowDeps, input: StartConsentInp
   url.searchParams.set("redirect_uri", input.redirectUri);
   url.searchParams.set("scope", p.value.scopes.join(p.value.scopeSeparator));
   url.searchParams.set("state", state);
-  url.searchParams.set("code_challenge", await oauth.calculatePKCECodeChallenge(verifier));
-  url.searchParams.set("code_challenge_method", "S256");
+  if (p.value.pkce !== false) {
+    url.searchParams.set("code_challenge", await oauth.calculatePKCECodeChallenge(verifier));
+    url.searchParams.set("code_challenge_method", "S256");
+  }
   if (p.value.resource) url.searchParams.set("resource", p.value.resource);
   return ok({ url: url.toString(), provider });
 }
@@ -327,7 +376,7 @@ export async function completeConsent(deps: ConsentFlowDeps, input: CompleteCons
   }
 
   const conn = await getConnection(deps.db, req.tenantId, connectionId);
-  const providerResult = (deps.providers ?? consentProviderFor)(req.provider, conn?.config ?? {});
+  const providerResult = await (deps.providers ?? tenantConsentProviders(deps.db, deps.encryptionKey))(req.provider, conn?.config ?? {}, req.tenantId);
   const name = providerResult.ok ? providerResult.value.displayName : req.provider;
   const note = (message: string) => noteAwaitingCredentials(deps.db, req.tenantId, connectionId, { stage: CONSENT_STAGE, message });
   const actor = { id: req.userId, label: req.userLabel };
@@ -382,6 +431,17 @@ export async function completeConsent(deps: ConsentFlowDeps, input: CompleteCons
   if (tokenExpiry) bundle.expires_at = tokenExpiry.toISOString();
   // the endpoint consent was given at: tokens are only used and renewed for connections that resolve to it
   bundle.token_url = p.tokenUrl;
+  if (p.postConsent?.type === "atlassian_accessible_resources") {
+    // Atlassian 3LO tokens work only at api.atlassian.com/ex/<product>/<cloudId>: keep each granted site's cloudId
+    const sites = await atlassianCloudIds(pinnedTokenFetch({ origin: "catalog" }), p.postConsent.url, tokens.access_token, AbortSignal.timeout(deps.timeoutMs ?? 10_000));
+    if (!sites.ok) {
+      const message = `${p.displayName} issued tokens, but ${sites.error}`;
+      await note(message);
+      await recordAudit(deps.db, req.tenantId, actor, "consent.failed", target, { provider: req.provider, reason: sites.error });
+      return err({ code: "exchange_failed", message: `${message}. Start again from the connection's consent page.`, connectionId });
+    }
+    bundle.cloud_ids = JSON.stringify(sites.value);
+  }
   const expiresAt = bundle.refresh_token ? null : tokenExpiry;
   const locator = `consent:${req.provider}`;
   await storeCredential(deps.db, deps.encryptionKey, { tenantId: req.tenantId, locator, kind: CONSENT_KIND, bundle, expiresAt });
@@ -402,20 +462,28 @@ export async function completeConsent(deps: ConsentFlowDeps, input: CompleteCons
   return ok({ connectionId, provider: p.provider, displayName: p.displayName, scopes: granted, resumed });
 }
 
-async function exchangeCode(deps: ConsentFlowDeps, p: ConsentProvider, callback: URL, state: string, verifier: string, redirectUri: string): Promise<oauth.TokenEndpointResponse> {
-  const as: oauth.AuthorizationServer = { issuer: p.issuer, authorization_endpoint: p.authorizeUrl, token_endpoint: p.tokenUrl };
-  const client: oauth.Client = { client_id: p.clientId };
+/** The token request options and client authentication one provider's quirks call for. */
+function tokenRequest(p: ConsentProvider, timeoutMs: number): { options: oauth.TokenEndpointRequestOptions; auth: oauth.ClientAuth; process: oauth.ProcessTokenResponseOptions } {
   const tokenUrl = new URL(p.tokenUrl);
   const options: oauth.TokenEndpointRequestOptions = {
     [oauth.allowInsecureRequests]: tokenUrl.protocol === "http:" && isLoopback(tokenUrl),
-    signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
-    [oauth.customFetch]: pinnedTokenFetch({ origin: p.tokenOrigin ?? "catalog" }),
+    signal: AbortSignal.timeout(timeoutMs),
+    [oauth.customFetch]: normalizingFetch(pinnedTokenFetch({ origin: p.tokenOrigin ?? "catalog" }), p.tokenResponse),
     ...(p.resource ? { additionalParameters: { resource: p.resource } } : {}),
   };
+  const auth = clientAuth(p.tokenAuth ?? "client_secret_post", p.clientSecret, { clientId: p.clientId, tokenUrl: p.tokenUrl, keyId: p.assertionKeyId });
+  const types = recognizedTokenTypes(p.tokenResponse);
+  return { options, auth, process: types ? { recognizedTokenTypes: types } : {} };
+}
+
+async function exchangeCode(deps: ConsentFlowDeps, p: ConsentProvider, callback: URL, state: string, verifier: string, redirectUri: string): Promise<oauth.TokenEndpointResponse> {
+  const as: oauth.AuthorizationServer = { issuer: p.issuer, authorization_endpoint: p.authorizeUrl, token_endpoint: p.tokenUrl };
+  const client: oauth.Client = { client_id: p.clientId };
+  const { options, auth, process } = tokenRequest(p, deps.timeoutMs ?? 10_000);
   // validates state again and, when the server sends one, the RFC 9207 `iss` (mix-up defence)
   const params = oauth.validateAuthResponse(as, client, callback.searchParams, state);
-  const response = await oauth.authorizationCodeGrantRequest(as, client, oauth.ClientSecretPost(p.clientSecret), params, redirectUri, verifier, options);
-  return oauth.processAuthorizationCodeResponse(as, client, response);
+  const response = await oauth.authorizationCodeGrantRequest(as, client, auth, params, redirectUri, p.pkce === false ? oauth.nopkce : verifier, options);
+  return oauth.processAuthorizationCodeResponse(as, client, response, process);
 }
 
 /**
@@ -426,7 +494,7 @@ export async function refreshConsentTokens(
   deps: { db: Db; encryptionKey: EncryptionKey; now?: () => Date; timeoutMs?: number; providers?: ProviderLookup },
   input: { tenantId: string; provider: string; config: Record<string, unknown>; bundle: SecretBundle },
 ): Promise<Result<SecretBundle, string>> {
-  const found = (deps.providers ?? consentProviderFor)(input.provider, input.config);
+  const found = await (deps.providers ?? tenantConsentProviders(deps.db, deps.encryptionKey))(input.provider, input.config, input.tenantId);
   if (!found.ok) return err(found.error);
   const p = found.value;
   const refresh = input.bundle.refresh_token;
@@ -435,15 +503,10 @@ export async function refreshConsentTokens(
   if (input.bundle.token_url && input.bundle.token_url !== p.tokenUrl) return err(`consent was given at ${hostOf(input.bundle.token_url)}, not at ${hostOf(p.tokenUrl)}`);
   const as: oauth.AuthorizationServer = { issuer: p.issuer, token_endpoint: p.tokenUrl };
   const client: oauth.Client = { client_id: p.clientId };
-  const tokenUrl = new URL(p.tokenUrl);
   try {
-    const response = await oauth.refreshTokenGrantRequest(as, client, oauth.ClientSecretPost(p.clientSecret), refresh, {
-      [oauth.allowInsecureRequests]: tokenUrl.protocol === "http:" && isLoopback(tokenUrl),
-      signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
-      [oauth.customFetch]: pinnedTokenFetch({ origin: p.tokenOrigin ?? "catalog" }),
-      ...(p.resource ? { additionalParameters: { resource: p.resource } } : {}),
-    });
-    const tokens = await oauth.processRefreshTokenResponse(as, client, response);
+    const { options, auth, process } = tokenRequest(p, deps.timeoutMs ?? 10_000);
+    const response = await oauth.refreshTokenGrantRequest(as, client, auth, refresh, options);
+    const tokens = await oauth.processRefreshTokenResponse(as, client, response, process);
     const now = (deps.now ?? (() => new Date()))();
     const bundle: SecretBundle = { ...input.bundle, access_token: tokens.access_token, token_type: tokens.token_type, token_url: p.tokenUrl };
     if (tokens.refresh_token) bundle.refresh_token = tokens.refresh_token;
@@ -470,7 +533,7 @@ function describeOAuthError(e: unknown, secrets: string[]): string {
   if (e instanceof oauth.ResponseBodyError) text = `${e.error}${e.error_description ? `: ${e.error_description}` : ""}`;
   else if (e instanceof oauth.AuthorizationResponseError) text = `${e.error}${e.error_description ? `: ${e.error_description}` : ""}`;
   else if (e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError")) text = "the token endpoint did not answer in time";
-  else if (e instanceof Error && e.name === "EgressRefusedError") text = e.message;
+  else if (e instanceof Error && (e.name === "EgressRefusedError" || e.name === "QuirkError")) text = e.message;
   else if (e instanceof TypeError) text = "the token endpoint could not be reached";
   else text = e instanceof Error ? e.message : String(e);
   return redact(text.slice(0, 300), secrets);

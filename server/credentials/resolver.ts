@@ -9,10 +9,12 @@ import type { Db } from "../db/client";
 import { getEnv, lookupEnvVar } from "../env";
 import { err, ok, type Result } from "../lib/result";
 import { getCatalogEntry } from "../connectors/catalog";
-import { consentForOtherSource, consentProviderFor, refreshConsentTokens, type ProviderLookup } from "./consent-flow";
+import { consentForOtherSource, refreshConsentTokens, tenantConsentProviders, type ProviderLookup } from "./consent-flow";
 import { loadCredential } from "./credential-store";
 import { encryptionKeyFromEnv, type EncryptionKey } from "./crypto";
 import { formatLocator, parseLocator } from "./locator";
+import { findOAuthApp } from "./oauth-app-repository";
+import { atlassianGateway } from "./oauth-quirks";
 import { redact } from "./redact";
 import { resolveServicePrincipal } from "./sp";
 import { checkEnvName, createTenantScopes, envPolicyFromEnv, vaultTenantFolder, type EnvPolicy, type TenantScope } from "./tenant-scope";
@@ -81,7 +83,11 @@ export function createCredentialResolver(deps: CredentialResolverDeps): Credenti
       case "env":
         return resolveEnv(loc.name, scope, envPolicy(), secrets);
       case "sp":
-        return resolveServicePrincipal({ db: deps.db, now, key: key(), timeoutMs, secrets, scope }, loc.name, ctx);
+        return resolveServicePrincipal(
+          { db: deps.db, now, key: key(), timeoutMs, secrets, scope, apps: (provider, principal, instanceHost) => findOAuthApp(deps.db, key(), ctx.tenantId, provider, { instanceHost, principal }) },
+          loc.name,
+          ctx,
+        );
     }
   }
 
@@ -97,18 +103,28 @@ export function createCredentialResolver(deps: CredentialResolverDeps): Credenti
       // Tokens are per (tenant, provider), but consent was given at one token endpoint: a
       // connection whose configuration resolves to another one (another Zendesk subdomain, say)
       // never gets them, and no refresh goes there.
+      const lookup = deps.consentProviders ?? tenantConsentProviders(deps.db, k);
       if (bundle.token_url) {
-        const p = (deps.consentProviders ?? consentProviderFor)(loc.provider, ctx.config);
+        const p = await lookup(loc.provider, ctx.config, ctx.tenantId);
         if (!p.ok) return err({ kind: "consent_required", message: `the consent for ${loc.provider} cannot be used (${p.error}): an admin must approve access again at ${page}` });
         if (p.value.tokenUrl !== bundle.token_url) {
           return err({ kind: "consent_required", message: `the consent for ${loc.provider} was given at ${new URL(bundle.token_url).host}, and this connection's configuration points to ${new URL(p.value.tokenUrl).host}: an admin must approve access for it at ${page}` });
         }
       }
+      // Atlassian: the connection's site must be one the grant reaches; its API base is the gateway with that site's cloudId
+      const post = consentPostLookup(loc.provider);
+      let gateway: string | undefined;
+      if (post) {
+        const g = atlassianGateway(post, bundle.cloud_ids, ctx.config);
+        if (!g.ok) return err({ kind: "consent_required", message: `${g.error}: an admin must approve access for it at ${page}` });
+        gateway = g.value;
+      }
+      const forAdapter = (b: SecretBundle) => ({ ...withoutBinding(b), ...(gateway ? { api_gateway: gateway } : {}) });
       // a kept refresh token renews the access token without asking the admin again
       const expiresAt = bundle.expires_at ? Date.parse(bundle.expires_at) : NaN;
-      if (!(expiresAt <= now().getTime() + 60_000) || !bundle.refresh_token) return ok(withoutBinding(bundle));
-      const renewed = await refreshConsentTokens({ db: deps.db, encryptionKey: k, now, timeoutMs, providers: deps.consentProviders }, { tenantId: ctx.tenantId, provider: loc.provider, config: ctx.config, bundle });
-      if (renewed.ok) return ok(withoutBinding(renewed.value));
+      if (!(expiresAt <= now().getTime() + 60_000) || !bundle.refresh_token) return ok(forAdapter(bundle));
+      const renewed = await refreshConsentTokens({ db: deps.db, encryptionKey: k, now, timeoutMs, providers: lookup }, { tenantId: ctx.tenantId, provider: loc.provider, config: ctx.config, bundle });
+      if (renewed.ok) return ok(forAdapter(renewed.value));
       return err({ kind: "consent_required", message: `the consent for ${loc.provider} expired and could not be renewed (${renewed.error}): an admin must approve access again at ${page}` });
     }
     // No tokens, expired ones, or ones we can no longer decrypt: all are fixed by consenting again.
@@ -131,10 +147,15 @@ export function createCredentialResolver(deps: CredentialResolverDeps): Credenti
   };
 }
 
-/** The adapter gets the tokens, not where consent was given. */
+/** The adapter gets the tokens, not where consent was given (nor every site's cloudId). */
 function withoutBinding(bundle: SecretBundle): SecretBundle {
-  const { token_url: _ignored, ...rest } = bundle;
+  const { token_url: _ignored, cloud_ids: _sites, ...rest } = bundle;
   return rest;
+}
+
+function consentPostLookup(provider: string) {
+  const mode = getCatalogEntry(provider)?.authModes.find((m) => m.type === "oauth2" && m.grant === "authorization_code");
+  return mode?.type === "oauth2" ? mode.postConsent : undefined;
 }
 
 function resolveEnv(name: string, scope: TenantScope, policy: EnvPolicy, secrets: string[]): Outcome {
