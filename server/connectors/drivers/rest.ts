@@ -171,6 +171,8 @@ type Resolved = {
   allowedHosts: string[] | undefined;
   /** AWS SigV4 sources: sign each request with these */
   sigv4?: { service: string; region: string; creds: AwsCredentials };
+  /** an OAuth API gateway the base sits under (Atlassian api.atlassian.com/ex/<product>/<cloudId>): origin-relative next links resolve under it */
+  gateway?: string;
 };
 
 function sigv4For(entry: CatalogEntry, secret: Record<string, string>, config: Record<string, unknown>, base: string): Resolved["sigv4"] {
@@ -199,6 +201,8 @@ function resolve(ctx: ConnectorContext, driver: string, entryOverride?: CatalogE
    * unapproved host ends `not_approved` before a byte (or the secret) is sent.
    */
   let allowedHosts: string[] | undefined;
+  // Atlassian 3LO tokens work only at the per-site gateway the credential names (credentials/oauth-quirks.ts); the entry's hosts still apply
+  const gateway = typeof ctx.secret.api_gateway === "string" && /^https:\/\//.test(ctx.secret.api_gateway) ? ctx.secret.api_gateway.replace(/\/+$/, "") : undefined;
   try {
     const override = typeof config.base_url === "string" ? config.base_url : undefined;
     if (override) {
@@ -208,6 +212,7 @@ function resolve(ctx: ConnectorContext, driver: string, entryOverride?: CatalogE
       base = override;
     } else {
       base = interpolate(entry.baseUrl ?? "", vars);
+      if (gateway) base = gateway + new URL(base).pathname.replace(/\/+$/, "");
       allowedHosts = [];
       for (const h of entry.allowedHosts) {
         try {
@@ -231,6 +236,7 @@ function resolve(ctx: ConnectorContext, driver: string, entryOverride?: CatalogE
     headers: { Accept: "application/json", ...(entry.headers ?? {}), ...auth.value },
     allowedHosts,
     sigv4: sigv4For(entry, ctx.secret, config, base),
+    ...(gateway && !(typeof config.base_url === "string" && config.base_url) ? { gateway } : {}),
   });
 }
 
@@ -350,7 +356,8 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
         }
         case "next_url": {
           const link = getPath(json, p.nextPath);
-          if (typeof link === "string" && link !== "") next = { ...req, url: new URL(link, req.url) };
+          // Confluence's `_links.next` is origin-relative (/wiki/api/v2/…): under a gateway it resolves below the gateway, not its origin
+          if (typeof link === "string" && link !== "") next = { ...req, url: new URL(r.gateway && link.startsWith("/") && !link.startsWith("//") ? r.gateway + link : link, req.url) };
           break;
         }
         case "offset": {
