@@ -21,6 +21,7 @@ export type TokenResponseShape = {
   tokenTypes: string[];
   okPath?: string[];
   errorPath?: string[];
+  defaultTokenType?: string;
 };
 
 type FetchLike = (url: string | URL, init?: { body?: unknown; headers?: Record<string, string> | Headers; method?: string; signal?: AbortSignal | null }) => Promise<Response>;
@@ -69,7 +70,7 @@ const STANDARD = ["access_token", "token_type", "expires_in", "refresh_token", "
  * fields such as Slack's team and enterprise are kept). Standard responses pass unchanged.
  */
 export function normalizingFetch(inner: FetchLike, shape: TokenResponseShape | undefined): FetchLike {
-  if (!shape || (shape.tokenPath.length === 0 && !shape.okPath)) return inner;
+  if (!shape || (shape.tokenPath.length === 0 && !shape.okPath && !shape.defaultTokenType)) return inner;
   return async (url, init) => {
     const res = await inner(url, init);
     if (!(res.headers.get("content-type") ?? "").includes("json")) return res;
@@ -87,12 +88,17 @@ export function normalizingFetch(inner: FetchLike, shape: TokenResponseShape | u
       const code = shape.errorPath ? getPath(body, shape.errorPath) : undefined;
       return json(400, { error: typeof code === "string" && code ? code : "invalid_request" });
     }
-    if (res.status !== 200 || shape.tokenPath.length === 0) return res;
+    if (res.status !== 200) return res;
+    if (shape.tokenPath.length === 0) {
+      const b = body as Record<string, unknown>;
+      return shape.defaultTokenType && b.access_token !== undefined && b.token_type === undefined ? json(200, { ...b, token_type: shape.defaultTokenType }) : res;
+    }
     const inner2 = getPath(body, shape.tokenPath);
     if (!inner2 || typeof inner2 !== "object") return res;
     const lifted: Record<string, unknown> = { ...(body as Record<string, unknown>) };
     for (const k of STANDARD) delete lifted[k];
     for (const k of STANDARD) if ((inner2 as Record<string, unknown>)[k] !== undefined) lifted[k] = (inner2 as Record<string, unknown>)[k];
+    if (lifted.token_type === undefined && shape.defaultTokenType) lifted.token_type = shape.defaultTokenType;
     return json(200, lifted);
   };
 }

@@ -95,7 +95,7 @@ async function fetchOrReuseToken(deps: ServicePrincipalDeps, name: string, ctx: 
       ? "private_key_jwt"
       : ccMode?.type === "oauth2" && ccMode.tokenAuth === "private_key_jwt"
         ? "private_key_jwt"
-        : ctx.config.token_auth_method === "client_secret_post"
+        : ctx.config.token_auth_method === "client_secret_post" || (ccMode?.type === "oauth2" && ccMode.tokenAuth === "client_secret_post") || isAzureSecret(entry, ctx.tokenUrl)
           ? "client_secret_post"
           : "client_secret_basic";
   if (method === "private_key_jwt" && !m.privateKey) {
@@ -200,6 +200,11 @@ async function principalMaterial(deps: ServicePrincipalDeps, name: string, prefi
     origin: "operator",
     from: "env",
   });
+}
+
+/** Microsoft's client-credentials request carries client_secret in the body (v2-oauth2-client-creds-grant-flow, "First case: access token request with a shared secret"). */
+function isAzureSecret(entry: ReturnType<typeof getCatalogEntry>, tokenUrl: string | undefined): boolean {
+  return !!entry?.authModes.some((m) => m.type === "service_account" && m.format === "azure_client_secret" && m.tokenUrl === tokenUrl);
 }
 
 function pick(b: SecretBundle): SecretBundle {

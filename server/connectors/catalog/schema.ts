@@ -166,6 +166,8 @@ export const ZTokenResponse = z.object({
   /** a boolean the vendor sets false on an error answered with HTTP 200, and where the error code is */
   okPath: ZJsonPath.optional(),
   errorPath: ZJsonPath.optional(),
+  /** the token_type to assume when the vendor's documented response has none (Atlassian) */
+  defaultTokenType: z.string().min(1).optional(),
   ref: ZRef.optional(),
 });
 

@@ -333,6 +333,8 @@ export const productivityEntries: CatalogEntryInput[] = [
         type: "oauth2",
         grant: "authorization_code",
         tokenAuth: "client_secret_post",
+        // the documented token response has access_token, expires_in and scope but no token_type
+        tokenResponse: { defaultTokenType: "Bearer", ref: { url: "https://developer.atlassian.com/cloud/oauth/getting-started/implementing-oauth-3lo", section: "Exchange authorization code for access token: response" } },
         // 3LO tokens work only at api.atlassian.com/ex/confluence/{cloudId}; relative _links.next resolve under that gateway
         postConsent: { type: "atlassian_accessible_resources", url: "https://api.atlassian.com/oauth/token/accessible-resources", apiGateway: "https://api.atlassian.com/ex/confluence/{cloudId}", siteField: "site", ref: { url: "https://developer.atlassian.com/cloud/oauth/getting-started/making-calls-to-api/", section: "Cloud ID: accessible-resources; Make calls to the API with https://api.atlassian.com/ex/{product}/{cloudid}" } },
         authorizeUrl: ATLASSIAN_AUTHORIZE,
@@ -385,6 +387,8 @@ export const productivityEntries: CatalogEntryInput[] = [
         type: "oauth2",
         grant: "authorization_code",
         tokenAuth: "client_secret_post",
+        // the documented token response has access_token, expires_in and scope but no token_type
+        tokenResponse: { defaultTokenType: "Bearer", ref: { url: "https://developer.atlassian.com/cloud/oauth/getting-started/implementing-oauth-3lo", section: "Exchange authorization code for access token: response" } },
         // 3LO tokens work only at api.atlassian.com/ex/jira/{cloudId}
         postConsent: { type: "atlassian_accessible_resources", url: "https://api.atlassian.com/oauth/token/accessible-resources", apiGateway: "https://api.atlassian.com/ex/jira/{cloudId}", siteField: "site", ref: { url: "https://developer.atlassian.com/cloud/oauth/getting-started/making-calls-to-api/", section: "Cloud ID: accessible-resources; Make calls to the API with https://api.atlassian.com/ex/{product}/{cloudid}" } },
         authorizeUrl: ATLASSIAN_AUTHORIZE,
