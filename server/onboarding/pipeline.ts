@@ -190,8 +190,10 @@ export async function runAttemptDetailed(deps: PipelineDeps, connectionId: strin
           const ev: StageEvent[] = [{ stage: "recovery", outcome: "fail", message: reason, durationMs: 0, status: "ERROR", at: new Date() }];
           return { row: (await finishAttempt(deps.db, conn.id, conn.attempts, { status: "ERROR", reason, reachable: false }, ev)) ?? (await getConnectionById(deps.db, conn.id)), handedBack: false };
         }
-        const out = await tryOnce(deps, conn, signal);
+        // a shutdown or a lost lease does not wait for a source that ignores the abort signal
+        const out = await Promise.race([tryOnce(deps, conn, signal), untilAbandoned(signal, held)]);
         const aborted = abortReason(held); // set by the heartbeat or a shutdown while the try ran
+        if (!out) continue; // unreachable: untilAbandoned resolves only with a reason set
         if (aborted === "lease_lost") return { row: null, handedBack: false };
         if (aborted === "shutdown") return await handBack();
         if (aborted === "superseded") continue;
@@ -227,6 +229,17 @@ export async function runAttemptDetailed(deps: PipelineDeps, connectionId: strin
   } finally {
     releaseLocal(held);
   }
+}
+
+/** Resolves (null) when the try is aborted for a shutdown or a lost lease; never otherwise. */
+function untilAbandoned(signal: AbortSignal, held: { reason?: string }): Promise<null> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (held.reason === "shutdown" || held.reason === "lease_lost") resolve(null);
+    };
+    if (signal.aborted) check();
+    else signal.addEventListener("abort", check, { once: true });
+  });
 }
 
 /** One try of stages 3–7 (no writes: the caller commits the outcome, fenced by the attempt number). */
