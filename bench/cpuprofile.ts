@@ -41,7 +41,29 @@ export function summarizeCpuProfile(file: string, top = 15): string {
   const lines = [`   CPU profile of the web + worker process during the batch: ${(busy / 1000).toFixed(1)} s busy of ${(total / 1000).toFixed(1)} s sampled`];
   lines.push(`   by module (self time, share of busy time):`);
   for (const [g, ms] of [...byGroup.entries()].filter(([g]) => g !== "(idle)").sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`     ${pct(ms)}  ${g}`);
-  lines.push(`   top functions (self time):`);
-  for (const [f, ms] of [...byFn.entries()].filter(([f]) => !f.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`     ${pct(ms)}  ${f.slice(0, 140)}`);
+  lines.push(`   top functions (self time; for the first few, the JS frames that called them):`);
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const fnKeyOf = (n: Node) => {
+    const { functionName, url, lineNumber } = n.callFrame;
+    const where = url ? `${url.replace(/^.*\/(node_modules|server|app|bench|scripts)\//, "$1/")}:${lineNumber + 1}` : "";
+    return `${functionName || "(anonymous)"} ${where}`.trim();
+  };
+  const ranked = [...byFn.entries()].filter(([f]) => !f.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, top);
+  for (const [rank, [f, ms]] of ranked.entries()) {
+    lines.push(`     ${pct(ms)}  ${f.slice(0, 140)}`);
+    if (rank >= 3 || f.startsWith("(garbage")) continue;
+    // the nearest caller outside node internals, weighted by self time
+    const callers = new Map<string, number>();
+    for (const [id, t] of self) {
+      const n = byId.get(id)!;
+      if (fnKeyOf(n) !== f) continue;
+      let up = parent.get(id);
+      while (up !== undefined && (!byId.get(up)!.callFrame.url || byId.get(up)!.callFrame.url.startsWith("node:"))) up = parent.get(up);
+      const key = up === undefined ? "(root)" : fnKeyOf(byId.get(up)!);
+      callers.set(key, (callers.get(key) ?? 0) + t);
+    }
+    for (const [c, t] of [...callers.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3)) lines.push(`              ← ${pct(t).trim()} via ${c.slice(0, 120)}`);
+  }
   return `${lines.join("\n")}\n`;
 }

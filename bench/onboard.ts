@@ -51,7 +51,7 @@ const { values } = parseArgs({
 });
 const RUNS = Number(values.runs);
 const BATCH = Number(values.batch);
-const CONCURRENCY = Number(values.concurrency);
+let CONCURRENCY = Number(values.concurrency);
 const EXTRA_WORKERS = Number(values.workers);
 const ONLY = new Set(values.only!.split(","));
 
@@ -234,45 +234,49 @@ async function benchBatch(ctx: { db: Db; tenantId: string; key: string; api: Api
   for (let i = 0; i < EXTRA_WORKERS; i++) {
     extra.push(spawn(process.execPath, ["--import", "tsx", "scripts/worker.ts"], { env: ctx.workerEnv, stdio: ["ignore", "ignore", "inherit"] }));
   }
-  await sleep(4_000); // let the workers connect and migrate-check
-  const procs: [string, number][] = [
-    ["web + worker (bench/api-process.ts)", ctx.api.child.pid!],
-    ...extra.map((w, i): [string, number] => [`npm run worker #${i + 1}`, w.pid!]),
-    ["source (HTTP sandbox, own process)", ctx.sandbox.child.pid!],
-    ["bench client (this process)", process.pid],
-  ];
-  const before = new Map(procs.map(([, pid]) => [pid, procStats(pid)?.cpuMs ?? 0]));
-  const load0 = conditions();
-  const t0 = performance.now();
-  for (let i = 0; i < BATCH; i += 1000) {
-    const items = Array.from({ length: Math.min(1000, BATCH - i) }, (_, k) => ghIntent(i + k, "batch", ctx.sandbox.github));
-    const res = await post(ctx.api.url, "/api/connections/onboard/batch", ctx.key, { intents: items });
-    if (res.status !== 202) throw new Error(`batch answered ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+  try {
+    await sleep(4_000); // let the workers connect and migrate-check
+    const procs: [string, number][] = [
+      ["web + worker (bench/api-process.ts)", ctx.api.child.pid!],
+      ...extra.map((w, i): [string, number] => [`npm run worker #${i + 1}`, w.pid!]),
+      ["source (HTTP sandbox, own process)", ctx.sandbox.child.pid!],
+      ["bench client (this process)", process.pid],
+    ];
+    const before = new Map(procs.map(([, pid]) => [pid, procStats(pid)?.cpuMs ?? 0]));
+    const rssBefore = new Map(procs.map(([, pid]) => [pid, procStats(pid)?.rssMb ?? 0]));
+    const load0 = conditions();
+    const t0 = performance.now();
+    for (let i = 0; i < BATCH; i += 1000) {
+      const items = Array.from({ length: Math.min(1000, BATCH - i) }, (_, k) => ghIntent(i + k, "batch", ctx.sandbox.github));
+      const res = await post(ctx.api.url, "/api/connections/onboard/batch", ctx.key, { intents: items });
+      if (res.status !== 202) throw new Error(`batch answered ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+    }
+    const accepted = performance.now() - t0;
+    for (;;) {
+      if ((await ctx.db.connection.count({ where: { tenantId: ctx.tenantId, status: "PENDING" } })) === 0) break;
+      if (performance.now() - t0 > 600_000) throw new Error("batch did not finish in 10 minutes");
+      await sleep(100);
+    }
+    const total = performance.now() - t0;
+    const statuses = await ctx.db.connection.groupBy({ by: ["status"], where: { tenantId: ctx.tenantId, namespace: "autonomy" }, _count: { _all: true } });
+    console.log(`2. Batch of ${BATCH.toLocaleString("en")} intents (10 × batch endpoint over HTTP), 50 ms injected per source request (5 requests each), ${1 + EXTRA_WORKERS} worker process(es) × concurrency ${CONCURRENCY}`);
+    console.log(`   conditions: at start ${load0}; at end ${conditions()}`);
+    console.log(`   accepted in ${f1(accepted / 1000)} s; all final in ${f1(total / 1000)} s (target ≤ 20 s); throughput ${f1(BATCH / (total / 1000))} intents/s`);
+    console.log(`   statuses: ${statuses.map((s) => `${s.status} ${s._count._all}`).join(", ")}`);
+    console.log(`   ${pad("process", 40)}${lpad("CPU s", 8)}${lpad("CPU ms/onboarding", 19)}${lpad("RSS idle MB", 13)}${lpad("peak RSS MB", 13)}`);
+    let appCpu = 0;
+    for (const [label, pid] of procs) {
+      const s = procStats(pid);
+      const cpu = (s?.cpuMs ?? 0) - before.get(pid)!;
+      if (!label.startsWith("source") && !label.startsWith("bench")) appCpu += cpu;
+      console.log(`   ${pad(label, 40)}${lpad(f1(cpu / 1000), 8)}${lpad(f2(cpu / BATCH), 19)}${lpad(String(Math.round(rssBefore.get(pid)!)), 13)}${lpad(String(Math.round(s?.peakRssMb ?? 0)), 13)}`);
+    }
+    console.log(`   app total (web + workers): ${f2(appCpu / BATCH)} CPU ms per onboarding → ${f1(1000 / (appCpu / BATCH))} onboardings/s per fully busy core (before PostgreSQL's own CPU)\n`);
+  } finally {
+    for (const w of extra) if (w.exitCode === null) w.kill("SIGTERM");
+    await Promise.all(extra.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.once("exit", r)))));
+    await ctx.sandbox.setMode("normal");
   }
-  const accepted = performance.now() - t0;
-  for (;;) {
-    if ((await ctx.db.connection.count({ where: { tenantId: ctx.tenantId, status: "PENDING" } })) === 0) break;
-    if (performance.now() - t0 > 600_000) throw new Error("batch did not finish in 10 minutes");
-    await sleep(100);
-  }
-  const total = performance.now() - t0;
-  const statuses = await ctx.db.connection.groupBy({ by: ["status"], where: { tenantId: ctx.tenantId, namespace: "autonomy" }, _count: { _all: true } });
-  console.log(`2. Batch of ${BATCH.toLocaleString("en")} intents (10 × batch endpoint over HTTP), 50 ms injected per source request (5 requests each), ${1 + EXTRA_WORKERS} worker process(es) × concurrency ${CONCURRENCY}`);
-  console.log(`   conditions: at start ${load0}; at end ${conditions()}`);
-  console.log(`   accepted in ${f1(accepted / 1000)} s; all final in ${f1(total / 1000)} s (target ≤ 20 s); throughput ${f1(BATCH / (total / 1000))} intents/s`);
-  console.log(`   statuses: ${statuses.map((s) => `${s.status} ${s._count._all}`).join(", ")}`);
-  console.log(`   ${pad("process", 40)}${lpad("CPU s", 8)}${lpad("CPU ms/onboarding", 19)}${lpad("peak RSS MB", 13)}`);
-  let appCpu = 0;
-  for (const [label, pid] of procs) {
-    const s = procStats(pid);
-    const cpu = (s?.cpuMs ?? 0) - before.get(pid)!;
-    if (!label.startsWith("source") && !label.startsWith("bench")) appCpu += cpu;
-    console.log(`   ${pad(label, 40)}${lpad(f1(cpu / 1000), 8)}${lpad(f2(cpu / BATCH), 19)}${lpad(String(Math.round(s?.peakRssMb ?? 0)), 13)}`);
-  }
-  console.log(`   app total (web + workers): ${f2(appCpu / BATCH)} CPU ms per onboarding → ${f1(1000 / (appCpu / BATCH))} onboardings/s per fully busy core (before PostgreSQL's own CPU)\n`);
-  for (const w of extra) w.kill("SIGTERM");
-  await Promise.all(extra.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.once("exit", r)))));
-  await ctx.sandbox.setMode("normal");
 }
 
 // ------------------------------------------------------------------ 3. funnel at 100k
@@ -305,7 +309,20 @@ async function benchFunnel(db: Db): Promise<void> {
 async function main() {
   const env = parseEnv(process.env);
   let serverUrl = env.DATABASE_URL;
-  const embedded = serverUrl ? undefined : await startEmbeddedPostgres({ dataDir: path.resolve(".data-bench"), port: env.EMBEDDED_PG_PORT + 4, database: "postgres" });
+  const startOwn = () => startEmbeddedPostgres({ dataDir: path.resolve(".data-bench"), port: env.EMBEDDED_PG_PORT + 4, database: "postgres" });
+  let embedded = serverUrl ? undefined : await startOwn();
+  if (embedded) {
+    // our own server: room for every pool of the batch's processes (each sizes its pools from WORKER_CONCURRENCY)
+    const c = new pg.Client({ connectionString: embedded.url });
+    await c.connect();
+    const max = Number((await c.query<{ max_connections: string }>("SHOW max_connections")).rows[0]!.max_connections);
+    if (max < 600) await c.query("ALTER SYSTEM SET max_connections = 600");
+    await c.end();
+    if (max < 600) {
+      await embedded.stop();
+      embedded = await startOwn();
+    }
+  }
   serverUrl ??= embedded!.url;
   const tag = `${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
   const dbName = `aam_bench_${tag}`;
@@ -348,6 +365,16 @@ async function main() {
     });
     console.log(`AAM onboarding benchmark — node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), PostgreSQL ${embedded ? "embedded" : new URL(serverUrl).host}, MariaDB 127.0.0.1:3306, worker concurrency ${CONCURRENCY} per process`);
     console.log(`conditions at start: ${conditions()}\n`);
+    // each web/worker process opens up to (10 + c) Prisma and (c + 2) graphile-worker connections (server/db/client.ts):
+    // on a shared server, keep the batch's processes inside what is left of max_connections
+    const room = await admin.query<{ max: string; used: string }>("SELECT current_setting('max_connections') AS max, (SELECT count(*) FROM pg_stat_activity)::text AS used");
+    const free = Number(room.rows[0]!.max) - Number(room.rows[0]!.used) - 10;
+    const fits = Math.floor((free / (1 + EXTRA_WORKERS) - 12) / 2);
+    if (fits < CONCURRENCY) {
+      console.log(`note: ${room.rows[0]!.used} of max_connections ${room.rows[0]!.max} are in use: worker concurrency lowered to ${Math.max(1, fits)} per process so every pool fits\n`);
+      CONCURRENCY = Math.max(1, fits);
+      appEnv.WORKER_CONCURRENCY = String(CONCURRENCY);
+    }
 
     if (ONLY.has("drivers")) {
       api = await startApi(appEnv);
