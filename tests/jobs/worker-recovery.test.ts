@@ -16,6 +16,7 @@ import { childEnv } from "../../server/env";
 import { createQueue } from "../../server/jobs/queue";
 import { admitIntent } from "../../server/onboarding/pipeline";
 import { ConnectionIntentSchema } from "../../server/onboarding/schemas";
+import { addApprovedDestination } from "../../server/onboarding/destination-repository";
 import { upsertSettings } from "../../server/onboarding/settings-repository";
 import { createScratchDatabase } from "../helpers/db";
 
@@ -67,6 +68,7 @@ describe("a killed worker's job", () => {
     await new Promise<void>((r) => blackhole!.listen(0, "127.0.0.1", () => r()));
     const port = (blackhole.address() as net.AddressInfo).port;
     const dsn = `postgresql://reader:secret-pw@127.0.0.1:${port}/warehouse`;
+    await addApprovedDestination(db, tenantId, { kind: "host", pattern: "127.0.0.1", ports: [port], sourceTypes: ["postgres"], note: "the test's silent database" }, { label: "test" });
 
     const intent = ConnectionIntentSchema.parse({
       source_type: "postgres",
@@ -130,10 +132,11 @@ describe("SIGTERM of npm run worker", () => {
       const { tenantId } = await seedDatabase(ldb, { adminEmail: "a@term.test", execEmail: "e@term.test", sloTarget: 0.9 });
       await upsertSettings(ldb, tenantId, "autonomy", { requestTimeoutMs: 30_000 });
       const dsn = `postgresql://reader:secret-pw@127.0.0.1:${(hole.address() as net.AddressInfo).port}/warehouse`;
+      await addApprovedDestination(ldb, tenantId, { kind: "host", pattern: "127.0.0.1", ports: [(hole.address() as net.AddressInfo).port], sourceTypes: ["postgres"], note: "the test's silent database" }, { label: "test" });
       const intent = ConnectionIntentSchema.parse({
         source_type: "postgres",
         resource_ids: ["warehouse"],
-        credential_locator: "env:AAM_RECOVERY_DSN",
+        credential_locator: "env:AAM_SECRET_RECOVERY_DSN",
         risk_level: "low",
         evidence: { status: "Sanctioned", source: "CMDB", ts: "2026-11-20T09:00:00Z" },
         owner: { user: "dba@example.com", confidence: 0.9, why: "cmdb_owner" },
