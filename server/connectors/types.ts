@@ -28,7 +28,14 @@ export type ConnectorResult<T> = Result<T, ConnectorFailure>;
 
 export type FieldInfo = { name: string; type: string; nullable?: boolean };
 export type StreamInfo = { name: string; fields: FieldInfo[] };
-export type DiscoveredSchema = { streams: StreamInfo[] };
+/**
+ * What discovery found of one named resource (an intent's resource id, or a config field that names
+ * one): ACTIVE needs every one found (issue 10 item 7). `absent`: not there (it may appear later);
+ * `not_visible`: there, but the credential may not see it.
+ */
+export type NamedResourceCheck = { id: string; kind: string; found: boolean; reason?: "absent" | "not_visible"; detail?: string };
+/** `resources`: set by drivers that check named resources; absent = this driver does not check them */
+export type DiscoveredSchema = { streams: StreamInfo[]; resources?: NamedResourceCheck[] };
 export type SampleRecord = { stream: string; data: Record<string, unknown> };
 export type HealthInfo = { latencyMs: number; detail?: string };
 

@@ -7,6 +7,7 @@
  * functions with their own deps. Expected failures are values; only a bug throws, and that is
  * caught and recorded as ERROR with a redacted message.
  */
+import { unmetNamedResources } from "./named-resources";
 import { createHash } from "node:crypto";
 import { isAllowlisted } from "../connectors/allowlist";
 import type { ConnectorContext, ConnectorFailure, DiscoveredSchema, SafetyPolicy, SampleRecord, SourceAdapter } from "../connectors/types";
@@ -326,6 +327,13 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
     const schema = disc.value.value;
     const print = fingerprint(schema);
     record({ stage: "discover", outcome: "ok", message: `${schema.streams.length} stream(s), fingerprint ${print.slice(0, 12)}`, durationMs: disc.ms });
+    // every named resource must have been found (issue 10 item 7): otherwise not ACTIVE, in words
+    const unmet = unmetNamedResources(conn.resourceIds, schema);
+    if (unmet) {
+      const reason = redact(unmet.reason, secrets);
+      record({ stage: "discover", outcome: "fail", message: reason, durationMs: 0, status: unmet.status });
+      return finish({ status: unmet.status, reason, reachable: true, discoveredSchema: schema, schemaFingerprint: print });
+    }
 
     // 6. tiny first sync
     const sample = await timed("first_sync", () => adapter.sample(ctx, schema));

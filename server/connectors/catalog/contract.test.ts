@@ -155,13 +155,28 @@ function pageFor(e: CatalogEntry, s: CatalogStream, first: boolean, url: URL): {
   return { body, headers };
 }
 
+/** The health answer: the vendor's documented identifying fields the entry checks (health.expect), nothing more. */
+function healthBody(e: CatalogEntry): unknown {
+  let body: unknown = {};
+  for (const x of e.health?.expect ?? []) {
+    const v = x.equals ?? { string: "x", number: 1, boolean: true, object: {}, array: [] }[x.type];
+    if (x.path.length === 0) body = v;
+    else {
+      let cur = body as Record<string, unknown>;
+      for (const k of x.path.slice(0, -1)) cur = (cur[k] ??= {}) as Record<string, unknown>;
+      cur[x.path[x.path.length - 1]!] = v;
+    }
+  }
+  return body;
+}
+
 function recordingHttp(e: CatalogEntry, log: Captured[], state: { stream?: CatalogStream; page: number; label: string; vendorQuery: boolean }): SafeHttp {
   return {
     breakerState: () => "closed",
     async fetch(_ctx, req) {
       const url = new URL(req.url);
       log.push({ ...wire(req), label: state.label, vendorQuery: state.vendorQuery, url: req.url });
-      const page = state.stream ? pageFor(e, state.stream, state.page === 0, url) : { body: {}, headers: {} };
+      const page = state.stream ? pageFor(e, state.stream, state.page === 0, url) : { body: healthBody(e), headers: {} };
       // a next link came from this "vendor": the following request's query is the vendor's, not the driver's
       state.vendorQuery = !!state.stream && state.page === 0 && (state.stream.pagination.type === "link_header" || state.stream.pagination.type === "next_url");
       state.page++;

@@ -19,7 +19,7 @@ import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuff
 import { err, ok } from "../../lib/result";
 import { checkFolderReal } from "../safe-mode/destinations";
 import { finishSample, sampleBudget } from "../safe-mode/records";
-import type { ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, FieldInfo, SampleRecord, SourceAdapter, StreamInfo } from "../types";
+import type { ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, FieldInfo, NamedResourceCheck, SampleRecord, SourceAdapter, StreamInfo } from "../types";
 
 export type FileFormat = "csv" | "tsv" | "json" | "ndjson" | "parquet";
 
@@ -259,19 +259,29 @@ async function listFiles(ctx: ConnectorContext, root: string, dirReal: string, o
   }
 }
 
+/** Named files or folders that do not exist under the root (discovery reports them; issue 10 item 7). */
+const missingNamed = new WeakMap<string[], NamedResourceCheck[]>();
+
 /** The relative files the connection covers (resource ids, or everything under the root). */
 async function filesOf(ctx: ConnectorContext, root: string): Promise<ConnectorResult<string[]>> {
   const out: string[] = [];
+  const missing: NamedResourceCheck[] = [];
   const ids = ctx.resourceIds.length ? ctx.resourceIds : ["."];
   for (const id of ids) {
     const c = await confine(root, id, ctx);
+    if (!c.ok && ctx.resourceIds.length && c.error.message === `not found: ${id}`) {
+      missing.push({ id, kind: "file or folder", found: false, reason: "absent", detail: "no such file or folder under the source root" });
+      continue;
+    }
     if (!c.ok) return c;
     const st = await fs.stat(c.value);
     if (st.isDirectory()) await listFiles(ctx, root, c.value, out);
     else if (formatOf(c.value)) out.push(path.relative(root, path.join(root, id)).split(path.sep).join("/"));
     else return err({ kind: "unsupported", message: `${id}: unsupported file type (csv, tsv, json, ndjson, parquet)` });
   }
-  return ok([...new Set(out)]);
+  const files = [...new Set(out)];
+  missingNamed.set(files, missing);
+  return ok(files);
 }
 
 /** A ByteSource over a confined real path, opened without following a late-swapped symlink. */
@@ -373,7 +383,9 @@ export const filesourceAdapter: SourceAdapter = {
       else if (described.error.kind === "safe_mode") return described;
       else streams.push({ name: rel, fields: [] }); // listed, but its fields could not be read within the caps
     }
-    return ok({ streams });
+    const missing = missingNamed.get(files.value) ?? [];
+    const resources: NamedResourceCheck[] = ctx.resourceIds.map((id) => missing.find((m) => m.id === id) ?? { id, kind: "file or folder", found: true });
+    return ok({ streams, ...(resources.length ? { resources } : {}) });
   },
 
   async sample(ctx, schema) {

@@ -12,7 +12,7 @@ import { regionOf, signAwsRequest, type AwsCredentials } from "../safe-mode/aws-
 import { err, ok } from "../../lib/result";
 import { getCatalogEntry } from "../catalog";
 import { MissingVariableError, effectiveConfig, interpolate, interpolateDeep, type TemplateVars } from "../catalog/interpolate";
-import { type CatalogEntry, type CatalogStream, findReadOnlyPost } from "../catalog/schema";
+import { type CatalogEntry, type CatalogStream, type Expect, findReadOnlyPost } from "../catalog/schema";
 import { type ReadOnlyQuery, type SafeHttp, type SafeResponse, defaultSafeHttp, redact } from "../safe-mode/http";
 import { MAX_SAMPLE_RECORDS } from "../safe-mode/policy";
 import { sandboxNotRunning } from "../sandbox/refs";
@@ -22,6 +22,7 @@ import type {
   ConnectorResult,
 
   FieldInfo,
+  NamedResourceCheck,
   SampleRecord,
   SourceAdapter,
   StreamInfo,
@@ -159,6 +160,22 @@ export const failWith = (ctx: Pick<ConnectorContext, "secret">, f: ConnectorFail
   const destination = blockedDestinationOf(f);
   return err({ kind: f.kind, message: redact(f.message, ctx.secret), ...(destination ? { destination } : {}) });
 };
+
+/**
+ * The vendor's documented identifying fields (entry `health.expect`): a far side that answers 200
+ * without them is not the vendor (issue 10 item 7). Returns what is wrong, in words, or undefined.
+ */
+export function unmetExpectations(json: unknown, expect: readonly Expect[] | undefined): string | undefined {
+  for (const x of expect ?? []) {
+    const v = getPath(json, x.path);
+    const type = Array.isArray(v) ? "array" : v === null ? "null" : typeof v;
+    const where = x.path.length ? x.path.join(".") : "the body";
+    if (v === undefined) return `${where} is missing`;
+    if (type !== x.type) return `${where} is ${type}, not ${x.type}`;
+    if (x.equals !== undefined && v !== x.equals) return `${where} is not ${JSON.stringify(x.equals)}`;
+  }
+  return undefined;
+}
 
 // ---------------------------------------------------------------- the driver
 
@@ -388,6 +405,51 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
     return ok(out);
   }
 
+  /**
+   * Every named resource (the intent's resource ids, and config fields the entry says name one) is
+   * looked up as the entry declares: a GET per id (404 → absent, 401/403 → not visible), a field of
+   * the health answer, or a discovered stream of that name. An id the entry has no way to look up is
+   * reported not found: ACTIVE must not vouch for what nobody checked.
+   */
+  async function checkNamedResources(ctx: ConnectorContext, r: Resolved, streams: StreamInfo[]): Promise<ConnectorResult<NamedResourceCheck[]>> {
+    const nr = r.entry.namedResources;
+    const kind = nr?.kind ?? "resource";
+    const ids = [...new Set([...ctx.resourceIds, ...(nr?.configFields ?? []).flatMap((f) => (typeof r.vars.config[f] === "string" && r.vars.config[f] ? [String(r.vars.config[f])] : []))])];
+    const out: NamedResourceCheck[] = [];
+    let healthJson: unknown;
+    for (const id of ids) {
+      if (streams.some((s) => s.name === id)) {
+        out.push({ id, kind: "stream", found: true });
+        continue;
+      }
+      if (nr?.lookup) {
+        const l = nr.lookup;
+        const vars: TemplateVars = { ...r.vars, resource: { id } };
+        const res = await send(ctx, r, { method: l.method, url: buildUrl(r, l.path, l.query, vars), headers: l.headers ?? {}, pathTemplate: l.path });
+        if (res.ok) {
+          const unmet = unmetExpectations(res.value.json, l.expect);
+          out.push(unmet ? { id, kind, found: false, reason: "absent", detail: `the lookup did not answer as documented (${unmet})` } : { id, kind, found: true });
+        } else if (res.error.kind === "auth") out.push({ id, kind, found: false, reason: "not_visible", detail: "the credential may not see it" });
+        else if (/HTTP (404|410)\b/.test(res.error.message)) out.push({ id, kind, found: false, reason: "absent", detail: `${r.entry.displayName} has no such ${kind}` });
+        else return res;
+        continue;
+      }
+      if (nr?.healthField && r.entry.health) {
+        if (healthJson === undefined) {
+          const h = r.entry.health;
+          const res = await send(ctx, r, { method: h.method, url: buildUrl(r, h.path, h.query, r.vars), body: h.body === undefined ? undefined : interpolateDeep(h.body, r.vars), headers: h.headers ?? {}, pathTemplate: h.path });
+          if (!res.ok) return res;
+          healthJson = res.value.json;
+        }
+        const v = getPath(healthJson, nr.healthField);
+        out.push(v === id ? { id, kind, found: true } : { id, kind, found: false, reason: "not_visible", detail: `the credential belongs to ${nr.healthField.join(".")} ${typeof v === "string" ? v : "(none)"}` });
+        continue;
+      }
+      out.push({ id, kind, found: false, reason: "absent", detail: `${r.entry.displayName} resources are not looked up by id here: name a stream (${r.entry.streams.map((s) => s.name).join(", ")}) or none` });
+    }
+    return ok(out);
+  }
+
   const INFER_SAMPLE = 5;
   const fatal = new Set(["network", "timeout", "egress_refused", "rate_limited", "too_large", "safe_mode", "unsupported"]);
 
@@ -409,6 +471,8 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
       }
       const res = await send(ctx, r.value, { method: h.method, url, body, headers: h.headers ?? {}, pathTemplate: h.path });
       if (!res.ok) return failWith(ctx, res.error);
+      const unmet = unmetExpectations(res.value.json, h.expect);
+      if (unmet) return err({ kind: "other", message: `the far side did not answer ${h.method} ${url.pathname} as ${r.value.entry.displayName} documents (${unmet}): not the vendor's API` });
       return ok({ latencyMs: Math.round(performance.now() - t0), detail: `HTTP ${res.value.res.status} ${h.method} ${url.pathname}` });
     },
 
@@ -431,7 +495,9 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
         streams.push({ name: s.name, fields: inferFields(recs.value) });
       }
       if (streams.length === 0 && firstFailure) return failWith(ctx, firstFailure);
-      return ok({ streams });
+      const resources = await checkNamedResources(ctx, r.value, streams);
+      if (!resources.ok) return failWith(ctx, resources.error);
+      return ok({ streams, ...(resources.value.length ? { resources: resources.value } : {}) });
     },
 
     async sample(ctx, schema) {

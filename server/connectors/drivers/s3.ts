@@ -20,7 +20,7 @@ import https from "node:https";
 import { checkDestination, pinnedLookup } from "../safe-mode/destinations";
 import { bucketFor } from "../safe-mode/rate-limit";
 import { finishSample, sampleBudget } from "../safe-mode/records";
-import type { ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, SafetyPolicy, SourceAdapter, StreamInfo } from "../types";
+import type { ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, NamedResourceCheck, SafetyPolicy, SourceAdapter, StreamInfo } from "../types";
 import { describeTabular, fileOfStream, formatOf, parseTabular, sampleStreams, type ByteSource, type ParsedStream } from "./filesource";
 
 export const S3_ALLOWED_COMMANDS = new Set(["ListObjectsV2Command", "ListBucketsCommand", "HeadObjectCommand", "HeadBucketCommand", "GetObjectCommand"]);
@@ -210,10 +210,31 @@ const INVENTORY_FIELDS = [
 const inventoryName = (t: Target) => `${t.bucket}/${t.prefix && !t.prefix.endsWith("/") ? `${t.prefix}/` : t.prefix}`;
 const splitName = (name: string) => ({ bucket: name.slice(0, name.indexOf("/")), key: name.slice(name.indexOf("/") + 1) });
 
+/** HTTP status of an SDK error (HeadBucket answers without a body: NotFound / Forbidden). */
+const statusOf = (e: unknown): number | undefined => (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+
+/** A named bucket the store answered 404 or 403 for: reported by discovery in words, not a failure of the whole source. */
+async function checkBucket(s: S3Session, bucket: string): Promise<NamedResourceCheck> {
+  try {
+    await s.send(new HeadBucketCommand({ Bucket: bucket }));
+    return { id: bucket, kind: "bucket", found: true };
+  } catch (e) {
+    const status = statusOf(e);
+    const name = (e as { name?: string })?.name;
+    if (status === 404 || name === "NotFound" || name === "NoSuchBucket") return { id: bucket, kind: "bucket", found: false, reason: "absent", detail: "the object store has no such bucket" };
+    if (status === 403 || name === "Forbidden" || name === "AccessDenied") return { id: bucket, kind: "bucket", found: false, reason: "not_visible", detail: "the credential may not read this bucket" };
+    throw e;
+  }
+}
+
 async function discoverS3(s: S3Session): Promise<ConnectorResult<DiscoveredSchema>> {
   const streams: StreamInfo[] = [];
   let objectStreams = 0;
+  const named = targetsOf(s.ctx);
+  const checks = new Map<string, NamedResourceCheck>();
+  for (const b of new Set(named.map((t) => t.bucket))) checks.set(b, await checkBucket(s, b));
   for (const t of await resolveTargets(s)) {
+    if (checks.get(t.bucket)?.found === false) continue;
     streams.push({ name: inventoryName(t), fields: INVENTORY_FIELDS });
     for (const o of await listTarget(s, t, 1000)) {
       const key = o.Key!;
@@ -228,7 +249,8 @@ async function discoverS3(s: S3Session): Promise<ConnectorResult<DiscoveredSchem
       else streams.push({ name, fields: [] });
     }
   }
-  return ok({ streams });
+  const resources = [...checks.values()];
+  return ok({ streams, ...(named.length ? { resources } : {}) });
 }
 
 export const s3Adapter: SourceAdapter = {
@@ -236,7 +258,14 @@ export const s3Adapter: SourceAdapter = {
     const started = performance.now();
     return withS3(ctx, async (s) => {
       const targets = targetsOf(ctx);
-      if (targets.length) for (const t of new Set(targets.map((x) => x.bucket))) await s.send(new HeadBucketCommand({ Bucket: t }));
+      // a named bucket that is missing or hidden is discovery's finding (named in words), not an unreachable store
+      if (targets.length) {
+        for (const t of new Set(targets.map((x) => x.bucket))) {
+          // 404: the store answered as S3 and discovery reports the bucket; 403: the credential is refused, in words
+          const b = await checkBucket(s, t);
+          if (b.reason === "not_visible") return err({ kind: "auth", message: `the object store refused the credentials or access to bucket "${t}"` });
+        }
+      }
       else await s.send(new ListBucketsCommand({}));
       return ok({ latencyMs: Math.round(performance.now() - started), detail: targets.length ? `${targets.length} bucket target(s) listable` : "buckets listable" });
     });

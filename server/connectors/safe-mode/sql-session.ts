@@ -53,10 +53,15 @@ export async function discoverSql(
   q: CatalogQueries,
 ): Promise<ConnectorResult<DiscoveredSchema>> {
   const cap = tableCap(ctx.config);
-  const tables = (await session.read(q.tablesSql, { maxRows: MAX_TABLES * 20, params: q.params }))
-    .map(lowerKeys)
-    .filter((t) => wanted(ctx.resourceIds, String(t.table_schema), String(t.table_name)))
-    .slice(0, cap);
+  const all = (await session.read(q.tablesSql, { maxRows: MAX_TABLES * 20, params: q.params })).map(lowerKeys);
+  const tables = all.filter((t) => wanted(ctx.resourceIds, String(t.table_schema), String(t.table_name))).slice(0, cap);
+  // every named table or schema must be among those the credential can read (issue 10 item 7)
+  const resources = ctx.resourceIds.map((id) => {
+    const found = all.some((t) => wanted([id], String(t.table_schema), String(t.table_name)));
+    return found
+      ? { id, kind: "table or schema", found }
+      : { id, kind: "table or schema", found, reason: "absent" as const, detail: "no such table or schema, or none the credential may read" };
+  });
   const keep = new Set(tables.map((t) => formatStreamName(String(t.table_schema), String(t.table_name))));
   const columns = (await session.read(q.columnsSql, { maxRows: MAX_COLUMNS, params: q.params })).map(lowerKeys) as ColumnRow[];
   const streams = new Map<string, StreamInfo>([...keep].map((name) => [name, { name, fields: [] }]));
@@ -64,7 +69,7 @@ export async function discoverSql(
     const s = streams.get(formatStreamName(String(c.table_schema), String(c.table_name)));
     if (s) s.fields.push({ name: String(c.column_name), type: String(c.data_type), nullable: String(c.is_nullable).toUpperCase() === "YES" });
   }
-  return ok({ streams: [...streams.values()] });
+  return ok({ streams: [...streams.values()], ...(resources.length ? { resources } : {}) });
 }
 
 /**

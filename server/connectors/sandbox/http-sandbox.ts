@@ -387,8 +387,20 @@ function github(c: Ctx): void {
       updated_at: day(0),
     });
   }
+  // orgs named no-such-… do not exist (named-resource tests, issue 10 item 7); every other org does
+  const o = /^\/orgs\/([^/]+)$/.exec(c.rest);
+  if (o && !decodeURIComponent(o[1]!).startsWith("no-such-")) {
+    const login = decodeURIComponent(o[1]!);
+    const api = `${c.origin}/orgs/${encodeURIComponent(login)}`;
+    return send(c.res, 200, {
+      login, id: 9000, node_id: b64(`Organization9000`), url: api, repos_url: `${api}/repos`, events_url: `${api}/events`, hooks_url: `${api}/hooks`, issues_url: `${api}/issues`,
+      members_url: `${api}/members{/member}`, public_members_url: `${api}/public_members{/member}`, avatar_url: "https://avatars.githubusercontent.com/u/9000?v=4", description: null,
+      html_url: `https://github.com/${login}`, has_organization_projects: true, has_repository_projects: true, public_repos: 0, public_gists: 0, followers: 0, following: 0,
+      type: "Organization", created_at: day(0), updated_at: day(0), archived_at: null,
+    });
+  }
   const m = /^\/orgs\/([^/]+)\/(repos|members)$/.exec(c.rest);
-  if (!m) return send(c.res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest" });
+  if (!m || decodeURIComponent(m[1]!).startsWith("no-such-")) return send(c.res, 404, { message: "Not Found", documentation_url: "https://docs.github.com/rest" });
   const org = decodeURIComponent(m[1]!);
   const perPage = pageSize(c.url.searchParams.get("per_page"), 30);
   const page = Math.max(1, num(c.url.searchParams.get("page"), 1));

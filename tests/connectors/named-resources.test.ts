@@ -1,0 +1,144 @@
+/**
+ * ACTIVE means real (issue 10 item 7): a named resource that discovery did not find is never ACTIVE.
+ * Real PostgreSQL (the sandbox schema), s3rver, the HTTP sandbox (GitHub), and a REST host that is
+ * not the vendor. The pipeline calls `unmetNamedResources` between discovery and the first sync.
+ */
+import fs from "node:fs/promises";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { postgresAdapter } from "../../server/connectors/drivers/postgres";
+import { restDriver } from "../../server/connectors/drivers/rest";
+import { s3Adapter } from "../../server/connectors/drivers/s3";
+import { ensurePostgresSandbox } from "../../server/connectors/sandbox/postgres-sandbox";
+import { startHttpSandbox, type HttpSandbox } from "../../server/connectors/sandbox/http-sandbox";
+import { startS3Sandbox, type S3Sandbox } from "../../server/connectors/sandbox/s3-sandbox";
+import type { ConnectorResult, DiscoveredSchema } from "../../server/connectors/types";
+import { unmetNamedResources } from "../../server/onboarding/named-resources";
+import { testDatabaseUrl } from "../helpers/db";
+import { ctxFor } from "./native/ctx";
+
+let pgUrl: string;
+let dir: string;
+let s3: S3Sandbox;
+let web: HttpSandbox;
+
+beforeAll(async () => {
+  pgUrl = (await ensurePostgresSandbox(testDatabaseUrl())).url;
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), "aam-named-"));
+  s3 = await startS3Sandbox({ dir, port: 0 });
+  web = await startHttpSandbox({});
+});
+afterAll(async () => {
+  await s3?.close();
+  await web?.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+const schemaOf = (r: ConnectorResult<DiscoveredSchema>): DiscoveredSchema => {
+  expect(r.ok, r.ok ? "" : r.error.message).toBe(true);
+  return (r as { ok: true; value: DiscoveredSchema }).value;
+};
+
+describe("named resources must be found by discovery", () => {
+  it("PostgreSQL: a named table that does not exist ends HEALING, naming the table; an existing one passes", async () => {
+    const missing = ctxFor("postgres", { secret: { dsn: pgUrl }, resourceIds: ["sandbox.orders", "sandbox.no_such_table"] });
+    expect((await postgresAdapter.healthCheck(missing)).ok).toBe(true);
+    const schema = schemaOf(await postgresAdapter.discover(missing));
+    expect(schema.resources).toEqual([
+      { id: "sandbox.orders", kind: "table or schema", found: true },
+      expect.objectContaining({ id: "sandbox.no_such_table", found: false, reason: "absent" }),
+    ]);
+    const unmet = unmetNamedResources(missing.resourceIds, schema);
+    expect(unmet?.status).toBe("HEALING");
+    expect(unmet?.reason).toContain('"sandbox.no_such_table"');
+    expect(unmet?.reason).not.toContain('"sandbox.orders"');
+
+    const present = ctxFor("postgres", { secret: { dsn: pgUrl }, resourceIds: ["sandbox.orders"] });
+    expect(unmetNamedResources(present.resourceIds, schemaOf(await postgresAdapter.discover(present)))).toBeUndefined();
+  });
+
+  it("S3: a named bucket that does not exist ends HEALING, naming the bucket (health still proves the store)", async () => {
+    const ctx = ctxFor("s3_compat", {
+      config: { endpoint: s3.endpoint, region: "us-east-1" },
+      secret: { access_key_id: s3.accessKeyId, secret_access_key: s3.secretAccessKey },
+      resourceIds: [s3.bucket, "no-such-bucket-aam"],
+    });
+    expect((await s3Adapter.healthCheck(ctx)).ok).toBe(true);
+    const schema = schemaOf(await s3Adapter.discover(ctx));
+    expect(schema.resources).toEqual([
+      { id: s3.bucket, kind: "bucket", found: true },
+      expect.objectContaining({ id: "no-such-bucket-aam", found: false, reason: "absent" }),
+    ]);
+    const unmet = unmetNamedResources(ctx.resourceIds, schema);
+    expect(unmet?.status).toBe("HEALING");
+    expect(unmet?.reason).toContain('bucket "no-such-bucket-aam"');
+  });
+
+  it("GitHub: a named org that does not exist ends HEALING, naming the org; an existing org is found", async () => {
+    const ctx = (org: string, resourceIds: string[] = []) =>
+      ctxFor("github", { config: { base_url: web.urlFor("github"), org }, secret: { token: web.token }, resourceIds });
+    const gone = ctx("no-such-org");
+    expect((await restDriver.healthCheck(gone)).ok).toBe(true);
+    const d = await restDriver.discover(gone);
+    // the org's streams 404 too: discovery fails (HEALING) — or, where streams answered, the lookup names the org
+    if (d.ok) {
+      const unmet = unmetNamedResources(gone.resourceIds, d.value);
+      expect(unmet?.status).toBe("HEALING");
+      expect(unmet?.reason).toContain('organization "no-such-org"');
+    } else expect(d.error.message).toMatch(/404/);
+
+    // the org exists but an intent names one that does not: the lookup says so in words
+    const named = ctx("acme", ["no-such-other"]);
+    const schema = schemaOf(await restDriver.discover(named));
+    expect(schema.resources).toEqual([
+      expect.objectContaining({ id: "no-such-other", kind: "organization", found: false, reason: "absent" }),
+      { id: "acme", kind: "organization", found: true },
+    ]);
+    const unmet = unmetNamedResources(named.resourceIds, schema);
+    expect(unmet?.status).toBe("HEALING");
+    expect(unmet?.reason).toContain('organization "no-such-other"');
+    expect(unmetNamedResources([], schemaOf(await restDriver.discover(ctx("acme"))))).toBeUndefined();
+  });
+
+  it("an id the driver cannot look up is not vouched for; ids the credential cannot see end AWAITING_CREDENTIALS", () => {
+    const hidden = unmetNamedResources(["b1"], { streams: [], resources: [{ id: "b1", kind: "bucket", found: false, reason: "not_visible", detail: "the credential may not read this bucket" }] });
+    expect(hidden).toMatchObject({ status: "AWAITING_CREDENTIALS" });
+    expect(hidden?.reason).toContain('bucket "b1" (the credential may not read this bucket)');
+    expect(unmetNamedResources(["x"], { streams: [], resources: [] })?.reason).toContain('"x" (discovery did not report it)');
+    // a driver that does not check named resources reports none: nothing to judge
+    expect(unmetNamedResources(["x"], { streams: [] })).toBeUndefined();
+  });
+});
+
+describe("health proves the far side is the vendor", () => {
+  let server: http.Server;
+  let base: string;
+  beforeAll(async () => {
+    // answers 200 and [] to everything, as a host that is not the vendor might
+    server = http.createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end("[]"));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  for (const [sourceType, config] of [
+    ["github", { org: "acme" }],
+    ["slack", {}],
+    ["zendesk", { subdomain: "acme" }],
+    ["datadog", {}],
+  ] as const) {
+    it(`${sourceType}: a 200 without the documented identifying fields fails health (not reachable, never ACTIVE)`, async () => {
+      const r = await restDriver.healthCheck(ctxFor(sourceType, { config: { ...config, base_url: base }, secret: { token: "t", api_key: "k", application_key: "a", email: "e@x", api_token: "t" } }));
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.error.message).toMatch(/not the vendor's API/);
+    });
+  }
+
+  it("the real stand-in answers as documented and passes", async () => {
+    const r = await restDriver.healthCheck(ctxFor("github", { config: { base_url: web.urlFor("github"), org: "acme" }, secret: { token: web.token } }));
+    expect(r.ok).toBe(true);
+  });
+});
