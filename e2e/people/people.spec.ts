@@ -69,6 +69,7 @@ test("an admin demotes another admin and disables a user, who is refused at sign
     for (const l of links) await setPasswordFromLink(guest.page, l, PASSWORD);
 
     // the leaver is signed in elsewhere while the admin disables them
+    await guest.page.context().clearCookies();
     await signInWith(guest.page, leaver, PASSWORD);
 
     await page.goto("/admin/users");
@@ -81,9 +82,9 @@ test("an admin demotes another admin and disables a user, who is refused at sign
     await leaverRow.getByRole("button", { name: `Disable ${leaver}` }).click();
     await expect(leaverRow).toContainText("Disabled since");
 
-    // the disabled user cannot sign in again (their session is re-checked by the sign-in code)
-    await guest.page.context().clearCookies();
-    await guest.page.goto("/login");
+    // the disabled user's open session ends at their next request, and they cannot sign in again
+    await guest.page.goto("/");
+    await expect(guest.page).toHaveURL(/\/login/);
     await guest.page.getByLabel("Email").fill(leaver);
     await guest.page.getByLabel("Password").fill(PASSWORD);
     await guest.page.getByRole("button", { name: "Sign in", exact: true }).click();

@@ -34,7 +34,7 @@ export async function describeLink(deps: PeopleDeps, token: string): Promise<Res
   return r.ok ? ok({ kind: r.value.kind, email: r.value.email, tenantName: r.value.tenantName, expiresAt: r.value.expiresAt }) : r;
 }
 
-export async function acceptLink(deps: PeopleDeps, input: { token: string; password: string; confirm?: string }): Promise<Result<{ kind: LinkKind; email: string }, PeopleError>> {
+export async function acceptLink(deps: PeopleDeps, input: { token: string; password: string; confirm?: string }): Promise<Result<{ kind: LinkKind; email: string; userId: string }, PeopleError>> {
   const r = await openLink(deps, input.token);
   if (!r.ok) return r;
   const link = r.value;
@@ -49,11 +49,11 @@ export async function acceptLink(deps: PeopleDeps, input: { token: string; passw
       if (link.kind === "invite") {
         const user = await createUser(tx, { tenantId: link.tenantId, email: link.email, role: link.role, passwordHash });
         await recordAudit(tx, link.tenantId, { id: user.id, label: link.email }, "invite.accepted", link.email, { role: link.role, invited_by: link.createdBy });
-      } else {
-        await updatePasswordHash(tx, link.tenantId, link.user!.id, passwordHash);
-        await recordAudit(tx, link.tenantId, { id: link.user!.id, label: link.email }, "password.reset_completed", link.email, { requested_by: link.createdBy });
+        return ok({ kind: link.kind, email: link.email, userId: user.id });
       }
-      return ok({ kind: link.kind, email: link.email });
+      await updatePasswordHash(tx, link.tenantId, link.user!.id, passwordHash);
+      await recordAudit(tx, link.tenantId, { id: link.user!.id, label: link.email }, "password.reset_completed", link.email, { requested_by: link.createdBy });
+      return ok({ kind: link.kind, email: link.email, userId: link.user!.id });
     });
   } catch (e) {
     if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === "P2002") {

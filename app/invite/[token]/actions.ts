@@ -1,4 +1,5 @@
 "use server";
+import { forgetSessionState } from "@/server/auth/session-check";
 import { getDb } from "@/server/db/client";
 import { acceptLink } from "@/server/people/accept-invite";
 
@@ -9,5 +10,8 @@ export async function setPasswordFromLink(token: string, _prev: SetPasswordState
   const password = String(form.get("password") ?? "");
   const confirm = String(form.get("confirm") ?? "");
   const r = await acceptLink({ db: getDb() }, { token, password, confirm });
-  return r.ok ? { done: r.value } : { error: r.error.message };
+  if (!r.ok) return { error: r.error.message };
+  // a new password ends the user's other sessions: at once in this process, elsewhere within the re-check time
+  forgetSessionState(r.value.userId);
+  return { done: { kind: r.value.kind, email: r.value.email } };
 }

@@ -1,6 +1,7 @@
 /** What the users procedures share: the admin-only base, the acting admin, the wire shapes and the one error map. */
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { forgetSessionState } from "../../../auth/session-check";
 import type { Db } from "../../../db/client";
 import type { Result } from "../../../lib/result";
 import type { Admin, PeopleDeps } from "../../../people/people-deps";
@@ -26,6 +27,12 @@ const CODE = {
 export function unwrap<T>(r: Result<T, PeopleError>): T {
   if (r.ok) return r.value;
   throw new TRPCError({ code: CODE[r.error.code], message: r.error.message });
+}
+
+/** Sessions of this user are re-read at their next request in this process (others within SESSION_RECHECK_MS). */
+export function sessionsChanged<T extends { id: string }>(person: T): T {
+  forgetSessionState(person.id);
+  return person;
 }
 
 export const ZRole = z.enum(["admin", "exec"]);
