@@ -89,6 +89,12 @@ export function ConnectionDetail({ id, canHeal }: { id: string; canHeal: boolean
         ) : null}
       </div>
       <ConsentNotice />
+      {c.privilege ? (
+        <p data-testid="privilege-notice" role="note" className="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100">
+          <strong>{c.privilege.read_only_grant === "none" ? "No read-only grant: " : "Only partly read-only: "}</strong>
+          {c.privilege.note}
+        </p>
+      ) : null}
       <p data-testid="status-reason" className="text-slate-700 dark:text-slate-300">
         {c.message}
       </p>

@@ -3,6 +3,7 @@
  * 100,000 rows (every filter is on an indexed column or a bounded ILIKE over one namespace); the
  * connection page's view; the connections blocked on a destination that is not approved.
  */
+import { getCatalogEntry } from "../connectors/catalog";
 import type { BlockedDestination } from "../connectors/safe-mode/destinations";
 import { Prisma, type Db } from "../db/client";
 import type { Status } from "./schemas";
@@ -111,5 +112,8 @@ export async function viewConnectionPage(db: Db, tenantId: string, id: string) {
   const [view, row] = await Promise.all([viewConnectionDetail(db, tenantId, id), db.connection.findFirst({ where: { id, tenantId }, select: { blockedDestination: true, status: true } })]);
   if (!view) return null;
   const blocked = row?.status === "NETWORK_BLOCKED" ? asBlockedDestination(row.blockedDestination) : null;
-  return { ...view, blocked_destination: blocked };
+  // least privilege (issue 10 item 6): a vendor without a (complete) read-only grant is flagged, in words
+  const entry = getCatalogEntry(view.source_type);
+  const privilege = entry && entry.readOnlyGrant !== "full" ? { read_only_grant: entry.readOnlyGrant, note: entry.privilegeNote ?? "" } : null;
+  return { ...view, blocked_destination: blocked, privilege };
 }

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { ConsentStartForm } from "@/components/consent-start-form";
 import { getQueryClient, trpc } from "@/lib/trpc-server";
 import { auth } from "@/server/auth/config";
+import { getCatalogEntry } from "@/server/connectors/catalog";
 import { can } from "@/server/auth/roles";
 import { beginConsent } from "./actions";
 
@@ -23,6 +24,9 @@ export default async function ConsentPage({ params }: { params: Promise<{ id: st
     .fetchQuery(trpc.consents.get.queryOptions({ id }))
     .catch(() => null);
   if (!s) notFound();
+  // least privilege in words (issue 10 item 6): the entry's notes, and what a grant allows when the vendor has no read-only one
+  const entry = getCatalogEntry(s.sourceType);
+  const privilegeNote = entry && entry.readOnlyGrant !== "full" ? entry.privilegeNote : undefined;
 
   return (
     <section className="max-w-2xl space-y-5">
@@ -52,7 +56,15 @@ export default async function ConsentPage({ params }: { params: Promise<{ id: st
           <p className="mb-3 text-sm text-slate-500">No scopes: only the provider's basic sign-in.</p>
         )}
         <ul className="list-disc space-y-1 pl-5 text-sm text-slate-700 dark:text-slate-300">
-          <li>Read-only scopes only, taken from the connector catalog. Safe Mode never asks for permission to change anything.</li>
+          {privilegeNote ? (
+            <li data-testid="consent-privilege-note" className="font-medium text-amber-800 dark:text-amber-200">
+              {entry?.readOnlyGrant === "none" ? `${s.displayName} offers no read-only grant. ` : `${s.displayName} offers only a partly read-only grant. `}
+              {privilegeNote}
+            </li>
+          ) : (
+            <li>Read-only scopes only, taken from the connector catalog. Safe Mode never asks for permission to change anything.</li>
+          )}
+          {entry?.notes ? <li data-testid="consent-entry-notes">{entry.notes}</li> : null}
           <li>Nothing is written to {s.displayName}: onboarding reads metadata and a first sync of at most 20 records.</li>
           <li>The tokens {s.displayName} issues are stored encrypted on this server and are never shown on any page.</li>
           <li>The link to {s.displayName} works once and expires after 10 minutes.</li>
