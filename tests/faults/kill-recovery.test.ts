@@ -16,6 +16,8 @@ describe("kill -9 of a worker mid-attempt", () => {
     const f = await killWorker(scratch.url, { intents: 150, concurrency: 20 });
     expect(f.inFlightAtFault).toBeGreaterThanOrEqual(10);
     expect(f.afterRestartMs).toBeLessThan(30_000);
+    // the dead worker's attempts are taken over by lease expiry (8 s), not the 120 s stall timer
+    expect(f.takeoverMs).toBeLessThan(20_000);
     expect(f.final).toBe(150);
     expect(f.active).toBe(150);
     expect(f.lost).toBe(0);

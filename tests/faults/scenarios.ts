@@ -20,6 +20,7 @@ import type { Health } from "../../server/health";
 import { createQueue } from "../../server/jobs/queue";
 import { admitIntents } from "../../server/onboarding/pipeline";
 import type { ConnectionIntent } from "../../server/onboarding/schemas";
+import { LEASE_MS } from "../../server/onboarding/lease";
 import { startFaultSource, type FaultMode, type FaultSource, type FaultStats } from "./fault-source";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -39,6 +40,8 @@ export type Figures = {
   /** kill scenario: from the new worker being up to every connection final, ms */
   afterRestartMs?: number;
   inFlightAtFault?: number;
+  /** kill scenario: from the new worker being up to the killed worker's attempts all final, ms */
+  takeoverMs?: number;
   healthSaid?: string[];
   totalMs: number;
 };
@@ -53,6 +56,9 @@ export function spawnFaultWorker(databaseUrl: string, sourceUrl: string, opts: {
       FAULT_SOURCE_URL: sourceUrl,
       WORKER_CONCURRENCY: String(opts.concurrency ?? 20),
       HEALTH_PORT: opts.healthPort ? String(opts.healthPort) : undefined,
+      // with DATABASE_URL set the keys must be given (the fault source needs none of them)
+      AUTH_SECRET: process.env.AUTH_SECRET ?? "f".repeat(64),
+      ENCRYPTION_KEY: process.env.ENCRYPTION_KEY ?? "e".repeat(64),
       LOG_LEVEL: "error",
       NODE_OPTIONS: undefined,
     }),
@@ -192,11 +198,24 @@ export async function killWorker(url: string, opts: { intents?: number; concurre
     }
     await kill(first);
     const faultAt = Date.now();
+    const orphans = (await db.connection.findMany({ where: { tenantId, status: "PENDING", leaseOwner: { not: null } }, select: { id: true } })).map((r) => r.id);
     const second = spawnFaultWorker(url, source.url, { concurrency: opts.concurrency ?? 20 });
     procs.push(second);
     const upAt = await second.ready;
+    let takeoverAt: number | undefined;
+    const watch = (async () => {
+      while (takeoverAt === undefined && Date.now() < upAt + 120_000) {
+        if ((await db.connection.count({ where: { id: { in: orphans }, status: "PENDING" } })) === 0) takeoverAt = Date.now();
+        else await sleep(100);
+      }
+    })();
     const doneAt = await waitFinal(db, tenantId, 120_000);
-    return await summary(db, tenantId, "kill -9 of a worker mid-attempt", n, source.stats(), 1, t0, faultAt, doneAt, { afterRestartMs: doneAt - upAt, inFlightAtFault: inFlight });
+    await watch;
+    return await summary(db, tenantId, "kill -9 of a worker mid-attempt", n, source.stats(), 1, t0, faultAt, doneAt, {
+      afterRestartMs: doneAt - upAt,
+      inFlightAtFault: orphans.length,
+      takeoverMs: (takeoverAt ?? doneAt) - upAt,
+    });
   } finally {
     for (const p of procs) await kill(p);
     await db.$disconnect();
@@ -296,6 +315,7 @@ export function formatFigures(f: Figures): string {
     `  intents under load     ${f.intents}`,
     `  faults injected        ${f.faultsInjected} (${f.faultDetail})`,
     ...(f.inFlightAtFault !== undefined ? [`  attempts in flight     ${f.inFlightAtFault} when the worker was killed`] : []),
+    ...(f.takeoverMs !== undefined ? [`  taken over             all ${f.inFlightAtFault} final ${s(f.takeoverMs)} after the new worker was up (lease ${LEASE_MS / 1000} s)`] : []),
     `  final                  ${f.final} of ${f.intents} (${Object.entries(f.byStatus).map(([k, v]) => `${k} ${v}`).join(", ")})`,
     `  connections lost       ${f.lost}`,
     `  attempts duplicated    ${f.duplicated}`,
