@@ -120,7 +120,8 @@ async function main(): Promise<void> {
     if (webChild && webChild.exitCode === null) {
       const exited = new Promise((r) => webChild!.once("exit", r));
       webChild.kill("SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+      // the web process's worker finishes or hands back its attempts within 10 s (the database must stay up meanwhile)
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_500))]);
     }
     await sandbox?.stop();
     await pgServer?.stop();
@@ -196,7 +197,8 @@ async function main(): Promise<void> {
   }
   const webProc = spawn(process.execPath, [nextBin, "start", "-p", String(env.PORT), "-H", env.HOST], {
     cwd: root,
-    env: { ...children, NODE_OPTIONS: `${children.NODE_OPTIONS ?? ""} --require ${guard}`.trim() },
+    // SIGTERM is ours (instrumentation.ts): graceful worker stop, then exit 0
+    env: { ...children, NEXT_MANUAL_SIG_HANDLE: "1", NODE_OPTIONS: `${children.NODE_OPTIONS ?? ""} --require ${guard}`.trim() },
     stdio: ["ignore", "inherit", "inherit"],
   });
   webChild = webProc;

@@ -25,10 +25,6 @@ export function startEmbeddedWorker(): void {
     deps: createPipelineDeps(getDb()),
   }).then((w) => {
     void w.ready.then(() => logger().info({ concurrency: env.WORKER_CONCURRENCY }, "onboarding worker started in the web process"));
-    // graceful stop: running attempts finish or hand back before the process goes
-    const stop = () => void w.stop();
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
     return w;
   });
   g.__aamWorker = started.catch((e: unknown) => {
@@ -38,4 +34,10 @@ export function startEmbeddedWorker(): void {
     g.__aamWorker = undefined;
     return undefined;
   });
+}
+
+/** Graceful stop of the web process's worker (instrumentation.ts, on SIGTERM): running attempts finish or hand back. */
+export async function stopEmbeddedWorker(): Promise<void> {
+  const w = await g.__aamWorker;
+  await w?.stop({ graceMs: 6_000 });
 }
