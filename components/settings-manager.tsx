@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { RouterOutputs } from "@/lib/router-types";
 import { portsInWords, SettingsDestinations, typesInWords } from "./settings-destinations";
+import { SettingsOAuthApps } from "./settings-oauth-apps";
 import { useTRPC } from "./trpc-provider";
 
 type Change = RouterOutputs["settings"]["get"]["recentChanges"][number];
@@ -55,6 +56,8 @@ export function SettingsManager() {
       <h1 className="text-2xl font-semibold">Settings</h1>
 
       <SettingsDestinations destinations={s.destinations} sourceTypes={s.sourceTypes} />
+
+      <SettingsOAuthApps />
 
       <section aria-labelledby="privacy-heading" className="space-y-2">
         <h2 id="privacy-heading" className="text-lg font-semibold">

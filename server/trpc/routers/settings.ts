@@ -3,6 +3,7 @@ import { router } from "../init";
 import { addDestination } from "./settings/add-destination";
 import { approveBlockedDestination } from "./settings/approve-blocked-destination";
 import { getSettings } from "./settings/get-settings";
+import { addOAuthAppProcedure, listOAuthAppsProcedure, removeOAuthAppProcedure, updateOAuthAppProcedure } from "./settings/oauth-apps";
 import { removeDestination } from "./settings/remove-destination";
 import { setPreviewMasking } from "./settings/set-preview-masking";
 import { updateDestination } from "./settings/update-destination";
@@ -14,4 +15,8 @@ export const settingsRouter = router({
   removeDestination,
   approveBlockedDestination,
   setPreviewMasking,
+  oauthApps: listOAuthAppsProcedure,
+  addOAuthApp: addOAuthAppProcedure,
+  updateOAuthApp: updateOAuthAppProcedure,
+  removeOAuthApp: removeOAuthAppProcedure,
 });

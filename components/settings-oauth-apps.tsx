@@ -1,0 +1,130 @@
+"use client";
+/**
+ * Settings → OAuth apps: the organisation's own OAuth clients per vendor (and, for vendors that
+ * register a client per customer instance, per instance host), used for consent and service
+ * principals before the install's OAUTH_* / SP_* defaults. The secret is write-only: it is sent
+ * once, kept encrypted, and never shown again ("kept" is all the page knows).
+ */
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { useTRPC } from "./trpc-provider";
+
+type Draft = { provider: string; instanceHost: string; principal: string; clientId: string; clientSecret: string; assertionKeyId: string; authorizeUrl: string; tokenUrl: string };
+const EMPTY: Draft = { provider: "", instanceHost: "", principal: "", clientId: "", clientSecret: "", assertionKeyId: "", authorizeUrl: "", tokenUrl: "" };
+const input = "rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-900";
+const button = "rounded-md border border-slate-300 px-2 py-1 text-sm hover:bg-slate-100 disabled:opacity-60 dark:border-slate-700 dark:hover:bg-slate-800";
+
+export function SettingsOAuthApps() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const q = useQuery(trpc.settings.oauthApps.queryOptions());
+  const [draft, setDraft] = useState<Draft>(EMPTY);
+  const [editing, setEditing] = useState<string | null>(null);
+  const refresh = () => void qc.invalidateQueries({ queryKey: trpc.settings.oauthApps.queryKey() });
+  const done = () => (setDraft(EMPTY), setEditing(null), refresh());
+  const add = useMutation(trpc.settings.addOAuthApp.mutationOptions({ onSuccess: done }));
+  const update = useMutation(trpc.settings.updateOAuthApp.mutationOptions({ onSuccess: done }));
+  const remove = useMutation(trpc.settings.removeOAuthApp.mutationOptions({ onSuccess: refresh }));
+  const providers = q.data?.providers ?? [];
+  const chosen = providers.find((p) => p.sourceType === draft.provider);
+  const error = add.error?.message ?? update.error?.message ?? remove.error?.message;
+  const field = (k: keyof Draft, label: string, props: React.InputHTMLAttributes<HTMLInputElement> = {}) => (
+    <label className="text-sm">
+      <span className="mb-1 block font-medium">{label}</span>
+      <input value={draft[k]} onChange={(e) => setDraft({ ...draft, [k]: e.target.value })} className={input} {...props} />
+    </label>
+  );
+  const submit = (e: React.FormEvent) => {
+    e.preventDefault();
+    if (editing) update.mutate({ id: editing, ...draft });
+    else add.mutate(draft);
+  };
+
+  return (
+    <section aria-labelledby="oauth-apps-heading" className="space-y-3">
+      <h2 id="oauth-apps-heading" className="text-lg font-semibold">OAuth apps</h2>
+      <p className="text-sm text-slate-600 dark:text-slate-400">
+        Your organisation&apos;s own OAuth clients. Consent and service principals use them before the server&apos;s defaults. Vendors that register a client per instance
+        (Zendesk, ServiceNow, Snowflake, NetSuite, Workday, self-managed GitLab, Datadog sites) need the instance host. Secrets are kept encrypted and never shown again.
+      </p>
+      {q.data && q.data.apps.length > 0 ? (
+        <table className="w-full text-left text-sm">
+          <thead>
+            <tr>
+              <th className="py-1">Vendor</th>
+              <th>Instance</th>
+              <th>Serves</th>
+              <th>Client id</th>
+              <th>Secret</th>
+              <th>Added by</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {q.data.apps.map((a) => (
+              <tr key={a.id} className="border-t border-slate-200 dark:border-slate-800">
+                <td className="py-1">{a.providerName}</td>
+                <td>{a.instanceHost || "—"}</td>
+                <td>{a.principal ? `sp:${a.principal}` : `consent:${a.provider}`}</td>
+                <td className="font-mono">{a.clientId}</td>
+                <td>kept (encrypted)</td>
+                <td>{a.createdBy}</td>
+                <td className="space-x-2 text-right">
+                  <button
+                    type="button"
+                    className={button}
+                    onClick={() => (setEditing(a.id), setDraft({ provider: a.provider, instanceHost: a.instanceHost, principal: a.principal, clientId: a.clientId, clientSecret: "", assertionKeyId: a.assertionKeyId ?? "", authorizeUrl: a.authorizeUrl ?? "", tokenUrl: a.tokenUrl ?? "" }))}
+                  >
+                    Edit
+                  </button>
+                  <button type="button" className={button} disabled={remove.isPending} onClick={() => remove.mutate({ id: a.id })}>
+                    Remove
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p className="text-sm">No OAuth apps yet: the server&apos;s OAUTH_* settings apply.</p>
+      )}
+      <form onSubmit={submit} className="flex flex-wrap items-end gap-3" aria-label={editing ? "Edit OAuth app" : "Add OAuth app"}>
+        <label className="text-sm">
+          <span className="mb-1 block font-medium">Vendor</span>
+          <select value={draft.provider} onChange={(e) => setDraft({ ...draft, provider: e.target.value })} className={input} disabled={!!editing}>
+            <option value="">Choose…</option>
+            {providers.map((p) => (
+              <option key={p.sourceType} value={p.sourceType}>
+                {p.displayName}
+              </option>
+            ))}
+          </select>
+        </label>
+        {field("instanceHost", chosen?.perInstance ? "Instance host (required)" : "Instance host", { placeholder: chosen?.instanceHint ?? "" })}
+        {field("principal", "Service principal (sp:<name>, empty: consent)")}
+        {field("clientId", "Client id", { autoComplete: "off" })}
+        {field("clientSecret", editing ? "New secret or private key (empty: keep)" : "Client secret or private key", { type: "password", autoComplete: "new-password" })}
+        {field("assertionKeyId", "Key id (private_key_jwt)")}
+        {chosen?.perInstance ? (
+          <>
+            {field("authorizeUrl", "Authorization URL (optional)", { placeholder: "https://…" })}
+            {field("tokenUrl", "Token URL (optional)", { placeholder: "https://…" })}
+          </>
+        ) : null}
+        <button type="submit" className={button} disabled={add.isPending || update.isPending || !draft.provider}>
+          {editing ? "Save" : "Add OAuth app"}
+        </button>
+        {editing ? (
+          <button type="button" className={button} onClick={() => (setEditing(null), setDraft(EMPTY))}>
+            Cancel
+          </button>
+        ) : null}
+      </form>
+      {error ? (
+        <p role="alert" className="text-sm text-red-700 dark:text-red-400">
+          {error}
+        </p>
+      ) : null}
+    </section>
+  );
+}
