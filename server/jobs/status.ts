@@ -35,5 +35,7 @@ export function describeDbFailure(e: unknown): string {
   if (code === "EAI_AGAIN" || code === "ENOTFOUND") return "the database host name does not resolve";
   if (/timed? ?out|timeout/i.test(msg) || code === "ETIMEDOUT") return "the database does not answer in time";
   if (/terminated|closed|ECONNRESET|connection lost/i.test(msg) || code === "ECONNRESET") return "the connection to the database was lost";
+  // Prisma's own codes for a lost or refused connection, a failed raw query in the middle of a restart
+  if (code && /^P(1001|1002|1008|1017|2010|2024)$/.test(code)) return "the connection to the database failed";
   return `the database is unavailable${code ? ` (${code})` : ""}`;
 }
