@@ -25,6 +25,9 @@ const KINDS: Record<string, string> = {
 export function describeAuthError(e: Error): Record<string, string> {
   const type = (e as { type?: string }).type ?? e.name;
   const cause = (e.cause as { err?: Error & { error?: string; error_description?: string } } | undefined)?.err;
+  const code = (e as { code?: string }).code;
+  // the throttle's refusal is a CredentialsSignin whose code is its sentence
+  if (type === "CredentialsSignin" && code && code !== "credentials") return { authError: "SignInThrottled", reason: code };
   const out: Record<string, string> = { authError: type, reason: KINDS[type] ?? "sign-in failed" };
   if (cause?.message) out.cause = cause.message.slice(0, 200);
   const oauth = [cause?.error, cause?.error_description].filter(Boolean).join(": ");
