@@ -72,7 +72,14 @@ export type ApiCaller = { tenantId: string; keyId: string };
 export async function authenticateRequest(req: Request, db: Db, ratePerMinute: number): Promise<{ ok: true; caller: ApiCaller } | { ok: false; response: Response }> {
   const header = req.headers.get("authorization") ?? "";
   const m = /^Bearer\s+(\S+)$/i.exec(header);
-  const caller = m ? await authenticateApiKey(db, m[1]!) : null;
+  let caller: ApiCaller | null;
+  try {
+    // unknown prefixes and recently seen keys are answered from memory (api-key-repository.ts)
+    caller = m ? await authenticateApiKey(db, m[1]!) : null;
+  } catch {
+    // the database is unreachable: say so in words, never the driver's message (hosts, tables)
+    return { ok: false, response: errorResponse(503, "SERVICE_UNAVAILABLE", "The service cannot check API keys right now (its database is unreachable); retry in a few seconds.", {}, { "retry-after": "5" }) };
+  }
   if (!caller) {
     return { ok: false, response: errorResponse(401, "UNAUTHENTICATED", "A valid API key is required: send `Authorization: Bearer <key>`.", {}, { "www-authenticate": 'Bearer realm="aam"' }) };
   }

@@ -77,3 +77,22 @@ describe("API-key cache", () => {
     await cli.tenant.update({ where: { id: tenantId }, data: { disabledAt: null } });
   });
 });
+
+describe("API-key check while the database is down", () => {
+  it("answers 503 in words, without the driver's text", async () => {
+    const { authenticateRequest } = await import("../../server/http/respond");
+    const down = {
+      apiKey: {
+        findMany: async () => Promise.reject(new Error("connect ECONNREFUSED db.internal:5432 (relation \"api_keys\")")),
+        findUnique: async () => Promise.reject(new Error("connect ECONNREFUSED db.internal:5432")),
+      },
+    } as unknown as Db;
+    const r = await authenticateRequest(new Request("http://app.test/api/metrics/funnel", { headers: { authorization: `Bearer ${generateApiKey().key}` } }), down, 600);
+    expect(r.ok).toBe(false);
+    const res = (r as { response: Response }).response;
+    expect(res.status).toBe(503);
+    const text = await res.text();
+    expect(text).not.toMatch(/ECONNREFUSED|db\.internal|api_keys|5432/);
+    expect(JSON.parse(text).error.message).toMatch(/^The service cannot check API keys right now/);
+  });
+});
