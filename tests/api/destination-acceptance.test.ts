@@ -9,6 +9,7 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { getCatalogEntry } from "../../server/connectors/catalog";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bindConnector } from "../../server/connectors/binding";
 import { makePolicy } from "../../server/connectors/safe-mode/policy";
@@ -53,8 +54,32 @@ function respond(req: http.IncomingMessage, res: http.ServerResponse): void {
     if (p.endsWith("/query")) return send({ done: true, records: [{ attributes: {}, Id: "001", Name: "Acme" }] });
     return send({ DailyApiRequests: { Max: 1, Remaining: 1 } });
   }
+  // the vendor's health request answers with the identifying fields the vendor documents (the
+  // entry's health.expect): the driver only counts a far side that answers like the vendor
+  const entry = current ? getCatalogEntry(current) : undefined;
+  const healthPath = entry?.health?.path.replace(/\{\{[^}]+\}\}/g, "");
+  if (entry?.health?.expect && healthPath && p.endsWith(healthPath)) return send(identityBody(entry.health.expect));
   return send([{ id: 1, name: "one" }]);
 }
+
+/** The smallest body that carries every documented identifying field. */
+function identityBody(expects: readonly { path: readonly string[]; type: string; equals?: unknown }[]): unknown {
+  const sample = (e: (typeof expects)[number]) =>
+    e.equals ?? (e.type === "string" ? "acme" : e.type === "number" ? 1 : e.type === "boolean" ? true : e.type === "array" ? [{ id: "1", name: "one" }] : {});
+  if (expects.some((e) => e.path.length === 0)) return sample(expects.find((e) => e.path.length === 0)!);
+  const body: Record<string, unknown> = {};
+  for (const e of expects) {
+    let cur = body;
+    e.path.forEach((k, i) => {
+      if (i === e.path.length - 1) cur[k] = sample(e);
+      else cur = (cur[k] ??= {}) as Record<string, unknown>;
+    });
+  }
+  return body;
+}
+
+/** The source type of the case being run (the listener answers its health request like that vendor). */
+let current: string | undefined;
 
 beforeAll(async () => {
   db = testDb();
@@ -132,6 +157,7 @@ const CONNECT_TIME: [string, string, () => Record<string, unknown>, string?][] =
 
 describe("a config field naming a customer's own host: NETWORK_BLOCKED until an admin approves it", () => {
   it.each(CONNECT_TIME)("%s %s", async (sourceType, _field, config, locator) => {
+    current = sourceType;
     const id = await onboard(intentFor(sourceType, config(), locator));
     const blocked = (await getConnectionById(db, id))!;
     expect(blocked.status).toBe("NETWORK_BLOCKED");

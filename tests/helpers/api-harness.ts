@@ -3,6 +3,7 @@
  * own (a scripted source adapter stands in for the sources), with every answer checked against
  * the app's OpenAPI document (tests/helpers/openapi-contract.ts).
  */
+import { PREFIX_RELOAD_MS } from "../../server/auth/api-key-repository";
 import { generateApiKey } from "../../server/auth/api-keys";
 import { makePolicy } from "../../server/connectors/safe-mode/policy";
 import { createCredentialResolver, parseEncryptionKey } from "../../server/credentials/resolver";
@@ -35,8 +36,10 @@ export type ApiHarness = {
   key: string;
   routes: Routes;
   contract: Contract;
-  /** a fresh API key of the harness tenant (its own rate bucket) */
-  newKey(): Promise<string>;
+  /** a fresh API key of the harness tenant, or of `forTenant` (its own rate bucket) */
+  newKey(forTenant?: string): Promise<string>;
+  /** calls a route handler and checks its answer against the OpenAPI document; returns status, body, headers */
+  call(method: "get" | "post", docPath: string, res: Response | Promise<Response>): Promise<{ status: number; body: any; headers: Headers }>;
   post(url: string, body: unknown, headers?: Record<string, string>, raw?: boolean, key?: string): Request;
   get(url: string, key?: string): Request;
   /** connections outside the demo namespace */
@@ -44,7 +47,7 @@ export type ApiHarness = {
   close(): Promise<void>;
 };
 
-export async function startApiHarness(opts: { ratePerMinute: number; records?: number }): Promise<ApiHarness> {
+export async function startApiHarness(opts: { ratePerMinute: number; records?: number; key?: string }): Promise<ApiHarness> {
   const scratch = await createScratchDatabase();
   await applyMigrations(scratch.url);
   testEnv.DATABASE_URL = scratch.url;
@@ -52,7 +55,7 @@ export async function startApiHarness(opts: { ratePerMinute: number; records?: n
   testEnv.ONBOARD_TIME_BUDGET_MS = "10000";
   testEnv.AAM_SECRET_API_HARNESS = "api-harness-token-value";
   resetEnvForTests();
-  const key = generateApiKey().key;
+  const key = opts.key ?? generateApiKey().key;
   const db = createDb(scratch.url, 5);
   const seeded = await seedDatabase(db, { adminEmail: "a@contract.test", execEmail: "e@contract.test", apiKey: key, sloTarget: 0.9 });
   const adapter = scriptedAdapter({ records: opts.records ?? 7 });
@@ -77,16 +80,20 @@ export async function startApiHarness(opts: { ratePerMinute: number; records?: n
     health: await import("../../app/api/health/route"),
   };
   const tenantId = seeded.tenantId;
+  const contract = createContract();
   return {
     db,
     databaseUrl: scratch.url,
     tenantId,
     key,
     routes,
-    contract: createContract(),
-    async newKey() {
+    contract,
+    call: async (method, docPath, res) => contract.check(method, docPath, await res),
+    async newKey(forTenant = tenantId) {
       const k = generateApiKey();
-      await db.apiKey.create({ data: { tenantId, name: `harness-${k.prefix}`, prefix: k.prefix, hash: k.hash } });
+      await db.apiKey.create({ data: { tenantId: forTenant, name: `harness-${k.prefix}`, prefix: k.prefix, hash: k.hash } });
+      // a key created outside this process's API-key module is seen once the live-prefix set is re-read
+      await new Promise((r) => setTimeout(r, PREFIX_RELOAD_MS + 50));
       return k.key;
     },
     post: (url, body, headers = {}, raw = false, k = key) =>
