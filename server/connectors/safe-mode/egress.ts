@@ -41,8 +41,8 @@ export function embeddedIPv4(ip: ipaddr.IPv6): ipaddr.IPv4[] | undefined {
   return undefined;
 }
 
-function classifyV4(ip: ipaddr.IPv4, address: string, policy: EgressPolicy): EgressDecision {
-  const range = ip.range();
+/** The decision for a range name (IPv4 or IPv6): public unicast, private (approved only), or refused. */
+function byRange(range: string, address: string, policy: EgressPolicy): EgressDecision {
   if (range === "unicast") return { allowed: true };
   if (PRIVATE.has(range)) {
     return policy.allowPrivateNetworks
@@ -51,6 +51,8 @@ function classifyV4(ip: ipaddr.IPv4, address: string, policy: EgressPolicy): Egr
   }
   return { allowed: false, reason: `address ${address} is in a refused range (${range})` };
 }
+
+const classifyV4 = (ip: ipaddr.IPv4, address: string, policy: EgressPolicy) => byRange(ip.range(), address, policy);
 
 /**
  * IPv6 text in the form the OS will use (WHATWG/`inet_pton` reading): ipaddr.js reads
@@ -88,14 +90,7 @@ export function classifyAddress(address: string, policy: EgressPolicy): EgressDe
     }
     return { allowed: true };
   }
-  const range = v6.range();
-  if (range === "unicast") return { allowed: true };
-  if (PRIVATE.has(range)) {
-    return policy.allowPrivateNetworks
-      ? { allowed: true }
-      : { allowed: false, reason: `address ${address} is private (${range}); only approved destinations may be on private networks` };
-  }
-  return { allowed: false, reason: `address ${address} is in a refused range (${range})` };
+  return byRange(v6.range(), address, policy);
 }
 
 /** Resolves `host` and checks every address it resolves to. Returns the first (vetted) address and all of them. */
