@@ -11,6 +11,7 @@
  * {type:"stop"} → graceful stop.
  */
 import http from "node:http";
+import pg from "pg";
 import type { AddressInfo } from "node:net";
 import type { CredentialResolver } from "../server/credentials/types";
 import type { SourceAdapter } from "../server/connectors/types";
@@ -23,11 +24,20 @@ import { createPipelineDeps } from "../server/onboarding/deps";
 
 type Marks = Record<string, number>;
 const marks = new Map<string, Marks>();
+/** every statement this process sends to PostgreSQL (Prisma's adapter, graphile-worker, the waiter all use pg.Client) */
+let statements = 0;
+const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  statements++;
+  return query.apply(this, args);
+} as typeof pg.Client.prototype.query;
 const mark = (id: string | undefined, name: string) => {
   if (!id) return;
   let m = marks.get(id);
   if (!m) marks.set(id, (m = {}));
-  m[name] ??= performance.now() + performance.timeOrigin; // epoch ms with sub-ms precision, comparable across processes
+  if (m[name] !== undefined) return;
+  m[name] = performance.now() + performance.timeOrigin; // epoch ms with sub-ms precision, comparable across processes
+  m[`q:${name}`] = statements;
 };
 
 const env = getEnv();
@@ -116,6 +126,7 @@ const connection = await import("../app/api/connections/[id]/route");
 
 const server = http.createServer((req, res) => {
   const t0 = performance.now() + performance.timeOrigin;
+  const statementsAtStart = statements;
   const chunks: Buffer[] = [];
   req.on("data", (c: Buffer) => chunks.push(c));
   req.on("end", () => {
@@ -145,7 +156,9 @@ const server = http.createServer((req, res) => {
           const m = marks.get(id) ?? {};
           marks.set(id, m);
           m.http_in = t0;
+          m["q:http_in"] = statementsAtStart;
           m.http_out = performance.now() + performance.timeOrigin;
+          m["q:http_out"] = statements;
         }
       }
     })();

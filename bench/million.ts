@@ -15,7 +15,7 @@
 import { randomBytes } from "node:crypto";
 import type { Db } from "../server/db/client";
 import { createQueue } from "../server/jobs/queue";
-import { listConnections, SORTABLE, type ListQuery } from "../server/onboarding/connection-query";
+import { distinctSourceTypes, listConnections, listNamespaces, SORTABLE, type ListQuery } from "../server/onboarding/connection-query";
 import { getFunnel } from "../server/onboarding/funnel";
 import type { FunnelMetrics, Status } from "../server/onboarding/schemas";
 import { submitBatch } from "../server/onboarding/submit-intent";
@@ -24,8 +24,12 @@ import { conditions, f1, lpad, pad, q } from "./lib";
 const SOURCE_TYPES = ["github", "slack", "salesforce", "jira", "zendesk", "postgres", "s3", "s3_compat", "snowflake", "bigquery", "hubspot", "notion", "okta", "datadog", "stripe", "filesource", "jdbc", "mongo", "openapi", "redshift"];
 const STATUSES: Status[] = ["ACTIVE", "ACTIVE", "ACTIVE", "ACTIVE", "ACTIVE", "ACTIVE", "ACTIVE", "ACTIVE", "HEALING", "NETWORK_BLOCKED", "AWAITING_CREDENTIALS", "UNSUPPORTED", "ERROR", "NOT_SANCTIONED", "PENDING"];
 
-/** Rows `from+1 … to` of the tenant: varied source types, statuses, risks, owners, reasons, 90 days of receipts. */
-async function grow(db: Db, tenantId: string, from: number, to: number): Promise<void> {
+/**
+ * Rows `from+1 … to` of the tenant: 20 source types, statuses (half ACTIVE), risks, 500 owners,
+ * reasons, 90 days of receipts — each drawn from its own hash of the row number, so the columns
+ * are independent (as the planner assumes; correlated synthetic columns make misleading plans).
+ */
+export async function grow(db: Db, tenantId: string, from: number, to: number): Promise<void> {
   const st = `ARRAY[${SOURCE_TYPES.map((s) => `'${s}'`).join(",")}]`;
   const ss = `ARRAY[${STATUSES.map((s) => `'${s}'`).join(",")}]`;
   for (let lo = from; lo < to; lo += 250_000) {
@@ -33,17 +37,18 @@ async function grow(db: Db, tenantId: string, from: number, to: number): Promise
     await db.$executeRawUnsafe(`
       INSERT INTO connections (id, tenant_id, namespace, source_type, resource_ids, resource_key, status, status_reason, reachable, intent_id,
         scopes_mode, credential_locator, risk_level, evidence, owner, first_sync_rows, latency_ms, first_received_at, last_received_at, activated_at, updated_at)
-      SELECT gen_random_uuid(), '${tenantId}', 'autonomy', (${st})[1 + g % ${SOURCE_TYPES.length}], ARRAY['res-' || g], md5(g::text),
+      SELECT gen_random_uuid(), '${tenantId}', 'autonomy', (${st})[(1 + (h1 / 16) % ${SOURCE_TYPES.length})::int], ARRAY['res-' || g], md5(g::text),
         s::"ConnectionStatus",
-        CASE s WHEN 'ACTIVE' THEN 'Onboarded successfully in Safe Mode' WHEN 'NETWORK_BLOCKED' THEN 'Destination not approved: db' || (g % 97) || '.corp.example'
+        CASE s WHEN 'ACTIVE' THEN 'Onboarded successfully in Safe Mode' WHEN 'NETWORK_BLOCKED' THEN 'Destination not approved: db' || ((h2 / 3) % 97) || '.corp.example'
                WHEN 'AWAITING_CREDENTIALS' THEN 'Admin consent needed' WHEN 'HEALING' THEN 'First sync failed: HTTP 503' WHEN 'PENDING' THEN NULL ELSE 'Unexpected error ' || (g % 13) END,
-        s IN ('ACTIVE', 'HEALING'), 'aod-' || g, 'safe_readonly', 'env:AAM_SECRET_X', (ARRAY['low','med','high'])[1 + g % 3]::"RiskLevel",
-        '{"status":"Sanctioned","source":"IdP"}'::jsonb, jsonb_build_object('user', 'owner' || (g % 500) || '@example.com', 'confidence', 0.9, 'why', 'bench'),
-        CASE WHEN s = 'ACTIVE' THEN 20 END, CASE WHEN s = 'ACTIVE' THEN 5 + (g * 7919) % 900 END,
-        rcv, rcv, CASE WHEN s = 'ACTIVE' THEN rcv + ((g % 40) * interval '1 hour') END, rcv + ((g % 50) * interval '1 hour')
-      FROM (SELECT g, (${ss})[1 + (g * 7) % ${STATUSES.length}] AS s,
-                   now() - ((g * 37) % (90 * 24 * 60)) * interval '1 minute' AS rcv
-            FROM generate_series(${lo + 1}, ${hi}) g) x`);
+        s IN ('ACTIVE', 'HEALING'), 'aod-' || g, 'safe_readonly', 'env:AAM_SECRET_X', (ARRAY['low','med','high'])[(1 + (h2 / 7) % 3)::int]::"RiskLevel",
+        '{"status":"Sanctioned","source":"IdP"}'::jsonb, jsonb_build_object('user', 'owner' || ((h1 / 400) % 500) || '@example.com', 'confidence', 0.9, 'why', 'bench'),
+        CASE WHEN s = 'ACTIVE' THEN 20 END, CASE WHEN s = 'ACTIVE' THEN 5 + (h2 / 11) % 900 END,
+        rcv, rcv, CASE WHEN s = 'ACTIVE' THEN rcv + (((h2 / 13) % 40) * interval '1 hour') END, rcv + (((h1 / 17) % 50) * interval '1 hour')
+      FROM (SELECT g, h1, h2, (${ss})[(1 + h1 % ${STATUSES.length})::int] AS s,
+                   now() - (h2 % (90 * 24 * 60)) * interval '1 minute' AS rcv
+            FROM (SELECT g, abs(hashint4(g)::bigint) AS h1, abs(hashint4(-g)::bigint) AS h2
+                  FROM generate_series(${lo + 1}, ${hi}) g) r) x`);
   }
   await db.$executeRawUnsafe("VACUUM ANALYZE connections"); // what autovacuum does shortly after a bulk load
 }
@@ -162,6 +167,9 @@ export async function runMillion(db: Db, databaseUrl: string, sizes = [10_000, 1
       const over = pageMs.filter((p) => p.ms > 100).length;
       console.log(`   list page       p50 ${f1(q(all, 50))} ms   p90 ${f1(q(all, 90))} ms   max ${f1(worst[0]!.ms)} ms over ${pageMs.length} filter × sort × page combinations; ${over} above 100 ms`);
       for (const w of worst.slice(0, 4)) console.log(`                   ${lpad(f1(w.ms), 7)} ms  ${w.label}`);
+      const types = await timeIt(() => distinctSourceTypes(db, tenant.id, "autonomy"), 5);
+      const spaces = await timeIt(() => listNamespaces(db, tenant.id), 5);
+      console.log(`   page helpers    source-type options (${types.last.length}) p50 ${f1(q(types.ms, 50))} ms; namespaces with counts p50 ${f1(q(spaces.ms, 50))} ms`);
 
       const adm: number[] = [];
       for (let b = 0; b < 3; b++) {

@@ -15,7 +15,8 @@
  * MariaDB at 127.0.0.1:3306 (root) for the mysql row (a scratch database, dropped after).
  * Flags: --runs N (per driver, default 100), --batch N (10000), --concurrency N (100 per worker
  * process), --workers N (extra `npm run worker` processes, 1), --only drivers,batch,funnel,
- * --million, --profile (CPU profile of the web process during the batch, top functions printed).
+ * --million, --profile (CPU profile of the web process during the batch, top functions printed),
+ * --heap MB (V8 old-space limit of the web and worker processes, to see peak RSS against throughput).
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -47,6 +48,7 @@ const { values } = parseArgs({
     only: { type: "string", default: "drivers,batch,funnel" },
     million: { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
+    heap: { type: "string", default: "" },
   },
 });
 const RUNS = Number(values.runs);
@@ -54,6 +56,8 @@ const BATCH = Number(values.batch);
 let CONCURRENCY = Number(values.concurrency);
 const EXTRA_WORKERS = Number(values.workers);
 const ONLY = new Set(values.only!.split(","));
+/** --heap MB: V8's old-space limit for the web and worker processes (node --max-old-space-size) */
+const HEAP_ARGS = values.heap ? [`--max-old-space-size=${Number(values.heap)}`] : [];
 
 // ------------------------------------------------------------------ child processes
 
@@ -77,7 +81,7 @@ type Marks = Record<string, number>;
 type ApiProcess = { child: ChildProcess; url: string; request<T>(msg: object, reply: string): Promise<T> };
 
 async function startApi(env: NodeJS.ProcessEnv, profileDir?: string): Promise<ApiProcess> {
-  const execArgv = ["--import", "tsx", ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])];
+  const execArgv = ["--import", "tsx", ...HEAP_ARGS, ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])];
   const child = fork(path.resolve(import.meta.dirname, "api-process.ts"), [], { execArgv, env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const url = await new Promise<string>((resolve, reject) => {
     child.once("message", (m: { url: string }) => resolve(m.url));
@@ -144,12 +148,12 @@ const SEGMENTS: [label: string, from: string, to: string][] = [
 ];
 const SOURCE_SEGMENTS = new Set(["SOURCE health check", "SOURCE discovery", "SOURCE first sync (sample)"]);
 
-type DriverResult = { name: string; floorWork: string; e2e: number[]; floor: number[]; source: number[]; segments: Map<string, number[]>; records: number };
+type DriverResult = { name: string; floorWork: string; e2e: number[]; floor: number[]; source: number[]; segments: Map<string, number[]>; statements: Map<string, number[]>; records: number };
 
 async function benchDrivers(ctx: { db: Db; tenantId: string; key: string; api: ApiProcess; setup: Awaited<ReturnType<typeof setupDrivers>> }): Promise<DriverResult[]> {
   const out: DriverResult[] = [];
   for (const c of ctx.setup.cases) {
-    const r: DriverResult = { name: c.name, floorWork: c.floorWork, e2e: [], floor: [], source: [], segments: new Map(SEGMENTS.map(([l]) => [l, []])), records: 0 };
+    const r: DriverResult = { name: c.name, floorWork: c.floorWork, e2e: [], floor: [], source: [], segments: new Map(SEGMENTS.map(([l]) => [l, []])), statements: new Map(SEGMENTS.map(([l]) => [l, []])), records: 0 };
     const onceRest = async (record: boolean) => {
       const res = await post(ctx.api.url, "/api/connections/onboard", ctx.key, c.intent());
       const id = String(res.body.connection_id ?? "");
@@ -163,6 +167,8 @@ async function benchDrivers(ctx: { db: Db; tenantId: string; key: string; api: A
       for (const [label, from, to] of SEGMENTS) {
         const ms = m[to]! - m[from]!;
         if (Number.isFinite(ms)) r.segments.get(label)!.push(ms);
+        const n = m[`q:${to}`]! - m[`q:${from}`]!;
+        if (Number.isFinite(n)) r.statements.get(label)!.push(n);
         if (SOURCE_SEGMENTS.has(label)) src += ms;
       }
       r.source.push(src);
@@ -205,11 +211,18 @@ function printDrivers(results: DriverResult[]): void {
     );
   }
   console.log(`   (ms; ratio = REST p50 / floor p50, target ≤ 1.5×; source = the driver's health + discovery + sample inside the worker; overhead = REST − source)\n`);
-  console.log(`   Where the REST path's time goes (p50 per segment, ms):`);
-  console.log(`   ${pad("segment", 38)}${results.map((r) => lpad(r.name.split(" ")[0]!, 11)).join("")}`);
-  for (const [label] of SEGMENTS) console.log(`   ${pad(label, 38)}${results.map((r) => lpad(f2(q(r.segments.get(label)!, 50)), 11)).join("")}`);
+  console.log(`   Where the REST path's time goes: p50 ms per segment (p50 statements the web+worker process sent to PostgreSQL in it):`);
+  console.log(`   ${pad("segment", 38)}${results.map((r) => lpad(r.name.split(" ")[0]!, 13)).join("")}`);
+  for (const [label] of SEGMENTS) {
+    const cell = (r: DriverResult) => {
+      const n = q(r.statements.get(label)!, 50);
+      return lpad(`${f2(q(r.segments.get(label)!, 50))}${n ? ` (${n})` : "    "}`, 13);
+    };
+    console.log(`   ${pad(label, 38)}${results.map(cell).join("")}`);
+  }
   const durable = (r: DriverResult) => r.e2e.map((e, i) => e - r.source[i]!);
-  console.log(`   ${pad("= durable overhead (REST − source)", 38)}${results.map((r) => lpad(f2(q(durable(r), 50)), 11)).join("")}\n`);
+  const total = (r: DriverResult) => [...r.statements.entries()].filter(([l]) => !SOURCE_SEGMENTS.has(l)).reduce((a, [, xs]) => a + q(xs, 50), 0);
+  console.log(`   ${pad("= durable overhead (REST − source)", 38)}${results.map((r) => lpad(`${f2(q(durable(r), 50))} (${total(r)})`, 13)).join("")}\n`);
 }
 
 // ------------------------------------------------------------------ 2. batch
@@ -232,7 +245,7 @@ async function benchBatch(ctx: { db: Db; tenantId: string; key: string; api: Api
   await ctx.sandbox.setMode("slow");
   const extra: ChildProcess[] = [];
   for (let i = 0; i < EXTRA_WORKERS; i++) {
-    extra.push(spawn(process.execPath, ["--import", "tsx", "scripts/worker.ts"], { env: ctx.workerEnv, stdio: ["ignore", "ignore", "inherit"] }));
+    extra.push(spawn(process.execPath, ["--import", "tsx", ...HEAP_ARGS, "scripts/worker.ts"], { env: ctx.workerEnv, stdio: ["ignore", "ignore", "inherit"] }));
   }
   try {
     await sleep(4_000); // let the workers connect and migrate-check
@@ -259,7 +272,7 @@ async function benchBatch(ctx: { db: Db; tenantId: string; key: string; api: Api
     }
     const total = performance.now() - t0;
     const statuses = await ctx.db.connection.groupBy({ by: ["status"], where: { tenantId: ctx.tenantId, namespace: "autonomy" }, _count: { _all: true } });
-    console.log(`2. Batch of ${BATCH.toLocaleString("en")} intents (10 × batch endpoint over HTTP), 50 ms injected per source request (5 requests each), ${1 + EXTRA_WORKERS} worker process(es) × concurrency ${CONCURRENCY}`);
+    console.log(`2. Batch of ${BATCH.toLocaleString("en")} intents (10 × batch endpoint over HTTP), 50 ms injected per source request (5 requests each), ${1 + EXTRA_WORKERS} worker process(es) × concurrency ${CONCURRENCY}${HEAP_ARGS.length ? `, ${HEAP_ARGS[0]}` : ""}`);
     console.log(`   conditions: at start ${load0}; at end ${conditions()}`);
     console.log(`   accepted in ${f1(accepted / 1000)} s; all final in ${f1(total / 1000)} s (target ≤ 20 s); throughput ${f1(BATCH / (total / 1000))} intents/s`);
     console.log(`   statuses: ${statuses.map((s) => `${s.status} ${s._count._all}`).join(", ")}`);

@@ -46,12 +46,18 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery): P
   if (q.risk) where.riskLevel = q.risk;
   if (q.owner) where.owner = { path: ["user"], string_contains: q.owner };
   if (q.q) {
-    where.OR = [{ sourceType: { contains: q.q, mode: "insensitive" } }, { statusReason: { contains: q.q, mode: "insensitive" } }, { resourceIds: { has: q.q } }, { intentId: q.q }];
+    // the source types that contain the text, as an IN list on the natural key (a handful of index probes, not an ILIKE per row)
+    const needle = q.q.toLowerCase();
+    const types = (await distinctSourceTypes(db, tenantId, q.namespace)).filter((t) => t.toLowerCase().includes(needle));
+    where.OR = [...(types.length ? [{ sourceType: { in: types } }] : []), { statusReason: { contains: q.q, mode: "insensitive" } }, { resourceIds: { has: q.q } }, { intentId: q.q }];
   }
   const [rows, total] = await Promise.all([
     db.connection.findMany({
       where,
-      orderBy: [{ [q.sort]: q.dir }, { id: "asc" }],
+      // the tie-breaker runs in the sort's direction, so every sort is one index walk, forwards or
+      // backwards (indexes in prisma/migrations/20261201080000_list_indexes); source types sort on the
+      // natural key (tenant, namespace, source_type, resource_key), which is unique
+      orderBy: q.sort === "sourceType" ? [{ sourceType: q.dir }, { resourceKey: q.dir }, { id: q.dir }] : [{ [q.sort]: q.dir }, { id: q.dir }],
       skip: (q.page - 1) * q.pageSize,
       take: q.pageSize,
       select: { id: true, sourceType: true, resourceIds: true, status: true, statusReason: true, riskLevel: true, owner: true, firstSyncRows: true, latencyMs: true, firstReceivedAt: true, updatedAt: true },
@@ -71,9 +77,22 @@ export async function listNamespaces(db: Db, tenantId: string): Promise<{ namesp
   return [...names.entries()].map(([namespace, count]) => ({ namespace, count })).sort((a, b) => a.namespace.localeCompare(b.namespace));
 }
 
+/**
+ * The namespace's source types, in order: a skip scan over the natural key's index (one probe per
+ * distinct type), so it costs the same at 1,000 or 1,000,000 connections.
+ */
 export async function distinctSourceTypes(db: Db, tenantId: string, namespace: string): Promise<string[]> {
-  const rows = await db.connection.groupBy({ by: ["sourceType"], where: { tenantId, namespace }, orderBy: { sourceType: "asc" } });
-  return rows.map((r) => r.sourceType);
+  const rows = await db.$queryRaw<{ source_type: string }[]>`
+    WITH RECURSIVE t AS (
+      (SELECT source_type FROM connections WHERE tenant_id = ${tenantId}::uuid AND namespace = ${namespace} ORDER BY source_type LIMIT 1)
+      UNION ALL
+      SELECT (SELECT c.source_type FROM connections c
+              WHERE c.tenant_id = ${tenantId}::uuid AND c.namespace = ${namespace} AND c.source_type > t.source_type
+              ORDER BY c.source_type LIMIT 1)
+      FROM t WHERE t.source_type IS NOT NULL
+    )
+    SELECT source_type FROM t WHERE source_type IS NOT NULL`;
+  return rows.map((r) => r.source_type);
 }
 
 /** A connection refused as "destination not approved", with what it tried to reach. */
