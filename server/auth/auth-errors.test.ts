@@ -9,7 +9,9 @@ describe("sign-in failures in words", () => {
     const throttled = new CredentialsSignin();
     throttled.code = "Too many sign-in attempts; try again in 15 minutes.";
     expect(describeAuthError(throttled)).toEqual({ authError: "SignInThrottled", reason: "Too many sign-in attempts; try again in 15 minutes." });
-    const cb = new CallbackRouteError(Object.assign(new Error("server responded with an error in the response body"), { error: "invalid_grant", error_description: "grant request is invalid" }));
+    const oauthFailure = Object.assign(new Error("server responded with an error in the response body"), { error: "invalid_grant", error_description: "grant request is invalid" });
+    // Auth.js passes the failing Error itself (kept as cause.err); its typings only admit a string
+    const cb = new CallbackRouteError(oauthFailure as unknown as string);
     expect(describeAuthError(cb)).toEqual({ authError: "CallbackRouteError", reason: "the sign-in callback failed", cause: "server responded with an error in the response body", oauthError: "invalid_grant: grant request is invalid" });
   });
   it("says on the sign-in page why single sign-on refused", () => {

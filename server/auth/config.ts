@@ -5,6 +5,7 @@
  * against the users table (session-check.ts), so disabling, demoting or "sign out everywhere"
  * takes effect within SESSION_RECHECK_MS.
  */
+import { recordSignIn, type SignInAttempt } from "../people/record-sign-in";
 import NextAuth, { CredentialsSignin, type DefaultSession, type NextAuthConfig } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
@@ -81,8 +82,12 @@ export const authConfig = (): NextAuthConfig => ({
         if (!parsed.success) return null;
         const address = clientAddress(request.headers);
         const refused = throttle.check(parsed.data.email, address);
-        if (refused) throw new SignInThrottled(refused);
+        if (refused) {
+          auditSignIn({ email: parsed.data.email, ok: false, reason: "too many sign-in attempts (throttled)", method: "password" });
+          throw new SignInThrottled(refused);
+        }
         const user = await verifyPassword(getDb(), parsed.data.email, parsed.data.password);
+        auditSignIn({ email: parsed.data.email, ok: !!user, reason: user ? undefined : "wrong email or password, or a disabled account", method: "password" });
         if (!user) {
           throttle.failed(parsed.data.email, address);
           return null;
@@ -101,6 +106,7 @@ export const authConfig = (): NextAuthConfig => ({
       // the IdP's email is trusted only when the IdP says it is verified (OpenID Connect `email_verified`)
       const verified = profile?.email_verified === true || (profile?.email_verified as unknown) === "true";
       const r = await signInWithSso(getDb(), { provider: SSO_PROVIDER_ID, subject: account.providerAccountId, email, emailVerified: verified, name: user.name, adminEmails: getEnv().SSO_ADMIN_EMAILS ?? [], tenantSlug: DEFAULT_TENANT_SLUG });
+      auditSignIn({ email, ok: r.ok, reason: r.ok ? undefined : SSO_REFUSALS[`sso_${r.reason}`], method: "sso" });
       if (!r.ok) {
         logger().warn({ kind: `sso_${r.reason}`, reason: SSO_REFUSALS[`sso_${r.reason}`] }, "sign-in failed");
         return `/login?error=sso_${r.reason}`;
@@ -126,6 +132,11 @@ export const authConfig = (): NextAuthConfig => ({
     },
   },
 });
+
+/** Sign-ins go to the tenant's audit log; an audit write never blocks or fails a sign-in. */
+function auditSignIn(attempt: SignInAttempt): void {
+  recordSignIn(getDb(), attempt).catch((e: unknown) => logger().warn({ errorName: e instanceof Error ? e.name : typeof e }, "could not record a sign-in in the audit log"));
+}
 
 // `handlers` are not used for /api/auth: app/api/auth/[...nextauth]/route.ts (auth-route.ts) serves it
 export const { auth, signIn, signOut } = NextAuth(authConfig);
