@@ -171,10 +171,12 @@ describe("folders", () => {
   });
 
   it("sandbox endpoints become host rules (host+port) and folder rules", () => {
-    const r = sandboxRules({ github: "http://127.0.0.1:4510/github", s3: "http://127.0.0.1:4511", files: "/srv/sandbox/files" });
+    const r = sandboxRules({ github: "http://127.0.0.1:4510/github", s3: "http://127.0.0.1:4511", files: "/srv/sandbox/files", postgres: "postgresql://127.0.0.1:54329" });
     expect(r.hosts).toEqual([
       { pattern: "127.0.0.1", ports: [4510], sourceTypes: [], origin: "sandbox" },
       { pattern: "127.0.0.1", ports: [4511], sourceTypes: [], origin: "sandbox" },
+      // the sandbox schema's PostgreSQL: for the PostgreSQL-protocol source types only
+      { pattern: "127.0.0.1", ports: [54329], sourceTypes: ["postgres", "supabase", "redshift", "jdbc"], origin: "sandbox" },
     ]);
     expect(r.folders).toEqual([{ path: "/srv/sandbox/files", sourceTypes: ["filesource"], origin: "sandbox" }]);
   });

@@ -220,9 +220,12 @@ export function sandboxRules(endpoints: Record<string, string> | undefined): { h
     }
     try {
       const u = new URL(v);
-      const port = Number(u.port || (u.protocol === "https:" ? 443 : u.protocol === "http:" ? 80 : 0));
-      if (!hosts.some((h) => h.pattern === bare(u.hostname) && h.ports.includes(port))) {
-        hosts.push({ pattern: bare(u.hostname), ports: [port], sourceTypes: [], origin: "sandbox" });
+      const sql = u.protocol === "postgresql:" || u.protocol === "postgres:";
+      const port = Number(u.port || (u.protocol === "https:" ? 443 : u.protocol === "http:" ? 80 : sql ? 5432 : 0));
+      // the sandbox schema's server is approved for the PostgreSQL-protocol source types only
+      const sourceTypes = sql ? ["postgres", "supabase", "redshift", "jdbc"] : [];
+      if (!hosts.some((h) => h.pattern === bare(u.hostname) && h.ports.includes(port) && h.sourceTypes.join() === sourceTypes.join())) {
+        hosts.push({ pattern: bare(u.hostname), ports: [port], sourceTypes, origin: "sandbox" });
       }
     } catch {
       /* not a URL: nothing to approve */

@@ -28,6 +28,9 @@ export async function startSandboxes(opts: { dataDir: string; adminDatabaseUrl: 
   const pg = await ensurePostgresSandbox(opts.adminDatabaseUrl);
   const endpoints: Record<string, string> = { files: filesDir, s3: s3.endpoint, http: http.baseUrl };
   for (const v of SANDBOX_VENDORS) endpoints[v] = http.urlFor(v);
+  // where the read-only sandbox schema is served (host and port only: the DSN with its password is a secret)
+  const pgAt = new URL(pg.url);
+  endpoints.postgres = `postgresql://${pgAt.host}`;
   // the secrets: exactly SANDBOX_SECRET_ENV_VARS (the only names outside SECRET_ENV_PREFIX that env: resolves, and only while sandboxes run)
   const secrets: Record<SandboxSecretEnvVar, string> = {
     SANDBOX_TOKEN: http.token,
