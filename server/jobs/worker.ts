@@ -119,6 +119,22 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
   };
   const timer = setInterval(() => void tick(), HEARTBEAT_MS);
 
+  // graphile-worker 0.17 rejects a background promise when it cannot hand prefetched jobs back to
+  // a database that went away (localQueue returnJobs): that must not end the process — the pool
+  // is replaced and its locks released. Anything else keeps Node's default: print and exit 1.
+  const onUnhandled = (reason: unknown) => {
+    const stack = reason instanceof Error ? `${reason.stack ?? ""}` : "";
+    if (stack.includes("graphile-worker")) {
+      log.warn({ reason: describeDbFailure(reason) }, "the job queue lost its database; a new pool takes over");
+      return;
+    }
+    if (process.listenerCount("unhandledRejection") === 1) {
+      console.error(reason);
+      process.exit(1);
+    }
+  };
+  process.on("unhandledRejection", onUnhandled);
+
   const supervise = async () => {
     let failures = 0;
     while (!stopping) {
@@ -129,6 +145,15 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
         events.on("pool:create", ({ workerPool }) => {
           poolId = workerPool.id;
           livePools.add(workerPool.id);
+        });
+        // graphile-worker shuts a pool down when it cannot complete jobs (the database went away);
+        // that shutdown can wait a long time on the database: do not wait for it, start a new pool
+        let died: (reason: Error) => void = () => undefined;
+        const dead = new Promise<never>((_, reject) => (died = reject));
+        dead.catch(() => undefined);
+        events.on("pool:fatalError", ({ error }) => died(error instanceof Error ? error : new Error(String(error))));
+        events.on("pool:gracefulShutdown", ({ message }) => {
+          if (!stopping) died(new Error(message || "the job pool shut down"));
         });
         const r = await run({
           connectionString: opts.databaseUrl,
@@ -154,7 +179,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
         void tick();
         // one reap at start: a process that was killed a moment ago left PENDING rows behind
         void reapStuck(opts.db, queue, opts.stuckAfterMs).catch(() => undefined);
-        await r.promise;
+        await Promise.race([r.promise, dead]);
         if (stopping) break;
         throw new Error("the job runner stopped");
       } catch (e) {
@@ -187,6 +212,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       setWorkerState({ status: "stopping" });
       stopSignal.abort();
       clearInterval(timer);
+      setTimeout(() => process.off("unhandledRejection", onUnhandled), 12_000).unref();
       const r = runner;
       // no new jobs; running attempts get graceMs to finish, then hand their connection back
       const stopped = r ? r.stop().catch(() => undefined) : Promise.resolve();

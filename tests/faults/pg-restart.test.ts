@@ -8,7 +8,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { startEmbeddedPostgres, type EmbeddedPg } from "../../scripts/lib/embedded-pg";
-import { freePort, pgRestart, sleep } from "./scenarios";
+import { createDb } from "../../server/db/client";
+import type { Health } from "../../server/health";
+import { createQueue } from "../../server/jobs/queue";
+import { admitIntents } from "../../server/onboarding/pipeline";
+import { freePort, pgRestart, sleep, spawnFaultWorker } from "./scenarios";
+import { startFaultSource } from "./fault-source";
 
 const dataDir = path.resolve(import.meta.dirname, "../..", `.data-faults-${process.pid}`);
 let pg: EmbeddedPg | undefined;
@@ -35,5 +40,45 @@ describe("PostgreSQL restarted under load", () => {
     expect(f.duplicated).toBe(0);
     expect(f.healthSaid!.some((l) => /^degraded: .*database/i.test(l))).toBe(true);
     expect(f.healthSaid![f.healthSaid!.length - 1]).toBe("ok");
+  });
+
+  it("a worker started while PostgreSQL is down says degraded, waits, and runs once it is up", { timeout: 120_000 }, async () => {
+    const url = pg!.url;
+    const port = Number(new URL(url).port);
+    await pg!.stop();
+    const source = await startFaultSource({ delayMs: 10 });
+    const healthPort = await freePort();
+    const w = spawnFaultWorker(url, source.url, { concurrency: 10, healthPort });
+    try {
+      let said: Health | undefined;
+      for (let i = 0; i < 100 && !said; i++) {
+        await sleep(200);
+        said = await fetch(`http://127.0.0.1:${healthPort}/`).then((r) => r.json() as Promise<Health>, () => undefined);
+      }
+      expect(said).toMatchObject({ status: "degraded", database: { status: "down" }, reason: expect.stringMatching(/database.*resumes by itself/) });
+      await sleep(1_500);
+      pg = await startEmbeddedPostgres({ dataDir, port, database: "aam_faults" });
+      await w.ready;
+      const db = createDb(url, 2);
+      try {
+        const t = (await db.tenant.create({ data: { slug: `boot-${Date.now()}`, name: "Boot" } })).id;
+        const admitted = await admitIntents(db, t, Array.from({ length: 50 }, (_, i) => ({
+          source_type: "github", resource_ids: [`boot-${i}`], scopes_mode: "safe_readonly", credential_locator: "env:X", namespace: "autonomy", risk_level: "low",
+          evidence: { status: "Sanctioned", source: "IdP", ts: "2026-11-20T09:00:00Z" }, owner: { user: "o@example.com", confidence: 0.9, why: "t" }, config: {},
+        })));
+        const q = await createQueue(url);
+        await q.enqueueOnboarding(admitted.map((a) => a.id));
+        await q.close();
+        for (let i = 0; i < 150 && (await db.connection.count({ where: { tenantId: t, status: "ACTIVE" } })) < 50; i++) await sleep(200);
+        expect(await db.connection.count({ where: { tenantId: t, status: "ACTIVE" } })).toBe(50);
+        const h = (await fetch(`http://127.0.0.1:${healthPort}/`).then((r) => r.json())) as Health;
+        expect(h).toMatchObject({ status: "ok", database: { status: "up" }, worker: { status: "running" } });
+      } finally {
+        await db.$disconnect();
+      }
+    } finally {
+      w.child.kill("SIGKILL");
+      await source.close();
+    }
   });
 });

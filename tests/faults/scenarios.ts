@@ -61,7 +61,7 @@ export function spawnFaultWorker(databaseUrl: string, sourceUrl: string, opts: {
       // with DATABASE_URL set the keys must be given (the fault source needs none of them)
       AUTH_SECRET: process.env.AUTH_SECRET ?? "f".repeat(64),
       ENCRYPTION_KEY: process.env.ENCRYPTION_KEY ?? "e".repeat(64),
-      LOG_LEVEL: "error",
+      LOG_LEVEL: process.env.FAULT_LOG_LEVEL ?? "warn",
       NODE_OPTIONS: undefined,
     }),
     stdio: ["ignore", "pipe", "pipe"],
@@ -69,7 +69,7 @@ export function spawnFaultWorker(databaseUrl: string, sourceUrl: string, opts: {
   let log = "";
   const ready = new Promise<number>((resolve, reject) => {
     child.stdout!.on("data", (d: Buffer) => {
-      log += d;
+      log = (log + d).slice(-20_000);
       if (log.includes("[fault-worker] ready")) resolve(Date.now());
     });
     child.stderr!.on("data", (d: Buffer) => void (log = (log + d).slice(-20_000)));
@@ -262,7 +262,9 @@ export async function pgRestart(url: string, restart: () => Promise<void>, opts:
     const faultAt = Date.now();
     await restart();
     db = createDb(url, 4);
-    const doneAt = await waitFinal(db, tenantId, 150_000, 200);
+    const doneAt = await waitFinal(db, tenantId, 150_000, 200).catch((e: Error) => {
+      throw new Error(`${e.message}\nworker log:\n${worker!.log().slice(-6000)}`);
+    });
     await sleep(2_500); // let health catch up once more
     return await summary(db, tenantId, "PostgreSQL restarted under load", n, source.stats(), 1, t0, faultAt, doneAt, { healthSaid: said });
   } finally {
