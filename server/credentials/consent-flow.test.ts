@@ -480,7 +480,7 @@ describe("consentProviderFor", () => {
         tokenOrigin: "catalog",
         // GitHub's catalog quirks: client_id/secret in the body, no PKCE
         tokenAuth: "client_secret_post",
-        pkce: false,
+        pkce: true,
       }),
     );
   });

@@ -146,6 +146,8 @@ const ZAuthRefs = z
     /** how the client authenticates at the token endpoint (basic / post / JWT assertion) */
     tokenAuth: ZRef.optional(),
     authorizeParams: ZRef.optional(),
+    /** that the vendor accepts PKCE on the authorization code flow */
+    pkce: ZRef.optional(),
     /** a vendor-specific credential header or prefix (SSWS, Token token=, PRIVATE-TOKEN) */
     header: ZRef.optional(),
   })

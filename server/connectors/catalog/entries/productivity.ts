@@ -444,7 +444,9 @@ export const productivityEntries: CatalogEntryInput[] = [
         authorizeUrl: "https://github.com/login/oauth/authorize",
         tokenUrl: "https://github.com/login/oauth/access_token",
         scopes: ["read:org", "read:user"],
-        refs: { authorizeUrl: { unverified: "GitHub OAuth app authorize URL: no vendor page or description found in the searched documentation" }, tokenUrl: { unverified: "GitHub OAuth app token URL: no vendor page or description found in the searched documentation" }, scopes: { url: "https://docs.github.com/en/enterprise-cloud@latest/developers/apps/scopes-for-oauth-apps", section: "Available scopes: read:org, read:user (repo grants full access)" }, tokenAuth: { unverified: "GitHub OAuth app token request client authentication: no vendor page or description found in the searched documentation" } },
+        // GitHub accepts PKCE (S256 only) for OAuth apps since 2025-07-14 and recommends it
+        pkce: true,
+        refs: { authorizeUrl: { url: "https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps", section: "Web application flow, 1. Request a user's GitHub identity: GET https://github.com/login/oauth/authorize" }, tokenUrl: { url: "https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps", section: "Web application flow, 2. Users are redirected back to your site by GitHub: POST https://github.com/login/oauth/access_token" }, pkce: { url: "https://github.blog/changelog/2025-07-14-pkce-support-for-oauth-and-github-app-authentication", section: "code_challenge_method and code_challenge on authorize, code_verifier on the token exchange; S256 only" }, scopes: { url: "https://docs.github.com/en/enterprise-cloud@latest/developers/apps/scopes-for-oauth-apps", section: "Available scopes: read:org, read:user (repo grants full access)" }, tokenAuth: { unverified: "GitHub OAuth app token request client authentication: no vendor page or description found in the searched documentation" } },
       },
       { type: "bearer", secretField: "token", header: "Authorization", prefix: "Bearer " },
     ],
