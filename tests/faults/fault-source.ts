@@ -71,7 +71,7 @@ export async function startFaultSource(initial: Partial<FaultMode> = {}): Promis
         samples.set(id, (samples.get(id) ?? 0) + 1);
       }
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
-    }, mode.delayMs);
+    }, mode.delayMs * (0.5 + Math.random())); // jittered, so tries do not move in lockstep waves
   });
   server.on("connection", (s) => {
     sockets.add(s);
