@@ -242,7 +242,7 @@ export async function pgRestart(url: string, restart: () => Promise<void>, opts:
       try {
         const res = await fetch(`http://127.0.0.1:${healthPort}/`, { signal: AbortSignal.timeout(3_000) });
         const h = (await res.json()) as Health;
-        const line = h.status === "ok" ? "ok" : `degraded: ${h.reason}`;
+        const line = h.status === "ok" ? "ok" : `degraded: ${h.reason?.replace(/ in \d+ s\.$/, ".")}`; // one line per kind of answer
         if (said[said.length - 1] !== line) said.push(line);
       } catch {
         /* the worker is not listening yet */
