@@ -1,6 +1,7 @@
 /**
- * Heal (DESIGN.md): re-run health, discovery and the tiny sync for HEALING connections — one, or
- * all of one namespace — and promote those that pass to ACTIVE. Never touches another namespace;
+ * Heal (DESIGN.md): re-run health, discovery and the tiny sync for HEALING and ERROR connections —
+ * one, or all of one namespace — as a new onboarding run, and promote those that pass to ACTIVE.
+ * A connection whose attempt is running elsewhere is left to it (its lease, lease.ts). Never touches another namespace;
  * read-only namespaces (demo) are refused.
  */
 import { markForHeal } from "./connection-repository";
