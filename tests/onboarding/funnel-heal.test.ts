@@ -173,7 +173,7 @@ describe("stuck attempts", () => {
     const demoBefore = await demoSnapshot();
     expect(await reapStuck(db, queue, 60_000)).toMatchObject({ requeued: 1, failed: 0 });
     expect(queued).toContain(r.connection_id);
-    await db.connection.update({ where: { id: r.connection_id }, data: { attempts: 5 } });
+    await db.connection.update({ where: { id: r.connection_id }, data: { runAttempts: 5 } });
     expect(await reapStuck(db, queue, 60_000)).toMatchObject({ failed: 1 });
     const row = await db.connection.findUniqueOrThrow({ where: { id: r.connection_id } });
     expect(row.status).toBe("ERROR");
