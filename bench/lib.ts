@@ -21,14 +21,15 @@ export function conditions(): string {
 const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
 
 /** CPU time (user + system, ms), current RSS and peak RSS (VmHWM, MB) of a process, from /proc. */
-export function procStats(pid: number): { cpuMs: number; rssMb: number; peakRssMb: number } | undefined {
+export function procStats(pid: number): { cpuMs: number; childCpuMs: number; ppid: number; rssMb: number; peakRssMb: number } | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const cpuMs = (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime, stime (fields 14, 15)
+    const childCpuMs = (Number(fields[13]) + Number(fields[14])) * TICK_MS; // cutime, cstime: waited-for children (a postmaster's exited backends)
     const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
     const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
-    return { cpuMs, rssMb: kb("VmRSS") / 1024, peakRssMb: kb("VmHWM") / 1024 };
+    return { cpuMs, childCpuMs, ppid: Number(fields[1]), rssMb: kb("VmRSS") / 1024, peakRssMb: kb("VmHWM") / 1024 };
   } catch {
     return undefined;
   }
@@ -36,3 +37,19 @@ export function procStats(pid: number): { cpuMs: number; rssMb: number; peakRssM
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const now = () => performance.now() + performance.timeOrigin;
+
+/**
+ * CPU ms of a local PostgreSQL server: the postmaster, its live children (backends, autovacuum,
+ * walwriter…) and, through its cutime/cstime, the backends that already exited.
+ */
+export function postgresCpuMs(postmasterPid: number): number {
+  let total = 0;
+  const pm = procStats(postmasterPid);
+  if (pm) total += pm.cpuMs + pm.childCpuMs;
+  for (const d of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    const s = procStats(Number(d));
+    if (s && s.ppid === postmasterPid) total += s.cpuMs;
+  }
+  return total;
+}

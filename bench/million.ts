@@ -150,14 +150,14 @@ export async function runMillion(db: Db, databaseUrl: string, sizes = [10_000, 1
       const exact = exactness(funnel.last, await recount(db, tenant.id, 30));
       console.log(`   funnel          p50 ${f1(q(funnel.ms, 50))} ms   p99 ${f1(q(funnel.ms, 99))} ms   (target ≤ 100 ms); ${exact}`);
 
-      const pageMs: { label: string; ms: number }[] = [];
+      const pageMs: { label: string; filter: string; ms: number }[] = [];
       for (const page of [1, 40]) {
         for (const f of FILTERS) {
           for (const sort of SORTABLE) {
             for (const dir of ["asc", "desc"] as const) {
               const lq: ListQuery = { namespace: "autonomy", sort, dir, page, pageSize: 25, ...f.q };
               const t = await timeIt(() => listConnections(db, tenant.id, lq), 3);
-              pageMs.push({ label: `${f.label}, sort ${sort} ${dir}, page ${page}`, ms: q(t.ms, 50) });
+              pageMs.push({ label: `${f.label}, sort ${sort} ${dir}, page ${page}`, filter: f.label, ms: q(t.ms, 50) });
             }
           }
         }
@@ -167,6 +167,10 @@ export async function runMillion(db: Db, databaseUrl: string, sizes = [10_000, 1
       const over = pageMs.filter((p) => p.ms > 100).length;
       console.log(`   list page       p50 ${f1(q(all, 50))} ms   p90 ${f1(q(all, 90))} ms   max ${f1(worst[0]!.ms)} ms over ${pageMs.length} filter × sort × page combinations; ${over} above 100 ms`);
       for (const w of worst.slice(0, 4)) console.log(`                   ${lpad(f1(w.ms), 7)} ms  ${w.label}`);
+      for (const f of FILTERS) {
+        const xs = pageMs.filter((p) => p.filter === f.label).map((p) => p.ms);
+        console.log(`                   ${pad(f.label, 48)} p50 ${lpad(f1(q(xs, 50)), 7)} ms   max ${lpad(f1(Math.max(...xs)), 7)} ms  (12 sorts × 2 pages)`);
+      }
       const types = await timeIt(() => distinctSourceTypes(db, tenant.id, "autonomy"), 5);
       const spaces = await timeIt(() => listNamespaces(db, tenant.id), 5);
       console.log(`   page helpers    source-type options (${types.last.length}) p50 ${f1(q(types.ms, 50))} ms; namespaces with counts p50 ${f1(q(spaces.ms, 50))} ms`);

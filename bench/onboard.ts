@@ -37,7 +37,7 @@ import { upsertSettings } from "../server/onboarding/settings-repository";
 import { startEmbeddedPostgres } from "../scripts/lib/embedded-pg";
 import { summarizeCpuProfile } from "./cpuprofile";
 import { setupDrivers, type S3Info } from "./drivers";
-import { conditions, f1, f2, lpad, now, pad, procStats, q, sleep } from "./lib";
+import { conditions, f1, f2, lpad, now, pad, postgresCpuMs, procStats, q, sleep } from "./lib";
 
 const { values } = parseArgs({
   options: {
@@ -81,7 +81,7 @@ type Marks = Record<string, number>;
 type ApiProcess = { child: ChildProcess; url: string; request<T>(msg: object, reply: string): Promise<T> };
 
 async function startApi(env: NodeJS.ProcessEnv, profileDir?: string): Promise<ApiProcess> {
-  const execArgv = ["--import", "tsx", ...HEAP_ARGS, ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])];
+  const execArgv = ["--import", "tsx", "--expose-gc", ...HEAP_ARGS, ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [])];
   const child = fork(path.resolve(import.meta.dirname, "api-process.ts"), [], { execArgv, env, stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const url = await new Promise<string>((resolve, reject) => {
     child.once("message", (m: { url: string }) => resolve(m.url));
@@ -221,7 +221,7 @@ function printDrivers(results: DriverResult[]): void {
     console.log(`   ${pad(label, 38)}${results.map(cell).join("")}`);
   }
   const durable = (r: DriverResult) => r.e2e.map((e, i) => e - r.source[i]!);
-  const total = (r: DriverResult) => [...r.statements.entries()].filter(([l]) => !SOURCE_SEGMENTS.has(l)).reduce((a, [, xs]) => a + q(xs, 50), 0);
+  const total = (r: DriverResult) => [...r.statements.entries()].filter(([l]) => !SOURCE_SEGMENTS.has(l)).reduce((a, [, xs]) => a + (xs.length ? q(xs, 50) : 0), 0);
   console.log(`   ${pad("= durable overhead (REST − source)", 38)}${results.map((r) => lpad(`${f2(q(durable(r), 50))} (${total(r)})`, 13)).join("")}\n`);
 }
 
@@ -241,7 +241,7 @@ function ghIntent(i: number, prefix: string, baseUrl: string) {
   };
 }
 
-async function benchBatch(ctx: { db: Db; tenantId: string; key: string; api: ApiProcess; sandbox: SourceProcess; workerEnv: NodeJS.ProcessEnv; profileDir?: string }): Promise<void> {
+async function benchBatch(ctx: { db: Db; tenantId: string; key: string; api: ApiProcess; sandbox: SourceProcess; workerEnv: NodeJS.ProcessEnv; profileDir?: string; postmasterPid?: number }): Promise<void> {
   await ctx.sandbox.setMode("slow");
   const extra: ChildProcess[] = [];
   for (let i = 0; i < EXTRA_WORKERS; i++) {
@@ -257,6 +257,7 @@ async function benchBatch(ctx: { db: Db; tenantId: string; key: string; api: Api
     ];
     const before = new Map(procs.map(([, pid]) => [pid, procStats(pid)?.cpuMs ?? 0]));
     const rssBefore = new Map(procs.map(([, pid]) => [pid, procStats(pid)?.rssMb ?? 0]));
+    const pgBefore = ctx.postmasterPid ? postgresCpuMs(ctx.postmasterPid) : 0;
     const load0 = conditions();
     const t0 = performance.now();
     for (let i = 0; i < BATCH; i += 1000) {
@@ -271,6 +272,10 @@ async function benchBatch(ctx: { db: Db; tenantId: string; key: string; api: Api
       await sleep(100);
     }
     const total = performance.now() - t0;
+    type Stats = { liveHeapMb: number };
+    const liveAtEnd = (await ctx.api.request<Stats>({ type: "stats" }, "stats")).liveHeapMb;
+    await sleep(35_000); // past the attempts' 30 s deadline timers (AbortSignal.timeout in the pipeline)
+    const liveLater = (await ctx.api.request<Stats>({ type: "stats" }, "stats")).liveHeapMb;
     const statuses = await ctx.db.connection.groupBy({ by: ["status"], where: { tenantId: ctx.tenantId, namespace: "autonomy" }, _count: { _all: true } });
     console.log(`2. Batch of ${BATCH.toLocaleString("en")} intents (10 × batch endpoint over HTTP), 50 ms injected per source request (5 requests each), ${1 + EXTRA_WORKERS} worker process(es) × concurrency ${CONCURRENCY}${HEAP_ARGS.length ? `, ${HEAP_ARGS[0]}` : ""}`);
     console.log(`   conditions: at start ${load0}; at end ${conditions()}`);
@@ -284,6 +289,11 @@ async function benchBatch(ctx: { db: Db; tenantId: string; key: string; api: Api
       if (!label.startsWith("source") && !label.startsWith("bench")) appCpu += cpu;
       console.log(`   ${pad(label, 40)}${lpad(f1(cpu / 1000), 8)}${lpad(f2(cpu / BATCH), 19)}${lpad(String(Math.round(rssBefore.get(pid)!)), 13)}${lpad(String(Math.round(s?.peakRssMb ?? 0)), 13)}`);
     }
+    if (ctx.postmasterPid) {
+      const pgCpu = postgresCpuMs(ctx.postmasterPid) - pgBefore;
+      console.log(`   ${pad("PostgreSQL (all its processes)", 40)}${lpad(f1(pgCpu / 1000), 8)}${lpad(f2(pgCpu / BATCH), 19)}`);
+    }
+    console.log(`   web + worker live heap after a full GC: ${Math.round(liveAtEnd)} MB when the batch is final, ${Math.round(liveLater)} MB 35 s later (retention bounded by the attempts' 30 s deadline timers if it falls)`);
     console.log(`   app total (web + workers): ${f2(appCpu / BATCH)} CPU ms per onboarding → ${f1(1000 / (appCpu / BATCH))} onboardings/s per fully busy core (before PostgreSQL's own CPU)\n`);
   } finally {
     for (const w of extra) if (w.exitCode === null) w.kill("SIGTERM");
@@ -398,7 +408,13 @@ async function main() {
     }
     if (ONLY.has("batch") && BATCH > 0) {
       api = await startApi(appEnv, profileDir);
-      await benchBatch({ db, tenantId, key, api, sandbox, workerEnv: appEnv, profileDir });
+      // PostgreSQL's CPU is only ours to count on our own server (the embedded one)
+      let postmasterPid: number | undefined;
+      if (embedded) {
+        const backend = (await admin.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+        postmasterPid = procStats(backend)?.ppid;
+      }
+      await benchBatch({ db, tenantId, key, api, sandbox, workerEnv: appEnv, profileDir, postmasterPid });
       await stopApi(api);
       api = undefined;
       if (profileDir) {
