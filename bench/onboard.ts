@@ -386,18 +386,18 @@ async function main() {
       SANDBOX_ENDPOINTS: undefined,
       EGRESS_ALLOW_PRIVATE: undefined,
     });
-    console.log(`AAM onboarding benchmark — node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), PostgreSQL ${embedded ? "embedded" : new URL(serverUrl).host}, MariaDB 127.0.0.1:3306, worker concurrency ${CONCURRENCY} per process`);
-    console.log(`conditions at start: ${conditions()}\n`);
     // each web/worker process opens up to (10 + c) Prisma and (c + 2) graphile-worker connections (server/db/client.ts):
     // on a shared server, keep the batch's processes inside what is left of max_connections
     const room = await admin.query<{ max: string; used: string }>("SELECT current_setting('max_connections') AS max, (SELECT count(*) FROM pg_stat_activity)::text AS used");
     const free = Number(room.rows[0]!.max) - Number(room.rows[0]!.used) - 10;
     const fits = Math.floor((free / (1 + EXTRA_WORKERS) - 12) / 2);
     if (fits < CONCURRENCY) {
-      console.log(`note: ${room.rows[0]!.used} of max_connections ${room.rows[0]!.max} are in use: worker concurrency lowered to ${Math.max(1, fits)} per process so every pool fits\n`);
+      console.log(`note: ${room.rows[0]!.used} of max_connections ${room.rows[0]!.max} are in use: worker concurrency lowered from ${CONCURRENCY} to ${Math.max(1, fits)} per process so every pool fits`);
       CONCURRENCY = Math.max(1, fits);
       appEnv.WORKER_CONCURRENCY = String(CONCURRENCY);
     }
+    console.log(`AAM onboarding benchmark — node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), PostgreSQL ${embedded ? "embedded" : new URL(serverUrl).host}, MariaDB 127.0.0.1:3306, worker concurrency ${CONCURRENCY} per process`);
+    console.log(`conditions at start: ${conditions()}\n`);
 
     if (ONLY.has("drivers")) {
       api = await startApi(appEnv);
