@@ -4,6 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { MAX_SAMPLE_RECORDS } from "../server/connectors/safe-mode/policy";
+import { recordAudit } from "../server/audit/audit-repository";
 import { upsertSettings } from "../server/onboarding/settings-repository";
 import { openCli, runCli } from "./lib/cli";
 
@@ -18,6 +19,14 @@ runCli(async () => {
       maxSampleRecords: MAX_SAMPLE_RECORDS,
       ...(values.rate ? { rateLimitPerMinute: Number(values.rate) } : {}),
       sloTarget: values.target ? Number(values.target) : cli.env.SLO_TARGET,
+    });
+    // settings changes are in the tenant's audit log, whoever makes them
+    await recordAudit(cli.db, cli.tenantId, { label: "operator (make autonomy-mode)" }, "settings.changed", s.namespace, {
+      safe_mode: s.safeMode,
+      metrics: s.metricsEnabled,
+      rate_per_minute: s.rateLimitPerMinute,
+      max_sample_records: s.maxSampleRecords,
+      slo_target: s.sloTarget,
     });
     console.log(`Autonomy mode is ON for namespace "${s.namespace}":`);
     console.log(`  Safe Mode (read-only, metadata first):  ${s.safeMode ? "on" : "off"}`);

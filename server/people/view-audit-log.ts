@@ -32,6 +32,7 @@ export const ACTION_LABELS: Record<string, string> = {
   "destination.removed": "Removed an approved destination",
   "destination.approved": "Approved a blocked destination",
   "settings.preview_masking": "Changed preview masking",
+  "settings.changed": "Changed Safe Mode, caps or the SLO target",
   "oauth_app.added": "Added an OAuth app",
   "oauth_app.updated": "Changed an OAuth app",
   "oauth_app.removed": "Removed an OAuth app",
