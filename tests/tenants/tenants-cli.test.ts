@@ -83,4 +83,11 @@ describe("npm run tenants", () => {
     expect(JSON.stringify(audit)).not.toContain(acme.admin_password);
     expect(JSON.stringify(audit)).not.toContain(acme.api_key);
   });
+
+  it("make autonomy-mode's settings change is in the default tenant's audit log, with who and what", async () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/autonomy-mode.ts", "--rate", "45"], { cwd: root, env: childEnv({ DATABASE_URL: h.databaseUrl, NODE_OPTIONS: undefined }), encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    const e = await h.db.auditEvent.findFirstOrThrow({ where: { tenantId: h.tenantId, action: "settings.changed" }, orderBy: { at: "desc" } });
+    expect(e).toMatchObject({ actorLabel: "operator (make autonomy-mode)", target: "autonomy", details: expect.objectContaining({ rate_per_minute: 45, safe_mode: true }) });
+  });
 });
