@@ -13,6 +13,7 @@
 import http from "node:http";
 import pg from "pg";
 import type { AddressInfo } from "node:net";
+import v8 from "node:v8";
 import type { CredentialResolver } from "../server/credentials/types";
 import type { SourceAdapter } from "../server/connectors/types";
 import { getDb } from "../server/db/client";
@@ -183,6 +184,9 @@ process.on("message", (m: { type: string; ids?: string[] }) => {
     const c = process.cpuUsage(startedCpu);
     (globalThis as { gc?: () => void }).gc?.(); // started with --expose-gc: the live heap, not garbage waiting for a collection
     process.send?.({ type: "stats", cpuMs: (c.user + c.system) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024, rssMb: process.memoryUsage().rss / 1024 / 1024, liveHeapMb: process.memoryUsage().heapUsed / 1024 / 1024 });
+  } else if (m.type === "snapshot") {
+    // a heap snapshot for the leak hunt (bench --heap-snapshot): open it in Chrome DevTools → Memory
+    process.send?.({ type: "snapshot", file: v8.writeHeapSnapshot((m as { file?: string }).file) });
   } else if (m.type === "stop") {
     void (async () => {
       server.close();

@@ -16,7 +16,8 @@
  * Flags: --runs N (per driver, default 100), --batch N (10000), --concurrency N (100 per worker
  * process), --workers N (extra `npm run worker` processes, 1), --only drivers,batch,funnel,
  * --million, --profile (CPU profile of the web process during the batch, top functions printed),
- * --heap MB (V8 old-space limit of the web and worker processes, to see peak RSS against throughput).
+ * --heap MB (V8 old-space limit of the web and worker processes, to see peak RSS against throughput),
+ * --heap-snapshot FILE (a heap snapshot of the web+worker process 35 s after the batch is final).
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -49,6 +50,7 @@ const { values } = parseArgs({
     million: { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
     heap: { type: "string", default: "" },
+    "heap-snapshot": { type: "string", default: "" },
   },
 });
 const RUNS = Number(values.runs);
@@ -276,6 +278,7 @@ async function benchBatch(ctx: { db: Db; tenantId: string; key: string; api: Api
     const liveAtEnd = (await ctx.api.request<Stats>({ type: "stats" }, "stats")).liveHeapMb;
     await sleep(35_000); // past the attempts' 30 s deadline timers (AbortSignal.timeout in the pipeline)
     const liveLater = (await ctx.api.request<Stats>({ type: "stats" }, "stats")).liveHeapMb;
+    if (values["heap-snapshot"]) console.log(`   heap snapshot: ${(await ctx.api.request<{ file: string }>({ type: "snapshot", file: path.resolve(values["heap-snapshot"]) }, "snapshot")).file}`);
     const statuses = await ctx.db.connection.groupBy({ by: ["status"], where: { tenantId: ctx.tenantId, namespace: "autonomy" }, _count: { _all: true } });
     console.log(`2. Batch of ${BATCH.toLocaleString("en")} intents (10 × batch endpoint over HTTP), 50 ms injected per source request (5 requests each), ${1 + EXTRA_WORKERS} worker process(es) × concurrency ${CONCURRENCY}${HEAP_ARGS.length ? `, ${HEAP_ARGS[0]}` : ""}`);
     console.log(`   conditions: at start ${load0}; at end ${conditions()}`);
