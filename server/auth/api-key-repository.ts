@@ -1,5 +1,6 @@
 /** API keys per tenant. Hashes never leave this module. */
 import type { Db } from "../db/client";
+import { lru, type Lru } from "../lib/lru";
 import { generateApiKey, parseApiKey, secretMatches } from "./api-keys";
 
 export type ApiKeyRow = { id: string; name: string; prefix: string; createdAt: Date; lastUsedAt: Date | null; revokedAt: Date | null };
@@ -24,12 +25,12 @@ export const PREFIX_RELOAD_MS = 250;
 const MAX_CACHED_ROWS = 10_000;
 
 type KeyRow = { id: string; tenantId: string; hash: string; revokedAt: Date | null; lastUsedAt: Date | null; tenant: { disabledAt: Date | null } };
-type KeyCache = { rows: Map<string, { at: number; row: KeyRow | null }>; prefixes?: { at: number; set: Set<string> }; loading?: Promise<Set<string>> };
+type KeyCache = { rows: Lru<string, { at: number; row: KeyRow | null }>; prefixes?: { at: number; set: Set<string> }; loading?: Promise<Set<string>> };
 const caches = new WeakMap<Db, KeyCache>();
 
 function cacheOf(db: Db): KeyCache {
   let c = caches.get(db);
-  if (!c) caches.set(db, (c = { rows: new Map() }));
+  if (!c) caches.set(db, (c = { rows: lru(MAX_CACHED_ROWS) }));
   return c;
 }
 
@@ -60,8 +61,6 @@ async function keyRow(db: Db, c: KeyCache, prefix: string): Promise<KeyRow | nul
     where: { prefix },
     select: { id: true, tenantId: true, hash: true, revokedAt: true, lastUsedAt: true, tenant: { select: { disabledAt: true } } },
   });
-  c.rows.delete(prefix);
-  if (c.rows.size >= MAX_CACHED_ROWS) c.rows.delete(c.rows.keys().next().value!);
   c.rows.set(prefix, { at: Date.now(), row });
   return row;
 }

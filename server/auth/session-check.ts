@@ -5,6 +5,7 @@
  * SESSION_RECHECK_MS, so a change made anywhere applies within that time (at once in the process
  * that made it, through forgetSessionState), and a page costs no query per request.
  */
+import { lru } from "../lib/lru";
 import type { Role, SessionState } from "./user-repository";
 
 export const SESSION_RECHECK_MS = 30_000;
@@ -12,7 +13,7 @@ const MAX_ENTRIES = 10_000;
 
 export type SessionClaims = { uid?: string; role?: Role; tenantId?: string; sv?: number };
 
-const states = new Map<string, { at: number; state: Promise<SessionState | null> }>();
+const states = lru<string, { at: number; state: Promise<SessionState | null> }>(MAX_ENTRIES);
 
 export function forgetSessionState(userId: string): void {
   states.delete(userId);
@@ -25,9 +26,7 @@ function stateOf(userId: string, read: (id: string) => Promise<SessionState | nu
     states.delete(userId); // a failed read is not remembered
     throw e;
   });
-  states.delete(userId);
   states.set(userId, { at: now, state });
-  while (states.size > MAX_ENTRIES) states.delete(states.keys().next().value!);
   return state;
 }
 

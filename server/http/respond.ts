@@ -7,6 +7,7 @@ import type { z } from "zod";
 import { authenticateApiKey } from "../auth/api-key-repository";
 import { TokenBucket } from "../connectors/safe-mode/rate-limit";
 import type { Db } from "../db/client";
+import { lru } from "../lib/lru";
 import { issuesOf, type ErrorBody } from "../onboarding/schemas";
 
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -64,7 +65,22 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<{ ok
   }
 }
 
-const buckets = new Map<string, TokenBucket>();
+/** API keys with a live rate bucket per process (LRU: the least recently used key's bucket goes first). */
+export const MAX_KEY_BUCKETS = 10_000;
+const buckets = lru<string, TokenBucket>(MAX_KEY_BUCKETS);
+
+/** How many per-key buckets are held (tests). */
+export function keyBucketCount(): number {
+  return buckets.size;
+}
+
+/** The rate bucket of one API key (process-wide, LRU-capped). */
+export function keyBucket(keyId: string, ratePerMinute: number): TokenBucket {
+  const key = `${keyId}:${ratePerMinute}`;
+  let bucket = buckets.get(key);
+  if (!bucket) buckets.set(key, (bucket = new TokenBucket(ratePerMinute, ratePerMinute)));
+  return bucket;
+}
 
 export type ApiCaller = { tenantId: string; keyId: string };
 
@@ -83,9 +99,7 @@ export async function authenticateRequest(req: Request, db: Db, ratePerMinute: n
   if (!caller) {
     return { ok: false, response: errorResponse(401, "UNAUTHENTICATED", "A valid API key is required: send `Authorization: Bearer <key>`.", {}, { "www-authenticate": 'Bearer realm="aam"' }) };
   }
-  let bucket = buckets.get(caller.keyId);
-  if (!bucket) buckets.set(caller.keyId, (bucket = new TokenBucket(ratePerMinute, ratePerMinute)));
-  if (!(await bucket.take(0))) {
+  if (!(await keyBucket(caller.keyId, ratePerMinute).take(0))) {
     const retry = Math.max(1, Math.ceil(60 / ratePerMinute));
     return { ok: false, response: errorResponse(429, "RATE_LIMITED", `This API key is limited to ${ratePerMinute} requests a minute; retry in ${retry} s.`, {}, { "retry-after": String(retry) }) };
   }

@@ -11,12 +11,16 @@ import { createCredentialResolver } from "../credentials/resolver";
 import type { Db } from "../db/client";
 import { getEnv } from "../env";
 import { logger } from "../lib/logger";
+import { lru } from "../lib/lru";
 import type { PipelineDeps } from "./pipeline";
 import { createDestinationLoader } from "./destination-grant";
 import { getSettings } from "./settings-repository";
 
-export function createPolicyLoader(db: Db, ttlMs = 5_000) {
-  const cache = new Map<string, { at: number; policy: SafetyPolicy }>();
+/** (tenant, namespace) pairs whose policy is cached per process; LRU past it. */
+export const MAX_CACHED_POLICIES = 5_000;
+
+export function createPolicyLoader(db: Db, ttlMs = 5_000, max = MAX_CACHED_POLICIES) {
+  const cache = lru<string, { at: number; policy: SafetyPolicy }>(max);
   return async (tenantId: string, namespace: string): Promise<SafetyPolicy> => {
     const key = `${tenantId}/${namespace}`;
     const hit = cache.get(key);

@@ -9,6 +9,7 @@ import { getCatalogEntry } from "../connectors/catalog";
 import { effectiveConfig, interpolate } from "../connectors/catalog/interpolate";
 import { NO_DESTINATIONS, sandboxRules, type DestinationGrant, type FolderRule, type HostRule } from "../connectors/safe-mode/destinations";
 import type { Db } from "../db/client";
+import { lru } from "../lib/lru";
 import { listApprovedDestinations } from "./destination-repository";
 
 /** A template that is nothing but a variable (`{{config.host}}`) would let the intent name any host: it never counts as a vendor host. */
@@ -40,9 +41,12 @@ export type DestinationLoader = {
   invalidate(tenantId?: string): void;
 };
 
-export function createDestinationLoader(db: Db, opts: { sandboxEndpoints?: Record<string, string>; dataDir?: string; ttlMs?: number } = {}): DestinationLoader {
+/** Tenants whose approved destinations are cached per process; LRU past it. */
+export const MAX_CACHED_TENANTS = 10_000;
+
+export function createDestinationLoader(db: Db, opts: { sandboxEndpoints?: Record<string, string>; dataDir?: string; ttlMs?: number; maxTenants?: number } = {}): DestinationLoader {
   const ttl = opts.ttlMs ?? 2_000;
-  const cache = new Map<string, { at: number; hosts: HostRule[]; folders: FolderRule[] }>();
+  const cache = lru<string, { at: number; hosts: HostRule[]; folders: FolderRule[] }>(opts.maxTenants ?? MAX_CACHED_TENANTS);
   const sandbox = sandboxRules(opts.sandboxEndpoints);
   const load = async (tenantId: string, sourceType: string, config: Record<string, unknown>): Promise<DestinationGrant> => {
     let hit = cache.get(tenantId);
@@ -53,7 +57,6 @@ export function createDestinationLoader(db: Db, opts: { sandboxEndpoints?: Recor
         hosts: rows.filter((r) => r.kind === "host").map((r) => ({ pattern: r.pattern, ports: r.ports, sourceTypes: r.sourceTypes, origin: "approved" as const })),
         folders: rows.filter((r) => r.kind === "folder").map((r) => ({ path: r.pattern, sourceTypes: r.sourceTypes, origin: "approved" as const })),
       };
-      if (cache.size > 10_000) cache.delete(cache.keys().next().value!);
       cache.set(tenantId, hit);
     }
     return {

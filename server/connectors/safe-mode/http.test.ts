@@ -326,3 +326,27 @@ describe("helpers", () => {
     expect(hostMatches(new URL("http://127.0.0.1:8081/x"), ["127.0.0.1:8080"])).toBe(false);
   });
 });
+
+describe("Safe Mode HTTP: breakers are bounded per host (LRU)", () => {
+  it("keeps the breaker of a host in use and drops the least recently used one past the cap", async () => {
+    const s = await startServer((_req, res) => {
+      res.writeHead(503).end("down");
+    });
+    try {
+      const client = createSafeHttp({ retries: 0, breakerThreshold: 1, breakerHalfOpenAfterMs: 60_000, maxBreakers: 2 });
+      const a = new URL(s.url).host;
+      await client.fetch(ctx(), { method: "GET", url: `${s.url}/x` });
+      expect(client.breakerState(a)).toBe("open");
+      // other hosts (refused by egress, still given a breaker): the one in use survives
+      await client.fetch(ctx(), { method: "GET", url: "http://b.invalid/" });
+      await client.fetch(ctx(), { method: "GET", url: `${s.url}/x` }); // touches a (fails fast)
+      await client.fetch(ctx(), { method: "GET", url: "http://c.invalid/" }); // evicts b, not a
+      expect(client.breakerState(a)).toBe("open");
+      await client.fetch(ctx(), { method: "GET", url: "http://d.invalid/" });
+      await client.fetch(ctx(), { method: "GET", url: "http://e.invalid/" });
+      expect(client.breakerState(a)).toBe("closed"); // evicted, never a wipe of all
+    } finally {
+      await s.close();
+    }
+  });
+});

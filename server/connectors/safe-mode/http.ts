@@ -32,6 +32,7 @@ import {
   type IBackoffFactory,
   type IRetryBackoffContext,
 } from "cockatiel";
+import { lru } from "../../lib/lru";
 import { err, ok } from "../../lib/result";
 import type { ConnectorContext, ConnectorFailure, ConnectorResult, FailureKind } from "../types";
 import { checkDestination } from "./destinations";
@@ -85,6 +86,8 @@ export type SafeHttpOptions = {
   maxRedirects: number;
   /** the longest we wait for a token from the connection's bucket */
   maxRateWaitMs: number;
+  /** hosts with a breaker held at once (LRU past it) */
+  maxBreakers: number;
 };
 
 export const DEFAULT_SAFE_HTTP_OPTIONS: SafeHttpOptions = {
@@ -96,6 +99,7 @@ export const DEFAULT_SAFE_HTTP_OPTIONS: SafeHttpOptions = {
   breakerHalfOpenAfterMs: 30_000,
   maxRedirects: 3,
   maxRateWaitMs: 15_000,
+  maxBreakers: 5_000,
 };
 
 export type SafeHttp = {
@@ -108,6 +112,8 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504]);
 const SENSITIVE_HEADERS = new Set(["authorization", "proxy-authorization", "cookie"]);
 const MAX_REDIRECT_HOPS_CEILING = 3;
+/** Hosts with a circuit breaker per SafeHttp; the least recently used host's breaker goes first past it. */
+export const MAX_HOST_BREAKERS = 5_000;
 
 /** A failed attempt, thrown inside the cockatiel policies and turned back into a value at the edge. */
 class AttemptError extends Error {
@@ -235,7 +241,8 @@ type Hop = { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
 export function createSafeHttp(options: Partial<SafeHttpOptions> = {}): SafeHttp {
   const o: SafeHttpOptions = { ...DEFAULT_SAFE_HTTP_OPTIONS, ...options };
   const maxRedirects = Math.min(o.maxRedirects, MAX_REDIRECT_HOPS_CEILING);
-  const breakers = new Map<string, CircuitBreakerPolicy>();
+  // per host, LRU-capped: many hosts never wipe the breakers of the hosts in use
+  const breakers = lru<string, CircuitBreakerPolicy>(Math.max(1, Math.min(o.maxBreakers, MAX_HOST_BREAKERS)));
 
   const retryPolicy = retry(
     handleWhen((e) => e instanceof AttemptError && e.retryable),
@@ -250,7 +257,6 @@ export function createSafeHttp(options: Partial<SafeHttpOptions> = {}): SafeHttp
   function breakerFor(host: string): CircuitBreakerPolicy {
     let b = breakers.get(host);
     if (!b) {
-      if (breakers.size > 5_000) breakers.clear();
       b = circuitBreaker(
         handleWhen((e) => e instanceof AttemptError && e.tripsBreaker),
         { halfOpenAfter: o.breakerHalfOpenAfterMs, breaker: new ConsecutiveBreaker(o.breakerThreshold) },
@@ -452,7 +458,7 @@ export function createSafeHttp(options: Partial<SafeHttpOptions> = {}): SafeHttp
       }
     },
     breakerState(host) {
-      const b = breakers.get(host);
+      const b = breakers.peek(host);
       if (!b) return "closed";
       switch (b.state) {
         case CircuitState.Open:

@@ -1,3 +1,5 @@
+import { lru } from "../../lib/lru";
+
 /**
  * Per-connection token bucket: `ratePerMinute` requests per minute with a burst of up to one
  * second's worth (min 1). take() waits for a token (bounded by maxWaitMs) or fails.
@@ -34,7 +36,14 @@ export class TokenBucket {
   }
 }
 
-const buckets = new Map<string, TokenBucket>();
+/** Connections with a live bucket per process; the least recently used bucket goes first past it. */
+export const MAX_CONNECTION_BUCKETS = 10_000;
+const buckets = lru<string, TokenBucket>(MAX_CONNECTION_BUCKETS);
+
+/** How many buckets are held (tests). */
+export function connectionBucketCount(): number {
+  return buckets.size;
+}
 
 /**
  * A first onboarding needs a short burst (health, discovery, a few sample pages); the cap is on
@@ -47,7 +56,6 @@ export function bucketFor(connectionId: string, ratePerMinute: number): TokenBuc
   const key = `${connectionId}:${ratePerMinute}`;
   let b = buckets.get(key);
   if (!b) {
-    if (buckets.size > 10_000) buckets.clear();
     b = new TokenBucket(ratePerMinute, Math.min(ratePerMinute, CONNECTION_BURST));
     buckets.set(key, b);
   }
