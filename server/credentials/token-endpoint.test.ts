@@ -31,6 +31,22 @@ describe("token and authorization URLs from the catalog", () => {
     expect(fill("gitlab", "https://{{config.host}}/oauth/token", { host: "gitlab.com" })).toMatchObject({ ok: true });
   });
 
+  it("Datadog consent goes to the site's web app host the site implies (us3.datadoghq.com, not app.us3…)", async () => {
+    const { getCatalogEntry } = await import("../connectors/catalog");
+    const { effectiveConfig } = await import("../connectors/catalog/interpolate");
+    const dd = getCatalogEntry("datadog")!;
+    const mode = dd.authModes.find((m) => m.type === "oauth2")!;
+    const authorize = (site: string, extra: Record<string, unknown> = {}) => fill("datadog", (mode as { authorizeUrl: string }).authorizeUrl, effectiveConfig(dd, { site, ...extra }));
+    expect(authorize("us3.datadoghq.com")).toMatchObject({ ok: true, value: new URL("https://us3.datadoghq.com/oauth2/v1/authorize") });
+    expect(authorize("us5.datadoghq.com")).toMatchObject({ ok: true, value: new URL("https://us5.datadoghq.com/oauth2/v1/authorize") });
+    expect(authorize("ap1.datadoghq.com")).toMatchObject({ ok: true, value: new URL("https://ap1.datadoghq.com/oauth2/v1/authorize") });
+    expect(authorize("datadoghq.com")).toMatchObject({ ok: true, value: new URL("https://app.datadoghq.com/oauth2/v1/authorize") });
+    expect(authorize("datadoghq.eu")).toMatchObject({ ok: true, value: new URL("https://app.datadoghq.eu/oauth2/v1/authorize") });
+    // the implied host is catalog data: a config value of the same name cannot move it
+    expect(authorize("us3.datadoghq.com", { app_host: "evil.example" })).toMatchObject({ ok: true, value: new URL("https://us3.datadoghq.com/oauth2/v1/authorize") });
+    expect(fill("datadog", "https://{{config.app_host}}/oauth2/v1/authorize", { app_host: "evil.example" }).ok).toBe(false);
+  });
+
   it("refuse with words when config would choose the host (GitLab, Workday, Datadog, Okta pointed elsewhere)", () => {
     expect(fill("gitlab", "https://{{config.host}}/oauth/token", { host: "gitlab.evil.example" })).toEqual({ ok: false, error: REFUSED });
     expect(fill("workday", "https://{{config.host}}/ccx/oauth2/{{config.tenant}}/token", { host: "127.0.0.1:4000", tenant: "acme" })).toEqual({ ok: false, error: REFUSED });

@@ -68,7 +68,9 @@ export function fillAuthServerUrl(opts: { label: string; template: string; sourc
         return v.toLowerCase();
       });
       const entry = getCatalogEntry(opts.sourceType);
-      const fixedPatterns = (entry?.allowedHosts ?? []).filter((p) => !p.includes("{{"));
+      // fixed hosts the catalog names: allowedHosts, and host values an enum field implies (Datadog's web app hosts)
+      const impliedHosts = (entry?.configFields ?? []).flatMap((f) => Object.values(f.implies ?? {}).flatMap((v) => Object.values(v)));
+      const fixedPatterns = [...(entry?.allowedHosts ?? []), ...impliedHosts].filter((p) => !p.includes("{{"));
       if (!labelOk && !fixedPatterns.some((p) => hostMatches(p, filled))) return refuse();
       host = filled;
     }

@@ -74,7 +74,8 @@ describe("connector catalog", () => {
 
   it("declares every interpolation variable it uses", () => {
     for (const e of Object.values(CATALOG)) {
-      const declared = new Set(e.configFields.map((f) => f.name));
+      // a field's own name, and the variables an enum field's values imply (Datadog site → app_host)
+      const declared = new Set(e.configFields.flatMap((f) => [f.name, ...Object.values(f.implies ?? {}).flatMap((v) => Object.keys(v))]));
       for (const v of interpolationVariables(e)) {
         if (v.namespace === "resource") {
           expect(v.name, `${e.sourceType}: {{resource.${v.name}}}`).toBe("id");

@@ -18,6 +18,11 @@ export function effectiveConfig(entry: CatalogEntry, config: Record<string, unkn
   const out: Record<string, unknown> = {};
   for (const f of entry.configFields) if (f.default !== undefined) out[f.name] = f.default;
   for (const [k, v] of Object.entries(config)) if (v !== undefined && v !== null && v !== "") out[k] = v;
+  // variables an enum value implies (catalog data) win over anything the config says
+  for (const f of entry.configFields) {
+    const implied = f.implies?.[String(out[f.name])];
+    if (implied) Object.assign(out, implied);
+  }
   return out;
 }
 

@@ -313,9 +313,22 @@ export const ZConfigField = z
      * approved it (or it is a running sandbox); otherwise the connection ends NETWORK_BLOCKED.
      */
     destination: z.boolean().default(false),
+    /**
+     * enum fields: further template variables each value implies, as the vendor documents them
+     * (Datadog's site parameter → its web app host, where consent happens). Catalog data, never
+     * user input: an implied variable overrides any config value of the same name.
+     */
+    implies: z.record(z.string(), z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), z.string().min(1))).optional(),
+    impliesRef: ZRef.optional(),
   })
   .superRefine((f, ctx) => {
     if (f.type === "enum" && !f.values) ctx.addIssue({ code: "custom", path: ["values"], message: "enum fields list their values" });
+    if (f.implies) {
+      if (f.type !== "enum") ctx.addIssue({ code: "custom", path: ["implies"], message: "only enum fields imply variables" });
+      for (const v of f.values ?? []) if (!f.implies[v]) ctx.addIssue({ code: "custom", path: ["implies", v], message: "every value says what it implies" });
+      for (const k of Object.keys(f.implies)) if (!(f.values ?? []).includes(k)) ctx.addIssue({ code: "custom", path: ["implies", k], message: "not one of the field's values" });
+      if (!f.impliesRef) ctx.addIssue({ code: "custom", path: ["impliesRef"], message: "implied variables carry a vendor reference" });
+    }
     if (f.type !== "enum" && f.values) ctx.addIssue({ code: "custom", path: ["values"], message: "only enum fields list values" });
     if ((f.type === "integer" || f.type === "boolean" || f.type === "enum") && (f.format || f.pattern)) {
       ctx.addIssue({ code: "custom", path: ["format"], message: `${f.type} fields take no format or pattern` });
@@ -425,6 +438,9 @@ export function entryFacts(e: CatalogEntryInput | CatalogEntry): Fact[] {
   const add = (path: (string | number)[], fact: string, ref: Ref | undefined) => out.push({ path, fact, ref });
   if (e.baseUrl) add(["baseUrlRef"], `base URL ${e.baseUrl}`, e.baseUrlRef);
   if ((e.allowedHosts ?? []).length > 0) add(["allowedHostsRef"], `hosts ${(e.allowedHosts ?? []).join(", ")}`, e.allowedHostsRef);
+  for (const [i, f] of (e.configFields ?? []).entries()) {
+    if (f.implies) add(["configFields", i, "impliesRef"], `${f.name} implies ${[...new Set(Object.values(f.implies).flatMap((v) => Object.keys(v)))].join(", ")}`, f.impliesRef);
+  }
   for (const [i, m] of e.authModes.entries()) {
     const at = (k: string) => ["authModes", i, "refs", k];
     const r = m.type === "none" ? undefined : m.refs;

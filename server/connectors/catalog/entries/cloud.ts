@@ -6,6 +6,16 @@ const AWS_KEYS = ["access_key_id", "secret_access_key"];
 const ORGS_TARGET = "AWSOrganizationsV20161128";
 const AMZ_JSON = "application/x-amz-json-1.1";
 const DATADOG_SITES = ["api.datadoghq.com", "api.us3.datadoghq.com", "api.us5.datadoghq.com", "api.datadoghq.eu", "api.ap1.datadoghq.com", "api.ap2.datadoghq.com", "api.ddog-gov.com"];
+/** Datadog site parameter → its site URL host (docs.datadoghq.com/getting_started/site/ "Access the Datadog site"): not always app.<site> */
+const DATADOG_APP_HOSTS: Record<string, string> = {
+  "datadoghq.com": "app.datadoghq.com",
+  "us3.datadoghq.com": "us3.datadoghq.com",
+  "us5.datadoghq.com": "us5.datadoghq.com",
+  "datadoghq.eu": "app.datadoghq.eu",
+  "ap1.datadoghq.com": "ap1.datadoghq.com",
+  "ap2.datadoghq.com": "ap2.datadoghq.com",
+  "ddog-gov.com": "app.ddog-gov.com",
+};
 
 /** S3 bucket naming rules: 3–63 characters, lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit */
 const BUCKET = { name: "bucket", description: "bucket to inventory", pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", maxLength: 63 };
@@ -220,16 +230,17 @@ export const cloudEntries: CatalogEntryInput[] = [
         grant: "authorization_code",
         // an OAuth client is registered per Datadog site
         clientPerInstance: true,
-        authorizeUrl: "https://app.{{config.site}}/oauth2/v1/authorize",
+        // consent happens on the site's web app host (us3.datadoghq.com, app.datadoghq.eu…), implied by the site
+        authorizeUrl: "https://{{config.app_host}}/oauth2/v1/authorize",
         tokenUrl: "https://api.{{config.site}}/oauth2/v1/token",
         scopes: ["monitors_read", "dashboards_read", "user_access_read"],
         pkce: true,
-        refs: { authorizeUrl: { url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v1/openapi.yaml", section: "components.securitySchemes.AuthZ authorizationUrl /oauth2/v1/authorize" }, tokenUrl: { url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v1/openapi.yaml", section: "components.securitySchemes.AuthZ tokenUrl /oauth2/v1/token" }, scopes: [{ url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v1/openapi.yaml", section: "ListMonitors monitors_read; ListDashboards dashboards_read" }, { url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v2/openapi.yaml", section: "ListUsers user_access_read" }], tokenAuth: { unverified: "Datadog token endpoint client authentication: no vendor page or description found in the searched documentation" } },
+        refs: { authorizeUrl: [{ url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v1/openapi.yaml", section: "components.securitySchemes.AuthZ authorizationUrl /oauth2/v1/authorize" }, { url: "https://docs.datadoghq.com/extend/authorization/oauth2_in_datadog", section: "Implement the OAuth protocol, step 3: the authorize request goes to <site>/oauth2/v1/authorize, site naming the user's Datadog site and subdomain" }], tokenUrl: { url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v1/openapi.yaml", section: "components.securitySchemes.AuthZ tokenUrl /oauth2/v1/token" }, scopes: [{ url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v1/openapi.yaml", section: "ListMonitors monitors_read; ListDashboards dashboards_read" }, { url: "https://github.com/DataDog/datadog-api-client-typescript/blob/master/.generator/schemas/v2/openapi.yaml", section: "ListUsers user_access_read" }], tokenAuth: { url: "https://docs.datadoghq.com/extend/authorization/oauth2_in_datadog", section: "Implement the OAuth protocol, step 5: the POST to https://api.<domain>/oauth2/v1/token includes the authorization code, code_verifier, OAuth client ID and client secret" } },
       },
     ],
     configFields: [
       // the Datadog sites (docs.datadoghq.com/getting_started/site/): the same list as DATADOG_SITES
-      { name: "site", description: "Datadog site, e.g. datadoghq.com, datadoghq.eu, us5.datadoghq.com", type: "enum", values: DATADOG_SITES.map((h) => h.replace(/^api\./, "")), default: "datadoghq.com" },
+      { name: "site", description: "Datadog site, e.g. datadoghq.com, datadoghq.eu, us5.datadoghq.com", type: "enum", values: DATADOG_SITES.map((h) => h.replace(/^api\./, "")), default: "datadoghq.com", implies: Object.fromEntries(Object.entries(DATADOG_APP_HOSTS).map(([site, host]) => [site, { app_host: host }])), impliesRef: { url: "https://docs.datadoghq.com/getting_started/site/", section: "Access the Datadog site: Site URL per Site Parameter (US1 app.datadoghq.com, US3 us3.datadoghq.com, US5 us5.datadoghq.com, EU1 app.datadoghq.eu, US1-FED app.ddog-gov.com, AP1 ap1.datadoghq.com, AP2 ap2.datadoghq.com)" } },
       BASE_URL,
     ],
     secrets: ["api_key", "application_key", "access_token", "refresh_token"],
