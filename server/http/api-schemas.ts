@@ -33,7 +33,9 @@ export const ConnectionViewSchema = OnboardingResultSchema.extend({
   first_received_at: z.iso.datetime({ offset: true }),
   last_attempt_at: z.iso.datetime({ offset: true }).nullable(),
   activated_at: z.iso.datetime({ offset: true }).nullable(),
-  events: z.array(ConnectionEventSchema).describe("the stage history, oldest first"),
+  events: z.array(ConnectionEventSchema).describe("the latest page of the stage history (at most events_limit, default 50), oldest first"),
+  events_total: z.number().int().describe("how many events the connection has in all"),
+  events_next_cursor: z.string().nullable().describe("pass as the events_before query parameter for the next older page; null when events reaches the first event"),
 }).meta({ id: "ConnectionView", description: "One connection: status, reason, first sync and the stage history (never row data or secrets)." });
 
 export const BatchItemSchema = z.union([

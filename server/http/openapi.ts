@@ -91,6 +91,8 @@ const EXAMPLE_VIEW = {
     { attempt: 1, stage: "discover", outcome: "ok", status: null, message: "4 stream(s), fingerprint 9f2c4e1a7b3d", duration_ms: 120.2, at: "2025-11-08T18:00:01.205Z" },
     { attempt: 1, stage: "first_sync", outcome: "ok", status: "ACTIVE", message: "15 record(s)", duration_ms: 250, at: "2025-11-08T18:00:01.270Z" },
   ],
+  events_total: 4,
+  events_next_cursor: null,
 };
 const EXAMPLE_BATCH = {
   accepted: 1,
@@ -191,11 +193,17 @@ export function buildOpenApi(serverUrl?: string) {
         get: {
           operationId: "getConnection",
           summary: "One connection: status, reason, first sync and stage history",
-          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" }, description: "The connection_id (a UUID); anything else answers 404.", example: EXAMPLE_ID }],
+          description: "The event history is paginated: `events` holds the latest `events_limit` events (oldest first), `events_total` counts them all, and `events_next_cursor`, passed as `events_before`, returns the next older page.",
+          parameters: [
+            { name: "id", in: "path", required: true, schema: { type: "string" }, description: "The connection_id (a UUID); anything else answers 404.", example: EXAMPLE_ID },
+            { name: "events_limit", in: "query", required: false, schema: { type: "integer", minimum: 1, maximum: 200, default: 50 }, description: "How many events to return." },
+            { name: "events_before", in: "query", required: false, schema: { type: "string" }, description: "An events_next_cursor from a previous answer: return the events older than it." },
+          ],
           responses: {
             "200": { description: "The connection", content: { "application/json": { schema: ref("ConnectionView"), example: EXAMPLE_VIEW } } },
             "401": common["401"],
             "404": err("No connection of this key's tenant has this id", "NOT_FOUND", "No connection has this id."),
+            "422": err("Bad events_limit or events_before", "VALIDATION_FAILED", "events_before is not a cursor this API gave out.", undefined, [{ path: "events_before", message: "events_before is not a cursor this API gave out." }]),
             "429": common["429"],
           },
         },

@@ -64,7 +64,8 @@ export type Admittable = { intent: ConnectionIntent; decided?: Decision };
  * is a final status known without running anything (UNSUPPORTED, NOT_SANCTIONED); otherwise the
  * row goes to PENDING unless it is ACTIVE (or already PENDING) for the same intent. Identical
  * intents within one call collapse to one row (the last wins); each input gets its outcome.
- * Decided outcomes get their stage event in the same statement.
+ * Decided outcomes get their stage event in the same statement, once: a re-post of an intent
+ * decided the same way (same status and reason) adds none.
  */
 export async function upsertIntents(db: Db, tenantId: string, items: readonly Admittable[]): Promise<UpsertOutcome[]> {
   if (items.length === 0) return [];
@@ -101,6 +102,10 @@ export async function upsertIntents(db: Db, tenantId: string, items: readonly Ad
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(ordered)}::jsonb) AS x(
         namespace text, source_type text, resource_ids text[], resource_key text, status text, status_reason text, stage text,
         intent_id text, intent_hash text, scopes_mode text, credential_locator text, risk_level text, evidence jsonb, owner jsonb, config jsonb)
+    ), prev AS (
+      -- the rows as they were before this statement (one snapshot for every CTE)
+      SELECT c.id, c.status::text AS status, c.status_reason FROM connections c JOIN input i
+        ON c.tenant_id = ${tenantId}::uuid AND c.namespace = i.namespace AND c.source_type = i.source_type AND c.resource_key = i.resource_key
     ), up AS (
       INSERT INTO connections (id, tenant_id, namespace, source_type, resource_ids, resource_key, status, status_reason,
         intent_id, intent_hash, scopes_mode, credential_locator, risk_level, evidence, owner, config, updated_at)
@@ -137,8 +142,10 @@ export async function upsertIntents(db: Db, tenantId: string, items: readonly Ad
     ), decided AS (
       INSERT INTO connection_events (connection_id, attempt, stage, outcome, status, message, duration_ms)
       SELECT up.id, 0, input.stage, 'fail', up.status, input.status_reason, 0
-      FROM up JOIN input USING (namespace, source_type, resource_key)
+      FROM up JOIN input USING (namespace, source_type, resource_key) LEFT JOIN prev ON prev.id = up.id
+      -- a re-post of an intent already decided the same way adds no event
       WHERE input.stage IS NOT NULL
+        AND (prev.id IS NULL OR prev.status IS DISTINCT FROM up.status::text OR prev.status_reason IS DISTINCT FROM input.status_reason)
     )
     SELECT id::text AS id, status::text AS status, inserted, namespace, source_type, resource_key FROM up`;
   const byKey = new Map(rows.map((r) => [`${r.namespace}\u0000${r.source_type}\u0000${r.resource_key}`, r]));
@@ -350,12 +357,61 @@ export async function findStuckPending(db: Db, olderThanMs: number, limit = 500)
   return rows.map((r) => r.id);
 }
 
-export async function listEvents(db: Db, connectionId: string) {
-  return db.connectionEvent.findMany({
-    where: { connectionId },
-    orderBy: [{ at: "asc" }, { id: "asc" }],
-    select: { attempt: true, stage: true, outcome: true, status: true, message: true, durationMs: true, at: true },
-  });
+/** Events a view returns by default, and at most, per page. */
+export const EVENTS_PAGE_DEFAULT = 50;
+export const EVENTS_PAGE_MAX = 200;
+
+const EVENT_SELECT = { id: true, attempt: true, stage: true, outcome: true, status: true, message: true, durationMs: true, at: true } as const;
+
+/** An opaque cursor for "events older than this one": base64url of `<at ms>.<id>`. */
+export function encodeEventCursor(e: { at: Date; id: bigint }): string {
+  return Buffer.from(`${e.at.getTime()}.${e.id}`).toString("base64url");
+}
+
+/** The position a cursor names, or null when it is not one of ours. */
+export function decodeEventCursor(cursor: string): { at: Date; id: bigint } | null {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(cursor)) return null;
+  const m = /^(\d{1,15})\.(\d{1,19})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  return m ? { at: new Date(Number(m[1])), id: BigInt(m[2]!) } : null;
+}
+
+export type EventsPage = {
+  /** the page, oldest first */
+  events: { attempt: number; stage: string; outcome: string; status: Status | null; message: string | null; durationMs: number | null; at: Date }[];
+  /** every event the connection has */
+  total: number;
+  /** pass as `before` for the next older page; null when this page reaches the first event */
+  nextCursor: string | null;
+};
+
+/**
+ * A page of a connection's event history: the latest `limit` events (before `before`, when
+ * given), oldest first, with the total and the cursor of the next older page. Never reads the
+ * whole history.
+ */
+export async function listEventsPage(db: Db, connectionId: string, opts: { limit?: number; before?: { at: Date; id: bigint } | null } = {}): Promise<EventsPage> {
+  const limit = Math.max(1, Math.min(EVENTS_PAGE_MAX, Math.floor(opts.limit ?? EVENTS_PAGE_DEFAULT)));
+  const b = opts.before;
+  const [rows, total] = await Promise.all([
+    db.connectionEvent.findMany({
+      where: { connectionId, ...(b ? { OR: [{ at: { lt: b.at } }, { at: b.at, id: { lt: b.id } }] } : {}) },
+      orderBy: [{ at: "desc" }, { id: "desc" }],
+      take: limit + 1,
+      select: EVENT_SELECT,
+    }),
+    db.connectionEvent.count({ where: { connectionId } }),
+  ]);
+  const page = rows.slice(0, limit).reverse();
+  return {
+    events: page.map(({ id: _id, ...e }) => e as EventsPage["events"][number]),
+    total,
+    nextCursor: rows.length > limit && page[0] ? encodeEventCursor(page[0]) : null,
+  };
+}
+
+/** The latest events of a connection (at most `limit`), oldest first. */
+export async function listEvents(db: Db, connectionId: string, limit = EVENTS_PAGE_MAX) {
+  return (await listEventsPage(db, connectionId, { limit })).events;
 }
 
 /** Ends PENDING connections with no attempt holding them that used up the tries of their run, with a reason. Returns their ids. */

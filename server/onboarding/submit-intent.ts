@@ -4,7 +4,7 @@
  * map; these decide. Nothing is written for an intent that fails validation.
  */
 import type { Db } from "../db/client";
-import { getConnection, getConnectionById, listEvents, type ConnectionRow } from "./connection-repository";
+import { getConnection, getConnectionById, listEventsPage, type ConnectionRow } from "./connection-repository";
 import { usesSandbox } from "../connectors/sandbox/refs";
 import { admitIntent, admitIntents, statusPath, toResult } from "./pipeline";
 import { parseConnectionIntent } from "./intent-admission";
@@ -99,12 +99,20 @@ export type ConnectionView = OnboardingResult & {
   first_received_at: string;
   last_attempt_at: string | null;
   activated_at: string | null;
+  /** the latest events (at most `events_limit`, default 50), oldest first */
   events: { attempt: number; stage: string; outcome: string; status: string | null; message: string | null; duration_ms: number | null; at: string }[];
+  /** how many events the connection has in all */
+  events_total: number;
+  /** pass as `events_before` for the next older page; null when `events` reaches the first one */
+  events_next_cursor: string | null;
 };
 
-async function viewOf(db: Db, row: ConnectionRow): Promise<ConnectionView> {
+/** Which page of the event history a view carries (the latest by default). */
+export type EventsQuery = { limit?: number; before?: { at: Date; id: bigint } | null };
+
+async function viewOf(db: Db, row: ConnectionRow, eventsQuery: EventsQuery = {}): Promise<ConnectionView> {
   const id = row.id;
-  const events = await listEvents(db, id);
+  const page = await listEventsPage(db, id, eventsQuery);
   const streams = (row.discoveredSchema as { streams?: unknown[] } | null)?.streams;
   return {
     ...toResult(row),
@@ -122,14 +130,16 @@ async function viewOf(db: Db, row: ConnectionRow): Promise<ConnectionView> {
     first_received_at: row.firstReceivedAt.toISOString(),
     last_attempt_at: row.lastAttemptAt?.toISOString() ?? null,
     activated_at: row.activatedAt?.toISOString() ?? null,
-    events: events.map((e) => ({ attempt: e.attempt, stage: e.stage, outcome: e.outcome, status: e.status, message: e.message, duration_ms: e.durationMs, at: e.at.toISOString() })),
+    events: page.events.map((e) => ({ attempt: e.attempt, stage: e.stage, outcome: e.outcome, status: e.status, message: e.message, duration_ms: e.durationMs, at: e.at.toISOString() })),
+    events_total: page.total,
+    events_next_cursor: page.nextCursor,
   };
 }
 
 /** What AOD sees of a connection (no row data). */
-export async function viewConnection(db: Db, tenantId: string, id: string): Promise<ConnectionView | null> {
+export async function viewConnection(db: Db, tenantId: string, id: string, eventsQuery: EventsQuery = {}): Promise<ConnectionView | null> {
   const row = await getConnection(db, tenantId, id);
-  return row ? viewOf(db, row) : null;
+  return row ? viewOf(db, row, eventsQuery) : null;
 }
 
 /** What an admin sees on the connection page: the view plus the discovered schema and the redacted preview, from one read. */

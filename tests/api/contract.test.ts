@@ -58,7 +58,7 @@ describe("every answer conforms to the OpenAPI document", () => {
     for (const [req, status] of cases) expect((await c.check("post", BATCH, await h.routes.batch.POST(req))).status).toBe(status);
   });
 
-  it("GET /api/connections/{id}: 200 with the full view, 401, 404", async () => {
+  it("GET /api/connections/{id}: 200 with the full view (a page of events), 401, 404, 422", async () => {
     const c = h.contract;
     const made = (await c.check("post", ONBOARD, await h.routes.onboard.POST(h.post(ONBOARD, sampleIntent({ resource_ids: ["T0VIEW"] }))))).body as { connection_id: string };
     const params = (id: string) => ({ params: Promise.resolve({ id }) });
@@ -69,6 +69,12 @@ describe("every answer conforms to the OpenAPI document", () => {
     expect((await c.check("get", CONN, await h.routes.connection.GET(h.get("/api/connections/not-a-uuid"), params("not-a-uuid")))).status).toBe(404);
     const other = "00000000-0000-4000-8000-000000000000";
     expect((await c.check("get", CONN, await h.routes.connection.GET(h.get(`/api/connections/${other}`), params(other)))).status).toBe(404);
+    const paged = await c.check("get", CONN, await h.routes.connection.GET(h.get(`/api/connections/${made.connection_id}?events_limit=1`), params(made.connection_id)));
+    expect(paged.status).toBe(200);
+    expect((paged.body as { events: unknown[]; events_total: number }).events).toHaveLength(1);
+    for (const q of ["events_limit=0", "events_limit=201", "events_limit=x", "events_before=nope!"]) {
+      expect((await c.check("get", CONN, await h.routes.connection.GET(h.get(`/api/connections/${made.connection_id}?${q}`), params(made.connection_id)))).status).toBe(422);
+    }
   });
 
   it("GET /api/metrics/funnel: 200, 401, 422; /api/health 200; /api/openapi.json 200", async () => {
