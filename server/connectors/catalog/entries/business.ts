@@ -40,7 +40,7 @@ export const businessEntries: CatalogEntryInput[] = [
     baseUrlRef: { url: "https://help.salesforce.com/HTViewHelpDoc?id=remoteaccess_oauth_web_server_flow.htm&language=en_US", section: "the token response's instance_url is the org's API base" },
     allowedHosts: ["*.my.salesforce.com", "*.salesforce.com", "*.force.com"],
     allowedHostsRef: { unverified: "Salesforce My Domain host patterns: no vendor page or description found in the searched documentation" },
-    health: { path: "/services/data/{{config.api_version}}/limits", ref: { unverified: "Salesforce REST GET /services/data/vXX.X/limits: no vendor page or description found in the searched documentation" } },
+    health: { path: "/services/data/{{config.api_version}}/limits", ref: { url: "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_limits.htm", section: "Limits: URI /vXX.X/limits/, HTTP method GET (List Organization Limits example: https://instance.salesforce.com/services/data/v29.0/limits/)" } },
     notes:
       "Salesforce has no read-only OAuth scope (api covers writes): Safe Mode limits requests to GET and the integration user should have a read-only profile/permission set.",
     readOnlyGrant: "none",
@@ -108,7 +108,7 @@ export const businessEntries: CatalogEntryInput[] = [
         tokenUrl: "https://identity.pagerduty.com/oauth/token",
         scopes: ["abilities.read", "services.read", "incidents.read", "users.read"],
         pkce: true,
-        refs: { authorizeUrl: { unverified: "PagerDuty identity.pagerduty.com/oauth/authorize: no vendor page or description found in the searched documentation" }, tokenUrl: { unverified: "PagerDuty identity.pagerduty.com/oauth/token: no vendor page or description found in the searched documentation" }, scopes: { url: "https://github.com/PagerDuty/api-schema/blob/main/reference/REST/openapiv3.json", section: "x-pd-requires-scope: listServices services.read, listIncidents incidents.read, listUsers users.read, listAbilities abilities.read" }, tokenAuth: { unverified: "PagerDuty token endpoint client authentication: no vendor page or description found in the searched documentation" } },
+        refs: { authorizeUrl: { url: "https://github.com/PagerDuty/developer-docs/blob/main/docs/app-integration-development/09-User-OAuth-Token-Code-Grant.md", section: "About User OAuth Tokens via Code Grant: Authorization Endpoint https://identity.pagerduty.com/oauth/authorize" }, tokenUrl: { url: "https://github.com/PagerDuty/developer-docs/blob/main/docs/app-integration-development/09-User-OAuth-Token-Code-Grant.md", section: "About User OAuth Tokens via Code Grant: Token Endpoint https://identity.pagerduty.com/oauth/token" }, scopes: { url: "https://github.com/PagerDuty/api-schema/blob/main/reference/REST/openapiv3.json", section: "x-pd-requires-scope: listServices services.read, listIncidents incidents.read, listUsers users.read, listAbilities abilities.read" }, tokenAuth: { url: "https://github.com/PagerDuty/developer-docs/blob/main/docs/app-integration-development/09-User-OAuth-Token-Code-Grant.md", section: "Exchanging an Authorization Code: client_id and client_secret in the form-encoded POST body" } },
       },
       { type: "api_key", headers: [{ name: "Authorization", secretField: "token", prefix: "Token token=" }], refs: { header: { url: "https://github.com/PagerDuty/api-schema/blob/main/reference/REST/openapiv3.json", section: "components.securitySchemes api_key (Authorization: Token token=…)" } } },
     ],

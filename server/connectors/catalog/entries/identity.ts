@@ -130,7 +130,7 @@ export const identityEntries: CatalogEntryInput[] = [
         authorizeUrl: "https://{{config.instance}}.service-now.com/oauth_auth.do",
         tokenUrl: "https://{{config.instance}}.service-now.com/oauth_token.do",
         scopes: ["useraccount"],
-        refs: { authorizeUrl: { unverified: "ServiceNow /oauth_auth.do: no vendor page or description found in the searched documentation" }, tokenUrl: { unverified: "ServiceNow /oauth_token.do: no vendor page or description found in the searched documentation" }, scopes: { url: "https://www.servicenow.com/community/platform-privacy-security-blog/restrict-access-available-to-oauth-client-using-rest-api-auth/ba-p/2524938", section: "Introduction: without REST API auth scopes a token reaches all of the user's data (useraccount)" }, tokenAuth: { unverified: "ServiceNow token endpoint client authentication: no vendor page or description found in the searched documentation" } },
+        refs: { authorizeUrl: { url: "https://www.servicenow.com/docs/r/platform-security/authentication/c_OAuthAuthorizationCodeFlow.html", section: "Authorization code grant flow process, step one: GET https://myinstance.service-now.com/oauth_auth.do?response_type=code…" }, tokenUrl: { url: "https://www.servicenow.com/docs/r/platform-security/authentication/c_OAuthAuthorizationCodeFlow.html", section: "Authorization code grant flow process: POST https://myinstance.service-now.com/oauth_token.do with grant_type=authorization_code" }, scopes: { url: "https://www.servicenow.com/community/platform-privacy-security-blog/restrict-access-available-to-oauth-client-using-rest-api-auth/ba-p/2524938", section: "Introduction: without REST API auth scopes a token reaches all of the user's data (useraccount)" }, tokenAuth: { url: "https://www.servicenow.com/docs/r/platform-security/authentication/c_OAuthAuthorizationCodeFlow.html", section: "Authorization code grant flow process: the oauth_token.do request carries client_id and client_secret as request parameters" } },
       },
       { type: "basic", usernameField: "username", passwordField: "password" },
     ],
@@ -191,9 +191,9 @@ export const identityEntries: CatalogEntryInput[] = [
         tokenUrl: "https://{{config.host}}/oauth/token",
         scopes: ["read_api", "read_user"],
         pkce: true,
-        refs: { authorizeUrl: { url: "https://docs.gitlab.com/api/oauth2/", section: "Authorization code with PKCE flow: /oauth/authorize" }, tokenUrl: { url: "https://docs.gitlab.com/api/oauth2/", section: "Authorization code with PKCE flow: /oauth/token" }, scopes: { unverified: "GitLab scopes read_api, read_user: no vendor page or description found in the searched documentation" }, tokenAuth: { url: "https://docs.gitlab.com/api/oauth2/", section: "Authorization code flow: client_id and client_secret in the token request" } },
+        refs: { authorizeUrl: { url: "https://docs.gitlab.com/api/oauth2/", section: "Authorization code with PKCE flow: /oauth/authorize" }, tokenUrl: { url: "https://docs.gitlab.com/api/oauth2/", section: "Authorization code with PKCE flow: /oauth/token" }, scopes: { url: "https://docs.gitlab.com/integration/oauth_provider/", section: "View all authorized applications: scopes table (read_api: read access to the API; read_user: read-only access to the authenticated user's profile)" }, tokenAuth: { url: "https://docs.gitlab.com/api/oauth2/", section: "Authorization code flow: client_id and client_secret in the token request" } },
       },
-      { type: "api_key", headers: [{ name: "PRIVATE-TOKEN", secretField: "token", prefix: "" }], refs: { header: { unverified: "GitLab PRIVATE-TOKEN header: no vendor page or description found in the searched documentation" } } },
+      { type: "api_key", headers: [{ name: "PRIVATE-TOKEN", secretField: "token", prefix: "" }], refs: { header: { url: "https://docs.gitlab.com/api/rest/authentication/", section: "Personal/project/group access tokens: the PRIVATE-TOKEN header" } } },
     ],
     configFields: [
       // gitlab.com is the vendor host; a self-managed host is admitted when well-formed and reached only once the tenant approved it
@@ -202,10 +202,10 @@ export const identityEntries: CatalogEntryInput[] = [
     ],
     secrets: ["access_token", "refresh_token", "token"],
     baseUrl: "https://{{config.host}}/api/v4",
-    baseUrlRef: { unverified: "GitLab REST base /api/v4 (gitlabhq doc/api/openapi/openapi_v2.yaml could not be fetched): no vendor page or description found in the searched documentation" },
+    baseUrlRef: { url: "https://docs.gitlab.com/api/rest/", section: "Make a REST API request: the root endpoint is the GitLab host name and the path starts with /api/v4" },
     allowedHosts: ["gitlab.com", "{{config.host}}"],
     allowedHostsRef: { url: "https://docs.gitlab.com/api/oauth2/", section: "Offering: GitLab.com, GitLab Self-Managed, GitLab Dedicated" },
-    health: { path: "/user", ref: { unverified: "GitLab GET /user: no vendor page or description found in the searched documentation" }, expect: [{ path: ["id"], type: "number" }, { path: ["username"], type: "string" }] },
+    health: { path: "/user", ref: { url: "https://docs.gitlab.com/integration/oauth_provider/", section: "scopes table, read_user: read-only access to the authenticated user's profile through the /user API endpoint (username, public email, full name)" }, expect: [{ path: ["id"], type: "number" }, { path: ["username"], type: "string" }] },
     streams: [
       {
         name: "projects",
@@ -214,9 +214,9 @@ export const identityEntries: CatalogEntryInput[] = [
         recordSelector: [],
         pagination: { type: "link_header", limitParam: "per_page" },
         maxPageSize: 100,
-        ref: { unverified: "GitLab GET /projects: no vendor page or description found in the searched documentation" },
+        ref: { url: "https://docs.gitlab.com/api/projects/", section: "List all projects: GET /projects" },
       },
-      { name: "groups", path: "/groups", recordSelector: [], pagination: { type: "link_header", limitParam: "per_page" }, maxPageSize: 100, ref: { unverified: "GitLab GET /groups: no vendor page or description found in the searched documentation" } },
+      { name: "groups", path: "/groups", recordSelector: [], pagination: { type: "link_header", limitParam: "per_page" }, maxPageSize: 100, ref: { url: "https://docs.gitlab.com/api/groups/", section: "List groups: GET /groups" } },
     ],
   },
 ];
