@@ -132,7 +132,7 @@ export const cloudEntries: CatalogEntryInput[] = [
         tokenUrl: "https://oauth2.googleapis.com/token",
         scopes: ["https://www.googleapis.com/auth/cloud-platform.read-only"],
         secretFields: ["client_email", "private_key"],
-        refs: { tokenUrl: { url: "https://developers.google.com/accounts/docs/OAuth", section: "token endpoint https://oauth2.googleapis.com/token" }, scopes: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/cloudresourcemanager.v3.json", section: "projects.search / folders.search scopes cloud-platform.read-only" }, tokenAuth: { unverified: "Google service-account JWT bearer grant: no vendor page or description found in the searched documentation" } },
+        refs: { tokenUrl: { url: "https://developers.google.com/accounts/docs/OAuth", section: "token endpoint https://oauth2.googleapis.com/token" }, scopes: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/cloudresourcemanager.v3.json", section: "projects.search / folders.search scopes cloud-platform.read-only" }, tokenAuth: { url: "https://developers.google.com/accounts/docs/OAuth2ServiceAccount", section: "HTTP/REST: a JWT signed with the service account's private key, POSTed to https://oauth2.googleapis.com/token as grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer with assertion=<JWT>" } },
       },
       {
         type: "oauth2",

@@ -30,7 +30,7 @@ export const genericEntries: CatalogEntryInput[] = [
     category: "generic",
     driver: "jdbc",
     docsUrl: "https://dev.mysql.com/doc/refman/8.4/en/",
-    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["SELECT", "SHOW VIEW"], refs: { scopes: { unverified: "MySQL GRANT SELECT, SHOW VIEW: no vendor page or description found in the searched documentation" } } }],
+    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["SELECT", "SHOW VIEW"], refs: { scopes: { url: "https://dev.mysql.com/doc/refman/8.4/en/show-create-view.html", section: "SHOW CREATE VIEW Statement: requires the SHOW VIEW privilege and the SELECT privilege for the view" } } }],
     configFields: [
       ...sqlFields(3306).filter((f) => f.name !== "schema" && f.name !== "database"),
       { name: "database", description: "schema to inventory", format: "identifier", maxLength: 64 },
@@ -45,7 +45,7 @@ export const genericEntries: CatalogEntryInput[] = [
     category: "generic",
     driver: "mongo",
     docsUrl: "https://www.mongodb.com/docs/manual/reference/connection-string/",
-    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["read"], refs: { scopes: { unverified: "MongoDB built-in role read: no vendor page or description found in the searched documentation" } } }],
+    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["read"], refs: { scopes: { url: "https://www.mongodb.com/docs/manual/reference/built-in-roles/", section: "Database User Roles: read provides the ability to read data on all non-system collections and the system.js collection" } } }],
     configFields: [
       { name: "host", description: "MongoDB host (not a vendor host: the tenant approves it)", format: "host", maxLength: 253, destination: true },
       { name: "port", description: "port", type: "integer", min: 1, max: 65535, default: 27017 },
@@ -82,7 +82,7 @@ export const genericEntries: CatalogEntryInput[] = [
     ],
     secrets: ["dsn", "password"],
     allowedHosts: ["*.supabase.co", "*.pooler.supabase.com"],
-    allowedHostsRef: { unverified: "Supabase database host patterns: no vendor page or description found in the searched documentation" },
+    allowedHostsRef: { url: "https://supabase.com/docs/guides/database/connecting-to-postgres", section: "Host:Port per mode: direct connection db.[project-id].supabase.co:5432; shared pooler (Supavisor) aws-[region].pooler.supabase.com:5432/6543" },
   },
   {
     sourceType: "filesource",

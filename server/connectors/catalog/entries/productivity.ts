@@ -34,7 +34,7 @@ export const productivityEntries: CatalogEntryInput[] = [
         tokenUrl: GOOGLE_TOKEN,
         scopes: ["https://www.googleapis.com/auth/drive.metadata.readonly", "https://www.googleapis.com/auth/drive.readonly"],
         secretFields: ["client_email", "private_key"],
-        refs: { tokenUrl: { url: "https://developers.google.com/accounts/docs/OAuth", section: "token endpoint https://oauth2.googleapis.com/token" }, scopes: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/drive.v3.json", section: "auth.oauth2.scopes: about.get and files.list accept drive.metadata.readonly; drives.list accepts only drive or drive.readonly" }, tokenAuth: { unverified: "Google service-account JWT bearer grant: no vendor page or description found in the searched documentation" } },
+        refs: { tokenUrl: { url: "https://developers.google.com/accounts/docs/OAuth", section: "token endpoint https://oauth2.googleapis.com/token" }, scopes: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/drive.v3.json", section: "auth.oauth2.scopes: about.get and files.list accept drive.metadata.readonly; drives.list accepts only drive or drive.readonly" }, tokenAuth: { url: "https://developers.google.com/accounts/docs/OAuth2ServiceAccount", section: "HTTP/REST: a JWT signed with the service account's private key, POSTed to https://oauth2.googleapis.com/token as grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer with assertion=<JWT>" } },
       },
     ],
     configFields: [BASE_URL],

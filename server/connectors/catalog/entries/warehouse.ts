@@ -88,7 +88,7 @@ export const warehouseEntries: CatalogEntryInput[] = [
         tokenUrl: "https://oauth2.googleapis.com/token",
         scopes: ["https://www.googleapis.com/auth/cloud-platform.read-only"],
         secretFields: ["client_email", "private_key"],
-        refs: { tokenUrl: { url: "https://developers.google.com/accounts/docs/OAuth", section: "token endpoint https://oauth2.googleapis.com/token" }, scopes: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/bigquery.v2.json", section: "datasets.list and jobs.query scopes: cloud-platform.read-only" }, tokenAuth: { unverified: "Google service-account JWT bearer grant: no vendor page or description found in the searched documentation" } },
+        refs: { tokenUrl: { url: "https://developers.google.com/accounts/docs/OAuth", section: "token endpoint https://oauth2.googleapis.com/token" }, scopes: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/bigquery.v2.json", section: "datasets.list and jobs.query scopes: cloud-platform.read-only" }, tokenAuth: { url: "https://developers.google.com/accounts/docs/OAuth2ServiceAccount", section: "HTTP/REST: a JWT signed with the service account's private key, POSTed to https://oauth2.googleapis.com/token as grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer with assertion=<JWT>" } },
       },
       {
         type: "oauth2",
@@ -133,10 +133,10 @@ export const warehouseEntries: CatalogEntryInput[] = [
     category: "warehouse",
     driver: "postgres",
     docsUrl: "https://docs.aws.amazon.com/redshift/latest/dg/welcome.html",
-    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["USAGE ON SCHEMA", "SELECT ON ALL TABLES IN SCHEMA"], refs: { scopes: { unverified: "Redshift GRANT USAGE / SELECT for a read-only user: no vendor page or description found in the searched documentation" } } }],
+    authModes: [{ type: "connection_string", secretField: "dsn", grants: ["USAGE ON SCHEMA", "SELECT ON ALL TABLES IN SCHEMA"], refs: { scopes: { url: "https://docs.aws.amazon.com/redshift/latest/dg/r_GRANT-examples.html", section: "Examples: grant select on all tables in schema; USAGE grants access to the objects in the schema but not privileges such as INSERT or SELECT on them" } } }],
     configFields: sqlFields(5439, { database: "dev" }),
     secrets: ["dsn", "password"],
     allowedHosts: ["*.redshift.amazonaws.com", "*.redshift-serverless.amazonaws.com"],
-    allowedHostsRef: { unverified: "Redshift cluster host patterns: no vendor page or description found in the searched documentation" },
+    allowedHostsRef: [{ url: "https://docs.aws.amazon.com/redshift/latest/mgmt/jdbc20-obtain-url.html", section: "Getting the JDBC URL: example endpoint examplecluster.abc123xyz789.us-west-2.redshift.amazonaws.com" }, { url: "https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-connecting.html", section: "Connecting to Amazon Redshift Serverless: workgroup-name.account-number.aws-region.redshift-serverless.amazonaws.com" }],
   },
 ];
