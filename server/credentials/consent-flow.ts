@@ -32,7 +32,8 @@ import { EnvError, oauthProviderEnv, oauthProviderEnvName } from "../env";
 import { err, ok, type Result } from "../lib/result";
 import { getConnection, listAwaitingConsent, markForRetry, noteAwaitingCredentials } from "../onboarding/connection-repository";
 import { createConsentRequest, consumeConsentRequest, findConsentRequestByStateHash } from "./consent-request-repository";
-import { CONSENT_KIND, storeCredential } from "./credential-store";
+import { withLockedCredential } from "./credential-repository";
+import { CONSENT_KIND, loadCredential, storeCredential } from "./credential-store";
 import { aadFor, decrypt, encrypt, type EncryptionKey } from "./crypto";
 import { parseLocator } from "./locator";
 import { redact } from "./redact";
@@ -489,6 +490,14 @@ async function exchangeCode(deps: ConsentFlowDeps, p: ConsentProvider, callback:
 /**
  * Renews consent tokens with the kept refresh token (RFC 6749 §6) and stores the new ones in
  * place. A provider that rotates refresh tokens gets its new one kept; otherwise the old stays.
+ *
+ * Single flight per grant across all processes: the refresh runs while holding the row lock of
+ * the stored tokens (withLockedCredential), reads them again under the lock and, when another
+ * caller has renewed them meanwhile, returns those without asking the server. Otherwise it sends
+ * the refresh token read under the lock (never an older copy) and writes the new access token
+ * and the rotated refresh token in the same transaction before the lock is released, so no
+ * refresh token is sent twice, which servers with reuse detection answer by revoking the grant.
+ * `input.bundle` is what the caller read before locking.
  */
 export async function refreshConsentTokens(
   deps: { db: Db; encryptionKey: EncryptionKey; now?: () => Date; timeoutMs?: number; providers?: ProviderLookup },
@@ -497,27 +506,52 @@ export async function refreshConsentTokens(
   const found = await (deps.providers ?? tenantConsentProviders(deps.db, deps.encryptionKey))(input.provider, input.config, input.tenantId);
   if (!found.ok) return err(found.error);
   const p = found.value;
-  const refresh = input.bundle.refresh_token;
-  if (!refresh) return err("no refresh token was kept");
-  // the refresh token and the client secret go only where consent was given
-  if (input.bundle.token_url && input.bundle.token_url !== p.tokenUrl) return err(`consent was given at ${hostOf(input.bundle.token_url)}, not at ${hostOf(p.tokenUrl)}`);
-  const as: oauth.AuthorizationServer = { issuer: p.issuer, token_endpoint: p.tokenUrl };
-  const client: oauth.Client = { client_id: p.clientId };
-  try {
-    const { options, auth, process } = tokenRequest(p, deps.timeoutMs ?? 10_000);
-    const response = await oauth.refreshTokenGrantRequest(as, client, auth, refresh, options);
-    const tokens = await oauth.processRefreshTokenResponse(as, client, response, process);
-    const now = (deps.now ?? (() => new Date()))();
-    const bundle: SecretBundle = { ...input.bundle, access_token: tokens.access_token, token_type: tokens.token_type, token_url: p.tokenUrl };
+  const clock = deps.now ?? (() => new Date());
+  const timeoutMs = deps.timeoutMs ?? 10_000;
+  const locator = `consent:${input.provider}`;
+  // waiters queue behind at most a few refreshes, each bounded by timeoutMs
+  return withLockedCredential(deps.db, input.tenantId, locator, { lockWaitMs: 3 * timeoutMs + 5_000, workMs: timeoutMs + 5_000 }, async (tx) => {
+    const stored = await loadCredential(tx, deps.encryptionKey, input.tenantId, locator, clock());
+    if (!stored.ok) return err(`the stored consent could not be read: ${stored.error}`);
+    if (!stored.value) return err("the stored consent was removed");
+    const current = stored.value.bundle;
+    if (renewedMeanwhile(input.bundle, current, clock().getTime())) return ok(current);
+    const refresh = current.refresh_token;
+    if (!refresh) return err("no refresh token was kept");
+    // the refresh token and the client secret go only where consent was given
+    if (current.token_url && current.token_url !== p.tokenUrl) return err(`consent was given at ${hostOf(current.token_url)}, not at ${hostOf(p.tokenUrl)}`);
+    const as: oauth.AuthorizationServer = { issuer: p.issuer, token_endpoint: p.tokenUrl };
+    const client: oauth.Client = { client_id: p.clientId };
+    let tokens: oauth.TokenEndpointResponse;
+    try {
+      const { options, auth, process } = tokenRequest(p, timeoutMs);
+      const response = await oauth.refreshTokenGrantRequest(as, client, auth, refresh, options);
+      tokens = await oauth.processRefreshTokenResponse(as, client, response, process);
+    } catch (e) {
+      return err(describeOAuthError(e, [refresh, p.clientSecret]));
+    }
+    const now = clock();
+    const bundle: SecretBundle = { ...current, access_token: tokens.access_token, token_type: tokens.token_type, token_url: p.tokenUrl };
     if (tokens.refresh_token) bundle.refresh_token = tokens.refresh_token;
     if (typeof tokens.expires_in === "number" && tokens.expires_in > 0) bundle.expires_at = new Date(now.getTime() + tokens.expires_in * 1000).toISOString();
     else delete bundle.expires_at;
-    await storeCredential(deps.db, deps.encryptionKey, { tenantId: input.tenantId, locator: `consent:${input.provider}`, kind: CONSENT_KIND, bundle, expiresAt: null });
+    await storeCredential(tx, deps.encryptionKey, { tenantId: input.tenantId, locator, kind: CONSENT_KIND, bundle, expiresAt: null });
     return ok(bundle);
-  } catch (e) {
-    return err(describeOAuthError(e, [refresh, p.clientSecret]));
-  }
+  });
 }
+
+/**
+ * Whether the tokens read under the lock are a renewal (or a new consent) since the caller read
+ * them: another access token that has not expired, or one that is not due for renewal.
+ */
+function renewedMeanwhile(seen: SecretBundle, current: SecretBundle, nowMs: number): boolean {
+  const expiresAt = current.expires_at ? Date.parse(current.expires_at) : NaN;
+  if (!(expiresAt <= nowMs + REFRESH_MARGIN_MS)) return true;
+  return current.access_token !== seen.access_token && expiresAt > nowMs;
+}
+
+/** Consent tokens are renewed this long before they expire. */
+export const REFRESH_MARGIN_MS = 60_000;
 
 function hostOf(url: string): string {
   try {

@@ -3,10 +3,9 @@
  * resolver (sp: token cache, consent: tokens) and by the consent flow to save the tokens it
  * obtains. Plaintext exists only in memory.
  */
-import type { Db } from "../db/client";
 import { err, ok, type Result } from "../lib/result";
 import { aadFor, decrypt, encrypt, type EncryptionKey } from "./crypto";
-import { getCredentialRecord, upsertCredentialRecord } from "./credential-repository";
+import { getCredentialRecord, upsertCredentialRecord, type CredentialDb } from "./credential-repository";
 import type { SecretBundle } from "./types";
 
 export type StoreCredentialInput = {
@@ -20,7 +19,7 @@ export type StoreCredentialInput = {
   expiresAt: Date | null;
 };
 
-export async function storeCredential(db: Db, key: EncryptionKey, input: StoreCredentialInput): Promise<void> {
+export async function storeCredential(db: CredentialDb, key: EncryptionKey, input: StoreCredentialInput): Promise<void> {
   const sealed = encrypt(key, JSON.stringify(input.bundle), aadFor(input.tenantId, input.locator));
   await upsertCredentialRecord(db, { tenantId: input.tenantId, locator: input.locator, kind: input.kind, expiresAt: input.expiresAt, ...sealed });
 }
@@ -35,7 +34,7 @@ export type StoredCredential = { kind: string; bundle: SecretBundle; expiresAt: 
  * decrypted (wrong key, tampered, or copied from another tenant), which callers treat as absent
  * for caches and as unreadable for consent tokens.
  */
-export async function loadCredential(db: Db, key: EncryptionKey, tenantId: string, locator: string, now: Date): Promise<Result<StoredCredential | null, string>> {
+export async function loadCredential(db: CredentialDb, key: EncryptionKey, tenantId: string, locator: string, now: Date): Promise<Result<StoredCredential | null, string>> {
   const rec = await getCredentialRecord(db, tenantId, locator);
   if (!rec || (rec.expiresAt && rec.expiresAt.getTime() <= now.getTime())) return ok(null);
   const plain = decrypt(key, rec, aadFor(tenantId, locator));

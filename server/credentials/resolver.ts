@@ -9,7 +9,7 @@ import type { Db } from "../db/client";
 import { getEnv, lookupEnvVar } from "../env";
 import { err, ok, type Result } from "../lib/result";
 import { getCatalogEntry } from "../connectors/catalog";
-import { consentForOtherSource, refreshConsentTokens, tenantConsentProviders, type ProviderLookup } from "./consent-flow";
+import { consentForOtherSource, REFRESH_MARGIN_MS, refreshConsentTokens, tenantConsentProviders, type ProviderLookup } from "./consent-flow";
 import { loadCredential } from "./credential-store";
 import { encryptionKeyFromEnv, type EncryptionKey } from "./crypto";
 import { formatLocator, parseLocator } from "./locator";
@@ -66,6 +66,10 @@ export function createCredentialResolver(deps: CredentialResolverDeps): Credenti
   const scopes = createTenantScopes(deps.db);
   const envPolicy = deps.envPolicy ?? envPolicyFromEnv;
   const vaultPrefix = deps.vaultTenantPrefix ?? (() => getEnv().VAULT_TENANT_PREFIX);
+  // Renewals in flight in this resolver, per (tenant, locator, access token seen): callers that
+  // find the same expiring tokens share one, so they wait on one database lock, not one each.
+  // Across resolvers and processes, refreshConsentTokens' row lock makes it one per grant.
+  const renewing = new Map<string, Promise<Result<SecretBundle, string>>>();
 
   async function dispatch(loc: Locator, ctx: ResolveContext, secrets: string[]): Promise<Outcome> {
     if (loc.scheme === "consent") return resolveConsent(loc, ctx);
@@ -122,8 +126,14 @@ export function createCredentialResolver(deps: CredentialResolverDeps): Credenti
       const forAdapter = (b: SecretBundle) => ({ ...withoutBinding(b), ...(gateway ? { api_gateway: gateway } : {}) });
       // a kept refresh token renews the access token without asking the admin again
       const expiresAt = bundle.expires_at ? Date.parse(bundle.expires_at) : NaN;
-      if (!(expiresAt <= now().getTime() + 60_000) || !bundle.refresh_token) return ok(forAdapter(bundle));
-      const renewed = await refreshConsentTokens({ db: deps.db, encryptionKey: k, now, timeoutMs, providers: lookup }, { tenantId: ctx.tenantId, provider: loc.provider, config: ctx.config, bundle });
+      if (!(expiresAt <= now().getTime() + REFRESH_MARGIN_MS) || !bundle.refresh_token) return ok(forAdapter(bundle));
+      const flight = JSON.stringify([ctx.tenantId, formatLocator(loc), bundle.access_token ?? ""]);
+      let pending = renewing.get(flight);
+      if (!pending) {
+        pending = refreshConsentTokens({ db: deps.db, encryptionKey: k, now, timeoutMs, providers: lookup }, { tenantId: ctx.tenantId, provider: loc.provider, config: ctx.config, bundle }).finally(() => renewing.delete(flight));
+        renewing.set(flight, pending);
+      }
+      const renewed = await pending;
       if (renewed.ok) return ok(forAdapter(renewed.value));
       return err({ kind: "consent_required", message: `the consent for ${loc.provider} expired and could not be renewed (${renewed.error}): an admin must approve access again at ${page}` });
     }
