@@ -26,7 +26,7 @@ const t = initTRPC.context<Context>().create({
     if (error.code !== "INTERNAL_SERVER_ERROR") return shape;
     const ref = randomUUID().slice(0, 8);
     const cause = error.cause ?? error;
-    logger().error({ ref, path, err: { name: cause.name, message: cause.message.slice(0, 500) } }, "tRPC procedure failed");
+    logger().error({ ref, path, failure: { name: cause.name, message: cause.message.slice(0, 500) } }, "tRPC procedure failed");
     return { ...shape, message: `Something went wrong on the server (reference ${ref}); try again, or give an admin this reference.` };
   },
 });
