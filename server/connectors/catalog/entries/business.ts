@@ -214,11 +214,13 @@ export const businessEntries: CatalogEntryInput[] = [
         type: "oauth2",
         grant: "authorization_code",
         clientPerInstance: true,
+        // NetSuite: client credentials go in an HTTP Basic header at the token endpoint
+        tokenAuth: "client_secret_basic",
         authorizeUrl: "https://{{config.account_id}}.app.netsuite.com/app/login/oauth2/authorize.nl",
         tokenUrl: "https://{{config.account_id}}.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token",
         scopes: ["rest_webservices"],
         pkce: true,
-        refs: { authorizeUrl: { unverified: "NetSuite authorize.nl: no vendor page or description found in the searched documentation" }, tokenUrl: { unverified: "NetSuite token endpoint: no vendor page or description found in the searched documentation" }, scopes: { unverified: "NetSuite rest_webservices scope: no vendor page or description found in the searched documentation" }, tokenAuth: { unverified: "NetSuite token endpoint client authentication: no vendor page or description found in the searched documentation" } },
+        refs: { authorizeUrl: { url: "https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_158081944642.html", section: "Step One GET Request to the Authorization Endpoint: https://<accountID>.app.netsuite.com/app/login/oauth2/authorize.nl" }, tokenUrl: { url: "https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_160855590788.html", section: "Step Two POST Request to the Token Endpoint: https://<accountID>.suitetalk.api.netsuite.com/services/rest/auth/oauth2/v1/token" }, scopes: { url: "https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_158081944642.html", section: "Request Parameters for Step One: scope values restlets, rest_webservices, suite_analytics, mcp" }, tokenAuth: [{ url: "https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_160855590788.html", section: "Step Two: the client authentication method in the request header follows the HTTP Basic scheme (clientid:clientsecret)" }, { url: "https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_160855594402.html", section: "Refresh Token POST Request: HTTP Basic client authentication" }] },
       },
     ],
     configFields: [
@@ -228,11 +230,11 @@ export const businessEntries: CatalogEntryInput[] = [
     ],
     secrets: ["access_token", "refresh_token"],
     baseUrl: "https://{{config.account_id}}.suitetalk.api.netsuite.com/services/rest",
-    baseUrlRef: { unverified: "NetSuite REST web services base: no vendor page or description found in the searched documentation" },
+    baseUrlRef: { url: "https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1546938065.html", section: "REST Web Services URL Schema and Account-Specific URLs: <account ID>.suitetalk.api.netsuite.com, endpoint services/rest" },
     allowedHosts: ["*.suitetalk.api.netsuite.com"],
-    allowedHostsRef: { unverified: "NetSuite account-specific domains: no vendor page or description found in the searched documentation" },
-    readOnlyPost: [{ path: "/query/v1/suiteql", kind: "sql", field: "q", ref: { unverified: "NetSuite SuiteQL POST /query/v1/suiteql: no vendor page or description found in the searched documentation" } }],
-    health: { path: "/record/v1/metadata-catalog", ref: { unverified: "NetSuite GET /record/v1/metadata-catalog: no vendor page or description found in the searched documentation" } },
+    allowedHostsRef: { url: "https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1546938065.html", section: "account-specific domain <account ID>.<service>.netsuite.com; REST web services: 123456.suitetalk.api.netsuite.com" },
+    readOnlyPost: [{ path: "/query/v1/suiteql", kind: "sql", field: "q", ref: { url: "https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_157909186990.html", section: "Executing SuiteQL Queries Through REST Web Services: POST to the suiteql resource, the query in body parameter q" } }],
+    health: { path: "/record/v1/metadata-catalog", ref: { url: "https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1540810174.html", section: "Getting Metadata: GET /services/rest/record/v1/metadata-catalog" } },
     streams: [
       {
         name: "customers",
@@ -240,7 +242,7 @@ export const businessEntries: CatalogEntryInput[] = [
         recordSelector: ["items"],
         pagination: { type: "offset", offsetParam: "offset", limitParam: "limit", hasMorePath: ["hasMore"] },
         maxPageSize: 1000,
-        ref: { unverified: "NetSuite GET /record/v1/customer: no vendor page or description found in the searched documentation" },
+        ref: { url: "https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_157780312610.html", section: "OAuth 2.0 Authorization Header for REST Web Services: https://<accountID>.suitetalk.api.netsuite.com/services/rest/record/v1/customer" },
       },
       {
         name: "employees",
@@ -251,7 +253,7 @@ export const businessEntries: CatalogEntryInput[] = [
         recordSelector: ["items"],
         pagination: { type: "offset", offsetParam: "offset", limitParam: "limit", hasMorePath: ["hasMore"] },
         maxPageSize: 1000,
-        ref: { unverified: "NetSuite SuiteQL query: no vendor page or description found in the searched documentation" },
+        ref: { url: "https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_157909186990.html", section: "Executing SuiteQL Queries Through REST Web Services: POST …/query/v1/suiteql with {\"q\": …}, paging by limit and offset" },
       },
     ],
     notes: "The role behind the token should be read-only (View permissions). Token-based auth (OAuth 1.0a) is not supported here.",
