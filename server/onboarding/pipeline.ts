@@ -51,7 +51,32 @@ export type PipelineDeps = {
   /** where a connection may connect (trust boundary); default: the catalog's vendor hosts only */
   destinations?: (tenantId: string, sourceType: string, config: Record<string, unknown>) => Promise<DestinationGrant>;
   log?: { warn: (obj: object, msg: string) => void };
+  /**
+   * The overall deadline of one try (credentials, health check, discovery and first sync
+   * together), for every driver; default: attemptDeadlineMs(policy). Past it the try ends with a
+   * timeout reason in words, whether or not the adapter honours its abort signal.
+   */
+  attemptDeadlineMs?: number;
 };
+
+/** The default overall deadline of one try: six request timeouts, at least 30 s, at most 5 min. */
+export function attemptDeadlineMs(policy: SafetyPolicy): number {
+  return Math.min(300_000, Math.max(policy.requestTimeoutMs * 6, 30_000));
+}
+
+/** Thrown (internally) when a try passes its overall deadline. */
+class AttemptDeadlineError extends Error {
+  constructor(readonly ms: number) {
+    super(`attempt deadline of ${ms} ms passed`);
+    this.name = "AttemptDeadlineError";
+  }
+}
+
+const STAGE_WORDS: Record<string, string> = { credentials: "resolving the credentials", health_check: "the health check", discover: "discovery", first_sync: "the first sync", connect: "connecting" };
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
 
 export const SANCTIONED = "Sanctioned";
 
@@ -252,10 +277,30 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
   const finish = async (final: FinalState): Promise<TryOutcome> => ({ kind: "final", final, events });
   /** a failure a retry can fix: counted, retried, and `final` only when the run has no tries left */
   const retry = (at: string, message: string, tries: number, final: FinalState): TryOutcome => ({ kind: "transient", stage: at, message, tries, final, events, thrown: false });
+  // the overall deadline of this try: it aborts the adapter's signal and, for an adapter that
+  // ignores the signal, stops waiting for it (what it still does is no longer awaited)
+  const deadline = new AbortController();
+  let deadlineMs = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let expired: Promise<never> | undefined;
+  const startDeadline = (ms: number) => {
+    deadlineMs = ms;
+    expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        deadline.abort(new AttemptDeadlineError(ms));
+        reject(new AttemptDeadlineError(ms));
+      }, ms);
+      timer.unref?.();
+    });
+    expired.catch(() => undefined);
+  };
   const timed = async <T>(name: string, fn: () => Promise<T>): Promise<{ value: T; ms: number }> => {
     stage = name;
     const t0 = performance.now();
-    const value = await fn();
+    if (deadline.signal.aborted) throw new AttemptDeadlineError(deadlineMs);
+    const value = expired ? await Promise.race([fn(), expired]) : await fn();
+    // a cooperative adapter answers its abort with a failure: the deadline is the reason
+    if (deadline.signal.aborted) throw new AttemptDeadlineError(deadlineMs);
     return { value, ms: Math.round((performance.now() - t0) * 100) / 100 };
   };
 
@@ -266,6 +311,9 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
       record({ stage: "connect", outcome: "fail", message: reason, durationMs: 0, status: "ERROR" });
       return finish({ status: "ERROR", reason, reachable: false });
     }
+
+    const policy = await deps.policy(conn.tenantId, conn.namespace);
+    startDeadline(deps.attemptDeadlineMs ?? attemptDeadlineMs(policy));
 
     // 3. credentials
     const cred = await timed("credentials", () =>
@@ -288,7 +336,6 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
     secrets = Object.values(cred.value.value).filter((v) => v.length >= 4);
     record({ stage: "credentials", outcome: "ok", durationMs: cred.ms });
 
-    const policy = await deps.policy(conn.tenantId, conn.namespace);
     const config = deps.resolveConfig ? deps.resolveConfig(conn.config) : conn.config;
     const destinations = await (deps.destinations ?? catalogOnlyDestinations)(conn.tenantId, conn.sourceType, config);
     const ctx: ConnectorContext = {
@@ -300,7 +347,7 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
       policy,
       destinations,
       // the attempt's deadline, and the lease: a lost lease or a shutdown stops the source calls
-      signal: AbortSignal.any([AbortSignal.timeout(Math.max(policy.requestTimeoutMs * 6, 30_000)), signal]),
+      signal: AbortSignal.any([deadline.signal, signal]),
     };
     const { adapter } = binding;
 
@@ -358,6 +405,14 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
       samplePreview: previewOf(records, secrets, { mask: await previewMaskingFor(deps.db, conn.tenantId) }),
     });
   } catch (e) {
+    if (e instanceof AttemptDeadlineError) {
+      // final, not retried: a source that does not answer within the deadline would hold a worker per try
+      const reason = `No answer from the source within the attempt's deadline of ${seconds(e.ms)} (during ${STAGE_WORDS[stage] ?? stage}); the attempt was stopped`;
+      const status: Status = stage === "credentials" ? "AWAITING_CREDENTIALS" : stage === "health_check" || stage === "connect" ? "NETWORK_BLOCKED" : "HEALING";
+      const reachable = status === "HEALING";
+      record({ stage, outcome: "fail", message: reason, durationMs: e.ms, status });
+      return finish({ status, reason, reachable });
+    }
     // 7. anything unexpected: ERROR with a redacted message, never a stack — unless a retry can
     // fix it (a lost database connection, a deadlock, a reset): then it is retried
     const message = redact(e instanceof Error ? e.message : String(e), secrets).slice(0, 300);
@@ -366,6 +421,8 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
     const final: FinalState = { status: "ERROR", reason: `Unexpected error during ${stage.replace("_", " ")}: ${message}`, reachable: false };
     if (isTransientError(e)) return { kind: "transient", stage, message: `Interrupted during ${stage.replace("_", " ")}: ${message}`, tries: MAX_RUN_ATTEMPTS, final, events, thrown: true };
     return finish(final);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
