@@ -200,3 +200,28 @@ describe("s3 driver", () => {
     expect(mapS3Error(e)).toEqual({ kind: "other", message: "object store error (NoSuchBucket, HTTP 404)" });
   });
 });
+
+describe("s3 driver: a Range the server ignores", () => {
+  it("reads the body only up to the cap and closes it (an endless body is not read in full)", async () => {
+    const { Readable } = await import("node:stream");
+    const { readBodyCapped } = await import("./s3");
+    let produced = 0;
+    let destroyed = false;
+    const endless = new Readable({
+      read() {
+        produced += 64 * 1024;
+        this.push(Buffer.alloc(64 * 1024, 0x61));
+      },
+      destroy(e, cb) {
+        destroyed = true;
+        cb(e);
+      },
+    });
+    const bytes = await readBodyCapped(endless, 100_000);
+    expect(bytes.byteLength).toBe(100_000);
+    expect(destroyed).toBe(true);
+    expect(produced).toBeLessThan(1024 * 1024); // a few chunks of read-ahead, never the object
+    const small = await readBodyCapped(Readable.from([Buffer.from("abc"), Buffer.from("def")]), 1_000);
+    expect(Buffer.from(small).toString()).toBe("abcdef");
+  });
+});

@@ -174,14 +174,44 @@ async function withS3<T>(ctx: ConnectorContext, fn: (s: S3Session) => Promise<Co
   }
 }
 
+/**
+ * Reads at most `max` bytes of a GetObject body and then closes it: a server that ignores the
+ * Range header (and sends the whole object) is never read past the cap.
+ */
+export async function readBodyCapped(body: unknown, max: number): Promise<Uint8Array> {
+  if (!body || max <= 0) {
+    (body as { destroy?: () => void } | undefined)?.destroy?.();
+    return new Uint8Array(0);
+  }
+  const iterable = body as AsyncIterable<Uint8Array> & { destroy?: () => void };
+  if (typeof iterable[Symbol.asyncIterator] !== "function") {
+    // not a Node stream (a runtime without one): the SDK's own reader, then the cut
+    const all = (await (body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()) ?? new Uint8Array(0);
+    return all.subarray(0, max);
+  }
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  try {
+    for await (const chunk of iterable) {
+      const take = Math.min(chunk.byteLength, max - n);
+      chunks.push(take === chunk.byteLength ? chunk : chunk.subarray(0, take));
+      n += take;
+      if (n >= max) break; // leaving the loop destroys the stream: the rest is never read
+    }
+  } finally {
+    iterable.destroy?.();
+  }
+  return Buffer.concat(chunks, n);
+}
+
 function objectSource(s: S3Session, bucket: string, key: string, size: number): ByteSource {
   return {
     size,
     read: async (start, end) => {
       if (end <= start) return new Uint8Array(0);
       const r = await s.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
-      const bytes = (await r.Body?.transformToByteArray()) ?? new Uint8Array(0);
-      return bytes.subarray(0, end - start); // a server ignoring Range must not lift the cap
+      // a server ignoring Range must not lift the cap, nor be read in full
+      return readBodyCapped(r.Body, end - start);
     },
   };
 }
