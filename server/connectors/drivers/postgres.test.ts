@@ -19,6 +19,7 @@ const probe = `aam_guard_probe_${randomBytes(4).toString("hex")}`;
 const writer = `aam_probe_write_${randomBytes(4).toString("hex")}`;
 const writerView = `${writer}_v`;
 const slow = `aam_probe_slow_${randomBytes(4).toString("hex")}`;
+const wide = `aam_probe_wide_${randomBytes(4).toString("hex")}`;
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const c = new pg.Client({ connectionString: adminUrl });
@@ -42,6 +43,9 @@ beforeAll(async () => {
     await c.query(`CREATE FUNCTION public.${writer}() RETURNS int LANGUAGE plpgsql AS $$ BEGIN INSERT INTO public.${probe} VALUES (99); RETURN 1; END $$`);
     await c.query(`CREATE VIEW public.${writerView} AS SELECT public.${writer}() AS x`);
     await c.query(`CREATE VIEW public.${slow} AS SELECT pg_sleep(5)::text AS x`);
+    // 10 rows of 1 MB each (compressible: small on disk, 1 MB each on the wire)
+    await c.query(`CREATE TABLE public.${wide} (id int, body text)`);
+    await c.query(`INSERT INTO public.${wide} SELECT g, repeat('x', 1024 * 1024) FROM generate_series(1, 10) g`);
   });
 });
 
@@ -51,6 +55,7 @@ afterAll(async () => {
     await c.query(`DROP VIEW IF EXISTS public.${slow}`);
     await c.query(`DROP FUNCTION IF EXISTS public.${writer}()`);
     await c.query(`DROP TABLE IF EXISTS public.${probe}`);
+    await c.query(`DROP TABLE IF EXISTS public.${wide}`);
   });
 });
 
@@ -143,6 +148,27 @@ describe("postgres driver", () => {
     expect(failureOf(priv)?.kind).toBe("not_approved");
     const socket = await postgresAdapter.healthCheck(ctxFor("postgres", { secret: { dsn: `${adminUrl}${adminUrl.includes("?") ? "&" : "?"}host=/var/run/postgresql` } }));
     expect(failureOf(socket)?.kind).toBe("egress_refused");
+  });
+
+  it("cuts the sample at the byte cap server-side: rows past maxResponseBytes are never sent", async () => {
+    let received = 0;
+    const counting = new pg.Client({ connectionString: adminUrl });
+    await counting.connect();
+    try {
+      // what the guarded read sends back, measured on the wire of a plain client
+      const { runPostgresReadOnly } = await import("../safe-mode/sql-guard");
+      counting.connection.stream.on("data", (b: Buffer) => (received += b.length));
+      const rows = await runPostgresReadOnly(counting, `SELECT * FROM public.${wide} LIMIT 10`, { timeoutMs: 10_000, maxRows: 10, maxBytes: 2.5 * 1024 * 1024 });
+      expect(rows.map((r) => r.id)).toEqual([1, 2]);
+      expect(Object.keys(rows[0]!)).toEqual(["id", "body"]); // the running-size column is not returned
+      expect(received).toBeLessThan(3 * 1024 * 1024);
+    } finally {
+      await counting.end();
+    }
+    // through the driver: the policy's cap bounds the whole sample
+    const ctx = ctxFor("postgres", { secret: { dsn: adminUrl }, resourceIds: [`public.${wide}`], policy: { maxRecords: 10, maxResponseBytes: 3 * 1024 * 1024 } });
+    const r = await postgresAdapter.sample(ctx, { streams: [] });
+    expect(r.ok && r.value.length).toBe(2);
   });
 
   it("ignores config.sample_query: only generated statements run, the table is unchanged", async () => {

@@ -87,7 +87,7 @@ export async function withPostgres<T>(ctx: ConnectorContext, fn: (session: SqlSe
   client.on("error", () => undefined); // a dropped socket surfaces through the pending query
   const session: SqlSession = {
     dialect: "postgres",
-    read: (sql, o) => runPostgresReadOnly(client, sql, { timeoutMs: timeout, maxRows: o.maxRows, params: o.params }),
+    read: (sql, o) => runPostgresReadOnly(client, sql, { timeoutMs: timeout, maxRows: o.maxRows, maxBytes: o.maxBytes, params: o.params }),
   };
   try {
     await client.connect();

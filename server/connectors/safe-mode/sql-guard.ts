@@ -197,7 +197,11 @@ export function checkReadOnlySql(sql: string, dialect: SqlDialect = "postgres"):
 
 export { quoteIdent };
 
-export type ReadOnlyOptions = { timeoutMs: number; maxRows: number; params?: unknown[] };
+/** `maxBytes`: where the dialect can, rows are cut server-side once their running size passes it (PostgreSQL). */
+export type ReadOnlyOptions = { timeoutMs: number; maxRows: number; maxBytes?: number; params?: unknown[] };
+
+/** The running-size column of a byte-capped PostgreSQL read (removed from the rows). */
+const PG_BYTES_COLUMN = "aam_safe_mode_bytes";
 export type Rows = Record<string, unknown>[];
 
 /** A failure thrown by a guarded executor is a value the driver maps; keep the safe_mode kind. */
@@ -352,9 +356,22 @@ export async function runPostgresReadOnly(client: pg.ClientBase, sql: string, op
   try {
     await client.query(`SET LOCAL statement_timeout = ${timeout}`);
     await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${timeout * 2}`);
-    const text = `SELECT * FROM (\n${checked.value.sql}\n) AS aam_safe_mode LIMIT $${params.length + 1}`;
-    const rows: Rows = (await client.query({ text, values: [...params, maxRows], queryMode: "extended" } as pg.QueryConfig)).rows;
-    return rows.slice(0, maxRows);
+    const limited = `SELECT * FROM (\n${checked.value.sql}\n) AS aam_safe_mode LIMIT $${params.length + 1}`;
+    if (opts.maxBytes === undefined) {
+      const rows: Rows = (await client.query({ text: limited, values: [...params, maxRows], queryMode: "extended" } as pg.QueryConfig)).rows;
+      return rows.slice(0, maxRows);
+    }
+    // the byte cap, server-side: only the rows whose running size (the text of the whole row, as
+    // it would cross the wire, decompressed) stays within maxBytes are sent; a huge value never is
+    const maxBytes = Math.max(0, Math.floor(opts.maxBytes));
+    const text =
+      `SELECT * FROM (SELECT aam_rows.*, sum(octet_length(aam_rows::text)) OVER (ROWS UNBOUNDED PRECEDING) AS ${PG_BYTES_COLUMN} ` +
+      `FROM (${limited}) AS aam_rows) AS aam_capped WHERE ${PG_BYTES_COLUMN} <= $${params.length + 2}`;
+    const rows: Rows = (await client.query({ text, values: [...params, maxRows, maxBytes], queryMode: "extended" } as pg.QueryConfig)).rows;
+    return rows.slice(0, maxRows).map((r) => {
+      delete r[PG_BYTES_COLUMN];
+      return r;
+    });
   } finally {
     await client.query("ROLLBACK").catch(() => undefined);
   }

@@ -11,8 +11,8 @@ import { sampleStatement, type CatalogQueries } from "./sql-statements";
 
 export type SqlSession = {
   dialect: SqlDialect;
-  /** runs one guarded read (READ ONLY transaction, timeout, row limit) */
-  read(sql: string, opts: { maxRows: number; params?: unknown[] }): Promise<Rows>;
+  /** runs one guarded read (READ ONLY transaction, timeout, row limit; byte cap where the dialect can) */
+  read(sql: string, opts: { maxRows: number; maxBytes?: number; params?: unknown[] }): Promise<Rows>;
 };
 
 /** Hard caps on metadata, whatever the config asks for. */
@@ -77,18 +77,31 @@ export async function discoverSql(
  * `SELECT * FROM <quoted schema>.<quoted table> LIMIT n` per discovered stream (the names come
  * from the server's catalog, never from the intent), spread over the streams.
  */
+function approximateBytes(data: Record<string, unknown>): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(data, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) ?? "");
+  } catch {
+    return 0;
+  }
+}
+
 export async function sampleSql(session: SqlSession, ctx: ConnectorContext, schema: DiscoveredSchema): Promise<ConnectorResult<SampleRecord[]>> {
   const budget = sampleBudget(ctx.policy);
   const records: SampleRecord[] = [];
   const streams = schema.streams.slice(0, Math.max(budget, 0));
   const perStream = streams.length ? Math.max(1, Math.ceil(budget / streams.length)) : 0;
+  // the byte cap across all streams (cut server-side where the dialect can: PostgreSQL)
+  let bytesLeft = ctx.policy.maxResponseBytes;
   for (const s of streams) {
     const remaining = budget - records.length;
-    if (remaining <= 0) break;
+    if (remaining <= 0 || bytesLeft <= 0) break;
     const n = Math.min(perStream, remaining);
     const { schema: sch, table } = parseStreamName(s.name);
     if (!sch) continue; // every discovered stream is schema.table
-    for (const data of await session.read(sampleStatement(session.dialect, sch, table, n), { maxRows: n })) records.push({ stream: s.name, data });
+    for (const data of await session.read(sampleStatement(session.dialect, sch, table, n), { maxRows: n, maxBytes: bytesLeft })) {
+      records.push({ stream: s.name, data });
+      bytesLeft -= approximateBytes(data);
+    }
   }
   return finishSample(records, ctx.policy);
 }
