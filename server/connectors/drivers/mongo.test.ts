@@ -171,3 +171,34 @@ describe("trust boundary and pinning", () => {
     expect(plan.ok && plan.value.url).toBe("mongodb://u:p@[fd00::2]:27017/shop");
   });
 });
+
+describe("mongo: byte and row caps on the cursor", () => {
+  it("stops reading at the byte cap and closes the cursor; documents past it are never pulled", async () => {
+    let pulled = 0;
+    let closed = false;
+    let options: Record<string, unknown> = {};
+    const big = "x".repeat(100_000);
+    const cursor = {
+      async *[Symbol.asyncIterator]() {
+        for (;;) {
+          pulled++;
+          yield { _id: pulled, body: big };
+        }
+      },
+      close: async () => {
+        closed = true;
+      },
+    };
+    const fakeDb = { collection: () => ({ find: (_f: unknown, o: Record<string, unknown>) => ((options = o), cursor) }) } as never;
+    const db = new ReadOnlyMongo(fakeDb, 1_000);
+    const docs = await db.find("t", {}, 20, 350_000);
+    expect(docs.map((d) => d._id)).toEqual([1, 2, 3]);
+    expect(pulled).toBe(4); // the one that would pass the cap, and no more
+    expect(closed).toBe(true);
+    expect(options).toMatchObject({ limit: 20, batchSize: 5 });
+    // the row cap alone
+    pulled = 0;
+    expect(await db.find("t", {}, 2)).toHaveLength(2);
+    expect(pulled).toBe(2);
+  });
+});

@@ -18,7 +18,7 @@
 import { resolveSrv } from "node:dns/promises";
 import type { LookupFunction } from "node:net";
 import { isIP } from "node:net";
-import { MongoClient, type Db, type Document, type MongoClientOptions, type ReadPreferenceMode } from "mongodb";
+import { BSON, MongoClient, type Db, type Document, type MongoClientOptions, type ReadPreferenceMode } from "mongodb";
 import { err, ok } from "../../lib/result";
 import { checkDestination } from "../safe-mode/destinations";
 import { databaseTls, type TlsRequest } from "../safe-mode/sql-target";
@@ -55,6 +55,30 @@ export function checkMongoReadOnly(value: unknown, depth = 0): string | undefine
   return undefined;
 }
 
+/** Documents per batch: with the byte cap, at most one batch (≤ 16 MB, MongoDB's own bound) is read past it. */
+const MONGO_BATCH = 5;
+
+/**
+ * Reads a cursor up to `limit` documents and `maxBytes` of BSON, then closes it: the documents
+ * past the cap are never fetched (no further getMore).
+ */
+export async function readCursorCapped(cursor: AsyncIterable<Document> & { close(): Promise<void> }, limit: number, maxBytes: number): Promise<Document[]> {
+  const out: Document[] = [];
+  let bytes = 0;
+  try {
+    for await (const doc of cursor) {
+      const size = BSON.calculateObjectSize(doc);
+      if (bytes + size > maxBytes) break;
+      bytes += size;
+      out.push(doc);
+      if (out.length >= limit) break;
+    }
+  } finally {
+    await cursor.close().catch(() => undefined);
+  }
+  return out;
+}
+
 /** The only handle discover/sample get: reads, or a MongoSafeModeError before sending. */
 export class ReadOnlyMongo {
   constructor(private readonly db: Db, private readonly maxTimeMS: number) {}
@@ -72,18 +96,20 @@ export class ReadOnlyMongo {
     return list.filter((c) => !c.name.startsWith("system.")).slice(0, limit) as { name: string; type?: string; options?: Document }[];
   }
 
-  async find(collection: string, filter: Document, limit: number): Promise<Document[]> {
+  async find(collection: string, filter: Document, limit: number, maxBytes = Number.POSITIVE_INFINITY): Promise<Document[]> {
     const why = checkMongoReadOnly(filter);
     if (why) throw new MongoSafeModeError(`Safe Mode refused the filter: ${why}`);
-    if (limit <= 0) return [];
-    return this.db.collection(collection).find(filter, { limit, batchSize: limit, maxTimeMS: this.maxTimeMS }).toArray();
+    if (limit <= 0 || maxBytes <= 0) return [];
+    const cursor = this.db.collection(collection).find(filter, { limit, batchSize: Math.min(limit, MONGO_BATCH), maxTimeMS: this.maxTimeMS });
+    return readCursorCapped(cursor, limit, maxBytes);
   }
 
-  async aggregate(collection: string, pipeline: Document[], limit: number): Promise<Document[]> {
+  async aggregate(collection: string, pipeline: Document[], limit: number, maxBytes = Number.POSITIVE_INFINITY): Promise<Document[]> {
     const why = checkMongoReadOnly(pipeline);
     if (why) throw new MongoSafeModeError(`Safe Mode refused the pipeline: ${why}`);
-    if (limit <= 0) return [];
-    return this.db.collection(collection).aggregate([...pipeline, { $limit: limit }], { maxTimeMS: this.maxTimeMS, batchSize: limit }).toArray();
+    if (limit <= 0 || maxBytes <= 0) return [];
+    const cursor = this.db.collection(collection).aggregate([...pipeline, { $limit: limit }], { maxTimeMS: this.maxTimeMS, batchSize: Math.min(limit, MONGO_BATCH) });
+    return readCursorCapped(cursor, limit, maxBytes);
   }
 }
 
@@ -299,14 +325,19 @@ export const mongoAdapter: SourceAdapter = {
       const streams = schema.streams.slice(0, budget);
       const perStream = streams.length ? Math.max(1, Math.ceil(budget / streams.length)) : 0;
       const records: SampleRecord[] = [];
+      // the byte cap across all streams, on the cursors: documents past it are never fetched
+      let bytesLeft = ctx.policy.maxResponseBytes;
       for (const s of streams) {
         const n = Math.min(perStream, budget - records.length);
-        if (n <= 0) break;
+        if (n <= 0 || bytesLeft <= 0) break;
         const dot = s.name.indexOf(".");
         const db = new ReadOnlyMongo(client.db(s.name.slice(0, dot)), ctx.policy.requestTimeoutMs);
         const coll = s.name.slice(dot + 1);
-        const docs = await db.find(coll, {}, n);
-        for (const data of docs.slice(0, n)) records.push({ stream: s.name, data });
+        const docs = await db.find(coll, {}, n, bytesLeft);
+        for (const data of docs.slice(0, n)) {
+          records.push({ stream: s.name, data });
+          bytesLeft -= BSON.calculateObjectSize(data);
+        }
       }
       return finishSample(records, ctx.policy);
     });
