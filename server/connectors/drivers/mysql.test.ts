@@ -34,6 +34,9 @@ beforeAll(async () => {
     await c.query(`CREATE FUNCTION \`${table}_w\`() RETURNS INT MODIFIES SQL DATA BEGIN INSERT INTO \`${table}\` VALUES (999, 'planted', NULL, NOW()); RETURN 1; END`);
     await c.query(`CREATE VIEW \`${table}_wv\` AS SELECT \`${table}_w\`() AS x`);
     await c.query(`CREATE VIEW \`${table}_slow\` AS SELECT SLEEP(5) AS x`);
+    // 10 rows of 1 MB each
+    await c.query(`CREATE TABLE \`${table}_wide\` (id INT PRIMARY KEY, body MEDIUMTEXT NOT NULL)`);
+    for (let i = 1; i <= 10; i++) await c.query(`INSERT INTO \`${table}_wide\` VALUES (?, REPEAT('x', 1024 * 1024))`, [i]);
   });
 });
 
@@ -42,6 +45,26 @@ afterAll(async () => {
     await c.query(`DROP VIEW IF EXISTS \`${table}_wv\`, \`${table}_slow\``);
     await c.query(`DROP FUNCTION IF EXISTS \`${table}_w\``);
     await c.query(`DROP TABLE IF EXISTS \`${table}\``);
+    await c.query(`DROP TABLE IF EXISTS \`${table}_wide\``);
+  });
+});
+
+describe("MariaDB: the byte cap on the sample", () => {
+  it("reads rows as they arrive and stops at the cap: the rest of the result set is never read", async () => {
+    const { runMysqlReadOnly } = await import("../safe-mode/sql-guard");
+    const c = await mysql.createConnection(MARIADB);
+    c.on("error", () => undefined);
+    let received = 0;
+    (c as unknown as { connection: { stream: NodeJS.EventEmitter } }).connection.stream.on("data", (b: Buffer) => (received += b.length));
+    const rows = await runMysqlReadOnly(c, "mariadb", `SELECT * FROM \`test\`.\`${table}_wide\` LIMIT 10`, { timeoutMs: 10_000, maxRows: 10, maxBytes: 2.5 * 1024 * 1024 });
+    expect(rows.map((r) => r.id)).toEqual([1, 2]);
+    expect(received).toBeLessThan(6 * 1024 * 1024); // not the 10 MB of the result set
+    await c.end().catch(() => undefined);
+    // through the driver: the policy's cap bounds the whole sample, and the sample still succeeds
+    const ctx = ctxFor("jdbc", { config: { url }, resourceIds: [`${table}_wide`, table], policy: { maxRecords: 20, maxResponseBytes: 3 * 1024 * 1024 } });
+    const s = await jdbcAdapter.sample(ctx, { streams: [{ name: `test.${table}_wide`, fields: [] }, { name: `test.${table}`, fields: [] }] });
+    if (!s.ok) throw new Error(s.error.message);
+    expect(s.value.filter((r) => r.stream === `test.${table}_wide`)).toHaveLength(2);
   });
 });
 

@@ -77,7 +77,7 @@ export async function withMysql<T>(ctx: ConnectorContext, fn: (session: SqlSessi
     const flavor: MysqlFlavor = /mariadb/i.test(version) ? "mariadb" : "mysql";
     const session: SqlSession = {
       dialect: "mysql",
-      read: (sql, o) => runMysqlReadOnly(c, flavor, sql, { timeoutMs: timeout, maxRows: o.maxRows, params: o.params }),
+      read: (sql, o) => runMysqlReadOnly(c, flavor, sql, { timeoutMs: timeout, maxRows: o.maxRows, maxBytes: o.maxBytes, params: o.params }),
     };
     return await fn(session);
   } catch (e) {

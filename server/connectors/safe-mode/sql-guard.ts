@@ -203,6 +203,8 @@ export type ReadOnlyOptions = { timeoutMs: number; maxRows: number; maxBytes?: n
 /** The running-size column of a byte-capped PostgreSQL read (removed from the rows). */
 const PG_BYTES_COLUMN = "aam_safe_mode_bytes";
 export type Rows = Record<string, unknown>[];
+/** Rows cut at the byte cap on a session that cannot be read again (MySQL/MariaDB). */
+export type CutRows = Rows & { cutAtByteCap?: true };
 
 /** A failure thrown by a guarded executor is a value the driver maps; keep the safe_mode kind. */
 export class SafeModeRefusal extends Error {
@@ -424,6 +426,57 @@ export function checkMysqlStatement(sql: string): ConnectorResult<{ sql: string 
 
 export type MysqlFlavor = "mysql" | "mariadb";
 
+/** The bytes a row's values take (strings in UTF-8, buffers as they are, 8 for anything else). */
+export function rowBytes(row: Record<string, unknown>): number {
+  let n = 0;
+  for (const v of Object.values(row)) {
+    if (typeof v === "string") n += Buffer.byteLength(v);
+    else if (v instanceof Uint8Array) n += v.byteLength;
+    else n += 8;
+  }
+  return n;
+}
+
+type RowStream = { on(event: "result", fn: (row: Record<string, unknown>) => void): RowStream; on(event: "error", fn: (e: unknown) => void): RowStream; on(event: "end", fn: () => void): RowStream };
+type CoreMysql = { execute(o: { sql: string; values: unknown[]; timeout: number }): RowStream; destroy(): void };
+
+/**
+ * The byte cap for MySQL/MariaDB (no server-side way without the column list): rows are read one
+ * at a time as they arrive and, once the next one would pass `maxBytes`, the connection is
+ * destroyed, so the rest of the result set is never read. The session is then unusable: the
+ * caller's read is the last one (sampleSql stops once its byte budget is spent).
+ */
+function streamMysqlRows(conn: MysqlConnection, sql: string, values: unknown[], timeout: number, maxRows: number, maxBytes: number): Promise<Rows> {
+  const core = (conn as unknown as { connection: CoreMysql }).connection;
+  return new Promise<Rows>((resolve, reject) => {
+    const out: Rows = [];
+    let bytes = 0;
+    let done = false;
+    core
+      .execute({ sql, values, timeout })
+      .on("result", (row) => {
+        if (done) return;
+        const size = rowBytes(row);
+        if (bytes + size > maxBytes) {
+          done = true;
+          core.destroy();
+          resolve(Object.assign(out, { cutAtByteCap: true as const }));
+          return;
+        }
+        bytes += size;
+        if (out.length < maxRows) out.push(row);
+      })
+      .on("error", (e) => {
+        if (!done) reject(e);
+        done = true;
+      })
+      .on("end", () => {
+        if (!done) resolve(out);
+        done = true;
+      });
+  });
+}
+
 /**
  * MySQL/MariaDB: session READ ONLY + START TRANSACTION READ ONLY, a server-side statement
  * timeout (max_statement_time on MariaDB, max_execution_time on MySQL), sql_select_limit as the
@@ -442,6 +495,7 @@ export async function runMysqlReadOnly(conn: MysqlConnection, flavor: MysqlFlavo
   await conn.query("START TRANSACTION READ ONLY");
   try {
     // Client-side backstop a little after the server's own limit.
+    if (opts.maxBytes !== undefined) return await streamMysqlRows(conn, checked.value.sql, opts.params ?? [], timeout + 2_000, maxRows, Math.max(0, Math.floor(opts.maxBytes)));
     const [rows] = await conn.execute({ sql: checked.value.sql, values: (opts.params ?? []) as never, timeout: timeout + 2_000 });
     return Array.isArray(rows) ? (rows as Rows).slice(0, maxRows) : [];
   } finally {

@@ -6,7 +6,7 @@
 import { ok } from "../../lib/result";
 import type { ConnectorContext, ConnectorResult, DiscoveredSchema, SampleRecord, StreamInfo } from "../types";
 import { finishSample, sampleBudget } from "./records";
-import { formatStreamName, parseStreamName, type Rows, type SqlDialect } from "./sql-guard";
+import { formatStreamName, parseStreamName, type CutRows, type Rows, type SqlDialect } from "./sql-guard";
 import { sampleStatement, type CatalogQueries } from "./sql-statements";
 
 export type SqlSession = {
@@ -98,10 +98,12 @@ export async function sampleSql(session: SqlSession, ctx: ConnectorContext, sche
     const n = Math.min(perStream, remaining);
     const { schema: sch, table } = parseStreamName(s.name);
     if (!sch) continue; // every discovered stream is schema.table
-    for (const data of await session.read(sampleStatement(session.dialect, sch, table, n), { maxRows: n, maxBytes: bytesLeft })) {
+    const rows: CutRows = await session.read(sampleStatement(session.dialect, sch, table, n), { maxRows: n, maxBytes: bytesLeft });
+    for (const data of rows) {
       records.push({ stream: s.name, data });
       bytesLeft -= approximateBytes(data);
     }
+    if (rows.cutAtByteCap) break; // the byte budget is spent (and the session closed)
   }
   return finishSample(records, ctx.policy);
 }
