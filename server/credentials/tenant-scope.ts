@@ -15,6 +15,7 @@
  *              tenant (slug `default`), and SP_<TENANT>__<NAME>_CLIENT_ID/_CLIENT_SECRET for every
  *              other tenant; a `__` inside <NAME> is refused so the two forms never overlap.
  */
+import { lru } from "../lib/lru";
 import type { Db } from "../db/client";
 import { SANDBOX_SECRET_ENV_VARS } from "../connectors/sandbox/secret-env";
 import { getEnv, isOwnSecretEnvVar, isReservedEnvPrefix } from "../env";
@@ -39,15 +40,14 @@ export function envKeyForSlug(slug: string): string | null {
 }
 
 /** The tenant's slug, cached per process (slugs do not change). */
-export function createTenantScopes(db: Db): (tenantId: string) => Promise<TenantScope | null> {
-  const cache = new Map<string, TenantScope>();
+export function createTenantScopes(db: Db, maxTenants = 5_000): (tenantId: string) => Promise<TenantScope | null> {
+  const cache = lru<string, TenantScope>(maxTenants);
   return async (tenantId) => {
     const hit = cache.get(tenantId);
     if (hit) return hit;
     const row = await db.tenant.findUnique({ where: { id: tenantId }, select: { id: true, slug: true } });
     if (!row) return null;
     const scope = { id: row.id, slug: row.slug, isDefault: row.slug === DEFAULT_TENANT_SLUG, envKey: envKeyForSlug(row.slug) };
-    if (cache.size > 5_000) cache.delete(cache.keys().next().value!);
     cache.set(tenantId, scope);
     return scope;
   };

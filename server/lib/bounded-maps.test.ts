@@ -7,6 +7,7 @@ import type { Db } from "../db/client";
 import { keyBucket, keyBucketCount, MAX_KEY_BUCKETS } from "../http/respond";
 import { createPolicyLoader } from "../onboarding/deps";
 import { createDestinationLoader } from "../onboarding/destination-grant";
+import { createTenantScopes } from "../credentials/tenant-scope";
 import { lru } from "./lru";
 
 function countingDb() {
@@ -77,5 +78,23 @@ describe("REST per-key rate buckets", () => {
     expect(keyBucketCount()).toBeLessThanOrEqual(MAX_KEY_BUCKETS);
     expect(keyBucket("hot-key", 2)).toBe(hot); // no reset of a limited key by wiping the map
     expect(await hot.take(0)).toBe(false);
+  });
+});
+
+describe("tenant scopes (credential resolver)", () => {
+  it("are LRU-capped: the tenant in use stays cached while others flood in", async () => {
+    let reads = 0;
+    const db = { tenant: { findUnique: async ({ where }: { where: { id: string } }) => (reads++, { id: where.id, slug: `t-${where.id}` }) } } as unknown as Db;
+    const scopeOf = createTenantScopes(db, 10);
+    await scopeOf("hot");
+    for (let i = 0; i < 100; i++) {
+      await scopeOf(`t${i}`);
+      if (i % 3 === 0) await scopeOf("hot");
+    }
+    const before = reads;
+    await scopeOf("hot");
+    expect(reads).toBe(before);
+    await scopeOf("t0");
+    expect(reads).toBe(before + 1);
   });
 });
