@@ -200,6 +200,11 @@ export function ConnectionDetail({ id, canHeal }: { id: string; canHeal: boolean
 
       <div className={card}>
         <h2 className="mb-2 text-sm font-medium">Timeline</h2>
+        {c.events_total > c.events.length ? (
+          <p className="mb-1 text-xs text-slate-500" data-testid="timeline-count">
+            The latest {c.events.length} of {c.events_total} events.
+          </p>
+        ) : null}
         <ol className="space-y-1 text-sm" data-testid="timeline">
           {c.events.map((e, i) => (
             <li key={i} className="flex flex-wrap gap-x-3">
