@@ -198,3 +198,17 @@ describe("filesource driver", () => {
     });
   });
 });
+
+describe("filesource: a huge folder is not listed in full", () => {
+  it("reads at most the cap of entries per folder, streamed", async () => {
+    const { readDirBounded } = await import("./filesource");
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "aam-bigdir-"));
+    try {
+      await Promise.all(Array.from({ length: 600 }, (_, i) => fs.writeFile(path.join(dir, `f${i}.csv`), "")));
+      expect(await readDirBounded(dir, 250)).toHaveLength(250);
+      expect(await readDirBounded(dir)).toHaveLength(600);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -242,10 +242,25 @@ export async function confine(root: string, rel: string, ctx: Pick<ConnectorCont
   return ok(real);
 }
 
+/** Directory entries read per folder at most: a folder with millions of entries is not read in full. */
+export const MAX_DIR_ENTRIES = 10_000;
+
+/** Up to `max` entries of a directory, streamed (fs.opendir), never the whole listing at once. */
+export async function readDirBounded(dir: string, max = MAX_DIR_ENTRIES): Promise<import("node:fs").Dirent[]> {
+  const out: import("node:fs").Dirent[] = [];
+  const d = await fs.opendir(dir, { bufferSize: 128 });
+  try {
+    for (let e = await d.read(); e && out.length < max; e = await d.read()) out.push(e);
+  } finally {
+    await d.close().catch(() => undefined);
+  }
+  return out;
+}
+
 /** Files under a folder (depth and count capped); symlinks are followed only inside the root. */
 async function listFiles(ctx: ConnectorContext, root: string, dirReal: string, out: string[], depth = 0): Promise<void> {
   if (depth > MAX_DEPTH || out.length >= MAX_FILES) return;
-  const entries = await fs.readdir(dirReal, { withFileTypes: true });
+  const entries = await readDirBounded(dirReal);
   entries.sort((a, b) => a.name.localeCompare(b.name));
   for (const e of entries) {
     if (out.length >= MAX_FILES) return;
