@@ -9,7 +9,7 @@ import { HSTS, STATIC_SECURITY_HEADERS, contentSecurityPolicy, servedOverHttps }
 
 export function proxy(req: NextRequest) {
   const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
-  const csp = contentSecurityPolicy(nonce, { dev: process.env.NODE_ENV === "development" });
+  const csp = contentSecurityPolicy(nonce, { dev: getEnv().NODE_ENV === "development" });
   const requestHeaders = new Headers(req.headers);
   requestHeaders.set("x-nonce", nonce);
   requestHeaders.set("content-security-policy", csp);

@@ -36,6 +36,12 @@ export async function recheckSession<T extends SessionClaims>(token: T, read: (i
   let state: SessionState | null;
   try {
     state = await stateOf(token.uid, read, now);
+    // a token newer than the cached state (a sign-in after "sign out everywhere" made in another
+    // process or bundle): the cache is stale, not the session — read the database again
+    if (state && (token.sv ?? 0) > state.sessionVersion) {
+      forgetSessionState(token.uid);
+      state = await stateOf(token.uid, read, now);
+    }
   } catch {
     // the database is unreachable: keep the session (every action needs the database anyway),
     // rather than signing everyone out during an outage

@@ -71,6 +71,20 @@ describe("sessions", () => {
     expect(await recheckSession({ ...older }, read, Date.now() + SESSION_RECHECK_MS)).toBeNull();
   });
 
+  it("a sign-in after 'sign out everywhere' made elsewhere is not refused by this process's cached state", async () => {
+    const read = (id: string) => readSessionState(db, id);
+    const before = await tokenFor("admin@sessions.test", "admin-password-1");
+    // this process (or bundle) caches the state, then another process bumps the version …
+    expect(await recheckSession({ ...before }, read)).not.toBeNull();
+    await bumpSessionVersion(db, before.uid);
+    // … and the user signs in again there: the new token is newer than the cache, so it is re-read
+    const after = await tokenFor("admin@sessions.test", "admin-password-1");
+    expect(after.sv).toBe(before.sv + 1);
+    expect(await recheckSession({ ...after }, read)).toMatchObject({ role: "admin" });
+    // and the old session now ends here as well
+    expect(await recheckSession({ ...before }, read)).toBeNull();
+  });
+
   it("keeps sessions while the database is unreachable, and tokens without a user id never pass", async () => {
     const token = { uid: "00000000-0000-0000-0000-000000000001", role: "admin" as const, tenantId: "t", sv: 0 };
     expect(await recheckSession({ ...token }, async () => Promise.reject(new Error("ECONNREFUSED")), Date.now() + 10 * SESSION_RECHECK_MS)).toMatchObject({ uid: token.uid });
