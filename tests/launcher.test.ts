@@ -17,7 +17,8 @@ import { removeCluster } from "../scripts/lib/pg-location";
 
 const root = path.resolve(import.meta.dirname, "..");
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "aam-launcher-"));
-const port = 55_000 + Math.floor(Math.random() * 3000);
+// below the ephemeral range (32768–60999): no outgoing socket of a parallel test can hold it
+const port = 21_000 + Math.floor(Math.random() * 3000);
 const running: ChildProcess[] = [];
 
 function start(): Promise<{ child: ChildProcess; output: () => string }> {
