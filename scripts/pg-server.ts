@@ -236,9 +236,18 @@ function ensureWritable(dir: string): void {
 
 async function main(): Promise<void> {
   ensureWritable(baseDir);
+  const hadCredentials = fs.existsSync(credFile);
   const c = credentials();
   const layout = pgLayout(baseDir);
   const clusterDir = layout.clusterDir;
+  // Root keeps clusters outside DATA_DIR (keyed by its path). A clone deleted and made again at the
+  // same path finds the old cluster but not its credentials, which went with the old DATA_DIR: that
+  // cluster can never be opened again, so it is stopped and replaced by a new one.
+  if (!hadCredentials && clusterDir !== pgDir && fs.existsSync(path.join(clusterDir, "PG_VERSION"))) {
+    say(`Found a PostgreSQL cluster left by an earlier clone at this path (${clusterDir}) without its credentials; replacing it with a new one.`);
+    await stopOrphan();
+    fs.rmSync(clusterDir, { recursive: true, force: true });
+  }
   const owner = liveOwner();
   if (owner) {
     say(`Sharing the embedded PostgreSQL already run by process ${owner}.`);
