@@ -8,6 +8,7 @@
  * the description says; and the HTTP sandbox's stand-ins, guarded by the same contracts, must
  * answer only what the vendor's response schema allows. Reads only the committed fixtures.
  */
+import { testEnv } from "../../../tests/helpers/env";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRestDriver } from "../drivers/rest";
 import { S3_ALLOWED_COMMANDS } from "../drivers/s3";
@@ -478,7 +479,7 @@ describe("coverage", () => {
         rows.push(`${t}\t${r.label}\t${r.method} ${r.path}?${new URLSearchParams(r.query)}\t${op?.id ?? "-"}${r.body !== undefined ? `\tbody=${JSON.stringify(r.body)}` : ""}`);
       }
     }
-    if (process.env.CONTRACT_REPORT) console.log(rows.join("\n"));
+    if (testEnv.CONTRACT_REPORT) console.log(rows.join("\n"));
     expect(rows.every((r) => !r.endsWith("\t-"))).toBe(true);
   });
 });
