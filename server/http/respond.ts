@@ -3,6 +3,7 @@
  * bounded body reading (413 past the cap, 400 for malformed JSON), bearer API keys → tenant
  * (401), and a per-key token bucket (429). Web-standard Request/Response only, no next/* here.
  */
+import { readCapped } from "../lib/read-capped";
 import type { z } from "zod";
 import { authenticateApiKey } from "../auth/api-key-repository";
 import { TokenBucket } from "../connectors/safe-mode/rate-limit";
@@ -35,22 +36,11 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<{ ok
     return { ok: false, response: errorResponse(415, "UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.") };
   }
   if (!req.body) return { ok: false, response: errorResponse(400, "MALFORMED_JSON", "The request body is empty.") };
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      return tooLarge();
-    }
-    chunks.push(value);
-  }
+  const bytes = await readCapped(req.body, maxBytes);
+  if (!bytes) return tooLarge();
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     return { ok: false, response: errorResponse(400, "MALFORMED_JSON", "The request body is not valid UTF-8.") };
   }

@@ -4,6 +4,7 @@
  * shape (DESIGN.md) with a message in words, so an unauthenticated client cannot turn one small
  * request into a thousand database queries.
  */
+import { readCapped } from "../lib/read-capped";
 export const MAX_BATCH = 10;
 export const MAX_URL_BYTES = 8 * 1024;
 export const MAX_BODY_BYTES = 100 * 1024;
@@ -25,18 +26,7 @@ export async function limitTrpcRequest(req: Request, endpoint = "/api/trpc"): Pr
   if (req.method !== "POST" || !req.body) return req;
   const tooLarge = () => refuse(413, "PAYLOAD_TOO_LARGE", `The request body is larger than ${MAX_BODY_BYTES / 1024} KB.`);
   if (Number(req.headers.get("content-length") ?? "0") > MAX_BODY_BYTES) return tooLarge();
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      return tooLarge();
-    }
-    chunks.push(value);
-  }
-  return new Request(req.url, { method: req.method, headers: req.headers, body: Buffer.concat(chunks), signal: req.signal });
+  const bytes = await readCapped(req.body, MAX_BODY_BYTES);
+  if (!bytes) return tooLarge();
+  return new Request(req.url, { method: req.method, headers: req.headers, body: bytes, signal: req.signal });
 }
