@@ -7,6 +7,7 @@
  * functions with their own deps. Expected failures are values; only a bug throws, and that is
  * caught and recorded as ERROR with a redacted message.
  */
+import { type LinkedAbort, linkedAbort } from "../lib/linked-abort";
 import { unmetNamedResources } from "./named-resources";
 import { createHash } from "node:crypto";
 import { isAllowlisted } from "../connectors/allowlist";
@@ -280,6 +281,7 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
   // the overall deadline of this try: it aborts the adapter's signal and, for an adapter that
   // ignores the signal, stops waiting for it (what it still does is no longer awaited)
   const deadline = new AbortController();
+  let sourceSignal: LinkedAbort | undefined;
   let deadlineMs = 0;
   let timer: NodeJS.Timeout | undefined;
   let expired: Promise<never> | undefined;
@@ -336,6 +338,8 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
     secrets = Object.values(cred.value.value).filter((v) => v.length >= 4);
     record({ stage: "credentials", outcome: "ok", durationMs: cred.ms });
 
+    // the deadline and the lease in one signal, let go of when the try ends (server/lib/linked-abort.ts)
+    sourceSignal = linkedAbort([deadline.signal, signal]);
     const config = deps.resolveConfig ? deps.resolveConfig(conn.config) : conn.config;
     const destinations = await (deps.destinations ?? catalogOnlyDestinations)(conn.tenantId, conn.sourceType, config);
     const ctx: ConnectorContext = {
@@ -347,7 +351,7 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
       policy,
       destinations,
       // the attempt's deadline, and the lease: a lost lease or a shutdown stops the source calls
-      signal: AbortSignal.any([deadline.signal, signal]),
+      signal: sourceSignal.signal,
     };
     const { adapter } = binding;
 
@@ -423,6 +427,7 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
     return finish(final);
   } finally {
     clearTimeout(timer);
+    sourceSignal?.dispose();
   }
 }
 

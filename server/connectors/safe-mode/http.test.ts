@@ -350,3 +350,35 @@ describe("Safe Mode HTTP: breakers are bounded per host (LRU)", () => {
     }
   });
 });
+
+describe("Safe Mode HTTP: nothing outlives a request (issue 11 item 6)", () => {
+  it("leaves no listener on the attempt's signal and no pending timer after answers, errors and timeouts", async () => {
+    const attempt = new AbortController();
+    let added = 0;
+    let removed = 0;
+    const add = attempt.signal.addEventListener.bind(attempt.signal);
+    const remove = attempt.signal.removeEventListener.bind(attempt.signal);
+    attempt.signal.addEventListener = ((...a: Parameters<typeof add>) => (added++, add(...a))) as typeof add;
+    attempt.signal.removeEventListener = ((...a: Parameters<typeof remove>) => (removed++, remove(...a))) as typeof remove;
+    const srv = await startServer((req, res) => {
+      if (req.url === "/slow") return void setTimeout(() => res.end("{}"), 400);
+      if (req.url === "/fail") return void res.writeHead(500).end("{}");
+      res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
+    });
+    try {
+      const client = createSafeHttp({ retries: 0 });
+      const c = { ...ctx({ requestTimeoutMs: 150 }), signal: attempt.signal };
+      for (let i = 0; i < 20; i++) expect((await client.fetch(c, { method: "GET", url: `${srv.url}/ok` })).ok).toBe(true);
+      await client.fetch(c, { method: "GET", url: `${srv.url}/fail` });
+      expect(await client.fetch(c, { method: "GET", url: `${srv.url}/slow` })).toMatchObject({ ok: false, error: { kind: "timeout" } });
+      expect(added).toBeGreaterThanOrEqual(22);
+      expect(removed).toBe(added);
+      // the attempt's signal still reaches a request that is running
+      const running = client.fetch(c, { method: "GET", url: `${srv.url}/slow` });
+      attempt.abort();
+      expect(await running).toMatchObject({ ok: false, error: { kind: "timeout", message: expect.stringContaining("cancelled") } });
+    } finally {
+      await srv.close();
+    }
+  });
+});

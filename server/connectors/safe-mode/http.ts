@@ -18,6 +18,7 @@ import https from "node:https";
 import type { LookupFunction } from "node:net";
 import type { Readable } from "node:stream";
 import zlib from "node:zlib";
+import { linkedAbort } from "../../lib/linked-abort";
 import {
   BrokenCircuitError,
   CircuitState,
@@ -283,9 +284,10 @@ export function createSafeHttp(options: Partial<SafeHttpOptions> = {}): SafeHttp
       if ((opts as { all?: boolean }).all) (cb as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address, family }]);
       else cb(null, address, family);
     };
-    const signals = [AbortSignal.timeout(ctx.policy.requestTimeoutMs)];
-    if (ctx.signal) signals.push(ctx.signal);
-    const signal = AbortSignal.any(signals);
+    // this request's own abort: the attempt's signal or the Safe Mode timeout; disposed when the
+    // request settles, so nothing outlives it (see server/lib/linked-abort.ts)
+    const link = linkedAbort(ctx.signal, ctx.policy.requestTimeoutMs);
+    const signal = link.signal;
     const maxBytes = ctx.policy.maxResponseBytes;
     const lib = url.protocol === "https:" ? https : http;
 
@@ -294,6 +296,8 @@ export function createSafeHttp(options: Partial<SafeHttpOptions> = {}): SafeHttp
       const done = (f: () => void) => {
         if (!settled) {
           settled = true;
+          link.dispose();
+          signal.removeEventListener("abort", onAbort);
           f();
         }
       };
