@@ -40,7 +40,7 @@ export const businessEntries: CatalogEntryInput[] = [
     baseUrlRef: { url: "https://help.salesforce.com/HTViewHelpDoc?id=remoteaccess_oauth_web_server_flow.htm&language=en_US", section: "the token response's instance_url is the org's API base" },
     allowedHosts: ["*.my.salesforce.com", "*.salesforce.com", "*.force.com"],
     allowedHostsRef: { unverified: "Salesforce My Domain host patterns: no vendor page or description found in the searched documentation" },
-    health: { path: "/services/data/{{config.api_version}}/limits", ref: { url: "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_limits.htm", section: "Limits: URI /vXX.X/limits/, HTTP method GET (List Organization Limits example: https://instance.salesforce.com/services/data/v29.0/limits/)" } },
+    health: { path: "/services/data/{{config.api_version}}/limits", ref: { url: "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_limits.htm", section: "Limits: URI /vXX.X/limits/, HTTP method GET (List Organization Limits example: https://instance.salesforce.com/services/data/v29.0/limits/)" }, expect: [{ path: ["DailyApiRequests", "Max"], type: "number" }, { path: ["DailyApiRequests", "Remaining"], type: "number" }] },
     notes:
       "Salesforce has no read-only OAuth scope (api covers writes): Safe Mode limits requests to GET and the integration user should have a read-only profile/permission set.",
     readOnlyGrant: "none",
