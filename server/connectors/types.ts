@@ -61,10 +61,29 @@ export type ConnectorContext = {
   signal?: AbortSignal;
 };
 
+/**
+ * One onboarding attempt's session with the source (`SourceAdapter.openAttempt`): health check,
+ * discovery and sample over ONE connection, under the same Safe Mode rules as the standalone
+ * calls. `sample` with no streams uses what `discover` found (it never discovers twice).
+ * `close` is idempotent, settles promptly (it is awaited) and is also what an aborted
+ * `ctx.signal` leads to: the connection is closed, whatever is in flight fails.
+ */
+export interface AttemptSource {
+  healthCheck(): Promise<ConnectorResult<HealthInfo>>;
+  discover(): Promise<ConnectorResult<DiscoveredSchema>>;
+  sample(schema: DiscoveredSchema): Promise<ConnectorResult<SampleRecord[]>>;
+  close(): Promise<void>;
+}
+
 export interface SourceAdapter {
   healthCheck(ctx: ConnectorContext): Promise<ConnectorResult<HealthInfo>>;
   /** metadata only: streams/tables/objects with fields and types; never row data */
   discover(ctx: ConnectorContext): Promise<ConnectorResult<DiscoveredSchema>>;
   /** a bounded read: at most ctx.policy.maxRecords (≤ 20) records across all streams */
   sample(ctx: ConnectorContext, schema: DiscoveredSchema): Promise<ConnectorResult<SampleRecord[]>>;
+  /**
+   * Optional: opens one session for a whole attempt (connecting is part of it, so a failure here
+   * is a health-check failure). Adapters without it are called stage by stage.
+   */
+  openAttempt?(ctx: ConnectorContext): Promise<ConnectorResult<AttemptSource>>;
 }
