@@ -1,5 +1,6 @@
 "use client";
 /** Admins manage AOD's API keys: create (the key is shown once), list (prefix and last use), revoke. */
+import { Cell, PlainTable, Row } from "./plain-table";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "./trpc-provider";
@@ -62,27 +63,15 @@ export function ApiKeysManager() {
       ) : keys.data.length === 0 ? (
         <p>No keys yet.</p>
       ) : (
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <thead>
-              <tr className="border-b border-slate-200 dark:border-slate-800">
-                <th className="py-2 pr-4">Name</th>
-                <th className="py-2 pr-4">Key</th>
-                <th className="py-2 pr-4">Created</th>
-                <th className="py-2 pr-4">Last used</th>
-                <th className="py-2 pr-4">State</th>
-                <th className="py-2 pr-4"><span className="sr-only">Actions</span></th>
-              </tr>
-            </thead>
-            <tbody>
+        <PlainTable columns={["Name", "Key", "Created", "Last used", "State", ""]}>
               {keys.data.map((k) => (
-                <tr key={k.id} className="border-b border-slate-100 dark:border-slate-800">
-                  <td className="py-2 pr-4">{k.name}</td>
-                  <td className="py-2 pr-4 font-mono">aam_{k.prefix}_…</td>
-                  <td className="py-2 pr-4">{when(k.createdAt)}</td>
-                  <td className="py-2 pr-4">{when(k.lastUsedAt)}</td>
-                  <td className="py-2 pr-4">{k.revokedAt ? "Revoked" : "Active"}</td>
-                  <td className="py-2 pr-4">
+                <Row key={k.id}>
+                  <Cell>{k.name}</Cell>
+                  <Cell className="font-mono">aam_{k.prefix}_…</Cell>
+                  <Cell>{when(k.createdAt)}</Cell>
+                  <Cell>{when(k.lastUsedAt)}</Cell>
+                  <Cell>{k.revokedAt ? "Revoked" : "Active"}</Cell>
+                  <Cell>
                     {k.revokedAt ? null : (
                       <button
                         type="button"
@@ -94,12 +83,10 @@ export function ApiKeysManager() {
                         Revoke<span className="sr-only"> {k.name}</span>
                       </button>
                     )}
-                  </td>
-                </tr>
+                  </Cell>
+                </Row>
               ))}
-            </tbody>
-          </table>
-        </div>
+        </PlainTable>
       )}
     </section>
   );

@@ -3,6 +3,7 @@
  * The Audit page (admins): who did what and when in this organisation, newest first, filtered by
  * person, action and time (UTC). Read-only: the log cannot be edited from anywhere.
  */
+import { Cell, PlainTable, Row } from "./plain-table";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import type { RouterOutputs } from "@/lib/router-types";
@@ -82,30 +83,17 @@ export function AuditLog() {
       ) : q.data.entries.length === 0 ? (
         <p>No entries match.</p>
       ) : (
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm" data-testid="audit-table">
-            <thead>
-              <tr className="border-b border-slate-200 dark:border-slate-800">
-                <th className="py-2 pr-4">When</th>
-                <th className="py-2 pr-4">Who</th>
-                <th className="py-2 pr-4">What</th>
-                <th className="py-2 pr-4">On</th>
-                <th className="py-2 pr-4">Details</th>
-              </tr>
-            </thead>
-            <tbody>
+        <PlainTable columns={["When", "Who", "What", "On", "Details"]} testId="audit-table">
               {q.data.entries.map((e) => (
-                <tr key={e.id} className="border-b border-slate-100 align-top dark:border-slate-800">
-                  <td className="whitespace-nowrap py-2 pr-4">{when(e.at)}</td>
-                  <td className="py-2 pr-4">{e.actorLabel}</td>
-                  <td className="py-2 pr-4">{e.label}</td>
-                  <td className="break-all py-2 pr-4">{e.target}</td>
-                  <td className="break-all py-2 pr-4 text-slate-600 dark:text-slate-400">{detailsInWords(e)}</td>
-                </tr>
+                <Row key={e.id} top>
+                  <Cell className="whitespace-nowrap">{when(e.at)}</Cell>
+                  <Cell>{e.actorLabel}</Cell>
+                  <Cell>{e.label}</Cell>
+                  <Cell className="break-all">{e.target}</Cell>
+                  <Cell className="break-all text-slate-600 dark:text-slate-400">{detailsInWords(e)}</Cell>
+                </Row>
               ))}
-            </tbody>
-          </table>
-        </div>
+        </PlainTable>
       )}
 
       <div className="flex gap-3 text-sm">

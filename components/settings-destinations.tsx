@@ -4,6 +4,7 @@
  * own vendor hosts (self-hosted databases, custom domains, file folders). Add, edit, remove; the
  * server checks every value and answers in words.
  */
+import { Cell, PlainTable, Row as TableRow } from "./plain-table";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { RouterOutputs } from "@/lib/router-types";
@@ -60,7 +61,7 @@ function DestinationFields({ draft, set, sourceTypes, kindFixed }: { draft: Draf
   );
 }
 
-function Row({ d, sourceTypes, onChanged }: { d: Destination; sourceTypes: readonly string[]; onChanged: () => void }) {
+function DestinationRow({ d, sourceTypes, onChanged }: { d: Destination; sourceTypes: readonly string[]; onChanged: () => void }) {
   const trpc = useTRPC();
   const [editing, setEditing] = useState<Draft | null>(null);
   const [confirming, setConfirming] = useState(false);
@@ -93,16 +94,16 @@ function Row({ d, sourceTypes, onChanged }: { d: Destination; sourceTypes: reado
     );
   }
   return (
-    <tr className="border-b border-slate-100 align-top dark:border-slate-800">
-      <td className="py-2 pr-4">{d.kind === "host" ? "Host" : "Folder"}</td>
-      <td className="py-2 pr-4 font-mono text-xs">{d.pattern}</td>
-      <td className="py-2 pr-4">{d.kind === "host" ? portsInWords(d.ports) : "—"}</td>
-      <td className="py-2 pr-4">{typesInWords(d.sourceTypes)}</td>
-      <td className="py-2 pr-4 text-xs text-slate-600 dark:text-slate-400">
+    <TableRow top>
+      <Cell>{d.kind === "host" ? "Host" : "Folder"}</Cell>
+      <Cell className="font-mono text-xs">{d.pattern}</Cell>
+      <Cell>{d.kind === "host" ? portsInWords(d.ports) : "—"}</Cell>
+      <Cell>{typesInWords(d.sourceTypes)}</Cell>
+      <Cell className="text-xs text-slate-600 dark:text-slate-400">
         {d.note ? <span className="block">{d.note}</span> : null}
         by {d.createdBy} at {when(d.createdAt)}
-      </td>
-      <td className="py-2 pr-4 whitespace-nowrap">
+      </Cell>
+      <Cell className="whitespace-nowrap">
         <button type="button" className={button} onClick={() => setEditing({ kind: d.kind, pattern: d.pattern, ports: d.ports.join(", "), sourceTypes: d.sourceTypes.join(", "), note: d.note })}>
           Edit <span className="sr-only">{d.pattern}</span>
         </button>{" "}
@@ -121,8 +122,8 @@ function Row({ d, sourceTypes, onChanged }: { d: Destination; sourceTypes: reado
           </button>
         )}
         {remove.isError ? <p className="text-sm text-red-700 dark:text-red-300">{remove.error.message}</p> : null}
-      </td>
-    </tr>
+      </Cell>
+    </TableRow>
   );
 }
 
@@ -156,27 +157,11 @@ export function SettingsDestinations({ destinations, sourceTypes }: { destinatio
       {destinations.length === 0 ? (
         <p className="text-sm">No approved destinations yet: connections can reach only their vendors&apos; own hosts (and the sandboxes, when they run).</p>
       ) : (
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm" aria-label="Approved destinations">
-            <thead>
-              <tr className="border-b border-slate-200 dark:border-slate-800">
-                <th className="py-2 pr-4">Kind</th>
-                <th className="py-2 pr-4">Destination</th>
-                <th className="py-2 pr-4">Ports</th>
-                <th className="py-2 pr-4">Source types</th>
-                <th className="py-2 pr-4">Approved</th>
-                <th className="py-2 pr-4">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
+        <PlainTable columns={["Kind", "Destination", "Ports", "Source types", "Approved", ""]} label="Approved destinations">
               {destinations.map((d) => (
-                <Row key={d.id} d={d} sourceTypes={sourceTypes} onChanged={refresh} />
+                <DestinationRow key={d.id} d={d} sourceTypes={sourceTypes} onChanged={refresh} />
               ))}
-            </tbody>
-          </table>
-        </div>
+        </PlainTable>
       )}
 
       <form

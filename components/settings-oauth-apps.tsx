@@ -5,6 +5,7 @@
  * principals before the install's OAUTH_* / SP_* defaults. The secret is write-only: it is sent
  * once, kept encrypted, and never shown again ("kept" is all the page knows).
  */
+import { Cell, PlainTable, Row } from "./plain-table";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "./trpc-provider";
@@ -48,28 +49,16 @@ export function SettingsOAuthApps() {
         (Zendesk, ServiceNow, Snowflake, NetSuite, Workday, self-managed GitLab, Datadog sites) need the instance host. Secrets are kept encrypted and never shown again.
       </p>
       {q.data && q.data.apps.length > 0 ? (
-        <table className="w-full text-left text-sm">
-          <thead>
-            <tr>
-              <th className="py-1">Vendor</th>
-              <th>Instance</th>
-              <th>Serves</th>
-              <th>Client id</th>
-              <th>Secret</th>
-              <th>Added by</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
+        <PlainTable columns={["Vendor", "Instance", "Serves", "Client id", "Secret", "Added by", ""]}>
             {q.data.apps.map((a) => (
-              <tr key={a.id} className="border-t border-slate-200 dark:border-slate-800">
-                <td className="py-1">{a.providerName}</td>
-                <td>{a.instanceHost || "—"}</td>
-                <td>{a.principal ? `sp:${a.principal}` : `consent:${a.provider}`}</td>
-                <td className="font-mono">{a.clientId}</td>
-                <td>kept (encrypted)</td>
-                <td>{a.createdBy}</td>
-                <td className="space-x-2 text-right">
+              <Row key={a.id}>
+                <Cell>{a.providerName}</Cell>
+                <Cell>{a.instanceHost || "—"}</Cell>
+                <Cell>{a.principal ? `sp:${a.principal}` : `consent:${a.provider}`}</Cell>
+                <Cell className="font-mono">{a.clientId}</Cell>
+                <Cell>kept (encrypted)</Cell>
+                <Cell>{a.createdBy}</Cell>
+                <Cell className="space-x-2 text-right">
                   <button
                     type="button"
                     className={button}
@@ -80,11 +69,10 @@ export function SettingsOAuthApps() {
                   <button type="button" className={button} disabled={remove.isPending} onClick={() => remove.mutate({ id: a.id })}>
                     Remove
                   </button>
-                </td>
-              </tr>
+                </Cell>
+              </Row>
             ))}
-          </tbody>
-        </table>
+        </PlainTable>
       ) : (
         <p className="text-sm">No OAuth apps yet: the server&apos;s OAUTH_* settings apply.</p>
       )}

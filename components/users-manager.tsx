@@ -5,6 +5,7 @@
  * re-enable; make a password-reset link; withdraw an open invite. Refusals (the last admin,
  * your own account) are shown in the server's words.
  */
+import { Cell, PlainTable, Row } from "./plain-table";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { RouterOutputs } from "@/lib/router-types";
@@ -113,32 +114,18 @@ export function UsersManager() {
         <p className="text-red-700 dark:text-red-300">{q.error.message}</p>
       ) : (
         <>
-          <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm">
-              <thead>
-                <tr className="border-b border-slate-200 dark:border-slate-800">
-                  <th className="py-2 pr-4">Email</th>
-                  <th className="py-2 pr-4">Role</th>
-                  <th className="py-2 pr-4">Signs in with</th>
-                  <th className="py-2 pr-4">State</th>
-                  <th className="py-2 pr-4">Since</th>
-                  <th className="py-2 pr-4">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
+          <PlainTable columns={["Email", "Role", "Signs in with", "State", "Since", ""]}>
                 {q.data.users.map((u) => (
-                  <tr key={u.id} className="border-b border-slate-100 dark:border-slate-800">
-                    <td className="py-2 pr-4">
+                  <Row key={u.id}>
+                    <Cell>
                       {u.email}
                       {u.isYou ? <span className="ml-1 text-slate-500">(you)</span> : null}
-                    </td>
-                    <td className="py-2 pr-4">{roleInWords(u.role)}</td>
-                    <td className="py-2 pr-4">{signInInWords(u)}</td>
-                    <td className="py-2 pr-4">{u.disabledAt ? `Disabled since ${when(u.disabledAt)}` : "Active"}</td>
-                    <td className="py-2 pr-4">{when(u.createdAt)}</td>
-                    <td className="space-x-3 whitespace-nowrap py-2 pr-4">
+                    </Cell>
+                    <Cell>{roleInWords(u.role)}</Cell>
+                    <Cell>{signInInWords(u)}</Cell>
+                    <Cell>{u.disabledAt ? `Disabled since ${when(u.disabledAt)}` : "Active"}</Cell>
+                    <Cell>{when(u.createdAt)}</Cell>
+                    <Cell className="space-x-3 whitespace-nowrap">
                       <button type="button" className="text-indigo-700 underline hover:no-underline dark:text-indigo-300" onClick={() => changeRole.mutate({ userId: u.id, role: u.role === "admin" ? "exec" : "admin" })}>
                         {u.role === "admin" ? "Make executive" : "Make admin"}
                         <span className="sr-only"> {u.email}</span>
@@ -161,46 +148,31 @@ export function UsersManager() {
                           Reset password<span className="sr-only"> {u.email}</span>
                         </button>
                       )}
-                    </td>
-                  </tr>
+                    </Cell>
+                  </Row>
                 ))}
-              </tbody>
-            </table>
-          </div>
+          </PlainTable>
 
           <div>
             <h2 className="text-lg font-semibold">Open invites</h2>
             {q.data.invites.length === 0 ? (
               <p className="text-sm text-slate-600 dark:text-slate-400">No open invites.</p>
             ) : (
-              <table className="mt-2 w-full text-left text-sm">
-                <thead>
-                  <tr className="border-b border-slate-200 dark:border-slate-800">
-                    <th className="py-2 pr-4">Email</th>
-                    <th className="py-2 pr-4">Role</th>
-                    <th className="py-2 pr-4">Invited by</th>
-                    <th className="py-2 pr-4">Link</th>
-                    <th className="py-2 pr-4">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
+              <PlainTable columns={["Email", "Role", "Invited by", "Link", ""]} className="mt-2">
                   {q.data.invites.map((i) => (
-                    <tr key={i.id} className="border-b border-slate-100 dark:border-slate-800">
-                      <td className="py-2 pr-4">{i.email}</td>
-                      <td className="py-2 pr-4">{roleInWords(i.role)}</td>
-                      <td className="py-2 pr-4">{i.createdBy}</td>
-                      <td className="py-2 pr-4">{i.expired ? `Expired ${when(i.expiresAt)}` : `Valid until ${when(i.expiresAt)}`}</td>
-                      <td className="py-2 pr-4">
+                    <Row key={i.id}>
+                      <Cell>{i.email}</Cell>
+                      <Cell>{roleInWords(i.role)}</Cell>
+                      <Cell>{i.createdBy}</Cell>
+                      <Cell>{i.expired ? `Expired ${when(i.expiresAt)}` : `Valid until ${when(i.expiresAt)}`}</Cell>
+                      <Cell>
                         <button type="button" className="text-red-700 underline hover:no-underline dark:text-red-300" onClick={() => revoke.mutate({ inviteId: i.id })}>
                           Withdraw<span className="sr-only"> invite for {i.email}</span>
                         </button>
-                      </td>
-                    </tr>
+                      </Cell>
+                    </Row>
                   ))}
-                </tbody>
-              </table>
+              </PlainTable>
             )}
           </div>
         </>
