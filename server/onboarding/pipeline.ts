@@ -11,7 +11,7 @@ import { type LinkedAbort, linkedAbort } from "../lib/linked-abort";
 import { unmetNamedResources } from "./named-resources";
 import { createHash } from "node:crypto";
 import { isAllowlisted } from "../connectors/allowlist";
-import type { ConnectorContext, ConnectorFailure, DiscoveredSchema, SafetyPolicy, SampleRecord, SourceAdapter } from "../connectors/types";
+import type { AttemptSource, ConnectorContext, ConnectorFailure, DiscoveredSchema, SafetyPolicy, SampleRecord, SourceAdapter } from "../connectors/types";
 import { redact } from "../credentials/redact";
 import { consentPath } from "../credentials/resolver";
 import type { CredentialResolver } from "../credentials/types";
@@ -305,6 +305,13 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
     if (deadline.signal.aborted) throw new AttemptDeadlineError(deadlineMs);
     return { value, ms: Math.round((performance.now() - t0) * 100) / 100 };
   };
+  // the attempt's one session with the source (adapters with openAttempt): closed in finally,
+  // and at once when the signal aborts (deadline, lost lease, shutdown)
+  let source: AttemptSource | undefined;
+  let closing: Promise<void> | undefined;
+  const closeSource = (): Promise<void> => (source ? (closing ??= source.close().catch(() => undefined)) : Promise.resolve());
+  let attemptSignal: AbortSignal | undefined;
+  const onAbort = () => void closeSource();
 
   try {
     const binding = deps.connectors(conn.sourceType);
@@ -354,9 +361,18 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
       signal: sourceSignal.signal,
     };
     const { adapter } = binding;
+    attemptSignal = ctx.signal;
+    attemptSignal?.addEventListener("abort", onAbort, { once: true });
 
-    // 4. connect + health check
-    const health = await timed("health_check", () => adapter.healthCheck(ctx));
+    // 4. connect + health check (opening the attempt's session counts here)
+    const health = await timed("health_check", async () => {
+      if (!adapter.openAttempt) return adapter.healthCheck(ctx);
+      const opened = await adapter.openAttempt(ctx);
+      if (!opened.ok) return opened;
+      source = opened.value;
+      if (ctx.signal?.aborted) void closeSource(); // aborted while it opened
+      return source.healthCheck();
+    });
     if (!health.value.ok) {
       const status = healthFailureStatus(health.value.error);
       const reason = redact(health.value.error.message, secrets);
@@ -368,7 +384,7 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
     record({ stage: "health_check", outcome: "ok", durationMs: health.ms });
 
     // 5. metadata-only discovery
-    const disc = await timed("discover", () => adapter.discover(ctx));
+    const disc = await timed("discover", () => (source ? source.discover() : adapter.discover(ctx)));
     if (!disc.value.ok) {
       const reason = `Discovery failed: ${redact(disc.value.error.message, secrets)}`;
       record({ stage: "discover", outcome: "fail", message: reason, durationMs: disc.ms, status: "HEALING" });
@@ -387,7 +403,7 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
     }
 
     // 6. tiny first sync
-    const sample = await timed("first_sync", () => adapter.sample(ctx, schema));
+    const sample = await timed("first_sync", () => (source ? source.sample(schema) : adapter.sample(ctx, schema)));
     if (!sample.value.ok) {
       const reason = `First sync failed: ${redact(sample.value.error.message, secrets)}`;
       record({ stage: "first_sync", outcome: "fail", message: reason, durationMs: sample.ms, status: "HEALING" });
@@ -427,6 +443,8 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
     return finish(final);
   } finally {
     clearTimeout(timer);
+    attemptSignal?.removeEventListener("abort", onAbort);
+    await closeSource();
     sourceSignal?.dispose();
   }
 }
