@@ -5,8 +5,9 @@
  * in the same process (as instrumentation.ts starts it in `next start`).
  *
  * Instrumentation only (no behaviour change): timestamps per connection at the HTTP edge, the
- * enqueue, graphile-worker's job:start, credential resolution and each source stage, and the
- * final-state notification, so the parent can print where a single intent's time goes.
+ * enqueue, graphile-worker's job:start (or the in-process run's start and end), credential
+ * resolution and each source stage, and the final-state notification, so the parent can print
+ * where a single intent's time goes.
  * IPC: {type:"timings", ids} → per-connection marks; {type:"stats"} → CPU and peak RSS;
  * {type:"stop"} → graceful stop.
  */
@@ -20,6 +21,7 @@ import { getDb } from "../server/db/client";
 import { getEnv, requireDatabaseUrl } from "../server/env";
 import { FinalWaiter } from "../server/jobs/final-waiter";
 import { createQueue, type Queue } from "../server/jobs/queue";
+import { inlineRunner, setInlineRunner } from "../server/jobs/inline";
 import { startWorker } from "../server/jobs/worker";
 import { createPipelineDeps } from "../server/onboarding/deps";
 
@@ -117,6 +119,22 @@ const worker = await startWorker({
   },
 });
 await worker.ready;
+// the in-process fast path of a single intent (server/jobs/inline.ts), timed: admission → run → answer
+{
+  const inner = inlineRunner()!;
+  setInlineRunner({
+    ...inner,
+    available: () => inner.available(),
+    run: async (id) => {
+      mark(id, "inline_start");
+      try {
+        return await inner.run(id);
+      } finally {
+        mark(id, "inline_end");
+      }
+    },
+  });
+}
 worker.runner?.events.on("job:start", ({ job }) => mark((job.payload as { connectionId?: string })?.connectionId, "job_start"));
 worker.runner?.events.on("job:complete", ({ job }) => mark((job.payload as { connectionId?: string })?.connectionId, "job_complete"));
 

@@ -28,7 +28,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { generateApiKey } from "../server/auth/api-keys";
-import { createDb, type Db } from "../server/db/client";
+import { createDb, prismaPoolSize, QUEUE_POOL_SIZE, workerPoolSize, type Db } from "../server/db/client";
 import { applyMigrations } from "../server/db/migrate";
 import { seedDatabase } from "../server/db/seed";
 import { childEnv, parseEnv } from "../server/env";
@@ -130,13 +130,17 @@ function post(base: string, pathname: string, key: string, body: unknown): Promi
 
 // ------------------------------------------------------------------ 1. per driver
 
-/** The REST path's segments, in order; each is the time between two marks (bench/api-process.ts). */
+/**
+ * The REST path's segments, in order; each is the time between two marks (bench/api-process.ts).
+ * "a|b": the first of the marks that exists (the queue path marks enqueue/job:start/notified; the
+ * in-process path marks inline_start/inline_end instead).
+ */
 const SEGMENTS: [label: string, from: string, to: string][] = [
   ["HTTP request in (client → handler)", "client_sent", "http_in"],
-  ["API key, body, admission (upsert)", "http_in", "enqueue_start"],
+  ["API key, body, admission (upsert)", "http_in", "enqueue_start|inline_start"],
   ["enqueue (graphile addJobs)", "enqueue_start", "enqueue_end"],
   ["queue pickup (NOTIFY → job:start)", "enqueue_end", "job_start"],
-  ["attempt start (lease, load row)", "job_start", "cred_start"],
+  ["attempt start (lease, load row)", "job_start|inline_start", "cred_start"],
   ["credentials (env: locator)", "cred_start", "cred_end"],
   ["policy + destinations", "cred_end", "health_start"],
   ["SOURCE health check", "health_start", "health_end"],
@@ -144,10 +148,15 @@ const SEGMENTS: [label: string, from: string, to: string][] = [
   ["SOURCE discovery", "discover_start", "discover_end"],
   ["fingerprint", "discover_end", "sample_start"],
   ["SOURCE first sync (sample)", "sample_start", "sample_end"],
-  ["finish (write + NOTIFY → waiter)", "sample_end", "notified"],
-  ["answer (re-read row, JSON)", "notified", "http_out"],
+  ["finish (write + NOTIFY → waiter | return)", "sample_end", "notified|inline_end"],
+  ["answer (re-read row | row as written, JSON)", "notified|inline_end", "http_out"],
   ["HTTP response out (→ client)", "http_out", "client_done"],
 ];
+/** the first of "a|b" that was marked */
+const pick = (m: Marks, names: string, prefix = ""): number => {
+  for (const n of names.split("|")) if (m[`${prefix}${n}`] !== undefined) return m[`${prefix}${n}`]!;
+  return NaN;
+};
 const SOURCE_SEGMENTS = new Set(["SOURCE health check", "SOURCE discovery", "SOURCE first sync (sample)"]);
 
 type DriverResult = { name: string; floorWork: string; e2e: number[]; floor: number[]; source: number[]; segments: Map<string, number[]>; statements: Map<string, number[]>; records: number };
@@ -167,9 +176,9 @@ async function benchDrivers(ctx: { db: Db; tenantId: string; key: string; api: A
       r.e2e.push(res.done - res.sent);
       let src = 0;
       for (const [label, from, to] of SEGMENTS) {
-        const ms = m[to]! - m[from]!;
+        const ms = pick(m, to) - pick(m, from);
         if (Number.isFinite(ms)) r.segments.get(label)!.push(ms);
-        const n = m[`q:${to}`]! - m[`q:${from}`]!;
+        const n = pick(m, to, "q:") - pick(m, from, "q:");
         if (Number.isFinite(n)) r.statements.get(label)!.push(n);
         if (SOURCE_SEGMENTS.has(label)) src += ms;
       }
@@ -389,14 +398,17 @@ async function main() {
       SANDBOX_ENDPOINTS: undefined,
       EGRESS_ALLOW_PRIVATE: undefined,
     });
-    // each web/worker process opens up to (10 + c) Prisma and (c + 2) graphile-worker connections (server/db/client.ts):
-    // on a shared server, keep the batch's processes inside what is left of max_connections
+    // each web/worker process opens at most its Prisma pool, graphile-worker's pool, the queue utilities' pool (two in the
+    // web process: the routes' and the worker's) and a LISTEN client (server/db/client.ts): on a shared server, keep the
+    // batch's processes inside what is left of max_connections
+    const perProcess = (c: number) => prismaPoolSize({ runWorker: true, concurrency: c }) + workerPoolSize(c) + 2 * QUEUE_POOL_SIZE + 1;
     const room = await admin.query<{ max: string; used: string }>("SELECT current_setting('max_connections') AS max, (SELECT count(*) FROM pg_stat_activity)::text AS used");
     const free = Number(room.rows[0]!.max) - Number(room.rows[0]!.used) - 10;
-    const fits = Math.floor((free / (1 + EXTRA_WORKERS) - 12) / 2);
+    let fits = CONCURRENCY;
+    while (fits > 1 && perProcess(fits) * (1 + EXTRA_WORKERS) > free) fits--;
     if (fits < CONCURRENCY) {
-      console.log(`note: ${room.rows[0]!.used} of max_connections ${room.rows[0]!.max} are in use: worker concurrency lowered from ${CONCURRENCY} to ${Math.max(1, fits)} per process so every pool fits`);
-      CONCURRENCY = Math.max(1, fits);
+      console.log(`note: ${room.rows[0]!.used} of max_connections ${room.rows[0]!.max} are in use: worker concurrency lowered from ${CONCURRENCY} to ${fits} per process so every pool fits`);
+      CONCURRENCY = fits;
       appEnv.WORKER_CONCURRENCY = String(CONCURRENCY);
     }
     console.log(`AAM onboarding benchmark — node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), PostgreSQL ${embedded ? "embedded" : new URL(serverUrl).host}, MariaDB 127.0.0.1:3306, worker concurrency ${CONCURRENCY} per process`);

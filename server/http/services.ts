@@ -5,6 +5,7 @@
 import { getDb, type Db } from "../db/client";
 import { getEnv, requireDatabaseUrl } from "../env";
 import { FinalWaiter } from "../jobs/final-waiter";
+import { inlineRunner } from "../jobs/inline";
 import { createQueue, type Queue } from "../jobs/queue";
 import type { SubmitDeps } from "../onboarding/submit-intent";
 
@@ -22,6 +23,11 @@ export function submitDeps(): SubmitDeps {
     db: s.db,
     enqueue: async (ids) => (await s.queue).enqueueOnboarding(ids),
     waitForFinal: (id, ms, after) => s.waiter.wait(id, ms, after),
+    // this process's worker runs a single intent's attempt at once when it has a free slot
+    inline: () => {
+      const r = inlineRunner();
+      return r?.available() ? r : undefined;
+    },
   };
 }
 

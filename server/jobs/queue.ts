@@ -9,6 +9,7 @@
  * errors with backoff and jitter for a few seconds before it gives up.
  */
 import { makeWorkerUtils, type WorkerUtils } from "graphile-worker";
+import { QUEUE_POOL_SIZE } from "../db/client";
 import { backoffMs, isTransientError, sleep } from "../onboarding/transient";
 
 export const ONBOARD_TASK = "onboard";
@@ -32,7 +33,7 @@ export async function createQueue(databaseUrl: string): Promise<Queue> {
   let closed = false;
   const get = (): Promise<WorkerUtils> => {
     utils ??= (async () => {
-      const u = await makeWorkerUtils({ connectionString: databaseUrl, noPreparedStatements: false });
+      const u = await makeWorkerUtils({ connectionString: databaseUrl, noPreparedStatements: false, maxPoolSize: QUEUE_POOL_SIZE });
       try {
         await u.migrate();
         return u;

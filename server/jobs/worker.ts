@@ -21,10 +21,11 @@ import { z } from "zod";
 import { deleteStaleConsentRequests } from "../credentials/consent-request-repository";
 import { workerPoolSize, type Db } from "../db/client";
 import { logger } from "../lib/logger";
-import { findStuckPending, giveUp, reapExpiredLeases } from "../onboarding/connection-repository";
-import { drain, heldIds, HEARTBEAT_MS, LEASE_MS, workerId } from "../onboarding/lease";
+import { findStuckPending, giveUp, reapExpiredLeases, releaseLease } from "../onboarding/connection-repository";
+import { drain, heldCount, heldIds, HEARTBEAT_MS, isDraining, LEASE_MS, workerId } from "../onboarding/lease";
 import { runAttemptDetailed, type PipelineDeps } from "../onboarding/pipeline";
 import { backoffMs, MAX_RUN_ATTEMPTS, sleep } from "../onboarding/transient";
+import { inlineRunner, setInlineRunner, type InlineRunner } from "./inline";
 import { createQueue, ONBOARD_TASK, REAP_TASK, type Queue } from "./queue";
 import { describeDbFailure, setWorkerState } from "./status";
 import { beatWorker, findDeadWorkers, forgetWorkers, removeWorker } from "./worker-repository";
@@ -35,6 +36,8 @@ export type WorkerOptions = { databaseUrl: string; concurrency: number; stuckAft
 
 export type WorkerHandle = {
   queue: Queue;
+  /** the in-process fast path of a single intent (server/jobs/inline.ts), registered while the runner runs */
+  inline: InlineRunner;
   /** the current job runner (undefined while it is (re)starting) */
   readonly runner: Runner | undefined;
   /** resolves once the job runner is up for the first time */
@@ -91,6 +94,44 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       if (r.requeued || r.failed) log.info(r, "re-queued stuck onboarding attempts");
       // consent links live 10 minutes; keep a day of them for support, then let them go
       await deleteStaleConsentRequests(opts.db, new Date(Date.now() - 24 * 3_600_000));
+    },
+  };
+
+  /** hands a connection to the durable queue (first in line); keeps trying while this process lives */
+  const requeue = async (connectionId: string) => {
+    for (let i = 1; ; i++) {
+      try {
+        await queue.enqueueOnboarding([connectionId], { priority: RECOVERED_PRIORITY });
+        return;
+      } catch (e) {
+        // the queue is closed (stopping) or the database stays away: the lease (released, or
+        // expiring with this process) leaves it to the reapers
+        if (stopping) return;
+        log.warn({ reason: describeDbFailure(e) }, "could not hand an attempt to the queue; retrying");
+        await sleep(backoffMs(i, { baseMs: 1_000, capMs: 30_000 }), stopSignal.signal);
+      }
+    }
+  };
+  const inline: InlineRunner = {
+    owner: id,
+    leaseMs: LEASE_MS,
+    available: () => !stopping && runner !== undefined && !isDraining() && heldCount() < opts.concurrency,
+    run: async (connectionId) => {
+      try {
+        const r = await runAttemptDetailed(opts.deps, connectionId);
+        if (r.handedBack) {
+          // handed back (shutdown; or it never started here): free the admission's lease, then the queue
+          await releaseLease(opts.db, connectionId, id).catch(() => false);
+          await requeue(connectionId);
+        }
+        return r.row;
+      } catch (e) {
+        // the database stayed away longer than an attempt waits: the queue retries it
+        log.warn({ reason: describeDbFailure(e) }, "an in-process attempt stopped; handing it to the queue");
+        await releaseLease(opts.db, connectionId, id).catch(() => false);
+        await requeue(connectionId);
+        return null;
+      }
     },
   };
 
@@ -158,7 +199,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
         const r = await run({
           connectionString: opts.databaseUrl,
           concurrency: opts.concurrency,
-          // one connection per concurrent job plus two for fetch/complete (graphile-worker warns below concurrency)
+          // a running job holds no connection: a few serve LISTEN, the batched fetch and completions (server/db/client.ts)
           maxPoolSize: workerPoolSize(opts.concurrency),
           // fetch and complete jobs in batches: far fewer queue round trips under a 10,000-intent burst
           preset: { worker: { localQueue: { size: Math.max(2, opts.concurrency) }, completeJobBatchDelay: 5 } },
@@ -168,6 +209,8 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
           crontab: `* * * * * ${REAP_TASK} ?fill=2m&max=1`,
           events,
           logger: new Logger((scope) => (level, message) => {
+            // graphile-worker's "maxPoolSize smaller than concurrency" advice assumes tasks that use its client; ours do not
+            if (level === "warning" && message.startsWith("WARNING: having maxPoolSize")) return;
             if (level === "error" || level === "warning") log.warn({ scope: scope.label, taskIdentifier: scope.taskIdentifier }, message.slice(0, 300));
           }),
         });
@@ -175,6 +218,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
         if (stopping) break;
         failures = 0;
         setWorkerState({ status: "running", failures: 0, lastError: undefined, nextTryAt: undefined });
+        setInlineRunner(inline);
         resolveReady();
         void tick();
         // one reap at start: a process that was killed a moment ago left PENDING rows behind
@@ -202,6 +246,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
 
   return {
     queue,
+    inline,
     get runner() {
       return runner;
     },
@@ -209,6 +254,7 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     stop: async ({ graceMs = 6_000 } = {}) => {
       if (stopping) return;
       stopping = true;
+      if (inlineRunner() === inline) setInlineRunner(undefined);
       setWorkerState({ status: "stopping" });
       stopSignal.abort();
       clearInterval(timer);

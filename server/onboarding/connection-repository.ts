@@ -54,7 +54,17 @@ export function intentHash(intent: ConnectionIntent): string {
   return createHash("sha256").update(material).digest("hex").slice(0, 32);
 }
 
-export type UpsertOutcome = { id: string; status: Status; inserted: boolean; needsRun: boolean };
+export type UpsertOutcome = {
+  id: string;
+  status: Status;
+  inserted: boolean;
+  needsRun: boolean;
+  /** the statement also took the connection's attempt lease for `lease.owner` (only when asked) */
+  leased?: boolean;
+};
+
+/** Admission that also takes the attempt lease of a connection that goes (or stays) PENDING with no holder. */
+export type AdmissionLease = { owner: string; leaseMs: number };
 
 export type Decision = { status: Status; reason: string; stage: string };
 export type Admittable = { intent: ConnectionIntent; decided?: Decision };
@@ -67,7 +77,7 @@ export type Admittable = { intent: ConnectionIntent; decided?: Decision };
  * Decided outcomes get their stage event in the same statement, once: a re-post of an intent
  * decided the same way (same status and reason) adds none.
  */
-export async function upsertIntents(db: Db, tenantId: string, items: readonly Admittable[]): Promise<UpsertOutcome[]> {
+export async function upsertIntents(db: Db, tenantId: string, items: readonly Admittable[], lease?: AdmissionLease): Promise<UpsertOutcome[]> {
   if (items.length === 0) return [];
   const keyOf = (i: ConnectionIntent, rkey: string) => `${i.namespace}\u0000${i.source_type}\u0000${rkey}`;
   const prepared = items.map(({ intent, decided }) => {
@@ -97,7 +107,9 @@ export async function upsertIntents(db: Db, tenantId: string, items: readonly Ad
   // rows are locked in natural-key order, so concurrent batches with overlapping keys never deadlock
   const unique = new Map(prepared.map((p) => [p.k, p.row]));
   const ordered = [...unique.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
-  const rows = await db.$queryRaw<{ id: string; status: Status; inserted: boolean; namespace: string; source_type: string; resource_key: string }[]>`
+  const leaseOwner = lease?.owner ?? null;
+  const leaseMs = lease?.leaseMs ?? 0;
+  const rows = await db.$queryRaw<{ id: string; status: Status; inserted: boolean; namespace: string; source_type: string; resource_key: string; leased: boolean }[]>`
     WITH input AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(ordered)}::jsonb) AS x(
         namespace text, source_type text, resource_ids text[], resource_key text, status text, status_reason text, stage text,
@@ -108,9 +120,11 @@ export async function upsertIntents(db: Db, tenantId: string, items: readonly Ad
         ON c.tenant_id = ${tenantId}::uuid AND c.namespace = i.namespace AND c.source_type = i.source_type AND c.resource_key = i.resource_key
     ), up AS (
       INSERT INTO connections (id, tenant_id, namespace, source_type, resource_ids, resource_key, status, status_reason,
-        intent_id, intent_hash, scopes_mode, credential_locator, risk_level, evidence, owner, config, updated_at)
+        intent_id, intent_hash, scopes_mode, credential_locator, risk_level, evidence, owner, config, updated_at, lease_owner, lease_expires_at)
       SELECT gen_random_uuid(), ${tenantId}::uuid, namespace, source_type, resource_ids, resource_key, status::"ConnectionStatus",
-        status_reason, intent_id, intent_hash, scopes_mode, credential_locator, risk_level::"RiskLevel", evidence, owner, config, now()
+        status_reason, intent_id, intent_hash, scopes_mode, credential_locator, risk_level::"RiskLevel", evidence, owner, config, now(),
+        CASE WHEN status = 'PENDING' THEN ${leaseOwner}::text END,
+        CASE WHEN status = 'PENDING' AND ${leaseOwner}::text IS NOT NULL THEN now() + ${leaseMs} * interval '1 millisecond' END
       FROM input ORDER BY namespace COLLATE "C", source_type COLLATE "C", resource_key COLLATE "C"
       ON CONFLICT (tenant_id, namespace, source_type, resource_key) DO UPDATE SET
         last_received_at = now(),
@@ -137,8 +151,20 @@ export async function upsertIntents(db: Db, tenantId: string, items: readonly Ad
           THEN connections.attempts + 1 ELSE connections.attempts END,
         -- …and starts a new run (a decided → PENDING move starts one too: the connections_new_run trigger)
         run_attempts = CASE WHEN connections.status = 'PENDING' AND connections.intent_hash <> EXCLUDED.intent_hash
-          THEN 0 ELSE connections.run_attempts END
-      RETURNING id, status, (xmax = 0) AS inserted, namespace, source_type, resource_key
+          THEN 0 ELSE connections.run_attempts END,
+        -- the single-intent path runs the attempt in this process at once: it takes the lease here
+        -- (only when the row ends PENDING and no one else holds it), so a crash right after this
+        -- statement leaves a lease the reaper takes over, never a PENDING row without a runner
+        lease_owner = CASE WHEN ${leaseOwner}::text IS NOT NULL AND EXCLUDED.status = 'PENDING'
+            AND (connections.status <> 'ACTIVE' OR connections.intent_hash IS DISTINCT FROM EXCLUDED.intent_hash)
+            AND (connections.lease_owner IS NULL OR connections.lease_owner = ${leaseOwner}::text)
+          THEN ${leaseOwner}::text ELSE connections.lease_owner END,
+        lease_expires_at = CASE WHEN ${leaseOwner}::text IS NOT NULL AND EXCLUDED.status = 'PENDING'
+            AND (connections.status <> 'ACTIVE' OR connections.intent_hash IS DISTINCT FROM EXCLUDED.intent_hash)
+            AND (connections.lease_owner IS NULL OR connections.lease_owner = ${leaseOwner}::text)
+          THEN now() + ${leaseMs} * interval '1 millisecond' ELSE connections.lease_expires_at END
+      RETURNING id, status, (xmax = 0) AS inserted, namespace, source_type, resource_key,
+        (status = 'PENDING' AND lease_owner IS NOT DISTINCT FROM ${leaseOwner}::text AND ${leaseOwner}::text IS NOT NULL) AS leased
     ), decided AS (
       INSERT INTO connection_events (connection_id, attempt, stage, outcome, status, message, duration_ms)
       SELECT up.id, 0, input.stage, 'fail', up.status, input.status_reason, 0
@@ -147,11 +173,11 @@ export async function upsertIntents(db: Db, tenantId: string, items: readonly Ad
       WHERE input.stage IS NOT NULL
         AND (prev.id IS NULL OR prev.status IS DISTINCT FROM up.status::text OR prev.status_reason IS DISTINCT FROM input.status_reason)
     )
-    SELECT id::text AS id, status::text AS status, inserted, namespace, source_type, resource_key FROM up`;
+    SELECT id::text AS id, status::text AS status, inserted, namespace, source_type, resource_key, leased FROM up`;
   const byKey = new Map(rows.map((r) => [`${r.namespace}\u0000${r.source_type}\u0000${r.resource_key}`, r]));
   return prepared.map((p) => {
     const r = byKey.get(p.k)!;
-    return { id: r.id, status: r.status, inserted: r.inserted, needsRun: r.status === "PENDING" };
+    return { id: r.id, status: r.status, inserted: r.inserted, needsRun: r.status === "PENDING", ...(lease ? { leased: r.leased } : {}) };
   });
 }
 

@@ -4,9 +4,9 @@
  * map; these decide. Nothing is written for an intent that fails validation.
  */
 import type { Db } from "../db/client";
-import { getConnection, getConnectionById, listEventsPage, type ConnectionRow } from "./connection-repository";
+import { getConnection, getConnectionById, listEventsPage, upsertIntents, type ConnectionRow } from "./connection-repository";
 import { usesSandbox } from "../connectors/sandbox/refs";
-import { admitIntent, admitIntents, statusPath, toResult } from "./pipeline";
+import { admitIntents, decide, statusPath, toResult } from "./pipeline";
 import { parseConnectionIntent } from "./intent-admission";
 import type { ConnectionIntent, OnboardingResult } from "./schemas";
 
@@ -17,6 +17,13 @@ export type SubmitDeps = {
   enqueue: (ids: readonly string[]) => Promise<void>;
   /** waits until the connection's job commits a final state (true) or the time runs out (false) */
   waitForFinal: (id: string, ms: number, afterListen: () => Promise<boolean>) => Promise<boolean>;
+  /**
+   * This process's worker, when it runs and has a free slot (server/jobs/inline.ts): the
+   * admission takes the lease and the attempt runs here at once, the queue only as a fallback.
+   */
+  inline?: () =>
+    | { owner: string; leaseMs: number; run: (id: string) => Promise<ConnectionRow | null> }
+    | undefined;
 };
 
 export type SubmitOutcome =
@@ -35,19 +42,44 @@ export function refuseNamespace(intent: ConnectionIntent): { code: string; messa
 export async function submitIntent(deps: SubmitDeps, tenantId: string, intent: ConnectionIntent, opts: { budgetMs: number; async: boolean }): Promise<SubmitOutcome> {
   const refused = refuseNamespace(intent);
   if (refused) return { kind: "refused", ...refused };
-  const admitted = await admitIntent(deps.db, tenantId, intent);
+  const inline = opts.async || opts.budgetMs === 0 ? undefined : deps.inline?.();
+  const decided = decide(intent);
+  const admitted = (await upsertIntents(deps.db, tenantId, [{ intent, decided }], inline && !decided ? { owner: inline.owner, leaseMs: inline.leaseMs } : undefined))[0]!;
   if (admitted.status === "UNSUPPORTED") {
     return { kind: "unsupported", result: toResult((await getConnectionById(deps.db, admitted.id))!) };
   }
+  let row: ConnectionRow | null = null;
   if (admitted.needsRun) {
-    const enqueue = async () => {
-      await deps.enqueue([admitted.id]);
-      return false;
-    };
-    if (opts.async || opts.budgetMs === 0) await enqueue();
-    else await deps.waitForFinal(admitted.id, opts.budgetMs, enqueue);
+    const started = Date.now();
+    if (inline && admitted.leased) {
+      // the attempt runs here, now; past the budget it goes on in the background and the caller gets 202
+      let timer: NodeJS.Timeout | undefined;
+      const outOfTime = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), opts.budgetMs)));
+      row = await Promise.race([inline.run(admitted.id), outOfTime]);
+      clearTimeout(timer);
+      if (row && row.status === "PENDING") row = null;
+    }
+    const ranHere = Boolean(inline && admitted.leased);
+    const left = opts.budgetMs - (Date.now() - started);
+    if (!row && !(ranHere && left <= 0)) {
+      // the durable queue (the attempt is not ours to run here, or it ended elsewhere): wait for its final state
+      const enqueue = async () => {
+        if (ranHere) {
+          // it may have ended already, before this wait listened
+          const now = await getConnectionById(deps.db, admitted.id);
+          if (now && now.status !== "PENDING") {
+            row = now;
+            return true;
+          }
+        }
+        await deps.enqueue([admitted.id]);
+        return false;
+      };
+      if (opts.async || opts.budgetMs === 0) await enqueue();
+      else await deps.waitForFinal(admitted.id, Math.max(0, left), enqueue);
+    }
   }
-  const row = (await getConnectionById(deps.db, admitted.id))!;
+  row ??= (await getConnectionById(deps.db, admitted.id))!;
   const result = toResult(row);
   return row.status === "PENDING" ? { kind: "accepted", result: { ...result, status_url: statusPath(row.id) } } : { kind: "final", result };
 }
