@@ -11,9 +11,10 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresAdapter } from "../../server/connectors/drivers/postgres";
 import { restDriver } from "../../server/connectors/drivers/rest";
+import { salesforceDriver } from "../../server/connectors/drivers/salesforce";
 import { s3Adapter } from "../../server/connectors/drivers/s3";
 import { ensurePostgresSandbox } from "../../server/connectors/sandbox/postgres-sandbox";
-import { startHttpSandbox, type HttpSandbox } from "../../server/connectors/sandbox/http-sandbox";
+import { SF_ORG_ID, startHttpSandbox, type HttpSandbox } from "../../server/connectors/sandbox/http-sandbox";
 import { startS3Sandbox, type S3Sandbox } from "../../server/connectors/sandbox/s3-sandbox";
 import type { ConnectorResult, DiscoveredSchema } from "../../server/connectors/types";
 import { unmetNamedResources } from "../../server/onboarding/named-resources";
@@ -103,6 +104,45 @@ describe("named resources must be found by discovery", () => {
     expect(unmetNamedResources([], schemaOf(await restDriver.discover(ctx("acme"))))).toBeUndefined();
   });
 
+  it("Salesforce: a named sObject that does not exist ends HEALING, one the user may not see AWAITING_CREDENTIALS, each named; the token's own org passes", async () => {
+    const sf = (resourceIds: string[], config: Record<string, unknown> = {}) =>
+      ctxFor("salesforce", { config: { base_url: web.urlFor("salesforce"), ...config }, secret: { access_token: web.token }, resourceIds });
+    // the org the token belongs to (15- and 18-character forms) and existing objects are found
+    const own = sf([`org_${SF_ORG_ID.slice(0, 15)}`, SF_ORG_ID, "Account"], { objects: "Contact" });
+    const found = schemaOf(await salesforceDriver.discover(own));
+    expect(found.resources).toEqual([
+      { id: `org_${SF_ORG_ID.slice(0, 15)}`, kind: "Salesforce org", found: true },
+      { id: SF_ORG_ID, kind: "Salesforce org", found: true },
+      { id: "Account", kind: "sObject", found: true },
+      { id: "Contact", kind: "sObject", found: true },
+    ]);
+    expect(unmetNamedResources(own.resourceIds, found)).toBeUndefined();
+
+    // a missing custom object (named by the intent or by config.objects): HEALING, in words
+    const missing = sf(["Account", "Invoice__c"], { objects: "Account, Shipment__c" });
+    const schema = schemaOf(await salesforceDriver.discover(missing));
+    expect(schema.resources).toEqual([
+      { id: "Account", kind: "sObject", found: true },
+      expect.objectContaining({ id: "Invoice__c", kind: "sObject", found: false, reason: "absent" }),
+      expect.objectContaining({ id: "Shipment__c", kind: "sObject", found: false, reason: "absent" }),
+    ]);
+    const unmet = unmetNamedResources(missing.resourceIds, schema);
+    expect(unmet?.status).toBe("HEALING");
+    expect(unmet?.reason).toContain('sObject "Invoice__c" (the org has no such sObject (NOT_FOUND))');
+    expect(unmet?.reason).toContain('sObject "Shipment__c"');
+
+    // an object the user's profile hides (403 INSUFFICIENT_ACCESS), and another org's id: AWAITING_CREDENTIALS
+    const hidden = sf(["LoginHistory", "org_00D000000000001"]);
+    const h = unmetNamedResources(hidden.resourceIds, schemaOf(await salesforceDriver.discover(hidden)));
+    expect(h?.status).toBe("AWAITING_CREDENTIALS");
+    expect(h?.reason).toContain('sObject "LoginHistory" (the credential may not see it (INSUFFICIENT_ACCESS))');
+    expect(h?.reason).toContain(`Salesforce org "org_00D000000000001" (the credential belongs to org ${SF_ORG_ID}, not 00D000000000001)`);
+
+    // an object that exists but cannot be queried is not a data source: not ACTIVE either
+    const changeEvents = sf(["AccountChangeEvent"]);
+    expect(unmetNamedResources(changeEvents.resourceIds, schemaOf(await salesforceDriver.discover(changeEvents)))?.reason).toContain('sObject "AccountChangeEvent" (it exists but is not queryable)');
+  });
+
   it("an id the driver cannot look up is not vouched for; ids the credential cannot see end AWAITING_CREDENTIALS", () => {
     const hidden = unmetNamedResources(["b1"], { streams: [], resources: [{ id: "b1", kind: "bucket", found: false, reason: "not_visible", detail: "the credential may not read this bucket" }] });
     expect(hidden).toMatchObject({ status: "AWAITING_CREDENTIALS" });
@@ -136,6 +176,13 @@ describe("health proves the far side is the vendor", () => {
       if (!r.ok) expect(r.error.message).toMatch(/not the vendor's API/);
     });
   }
+
+  it("salesforce: a 200 to /limits without DailyApiRequests fails health in words; the stand-in passes", async () => {
+    const r = await salesforceDriver.healthCheck(ctxFor("salesforce", { config: { base_url: base }, secret: { access_token: "t" } }));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toMatch(/DailyApiRequests.Max is missing.*not the vendor's API/);
+    expect((await salesforceDriver.healthCheck(ctxFor("salesforce", { config: { base_url: web.urlFor("salesforce") }, secret: { access_token: web.token } }))).ok).toBe(true);
+  });
 
   it("the real stand-in answers as documented and passes", async () => {
     const r = await restDriver.healthCheck(ctxFor("github", { config: { base_url: web.urlFor("github"), org: "acme" }, secret: { token: web.token } }));

@@ -15,7 +15,7 @@ function ctx(over: { secret?: Record<string, string>; config?: Record<string, un
   return {
     connectionId: `sf-${++n}`,
     sourceType: "salesforce",
-    resourceIds: ["org"],
+    resourceIds: [], // named resources (an org id costs one Organization query): tests/connectors/named-resources.test.ts
     config: { base_url: sb.urlFor("salesforce"), ...(over.config ?? {}) },
     secret: over.secret ?? { access_token: sb.token, instance_url: "https://acme.my.salesforce.com" },
     policy: makePolicy({ ratePerMinute: 60_000, requestTimeoutMs: 2_000, ...(over.policy ?? {}) }),

@@ -7,14 +7,20 @@
  * …/sobjects/{name}/describe for a few queryable objects: field names, types, nillable — no rows.
  * Sample: SOQL `SELECT <fields> FROM <object> LIMIT n` via GET …/query?q=, following
  * nextRecordsUrl only while the ≤ 20-record budget needs it. GET only, through Safe Mode's HTTP path.
+ *
+ * Named resources (issue 10 item 7): every intent resource id and every sObject `config.objects`
+ * names is checked by discovery. An org id (`org_00D…` or a bare 15/18-character `00D…` id) must be
+ * the org the token belongs to (`SELECT Id FROM Organization`, one row of the org's own record);
+ * an sObject must be in describeGlobal and queryable, else its describe tells: 404 NOT_FOUND →
+ * absent (HEALING), 401/403 (INSUFFICIENT_ACCESS) → not visible to the credential.
  */
 import { err, ok } from "../../lib/result";
 import { getCatalogEntry } from "../catalog";
 import { effectiveConfig } from "../catalog/interpolate";
 import { type SafeHttp, defaultSafeHttp, hostMatches, redact } from "../safe-mode/http";
 import { sandboxNotRunning } from "../sandbox/refs";
-import type { ConnectorContext, ConnectorResult, FieldInfo, SampleRecord, SourceAdapter, StreamInfo } from "../types";
-import { failWith, recordBudget } from "./rest";
+import type { ConnectorContext, ConnectorResult, FieldInfo, NamedResourceCheck, SampleRecord, SourceAdapter, StreamInfo } from "../types";
+import { failWith, recordBudget, unmetExpectations } from "./rest";
 
 /** Standard objects worth a first look, in order, when config.objects does not name any. */
 const PREFERRED = ["Account", "Contact", "Opportunity", "Lead", "Case", "User"];
@@ -23,8 +29,10 @@ const MAX_SOQL_FIELDS = 20;
 /** compound and binary fields cannot (or should not) be selected in a tiny sample */
 const SKIP_TYPES = new Set(["address", "location", "base64", "complexvalue"]);
 const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+/** an org id as intents name it: `org_<id>`, or Salesforce's own 15/18-character id with the Organization key prefix 00D */
+const ORG_ID = /^(?:org_(.+)|(00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?))$/;
 
-type Sf = { base: string; version: string; headers: Record<string, string>; allowedHosts: string[] | undefined; objects?: string[] };
+type Sf = { base: string; version: string; headers: Record<string, string>; allowedHosts: string[] | undefined; objects?: string[]; expect?: NonNullable<NonNullable<ReturnType<typeof getCatalogEntry>>["health"]>["expect"] };
 
 function resolve(ctx: ConnectorContext): ConnectorResult<Sf> {
   const entry = getCatalogEntry(ctx.sourceType);
@@ -75,6 +83,7 @@ function resolve(ctx: ConnectorContext): ConnectorResult<Sf> {
     // (catalog vendor hosts, the tenant's approved destinations, running sandboxes)
     allowedHosts: fromToken ? entry.allowedHosts : undefined,
     objects,
+    expect: entry.health?.expect,
   });
 }
 
@@ -91,6 +100,54 @@ export function createSalesforceDriver(http: SafeHttp = defaultSafeHttp): Source
 
   const api = (sf: Sf, rest: string) => `/services/data/${sf.version}${rest}`;
 
+  /** The id of the org the token belongs to (its own Organization record), or the failure. */
+  async function orgIdOf(ctx: ConnectorContext, sf: Sf): Promise<ConnectorResult<string | undefined>> {
+    const res = await get(ctx, sf, `${api(sf, "/query")}?q=${encodeURIComponent("SELECT Id FROM Organization LIMIT 1")}`);
+    if (!res.ok) return res;
+    const id = (res.value as { records?: { Id?: unknown }[] }).records?.[0]?.Id;
+    return ok(typeof id === "string" ? id : undefined);
+  }
+
+  async function checkNamedResources(ctx: ConnectorContext, sf: Sf, listed: { name?: unknown; queryable?: unknown }[]): Promise<ConnectorResult<NamedResourceCheck[]>> {
+    const ids = [...new Set([...ctx.resourceIds, ...(sf.objects ?? [])])];
+    const byName = new Map(listed.filter((o) => typeof o.name === "string").map((o) => [(o.name as string).toLowerCase(), o]));
+    const out: NamedResourceCheck[] = [];
+    let org: ConnectorResult<string | undefined> | undefined;
+    for (const id of ids) {
+      const orgMatch = ORG_ID.exec(id);
+      if (orgMatch) {
+        const wanted = orgMatch[1] ?? orgMatch[2]!;
+        org ??= await orgIdOf(ctx, sf);
+        if (!org.ok) {
+          if (org.error.kind !== "auth" && org.error.kind !== "other") return org;
+          out.push({ id, kind: "Salesforce org", found: false, reason: "not_visible", detail: `the credential may not read its Organization record (${org.error.message})` });
+          continue;
+        }
+        // 15-character ids are case-sensitive; the 18-character form adds a case-safe suffix
+        const own = org.value;
+        const same = own !== undefined && (own === wanted || (wanted.length === 15 && own.slice(0, 15) === wanted) || (own.length === 15 && wanted.slice(0, 15) === own));
+        out.push(same ? { id, kind: "Salesforce org", found: true } : { id, kind: "Salesforce org", found: false, reason: "not_visible", detail: `the credential belongs to org ${own ?? "(unknown)"}, not ${wanted}` });
+        continue;
+      }
+      if (!NAME.test(id)) {
+        out.push({ id, kind: "sObject", found: false, reason: "absent", detail: "not an sObject API name or a Salesforce org id" });
+        continue;
+      }
+      const o = byName.get(id.toLowerCase());
+      if (o) {
+        out.push(o.queryable === true ? { id, kind: "sObject", found: true } : { id, kind: "sObject", found: false, reason: "absent", detail: "it exists but is not queryable" });
+        continue;
+      }
+      // not in describeGlobal: its describe says whether it is absent (404) or hidden from this user (403 INSUFFICIENT_ACCESS)
+      const d = await http.fetch(ctx, { method: "GET", url: sf.base + api(sf, `/sobjects/${encodeURIComponent(id)}/describe`), headers: sf.headers, allowedHosts: sf.allowedHosts });
+      if (d.ok) out.push({ id, kind: "sObject", found: true });
+      else if (d.error.kind === "auth") out.push({ id, kind: "sObject", found: false, reason: "not_visible", detail: "the credential may not see it (INSUFFICIENT_ACCESS)" });
+      else if (/HTTP (404|410)\b/.test(d.error.message)) out.push({ id, kind: "sObject", found: false, reason: "absent", detail: "the org has no such sObject (NOT_FOUND)" });
+      else return failWith(ctx, d.error);
+    }
+    return ok(out);
+  }
+
   return {
     async healthCheck(ctx) {
       const sf = resolve(ctx);
@@ -98,6 +155,9 @@ export function createSalesforceDriver(http: SafeHttp = defaultSafeHttp): Source
       const t0 = performance.now();
       const res = await get(ctx, sf.value, api(sf.value, "/limits"));
       if (!res.ok) return res;
+      // the far side must answer as Salesforce documents the Limits resource, not merely 200
+      const unmet = unmetExpectations(res.value, sf.value.expect);
+      if (unmet) return err({ kind: "other", message: `the far side did not answer GET ${api(sf.value, "/limits")} as Salesforce documents (${unmet}): not the vendor's API` });
       return ok({ latencyMs: Math.round(performance.now() - t0), detail: `Salesforce ${sf.value.version} reachable` });
     },
 
@@ -106,7 +166,8 @@ export function createSalesforceDriver(http: SafeHttp = defaultSafeHttp): Source
       if (!sf.ok) return sf;
       const global = await get(ctx, sf.value, api(sf.value, "/sobjects"));
       if (!global.ok) return global;
-      const all = ((global.value as { sobjects?: { name?: unknown; queryable?: unknown; custom?: unknown }[] }).sobjects ?? []).filter(
+      const listed = (global.value as { sobjects?: { name?: unknown; queryable?: unknown; custom?: unknown }[] }).sobjects ?? [];
+      const all = listed.filter(
         (o) => typeof o.name === "string" && NAME.test(o.name) && o.queryable === true,
       );
       const names = new Set(all.map((o) => o.name as string));
@@ -127,7 +188,9 @@ export function createSalesforceDriver(http: SafeHttp = defaultSafeHttp): Source
           .map((f) => ({ name: f.name as string, type: String(f.type ?? "string"), nullable: f.nillable === true }));
         streams.push({ name, fields });
       }
-      return ok({ streams });
+      const resources = await checkNamedResources(ctx, sf.value, listed);
+      if (!resources.ok) return resources;
+      return ok({ streams, ...(resources.value.length ? { resources: resources.value } : {}) });
     },
 
     async sample(ctx, schema) {

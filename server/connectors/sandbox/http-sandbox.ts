@@ -119,6 +119,11 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 type SfField = { name: string; type: string; nillable: boolean; label: string };
 const sf = (name: string, type: string, nillable = true): SfField => ({ name, type, nillable, label: name.replace(/([a-z])([A-Z])/g, "$1 $2") });
 
+/** the sandbox org's 18-character id (seeds/intents/03-salesforce-sandbox.json names its 15-character form) */
+export const SF_ORG_ID = "00D5g000004SbxAEAS";
+/** sObjects the sandbox's integration user may not see: describe answers 403 INSUFFICIENT_ACCESS */
+const SF_RESTRICTED = new Set(["LoginHistory"]);
+
 const SF_OBJECTS: Record<string, { label: string; prefix: string; queryable: boolean; fields: SfField[]; row: (i: number) => Record<string, unknown> }> = {
   Account: {
     label: "Account",
@@ -213,6 +218,8 @@ function salesforce(c: Ctx): void {
   }
   const d = /^\/sobjects\/([A-Za-z0-9_]+)\/describe\/?$/.exec(sub);
   if (d) {
+    // an object this integration user's profile may not see (Salesforce answers 403 INSUFFICIENT_ACCESS)
+    if (SF_RESTRICTED.has(d[1]!)) return send(c.res, 403, [{ errorCode: "INSUFFICIENT_ACCESS", message: "insufficient access rights on object id" }]);
     const o = SF_OBJECTS[d[1]!];
     if (!o) return send(c.res, 404, [{ errorCode: "NOT_FOUND", message: "The requested resource does not exist" }]);
     return send(c.res, 200, { name: d[1], label: o.label, queryable: o.queryable, custom: false, fields: o.fields.map((f) => ({ ...f, length: f.type === "string" ? 255 : 0 })) });
@@ -238,6 +245,8 @@ function salesforce(c: Ctx): void {
       limit = parsed[3] ? Number(parsed[3]) : SANDBOX_RECORDS;
       start = 0;
     }
+    // the org's own Organization record: one row, its id (named resources check the org id against it)
+    if (object === "Organization" && !more) return send(c.res, 200, { totalSize: 1, done: true, records: [{ attributes: { type: "Organization", url: `/services/data/v62.0/sobjects/Organization/${SF_ORG_ID}` }, Id: SF_ORG_ID }] });
     const o = SF_OBJECTS[object];
     if (!o || !o.queryable) return send(c.res, 400, [{ message: `sObject type '${object}' is not supported.`, errorCode: "INVALID_TYPE" }]);
     const total = Math.min(limit, SANDBOX_RECORDS);
