@@ -67,22 +67,8 @@ describe("a killed worker's job", () => {
     blackhole = net.createServer((s) => void sockets.push(s));
     await new Promise<void>((r) => blackhole!.listen(0, "127.0.0.1", () => r()));
     const port = (blackhole.address() as net.AddressInfo).port;
-    const dsn = `postgresql://reader:secret-pw@127.0.0.1:${port}/warehouse`;
-    await addApprovedDestination(db, tenantId, { kind: "host", pattern: "127.0.0.1", ports: [port], sourceTypes: ["postgres"], note: "the test's silent database" }, { label: "test" });
-
-    const intent = ConnectionIntentSchema.parse({
-      source_type: "postgres",
-      resource_ids: ["warehouse"],
-      credential_locator: "env:AAM_SECRET_RECOVERY_DSN",
-      risk_level: "low",
-      evidence: { status: "Sanctioned", source: "CMDB", ts: "2026-11-20T09:00:00Z" },
-      owner: { user: "dba@example.com", confidence: 0.9, why: "cmdb_owner" },
-    });
-    const admitted = await admitIntent(db, tenantId, intent);
+    const { dsn, admitted } = await queueSilentDatabaseIntent(db, scratch.url, tenantId, port);
     expect(admitted.needsRun).toBe(true);
-    const queue = await createQueue(scratch.url);
-    await queue.enqueueOnboarding([admitted.id]);
-    await queue.close();
 
     const first = startWorker(scratch.url, dsn);
     let log = "";
@@ -131,20 +117,7 @@ describe("SIGTERM of npm run worker", () => {
       await applyMigrations(local.url);
       const { tenantId } = await seedDatabase(ldb, { adminEmail: "a@term.test", execEmail: "e@term.test", sloTarget: 0.9 });
       await upsertSettings(ldb, tenantId, "autonomy", { requestTimeoutMs: 30_000 });
-      const dsn = `postgresql://reader:secret-pw@127.0.0.1:${(hole.address() as net.AddressInfo).port}/warehouse`;
-      await addApprovedDestination(ldb, tenantId, { kind: "host", pattern: "127.0.0.1", ports: [(hole.address() as net.AddressInfo).port], sourceTypes: ["postgres"], note: "the test's silent database" }, { label: "test" });
-      const intent = ConnectionIntentSchema.parse({
-        source_type: "postgres",
-        resource_ids: ["warehouse"],
-        credential_locator: "env:AAM_SECRET_RECOVERY_DSN",
-        risk_level: "low",
-        evidence: { status: "Sanctioned", source: "CMDB", ts: "2026-11-20T09:00:00Z" },
-        owner: { user: "dba@example.com", confidence: 0.9, why: "cmdb_owner" },
-      });
-      const admitted = await admitIntent(ldb, tenantId, intent);
-      const queue = await createQueue(local.url);
-      await queue.enqueueOnboarding([admitted.id]);
-      await queue.close();
+      const { dsn, admitted } = await queueSilentDatabaseIntent(ldb, local.url, tenantId, (hole.address() as net.AddressInfo).port);
       const w = startWorker(local.url, dsn);
       await until("the attempt to be running", async () => (await ldb.connection.findUnique({ where: { id: admitted.id } }))?.leaseOwner != null && sockets.length > 0);
       const t0 = Date.now();
@@ -167,3 +140,22 @@ describe("SIGTERM of npm run worker", () => {
     }
   });
 });
+
+/** Approves the silent "database" at 127.0.0.1:port, admits a postgres intent for it and queues it. */
+async function queueSilentDatabaseIntent(d: Db, url: string, tenantId: string, port: number) {
+  const dsn = `postgresql://reader:secret-pw@127.0.0.1:${port}/warehouse`;
+  await addApprovedDestination(d, tenantId, { kind: "host", pattern: "127.0.0.1", ports: [port], sourceTypes: ["postgres"], note: "the test's silent database" }, { label: "test" });
+  const intent = ConnectionIntentSchema.parse({
+    source_type: "postgres",
+    resource_ids: ["warehouse"],
+    credential_locator: "env:AAM_SECRET_RECOVERY_DSN",
+    risk_level: "low",
+    evidence: { status: "Sanctioned", source: "CMDB", ts: "2026-11-20T09:00:00Z" },
+    owner: { user: "dba@example.com", confidence: 0.9, why: "cmdb_owner" },
+  });
+  const admitted = await admitIntent(d, tenantId, intent);
+  const queue = await createQueue(url);
+  await queue.enqueueOnboarding([admitted.id]);
+  await queue.close();
+  return { dsn, admitted };
+}
