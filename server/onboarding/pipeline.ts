@@ -183,7 +183,9 @@ export async function runAttempt(deps: PipelineDeps, connectionId: string): Prom
  * changed intent supersedes the try, stops when the lease is lost, and on graceful shutdown hands
  * the connection back (`handedBack`: the caller re-queues it).
  */
-export async function runAttemptDetailed(deps: PipelineDeps, connectionId: string): Promise<AttemptRun> {
+export async function runAttemptDetailed(deps: PipelineDeps, connectionId: string, opts: { started?: StartedAttempt } = {}): Promise<AttemptRun> {
+  // `started`: the admission already started the first try for this process's owner (its lease, its fencing number)
+  let started = opts.started;
   const held = holdLocal(connectionId, deps.db);
   // this process already runs it; or it is shutting down: then the job hands it back untouched
   if (!held) return { row: null, handedBack: isDraining() };
@@ -203,7 +205,8 @@ export async function runAttemptDetailed(deps: PipelineDeps, connectionId: strin
       if (abortReason(held) === "shutdown") return await handBack();
       let conn: StartedAttempt | null;
       try {
-        conn = await startAttempt(deps.db, connectionId, owner, LEASE_MS);
+        conn = started ?? (await startAttempt(deps.db, connectionId, owner, LEASE_MS));
+        started = undefined;
       } catch (e) {
         await waitForDb(e);
         continue;
