@@ -10,6 +10,7 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresAdapter } from "../../server/connectors/drivers/postgres";
+import { mongoAdapter } from "../../server/connectors/drivers/mongo";
 import { restDriver } from "../../server/connectors/drivers/rest";
 import { salesforceDriver } from "../../server/connectors/drivers/salesforce";
 import { s3Adapter } from "../../server/connectors/drivers/s3";
@@ -19,22 +20,26 @@ import { startS3Sandbox, type S3Sandbox } from "../../server/connectors/sandbox/
 import type { ConnectorResult, DiscoveredSchema } from "../../server/connectors/types";
 import { unmetNamedResources } from "../../server/onboarding/named-resources";
 import { testDatabaseUrl } from "../helpers/db";
+import { startMongoWire, type MongoWire } from "../helpers/mongo-wire";
 import { ctxFor } from "./native/ctx";
 
 let pgUrl: string;
 let dir: string;
 let s3: S3Sandbox;
 let web: HttpSandbox;
+let mongo: MongoWire;
 
 beforeAll(async () => {
   pgUrl = (await ensurePostgresSandbox(testDatabaseUrl())).url;
   dir = await fs.mkdtemp(path.join(os.tmpdir(), "aam-named-"));
   s3 = await startS3Sandbox({ dir, port: 0 });
   web = await startHttpSandbox({});
+  mongo = await startMongoWire({ dbs: { shop: { orders: [{ _id: 1, total: 9.5 }], customers: [{ _id: 1, name: "Ada" }] }, payroll: { salaries: [{ _id: 1 }] } }, denied: ["payroll"] });
 });
 afterAll(async () => {
   await s3?.close();
   await web?.close();
+  await mongo?.close();
   await fs.rm(dir, { recursive: true, force: true });
 });
 
@@ -141,6 +146,42 @@ describe("named resources must be found by discovery", () => {
     // an object that exists but cannot be queried is not a data source: not ACTIVE either
     const changeEvents = sf(["AccountChangeEvent"]);
     expect(unmetNamedResources(changeEvents.resourceIds, schemaOf(await salesforceDriver.discover(changeEvents)))?.reason).toContain('sObject "AccountChangeEvent" (it exists but is not queryable)');
+  });
+
+  it("MongoDB (the real driver on the wire): a named collection or database that does not exist ends HEALING, one the user may not read AWAITING_CREDENTIALS, each named", async () => {
+    const mg = (resourceIds: string[], path = "") => ctxFor("mongo", { secret: { dsn: `${mongo.url}/${path}` }, resourceIds });
+    const present = mg(["shop.orders", "shop"]);
+    expect((await mongoAdapter.healthCheck(present)).ok).toBe(true);
+    const ok = schemaOf(await mongoAdapter.discover(present));
+    expect(ok.streams.map((s) => s.name)).toEqual(["shop.orders", "shop.customers"]);
+    expect(ok.resources).toEqual([
+      { id: "shop.orders", kind: "collection", found: true },
+      { id: "shop", kind: "database", found: true },
+    ]);
+    expect(unmetNamedResources(present.resourceIds, ok)).toBeUndefined();
+
+    // a collection of the URL's database, and a database, that do not exist
+    const missing = mg(["orders", "invoices"], "shop");
+    const schema = schemaOf(await mongoAdapter.discover(missing));
+    expect(schema.resources).toEqual([
+      { id: "orders", kind: "collection", found: true },
+      expect.objectContaining({ id: "invoices", kind: "collection", found: false, reason: "absent" }),
+    ]);
+    const unmet = unmetNamedResources(missing.resourceIds, schema);
+    expect(unmet?.status).toBe("HEALING");
+    expect(unmet?.reason).toContain('collection "invoices" (MongoDB has no collection invoices of database shop)');
+    const noDb = mg(["archive"]);
+    expect(unmetNamedResources(noDb.resourceIds, schemaOf(await mongoAdapter.discover(noDb)))).toMatchObject({ status: "HEALING", reason: expect.stringContaining('database "archive" (MongoDB has no database archive') });
+
+    // a database (and a collection in it) this user holds no privilege on: 13 Unauthorized → AWAITING_CREDENTIALS
+    const hidden = mg(["payroll.salaries", "payroll", "shop.orders"]);
+    const h = schemaOf(await mongoAdapter.discover(hidden));
+    expect(h.streams.map((s) => s.name)).toEqual(["shop.orders"]);
+    const hu = unmetNamedResources(hidden.resourceIds, h);
+    expect(hu?.status).toBe("AWAITING_CREDENTIALS");
+    expect(hu?.reason).toContain('collection "payroll.salaries" (the credential may not read collection salaries of database payroll (13 Unauthorized))');
+    expect(hu?.reason).toContain('database "payroll" (the credential may not read database payroll (13 Unauthorized))');
+    expect(hu?.reason).not.toContain('"shop.orders"');
   });
 
   it("an id the driver cannot look up is not vouched for; ids the credential cannot see end AWAITING_CREDENTIALS", () => {

@@ -13,7 +13,8 @@
  * the check and the connection. (The alternative, following members and vetting each, cannot be
  * pinned per port: Node's lookup hook never sees the port.) A read on one member is enough for a
  * Safe Mode probe. TLS: verified against the host name off loopback (sql-target.ts databaseTls).
- * No mongod is available offline: coverage is unit-level plus TCP listeners.
+ * No mongod is available offline: coverage is unit-level, TCP listeners, and the wire stand-in
+ * tests/helpers/mongo-wire.ts (the real driver end to end: tests/connectors/named-resources.test.ts).
  */
 import { resolveSrv } from "node:dns/promises";
 import type { LookupFunction } from "node:net";
@@ -24,7 +25,7 @@ import { checkDestination } from "../safe-mode/destinations";
 import { databaseTls, type TlsRequest } from "../safe-mode/sql-target";
 import { bucketFor } from "../safe-mode/rate-limit";
 import { finishSample, sampleBudget } from "../safe-mode/records";
-import type { ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, FieldInfo, SampleRecord, SourceAdapter, StreamInfo } from "../types";
+import type { ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, FieldInfo, NamedResourceCheck, SampleRecord, SourceAdapter, StreamInfo } from "../types";
 import { inferFields } from "./filesource";
 
 export class MongoSafeModeError extends Error {
@@ -94,6 +95,12 @@ export class ReadOnlyMongo {
   async listCollections(limit: number): Promise<{ name: string; type?: string; options?: Document }[]> {
     const list = await this.db.listCollections({}, { nameOnly: false, authorizedCollections: true }).toArray();
     return list.filter((c) => !c.name.startsWith("system.")).slice(0, limit) as { name: string; type?: string; options?: Document }[];
+  }
+
+  /** Names of the collections this user holds some privilege on (nameOnly + authorizedCollections: no listCollections privilege needed). */
+  async collectionNames(name?: string): Promise<string[]> {
+    const list = await this.db.listCollections(name === undefined ? {} : { name }, { nameOnly: true, authorizedCollections: true }).toArray();
+    return list.map((c) => c.name).filter((n) => !n.startsWith("system."));
   }
 
   async find(collection: string, filter: Document, limit: number, maxBytes = Number.POSITIVE_INFINITY): Promise<Document[]> {
@@ -292,7 +299,15 @@ async function discoverMongo(client: MongoClient, t: MongoTarget, ctx: Connector
   const streams: StreamInfo[] = [];
   for (const dbName of await databasesOf(client, t, timeout)) {
     const db = new ReadOnlyMongo(client.db(dbName), timeout);
-    for (const c of await db.listCollections(MAX_COLLECTIONS - streams.length)) {
+    let collections: Awaited<ReturnType<ReadOnlyMongo["listCollections"]>>;
+    try {
+      collections = await db.listCollections(MAX_COLLECTIONS - streams.length);
+    } catch (e) {
+      // a named database the user may not list: the named-resource check below says so, naming it
+      if (ctx.resourceIds.length && isUnauthorized(e)) continue;
+      throw e;
+    }
+    for (const c of collections) {
       const name = `${dbName}.${c.name}`;
       if (ctx.resourceIds.length && !ctx.resourceIds.some((r) => r === name || r === c.name || r === dbName)) continue;
       // Field names come from the validator, else from a few documents; no document leaves discover.
@@ -300,7 +315,59 @@ async function discoverMongo(client: MongoClient, t: MongoTarget, ctx: Connector
       streams.push({ name, fields });
     }
   }
-  return ok({ streams });
+  const resources = await checkNamedMongo(client, t, ctx, streams);
+  return ok({ streams, ...(resources.length ? { resources } : {}) });
+}
+
+const isUnauthorized = (e: unknown) => (e as { code?: unknown })?.code === 13 || (e as { codeName?: unknown })?.codeName === "Unauthorized";
+
+/**
+ * Every named database or collection must be found (issue 10 item 7). An id is `db.collection`, a
+ * collection of the URL's database, or (without one) a database. One discovery did not list is
+ * probed: a collection the user may not read answers `count` with 13 Unauthorized (not visible); one
+ * it may read but that has no documents and no entry is absent. A database: `dbStats` answers 13 when
+ * the user holds no privilege on it (not visible), else it shows whether the database has collections.
+ */
+async function checkNamedMongo(client: MongoClient, t: MongoTarget, ctx: ConnectorContext, streams: StreamInfo[]): Promise<NamedResourceCheck[]> {
+  const timeout = ctx.policy.requestTimeoutMs;
+  const out: NamedResourceCheck[] = [];
+  for (const id of ctx.resourceIds) {
+    const dot = id.indexOf(".");
+    const dbName = dot > 0 ? id.slice(0, dot) : t.database ?? id;
+    const coll = dot > 0 ? id.slice(dot + 1) : t.database ? id : undefined;
+    const kind = coll === undefined ? "database" : "collection";
+    const label = coll === undefined ? `database ${dbName}` : `collection ${coll} of database ${dbName}`;
+    if (streams.some((s) => (coll === undefined ? s.name.startsWith(`${dbName}.`) : s.name === `${dbName}.${coll}`))) {
+      out.push({ id, kind, found: true });
+      continue;
+    }
+    const db = new ReadOnlyMongo(client.db(dbName), timeout);
+    try {
+      if (coll !== undefined) {
+        if ((await db.collectionNames(coll)).includes(coll)) {
+          out.push({ id, kind, found: true });
+          continue;
+        }
+        await db.command({ count: coll });
+        out.push({ id, kind, found: false, reason: "absent", detail: `MongoDB has no ${label}` });
+      } else {
+        if ((await db.collectionNames()).length > 0) {
+          out.push({ id, kind, found: true });
+          continue;
+        }
+        const stats = await db.command({ dbStats: 1 });
+        out.push(
+          Number(stats.collections ?? 0) > 0
+            ? { id, kind, found: false, reason: "not_visible", detail: `the credential may read no collection of ${label}` }
+            : { id, kind, found: false, reason: "absent", detail: `MongoDB has no ${label} (or it has no collections yet)` },
+        );
+      }
+    } catch (e) {
+      if (!isUnauthorized(e)) throw e;
+      out.push({ id, kind, found: false, reason: "not_visible", detail: `the credential may not read ${label} (13 Unauthorized)` });
+    }
+  }
+  return out;
 }
 
 export const mongoAdapter: SourceAdapter = {
