@@ -5,7 +5,7 @@
  */
 import { err } from "../../lib/result";
 import { connectionUrlOf } from "../safe-mode/sql-target";
-import type { ConnectorContext, ConnectorResult, SourceAdapter } from "../types";
+import type { AttemptSource, ConnectorContext, ConnectorResult, SourceAdapter } from "../types";
 import { mysqlAdapter } from "./mysql";
 import { postgresAdapter } from "./postgres";
 
@@ -44,5 +44,19 @@ export const jdbcAdapter: SourceAdapter = {
   sample: async (ctx, schema) => {
     const a = pick(ctx);
     return a.ok ? a.value.sample(ctx, schema) : a;
+  },
+  /** the engine's one-connection attempt (both wire drivers have one) */
+  openAttempt: async (ctx) => {
+    const a = pick(ctx);
+    if (!a.ok) return a;
+    const adapter = a.value;
+    if (adapter.openAttempt) return adapter.openAttempt(ctx);
+    const stageByStage: AttemptSource = {
+      healthCheck: () => adapter.healthCheck(ctx),
+      discover: () => adapter.discover(ctx),
+      sample: (schema) => adapter.sample(ctx, schema),
+      close: async () => undefined,
+    };
+    return { ok: true, value: stageByStage };
   },
 };

@@ -7,11 +7,11 @@
 import net from "node:net";
 import mysql from "mysql2/promise";
 import { err, ok } from "../../lib/result";
-import { SafeModeRefusal, runMysqlReadOnly, type MysqlFlavor } from "../safe-mode/sql-guard";
-import { configuredSchemas, discoverSql, sampleSql, type SqlSession } from "../safe-mode/sql-session";
+import { SafeModeRefusal, readOnlyMysqlSession, runMysqlReadOnly, type MysqlFlavor } from "../safe-mode/sql-guard";
+import { configuredSchemas, discoverSql, sampleSql, sqlAttemptSource, type SqlSession } from "../safe-mode/sql-session";
 import { MYSQL_HEALTH_SQL, mysqlCatalogQueries } from "../safe-mode/sql-statements";
 import { databaseTls, parseSqlTarget, resolveSqlTarget, tlsRequestOf } from "../safe-mode/sql-target";
-import type { ConnectorContext, ConnectorFailure, ConnectorResult, SourceAdapter } from "../types";
+import type { ConnectorContext, ConnectorFailure, ConnectorResult, HealthInfo, SourceAdapter } from "../types";
 
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET", "EAI_AGAIN", "EPIPE", "PROTOCOL_CONNECTION_LOST", "HANDSHAKE_NO_SSL_SUPPORT"]);
 const AUTH_ERRNOS = new Set([1044, 1045, 1142, 1143, 1227, 1251, 1698]);
@@ -46,20 +46,60 @@ export function mapMysqlError(e: unknown): ConnectorFailure {
   return { kind: "other", message: `MySQL/MariaDB error${suffix}` };
 }
 
-export async function withMysql<T>(ctx: ConnectorContext, fn: (session: SqlSession) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
+/** How long a graceful close may take before the socket is destroyed. */
+const CLOSE_GRACE_MS = 1_000;
+
+type MysqlConnection = { session: SqlSession; close: () => Promise<void> };
+
+/** MariaDB or MySQL, from the server version of the handshake (no round trip); undefined when the driver does not expose it. */
+function flavorOfHandshake(conn: mysql.Connection): MysqlFlavor | undefined {
+  const version = (conn as unknown as { connection?: { _handshakePacket?: { serverVersion?: unknown } } }).connection?._handshakePacket?.serverVersion;
+  return typeof version === "string" && version ? (/mariadb/i.test(version) ? "mariadb" : "mysql") : undefined;
+}
+
+/**
+ * Opens a connection on the checked target. `attempt`: it serves several guarded reads, so its
+ * session default is made READ ONLY once (sql-guard.ts readOnlyMysqlSession). An aborted
+ * `ctx.signal` destroys the connection at once; `close` is idempotent and bounded.
+ */
+async function openMysql(ctx: ConnectorContext, opts: { attempt: boolean }): Promise<ConnectorResult<MysqlConnection>> {
   const target = await resolveSqlTarget(ctx, "mysql");
   if (!target.ok) return target;
   const t = target.value;
   const timeout = ctx.policy.requestTimeoutMs;
   const port = t.port ?? 3306;
   const tls = databaseTls(t.host, t.address, tlsRequestOf(t.params, ctx.config));
+  const signal = ctx.signal;
+  if (signal?.aborted) return err({ kind: "network", message: "the attempt was stopped before connecting to MySQL/MariaDB" });
   let conn: mysql.Connection | undefined;
+  let socket: net.Socket | undefined;
+  const destroy = () => {
+    socket?.destroy();
+    conn?.destroy();
+  };
+  const onAbort = () => destroy();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      signal?.removeEventListener("abort", onAbort);
+      if (!conn || signal?.aborted) return destroy();
+      const grace = setTimeout(destroy, CLOSE_GRACE_MS);
+      grace.unref?.();
+      try {
+        await conn.end();
+      } catch {
+        destroy();
+      } finally {
+        clearTimeout(grace);
+      }
+    })());
   try {
     conn = await mysql.createConnection({
       // the host name is what TLS verifies; the socket goes to the vetted address (pinned)
       host: t.host,
       port,
-      stream: () => net.connect({ host: t.address, port }),
+      stream: () => (socket = net.connect({ host: t.address, port })),
       user: t.user,
       password: t.password ?? "",
       database: t.database,
@@ -72,18 +112,33 @@ export async function withMysql<T>(ctx: ConnectorContext, fn: (session: SqlSessi
     });
     conn.on("error", () => undefined);
     const c = conn;
-    const [versionRows] = await c.query("SELECT VERSION() AS v");
-    const version = String((versionRows as { v?: string }[])[0]?.v ?? "");
-    const flavor: MysqlFlavor = /mariadb/i.test(version) ? "mariadb" : "mysql";
+    let flavor = flavorOfHandshake(c);
+    if (!flavor) {
+      const [versionRows] = await c.query("SELECT VERSION() AS v");
+      flavor = /mariadb/i.test(String((versionRows as { v?: string }[])[0]?.v ?? "")) ? "mariadb" : "mysql";
+    }
+    if (opts.attempt) await readOnlyMysqlSession(c);
+    const f = flavor;
     const session: SqlSession = {
       dialect: "mysql",
-      read: (sql, o) => runMysqlReadOnly(c, flavor, sql, { timeoutMs: timeout, maxRows: o.maxRows, maxBytes: o.maxBytes, params: o.params }),
+      read: (sql, o) => runMysqlReadOnly(c, f, sql, { timeoutMs: timeout, maxRows: o.maxRows, maxBytes: o.maxBytes, params: o.params }),
     };
-    return await fn(session);
+    return ok({ session, close });
+  } catch (e) {
+    await close();
+    return err(mapMysqlError(e));
+  }
+}
+
+export async function withMysql<T>(ctx: ConnectorContext, fn: (session: SqlSession) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
+  const opened = await openMysql(ctx, { attempt: false });
+  if (!opened.ok) return opened;
+  try {
+    return await fn(opened.value.session);
   } catch (e) {
     return err(mapMysqlError(e));
   } finally {
-    await conn?.end().catch(() => undefined);
+    await opened.value.close();
   }
 }
 
@@ -94,13 +149,15 @@ function catalogQueries(ctx: ConnectorContext) {
   return mysqlCatalogQueries(configuredSchemas(ctx.config) ?? (database ? [database] : undefined));
 }
 
+async function mysqlHealth(s: SqlSession, since: number): Promise<ConnectorResult<HealthInfo>> {
+  const [row] = await s.read(MYSQL_HEALTH_SQL, { maxRows: 1 });
+  return ok({ latencyMs: Math.round(performance.now() - since), detail: String(row?.version ?? "") });
+}
+
 export const mysqlAdapter: SourceAdapter = {
   async healthCheck(ctx) {
     const started = performance.now();
-    return withMysql(ctx, async (s) => {
-      const [row] = await s.read(MYSQL_HEALTH_SQL, { maxRows: 1 });
-      return ok({ latencyMs: Math.round(performance.now() - started), detail: String(row?.version ?? "") });
-    });
+    return withMysql(ctx, (s) => mysqlHealth(s, started));
   },
   async discover(ctx) {
     return withMysql(ctx, (s) => discoverSql(s, ctx, catalogQueries(ctx)));
@@ -114,5 +171,17 @@ export const mysqlAdapter: SourceAdapter = {
       }
       return sampleSql(s, ctx, schema);
     });
+  },
+  /** one connection for the attempt's health check, discovery and sample */
+  async openAttempt(ctx) {
+    let since: number | undefined = performance.now(); // the first health check's latency includes connecting
+    const opened = await openMysql(ctx, { attempt: true });
+    if (!opened.ok) return opened;
+    const health = (s: SqlSession) => {
+      const from = since ?? performance.now();
+      since = undefined;
+      return mysqlHealth(s, from);
+    };
+    return ok(sqlAttemptSource({ session: opened.value.session, ctx, catalog: catalogQueries(ctx), health, mapError: mapMysqlError, close: opened.value.close }));
   },
 };

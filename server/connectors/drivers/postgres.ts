@@ -7,10 +7,10 @@
 import pg from "pg";
 import { err, ok } from "../../lib/result";
 import { SafeModeRefusal, runPostgresReadOnly } from "../safe-mode/sql-guard";
-import { configuredSchemas, discoverSql, sampleSql, type SqlSession } from "../safe-mode/sql-session";
+import { configuredSchemas, discoverSql, sampleSql, sqlAttemptSource, type SqlSession } from "../safe-mode/sql-session";
 import { PG_HEALTH_SQL, postgresCatalogQueries } from "../safe-mode/sql-statements";
 import { databaseTls, resolveSqlTarget, tlsRequestOf, type SqlTarget } from "../safe-mode/sql-target";
-import type { ConnectorContext, ConnectorFailure, ConnectorResult, SourceAdapter } from "../types";
+import type { ConnectorContext, ConnectorFailure, ConnectorResult, HealthInfo, SourceAdapter } from "../types";
 
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET", "EAI_AGAIN", "EPIPE", "ECONNABORTED"]);
 
@@ -67,8 +67,17 @@ export function pgSslOf(t: Pick<SqlTarget, "host" | "address" | "params">, ctx: 
   return { rejectUnauthorized: d.verify, servername: d.servername, ...(ctx.secret.ca_cert ? { ca: ctx.secret.ca_cert } : {}) };
 }
 
-/** Opens a client on the checked target, runs `fn`, always closes. */
-export async function withPostgres<T>(ctx: ConnectorContext, fn: (session: SqlSession, client: pg.Client) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
+/** How long a graceful close may take before the socket is destroyed. */
+const CLOSE_GRACE_MS = 1_000;
+
+type PgConnection = { client: pg.Client; session: SqlSession; close: () => Promise<void> };
+
+/**
+ * Opens a client on the checked target, in pipeline mode (a guarded read then takes two round
+ * trips: sql-guard.ts runPostgresReadOnly). An aborted `ctx.signal` destroys the socket at once
+ * (whatever is in flight fails); `close` is idempotent and bounded.
+ */
+async function openPostgres(ctx: ConnectorContext): Promise<ConnectorResult<PgConnection>> {
   const target = await resolveSqlTarget(ctx, "postgresql");
   if (!target.ok) return target;
   const t = target.value;
@@ -83,31 +92,67 @@ export async function withPostgres<T>(ctx: ConnectorContext, fn: (session: SqlSe
     connectionTimeoutMillis: timeout,
     query_timeout: timeout + 2_000,
     application_name: "aam-safe-mode",
+    pipeline: true,
   });
   client.on("error", () => undefined); // a dropped socket surfaces through the pending query
+  const destroy = () => (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+  const signal = ctx.signal;
+  const onAbort = () => destroy();
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      signal?.removeEventListener("abort", onAbort);
+      if (signal?.aborted) return destroy();
+      const grace = setTimeout(destroy, CLOSE_GRACE_MS);
+      grace.unref?.();
+      try {
+        await client.end();
+      } catch {
+        destroy();
+      } finally {
+        clearTimeout(grace);
+      }
+    })());
+  if (signal?.aborted) return err({ kind: "network", message: "the attempt was stopped before connecting to PostgreSQL" });
+  signal?.addEventListener("abort", onAbort, { once: true });
   const session: SqlSession = {
     dialect: "postgres",
     read: (sql, o) => runPostgresReadOnly(client, sql, { timeoutMs: timeout, maxRows: o.maxRows, maxBytes: o.maxBytes, params: o.params }),
   };
   try {
     await client.connect();
+  } catch (e) {
+    await close();
+    return err(mapPgError(e));
+  }
+  return ok({ client, session, close });
+}
+
+/** Opens a client on the checked target, runs `fn`, always closes. */
+export async function withPostgres<T>(ctx: ConnectorContext, fn: (session: SqlSession, client: pg.Client) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
+  const opened = await openPostgres(ctx);
+  if (!opened.ok) return opened;
+  const { client, session, close } = opened.value;
+  try {
     return await fn(session, client);
   } catch (e) {
     return err(mapPgError(e));
   } finally {
-    await client.end().catch(() => undefined);
+    await close();
   }
 }
 
 const catalogQueries = (ctx: ConnectorContext) => postgresCatalogQueries(configuredSchemas(ctx.config));
 
+async function pgHealth(s: SqlSession, since: number): Promise<ConnectorResult<HealthInfo>> {
+  const [row] = await s.read(PG_HEALTH_SQL, { maxRows: 1 });
+  return ok({ latencyMs: Math.round(performance.now() - since), detail: `PostgreSQL ${String(row?.version ?? "")}`.trim() });
+}
+
 export const postgresAdapter: SourceAdapter = {
   async healthCheck(ctx) {
     const started = performance.now();
-    return withPostgres(ctx, async (s) => {
-      const [row] = await s.read(PG_HEALTH_SQL, { maxRows: 1 });
-      return ok({ latencyMs: Math.round(performance.now() - started), detail: `PostgreSQL ${String(row?.version ?? "")}`.trim() });
-    });
+    return withPostgres(ctx, (s) => pgHealth(s, started));
   },
   async discover(ctx) {
     return withPostgres(ctx, (s) => discoverSql(s, ctx, catalogQueries(ctx)));
@@ -121,5 +166,17 @@ export const postgresAdapter: SourceAdapter = {
       }
       return sampleSql(s, ctx, schema);
     });
+  },
+  /** one connection for the attempt's health check, discovery and sample */
+  async openAttempt(ctx) {
+    let since: number | undefined = performance.now(); // the first health check's latency includes connecting
+    const opened = await openPostgres(ctx);
+    if (!opened.ok) return opened;
+    const health = (s: SqlSession) => {
+      const from = since ?? performance.now();
+      since = undefined;
+      return pgHealth(s, from);
+    };
+    return ok(sqlAttemptSource({ session: opened.value.session, ctx, catalog: catalogQueries(ctx), health, mapError: mapPgError, close: opened.value.close }));
   },
 };

@@ -115,7 +115,7 @@ describe("checkPostgresStatement (PostgreSQL's own parser, generated shapes only
     const stmts = [PG_HEALTH_SQL, sampleStatement("postgres", "sandbox", "orders", 7), sampleStatement("postgres", 'we"ird', "a.b;c", 1)];
     for (const schemas of [undefined, ["sandbox"]]) {
       const q = postgresCatalogQueries(schemas);
-      stmts.push(q.tablesSql, q.columnsSql);
+      stmts.push(q.catalogSql, q.tablesSql, q.columnsSql);
     }
     for (const sql of stmts) expect(await checkPostgresStatement(sql), sql).toMatchObject({ ok: true });
   });
@@ -159,7 +159,7 @@ describe("checkMysqlStatement (generated shapes only)", () => {
     const stmts = [MYSQL_HEALTH_SQL, sampleStatement("mysql", "test", "orders", 20), sampleStatement("mysql", "we`ird", "a.b;c", 3)];
     for (const schemas of [undefined, ["test"], ["a", "b", "c"]]) {
       const q = mysqlCatalogQueries(schemas);
-      stmts.push(q.tablesSql, q.columnsSql);
+      stmts.push(q.catalogSql, q.tablesSql, q.columnsSql);
     }
     for (const sql of stmts) expect(checkMysqlStatement(sql), sql).toMatchObject({ ok: true });
   });

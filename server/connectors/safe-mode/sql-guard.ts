@@ -347,6 +347,12 @@ export async function checkPostgresStatement(sql: string): Promise<ConnectorResu
  * PostgreSQL (also Redshift/Supabase): BEGIN READ ONLY; SET LOCAL statement_timeout; the query
  * wrapped in `SELECT * FROM (…) LIMIT $n` (extended protocol, so the server also refuses a
  * second statement); ROLLBACK whatever happens.
+ *
+ * On a client in pipeline mode (`pipeline: true`, as the drivers open theirs) the same messages
+ * take two round trips instead of five: BEGIN and both SET LOCALs are written together, and the
+ * query is sent only once all three succeeded and the server reports a transaction in progress;
+ * the ROLLBACK is written right behind the query (the server runs it after the query, whatever
+ * the query did) and awaited before this returns.
  */
 export async function runPostgresReadOnly(client: pg.ClientBase, sql: string, opts: ReadOnlyOptions): Promise<Rows> {
   const checked = await checkPostgresStatement(sql);
@@ -354,29 +360,51 @@ export async function runPostgresReadOnly(client: pg.ClientBase, sql: string, op
   const maxRows = Math.max(0, Math.floor(opts.maxRows));
   const timeout = Math.max(1, Math.floor(opts.timeoutMs));
   const params = opts.params ?? [];
-  await client.query("BEGIN READ ONLY");
-  try {
-    await client.query(`SET LOCAL statement_timeout = ${timeout}`);
-    await client.query(`SET LOCAL idle_in_transaction_session_timeout = ${timeout * 2}`);
-    const limited = `SELECT * FROM (\n${checked.value.sql}\n) AS aam_safe_mode LIMIT $${params.length + 1}`;
-    if (opts.maxBytes === undefined) {
-      const rows: Rows = (await client.query({ text: limited, values: [...params, maxRows], queryMode: "extended" } as pg.QueryConfig)).rows;
-      return rows.slice(0, maxRows);
+  const limited = `SELECT * FROM (\n${checked.value.sql}\n) AS aam_safe_mode LIMIT $${params.length + 1}`;
+  // the byte cap, server-side: only the rows whose running size (the text of the whole row, as
+  // it would cross the wire, decompressed) stays within maxBytes are sent; a huge value never is
+  const maxBytes = opts.maxBytes === undefined ? undefined : Math.max(0, Math.floor(opts.maxBytes));
+  const query: pg.QueryConfig =
+    maxBytes === undefined
+      ? ({ text: limited, values: [...params, maxRows], queryMode: "extended" } as pg.QueryConfig)
+      : ({
+          text:
+            `SELECT * FROM (SELECT aam_rows.*, sum(octet_length(aam_rows::text)) OVER (ROWS UNBOUNDED PRECEDING) AS ${PG_BYTES_COLUMN} ` +
+            `FROM (${limited}) AS aam_rows) AS aam_capped WHERE ${PG_BYTES_COLUMN} <= $${params.length + 2}`,
+          values: [...params, maxRows, maxBytes],
+          queryMode: "extended",
+        } as pg.QueryConfig);
+  const prelude = ["BEGIN READ ONLY", `SET LOCAL statement_timeout = ${timeout}`, `SET LOCAL idle_in_transaction_session_timeout = ${timeout * 2}`];
+  let rows: Rows;
+  if ((client as pg.Client).pipeline === true) {
+    const settled = await Promise.allSettled(prelude.map((text) => client.query(text)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed || (client as pg.Client).getTransactionStatus() !== "T") {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw failed ? failed.reason : new SafeModeRefusal("Safe Mode refused the SQL statement: no READ ONLY transaction is open");
     }
-    // the byte cap, server-side: only the rows whose running size (the text of the whole row, as
-    // it would cross the wire, decompressed) stays within maxBytes are sent; a huge value never is
-    const maxBytes = Math.max(0, Math.floor(opts.maxBytes));
-    const text =
-      `SELECT * FROM (SELECT aam_rows.*, sum(octet_length(aam_rows::text)) OVER (ROWS UNBOUNDED PRECEDING) AS ${PG_BYTES_COLUMN} ` +
-      `FROM (${limited}) AS aam_rows) AS aam_capped WHERE ${PG_BYTES_COLUMN} <= $${params.length + 2}`;
-    const rows: Rows = (await client.query({ text, values: [...params, maxRows, maxBytes], queryMode: "extended" } as pg.QueryConfig)).rows;
-    return rows.slice(0, maxRows).map((r) => {
-      delete r[PG_BYTES_COLUMN];
-      return r;
-    });
-  } finally {
-    await client.query("ROLLBACK").catch(() => undefined);
+    const answer = client.query(query);
+    const rollback = client.query("ROLLBACK").catch(() => undefined);
+    try {
+      rows = (await answer).rows;
+    } finally {
+      await rollback;
+    }
+  } else {
+    await client.query(prelude[0]!);
+    try {
+      await client.query(prelude[1]!);
+      await client.query(prelude[2]!);
+      rows = (await client.query(query)).rows;
+    } finally {
+      await client.query("ROLLBACK").catch(() => undefined);
+    }
   }
+  if (maxBytes === undefined) return rows.slice(0, maxRows);
+  return rows.slice(0, maxRows).map((r) => {
+    delete r[PG_BYTES_COLUMN];
+    return r;
+  });
 }
 
 // ------------------------------------------------------------------ MySQL / MariaDB: generated shapes only
@@ -477,6 +505,21 @@ function streamMysqlRows(conn: MysqlConnection, sql: string, values: unknown[], 
   });
 }
 
+/** Connections whose session default is READ ONLY (`readOnlyMysqlSession`): the guard opened it so. */
+const READ_ONLY_SESSIONS = new WeakSet<MysqlConnection>();
+
+/**
+ * Makes the session's default access mode READ ONLY once, for a connection that serves several
+ * guarded reads (one onboarding attempt). Every read still runs inside its own START TRANSACTION
+ * READ ONLY with its own timeout and row limit (session variables, set again for each read, since
+ * MySQL does not roll them back); the session default only covers what runs outside one, which
+ * is nothing but the guard's own SET and ROLLBACK.
+ */
+export async function readOnlyMysqlSession(conn: MysqlConnection): Promise<void> {
+  await conn.query("SET SESSION TRANSACTION READ ONLY");
+  READ_ONLY_SESSIONS.add(conn);
+}
+
 /**
  * MySQL/MariaDB: session READ ONLY + START TRANSACTION READ ONLY, a server-side statement
  * timeout (max_statement_time on MariaDB, max_execution_time on MySQL), sql_select_limit as the
@@ -488,7 +531,7 @@ export async function runMysqlReadOnly(conn: MysqlConnection, flavor: MysqlFlavo
   if (!checked.ok) throw new SafeModeRefusal(checked.error.message);
   const maxRows = Math.max(0, Math.floor(opts.maxRows));
   const timeout = Math.max(1, Math.floor(opts.timeoutMs));
-  await conn.query("SET SESSION TRANSACTION READ ONLY");
+  if (!READ_ONLY_SESSIONS.has(conn)) await conn.query("SET SESSION TRANSACTION READ ONLY");
   if (flavor === "mariadb") await conn.query(`SET SESSION max_statement_time = ${(timeout / 1000).toFixed(3)}`);
   else await conn.query(`SET SESSION max_execution_time = ${timeout}`);
   await conn.query(`SET SESSION sql_select_limit = ${Math.max(1, maxRows)}`);

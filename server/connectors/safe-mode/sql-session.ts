@@ -3,8 +3,8 @@
  * can only run guarded reads (sql-guard.ts), so no driver's discover/sample code can reach a
  * raw connection. Drivers supply the session and the catalog query of their dialect.
  */
-import { ok } from "../../lib/result";
-import type { ConnectorContext, ConnectorResult, DiscoveredSchema, SampleRecord, StreamInfo } from "../types";
+import { err, ok } from "../../lib/result";
+import type { AttemptSource, ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, HealthInfo, SampleRecord, StreamInfo } from "../types";
 import { finishSample, sampleBudget } from "./records";
 import { formatStreamName, parseStreamName, type CutRows, type Rows, type SqlDialect } from "./sql-guard";
 import { sampleStatement, type CatalogQueries } from "./sql-statements";
@@ -43,9 +43,36 @@ function wanted(resourceIds: string[], schema: string, table: string): boolean {
   return resourceIds.some((r) => r === name || r === table || r === schema || r === `${schema}.*`);
 }
 
+type TableRow = { table_schema: unknown; table_name: unknown };
+/** The most rows the one-round-trip catalog read takes: as many as the two-query form could (tables, then columns). */
+const CATALOG_ROWS = MAX_TABLES * 20 + MAX_COLUMNS;
+
 /**
- * Metadata only: `tablesSql` lists (table_schema, table_name) and `columnsSql` lists columns;
- * both take the schema list as their only parameter(s) via `params`.
+ * The catalog of the credential's tables and columns: ONE read (`catalogSql`) when its answer is
+ * complete, which gives exactly what the two-query form gives (the first MAX_TABLES × 20 tables,
+ * the first MAX_COLUMNS columns, in the same order); past CATALOG_ROWS rows it is not, and the
+ * two-query form (`tablesSql`, then `columnsSql`) runs as before.
+ */
+async function readCatalog(session: SqlSession, q: CatalogQueries): Promise<{ tables: TableRow[]; columns: ColumnRow[] }> {
+  const rows = (await session.read(q.catalogSql, { maxRows: CATALOG_ROWS + 1, params: q.params })).map(lowerKeys);
+  if (rows.length <= CATALOG_ROWS) {
+    // each table once, in the order of its first row (a case-insensitive collation may interleave two)
+    const tables = new Map<string, TableRow>();
+    for (const r of rows) {
+      const key = formatStreamName(String(r.table_schema), String(r.table_name));
+      if (!tables.has(key)) tables.set(key, { table_schema: r.table_schema, table_name: r.table_name });
+    }
+    const columns = rows.filter((r) => r.column_name !== null && r.column_name !== undefined) as ColumnRow[];
+    return { tables: [...tables.values()].slice(0, MAX_TABLES * 20), columns: columns.slice(0, MAX_COLUMNS) };
+  }
+  const tables = (await session.read(q.tablesSql, { maxRows: MAX_TABLES * 20, params: q.params })).map(lowerKeys) as TableRow[];
+  const columns = (await session.read(q.columnsSql, { maxRows: MAX_COLUMNS, params: q.params })).map(lowerKeys) as ColumnRow[];
+  return { tables, columns };
+}
+
+/**
+ * Metadata only: the tables (table_schema, table_name) and columns of the catalog queries, which
+ * take the schema list as their only parameter(s) via `params`.
  */
 export async function discoverSql(
   session: SqlSession,
@@ -53,7 +80,7 @@ export async function discoverSql(
   q: CatalogQueries,
 ): Promise<ConnectorResult<DiscoveredSchema>> {
   const cap = tableCap(ctx.config);
-  const all = (await session.read(q.tablesSql, { maxRows: MAX_TABLES * 20, params: q.params })).map(lowerKeys);
+  const { tables: all, columns } = await readCatalog(session, q);
   const tables = all.filter((t) => wanted(ctx.resourceIds, String(t.table_schema), String(t.table_name))).slice(0, cap);
   // every named table or schema must be among those the credential can read (issue 10 item 7)
   const resources = ctx.resourceIds.map((id) => {
@@ -63,7 +90,6 @@ export async function discoverSql(
       : { id, kind: "table or schema", found, reason: "absent" as const, detail: "no such table or schema, or none the credential may read" };
   });
   const keep = new Set(tables.map((t) => formatStreamName(String(t.table_schema), String(t.table_name))));
-  const columns = (await session.read(q.columnsSql, { maxRows: MAX_COLUMNS, params: q.params })).map(lowerKeys) as ColumnRow[];
   const streams = new Map<string, StreamInfo>([...keep].map((name) => [name, { name, fields: [] }]));
   for (const c of columns) {
     const s = streams.get(formatStreamName(String(c.table_schema), String(c.table_name)));
@@ -106,4 +132,46 @@ export async function sampleSql(session: SqlSession, ctx: ConnectorContext, sche
     if (rows.cutAtByteCap) break; // the byte budget is spent (and the session closed)
   }
   return finishSample(records, ctx.policy);
+}
+
+/**
+ * One attempt's health check, discovery and sample over one SqlSession (one connection): what
+ * `discover` found is kept, so a `sample` with no streams reads those tables instead of
+ * discovering again. A thrown read is mapped by the driver's `mapError`, as the standalone calls do.
+ */
+export function sqlAttemptSource(o: {
+  session: SqlSession;
+  ctx: ConnectorContext;
+  catalog: CatalogQueries;
+  health: (session: SqlSession) => Promise<ConnectorResult<HealthInfo>>;
+  mapError: (e: unknown) => ConnectorFailure;
+  close: () => Promise<void>;
+}): AttemptSource {
+  let discovered: DiscoveredSchema | undefined;
+  const guarded = async <T>(fn: () => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> => {
+    try {
+      return await fn();
+    } catch (e) {
+      return err(o.mapError(e));
+    }
+  };
+  const discover = async (): Promise<ConnectorResult<DiscoveredSchema>> => {
+    const d = await discoverSql(o.session, o.ctx, o.catalog);
+    if (d.ok) discovered = d.value;
+    return d;
+  };
+  return {
+    healthCheck: () => guarded(() => o.health(o.session)),
+    discover: () => guarded(discover),
+    sample: (schema) =>
+      guarded(async () => {
+        if (schema.streams.length === 0) {
+          const d = discovered ? ok(discovered) : await discover();
+          if (!d.ok) return d;
+          schema = d.value;
+        }
+        return sampleSql(o.session, o.ctx, schema);
+      }),
+    close: o.close,
+  };
 }

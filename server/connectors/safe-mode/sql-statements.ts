@@ -13,7 +13,13 @@ export function quoteIdent(name: string, dialect: SqlDialect): string {
   return dialect === "mysql" ? `\`${name.replace(/`/g, "``")}\`` : `"${name.replace(/"/g, '""')}"`;
 }
 
-export type CatalogQueries = { tablesSql: string; columnsSql: string; params: unknown[] };
+/**
+ * `catalogSql`: tables and their columns in ONE round trip (one row per column, one row with NULL
+ * column fields for a table without columns), ordered by schema, table, column position; the
+ * two-query form (`tablesSql`, then `columnsSql`) is what discovery falls back to when that
+ * result is too large to be complete (sql-session.ts). All three take the same `params`.
+ */
+export type CatalogQueries = { catalogSql: string; tablesSql: string; columnsSql: string; params: unknown[] };
 
 // ------------------------------------------------------------------ PostgreSQL (pg_catalog)
 
@@ -32,6 +38,14 @@ export function postgresCatalogQueries(schemas: string[] | undefined): CatalogQu
     : "n.nspname <> ALL ($2::text[]) AND pg_catalog.substr(n.nspname, 1, 3) <> 'pg_'";
   const visible = "pg_catalog.has_schema_privilege(n.oid, 'USAGE') AND pg_catalog.has_table_privilege(c.oid, 'SELECT')";
   return {
+    catalogSql:
+      "SELECT n.nspname AS table_schema, c.relname AS table_name, a.attname AS column_name," +
+      " pg_catalog.format_type(a.atttypid, NULL) AS data_type," +
+      " CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END AS is_nullable" +
+      " FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace" +
+      " LEFT JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped" +
+      ` WHERE c.relkind = ANY ($1::"char"[]) AND ${scope} AND ${visible}` +
+      " ORDER BY n.nspname, c.relname, a.attnum",
     tablesSql:
       "SELECT n.nspname AS table_schema, c.relname AS table_name" +
       " FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace" +
@@ -57,6 +71,8 @@ export const MYSQL_SYSTEM_SCHEMAS = ["mysql", "information_schema", "performance
 const placeholders = (n: number) => `(${Array.from({ length: Math.max(1, n) }, () => "?").join(", ")})`;
 const mysqlTables = (op: "IN" | "NOT IN", n: number) =>
   `SELECT table_schema AS table_schema, table_name AS table_name FROM information_schema.tables WHERE table_schema ${op} ${placeholders(n)} AND table_type IN ('BASE TABLE', 'VIEW', 'SYSTEM VERSIONED') ORDER BY table_schema, table_name`;
+const mysqlCatalog = (op: "IN" | "NOT IN", n: number) =>
+  `SELECT t.table_schema AS table_schema, t.table_name AS table_name, c.column_name AS column_name, c.data_type AS data_type, c.is_nullable AS is_nullable FROM information_schema.tables AS t LEFT JOIN information_schema.columns AS c ON c.table_schema = t.table_schema AND c.table_name = t.table_name WHERE t.table_schema ${op} ${placeholders(n)} AND t.table_type IN ('BASE TABLE', 'VIEW', 'SYSTEM VERSIONED') ORDER BY t.table_schema, t.table_name, c.ordinal_position`;
 const mysqlColumns = (op: "IN" | "NOT IN", n: number) =>
   `SELECT table_schema AS table_schema, table_name AS table_name, column_name AS column_name, data_type AS data_type, is_nullable AS is_nullable FROM information_schema.columns WHERE table_schema ${op} ${placeholders(n)} ORDER BY table_schema, table_name, ordinal_position`;
 
@@ -64,12 +80,14 @@ const mysqlColumns = (op: "IN" | "NOT IN", n: number) =>
 export function mysqlCatalogQueries(schemas: string[] | undefined): CatalogQueries {
   const list = schemas ?? MYSQL_SYSTEM_SCHEMAS;
   const op = schemas ? "IN" : "NOT IN";
-  return { tablesSql: mysqlTables(op, list.length), columnsSql: mysqlColumns(op, list.length), params: [...list] };
+  return { catalogSql: mysqlCatalog(op, list.length), tablesSql: mysqlTables(op, list.length), columnsSql: mysqlColumns(op, list.length), params: [...list] };
 }
 
 /** The fixed MySQL texts, with any placeholder list collapsed to `(?)` (see `collapsePlaceholders`). */
 export const MYSQL_FIXED_STATEMENTS: ReadonlySet<string> = new Set([
   MYSQL_HEALTH_SQL,
+  mysqlCatalog("IN", 1),
+  mysqlCatalog("NOT IN", 1),
   mysqlTables("IN", 1),
   mysqlTables("NOT IN", 1),
   mysqlColumns("IN", 1),
