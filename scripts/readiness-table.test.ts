@@ -15,7 +15,9 @@ describe("README readiness table", () => {
     expect(t.split("\n").filter((l) => l.startsWith("| `"))).toHaveLength(33);
     expect(t).toMatch(/\| `servicenow` \|[^\n]*\*\*no read-only grant\*\*: `useraccount` \(broader\)/);
     expect(t).toMatch(/\| `slack` \|[^\n]*\| read-only: `channels:read`/);
-    expect(t).toMatch(/\| `workday` \|[^\n]*\| no \|[^\n]*health GET \/workers/);
+    // what no public vendor page states is named as the admin's input, not as a catalog fact
+    expect(t).toMatch(/\| `workday` \|[^\n]*\| no \| 4\/4 \| authorization and token endpoints: the tenant's per-instance OAuth app/);
+    expect(t).not.toMatch(/unverified/);
     // a stale table is detected
     expect(withTable(`x\n${START}\nold\n${END}\n`)).not.toContain("old");
   });

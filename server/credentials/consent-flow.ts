@@ -37,8 +37,8 @@ import { CONSENT_KIND, loadCredential, storeCredential } from "./credential-stor
 import { aadFor, decrypt, encrypt, type EncryptionKey } from "./crypto";
 import { parseLocator } from "./locator";
 import { redact } from "./redact";
-import { connectionInstanceHost, findOAuthApp, type ResolvedOAuthApp } from "./oauth-app-repository";
-import { atlassianCloudIds, clientAuth, normalizingFetch, recognizedTokenTypes, type AtlassianPostConsent, type TokenAuthMethod, type TokenResponseShape } from "./oauth-quirks";
+import { connectionInstanceHost, findOAuthApp, instanceHostTemplate, type ResolvedOAuthApp } from "./oauth-app-repository";
+import { atlassianCloudIds, clientAuth, jsonBodyFetch, normalizingFetch, recognizedTokenTypes, type AtlassianPostConsent, type TokenAuthMethod, type TokenRequestBody, type TokenResponseShape } from "./oauth-quirks";
 import { fillAuthServerUrl, pinnedTokenFetch, type AuthServerOrigin } from "./token-endpoint";
 import type { SecretBundle } from "./types";
 
@@ -67,6 +67,8 @@ export type ConsentProvider = {
   /** the vendor's quirks from the catalog entry (schema.ts oauth2 mode) */
   /** client authentication at the token endpoint; default client_secret_post */
   tokenAuth?: TokenAuthMethod;
+  /** how the token request's parameters are encoded; default the RFC 6749 form body (Zendesk: json) */
+  tokenRequestBody?: TokenRequestBody;
   /** send an S256 code_challenge and the verifier; default true */
   pkce?: boolean;
   /** where the tokens sit in a non-standard token response (Slack) */
@@ -146,18 +148,23 @@ export function consentProviderFor(provider: string, connectionConfig: Record<st
   }
   const prefix = app ? "the organisation's OAuth app" : oauthProviderEnvName(provider);
   if (!app && mode.clientPerInstance && !(env.clientId && env.clientSecret)) {
-    const host = connectionInstanceHost(mode.tokenUrl, effectiveConfig(entry, connectionConfig));
+    const host = connectionInstanceHost(instanceHostTemplate(mode), effectiveConfig(entry, connectionConfig));
     return err(`No OAuth app is registered for ${entry.displayName}${host ? ` at ${host}` : ""}: ${entry.displayName} registers a client per instance, so an admin adds it under Settings → OAuth apps (or an operator sets ${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET)`);
   }
   if (!env.clientId || !env.clientSecret) {
     return err(`No OAuth client is configured for ${entry.displayName}: the server needs ${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET`);
   }
   const config = effectiveConfig(entry, connectionConfig);
+  if (mode.endpoints === "oauth_app" && !((env.authorizeUrl ?? mode.authorizeUrl) && (env.tokenUrl ?? mode.tokenUrl))) {
+    return err(`${entry.displayName} shows each customer its own authorization and token endpoints, so they are not in the catalog: ${app ? "the organisation's OAuth app must name both (Settings → OAuth apps)" : `an admin adds them with the OAuth app under Settings → OAuth apps (or an operator sets ${prefix}_AUTHORIZE_URL and ${prefix}_TOKEN_URL)`}`);
+  }
   const authorizeTemplate = env.authorizeUrl ?? mode.authorizeUrl;
   if (!authorizeTemplate) return err(`${entry.displayName} has no authorization URL in the catalog; set ${prefix}_AUTHORIZE_URL`);
+  const tokenTemplate = env.tokenUrl ?? mode.tokenUrl;
+  if (!tokenTemplate) return err(`${entry.displayName} has no token URL in the catalog; set ${prefix}_TOKEN_URL`);
   const authorizeUrl = fillAuthServerUrl({ label: "authorization URL", template: authorizeTemplate, sourceType: provider, config, hint: `set ${prefix}_AUTHORIZE_URL and ${prefix}_TOKEN_URL` });
   if (!authorizeUrl.ok) return authorizeUrl;
-  const tokenUrl = fillAuthServerUrl({ label: "token URL", template: env.tokenUrl ?? mode.tokenUrl, sourceType: provider, config, hint: `set ${prefix}_TOKEN_URL` });
+  const tokenUrl = fillAuthServerUrl({ label: "token URL", template: tokenTemplate, sourceType: provider, config, hint: `set ${prefix}_TOKEN_URL` });
   if (!tokenUrl.ok) return tokenUrl;
   return ok({
     provider,
@@ -175,6 +182,7 @@ export function consentProviderFor(provider: string, connectionConfig: Record<st
     // an admin's per-instance URL override is not an operator's: public addresses only
     tokenOrigin: env.tokenUrl && !app ? "operator" : "catalog",
     tokenAuth: mode.tokenAuth,
+    ...(mode.tokenRequestBody === "json" ? { tokenRequestBody: "json" as const } : {}),
     pkce: mode.pkce,
     ...(mode.tokenResponse ? { tokenResponse: mode.tokenResponse } : {}),
     ...(mode.postConsent ? { postConsent: mode.postConsent } : {}),
@@ -192,7 +200,7 @@ export function tenantConsentProviders(db: Db, key: EncryptionKey | undefined, e
     const entry = getCatalogEntry(provider);
     const mode = entry?.authModes.find((m) => m.type === "oauth2" && m.grant === "authorization_code");
     if (!entry || !mode || mode.type !== "oauth2" || !tenantId) return consentProviderFor(provider, connectionConfig, envSource);
-    const host = connectionInstanceHost(mode.tokenUrl, effectiveConfig(entry, connectionConfig));
+    const host = connectionInstanceHost(instanceHostTemplate(mode), effectiveConfig(entry, connectionConfig));
     const app = await findOAuthApp(db, key, tenantId, provider, { instanceHost: host });
     if (!app.ok) return err(app.error);
     return consentProviderFor(provider, connectionConfig, envSource, app.value ?? undefined);
@@ -324,7 +332,8 @@ export async function startConsent(deps: ConsentFlowDeps, input: StartConsentInp
   url.searchParams.set("response_type", "code");
   url.searchParams.set("client_id", p.value.clientId);
   url.searchParams.set("redirect_uri", input.redirectUri);
-  url.searchParams.set("scope", p.value.scopes.join(p.value.scopeSeparator));
+  // a vendor whose scopes are set on the registered client (Workday) is asked for none here
+  if (p.value.scopes.length) url.searchParams.set("scope", p.value.scopes.join(p.value.scopeSeparator));
   url.searchParams.set("state", state);
   if (p.value.pkce !== false) {
     url.searchParams.set("code_challenge", await oauth.calculatePKCECodeChallenge(verifier));
@@ -469,7 +478,7 @@ function tokenRequest(p: ConsentProvider, timeoutMs: number): { options: oauth.T
   const options: oauth.TokenEndpointRequestOptions = {
     [oauth.allowInsecureRequests]: tokenUrl.protocol === "http:" && isLoopback(tokenUrl),
     signal: AbortSignal.timeout(timeoutMs),
-    [oauth.customFetch]: normalizingFetch(pinnedTokenFetch({ origin: p.tokenOrigin ?? "catalog" }), p.tokenResponse),
+    [oauth.customFetch]: normalizingFetch(jsonBodyFetch(pinnedTokenFetch({ origin: p.tokenOrigin ?? "catalog" }), p.tokenRequestBody), p.tokenResponse),
     ...(p.resource ? { additionalParameters: { resource: p.resource } } : {}),
   };
   const auth = clientAuth(p.tokenAuth ?? "client_secret_post", p.clientSecret, { clientId: p.clientId, tokenUrl: p.tokenUrl, keyId: p.assertionKeyId });

@@ -99,7 +99,8 @@ export function oauthProviders(): { sourceType: string; displayName: string; per
     .map((e) => {
       const m = e.authModes.find((a) => a.type === "oauth2" && a.grant === "authorization_code") ?? e.authModes.find((a) => a.type === "oauth2");
       const perInstance = !!(m && m.type === "oauth2" && m.clientPerInstance);
-      return { sourceType: e.sourceType, displayName: e.displayName, perInstance, instanceHint: perInstance && m && m.type === "oauth2" ? hostTemplate(m.tokenUrl) : null };
+      const template = m && m.type === "oauth2" ? instanceHostTemplate(m) : undefined;
+      return { sourceType: e.sourceType, displayName: e.displayName, perInstance, instanceHint: perInstance && template ? hostTemplate(template) : null };
     });
 }
 
@@ -133,7 +134,14 @@ function validate(input: OAuthAppInput, adding: boolean): Result<Required<Pick<O
   if (adding && !input.clientSecret) return bad("The client secret (or private key) is required");
   if (input.clientSecret && input.clientSecret.length > 16_384) return bad("The client secret is too long");
   const fixed = entry.allowedHosts.filter((h) => !h.includes("{{"));
-  const checkUrl = (label: string, raw: string | undefined): Result<string | null, OAuthAppError> => {
+  // a vendor that shows each customer its endpoints (Workday, catalog endpoints: oauth_app): the app names both
+  const fromApp = code?.type === "oauth2" && code.endpoints === "oauth_app";
+  if (fromApp && (!(input.authorizeUrl ?? "").trim() || !(input.tokenUrl ?? "").trim())) {
+    return bad(`${entry.displayName} shows each customer its own authorization and token endpoints (they are not in the catalog): enter both URLs`);
+  }
+  // the browser is sent to the authorization URL (no secret goes there): it may also be on a host the entry's host fields accept (Workday's auth_host)
+  const hostFields = entry.configFields.filter((f) => f.format === "hostname" && f.pattern).map((f) => new RegExp(f.pattern!));
+  const checkUrl = (label: string, raw: string | undefined, browserOnly = false): Result<string | null, OAuthAppError> => {
     const v = (raw ?? "").trim();
     if (!v) return ok(null);
     if (!perInstance) return bad(`${entry.displayName}'s ${label} comes from the catalog; only per-instance vendors take an override`);
@@ -146,12 +154,13 @@ function validate(input: OAuthAppInput, adding: boolean): Result<Required<Pick<O
     if (u.protocol !== "https:") return bad(`The ${label} must use https`);
     if (u.username || u.password || u.hash) return bad(`The ${label} may not carry credentials or a fragment`);
     const host = u.host.toLowerCase();
-    if (host !== instanceHost && !fixed.some((p) => hostMatches(p, u.hostname.toLowerCase()))) {
+    const byField = browserOnly && !u.port && hostFields.some((re) => re.test(host));
+    if (host !== instanceHost && !byField && !fixed.some((p) => hostMatches(p, u.hostname.toLowerCase()))) {
       return bad(`The ${label} must be on the instance host ${instanceHost} or one of ${entry.displayName}'s hosts (${fixed.join(", ") || "none"})`);
     }
     return ok(u.toString());
   };
-  const a = checkUrl("authorization URL", input.authorizeUrl);
+  const a = checkUrl("authorization URL", input.authorizeUrl, true);
   if (!a.ok) return a;
   const t = checkUrl("token URL", input.tokenUrl);
   if (!t.ok) return t;
@@ -225,6 +234,11 @@ export async function removeOAuthApp(db: Db, tenantId: string, actor: AuditActor
   await db.oAuthApp.deleteMany({ where: { id, tenantId } });
   await recordAudit(db, tenantId, actor, "oauth_app.removed", label(row), { provider: row.provider, instanceHost: row.instanceHost, principal: row.principal });
   return ok(view(row));
+}
+
+/** The template naming a per-instance client's host: the catalog's token URL, else its `instanceHost` (Workday). */
+export function instanceHostTemplate(mode: { tokenUrl?: string; instanceHost?: string }): string | undefined {
+  return mode.tokenUrl ?? (mode.instanceHost ? `https://${mode.instanceHost}` : undefined);
 }
 
 /**

@@ -8,6 +8,8 @@
  *    `ok:false` errors, tokens under `authed_user`) is rewritten into the standard shape before
  *    oauth4webapi reads it; `tokenTypes` are accepted (Slack `bot`/`user`) and the token is then
  *    sent as a bearer token.
+ *  - jsonBodyFetch: a vendor whose token endpoint takes the parameters as a JSON object instead of
+ *    the RFC 6749 §4.1.3 form body (Zendesk POST /oauth/tokens, catalog `tokenRequestBody: "json"`).
  *  - atlassianCloudIds: the post-consent accessible-resources lookup (site URL → cloudId).
  */
 import * as oauth from "oauth4webapi";
@@ -39,6 +41,25 @@ export function clientAuth(method: TokenAuthMethod, secret: string, opts: { clie
     body.set("client_id", client.client_id);
     body.set("client_assertion_type", CLIENT_ASSERTION_TYPE);
     body.set("client_assertion", assertion.value);
+  };
+}
+
+export type TokenRequestBody = "form" | "json";
+
+/**
+ * Re-encodes oauth4webapi's form-encoded token request as a JSON object with the same parameters
+ * (grant_type, code, redirect_uri, code_verifier, refresh_token, client_id, client_secret …) and
+ * `Content-Type: application/json`. Client authentication in a header (Basic) is left as it is.
+ * Form bodies (every vendor but those whose entry says `json`) pass unchanged.
+ */
+export function jsonBodyFetch(inner: FetchLike, body: TokenRequestBody | undefined): FetchLike {
+  if (body !== "json") return inner;
+  return (url, init) => {
+    if (!init || init.body === undefined || init.body === null) return inner(url, init);
+    const params = init.body instanceof URLSearchParams ? init.body : new URLSearchParams(String(init.body));
+    const headers = new Headers(init.headers as HeadersInit | undefined);
+    headers.set("content-type", "application/json");
+    return inner(url, { ...init, headers, body: JSON.stringify(Object.fromEntries(params)) });
   };
 }
 

@@ -5,7 +5,7 @@ import { preflight } from "../safe-mode/http";
 import { CATALOG, RAW_ENTRIES, getCatalogEntry } from "./index";
 import { exampleValue, validateEntryConfig } from "./config-fields";
 import { interpolateDeep } from "./interpolate";
-import { STRICT_PROVENANCE, ZCatalogEntry, entryFacts, findReadOnlyPost, interpolationVariables, isReadOnlyScope, requestedScopes, unreferencedFacts, unverifiedFacts } from "./schema";
+import { STRICT_PROVENANCE, ZCatalogEntry, ZRef, adminInputFacts, entryFacts, findReadOnlyPost, interpolationVariables, isReadOnlyScope, requestedScopes, unreferencedFacts } from "./schema";
 
 describe("connector catalog", () => {
   it("validates every entry against the schema", () => {
@@ -55,7 +55,7 @@ describe("connector catalog", () => {
     expect(ZCatalogEntry.safeParse({ ...sn, privilegeNote: undefined }).success).toBe(false);
   });
 
-  it("references every fact of every entry (vendor documentation or an explicit unverified marker)", () => {
+  it("references every fact of every entry with vendor documentation, and refuses any other kind of reference", () => {
     const missing = RAW_ENTRIES.flatMap((e) => unreferencedFacts(e).map((f) => `${e.sourceType} ${f.path.join(".")}: ${f.fact}`));
     expect(missing).toEqual([]);
     expect(STRICT_PROVENANCE).toBe(true);
@@ -64,12 +64,47 @@ describe("connector catalog", () => {
     const bad = ZCatalogEntry.safeParse({ ...slack, health: { ...slack.health!, ref: undefined } });
     expect(bad.success).toBe(false);
     expect(JSON.stringify(bad.error?.issues)).toContain("unreferenced fact: health GET /auth.test");
+    // … and one whose "reference" is an unverified marker instead of a page and section (no such escape exists)
+    const marker = { unverified: "no vendor page or description found in the searched documentation" };
+    expect(ZRef.safeParse(marker).success).toBe(false);
+    expect(ZRef.safeParse([marker]).success).toBe(false);
+    expect(ZRef.safeParse({ url: "https://api.slack.com/methods/auth.test", section: "auth.test", unverified: "also unchecked" }).success).toBe(false);
+    expect(ZRef.safeParse({ url: "https://api.slack.com/methods/auth.test", section: "" }).success).toBe(false);
+    const marked = ZCatalogEntry.safeParse({ ...slack, health: { ...slack.health!, ref: marker } });
+    expect(marked.success).toBe(false);
+    expect(marked.error?.issues.map((i) => i.path.join("."))).toContain("health.ref");
+    const zendesk = RAW_ENTRIES.find((e) => e.sourceType === "zendesk")!;
+    const oauth = zendesk.authModes[0]!;
+    const markedAuth = ZCatalogEntry.safeParse({ ...zendesk, authModes: [{ ...oauth, refs: { ...(oauth.type === "oauth2" ? oauth.refs : {}), authorizeUrl: marker } }, ...zendesk.authModes.slice(1)] });
+    expect(markedAuth.success).toBe(false);
+    // every reference of every entry is a URL and the section stating the fact
     const facts = RAW_ENTRIES.flatMap((e) => entryFacts(e));
-    const unverified = RAW_ENTRIES.flatMap((e) => unverifiedFacts(e));
     expect(facts.length).toBeGreaterThan(250);
-    // references are vendor URLs with a section, never empty
-    expect(unverified.length).toBeLessThan(facts.length / 3);
-    for (const f of facts) for (const r of [f.ref!].flat()) expect(("url" in r && r.section.length > 0) || ("unverified" in r && r.unverified.length > 10), f.fact).toBe(true);
+    for (const f of facts) for (const r of [f.ref!].flat()) expect(Object.keys(r).sort(), f.fact).toEqual(["section", "url"]);
+    expect(JSON.stringify(RAW_ENTRIES)).not.toContain("unverified");
+  });
+
+  it("does not state what no public vendor page does: Workday's endpoints and scopes are the admin's input, said in words", () => {
+    const wd = CATALOG.workday!;
+    const mode = wd.authModes[0]!;
+    expect(mode.type === "oauth2" && [mode.endpoints, mode.authorizeUrl, mode.tokenUrl, mode.scopes]).toEqual(["oauth_app", undefined, undefined, []]);
+    expect(entryFacts(wd).map((f) => f.fact)).toEqual(["token client authentication", "health GET /workers", "stream workers: GET /workers", "stream supervisory_organizations: GET /supervisoryOrganizations"]);
+    expect(adminInputFacts(wd)).toEqual([
+      "authorization and token endpoints: the tenant's per-instance OAuth app (Settings → OAuth apps)",
+      "scopes: those the admin registered on the vendor's API client",
+      "base URL: https://config.host + config.rest_path",
+      "hosts: config.host",
+    ]);
+    expect(wd.notes).toMatch(/Only the tenant admin's input backs Workday's endpoints/);
+    // entries whose facts are all cited take nothing from the admin beyond what they say
+    expect(adminInputFacts(CATALOG.zendesk!)).toEqual([]);
+    expect(adminInputFacts(CATALOG.salesforce!)).toEqual([]);
+    // an oauth2 mode names its endpoints or takes both from the tenant's OAuth app, never half of each
+    const raw = RAW_ENTRIES.find((e) => e.sourceType === "workday")!;
+    const m = raw.authModes[0]!;
+    expect(ZCatalogEntry.safeParse({ ...raw, authModes: [{ ...m, tokenUrl: "https://{{config.host}}/token" }] }).success).toBe(false);
+    expect(ZCatalogEntry.safeParse({ ...raw, authModes: [{ ...m, endpoints: "catalog" }] }).success).toBe(false);
+    expect(ZCatalogEntry.safeParse({ ...raw, authModes: [{ ...m, clientPerInstance: false }] }).success).toBe(false);
   });
 
   it("declares every interpolation variable it uses", () => {
@@ -129,7 +164,10 @@ describe("connector catalog", () => {
     }
     for (const e of Object.values(CATALOG)) {
       for (const m of e.authModes) {
-        if (m.type === "oauth2") {
+        if (m.type === "oauth2" && m.endpoints === "oauth_app") {
+          // the tenant's OAuth app names them; Settings accepts https URLs only (oauth-app-repository.test.ts)
+          expect([m.tokenUrl, m.authorizeUrl, m.instanceHost], e.sourceType).toEqual([undefined, undefined, "{{config.host}}"]);
+        } else if (m.type === "oauth2") {
           expect(m.tokenUrl, e.sourceType).toMatch(/^https:\/\//);
           if (m.grant === "authorization_code") expect(m.authorizeUrl, e.sourceType).toMatch(/^https:\/\//);
         }
@@ -193,7 +231,9 @@ describe("connector catalog", () => {
       ["servicenow", { instance: "acme.evil" }, "config.instance"],
       ["snowflake", { account: "a.b", warehouse: "W", database: "D", role: "R" }, "config.account"],
       ["netsuite", { account_id: "1234567.evil" }, "config.account_id"],
-      ["workday", { host: "evil.example", auth_host: "impl.workday.com", tenant: "t" }, "config.host"],
+      ["workday", { host: "evil.example", auth_host: "impl.workday.com", rest_path: "/ccx/api/v1/t" }, "config.host"],
+      ["workday", { host: "wd2-impl-services1.workday.com", rest_path: "@evil.example/ccx/api/v1/t" }, "config.rest_path"],
+      ["workday", { host: "wd2-impl-services1.workday.com", rest_path: "/ccx/../x" }, "config.rest_path"],
       ["gitlab", { host: "evil.example:8443" }, "config.host"],
       ["github", { org: "acme", base_url: "https://u:p@h.example" }, "config.base_url"],
       ["github", { org: "acme", base_url: "file:///etc/passwd" }, "config.base_url"],

@@ -15,13 +15,14 @@ const ZTemplate = z.string().min(1);
 
 /**
  * Provenance of one fact (issue 10 item 1): the vendor's own documentation page or published API
- * description, and the section or operation id that states the fact. Memory is not a source: a
- * fact nobody could find in the vendor's documentation carries `{ unverified: "<why>" }`, which
- * the readiness table (scripts/readiness-table.ts) shows — never a made-up reference.
+ * description, and the section or operation id that states the fact. Memory is not a source, and
+ * there is no "unverified" escape: a fact nobody can reference is not stated by the catalog at all
+ * — it comes from the tenant admin's input (a `{{config.x}}` value, or the per-instance OAuth app
+ * registered under Settings, `endpoints: "oauth_app"`), and `adminInputFacts` lists it so the
+ * readiness table (scripts/readiness-table.ts) says so in words.
  */
-export const ZDocRef = z.object({ url: z.url(), section: z.string().min(1) });
-export const ZUnverified = z.object({ unverified: z.string().min(1) });
-export const ZRef = z.union([ZDocRef, ZUnverified, z.array(ZDocRef).min(1)]);
+export const ZDocRef = z.strictObject({ url: z.url(), section: z.string().min(1) });
+export const ZRef = z.union([ZDocRef, z.array(ZDocRef).min(1)]);
 export type Ref = z.output<typeof ZRef>;
 
 export const ZFieldInfo = z.object({ name: z.string().min(1), type: z.string().min(1), nullable: z.boolean().optional() });
@@ -195,8 +196,18 @@ export const ZAuthMode = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("oauth2"),
     grant: z.enum(["authorization_code", "client_credentials", "account_credentials"]),
+    /**
+     * Where the authorization and token endpoints come from: the catalog (`authorizeUrl`,
+     * `tokenUrl`), or only the tenant's per-instance OAuth app (Settings → OAuth apps) or the
+     * operator's OAUTH_<P>_AUTHORIZE_URL / _TOKEN_URL — for a vendor that shows each customer its own
+     * endpoints and documents them nowhere public (Workday's View API Clients task). Then the catalog
+     * names neither URL and `instanceHost` says which host a registered app belongs to.
+     */
+    endpoints: z.enum(["catalog", "oauth_app"]).default("catalog"),
     authorizeUrl: ZTemplate.optional(),
-    tokenUrl: ZTemplate,
+    tokenUrl: ZTemplate.optional(),
+    /** the instance host (`{{config.host}}`) a per-instance OAuth app is registered for, when the catalog names no token URL */
+    instanceHost: ZTemplate.optional(),
     scopes: z.array(ZScope),
     scopeSeparator: z.string().default(" "),
     pkce: z.boolean().default(false),
@@ -205,6 +216,11 @@ export const ZAuthMode = z.discriminatedUnion("type", [
     header: ZHeaderAuth.optional(),
     /** client authentication at the token endpoint (RFC 6749 §2.3.1, RFC 7523 §2.2); where documented: refs.tokenAuth */
     tokenAuth: z.enum(["client_secret_basic", "client_secret_post", "private_key_jwt"]).default("client_secret_post"),
+    /**
+     * How the token request's parameters are encoded: the RFC 6749 §4.1.3 form body, or a JSON
+     * object (Zendesk's POST /oauth/tokens, oas.yaml CreateTokenForGrantType). Stated by refs.tokenAuth.
+     */
+    tokenRequestBody: z.enum(["form", "json"]).default("form"),
     tokenResponse: ZTokenResponse.optional(),
     /** the id_token `iss` the vendor documents when it is not the authorization server's origin (PagerDuty) */
     idToken: z.object({ issuer: z.url(), ref: ZRef.optional() }).optional(),
@@ -415,14 +431,24 @@ export const ZCatalogEntry = z
     if (broad.length > 0 && (e.readOnlyGrant === "full" || !broad.every((s) => e.privilegeNote?.includes(s)))) {
       ctx.addIssue({ code: "custom", path: ["authModes"], message: `grants beyond reading (${broad.join(", ")}) need readOnlyGrant partial/none and a privilegeNote naming each` });
     }
+    for (const [i, m] of e.authModes.entries()) {
+      if (m.type !== "oauth2") continue;
+      const at = (k: string) => ["authModes", i, k];
+      if (m.endpoints === "catalog" && !m.tokenUrl) ctx.addIssue({ code: "custom", path: at("tokenUrl"), message: "an oauth2 mode names its token URL, or takes both endpoints from the tenant's OAuth app (endpoints: oauth_app)" });
+      if (m.endpoints === "oauth_app") {
+        if (m.authorizeUrl || m.tokenUrl) ctx.addIssue({ code: "custom", path: at("endpoints"), message: "endpoints from the tenant's OAuth app: the catalog names no authorize or token URL" });
+        if (!m.clientPerInstance || !m.instanceHost) ctx.addIssue({ code: "custom", path: at("instanceHost"), message: "endpoints from the tenant's OAuth app need clientPerInstance and the instanceHost the app is registered for" });
+        if (m.grant !== "authorization_code") ctx.addIssue({ code: "custom", path: at("grant"), message: "endpoints from the tenant's OAuth app are for browser consent (authorization_code)" });
+      }
+    }
     if (STRICT_PROVENANCE) {
       for (const f of unreferencedFacts(e)) ctx.addIssue({ code: "custom", path: f.path, message: `unreferenced fact: ${f.fact}` });
     }
   });
 
 /**
- * When true the schema refuses an entry with an unreferenced fact (issue 10 item 1). It was turned
- * on once all 33 entries carried a reference (or an explicit `unverified`) for every fact.
+ * When true the schema refuses an entry with an unreferenced fact (issue 10 item 1). There is no
+ * "unverified" reference: every fact the catalog states carries a `{ url, section }` reference.
  */
 export const STRICT_PROVENANCE = true;
 
@@ -436,8 +462,8 @@ export type Fact = { path: (string | number)[]; fact: string; ref: Ref | undefin
 export function entryFacts(e: CatalogEntryInput | CatalogEntry): Fact[] {
   const out: Fact[] = [];
   const add = (path: (string | number)[], fact: string, ref: Ref | undefined) => out.push({ path, fact, ref });
-  if (e.baseUrl) add(["baseUrlRef"], `base URL ${e.baseUrl}`, e.baseUrlRef);
-  if ((e.allowedHosts ?? []).length > 0) add(["allowedHostsRef"], `hosts ${(e.allowedHosts ?? []).join(", ")}`, e.allowedHostsRef);
+  if (e.baseUrl && !adminBase(e)) add(["baseUrlRef"], `base URL ${e.baseUrl}`, e.baseUrlRef);
+  if ((e.allowedHosts ?? []).length > 0 && !adminHosts(e)) add(["allowedHostsRef"], `hosts ${(e.allowedHosts ?? []).join(", ")}`, e.allowedHostsRef);
   for (const [i, f] of (e.configFields ?? []).entries()) {
     if (f.implies) add(["configFields", i, "impliesRef"], `${f.name} implies ${[...new Set(Object.values(f.implies).flatMap((v) => Object.keys(v)))].join(", ")}`, f.impliesRef);
   }
@@ -446,9 +472,9 @@ export function entryFacts(e: CatalogEntryInput | CatalogEntry): Fact[] {
     const r = m.type === "none" ? undefined : m.refs;
     if (m.type === "oauth2") {
       if (m.authorizeUrl) add(at("authorizeUrl"), `authorize URL ${m.authorizeUrl}`, r?.authorizeUrl);
-      add(at("tokenUrl"), `token URL ${m.tokenUrl}`, r?.tokenUrl);
+      if (m.tokenUrl) add(at("tokenUrl"), `token URL ${m.tokenUrl}`, r?.tokenUrl);
       if (m.scopes.length) add(at("scopes"), `scopes ${m.scopes.join(" ")}`, r?.scopes);
-      add(at("tokenAuth"), "token client authentication", r?.tokenAuth);
+      add(at("tokenAuth"), `token client authentication${m.tokenRequestBody === "json" ? " (JSON request body)" : ""}`, r?.tokenAuth);
       if (m.authorizeParams && Object.keys(m.authorizeParams).length) add(at("authorizeParams"), `authorize parameters ${Object.keys(m.authorizeParams).join(", ")}`, r?.authorizeParams);
     } else if (m.type === "service_account") {
       if (m.tokenUrl) add(at("tokenUrl"), `token URL ${m.tokenUrl}`, r?.tokenUrl);
@@ -471,14 +497,36 @@ export function entryFacts(e: CatalogEntryInput | CatalogEntry): Fact[] {
   return out;
 }
 
-/** Facts with no reference at all (neither a doc reference nor an explicit `unverified`). */
+/** Facts with no reference at all. */
 export function unreferencedFacts(e: CatalogEntryInput | CatalogEntry): Fact[] {
   return entryFacts(e).filter((f) => f.ref === undefined);
 }
 
-/** Facts marked `unverified` (only the entry's author vouches for them). */
-export function unverifiedFacts(e: CatalogEntryInput | CatalogEntry): Fact[] {
-  return entryFacts(e).filter((f) => f.ref !== undefined && !Array.isArray(f.ref) && "unverified" in f.ref);
+/**
+ * A value that is nothing but the admin's input: `{{config.x}}` placeholders, optionally after a
+ * bare `https://` (Workday's `https://{{config.host}}{{config.rest_path}}`, `{{config.host}}`). The catalog states
+ * nothing there, so no reference is due; `adminInputFacts` lists it instead.
+ */
+export function isAdminInput(template: string): boolean {
+  return /^(https:\/\/)?(\{\{\s*config\.[a-z][a-z0-9_]*\s*\}\})+$/.test(template.trim());
+}
+
+/** The base URL / host list is only the admin's input and the entry cites nothing for it. */
+const adminBase = (e: CatalogEntryInput | CatalogEntry) => !!e.baseUrl && !e.baseUrlRef && isAdminInput(e.baseUrl);
+const adminHosts = (e: CatalogEntryInput | CatalogEntry) => (e.allowedHosts ?? []).length > 0 && !e.allowedHostsRef && (e.allowedHosts ?? []).every(isAdminInput);
+const configNames = (t: string) => t.replace(/\{\{\s*config\.([a-z0-9_]+)\s*\}\}/g, "config.$1");
+
+/** What an entry takes from the tenant admin instead of stating it (shown in words in the readiness table). */
+export function adminInputFacts(e: CatalogEntryInput | CatalogEntry): string[] {
+  const out: string[] = [];
+  for (const m of e.authModes) {
+    if (m.type !== "oauth2") continue;
+    if (m.endpoints === "oauth_app") out.push("authorization and token endpoints: the tenant's per-instance OAuth app (Settings → OAuth apps)");
+    if (m.grant === "authorization_code" && m.scopes.length === 0) out.push("scopes: those the admin registered on the vendor's API client");
+  }
+  if (adminBase(e)) out.push(`base URL: ${configNames(e.baseUrl!).replace(/(config\.[a-z0-9_]+)(?=config\.)/g, "$1 + ")}`);
+  if (adminHosts(e)) out.push(`hosts: ${(e.allowedHosts ?? []).map(configNames).join(", ")}`);
+  return out;
 }
 
 /** The readOnlyPost entry a POST matches: same path template and every declared header (case-insensitive name). */

@@ -38,8 +38,13 @@ export const businessEntries: CatalogEntryInput[] = [
     secrets: ["access_token", "refresh_token"],
     baseUrl: "{{config.instance_url}}",
     baseUrlRef: { url: "https://help.salesforce.com/HTViewHelpDoc?id=remoteaccess_oauth_web_server_flow.htm&language=en_US", section: "the token response's instance_url is the org's API base" },
-    allowedHosts: ["*.my.salesforce.com", "*.salesforce.com", "*.force.com"],
-    allowedHostsRef: { unverified: "Salesforce My Domain host patterns: no vendor page or description found in the searched documentation" },
+    // the REST API is served on the org's My Domain (and legacy instance) hosts under salesforce.com; *.force.com names Lightning/Visualforce/site hosts, not the API
+    allowedHosts: ["*.my.salesforce.com", "*.salesforce.com"],
+    allowedHostsRef: [
+      { url: "https://developer.salesforce.com/docs/atlas.en-us.apexref.meta/apexref/apex_class_System_DomainCreator.htm", section: "DomainCreator Class, Examples: in a production org with a My Domain name of mycompany, getOrgMyDomainHostname() returns mycompany.my.salesforce.com" },
+      { url: "https://developer.salesforce.com/docs/platform/pkg2-dev/guide/packaging-instanceless-url.html", section: "Call Salesforce URLs Within a Package: every org has a My Domain; the generic login.salesforce.com and test.salesforce.com hostnames" },
+      { url: "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_limits.htm", section: "Limits example request https://instance.salesforce.com/services/data/v29.0/limits/" },
+    ],
     health: { path: "/services/data/{{config.api_version}}/limits", ref: { url: "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_limits.htm", section: "Limits: URI /vXX.X/limits/, HTTP method GET (List Organization Limits example: https://instance.salesforce.com/services/data/v29.0/limits/)" }, expect: [{ path: ["DailyApiRequests", "Max"], type: "number" }, { path: ["DailyApiRequests", "Remaining"], type: "number" }] },
     notes:
       "Salesforce has no read-only OAuth scope (api covers writes): Safe Mode limits requests to GET and the integration user should have a read-only profile/permission set.",
@@ -59,9 +64,11 @@ export const businessEntries: CatalogEntryInput[] = [
         clientPerInstance: true,
         authorizeUrl: "https://{{config.subdomain}}.zendesk.com/oauth/authorizations/new",
         tokenUrl: "https://{{config.subdomain}}.zendesk.com/oauth/tokens",
+        // POST /oauth/tokens takes a JSON body (oas.yaml CreateTokenForGrantType), not the RFC 6749 form
+        tokenRequestBody: "json",
         scopes: ["read"],
         pkce: true,
-        refs: { authorizeUrl: { unverified: "Zendesk /oauth/authorizations/new: no vendor page or description found in the searched documentation" }, tokenUrl: { url: "https://developer.zendesk.com/documentation/authentication/creating-and-using-oauth-tokens-with-the-api", section: "Creating an OAuth client / tokens endpoint" }, scopes: { url: "https://developer.zendesk.com/documentation/authentication/creating-and-using-oauth-tokens-with-the-api", section: "Allowed scopes (read)" }, tokenAuth: { url: "https://developer.zendesk.com/zendesk/oas.yaml", section: "operationId CreateTokenForGrantType (POST /oauth/tokens): client_id and client_secret are request-body parameters (the description says the body is JSON)" } },
+        refs: { authorizeUrl: [{ url: "https://support.zendesk.com/hc/en-us/articles/4408845965210", section: "Using OAuth authentication with your application: Implementing an OAuth authorization flow — send the user to the Zendesk authorization page https://{subdomain}.zendesk.com/oauth/authorizations/new with response_type=code, redirect_uri, client_id, scope" }, { url: "https://developer.zendesk.com/documentation/ticketing/working-with-oauth/using-oauth-to-authenticate-zendesk-api-requests-in-a-web-app/", section: "the app sends the user to the Zendesk Support authorization page, which returns an authorization code the app exchanges for an access token" }], tokenUrl: { url: "https://developer.zendesk.com/documentation/authentication/creating-and-using-oauth-tokens-with-the-api", section: "Creating an OAuth client / tokens endpoint" }, scopes: { url: "https://developer.zendesk.com/documentation/authentication/creating-and-using-oauth-tokens-with-the-api", section: "Allowed scopes (read)" }, tokenAuth: { url: "https://developer.zendesk.com/zendesk/oas.yaml", section: "operationId CreateTokenForGrantType (POST /oauth/tokens): grant_type, code, client_id, client_secret, redirect_uri and code_verifier are properties of the JSON request body" } },
       },
       { type: "basic", usernameField: "email", passwordField: "api_token", usernameSuffix: "/token", refs: { header: { url: "https://developer.zendesk.com/zendesk/oas.yaml", section: "components.securitySchemes basicAuth ({email}/token:{api_token})" } } },
     ],
@@ -153,34 +160,35 @@ export const businessEntries: CatalogEntryInput[] = [
     displayName: "Workday",
     category: "business",
     driver: "rest",
-    docsUrl: "https://community.workday.com/sites/default/files/file-hosting/restapi/",
+    docsUrl: "https://community.workday.com/sites/default/files/file-hosting/restapi/index.html",
     authModes: [
       {
         type: "oauth2",
         grant: "authorization_code",
-        // the token endpoint wants HTTP Basic client auth; each customer tenant registers its own API client
-        tokenAuth: "client_secret_basic",
+        // Workday shows each tenant its own Authorization Endpoint, Token Endpoint and REST API
+        // Endpoint (task View API Clients) and publishes them nowhere public: the catalog names none of
+        // them. They come from the tenant admin's OAuth app (Settings → OAuth apps) and config.
+        endpoints: "oauth_app",
         clientPerInstance: true,
-        authorizeUrl: "https://{{config.auth_host}}/{{config.tenant}}/authorize",
-        tokenUrl: "https://{{config.host}}/ccx/oauth2/{{config.tenant}}/token",
-        // Workday scopes are functional areas; read-only is the Integration System User's view-only domain policies.
-        scopes: ["Staffing"],
-        refs: { authorizeUrl: { unverified: "Workday authorize URL: no vendor page or description found in the searched documentation" }, tokenUrl: { unverified: "Workday token URL: no vendor page or description found in the searched documentation" }, scopes: { unverified: "Workday functional-area scope Staffing: no vendor page or description found in the searched documentation" }, tokenAuth: { unverified: "Workday token endpoint client authentication: no vendor page or description found in the searched documentation" } },
+        instanceHost: "{{config.host}}",
+        tokenAuth: "client_secret_basic",
+        // functional-area scopes are chosen on the API client the admin registers (Register API Client); the authorization request names none
+        scopes: [],
+        refs: { tokenAuth: { url: "https://www.rfc-editor.org/rfc/rfc6749#section-2.3.1", section: "2.3.1 Client Password: the authorization server MUST support the HTTP Basic authentication scheme for clients issued a client password (no Workday page on token client authentication is readable without a Workday login)" } },
       },
     ],
     configFields: [
-      // hosts under the vendor's domains (allowedHosts): a subdomain of workday.com or myworkday.com
-      { name: "host", description: "services host, e.g. wd2-impl-services1.workday.com", format: "hostname", pattern: "^([a-z0-9-]+\\.)+(workday|myworkday)\\.com$", maxLength: 253, required: true, example: "wd2-impl-services1.workday.com" },
-      { name: "auth_host", description: "authorization host, e.g. impl.workday.com", format: "hostname", pattern: "^([a-z0-9-]+\\.)+(workday|myworkday)\\.com$", maxLength: 253, required: true, example: "impl.workday.com" },
-      { name: "tenant", description: "tenant name", pattern: "^[A-Za-z0-9_]+$", maxLength: 64, required: true, example: "acme" },
+      // admission keeps both hosts under workday.com / myworkday.com: a narrowing of the admin's input, not a vendor fact
+      { name: "host", description: "host of the REST API Endpoint and Token Endpoint that Workday's View API Clients task shows, e.g. wd2-impl-services1.workday.com", format: "hostname", pattern: "^([a-z0-9-]+\\.)+(workday|myworkday)\\.com$", maxLength: 253, required: true, example: "wd2-impl-services1.workday.com" },
+      { name: "auth_host", description: "host of the Authorization Endpoint that View API Clients shows, e.g. impl.workday.com (the OAuth app's authorization URL must be on it)", format: "hostname", pattern: "^([a-z0-9-]+\\.)+(workday|myworkday)\\.com$", maxLength: 253, example: "impl.workday.com" },
+      { name: "rest_path", description: "the path of the Workday REST API Endpoint that View API Clients shows, e.g. /ccx/api/v1/acme for https://wd2-impl-services1.workday.com/ccx/api/v1/acme (its host is config.host)", pattern: "^(/(?!\\.\\.?(/|$))[A-Za-z0-9_.~-]+)+$", maxLength: 256, required: true, example: "/ccx/api/v1/acme" },
       BASE_URL,
     ],
     secrets: ["access_token", "refresh_token"],
-    baseUrl: "https://{{config.host}}/ccx/api/v1/{{config.tenant}}",
-    baseUrlRef: { unverified: "Workday REST base /ccx/api/v1/{tenant} (the reference sits behind Workday Community): no vendor page or description found in the searched documentation" },
-    allowedHosts: ["*.workday.com", "*.myworkday.com"],
-    allowedHostsRef: { unverified: "Workday hosts: no vendor page or description found in the searched documentation" },
-    health: { path: "/workers", query: { limit: "1" }, ref: { unverified: "Workday GET /workers: no vendor page or description found in the searched documentation" } },
+    // the admin's REST API Endpoint (host + path); every request stays on that host
+    baseUrl: "https://{{config.host}}{{config.rest_path}}",
+    allowedHosts: ["{{config.host}}"],
+    health: { path: "/workers", query: { limit: "1" }, ref: { url: "https://community.workday.com/sites/default/files/file-hosting/restapi/index.html", section: "Workday REST API directory: GET /workers (collection of workers; limit/offset paging)" } },
     streams: [
       {
         name: "workers",
@@ -188,7 +196,7 @@ export const businessEntries: CatalogEntryInput[] = [
         recordSelector: ["data"],
         pagination: { type: "offset", offsetParam: "offset", limitParam: "limit", totalPath: ["total"] },
         maxPageSize: 100,
-        ref: { unverified: "Workday GET /workers: no vendor page or description found in the searched documentation" },
+        ref: { url: "https://community.workday.com/sites/default/files/file-hosting/restapi/index.html", section: "Workday REST API directory: GET /workers — limit (default 20, maximum 100), offset (zero-based), response total + data" },
       },
       {
         name: "supervisory_organizations",
@@ -196,12 +204,13 @@ export const businessEntries: CatalogEntryInput[] = [
         recordSelector: ["data"],
         pagination: { type: "offset", offsetParam: "offset", limitParam: "limit", totalPath: ["total"] },
         maxPageSize: 100,
-        ref: { unverified: "Workday GET /supervisoryOrganizations: no vendor page or description found in the searched documentation" },
+        ref: { url: "https://community.workday.com/sites/default/files/file-hosting/restapi/index.html", section: "Workday REST API directory: GET /supervisoryOrganizations — limit (default 20, maximum 100), offset, response total + data" },
       },
     ],
-    notes: "Register an API client for an Integration System User whose security groups grant View-only domain access.",
+    notes:
+      "Only the tenant admin's input backs Workday's endpoints: Workday shows each tenant its Authorization Endpoint, Token Endpoint and REST API Endpoint in the View API Clients task (behind the customer's login), so the catalog states none of them. The admin registers the API client (Register API Client, for an Integration System User whose security groups grant View-only domain access), adds it under Settings → OAuth apps for config.host with both endpoint URLs, and enters the REST API Endpoint as config.host + config.rest_path. Token client authentication is HTTP Basic, the method RFC 6749 §2.3.1 requires every authorization server to accept.",
     readOnlyGrant: "none",
-    privilegeNote: "Workday OAuth scopes name functional areas (Staffing) that cover reads and writes; read-only comes only from the Integration System User's view-only domain security policies and Safe Mode's GET-only requests.",
+    privilegeNote: "Workday OAuth scopes are functional areas chosen on the API client the admin registers, and they cover reads and writes; read-only comes only from the Integration System User's view-only domain security policies and Safe Mode's GET-only requests.",
   },
   {
     sourceType: "netsuite",
