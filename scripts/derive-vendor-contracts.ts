@@ -105,6 +105,9 @@ const KEEP = new Set([
   "format", "minimum", "maximum", "minItems", "maxItems", "minLength", "maxLength", "pattern", "nullable", "x-nullable", "$ref", "patternProperties",
 ]);
 
+const GRAPH_FILE = /^(m365_sharepoint|entra)\//;
+const isOpenTypeMarker = (v: unknown) => !!v && typeof v === "object" && Object.keys(v).length === 1 && (v as { type?: unknown }).type === "object";
+
 /** Collects schemas under `$defs` names; refs are rewritten to `#/$defs/<name>`. */
 class Defs {
   readonly defs: Record<string, JsonSchema> = {};
@@ -138,7 +141,14 @@ class Defs {
         const props = Object.entries<any>(v as object).filter(([, ps]) => ps?.["x-ms-navigationProperty"] !== true);
         out[k] = Object.fromEntries(props.map(([p, ps]) => [p, this.prune(ps, base)]));
       } else if (k === "items") out.items = Array.isArray(v) ? { anyOf: v.map((x) => this.prune(x, base)) } : this.prune(v, base);
-      else if (k === "additionalProperties") out.additionalProperties = typeof v === "boolean" ? v : this.prune(v, base);
+      else if (k === "additionalProperties") {
+        // Microsoft Graph (OpenAPI.NET.OData) marks every entity and complex type open with
+        // `additionalProperties: {type: object}`; under allOf inheritance that would require each
+        // property a derived type adds (a site's displayName, a user's id…) to be an object, which
+        // no Graph answer is. It means "other properties may appear": no constraint.
+        if (GRAPH_FILE.test(base) && isOpenTypeMarker(v)) continue;
+        out.additionalProperties = typeof v === "boolean" ? v : this.prune(v, base);
+      }
       else if (k === "allOf" || k === "anyOf" || k === "oneOf") out[k] = (v as unknown[]).map((x) => this.prune(x, base));
       else if (k === "not") out.not = this.prune(v, base);
       else if (k === "type") {
@@ -447,13 +457,15 @@ function parseStone(rels: string[]) {
         continue;
       }
       if (/^\s{4}example\s/.test(line)) inExamples = true;
-      if (/^\s{4}union\s*$/.test(line)) inExamples = true; // struct subtypes: not fields
-      if (inExamples && /^\s{4}\w/.test(line) && !/^\s{4}(example|union)\b/.test(line)) inExamples = false;
+      if (/^\s{4}union(_closed)?\s*$/.test(line)) inExamples = true; // struct subtypes: not fields
+      if (inExamples && /^\s{4}\w/.test(line) && !/^\s{4}(example|union|union_closed)\b/.test(line)) inExamples = false;
       if (inExamples) continue;
       const f = /^\s{4}(\w+)(?:\s+([\w.]+)(\([^)]*\))?(\?)?)?(\s*=\s*\S+)?\s*$/.exec(line);
-      if (f && f[1] !== "example" && f[1] !== "union") {
+      if (f && f[1] !== "example" && f[1] !== "union" && f[1] !== "union_closed") {
         const s = structs.get(cur.name)!;
-        const type = f[2] ? (/^[A-Z]/.test(f[2]) && !f[2].includes(".") && !isPrimitive(f[2]) ? `${ns}.${f[2]}` : f[2]) : "Void";
+        const qualify = (t: string) => (/^[A-Z]/.test(t) && !t.includes(".") && !isPrimitive(t) ? `${ns}.${t}` : t);
+        // `List(Metadata, max_items=…)`: an array of the first argument
+        const type = f[2] === "List" && f[3] ? `List(${qualify(f[3].slice(1, -1).split(",")[0]!.trim())})` : f[2] ? qualify(f[2]) : "Void";
         s.fields.push({ name: f[1]!, type, optional: !!f[4] || !!f[5] });
       }
     }
@@ -471,6 +483,8 @@ function stoneOperations(rels: string[], used: Set<string>): { ops: ContractOper
   const { structs, aliases, routes } = parseStone(rels);
   const defs: Record<string, JsonSchema> = {};
   const typeSchema = (t: string, depth = 0): JsonSchema => {
+    const list = /^List\((.+)\)$/.exec(t);
+    if (list) return { type: "array", items: typeSchema(list[1]!, depth) };
     if (isPrimitive(t)) return PRIMITIVES[t] ?? {};
     const a = aliases.get(t);
     if (a) return typeSchema(a, depth);
@@ -517,14 +531,23 @@ function stoneOperations(rels: string[], used: Set<string>): { ops: ContractOper
 // ---------------------------------------------------------------- which paths the catalog uses
 
 function entryPaths(e: CatalogEntry): string[] {
-  const base = e.baseUrl ? new URL(e.baseUrl.replace(/\{\{\s*config\.\w+\s*\}\}/g, "x")).pathname.replace(/\/+$/, "") : "";
   const reqs = [e.health, ...e.streams].filter((r) => r !== undefined).map((r) => r.path);
   for (const s of e.streams) if (s.pagination.type === "cursor" && s.pagination.continuePath) reqs.push(s.pagination.continuePath);
   for (const p of e.readOnlyPost) reqs.push(p.path);
+  return fullPaths(e, reqs);
+}
+
+/** The named-resource lookup (GitHub GET /orgs/{org}): a request the driver sends too, kept without its siblings. */
+function lookupPaths(e: CatalogEntry): string[] {
+  return e.namedResources?.lookup ? fullPaths(e, [e.namedResources.lookup.path]) : [];
+}
+
+function fullPaths(e: CatalogEntry, reqs: string[]): string[] {
+  const base = e.baseUrl ? new URL(e.baseUrl.replace(/\{\{\s*config\.\w+\s*\}\}/g, "x")).pathname.replace(/\/+$/, "") : "";
   return reqs.map((p) => {
     const full = base + (p.startsWith("/") ? p : `/${p}`);
-    // a templated config value stands for one path segment
-    return full.replace(/\{\{\s*config\.\w+\s*\}\}/g, "x").replace(/\.json$/, "");
+    // a templated config value (or the looked-up resource id) stands for one path segment
+    return full.replace(/\{\{\s*(config|resource)\.\w+\s*\}\}/g, "x").replace(/\.json$/, "");
   });
 }
 
@@ -543,8 +566,9 @@ function main() {
     const entry = entries.get(sourceType);
     if (!entry) throw new Error(`no catalog entry ${sourceType}`);
     const paths = entryPaths(entry);
+    const lookups = lookupPaths(entry);
     const used = (template: string): "match" | "sibling" | false => {
-      if (paths.some((p) => matchPath(template, p))) return "match";
+      if ([...paths, ...lookups].some((p) => matchPath(template, p))) return "match";
       // one segment below a used path: the catalog's neighbours (e.g. /users/{userId}/meetings)
       const parent = template.replace(/\/[^/]+$/, "");
       return parent && paths.some((p) => matchPath(parent, p)) ? "sibling" : false;
@@ -556,7 +580,7 @@ function main() {
           ? discoveryOperations(src.files[0]!, used)
           : src.kind === "botocore"
             ? botocoreOperations(src.files[0]!, sourceType === "s3" ? S3_OPERATIONS : botoTargets(entry))
-            : stoneOperations(src.files, new Set(paths));
+            : stoneOperations(src.files, new Set([...paths, ...lookups]));
     derived.ops.sort((a, b) => a.path.localeCompare(b.path) || a.method.localeCompare(b.method));
     const contract: Contract = {
       sourceType,
