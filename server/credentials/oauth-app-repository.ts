@@ -92,15 +92,19 @@ function view(r: Row): OAuthAppView {
 
 const SELECT = { id: true, provider: true, instanceHost: true, principal: true, clientId: true, assertionKeyId: true, authorizeUrl: true, tokenUrl: true, createdByLabel: true, createdAt: true, updatedAt: true } as const;
 
-/** Source types that can use an OAuth app: an oauth2 mode, or a service-account mode. */
-export function oauthProviders(): { sourceType: string; displayName: string; perInstance: boolean; instanceHint: string | null }[] {
+/**
+ * Source types that can use an OAuth app: an oauth2 mode, or a service-account mode.
+ * `endpointsRequired`: the catalog names no endpoint (Workday), so the app must give both URLs.
+ */
+export function oauthProviders(): { sourceType: string; displayName: string; perInstance: boolean; instanceHint: string | null; endpointsRequired: boolean }[] {
   return Object.values(CATALOG)
     .filter((e) => e.authModes.some((m) => m.type === "oauth2" || m.type === "service_account"))
     .map((e) => {
       const m = e.authModes.find((a) => a.type === "oauth2" && a.grant === "authorization_code") ?? e.authModes.find((a) => a.type === "oauth2");
       const perInstance = !!(m && m.type === "oauth2" && m.clientPerInstance);
       const template = m && m.type === "oauth2" ? instanceHostTemplate(m) : undefined;
-      return { sourceType: e.sourceType, displayName: e.displayName, perInstance, instanceHint: perInstance && template ? hostTemplate(template) : null };
+      const endpointsRequired = !!(m && m.type === "oauth2" && m.endpoints === "oauth_app");
+      return { sourceType: e.sourceType, displayName: e.displayName, perInstance, instanceHint: perInstance && template ? hostTemplate(template) : null, endpointsRequired };
     });
 }
 

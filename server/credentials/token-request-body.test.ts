@@ -20,7 +20,7 @@ import { basicAuth, startVendorServer, type Recorded, type VendorServer } from "
 import { completeConsent, consentProviderFor, startConsent, tenantConsentProviders, type ConsentFlowDeps, type ConsentProvider, type ProviderLookup } from "./consent-flow";
 import { loadCredential } from "./credential-store";
 import { parseEncryptionKey } from "./crypto";
-import { addOAuthApp } from "./oauth-app-repository";
+import { addOAuthApp, oauthProviders } from "./oauth-app-repository";
 import { jsonBodyFetch } from "./oauth-quirks";
 import { createCredentialResolver } from "./resolver";
 
@@ -168,6 +168,9 @@ describe("Workday: the endpoints are the tenant's OAuth app, not the catalog's (
     expect(await addOAuthApp(db, key, tenantId, admin, app)).toMatchObject({ ok: true });
     const p = await tenantConsentProviders(db, key, {})("workday", config, tenantId);
     expect(p).toMatchObject({ ok: true, value: { authorizeUrl: app.authorizeUrl, tokenUrl: app.tokenUrl, clientId: "wd-client", scopes: [], tokenAuth: "client_secret_basic" } });
+    // Settings says both URLs are needed, and which host the app is for
+    expect(oauthProviders().find((x) => x.sourceType === "workday")).toMatchObject({ perInstance: true, instanceHint: "<host>", endpointsRequired: true });
+    expect(oauthProviders().filter((x) => x.endpointsRequired).map((x) => x.sourceType)).toEqual(["workday"]);
     // another host of the same tenant has no app
     expect((await tenantConsentProviders(db, key, {})("workday", { ...config, host: "wd5-services1.myworkday.com" }, tenantId)).ok).toBe(false);
   });
