@@ -125,10 +125,10 @@ await worker.ready;
   setInlineRunner({
     ...inner,
     available: () => inner.available(),
-    run: async (id) => {
+    run: async (id, started) => {
       mark(id, "inline_start");
       try {
-        return await inner.run(id);
+        return await inner.run(id, started);
       } finally {
         mark(id, "inline_end");
       }

@@ -15,7 +15,7 @@
  *    database stayed away longer than the attempt waits) is handed to the durable queue.
  * Kept on globalThis: Next.js may load modules more than once.
  */
-import type { ConnectionRow } from "../onboarding/connection-repository";
+import type { ConnectionRow, StartedAttempt } from "../onboarding/connection-repository";
 
 export type InlineRunner = {
   /** the lease owner of this process's attempts (lease.ts workerId) */
@@ -24,11 +24,11 @@ export type InlineRunner = {
   /** a free slot now (the worker runs, is not stopping, and holds fewer attempts than its concurrency) */
   available(): boolean;
   /**
-   * Runs the attempt of a connection whose lease the admission took for `owner`. Resolves with the
-   * connection as the attempt left it (null when it ended elsewhere or was handed to the queue);
-   * never rejects.
+   * Runs the attempt the admission started for `owner` (its lease and fencing number). Resolves
+   * with the connection as the attempt left it (null when it ended elsewhere or was handed to the
+   * queue); never rejects.
    */
-  run(connectionId: string): Promise<ConnectionRow | null>;
+  run(connectionId: string, started?: StartedAttempt): Promise<ConnectionRow | null>;
 };
 
 const g = globalThis as unknown as { __aamInline?: InlineRunner };

@@ -116,9 +116,9 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     owner: id,
     leaseMs: LEASE_MS,
     available: () => !stopping && runner !== undefined && !isDraining() && heldCount() < opts.concurrency,
-    run: async (connectionId) => {
+    run: async (connectionId, started) => {
       try {
-        const r = await runAttemptDetailed(opts.deps, connectionId);
+        const r = await runAttemptDetailed(opts.deps, connectionId, { started });
         if (r.handedBack) {
           // handed back (shutdown; or it never started here): free the admission's lease, then the queue
           await releaseLease(opts.db, connectionId, id).catch(() => false);

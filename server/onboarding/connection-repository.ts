@@ -61,9 +61,14 @@ export type UpsertOutcome = {
   needsRun: boolean;
   /** the statement also took the connection's attempt lease for `lease.owner` (only when asked) */
   leased?: boolean;
+  /** …and started its attempt (what startAttempt returns): the caller runs it at once */
+  started?: StartedAttempt;
 };
 
-/** Admission that also takes the attempt lease of a connection that goes (or stays) PENDING with no holder. */
+/**
+ * Admission that also starts the attempt (startAttempt's work: fencing number + 1, the lease for
+ * `owner`) of a connection that goes (or stays) PENDING with no lease holder: one round trip.
+ */
 export type AdmissionLease = { owner: string; leaseMs: number };
 
 export type Decision = { status: Status; reason: string; stage: string };
@@ -109,22 +114,30 @@ export async function upsertIntents(db: Db, tenantId: string, items: readonly Ad
   const ordered = [...unique.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, row]) => row);
   const leaseOwner = lease?.owner ?? null;
   const leaseMs = lease?.leaseMs ?? 0;
-  const rows = await db.$queryRaw<{ id: string; status: Status; inserted: boolean; namespace: string; source_type: string; resource_key: string; leased: boolean }[]>`
+  const leasing = lease !== undefined;
+  /** ON CONFLICT: the row ends PENDING (see status below) and no one holds its lease */
+  const TAKES_LEASE = Prisma.sql`${leasing} AND EXCLUDED.status = 'PENDING'
+    AND (connections.status <> 'ACTIVE' OR connections.intent_hash IS DISTINCT FROM EXCLUDED.intent_hash)
+    AND connections.lease_owner IS NULL`;
+  const rows = await db.$queryRaw<({ id: string; status: Status; inserted: boolean; namespace: string; source_type: string; resource_key: string; leased: boolean } & SqlRow)[]>`
     WITH input AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(ordered)}::jsonb) AS x(
         namespace text, source_type text, resource_ids text[], resource_key text, status text, status_reason text, stage text,
         intent_id text, intent_hash text, scopes_mode text, credential_locator text, risk_level text, evidence jsonb, owner jsonb, config jsonb)
     ), prev AS (
       -- the rows as they were before this statement (one snapshot for every CTE)
-      SELECT c.id, c.status::text AS status, c.status_reason FROM connections c JOIN input i
+      SELECT c.id, c.status::text AS status, c.status_reason, c.lease_owner FROM connections c JOIN input i
         ON c.tenant_id = ${tenantId}::uuid AND c.namespace = i.namespace AND c.source_type = i.source_type AND c.resource_key = i.resource_key
     ), up AS (
       INSERT INTO connections (id, tenant_id, namespace, source_type, resource_ids, resource_key, status, status_reason,
-        intent_id, intent_hash, scopes_mode, credential_locator, risk_level, evidence, owner, config, updated_at, lease_owner, lease_expires_at)
+        intent_id, intent_hash, scopes_mode, credential_locator, risk_level, evidence, owner, config, updated_at,
+        lease_owner, lease_expires_at, attempts, last_attempt_at)
       SELECT gen_random_uuid(), ${tenantId}::uuid, namespace, source_type, resource_ids, resource_key, status::"ConnectionStatus",
         status_reason, intent_id, intent_hash, scopes_mode, credential_locator, risk_level::"RiskLevel", evidence, owner, config, now(),
-        CASE WHEN status = 'PENDING' THEN ${leaseOwner}::text END,
-        CASE WHEN status = 'PENDING' AND ${leaseOwner}::text IS NOT NULL THEN now() + ${leaseMs} * interval '1 millisecond' END
+        CASE WHEN ${leasing} AND status = 'PENDING' THEN ${leaseOwner}::text END,
+        CASE WHEN ${leasing} AND status = 'PENDING' THEN now() + ${leaseMs} * interval '1 millisecond' END,
+        CASE WHEN ${leasing} AND status = 'PENDING' THEN 1 ELSE 0 END,
+        CASE WHEN ${leasing} AND status = 'PENDING' THEN now() END
       FROM input ORDER BY namespace COLLATE "C", source_type COLLATE "C", resource_key COLLATE "C"
       ON CONFLICT (tenant_id, namespace, source_type, resource_key) DO UPDATE SET
         last_received_at = now(),
@@ -147,24 +160,18 @@ export async function upsertIntents(db: Db, tenantId: string, items: readonly Ad
           ELSE EXCLUDED.status_reason END,
         reachable = CASE WHEN EXCLUDED.status <> 'PENDING' THEN false ELSE connections.reachable END,
         -- a changed intent fences off an attempt already running with the old one
-        attempts = CASE WHEN connections.status = 'PENDING' AND connections.intent_hash <> EXCLUDED.intent_hash
-          THEN connections.attempts + 1 ELSE connections.attempts END,
+        attempts = connections.attempts + CASE WHEN connections.status = 'PENDING' AND connections.intent_hash <> EXCLUDED.intent_hash
+          THEN 1 ELSE 0 END + CASE WHEN ${TAKES_LEASE} THEN 1 ELSE 0 END,
+        last_attempt_at = CASE WHEN ${TAKES_LEASE} THEN now() ELSE connections.last_attempt_at END,
         -- …and starts a new run (a decided → PENDING move starts one too: the connections_new_run trigger)
         run_attempts = CASE WHEN connections.status = 'PENDING' AND connections.intent_hash <> EXCLUDED.intent_hash
           THEN 0 ELSE connections.run_attempts END,
-        -- the single-intent path runs the attempt in this process at once: it takes the lease here
-        -- (only when the row ends PENDING and no one else holds it), so a crash right after this
+        -- the single-intent path runs the attempt in this process at once: the attempt starts here
+        -- (only when the row ends PENDING and no one holds its lease), so a crash right after this
         -- statement leaves a lease the reaper takes over, never a PENDING row without a runner
-        lease_owner = CASE WHEN ${leaseOwner}::text IS NOT NULL AND EXCLUDED.status = 'PENDING'
-            AND (connections.status <> 'ACTIVE' OR connections.intent_hash IS DISTINCT FROM EXCLUDED.intent_hash)
-            AND (connections.lease_owner IS NULL OR connections.lease_owner = ${leaseOwner}::text)
-          THEN ${leaseOwner}::text ELSE connections.lease_owner END,
-        lease_expires_at = CASE WHEN ${leaseOwner}::text IS NOT NULL AND EXCLUDED.status = 'PENDING'
-            AND (connections.status <> 'ACTIVE' OR connections.intent_hash IS DISTINCT FROM EXCLUDED.intent_hash)
-            AND (connections.lease_owner IS NULL OR connections.lease_owner = ${leaseOwner}::text)
-          THEN now() + ${leaseMs} * interval '1 millisecond' ELSE connections.lease_expires_at END
-      RETURNING id, status, (xmax = 0) AS inserted, namespace, source_type, resource_key,
-        (status = 'PENDING' AND lease_owner IS NOT DISTINCT FROM ${leaseOwner}::text AND ${leaseOwner}::text IS NOT NULL) AS leased
+        lease_owner = CASE WHEN ${TAKES_LEASE} THEN ${leaseOwner}::text ELSE connections.lease_owner END,
+        lease_expires_at = CASE WHEN ${TAKES_LEASE} THEN now() + ${leaseMs} * interval '1 millisecond' ELSE connections.lease_expires_at END
+      RETURNING *, (xmax = 0) AS inserted
     ), decided AS (
       INSERT INTO connection_events (connection_id, attempt, stage, outcome, status, message, duration_ms)
       SELECT up.id, 0, input.stage, 'fail', up.status, input.status_reason, 0
@@ -172,12 +179,20 @@ export async function upsertIntents(db: Db, tenantId: string, items: readonly Ad
       -- a re-post of an intent already decided the same way adds no event
       WHERE input.stage IS NOT NULL
         AND (prev.id IS NULL OR prev.status IS DISTINCT FROM up.status::text OR prev.status_reason IS DISTINCT FROM input.status_reason)
+    ), res AS (
+      -- this statement started the attempt: it inserted the row with the lease, or found the row
+      -- with no lease holder (a concurrent insert it conflicted with is not its own: prev misses it)
+      SELECT up.*, (${leasing} AND up.status = 'PENDING' AND up.lease_owner IS NOT DISTINCT FROM ${leaseOwner}::text
+        AND (up.inserted OR (prev.id IS NOT NULL AND prev.lease_owner IS NULL))) AS leased
+      FROM up LEFT JOIN prev ON prev.id = up.id
     )
-    SELECT id::text AS id, status::text AS status, inserted, namespace, source_type, resource_key, leased FROM up`;
+    SELECT ${lease ? Prisma.sql`${RETURNING}, run_attempts` : Prisma.sql`id::text AS id, status::text AS status, namespace, source_type`},
+      inserted, resource_key, leased FROM res`;
   const byKey = new Map(rows.map((r) => [`${r.namespace}\u0000${r.source_type}\u0000${r.resource_key}`, r]));
   return prepared.map((p) => {
     const r = byKey.get(p.k)!;
-    return { id: r.id, status: r.status, inserted: r.inserted, needsRun: r.status === "PENDING", ...(lease ? { leased: r.leased } : {}) };
+    const started = lease && r.leased ? { ...fromSql(r), runAttempts: r.run_attempts as number } : undefined;
+    return { id: r.id, status: r.status, inserted: r.inserted, needsRun: r.status === "PENDING", ...(lease ? { leased: r.leased, started } : {}) };
   });
 }
 

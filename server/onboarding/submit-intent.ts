@@ -4,7 +4,7 @@
  * map; these decide. Nothing is written for an intent that fails validation.
  */
 import type { Db } from "../db/client";
-import { getConnection, getConnectionById, listEventsPage, upsertIntents, type ConnectionRow } from "./connection-repository";
+import { getConnection, getConnectionById, listEventsPage, upsertIntents, type ConnectionRow, type StartedAttempt } from "./connection-repository";
 import { usesSandbox } from "../connectors/sandbox/refs";
 import { admitIntents, decide, statusPath, toResult } from "./pipeline";
 import { parseConnectionIntent } from "./intent-admission";
@@ -22,7 +22,7 @@ export type SubmitDeps = {
    * admission takes the lease and the attempt runs here at once, the queue only as a fallback.
    */
   inline?: () =>
-    | { owner: string; leaseMs: number; run: (id: string) => Promise<ConnectionRow | null> }
+    | { owner: string; leaseMs: number; run: (id: string, started?: StartedAttempt) => Promise<ConnectionRow | null> }
     | undefined;
 };
 
@@ -55,7 +55,7 @@ export async function submitIntent(deps: SubmitDeps, tenantId: string, intent: C
       // the attempt runs here, now; past the budget it goes on in the background and the caller gets 202
       let timer: NodeJS.Timeout | undefined;
       const outOfTime = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), opts.budgetMs)));
-      row = await Promise.race([inline.run(admitted.id), outOfTime]);
+      row = await Promise.race([inline.run(admitted.id, admitted.started), outOfTime]);
       clearTimeout(timer);
       if (row && row.status === "PENDING") row = null;
     }
