@@ -1,6 +1,7 @@
 /**
- * The funnel, exactly (DESIGN.md "Statuses and the funnel"): one grouped count over the registry
- * per (tenant, namespace) — never counters — so re-posts cannot inflate it and it cannot drift.
+ * The funnel, exactly (DESIGN.md "Statuses and the funnel"): grouped counts of the registry per
+ * (tenant, namespace), kept by the database's own triggers in the same transaction as every write
+ * to `connections` — not application counters — so re-posts cannot inflate it and it cannot drift.
  * The REST API, tRPC and `npm run exec-summary` all call getFunnel().
  */
 import type { Db } from "../db/client";
@@ -22,12 +23,14 @@ export async function loadTarget(db: Db, tenantId: string, namespace: string, fa
 export async function getFunnel(db: Db, tenantId: string, namespace: string, opts: FunnelOptions = {}): Promise<FunnelMetrics> {
   const days = opts.days ?? 30;
   const today = Math.floor((opts.now ?? new Date()).getTime() / DAY_MS);
-  // One index-only scan: the counts and the day-one cohorts come from the same grouped rows.
+  // The counts and the day-one cohorts come from the same grouped rows: connection_counts, which
+  // triggers keep in the writing transaction (migration 20261201090000), so this reads a few
+  // hundred rows whatever the number of connections, and is as exact as a recount.
   const [groups, target] = await Promise.all([
     db.$queryRaw<GroupRow[]>`
-      SELECT first_day, status::text AS status, reachable, day_one, count(*)::bigint AS n
-      FROM connections WHERE tenant_id = ${tenantId}::uuid AND namespace = ${namespace}
-      GROUP BY first_day, status, reachable, day_one`,
+      SELECT first_day, status::text AS status, reachable, day_one, sum(n)::bigint AS n
+      FROM connection_counts WHERE tenant_id = ${tenantId}::uuid AND namespace = ${namespace}
+      GROUP BY first_day, status, reachable, day_one HAVING sum(n) <> 0`,
     opts.target !== undefined ? Promise.resolve(opts.target) : loadTarget(db, tenantId, namespace, opts.defaultTarget ?? 0.9),
   ]);
 

@@ -172,6 +172,51 @@ describe("funnel exactness at scale", () => {
     await expectExact(otherTenant, "autonomy");
   }, 120_000);
 
+  it("stays exact under concurrent writers, rolled-back writes, a namespace move and a deleted tenant", async () => {
+    // eight transactions at once on the same groups (the counts' hot rows), one of them rolled back
+    const ids = (await db.$queryRawUnsafe<{ id: string }[]>(`SELECT id FROM connections WHERE tenant_id = $1::uuid AND namespace = 'autonomy' ORDER BY id LIMIT 800`, tenantId)).map((x) => x.id);
+    // (two multi-statement transactions that share a slot can deadlock on the counts' rows: the
+    // database aborts one, and it is retried — as the app retries a deadlock — never half-counted)
+    let deadlocks = 0;
+    const retried = async (fn: () => Promise<void>): Promise<void> => {
+      for (let t = 1; ; t++) {
+        try {
+          return await fn();
+        } catch (e) {
+          if (!(e instanceof Error && /40P01|deadlock/.test(e.message)) || t >= 10) throw e;
+          deadlocks++;
+        }
+      }
+    };
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        retried(() =>
+          db.$transaction(async (tx) => {
+            const mine = ids.slice(i * 100, i * 100 + 100);
+            await tx.$executeRawUnsafe(`UPDATE connections SET status = 'ACTIVE', reachable = true, activated_at = COALESCE(activated_at, now()) WHERE id = ANY ($1::uuid[])`, mine.slice(0, 50));
+            await tx.$executeRawUnsafe(`UPDATE connections SET status = 'HEALING', reachable = true WHERE id = ANY ($1::uuid[])`, mine.slice(50));
+            if (i === 3) throw new Error("rolled back on purpose");
+          }),
+        ).catch((e: Error) => {
+          if (e.message !== "rolled back on purpose") throw e;
+        }),
+      ),
+    );
+    expect(deadlocks).toBeLessThan(10);
+    await expectExact(tenantId, "autonomy");
+    // moving rows to another namespace moves their counts
+    await db.$executeRawUnsafe(`UPDATE connections SET namespace = 'moved-ns' WHERE id = ANY ($1::uuid[])`, ids.slice(0, 120));
+    await expectExact(tenantId, "autonomy");
+    expect((await expectExact(tenantId, "moved-ns")).received).toBe(120);
+    // a tenant deleted with its connections (cascade) leaves nothing behind in any count
+    const gone = await createTestTenant(db, "exact-gone");
+    await insertRows(gone, "autonomy", 1, 500, 77);
+    expect((await expectExact(gone, "autonomy")).received).toBe(500);
+    await db.$executeRawUnsafe(`DELETE FROM tenants WHERE id = $1::uuid`, gone);
+    expect((await expectExact(gone, "autonomy")).received).toBe(0);
+    await expectExact(otherTenant, "autonomy");
+  }, 120_000);
+
   it("counts a namespace that holds nothing as all zeros", async () => {
     const f = await expectExact(tenantId, "empty-ns");
     expect(f.received).toBe(0);
