@@ -18,7 +18,7 @@ import { type SpecStandin, startSpecStandin } from "../sandbox/spec-standin";
 import type { ConnectorContext } from "../types";
 import { CATALOG } from ".";
 import { type CatalogEntry } from "./schema";
-import { checkResponse, findOperation, loadContract } from "./contracts";
+import { type JsonSchema, checkResponse, contractSourceTypes, findOperation, loadContract } from "./contracts";
 import { KNOWN_GAPS, type Finding, isKnownGap } from "./contracts/known-gaps";
 import { synthesize } from "./contracts/synthesize";
 
@@ -73,15 +73,7 @@ afterEach(async () => {
 
 describe("the REST entries with a vendor description", () => {
   it("are all here (a new described REST entry gets a stand-in run)", () => {
-    const withContract = new Set(DESCRIBED_REST);
-    const described = Object.values(CATALOG).filter((e) => e.driver === "rest" && (() => {
-      try {
-        return loadContract(e.sourceType).operations.length > 0;
-      } catch {
-        return false;
-      }
-    })());
-    expect(described.map((e) => e.sourceType).sort()).toEqual([...withContract].sort());
+    expect(contractSourceTypes().filter((t) => CATALOG[t]?.driver === "rest")).toEqual([...DESCRIBED_REST].sort());
   });
 });
 
@@ -175,15 +167,22 @@ describe("the stand-in refuses what the description does not have", () => {
     expect(badRecords.violations.join("\n")).toMatch(/the answer leaves the response schema/);
   });
 
-  it("a tampered description: the same driver run against a contract whose health answer must carry a field the generator cannot satisfy is refused", async () => {
+  it("a tampered fixture: the stand-in speaks only the copy's schema, so an entry/description disagreement fails the run, and an answer no instance satisfies is not sent", async () => {
     const box = CATALOG.box!;
     const real = loadContract("box");
     const me = findOperation(real, { method: "GET", path: "/2.0/users/me", headers: {} })!;
-    // the tampered copy says users/me answers a string: the synthesized object cannot validate against it, and a string is no Box user
-    const tampered = { ...real, operations: real.operations.map((o) => (o === me ? { ...o, responses: { "200": { type: "string", enum: ["not-a-user"] } } } : o)) };
-    const sb = await standin({ entry: box, contract: tampered, tamper: ({ roles, body }) => (roles.includes("health") ? { id: "1", type: "user" } : body) });
-    expect((await driver.healthCheck(ctxFor(box, sb))).ok).toBe(false);
-    expect(sb.violations.join("\n")).toMatch(/get_users_me 200: \/ must be string/);
+    const withMe = (schema: JsonSchema) => ({ ...real, operations: real.operations.map((o) => (o === me ? { ...o, responses: { "200": schema } } : o)) });
+    // a description whose user id is an integer: the entry's health `expect` (id: string) is not met
+    const intId = await standin({ entry: box, contract: withMe({ type: "object", required: ["id", "type"], properties: { id: { type: "integer" }, type: { enum: ["user"] } } }) });
+    const h = await driver.healthCheck(ctxFor(box, intId));
+    expect(h.ok).toBe(false);
+    expect(h.ok ? "" : h.error.message).toMatch(/id is number, not string/);
+    expect(intId.violations).toEqual([]);
+    // a schema no answer can satisfy: what the generator makes is refused, not sent
+    const none = await standin({ entry: box, contract: withMe({ type: "object", required: ["id"], properties: { id: { type: "string", minLength: 5, maxLength: 2 } } }) });
+    expect((await driver.healthCheck(ctxFor(box, none))).ok).toBe(false);
+    expect(none.exchanges.at(-1)?.status).toBe(502);
+    expect(none.violations.join("\n")).toMatch(/get_users_me 200: \/id must NOT have (more|fewer) than/);
   });
 
   it("a paginator field the schema has no room for is reported, not invented", async () => {
@@ -199,7 +198,7 @@ describe("the stand-in refuses what the description does not have", () => {
 });
 
 describe("synthesized answers", () => {
-  it("are deterministic and valid for the operations the catalog calls, and carry the records asked for", () => {
+  it("are deterministic, validate, and carry the records asked for", () => {
     const c = loadContract("okta");
     const op = findOperation(c, { method: "GET", path: "/api/v1/users", headers: {} })!;
     const a = synthesize(c, op.responses["200"]!, { include: [{ path: [], type: "array" }], records: 3 });

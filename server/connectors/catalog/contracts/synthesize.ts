@@ -60,10 +60,17 @@ function hash(s: string): number {
   return h >>> 0;
 }
 
-const FORMATS: Record<string, () => string> = {
+/** Formats Ajv does not know, or knows only for numbers, as the descriptions use them on strings. */
+const FORMATS: Record<string, (at: readonly string[]) => string> = {
   url: () => "https://example.com/standin",
   byte: () => "c3RhbmQtaW4=",
   base64url: () => "c3RhbmQtaW4",
+  "google-datetime": () => "2026-01-15T10:00:00Z",
+  datetime: () => "2026-01-15T10:00:00Z",
+  int64: (at) => String(1 + recordIndex(at)),
+  uint64: (at) => String(1 + recordIndex(at)),
+  int32: (at) => String(1 + recordIndex(at)),
+  uint32: (at) => String(1 + recordIndex(at)),
 };
 
 function typesOf(parts: JsonSchema[]): string[] | undefined {
@@ -106,7 +113,7 @@ function str(ctx: Ctx, parts: JsonSchema[], at: readonly string[]): string {
   const format = parts.find((p) => typeof p.format === "string")?.format as string | undefined;
   const minLength = Math.max(0, ...parts.map((p) => (typeof p.minLength === "number" ? p.minLength : 0)));
   const maxLength = Math.min(Infinity, ...parts.map((p) => (typeof p.maxLength === "number" ? p.maxLength : Infinity)));
-  if (format && FORMATS[format] && !pattern) return FORMATS[format]!();
+  if (format && FORMATS[format] && !pattern) return FORMATS[format]!(at);
   if (pattern || (format && !/^(int|uint|float|double|password|token|digest|timezone)/.test(format))) {
     const schema: Record<string, unknown> = { type: "string" };
     if (pattern) schema.pattern = pattern;
