@@ -92,6 +92,36 @@ function timedAdapter(a: SourceAdapter): SourceAdapter {
       mark(ctx.connectionId, "sample_end");
     }
   };
+  if (a.openAttempt) {
+    // the attempt's one session (connect + health, discovery, sample, close): the same marks
+    t.openAttempt = async (ctx) => {
+      const id = ctx.connectionId;
+      mark(id, "health_start");
+      const opened = await a.openAttempt!(ctx);
+      if (!opened.ok) {
+        mark(id, "health_end");
+        return opened;
+      }
+      const s = opened.value;
+      const timedStage = <T>(start: string, end: string, fn: () => Promise<T>) => async () => {
+        mark(id, start);
+        try {
+          return await fn();
+        } finally {
+          mark(id, end);
+        }
+      };
+      return {
+        ok: true as const,
+        value: {
+          healthCheck: timedStage("health_start", "health_end", () => s.healthCheck()),
+          discover: timedStage("discover_start", "discover_end", () => s.discover()),
+          sample: (schema) => timedStage("sample_start", "sample_end", () => s.sample(schema))(),
+          close: timedStage("close_start", "close_end", () => s.close()),
+        },
+      };
+    };
+  }
   return t;
 }
 const base = createPipelineDeps(db);

@@ -148,7 +148,9 @@ const SEGMENTS: [label: string, from: string, to: string][] = [
   ["SOURCE discovery", "discover_start", "discover_end"],
   ["fingerprint", "discover_end", "sample_start"],
   ["SOURCE first sync (sample)", "sample_start", "sample_end"],
-  ["finish (write + NOTIFY → waiter | return)", "sample_end", "notified|inline_end"],
+  ["preview + masking read", "sample_end", "close_start"],
+  ["SOURCE session close", "close_start", "close_end"],
+  ["finish (write + NOTIFY → waiter | return)", "close_end|sample_end", "notified|inline_end"],
   ["answer (re-read row | row as written, JSON)", "notified|inline_end", "http_out"],
   ["HTTP response out (→ client)", "http_out", "client_done"],
 ];
@@ -157,7 +159,7 @@ const pick = (m: Marks, names: string, prefix = ""): number => {
   for (const n of names.split("|")) if (m[`${prefix}${n}`] !== undefined) return m[`${prefix}${n}`]!;
   return NaN;
 };
-const SOURCE_SEGMENTS = new Set(["SOURCE health check", "SOURCE discovery", "SOURCE first sync (sample)"]);
+const SOURCE_SEGMENTS = new Set(["SOURCE health check", "SOURCE discovery", "SOURCE first sync (sample)", "SOURCE session close"]);
 
 type DriverResult = { name: string; floorWork: string; e2e: number[]; floor: number[]; source: number[]; segments: Map<string, number[]>; statements: Map<string, number[]>; records: number };
 
@@ -180,7 +182,7 @@ async function benchDrivers(ctx: { db: Db; tenantId: string; key: string; api: A
         if (Number.isFinite(ms)) r.segments.get(label)!.push(ms);
         const n = pick(m, to, "q:") - pick(m, from, "q:");
         if (Number.isFinite(n)) r.statements.get(label)!.push(n);
-        if (SOURCE_SEGMENTS.has(label)) src += ms;
+        if (SOURCE_SEGMENTS.has(label) && Number.isFinite(ms)) src += ms;
       }
       r.source.push(src);
       r.records = Number(res.body.first_sync_rows ?? 0);
