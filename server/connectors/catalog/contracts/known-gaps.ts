@@ -26,7 +26,7 @@ export const KNOWN_GAPS: KnownGap[] = [
     check: "request",
     match: 'nextPath ["next_page"] (string) is not in',
     reason:
-      "oas.yaml's TicketsResponse/UsersResponse omit the OffsetPaginationObject (next_page, previous_page, count) that its other list responses include, while Zendesk's offset pagination documents next_page on every list endpoint",
+      "oas.yaml's TicketsResponse/UsersResponse omit the OffsetPaginationObject (next_page, previous_page, count) that its other list responses include, while Zendesk's offset pagination documents next_page on every list endpoint; so the description-driven stand-in cannot hand out a next page for these streams either",
   },
   {
     sourceType: "azure_sub",
