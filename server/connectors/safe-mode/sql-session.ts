@@ -54,16 +54,24 @@ const CATALOG_ROWS = MAX_TABLES * 20 + MAX_COLUMNS;
  * two-query form (`tablesSql`, then `columnsSql`) runs as before.
  */
 async function readCatalog(session: SqlSession, q: CatalogQueries): Promise<{ tables: TableRow[]; columns: ColumnRow[] }> {
-  const rows = (await session.read(q.catalogSql, { maxRows: CATALOG_ROWS + 1, params: q.params })).map(lowerKeys);
+  const rows = (await session.read(q.catalogSql, { maxRows: CATALOG_ROWS + 1, params: q.catalogParams })).map(lowerKeys);
   if (rows.length <= CATALOG_ROWS) {
-    // each table once, in the order of its first row (a case-insensitive collation may interleave two)
-    const tables = new Map<string, TableRow>();
-    for (const r of rows) {
-      const key = formatStreamName(String(r.table_schema), String(r.table_name));
-      if (!tables.has(key)) tables.set(key, { table_schema: r.table_schema, table_name: r.table_name });
+    let tables: TableRow[];
+    let columns: Record<string, unknown>[];
+    if (q.catalogShape === "stacked") {
+      tables = rows.filter((r) => Number(r.row_kind) === 0) as TableRow[];
+      columns = rows.filter((r) => Number(r.row_kind) === 1);
+    } else {
+      // each table once, in the order of its first row
+      const seen = new Map<string, TableRow>();
+      for (const r of rows) {
+        const key = formatStreamName(String(r.table_schema), String(r.table_name));
+        if (!seen.has(key)) seen.set(key, { table_schema: r.table_schema, table_name: r.table_name });
+      }
+      tables = [...seen.values()];
+      columns = rows.filter((r) => r.column_name !== null && r.column_name !== undefined);
     }
-    const columns = rows.filter((r) => r.column_name !== null && r.column_name !== undefined) as ColumnRow[];
-    return { tables: [...tables.values()].slice(0, MAX_TABLES * 20), columns: columns.slice(0, MAX_COLUMNS) };
+    return { tables: tables.slice(0, MAX_TABLES * 20), columns: columns.slice(0, MAX_COLUMNS) as ColumnRow[] };
   }
   const tables = (await session.read(q.tablesSql, { maxRows: MAX_TABLES * 20, params: q.params })).map(lowerKeys) as TableRow[];
   const columns = (await session.read(q.columnsSql, { maxRows: MAX_COLUMNS, params: q.params })).map(lowerKeys) as ColumnRow[];

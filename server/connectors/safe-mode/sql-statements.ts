@@ -14,12 +14,22 @@ export function quoteIdent(name: string, dialect: SqlDialect): string {
 }
 
 /**
- * `catalogSql`: tables and their columns in ONE round trip (one row per column, one row with NULL
- * column fields for a table without columns), ordered by schema, table, column position; the
- * two-query form (`tablesSql`, then `columnsSql`) is what discovery falls back to when that
- * result is too large to be complete (sql-session.ts). All three take the same `params`.
+ * `catalogSql`: the tables and their columns in ONE round trip, with `catalogParams`, in one of
+ * two shapes: `joined` (PostgreSQL: one row per column, ordered by schema, table, position; a table
+ * without columns has one row with NULL column fields) or `stacked` (MySQL/MariaDB, whose
+ * information_schema cannot join fast: the `tablesSql` rows, row_kind 0, then the `columnsSql`
+ * rows, row_kind 1, each in its own order). The two-query form (`tablesSql`, then `columnsSql`,
+ * with `params`) is what discovery falls back to when that answer is too large to be complete
+ * (sql-session.ts).
  */
-export type CatalogQueries = { catalogSql: string; tablesSql: string; columnsSql: string; params: unknown[] };
+export type CatalogQueries = {
+  catalogSql: string;
+  catalogParams: unknown[];
+  catalogShape: "joined" | "stacked";
+  tablesSql: string;
+  columnsSql: string;
+  params: unknown[];
+};
 
 // ------------------------------------------------------------------ PostgreSQL (pg_catalog)
 
@@ -60,6 +70,8 @@ export function postgresCatalogQueries(schemas: string[] | undefined): CatalogQu
       ` WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind = ANY ($1::"char"[]) AND ${scope} AND ${visible}` +
       " ORDER BY n.nspname, c.relname, a.attnum",
     params: [PG_RELKINDS, schemas ?? ["information_schema"]],
+    catalogParams: [PG_RELKINDS, schemas ?? ["information_schema"]],
+    catalogShape: "joined",
   };
 }
 
@@ -72,7 +84,9 @@ const placeholders = (n: number) => `(${Array.from({ length: Math.max(1, n) }, (
 const mysqlTables = (op: "IN" | "NOT IN", n: number) =>
   `SELECT table_schema AS table_schema, table_name AS table_name FROM information_schema.tables WHERE table_schema ${op} ${placeholders(n)} AND table_type IN ('BASE TABLE', 'VIEW', 'SYSTEM VERSIONED') ORDER BY table_schema, table_name`;
 const mysqlCatalog = (op: "IN" | "NOT IN", n: number) =>
-  `SELECT t.table_schema AS table_schema, t.table_name AS table_name, c.column_name AS column_name, c.data_type AS data_type, c.is_nullable AS is_nullable FROM information_schema.tables AS t LEFT JOIN information_schema.columns AS c ON c.table_schema = t.table_schema AND c.table_name = t.table_name WHERE t.table_schema ${op} ${placeholders(n)} AND t.table_type IN ('BASE TABLE', 'VIEW', 'SYSTEM VERSIONED') ORDER BY t.table_schema, t.table_name, c.ordinal_position`;
+  `SELECT 0 AS row_kind, table_schema AS table_schema, table_name AS table_name, NULL AS column_name, NULL AS data_type, NULL AS is_nullable, 0 AS ordinal_position FROM information_schema.tables WHERE table_schema ${op} ${placeholders(n)} AND table_type IN ('BASE TABLE', 'VIEW', 'SYSTEM VERSIONED')` +
+  ` UNION ALL SELECT 1, table_schema, table_name, column_name, data_type, is_nullable, ordinal_position FROM information_schema.columns WHERE table_schema ${op} ${placeholders(n)}` +
+  " ORDER BY row_kind, table_schema, table_name, ordinal_position";
 const mysqlColumns = (op: "IN" | "NOT IN", n: number) =>
   `SELECT table_schema AS table_schema, table_name AS table_name, column_name AS column_name, data_type AS data_type, is_nullable AS is_nullable FROM information_schema.columns WHERE table_schema ${op} ${placeholders(n)} ORDER BY table_schema, table_name, ordinal_position`;
 
@@ -80,7 +94,14 @@ const mysqlColumns = (op: "IN" | "NOT IN", n: number) =>
 export function mysqlCatalogQueries(schemas: string[] | undefined): CatalogQueries {
   const list = schemas ?? MYSQL_SYSTEM_SCHEMAS;
   const op = schemas ? "IN" : "NOT IN";
-  return { catalogSql: mysqlCatalog(op, list.length), tablesSql: mysqlTables(op, list.length), columnsSql: mysqlColumns(op, list.length), params: [...list] };
+  return {
+    catalogSql: mysqlCatalog(op, list.length),
+    catalogParams: [...list, ...list],
+    catalogShape: "stacked",
+    tablesSql: mysqlTables(op, list.length),
+    columnsSql: mysqlColumns(op, list.length),
+    params: [...list],
+  };
 }
 
 /** The fixed MySQL texts, with any placeholder list collapsed to `(?)` (see `collapsePlaceholders`). */
