@@ -1,8 +1,8 @@
 /**
  * A TCP proxy between a driver and a real database server that records what the server
  * received: PostgreSQL simple-query 'Q' and extended-protocol Parse 'P' messages, MySQL
- * COM_QUERY (0x03) and COM_STMT_PREPARE (0x16) packets. It also counts TCP connections and
- * notes a PostgreSQL SSLRequest. Plain (non-TLS) traffic only: after TLS it stops parsing.
+ * COM_QUERY (0x03) and COM_STMT_PREPARE (0x16) packets. It also counts TCP connections (and
+ * those still open) and notes a PostgreSQL SSLRequest. Plain (non-TLS) traffic only: after TLS it stops parsing.
  */
 import net from "node:net";
 
@@ -12,6 +12,8 @@ export type RecordingProxy = {
   host: string;
   statements: Recorded[];
   connections: () => number;
+  /** client connections not yet closed */
+  open: () => number;
   sslRequests: () => number;
   close: () => Promise<void>;
 };
@@ -86,10 +88,13 @@ export async function startRecordingProxy(opts: {
 }): Promise<RecordingProxy> {
   const statements: Recorded[] = [];
   let connections = 0;
+  let open = 0;
   let ssl = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     connections++;
+    open++;
+    client.once("close", () => open--);
     sockets.add(client);
     const upstream = net.connect(opts.upstream.port, opts.upstream.host);
     sockets.add(upstream);
@@ -113,6 +118,7 @@ export async function startRecordingProxy(opts: {
     host,
     statements,
     connections: () => connections,
+    open: () => open,
     sslRequests: () => ssl,
     close: async () => {
       for (const s of sockets) s.destroy();
