@@ -11,6 +11,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresAdapter } from "../../server/connectors/drivers/postgres";
 import { mongoAdapter } from "../../server/connectors/drivers/mongo";
+import { openApiDriver } from "../../server/connectors/drivers/openapi";
 import { restDriver } from "../../server/connectors/drivers/rest";
 import { salesforceDriver } from "../../server/connectors/drivers/salesforce";
 import { s3Adapter } from "../../server/connectors/drivers/s3";
@@ -184,6 +185,49 @@ describe("named resources must be found by discovery", () => {
     expect(hu?.reason).not.toContain('"shop.orders"');
   });
 
+  it("OpenAPI: a named operation or path the document lacks, declares only unsafely, or the server answers 404 for ends HEALING; one answered 403 AWAITING_CREDENTIALS", async () => {
+    // the sandbox's document (listItems, listUsers; getItem has a path parameter, createItem is a write)
+    const oa = (resourceIds: string[]) => ctxFor("openapi", { config: { spec_url: `${web.urlFor("openapi")}/openapi.json` }, secret: { token: web.token }, resourceIds });
+    const present = oa(["listItems", "/users"]);
+    const ok = schemaOf(await openApiDriver.discover(present));
+    expect(ok.resources).toEqual([
+      { id: "listItems", kind: "operation", found: true },
+      { id: "/users", kind: "path", found: true },
+    ]);
+    expect(unmetNamedResources(present.resourceIds, ok)).toBeUndefined();
+    const missing = oa(["listItems", "listInvoices", "getItem"]);
+    const unmet = unmetNamedResources(missing.resourceIds, schemaOf(await openApiDriver.discover(missing)));
+    expect(unmet?.status).toBe("HEALING");
+    expect(unmet?.reason).toContain('operation "listInvoices" (the OpenAPI document has no such operation or path)');
+    expect(unmet?.reason).toContain('operation "getItem" (the document declares it only as GET /items/{id}, which Safe Mode does not call');
+    expect(unmet?.reason).not.toContain('"listItems"');
+
+    // a document whose server does not serve one operation (404) and refuses another (403)
+    const server = http.createServer((req, res) => {
+      const [status, body] = req.url?.startsWith("/v1/items") ? [200, { data: [{ id: 1 }] }] : req.url?.startsWith("/v1/payroll") ? [403, { error: "forbidden" }] : [404, { error: "not found" }];
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const list = (schema: string) => ({ get: { operationId: schema, responses: { "200": { description: "ok", content: { "application/json": { schema: { type: "object", properties: { data: { type: "array", items: { type: "object", properties: { id: { type: "integer" } } } } } } } } } } } });
+      const spec = JSON.stringify({ openapi: "3.0.3", info: { title: "x", version: "1" }, paths: { "/items": list("listItems"), "/invoices": list("listInvoices"), "/payroll": list("listPayroll") } });
+      const ctx = ctxFor("openapi", { config: { spec, base_url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` }, secret: { token: "t" }, resourceIds: ["listItems", "listInvoices", "/payroll"] });
+      expect((await openApiDriver.healthCheck(ctx)).ok).toBe(true);
+      const schema = schemaOf(await openApiDriver.discover(ctx));
+      expect(schema.streams.map((st) => st.name)).toEqual(["listItems"]);
+      expect(schema.resources).toEqual([
+        { id: "listItems", kind: "operation", found: true },
+        expect.objectContaining({ id: "listInvoices", found: false, reason: "absent", detail: "the server has no GET /invoices (HTTP 404)" }),
+        expect.objectContaining({ id: "/payroll", kind: "path", found: false, reason: "not_visible" }),
+      ]);
+      const u = unmetNamedResources(ctx.resourceIds, schema);
+      expect(u?.status).toBe("AWAITING_CREDENTIALS");
+      expect(u?.reason).toContain('path "/payroll" (the credential may not call GET /payroll');
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   it("an id the driver cannot look up is not vouched for; ids the credential cannot see end AWAITING_CREDENTIALS", () => {
     const hidden = unmetNamedResources(["b1"], { streams: [], resources: [{ id: "b1", kind: "bucket", found: false, reason: "not_visible", detail: "the credential may not read this bucket" }] });
     expect(hidden).toMatchObject({ status: "AWAITING_CREDENTIALS" });
@@ -223,6 +267,14 @@ describe("health proves the far side is the vendor", () => {
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.message).toMatch(/DailyApiRequests.Max is missing.*not the vendor's API/);
     expect((await salesforceDriver.healthCheck(ctxFor("salesforce", { config: { base_url: web.urlFor("salesforce") }, secret: { access_token: web.token } }))).ok).toBe(true);
+  });
+
+  it("openapi: a host answering 200 [] where the document declares a page object fails health in words; the sandbox passes", async () => {
+    const spec = JSON.stringify({ openapi: "3.0.3", info: { title: "x", version: "1" }, paths: { "/items": { get: { responses: { "200": { description: "ok", content: { "application/json": { schema: { type: "object", properties: { data: { type: "array", items: { type: "object" } } } } } } } } } } } });
+    const r = await openApiDriver.healthCheck(ctxFor("openapi", { config: { spec, base_url: base }, secret: { token: "t" } }));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toMatch(/the body is an array, not the object the document declares\): not the API it describes/);
+    expect((await openApiDriver.healthCheck(ctxFor("openapi", { config: { spec_url: `${web.urlFor("openapi")}/openapi.json` }, secret: { token: web.token } }))).ok).toBe(true);
   });
 
   it("the real stand-in answers as documented and passes", async () => {

@@ -5,12 +5,20 @@
  * 200 response schemas (records = the array, or the array property of a page object) and falls back
  * to inferring names/types from a first page when a response has no schema. The sample reads at most
  * the policy's record budget across operations.
+ *
+ * Identity (issue 10 item 7): health reads the first safe operation and its answer must have the
+ * shape the document declares for it (the records array, or the page object holding it): a host
+ * answering 200 `{}` or `[]` where the document says otherwise is not the API it describes.
+ * Named resources: each intent resource id names an operation (operationId) or a path of the
+ * document. It must be a safe operation the far side answers: one the document lacks, or declares
+ * only unsafely (a write, a path or required parameter), or the server answers 404 for, is absent;
+ * one it answers 401/403 for is not visible to the credential.
  */
 import { parse as parseYaml } from "yaml";
 import { err, ok } from "../../lib/result";
 import { type SafeHttp, defaultSafeHttp, redact } from "../safe-mode/http";
 import { sandboxNotRunning } from "../sandbox/refs";
-import type { ConnectorContext, ConnectorResult, FieldInfo, SampleRecord, SourceAdapter, StreamInfo } from "../types";
+import type { ConnectorContext, ConnectorResult, FieldInfo, NamedResourceCheck, SampleRecord, SourceAdapter, StreamInfo } from "../types";
 import { failWith, getPath, inferFields, recordBudget } from "./rest";
 
 const MAX_OPERATIONS = 8;
@@ -26,9 +34,13 @@ type Operation = {
   limitMax?: number;
   /** where the records are, when the schema says so ([] = the body is the array) */
   selector?: string[];
+  /** what the 200 answer is, where the document says: the records array itself, or an object (a page, or one record) */
+  shape?: "array" | "object";
   fields?: FieldInfo[];
 };
-type Plan = { base: string; headers: Record<string, string>; allowedHosts: string[]; operations: Operation[] };
+/** every operation the document declares, safe or not, by operationId (or derived name) and path */
+type Declared = { name: string; path: string; method: string };
+type Plan = { base: string; headers: Record<string, string>; allowedHosts: string[]; operations: Operation[]; declared: Declared[] };
 
 const isObj = (v: unknown): v is Json => !!v && typeof v === "object" && !Array.isArray(v);
 
@@ -86,19 +98,19 @@ function fieldsOf(doc: Json, schema: unknown): FieldInfo[] | undefined {
 }
 
 /** The records inside a 200 response schema: the array itself, or the array property of a page object. */
-function recordsSchema(doc: Json, schema: unknown): { selector: string[]; fields?: FieldInfo[] } | undefined {
+function recordsSchema(doc: Json, schema: unknown): { selector: string[]; shape: "array" | "object"; fields?: FieldInfo[] } | undefined {
   const s = deref(doc, schema);
   if (!isObj(s)) return undefined;
-  if (s.type === "array") return { selector: [], fields: fieldsOf(doc, s.items) };
+  if (s.type === "array") return { selector: [], shape: "array", fields: fieldsOf(doc, s.items) };
   const props = isObj(s.properties) ? s.properties : {};
   const arrays = Object.entries(props).filter(([, p]) => {
     const d = deref(doc, p);
     return isObj(d) && d.type === "array";
   });
   const pick = arrays.find(([k]) => RECORD_KEYS.includes(k)) ?? arrays[0];
-  if (pick) return { selector: [pick[0]], fields: fieldsOf(doc, (deref(doc, pick[1]) as Json).items) };
+  if (pick) return { selector: [pick[0]], shape: "object", fields: fieldsOf(doc, (deref(doc, pick[1]) as Json).items) };
   const single = fieldsOf(doc, s);
-  return single ? { selector: [], fields: single } : undefined;
+  return single ? { selector: [], shape: "object", fields: single } : undefined;
 }
 
 function baseUrlOf(doc: Json, specUrl: string | undefined): string | undefined {
@@ -123,8 +135,27 @@ function baseUrlOf(doc: Json, specUrl: string | undefined): string | undefined {
   return specUrl ? new URL("/", specUrl).toString() : undefined;
 }
 
-/** Safe operations: GET, no `{param}` in the path, no required parameter of any kind. */
-export function safeOperations(doc: Json): Operation[] {
+const opName = (op: Json, path: string) => (typeof op.operationId === "string" && /^[A-Za-z0-9_.-]+$/.test(op.operationId) ? op.operationId : path.replace(/[^A-Za-z0-9]+/g, "_").replace(/^_|_$/g, "")) || "root";
+
+/** Every operation the document declares (any method), for telling "not in the document" from "declared, but not safe". */
+export function declaredOperations(doc: Json): Declared[] {
+  const out: Declared[] = [];
+  for (const [path, rawItem] of Object.entries(doc.paths as Json)) {
+    const item = deref(doc, rawItem);
+    if (!isObj(item)) continue;
+    for (const method of ["get", "put", "post", "delete", "options", "head", "patch", "trace"]) {
+      const op = item[method];
+      if (isObj(op)) out.push({ name: opName(op, path), path, method: method.toUpperCase() });
+    }
+  }
+  return out;
+}
+
+/**
+ * Safe operations: GET, no `{param}` in the path, no required parameter of any kind. At most
+ * MAX_OPERATIONS, the ones `named` (operationId or path) first and all of them kept.
+ */
+export function safeOperations(doc: Json, named: readonly string[] = []): Operation[] {
   const ops: Operation[] = [];
   for (const [path, rawItem] of Object.entries(doc.paths as Json)) {
     const item = deref(doc, rawItem);
@@ -146,18 +177,34 @@ export function safeOperations(doc: Json): Operation[] {
       schema = isObj(json) ? json.schema : okResp.schema;
     }
     const rec = schema === undefined ? undefined : recordsSchema(doc, schema);
-    const name = (typeof op.operationId === "string" && /^[A-Za-z0-9_.-]+$/.test(op.operationId) ? op.operationId : path.replace(/[^A-Za-z0-9]+/g, "_").replace(/^_|_$/g, "")) || "root";
+    const name = opName(op, path);
     ops.push({
       name,
       path,
       limitParam: typeof limit?.name === "string" ? limit.name : undefined,
       limitMax: limitSchema && typeof limitSchema.maximum === "number" ? limitSchema.maximum : undefined,
       selector: rec?.selector,
+      shape: rec?.shape,
       fields: rec?.fields,
     });
-    if (ops.length >= MAX_OPERATIONS) break;
   }
-  return ops;
+  const wanted = new Set(named);
+  const isNamed = (o: Operation) => wanted.has(o.name) || wanted.has(o.path);
+  const first = ops.filter(isNamed);
+  return [...first, ...ops.filter((o) => !isNamed(o))].slice(0, Math.max(MAX_OPERATIONS, first.length));
+}
+
+/** What is wrong with an answer, against the shape the document declares for it (undefined: as declared, or nothing declared). */
+export function unmetShape(body: unknown, op: Operation): string | undefined {
+  if (!op.shape) return undefined;
+  const kind = (v: unknown) => (Array.isArray(v) ? "an array" : v === null ? "null" : typeof v === "object" ? "an object" : typeof v);
+  if (op.shape === "array") return Array.isArray(body) ? undefined : `the body is ${kind(body)}, not the array the document declares`;
+  if (!isObj(body)) return `the body is ${kind(body)}, not the object the document declares`;
+  if (op.selector?.length) {
+    const v = getPath(body, op.selector);
+    if (!Array.isArray(v)) return `${op.selector.join(".")} is ${v === undefined ? "missing" : kind(v)}, not the records array the document declares`;
+  } else if (op.fields?.length && !op.fields.some((f) => f.name in body)) return `none of the declared fields (${op.fields.map((f) => f.name).slice(0, 5).join(", ")}) is present`;
+  return undefined;
 }
 
 function extractRecords(body: unknown, selector: string[] | undefined): Record<string, unknown>[] {
@@ -211,23 +258,57 @@ export function createOpenApiDriver(http: SafeHttp = defaultSafeHttp): SourceAda
       const name = typeof ctx.config.api_key_header === "string" ? ctx.config.api_key_header : typeof apiKey?.name === "string" ? apiKey.name : "X-API-Key";
       headers[name] = ctx.secret.api_key;
     }
-    const operations = safeOperations(doc.value);
+    const operations = safeOperations(doc.value, ctx.resourceIds);
     if (operations.length === 0) return err({ kind: "unsupported", message: "the document has no GET operation without required parameters" });
-    return ok({ base: baseUrl.toString().replace(/\/+$/, ""), headers, allowedHosts: [baseUrl.host], operations });
+    return ok({ base: baseUrl.toString().replace(/\/+$/, ""), headers, allowedHosts: [baseUrl.host], operations, declared: declaredOperations(doc.value) });
   }
 
-  async function read(ctx: ConnectorContext, p: Plan, op: Operation, max: number): Promise<ConnectorResult<Record<string, unknown>[]>> {
+  async function readBody(ctx: ConnectorContext, p: Plan, op: Operation, max: number): Promise<ConnectorResult<unknown>> {
     const url = new URL(p.base + op.path);
     if (op.limitParam) url.searchParams.set(op.limitParam, String(Math.max(1, Math.min(max, op.limitMax ?? max))));
     const res = await http.fetch(ctx, { method: "GET", url: url.toString(), headers: p.headers, allowedHosts: p.allowedHosts });
     if (!res.ok) return failWith(ctx, res.error);
-    let body: unknown;
     try {
-      body = res.value.json();
+      return ok(res.value.json());
     } catch {
       return err({ kind: "other", message: `${op.path} did not answer JSON` });
     }
-    return ok(extractRecords(body, op.selector).slice(0, max));
+  }
+
+  async function read(ctx: ConnectorContext, p: Plan, op: Operation, max: number): Promise<ConnectorResult<Record<string, unknown>[]>> {
+    const body = await readBody(ctx, p, op, max);
+    if (!body.ok) return body;
+    return ok(extractRecords(body.value, op.selector).slice(0, max));
+  }
+
+  /** Each named operation or path: declared safely, and answered by the far side (one record at most, kept nowhere). */
+  async function checkNamed(ctx: ConnectorContext, p: Plan, answered: ReadonlyMap<string, ConnectorResult<unknown>>): Promise<ConnectorResult<NamedResourceCheck[]>> {
+    const out: NamedResourceCheck[] = [];
+    for (const id of ctx.resourceIds) {
+      const kind = id.startsWith("/") ? "path" : "operation";
+      const op = p.operations.find((o) => o.name === id || o.path === id);
+      if (!op) {
+        const declared = p.declared.filter((d) => d.name === id || d.path === id);
+        out.push({
+          id,
+          kind,
+          found: false,
+          reason: "absent",
+          detail: declared.length
+            ? `the document declares it only as ${declared.map((d) => `${d.method} ${d.path}`).join(", ")}, which Safe Mode does not call (a write, or a path or required parameter)`
+            : "the OpenAPI document has no such operation or path",
+        });
+        continue;
+      }
+      const res = answered.get(op.name) ?? (await readBody(ctx, p, op, 1));
+      if (res.ok) {
+        const unmet = unmetShape(res.value, op);
+        out.push(unmet ? { id, kind, found: false, reason: "absent", detail: `GET ${op.path} did not answer as the document declares (${unmet})` } : { id, kind, found: true });
+      } else if (res.error.kind === "auth") out.push({ id, kind, found: false, reason: "not_visible", detail: `the credential may not call GET ${op.path} (${res.error.message})` });
+      else if (/HTTP (404|410)\b/.test(res.error.message)) out.push({ id, kind, found: false, reason: "absent", detail: `the server has no GET ${op.path} (HTTP 404)` });
+      else return res;
+    }
+    return ok(out);
   }
 
   return {
@@ -235,8 +316,11 @@ export function createOpenApiDriver(http: SafeHttp = defaultSafeHttp): SourceAda
       const t0 = performance.now();
       const p = await plan(ctx);
       if (!p.ok) return p;
-      const first = await read(ctx, p.value, p.value.operations[0]!, 1);
+      const op = p.value.operations[0]!;
+      const first = await readBody(ctx, p.value, op, 1);
       if (!first.ok) return first;
+      const unmet = unmetShape(first.value, op);
+      if (unmet) return err({ kind: "other", message: `the far side did not answer GET ${op.path} as the OpenAPI document declares (${unmet}): not the API it describes` });
       return ok({ latencyMs: Math.round(performance.now() - t0), detail: `${p.value.operations.length} safe operations` });
     },
 
@@ -244,19 +328,27 @@ export function createOpenApiDriver(http: SafeHttp = defaultSafeHttp): SourceAda
       const p = await plan(ctx);
       if (!p.ok) return p;
       const streams: StreamInfo[] = [];
+      const named = new Set(ctx.resourceIds);
+      const answered = new Map<string, ConnectorResult<unknown>>();
       for (const op of p.value.operations) {
-        if (op.fields?.length) {
+        const isNamed = named.has(op.name) || named.has(op.path);
+        if (op.fields?.length && !isNamed) {
           streams.push({ name: op.name, fields: op.fields });
           continue;
         }
-        const recs = await read(ctx, p.value, op, 5);
-        if (!recs.ok) {
-          if (recs.error.kind === "other") continue;
-          return recs;
+        const body = await readBody(ctx, p.value, op, 5);
+        answered.set(op.name, body);
+        if (!body.ok) {
+          // a named operation's failure is the named-resource check's finding (in words); another's is skipped or fatal
+          if (body.error.kind === "other" || (isNamed && body.error.kind === "auth")) continue;
+          return body;
         }
-        streams.push({ name: op.name, fields: inferFields(recs.value) });
+        if (isNamed && unmetShape(body.value, op)) continue;
+        streams.push({ name: op.name, fields: op.fields?.length ? op.fields : inferFields(extractRecords(body.value, op.selector).slice(0, 5)) });
       }
-      return ok({ streams });
+      const resources = await checkNamed(ctx, p.value, answered);
+      if (!resources.ok) return resources;
+      return ok({ streams, ...(resources.value.length ? { resources: resources.value } : {}) });
     },
 
     async sample(ctx, schema) {
