@@ -243,7 +243,7 @@ export const businessEntries: CatalogEntryInput[] = [
     allowedHosts: ["*.suitetalk.api.netsuite.com"],
     allowedHostsRef: { url: "https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1546938065.html", section: "account-specific domain <account ID>.<service>.netsuite.com; REST web services: 123456.suitetalk.api.netsuite.com" },
     readOnlyPost: [{ path: "/query/v1/suiteql", kind: "sql", field: "q", ref: { url: "https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_157909186990.html", section: "Executing SuiteQL Queries Through REST Web Services: POST to the suiteql resource, the query in body parameter q" } }],
-    health: { path: "/record/v1/metadata-catalog", ref: { url: "https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1540810174.html", section: "Getting Metadata: GET /services/rest/record/v1/metadata-catalog" } },
+    health: { path: "/record/v1/metadata-catalog", ref: { url: "https://docs.oracle.com/en/cloud/saas/netsuite/ns-online-help/section_1540810174.html", section: "Getting Metadata: GET /services/rest/record/v1/metadata-catalog; the example response lists the records as items[] of { name, links }" }, expect: [{ path: ["items"], type: "array" }, { path: ["items", "0", "name"], type: "string" }] },
     streams: [
       {
         name: "customers",

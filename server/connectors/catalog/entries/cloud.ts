@@ -153,7 +153,7 @@ export const cloudEntries: CatalogEntryInput[] = [
     baseUrlRef: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/cloudresourcemanager.v3.json", section: "rootUrl https://cloudresourcemanager.googleapis.com/, version v3" },
     allowedHosts: ["cloudresourcemanager.googleapis.com"],
     allowedHostsRef: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/cloudresourcemanager.v3.json", section: "rootUrl" },
-    health: { path: "/projects:search", query: { pageSize: "1" }, ref: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/cloudresourcemanager.v3.json", section: "cloudresourcemanager.projects.search (GET v3/projects:search)" } },
+    health: { path: "/projects:search", query: { pageSize: "1" }, ref: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/cloudresourcemanager.v3.json", section: "cloudresourcemanager.projects.search (GET v3/projects:search): response SearchProjectsResponse { projects: Project[], nextPageToken }" }, expect: [{ path: ["projects"], type: "array" }, { path: ["projects", "0", "projectId"], type: "string" }] },
     streams: [
       {
         name: "projects",

@@ -41,7 +41,7 @@ export const identityEntries: CatalogEntryInput[] = [
     allowedHosts: ["*.okta.com", "*.oktapreview.com", "*.okta-emea.com", "*.okta-gov.com"],
     allowedHostsRef: { url: "https://github.com/okta/okta-management-openapi-spec/blob/master/dist/current/management-minimal.yaml", section: "servers: https://{yourOktaDomain}" },
     headers: { Accept: "application/json" },
-    health: { path: "/users", query: { limit: "1" }, ref: { url: "https://github.com/okta/okta-management-openapi-spec/blob/master/dist/current/management-minimal.yaml", section: "operationId listUsers" }, expect: [{ path: [], type: "array" }] },
+    health: { path: "/users", query: { limit: "1" }, ref: { url: "https://github.com/okta/okta-management-openapi-spec/blob/master/dist/current/management-minimal.yaml", section: "operationId listUsers" }, expect: [{ path: [], type: "array" }, { path: ["0", "id"], type: "string" }] },
     streams: [
       { name: "users", path: "/users", recordSelector: [], pagination: { type: "link_header", limitParam: "limit" }, maxPageSize: 200, ref: { url: "https://github.com/okta/okta-management-openapi-spec/blob/master/dist/current/management-minimal.yaml", section: "operationId listUsers" } },
       { name: "groups", path: "/groups", recordSelector: [], pagination: { type: "link_header", limitParam: "limit" }, maxPageSize: 200, ref: { url: "https://github.com/okta/okta-management-openapi-spec/blob/master/dist/current/management-minimal.yaml", section: "operationId listGroups" } },
