@@ -58,6 +58,9 @@ export function ConnectionsTable({ namespace, namespaces, canHeal }: { namespace
   const list = useQuery(trpc.connections.list.queryOptions(input, { placeholderData: keepPreviousData, refetchInterval: 5_000 }));
   const types = useQuery(trpc.connections.sourceTypes.queryOptions({ namespace: ns }));
   const pages = list.data ? Math.max(1, Math.ceil(list.data.total / 25)) : 1;
+  // a search filter counts its matches only up to a cap: past it, "more than" and open-ended pages
+  const capped = list.data?.totalCapped ?? false;
+  const lastPage = capped ? (list.data?.rows.length ?? 0) < 25 : page >= pages;
   const readOnly = ns === "demo";
 
   const header = (key: Sort, label: string) => (
@@ -188,13 +191,15 @@ export function ConnectionsTable({ namespace, namespaces, canHeal }: { namespace
           </div>
           <nav className="flex items-center justify-between text-sm" aria-label="Pages">
             <span data-testid="total">
-              {list.data.total.toLocaleString("en")} connection{list.data.total === 1 ? "" : "s"} · page {page} of {pages.toLocaleString("en")}
+              {capped
+                ? `More than ${list.data.total.toLocaleString("en")} connections match · page ${page.toLocaleString("en")}`
+                : `${list.data.total.toLocaleString("en")} connection${list.data.total === 1 ? "" : "s"} · page ${page} of ${pages.toLocaleString("en")}`}
             </span>
             <span className="flex gap-2">
               <button type="button" className={field} disabled={page <= 1} onClick={() => setPage(page - 1)}>
                 Previous
               </button>
-              <button type="button" className={field} disabled={page >= pages} onClick={() => setPage(page + 1)}>
+              <button type="button" className={field} disabled={lastPage} onClick={() => setPage(page + 1)}>
                 Next
               </button>
             </span>
