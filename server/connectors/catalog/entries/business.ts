@@ -188,7 +188,7 @@ export const businessEntries: CatalogEntryInput[] = [
     // the admin's REST API Endpoint (host + path); every request stays on that host
     baseUrl: "https://{{config.host}}{{config.rest_path}}",
     allowedHosts: ["{{config.host}}"],
-    health: { path: "/workers", query: { limit: "1" }, ref: { url: "https://community.workday.com/sites/default/files/file-hosting/restapi/index.html", section: "Workday REST API directory: GET /workers (collection of workers; limit/offset paging)" } },
+    health: { path: "/workers", query: { limit: "1" }, ref: { url: "https://community.workday.com/sites/default/files/file-hosting/restapi/index.html", section: "Workday REST API directory: GET /workers (collection of workers; limit/offset paging; response total + data)" }, expect: [{ path: ["total"], type: "number" }, { path: ["data"], type: "array" }] },
     streams: [
       {
         name: "workers",
