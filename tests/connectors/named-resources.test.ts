@@ -18,6 +18,7 @@ import { s3Adapter } from "../../server/connectors/drivers/s3";
 import { ensurePostgresSandbox } from "../../server/connectors/sandbox/postgres-sandbox";
 import { SF_ORG_ID, startHttpSandbox, type HttpSandbox } from "../../server/connectors/sandbox/http-sandbox";
 import { startS3Sandbox, type S3Sandbox } from "../../server/connectors/sandbox/s3-sandbox";
+import { CATALOG } from "../../server/connectors/catalog";
 import type { ConnectorResult, DiscoveredSchema } from "../../server/connectors/types";
 import { unmetNamedResources } from "../../server/onboarding/named-resources";
 import { testDatabaseUrl } from "../helpers/db";
@@ -261,6 +262,29 @@ describe("health proves the far side is the vendor", () => {
       if (!r.ok) expect(r.error.message).toMatch(/not the vendor's API/);
     });
   }
+
+  it("every REST-family entry declares the vendor's identifying fields, and a host answering 200 [] or {} to everything fails its health in words", async () => {
+    const empty = http.createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end("{}"));
+    await new Promise<void>((r) => empty.listen(0, "127.0.0.1", r));
+    const bases = { "[]": base, "{}": `http://127.0.0.1:${(empty.address() as AddressInfo).port}` };
+    const secret = { token: "t", access_token: "t", api_key: "k", application_key: "a", email: "e@example.com", api_token: "t", access_key_id: "AKIDEXAMPLE", secret_access_key: "s" };
+    const passed: string[] = [];
+    try {
+      for (const e of Object.values(CATALOG).filter((x) => x.driver === "rest" || x.driver === "salesforce")) {
+        expect(e.health?.expect?.length, `${e.sourceType} health.expect`).toBeGreaterThan(0);
+        const config = Object.fromEntries(e.configFields.filter((f) => f.example !== undefined && f.name !== "base_url").map((f) => [f.name, f.example]));
+        for (const [body, url] of Object.entries(bases)) {
+          const ctx = ctxFor(e.sourceType, { config: { ...config, base_url: url }, secret });
+          const r = await (e.driver === "salesforce" ? salesforceDriver : restDriver).healthCheck(ctx);
+          if (r.ok) passed.push(`${e.sourceType} ${body}`);
+          else expect(r.error.message, `${e.sourceType} ${body}`).toMatch(/not the vendor's API/);
+        }
+      }
+    } finally {
+      await new Promise<void>((r) => empty.close(() => r()));
+    }
+    expect(passed).toEqual([]);
+  });
 
   it("salesforce: a 200 to /limits without DailyApiRequests fails health in words; the stand-in passes", async () => {
     const r = await salesforceDriver.healthCheck(ctxFor("salesforce", { config: { base_url: base }, secret: { access_token: "t" } }));
