@@ -134,13 +134,23 @@ class Defs {
     const nullable = s.nullable === true || s["x-nullable"] === true;
     if (typeof s.$ref === "string") return this.ref(s.$ref, base, nullable);
     const out: Record<string, unknown> = {};
+    let oneOfShapes: JsonSchema[] | undefined;
     for (const [k, v] of Object.entries(s)) {
       if (!KEEP.has(k) || k === "nullable" || k === "x-nullable") continue;
       if (k === "properties" || k === "patternProperties") {
         // Graph navigation properties are only in a response when $expand asks for them
         const props = Object.entries<any>(v as object).filter(([, ps]) => ps?.["x-ms-navigationProperty"] !== true);
         out[k] = Object.fromEntries(props.map(([p, ps]) => [p, this.prune(ps, base)]));
-      } else if (k === "items") out.items = Array.isArray(v) ? { anyOf: v.map((x) => this.prune(x, base)) } : this.prune(v, base);
+      } else if (k === "items") {
+        if (!Array.isArray(v)) out.items = this.prune(v, base);
+        // List-form `items` (JSON Schema draft 4 tuple form, which Swagger 2.0 does not allow):
+        // on an array, each element is one of the listed schemas; on a schema that is no array
+        // (Slack's objs_conversation, objs_user, `tz: {items: [{type: null}, {type: string}]}`),
+        // where draft 4 would make it a no-op and so accept anything, the description means
+        // "the value is one of these shapes": anyOf of them, their required fields and types kept.
+        else if (s.type === "array" || (Array.isArray(s.type) && s.type.includes("array"))) out.items = { anyOf: v.map((x) => this.prune(x, base)) };
+        else oneOfShapes = v.map((x) => this.prune(x, base));
+      }
       else if (k === "additionalProperties") {
         // Microsoft Graph (OpenAPI.NET.OData) marks every entity and complex type open with
         // `additionalProperties: {type: object}`; under allOf inheritance that would require each
@@ -157,6 +167,10 @@ class Defs {
       } else if (k === "required") {
         if (Array.isArray(v) && v.length) out.required = v;
       } else out[k] = v;
+    }
+    if (oneOfShapes) {
+      if (out.anyOf) out.allOf = [...((out.allOf as JsonSchema[]) ?? []), { anyOf: oneOfShapes }];
+      else out.anyOf = oneOfShapes;
     }
     if (nullable) {
       if (typeof out.type === "string") out.type = [out.type, "null"];

@@ -14,11 +14,12 @@ import { createRestDriver } from "../drivers/rest";
 import { createSafeHttp } from "../safe-mode/http";
 import { makePolicy } from "../safe-mode/policy";
 import { LOOPBACK_APPROVED } from "../safe-mode/test-destinations";
+import { startHttpSandbox } from "../sandbox/http-sandbox";
 import { type SpecStandin, startSpecStandin } from "../sandbox/spec-standin";
 import type { ConnectorContext } from "../types";
 import { CATALOG } from ".";
 import { type CatalogEntry } from "./schema";
-import { type JsonSchema, checkResponse, contractSourceTypes, findOperation, loadContract } from "./contracts";
+import { type JsonSchema, checkResponse, contractSourceTypes, findOperation, loadContract, sandboxContractGuard } from "./contracts";
 import { type Finding, isKnownGap } from "./contracts/known-gaps";
 import { synthesize } from "./contracts/synthesize";
 
@@ -163,6 +164,53 @@ describe("the stand-in refuses what the description does not have", () => {
     const d = await driver.discover(ctxFor(box, badRecords));
     expect(d.ok).toBe(false);
     expect(badRecords.violations.join("\n")).toMatch(/the answer leaves the response schema/);
+  });
+
+  it("Slack's channels and users are the description's shapes, not any object: a record missing a required field is not sent", async () => {
+    const slack = CATALOG.slack!;
+    // the description-driven stand-in: channel 1 of the first conversations page without is_general
+    const drop = (field: string) => ({ roles, body }: { roles: string[]; body: unknown }) => {
+      if (!roles.includes("conversations page 1")) return body;
+      const b = body as { channels: Record<string, unknown>[] };
+      return { ...b, channels: b.channels.map((ch, i) => (i === 0 ? Object.fromEntries(Object.entries(ch).filter(([k]) => k !== field)) : ch)) };
+    };
+    const intact = await standin({ entry: slack, tamper: drop("made_up") });
+    expect(await driver.readStream(ctxFor(slack, intact), "conversations", 5)).toMatchObject({ ok: true });
+    const noGeneral = await standin({ entry: slack, tamper: drop("is_general") });
+    expect((await driver.readStream(ctxFor(slack, noGeneral), "conversations", 5)).ok).toBe(false);
+    expect(noGeneral.exchanges.at(-1)?.status).toBe(502);
+    expect(noGeneral.violations.join("\n")).toMatch(/conversations_list 200: \/channels\/0 must have required property 'is_general'/);
+
+    // the hand-written HTTP sandbox's records, through the contract guard it runs with
+    const sb = await startHttpSandbox();
+    try {
+      const get = async (method: string) => (await fetch(`${sb.urlFor("slack")}/${method}?limit=2`, { headers: { authorization: `Bearer ${sb.token}` } })).json() as Promise<Record<string, unknown>>;
+      const guard = sandboxContractGuard();
+      const check = (path: string, body: unknown) => guard({ vendor: "slack", method: "GET", path, status: 200, body });
+      const channels = await get("conversations.list");
+      const users = await get("users.list");
+      expect(check("/conversations.list", channels)).toEqual([]);
+      expect(check("/users.list", users)).toEqual([]);
+      const ch0 = (channels.channels as Record<string, unknown>[])[0]!;
+      const u0 = (users.members as Record<string, unknown>[])[0]!;
+      const without = (o: Record<string, unknown>, k: string) => Object.fromEntries(Object.entries(o).filter(([x]) => x !== k));
+      for (const field of ["is_general", "is_mpim", "is_group", "is_org_shared", "is_im", "name_normalized"]) {
+        expect(check("/conversations.list", { ...channels, channels: [without(ch0, field)] }).join("\n"), field).toMatch(new RegExp(`/channels/0 must have required property '${field}'`));
+      }
+      // any object is no channel, a channel id is no number, a DM-only field is not in a public channel
+      expect(check("/conversations.list", { ...channels, channels: [{ made_up: 1 }] })).not.toEqual([]);
+      expect(check("/conversations.list", { ...channels, channels: [{ ...ch0, id: 42 }] }).join("\n")).toMatch(/\/channels\/0\/id must be string/);
+      expect(check("/conversations.list", { ...channels, channels: [{ ...ch0, is_mpim: "no" }] })).not.toEqual([]);
+      for (const field of ["profile", "is_app_user"]) {
+        expect(check("/users.list", { ...users, members: [without(u0, field)] }).join("\n"), field).toMatch(new RegExp(`/members/0 must have required property '${field}'`));
+      }
+      const profile = u0.profile as Record<string, unknown>;
+      expect(check("/users.list", { ...users, members: [{ ...u0, profile: without(profile, "display_name") }] }).join("\n")).toMatch(/\/members\/0\/profile must have required property 'display_name'/);
+      expect(check("/users.list", { ...users, members: [{ ...u0, tz: 1 }] })).not.toEqual([]);
+      expect(check("/users.list", { ...users, members: [{ ...u0, tz: null }] })).toEqual([]);
+    } finally {
+      await sb.close();
+    }
   });
 
   it("a tampered fixture: the stand-in speaks only the copy's schema, so an entry/description disagreement fails the run, and an answer no instance satisfies is not sent", async () => {

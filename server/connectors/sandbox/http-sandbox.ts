@@ -280,28 +280,70 @@ function slack(c: Ctx): void {
     case "/auth.test":
       return send(c.res, 200, { ok: true, url: "https://acme-sandbox.slack.com/", team: "Acme Sandbox", user: "aam-bot", team_id: "T0SANDBOX", user_id: "U0BOT", bot_id: "B0SANDBOX1", is_enterprise_install: false });
     case "/conversations.list":
+      // objs_conversation, its public-channel shape (is_mpim false): every field it requires, and
+      // only fields it has (additionalProperties: false). Creator and topic/purpose setter: user 1.
       return list("channels", (i) => ({
         id: `C${String(i).padStart(8, "0")}`,
         name: `channel-${i}`,
+        name_normalized: `channel-${i}`,
         is_channel: true,
+        is_group: false,
+        is_im: false,
+        is_mpim: false,
         is_private: false,
         is_archived: false,
+        is_general: i === 1,
+        is_shared: false,
+        is_ext_shared: false,
+        is_org_shared: false,
+        is_pending_ext_shared: false,
+        pending_shared: [],
+        is_member: i <= 5,
         created: 1700000000 + i * 86400,
-        creator: "U0BOT",
+        creator: "U00000001",
+        unlinked: 0,
         num_members: 3 + i,
-        topic: { value: `topic ${i}`, creator: "U0BOT", last_set: 1700000000 },
-        purpose: { value: `purpose ${i}`, creator: "U0BOT", last_set: 1700000000 },
+        previous_names: [],
+        topic: { value: `topic ${i}`, creator: "U00000001", last_set: 1700000000 },
+        purpose: { value: `purpose ${i}`, creator: "U00000001", last_set: 1700000000 },
       }));
     case "/users.list":
+      // objs_user (non-enterprise): id, name, profile, is_bot, updated, is_app_user required;
+      // objs_user_profile's required fields too. No email: that needs users:read.email.
       return list("members", (i) => ({
         id: `U${String(i).padStart(8, "0")}`,
         team_id: "T0SANDBOX",
         name: `user${i}`,
         deleted: false,
+        color: "9f69e7",
         real_name: `User ${i}`,
         tz: "Europe/Paris",
+        tz_label: "Central European Time",
+        tz_offset: 3600,
+        profile: {
+          title: "",
+          phone: "",
+          skype: "",
+          real_name: `User ${i}`,
+          real_name_normalized: `User ${i}`,
+          display_name: `user${i}`,
+          display_name_normalized: `user${i}`,
+          fields: null,
+          status_text: "",
+          status_emoji: "",
+          status_expiration: 0,
+          avatar_hash: `g${String(i).padStart(11, "0")}`,
+          first_name: "User",
+          last_name: String(i),
+          team: "T0SANDBOX",
+        },
         is_admin: i === 1,
+        is_owner: i === 1,
+        is_primary_owner: i === 1,
+        is_restricted: false,
+        is_ultra_restricted: false,
         is_bot: false,
+        is_app_user: false,
         updated: 1700000000 + i,
       }));
     default:
