@@ -10,6 +10,9 @@ import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresAdapter } from "../../server/connectors/drivers/postgres";
+import { randomBytes } from "node:crypto";
+import mysql from "mysql2/promise";
+import { jdbcAdapter } from "../../server/connectors/drivers/jdbc";
 import { mongoAdapter } from "../../server/connectors/drivers/mongo";
 import { openApiDriver } from "../../server/connectors/drivers/openapi";
 import { restDriver } from "../../server/connectors/drivers/rest";
@@ -68,6 +71,32 @@ describe("named resources must be found by discovery", () => {
     expect(unmetNamedResources(present.resourceIds, schemaOf(await postgresAdapter.discover(present)))).toBeUndefined();
   });
 
+  it("MySQL/MariaDB (real server): a named table that does not exist ends HEALING, naming the table; an existing one passes", async () => {
+    const table = `aam_named_${randomBytes(4).toString("hex")}`;
+    const c = await mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root", password: "", database: "test" });
+    await c.query(`CREATE TABLE \`${table}\` (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL)`);
+    try {
+      const ctx = (resourceIds: string[]) => ctxFor("jdbc", { config: { url: "jdbc:mariadb://127.0.0.1:3306/test?user=root" }, resourceIds });
+      const missing = ctx([`test.${table}`, `test.${table}_gone`]);
+      expect((await jdbcAdapter.healthCheck(missing)).ok).toBe(true);
+      const schema = schemaOf(await jdbcAdapter.discover(missing));
+      expect(schema.streams.map((st) => st.name)).toEqual([`test.${table}`]);
+      expect(schema.resources).toEqual([
+        { id: `test.${table}`, kind: "table or schema", found: true },
+        expect.objectContaining({ id: `test.${table}_gone`, found: false, reason: "absent" }),
+      ]);
+      const unmet = unmetNamedResources(missing.resourceIds, schema);
+      expect(unmet?.status).toBe("HEALING");
+      expect(unmet?.reason).toContain(`table or schema "test.${table}_gone"`);
+      expect(unmet?.reason).not.toContain(`"test.${table}"`);
+      const present = ctx([table]);
+      expect(unmetNamedResources(present.resourceIds, schemaOf(await jdbcAdapter.discover(present)))).toBeUndefined();
+    } finally {
+      await c.query(`DROP TABLE IF EXISTS \`${table}\``);
+      await c.end();
+    }
+  });
+
   it("S3: a named bucket that does not exist ends HEALING, naming the bucket (health still proves the store)", async () => {
     const ctx = ctxFor("s3_compat", {
       config: { endpoint: s3.endpoint, region: "us-east-1" },
@@ -83,6 +112,36 @@ describe("named resources must be found by discovery", () => {
     const unmet = unmetNamedResources(ctx.resourceIds, schema);
     expect(unmet?.status).toBe("HEALING");
     expect(unmet?.reason).toContain('bucket "no-such-bucket-aam"');
+  });
+
+  it("S3: a bucket the credential may not read (403) ends AWAITING_CREDENTIALS naming it; a missing one HEALING", async () => {
+    // an S3-compatible store that answers as the S3 API documents: HeadBucket 200 / 403 / 404, ListObjectsV2 XML
+    const store = http.createServer((req, res) => {
+      const bucket = new URL(req.url ?? "/", "http://x").pathname.split("/")[1];
+      if (bucket === "locked-aam") return res.writeHead(403).end();
+      if (bucket !== "open-aam") return res.writeHead(404).end();
+      if (req.method === "HEAD") return res.writeHead(200).end();
+      res.writeHead(200, { "content-type": "application/xml" }).end(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>open-aam</Name><Prefix></Prefix><KeyCount>0</KeyCount><MaxKeys>1</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>`);
+    });
+    await new Promise<void>((r) => store.listen(0, "127.0.0.1", r));
+    try {
+      const ctx = (resourceIds: string[]) =>
+        ctxFor("s3_compat", { config: { endpoint: `http://127.0.0.1:${(store.address() as AddressInfo).port}`, region: "us-east-1" }, secret: { access_key_id: "AKIDEXAMPLE", secret_access_key: "s" }, resourceIds });
+      const hidden = ctx(["open-aam", "locked-aam"]);
+      const h = await s3Adapter.healthCheck(hidden);
+      expect(h).toMatchObject({ ok: false, error: { kind: "auth", message: expect.stringContaining('bucket "locked-aam"') } });
+      const d = schemaOf(await s3Adapter.discover(hidden));
+      expect(d.resources).toEqual([
+        { id: "open-aam", kind: "bucket", found: true },
+        { id: "locked-aam", kind: "bucket", found: false, reason: "not_visible", detail: "the credential may not read this bucket" },
+      ]);
+      expect(unmetNamedResources(hidden.resourceIds, d)).toMatchObject({ status: "AWAITING_CREDENTIALS", reason: expect.stringContaining('bucket "locked-aam" (the credential may not read this bucket)') });
+      const gone = ctx(["open-aam", "gone-aam"]);
+      expect((await s3Adapter.healthCheck(gone)).ok).toBe(true);
+      expect(unmetNamedResources(gone.resourceIds, schemaOf(await s3Adapter.discover(gone)))).toMatchObject({ status: "HEALING", reason: expect.stringContaining('bucket "gone-aam" (the object store has no such bucket)') });
+    } finally {
+      await new Promise<void>((r) => store.close(() => r()));
+    }
   });
 
   it("GitHub: a named org that does not exist ends HEALING, naming the org; an existing org is found", async () => {
@@ -284,6 +343,22 @@ describe("health proves the far side is the vendor", () => {
       await new Promise<void>((r) => empty.close(() => r()));
     }
     expect(passed).toEqual([]);
+  });
+
+  it("s3: a host answering 200 [] or {} to everything fails health in words, with or without a named bucket", async () => {
+    const empty = http.createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end("{}"));
+    await new Promise<void>((r) => empty.listen(0, "127.0.0.1", r));
+    try {
+      for (const endpoint of [base, `http://127.0.0.1:${(empty.address() as AddressInfo).port}`]) {
+        for (const resourceIds of [[], ["some-bucket"]]) {
+          const r = await s3Adapter.healthCheck(ctxFor("s3_compat", { config: { endpoint, region: "us-east-1" }, secret: { access_key_id: "AKIDEXAMPLE", secret_access_key: "s" }, resourceIds }));
+          expect(r.ok, `${endpoint} ${resourceIds.join()}`).toBe(false);
+          if (!r.ok) expect(r.error.message).toMatch(/not the vendor's API/);
+        }
+      }
+    } finally {
+      await new Promise<void>((r) => empty.close(() => r()));
+    }
   });
 
   it("salesforce: a 200 to /limits without DailyApiRequests fails health in words; the stand-in passes", async () => {

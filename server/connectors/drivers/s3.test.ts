@@ -59,7 +59,7 @@ describe("s3 driver", () => {
   it("passes health, discover and sample against the sandbox bucket", async () => {
     const ctx = ctxOf({ policy: { maxRecords: 50 } });
     const h = await s3Adapter.healthCheck(ctx);
-    expect(h.ok).toBe(true);
+    expect(h.ok, JSON.stringify(h)).toBe(true);
 
     const d = await s3Adapter.discover(ctx);
     if (!d.ok) throw new Error(d.error.message);

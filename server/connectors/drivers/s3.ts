@@ -132,6 +132,8 @@ export function mapS3Error(e: unknown): ConnectorFailure {
   if (["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET", "EAI_AGAIN", "EPIPE"].includes(code) || /ECONNREFUSED|ENOTFOUND|socket hang up/.test(msg)) {
     return { kind: "network", message: `network error reaching the object store${suffix}` };
   }
+  // a 200 the SDK could not read as the S3 API's documented XML answer: whatever answered is not an S3 store
+  if (status === 200) return { kind: "other", message: `the far side answered HTTP 200 with something other than the S3 API's documented XML${suffix}: not the vendor's API` };
   return { kind: "other", message: `object store error${suffix}` };
 }
 
@@ -294,6 +296,12 @@ export const s3Adapter: SourceAdapter = {
           // 404: the store answered as S3 and discovery reports the bucket; 403: the credential is refused, in words
           const b = await checkBucket(s, t);
           if (b.reason === "not_visible") return err({ kind: "auth", message: `the object store refused the credentials or access to bucket "${t}"` });
+          if (b.found) {
+            // HeadBucket has no body: a listing (keys only, no contents) proves the far side is an S3 store (ListBucketResult
+            // names the bucket). One untruncated page, as discovery reads: s3rver cannot issue continuation tokens on Node ≥ 17.
+            const listed = await s.send(new ListObjectsV2Command({ Bucket: t, Prefix: targets.find((x) => x.bucket === t)?.prefix || undefined, MaxKeys: 1000 }));
+            if (listed.Name !== t) return err({ kind: "other", message: `the far side did not answer ListObjectsV2 for bucket "${t}" as the S3 API documents (ListBucketResult Name is ${listed.Name === undefined ? "missing" : JSON.stringify(listed.Name)}): not the vendor's API` });
+          }
         }
       }
       else await s.send(new ListBucketsCommand({}));
