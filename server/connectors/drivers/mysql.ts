@@ -73,17 +73,18 @@ async function openMysql(ctx: ConnectorContext, opts: { attempt: boolean }): Pro
   if (signal?.aborted) return err({ kind: "network", message: "the attempt was stopped before connecting to MySQL/MariaDB" });
   let conn: mysql.Connection | undefined;
   let socket: net.Socket | undefined;
-  const destroy = () => {
-    socket?.destroy();
-    conn?.destroy();
-  };
+  // the socket itself, so mysql2 fails whatever is in flight (its own destroy() would leave it pending)
+  const destroy = () => socket?.destroy();
   const onAbort = () => destroy();
   signal?.addEventListener("abort", onAbort, { once: true });
   let closed: Promise<void> | undefined;
   const close = () =>
     (closed ??= (async () => {
       signal?.removeEventListener("abort", onAbort);
-      if (!conn || signal?.aborted) return destroy();
+      if (!conn || signal?.aborted) {
+        destroy();
+        return;
+      }
       const grace = setTimeout(destroy, CLOSE_GRACE_MS);
       grace.unref?.();
       try {

@@ -77,7 +77,7 @@ type PgConnection = { client: pg.Client; session: SqlSession; close: () => Promi
  * trips: sql-guard.ts runPostgresReadOnly). An aborted `ctx.signal` destroys the socket at once
  * (whatever is in flight fails); `close` is idempotent and bounded.
  */
-async function openPostgres(ctx: ConnectorContext): Promise<ConnectorResult<PgConnection>> {
+async function openPostgres(ctx: ConnectorContext, opts: { attempt: boolean }): Promise<ConnectorResult<PgConnection>> {
   const target = await resolveSqlTarget(ctx, "postgresql");
   if (!target.ok) return target;
   const t = target.value;
@@ -99,25 +99,25 @@ async function openPostgres(ctx: ConnectorContext): Promise<ConnectorResult<PgCo
   const signal = ctx.signal;
   const onAbort = () => destroy();
   let closed: Promise<void> | undefined;
+  // Terminate is written and the socket ended at once; the server's side of the close is not
+  // waited for (its backend's exit is its own), but a server that never closes is cut off
   const close = () =>
     (closed ??= (async () => {
       signal?.removeEventListener("abort", onAbort);
       if (signal?.aborted) return destroy();
       const grace = setTimeout(destroy, CLOSE_GRACE_MS);
       grace.unref?.();
-      try {
-        await client.end();
-      } catch {
-        destroy();
-      } finally {
-        clearTimeout(grace);
-      }
+      client.end().then(
+        () => clearTimeout(grace),
+        () => destroy(),
+      );
     })());
   if (signal?.aborted) return err({ kind: "network", message: "the attempt was stopped before connecting to PostgreSQL" });
   signal?.addEventListener("abort", onAbort, { once: true });
   const session: SqlSession = {
     dialect: "postgres",
-    read: (sql, o) => runPostgresReadOnly(client, sql, { timeoutMs: timeout, maxRows: o.maxRows, maxBytes: o.maxBytes, params: o.params }),
+    // an attempt's reads follow one another (health, catalog, samples): each opens the next one's transaction
+    read: (sql, o) => runPostgresReadOnly(client, sql, { timeoutMs: timeout, maxRows: o.maxRows, maxBytes: o.maxBytes, params: o.params, openNext: opts.attempt }),
   };
   try {
     await client.connect();
@@ -130,7 +130,7 @@ async function openPostgres(ctx: ConnectorContext): Promise<ConnectorResult<PgCo
 
 /** Opens a client on the checked target, runs `fn`, always closes. */
 export async function withPostgres<T>(ctx: ConnectorContext, fn: (session: SqlSession, client: pg.Client) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
-  const opened = await openPostgres(ctx);
+  const opened = await openPostgres(ctx, { attempt: false });
   if (!opened.ok) return opened;
   const { client, session, close } = opened.value;
   try {
@@ -170,7 +170,7 @@ export const postgresAdapter: SourceAdapter = {
   /** one connection for the attempt's health check, discovery and sample */
   async openAttempt(ctx) {
     let since: number | undefined = performance.now(); // the first health check's latency includes connecting
-    const opened = await openPostgres(ctx);
+    const opened = await openPostgres(ctx, { attempt: true });
     if (!opened.ok) return opened;
     const health = (s: SqlSession) => {
       const from = since ?? performance.now();

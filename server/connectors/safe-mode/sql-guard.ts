@@ -12,6 +12,7 @@
  */
 import type pg from "pg";
 import type { Connection as MysqlConnection } from "mysql2/promise";
+import { lru } from "../../lib/lru";
 import { err, ok } from "../../lib/result";
 import type { ConnectorResult } from "../types";
 import { MAX_SAMPLE_LIMIT, MYSQL_FIXED_STATEMENTS, collapsePlaceholders, quoteIdent } from "./sql-statements";
@@ -197,8 +198,12 @@ export function checkReadOnlySql(sql: string, dialect: SqlDialect = "postgres"):
 
 export { quoteIdent };
 
-/** `maxBytes`: where the dialect can, rows are cut server-side once their running size passes it (PostgreSQL). */
-export type ReadOnlyOptions = { timeoutMs: number; maxRows: number; maxBytes?: number; params?: unknown[] };
+/**
+ * `maxBytes`: where the dialect can, rows are cut server-side once their running size passes it
+ * (PostgreSQL). `openNext` (PostgreSQL in pipeline mode): another read follows on this client, so
+ * its READ ONLY transaction is opened right behind this read's ROLLBACK (see runPostgresReadOnly).
+ */
+export type ReadOnlyOptions = { timeoutMs: number; maxRows: number; maxBytes?: number; params?: unknown[]; openNext?: boolean };
 
 /** The running-size column of a byte-capped PostgreSQL read (removed from the rows). */
 const PG_BYTES_COLUMN = "aam_safe_mode_bytes";
@@ -326,6 +331,19 @@ function walkPg(value: unknown, depth: number): string | undefined {
  */
 export async function checkPostgresStatement(sql: string): Promise<ConnectorResult<{ sql: string }>> {
   if (typeof sql !== "string" || sql.length > 20_000) return refuse("not a statement of acceptable length");
+  // the check is a pure function of the text: an accepted text is accepted again without parsing
+  // (the catalog and health texts repeat on every attempt, sample texts for every known table)
+  const known = ACCEPTED_PG.get(sql);
+  if (known !== undefined) return ok({ sql: known });
+  const r = await parsePostgresStatement(sql);
+  if (r.ok && sql.length <= 4_096) ACCEPTED_PG.set(sql, r.value.sql);
+  return r;
+}
+
+/** Texts (≤ 4 KiB) `checkPostgresStatement` accepted → the SQL it returned; at most 1,000. */
+const ACCEPTED_PG = lru<string, string>(1_000);
+
+async function parsePostgresStatement(sql: string): Promise<ConnectorResult<{ sql: string }>> {
   const p = await pgParser();
   let tree: { stmts?: { stmt?: PgNode }[] };
   try {
@@ -343,16 +361,27 @@ export async function checkPostgresStatement(sql: string): Promise<ConnectorResu
   return ok({ sql: sql.trim().replace(/;\s*$/, "").trimEnd() });
 }
 
+const pgPrelude = (timeout: number) => ["BEGIN READ ONLY", `SET LOCAL statement_timeout = ${timeout}`, `SET LOCAL idle_in_transaction_session_timeout = ${timeout * 2}`];
+type Prelude = { timeout: number; answers: Promise<PromiseSettledResult<unknown>[]> };
+/** Writes the three prelude statements at once (pipeline mode); their answers settle together. */
+const sendPrelude = (client: pg.ClientBase, timeout: number): Prelude => ({ timeout, answers: Promise.allSettled(pgPrelude(timeout).map((text) => client.query(text))) });
+/** The READ ONLY transaction a read opened ahead for the next read on the same client (`openNext`). */
+const OPENED_AHEAD = new WeakMap<pg.ClientBase, Prelude>();
+
 /**
  * PostgreSQL (also Redshift/Supabase): BEGIN READ ONLY; SET LOCAL statement_timeout; the query
  * wrapped in `SELECT * FROM (…) LIMIT $n` (extended protocol, so the server also refuses a
  * second statement); ROLLBACK whatever happens.
  *
  * On a client in pipeline mode (`pipeline: true`, as the drivers open theirs) the same messages
- * take two round trips instead of five: BEGIN and both SET LOCALs are written together, and the
- * query is sent only once all three succeeded and the server reports a transaction in progress;
- * the ROLLBACK is written right behind the query (the server runs it after the query, whatever
- * the query did) and awaited before this returns.
+ * take fewer round trips, in the same order: BEGIN and both SET LOCALs are written together, and
+ * the query is sent only once all three succeeded and the server reports a transaction in
+ * progress; the ROLLBACK is written right behind the query (the server runs it after the query,
+ * whatever the query did) and awaited before this returns. With `openNext`, the next read's
+ * BEGIN and SET LOCALs are written right behind that ROLLBACK (an empty READ ONLY transaction
+ * holds no snapshot and no lock), so each following read is one round trip; the next read checks
+ * their answers as it would its own. A transaction opened ahead that no read takes ends with the
+ * connection.
  */
 export async function runPostgresReadOnly(client: pg.ClientBase, sql: string, opts: ReadOnlyOptions): Promise<Rows> {
   const checked = await checkPostgresStatement(sql);
@@ -374,10 +403,17 @@ export async function runPostgresReadOnly(client: pg.ClientBase, sql: string, op
           values: [...params, maxRows, maxBytes],
           queryMode: "extended",
         } as pg.QueryConfig);
-  const prelude = ["BEGIN READ ONLY", `SET LOCAL statement_timeout = ${timeout}`, `SET LOCAL idle_in_transaction_session_timeout = ${timeout * 2}`];
   let rows: Rows;
   if ((client as pg.Client).pipeline === true) {
-    const settled = await Promise.allSettled(prelude.map((text) => client.query(text)));
+    let prelude = OPENED_AHEAD.get(client);
+    OPENED_AHEAD.delete(client);
+    if (prelude && prelude.timeout !== timeout) {
+      // opened for another timeout: end it, open this read's own
+      await prelude.answers;
+      await client.query("ROLLBACK").catch(() => undefined);
+      prelude = undefined;
+    }
+    const settled = await (prelude ?? sendPrelude(client, timeout)).answers;
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed || (client as pg.Client).getTransactionStatus() !== "T") {
       await client.query("ROLLBACK").catch(() => undefined);
@@ -385,12 +421,18 @@ export async function runPostgresReadOnly(client: pg.ClientBase, sql: string, op
     }
     const answer = client.query(query);
     const rollback = client.query("ROLLBACK").catch(() => undefined);
+    if (opts.openNext) {
+      const next = sendPrelude(client, timeout);
+      next.answers.catch(() => undefined);
+      OPENED_AHEAD.set(client, next);
+    }
     try {
       rows = (await answer).rows;
     } finally {
       await rollback;
     }
   } else {
+    const prelude = pgPrelude(timeout);
     await client.query(prelude[0]!);
     try {
       await client.query(prelude[1]!);
@@ -466,7 +508,12 @@ export function rowBytes(row: Record<string, unknown>): number {
 }
 
 type RowStream = { on(event: "result", fn: (row: Record<string, unknown>) => void): RowStream; on(event: "error", fn: (e: unknown) => void): RowStream; on(event: "end", fn: () => void): RowStream };
-type CoreMysql = { execute(o: { sql: string; values: unknown[]; timeout: number }): RowStream; destroy(): void };
+type CoreMysql = {
+  execute(o: { sql: string; values: unknown[]; timeout: number }): RowStream;
+  destroy(): void;
+  once(event: "error", fn: (e: unknown) => void): unknown;
+  removeListener(event: "error", fn: (e: unknown) => void): unknown;
+};
 
 /**
  * The byte cap for MySQL/MariaDB (no server-side way without the column list): rows are read one
@@ -480,6 +527,13 @@ function streamMysqlRows(conn: MysqlConnection, sql: string, values: unknown[], 
     const out: Rows = [];
     let bytes = 0;
     let done = false;
+    // a lost connection (closed by an abort) is told to the connection, not to a streaming command
+    const lost = (e: unknown) => {
+      if (!done) reject(e);
+      done = true;
+    };
+    core.once("error", lost);
+    const settle = () => core.removeListener("error", lost);
     core
       .execute({ sql, values, timeout })
       .on("result", (row) => {
@@ -487,6 +541,7 @@ function streamMysqlRows(conn: MysqlConnection, sql: string, values: unknown[], 
         const size = rowBytes(row);
         if (bytes + size > maxBytes) {
           done = true;
+          settle();
           core.destroy();
           resolve(Object.assign(out, { cutAtByteCap: true as const }));
           return;
@@ -495,10 +550,12 @@ function streamMysqlRows(conn: MysqlConnection, sql: string, values: unknown[], 
         if (out.length < maxRows) out.push(row);
       })
       .on("error", (e) => {
+        settle();
         if (!done) reject(e);
         done = true;
       })
       .on("end", () => {
+        settle();
         if (!done) resolve(out);
         done = true;
       });
