@@ -28,7 +28,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { generateApiKey } from "../server/auth/api-keys";
-import { createDb, prismaPoolSize, QUEUE_POOL_SIZE, workerPoolSize, type Db } from "../server/db/client";
+import { createDb, prismaPoolSize, QUEUE_POOL_SIZE, rawPoolSize, workerPoolSize, type Db } from "../server/db/client";
 import { applyMigrations } from "../server/db/migrate";
 import { seedDatabase } from "../server/db/seed";
 import { childEnv, parseEnv } from "../server/env";
@@ -403,11 +403,12 @@ async function main() {
     // each web/worker process opens at most its Prisma pool, graphile-worker's pool, the queue utilities' pool (two in the
     // web process: the routes' and the worker's) and a LISTEN client (server/db/client.ts): on a shared server, keep the
     // batch's processes inside what is left of max_connections
-    const perProcess = (c: number) => prismaPoolSize({ runWorker: true, concurrency: c }) + workerPoolSize(c) + 2 * QUEUE_POOL_SIZE + 1;
+    const web = (c: number) => prismaPoolSize({ runWorker: true, concurrency: c }) + rawPoolSize({ runWorker: true, concurrency: c }) + workerPoolSize(c) + 2 * QUEUE_POOL_SIZE + 1;
+    const worker = (c: number) => prismaPoolSize({ runWorker: true, concurrency: c, web: false }) + rawPoolSize({ runWorker: true, concurrency: c, web: false }) + workerPoolSize(c) + QUEUE_POOL_SIZE;
     const room = await admin.query<{ max: string; used: string }>("SELECT current_setting('max_connections') AS max, (SELECT count(*) FROM pg_stat_activity)::text AS used");
     const free = Number(room.rows[0]!.max) - Number(room.rows[0]!.used) - 10;
     let fits = CONCURRENCY;
-    while (fits > 1 && perProcess(fits) * (1 + EXTRA_WORKERS) > free) fits--;
+    while (fits > 1 && web(fits) + EXTRA_WORKERS * worker(fits) > free) fits--;
     if (fits < CONCURRENCY) {
       console.log(`note: ${room.rows[0]!.used} of max_connections ${room.rows[0]!.max} are in use: worker concurrency lowered from ${CONCURRENCY} to ${fits} per process so every pool fits`);
       CONCURRENCY = fits;

@@ -4,7 +4,7 @@
  * A database that is down at start is waited for (with backoff, said on stderr); SIGTERM/SIGINT
  * stop taking work, let running attempts finish or hand them back within 10 s, and exit 0.
  */
-import { createDb, prismaPoolSize } from "../server/db/client";
+import { createDb, prismaPoolSize, rawPoolSize } from "../server/db/client";
 import { applyMigrations } from "../server/db/migrate";
 import { parseEnv } from "../server/env";
 import { describeDbFailure } from "../server/jobs/status";
@@ -42,7 +42,8 @@ async function main() {
       if (stopping) return;
     }
   }
-  const db = createDb(env.DATABASE_URL, prismaPoolSize({ runWorker: true, concurrency: env.WORKER_CONCURRENCY, web: false }));
+  const sizes = { runWorker: true, concurrency: env.WORKER_CONCURRENCY, web: false };
+  const db = createDb(env.DATABASE_URL, prismaPoolSize(sizes), { rawMax: rawPoolSize(sizes) });
   w = await startWorker({ databaseUrl: env.DATABASE_URL, concurrency: env.WORKER_CONCURRENCY, stuckAfterMs: env.STUCK_AFTER_MS, db, deps: createPipelineDeps(db) });
   await w.ready;
   if (!stopping) console.log(`[worker] running ${env.WORKER_CONCURRENCY} onboarding jobs at a time (pid ${process.pid}); Ctrl-C to stop`);

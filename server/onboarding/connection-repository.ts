@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Db } from "../db/client";
-import { Prisma } from "../db/client";
+import { Prisma, sqlExecute, sqlRows } from "../db/client";
 import { normalizeResourceIds, resourceKey } from "./natural-key";
 import type { ConnectionIntent, Status } from "./schemas";
 
@@ -119,7 +119,7 @@ export async function upsertIntents(db: Db, tenantId: string, items: readonly Ad
   const TAKES_LEASE = Prisma.sql`${leasing} AND EXCLUDED.status = 'PENDING'
     AND (connections.status <> 'ACTIVE' OR connections.intent_hash IS DISTINCT FROM EXCLUDED.intent_hash)
     AND connections.lease_owner IS NULL`;
-  const rows = await db.$queryRaw<({ id: string; status: Status; inserted: boolean; namespace: string; source_type: string; resource_key: string; leased: boolean } & SqlRow)[]>`
+  const rows = await sqlRows<({ id: string; status: Status; inserted: boolean; namespace: string; source_type: string; resource_key: string; leased: boolean } & SqlRow)>(db, Prisma.sql`
     WITH input AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(ordered)}::jsonb) AS x(
         namespace text, source_type text, resource_ids text[], resource_key text, status text, status_reason text, stage text,
@@ -135,7 +135,7 @@ export async function upsertIntents(db: Db, tenantId: string, items: readonly Ad
       SELECT gen_random_uuid(), ${tenantId}::uuid, namespace, source_type, resource_ids, resource_key, status::"ConnectionStatus",
         status_reason, intent_id, intent_hash, scopes_mode, credential_locator, risk_level::"RiskLevel", evidence, owner, config, now(),
         CASE WHEN ${leasing} AND status = 'PENDING' THEN ${leaseOwner}::text END,
-        CASE WHEN ${leasing} AND status = 'PENDING' THEN now() + ${leaseMs} * interval '1 millisecond' END,
+        CASE WHEN ${leasing} AND status = 'PENDING' THEN now() + ${leaseMs}::float8 * interval '1 millisecond' END,
         CASE WHEN ${leasing} AND status = 'PENDING' THEN 1 ELSE 0 END,
         CASE WHEN ${leasing} AND status = 'PENDING' THEN now() END
       FROM input ORDER BY namespace COLLATE "C", source_type COLLATE "C", resource_key COLLATE "C"
@@ -170,7 +170,7 @@ export async function upsertIntents(db: Db, tenantId: string, items: readonly Ad
         -- (only when the row ends PENDING and no one holds its lease), so a crash right after this
         -- statement leaves a lease the reaper takes over, never a PENDING row without a runner
         lease_owner = CASE WHEN ${TAKES_LEASE} THEN ${leaseOwner}::text ELSE connections.lease_owner END,
-        lease_expires_at = CASE WHEN ${TAKES_LEASE} THEN now() + ${leaseMs} * interval '1 millisecond' ELSE connections.lease_expires_at END
+        lease_expires_at = CASE WHEN ${TAKES_LEASE} THEN now() + ${leaseMs}::float8 * interval '1 millisecond' ELSE connections.lease_expires_at END
       RETURNING *, (xmax = 0) AS inserted
     ), decided AS (
       INSERT INTO connection_events (connection_id, attempt, stage, outcome, status, message, duration_ms)
@@ -187,7 +187,7 @@ export async function upsertIntents(db: Db, tenantId: string, items: readonly Ad
       FROM up LEFT JOIN prev ON prev.id = up.id
     )
     SELECT ${lease ? Prisma.sql`${RETURNING}, run_attempts` : Prisma.sql`id::text AS id, status::text AS status, namespace, source_type`},
-      inserted, resource_key, leased FROM res`;
+      inserted, resource_key, leased FROM res`);
   const byKey = new Map(rows.map((r) => [`${r.namespace}\u0000${r.source_type}\u0000${r.resource_key}`, r]));
   return prepared.map((p) => {
     const r = byKey.get(p.k)!;
@@ -249,7 +249,7 @@ function fromSql(r: SqlRow): ConnectionRow {
 
 /** A live worker: its worker_heartbeats row was written within one lease (server/jobs/worker.ts). */
 const LIVE_OWNER = (leaseMs: number) => Prisma.sql`EXISTS (SELECT 1 FROM worker_heartbeats w WHERE w.id = connections.lease_owner
-  AND w.seen_at > now() - ${leaseMs} * interval '1 millisecond')`;
+  AND w.seen_at > now() - ${leaseMs}::float8 * interval '1 millisecond')`;
 
 export type StartedAttempt = ConnectionRow & { runAttempts: number };
 
@@ -260,23 +260,23 @@ export type StartedAttempt = ConnectionRow & { runAttempts: number };
  * as a try of the run (the owner died in the middle of it).
  */
 export async function startAttempt(db: Db, id: string, owner = "inline", leaseMs = 8_000): Promise<StartedAttempt | null> {
-  const rows = await db.$queryRaw<SqlRow[]>`
+  const rows = await sqlRows<SqlRow>(db, Prisma.sql`
     UPDATE connections SET attempts = attempts + 1, last_attempt_at = now(),
       run_attempts = run_attempts + CASE WHEN lease_owner IS NOT NULL AND lease_owner <> ${owner} THEN 1 ELSE 0 END,
-      lease_owner = ${owner}, lease_expires_at = now() + ${leaseMs} * interval '1 millisecond'
+      lease_owner = ${owner}, lease_expires_at = now() + ${leaseMs}::float8 * interval '1 millisecond'
     WHERE id = ${id}::uuid AND status = 'PENDING'
       AND (lease_owner IS NULL OR lease_owner = ${owner} OR (lease_expires_at < now() AND NOT ${LIVE_OWNER(leaseMs)}))
-    RETURNING ${RETURNING}, run_attempts`;
+    RETURNING ${RETURNING}, run_attempts`);
   return rows[0] ? { ...fromSql(rows[0]), runAttempts: rows[0].run_attempts as number } : null;
 }
 
 /** The heartbeat: extends `owner`'s leases on `ids`; returns those still held, with their fencing number. */
 export async function renewLeases(db: Db, owner: string, ids: readonly string[], leaseMs: number): Promise<{ id: string; attempts: number }[]> {
   if (!ids.length) return [];
-  return db.$queryRaw<{ id: string; attempts: number }[]>`
-    UPDATE connections SET lease_expires_at = now() + ${leaseMs} * interval '1 millisecond'
+  return sqlRows<{ id: string; attempts: number }>(db, Prisma.sql`
+    UPDATE connections SET lease_expires_at = now() + ${leaseMs}::float8 * interval '1 millisecond'
     WHERE id = ANY(${[...ids]}::uuid[]) AND lease_owner = ${owner} AND status = 'PENDING'
-    RETURNING id::text AS id, attempts`;
+    RETURNING id::text AS id, attempts`);
 }
 
 /**
@@ -285,7 +285,7 @@ export async function renewLeases(db: Db, owner: string, ids: readonly string[],
  * in the run, or null when the attempt no longer holds the connection.
  */
 export async function noteRetry(db: Db, id: string, attempt: number, owner: string, event: { stage: string; message: string; durationMs: number }): Promise<number | null> {
-  const rows = await db.$queryRaw<{ run_attempts: number }[]>`
+  const rows = await sqlRows<{ run_attempts: number }>(db, Prisma.sql`
     WITH upd AS (
       UPDATE connections SET run_attempts = run_attempts + 1, status_reason = ${event.message}, updated_at = now()
       WHERE id = ${id}::uuid AND attempts = ${attempt} AND lease_owner = ${owner} AND status = 'PENDING'
@@ -294,13 +294,13 @@ export async function noteRetry(db: Db, id: string, attempt: number, owner: stri
       INSERT INTO connection_events (connection_id, attempt, stage, outcome, status, message, duration_ms)
       SELECT upd.id, ${attempt}, ${event.stage}, 'retry', 'PENDING', ${event.message}, ${event.durationMs} FROM upd
     )
-    SELECT run_attempts FROM upd`;
+    SELECT run_attempts FROM upd`);
   return rows[0]?.run_attempts ?? null;
 }
 
 /** Hands a connection back (graceful shutdown): frees `owner`'s lease without counting a try. */
 export async function releaseLease(db: Db, id: string, owner: string): Promise<boolean> {
-  const n = await db.$executeRaw`UPDATE connections SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ${id}::uuid AND lease_owner = ${owner}`;
+  const n = await sqlExecute(db, Prisma.sql`UPDATE connections SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ${id}::uuid AND lease_owner = ${owner}`);
   return n > 0;
 }
 
@@ -310,7 +310,7 @@ export async function releaseLease(db: Db, id: string, owner: string): Promise<b
  * still running). Returns them with the tries used in their run, to re-queue or give up.
  */
 export async function reapExpiredLeases(db: Db, leaseMs: number, keep: { owner: string; ids: readonly string[] }, limit = 500): Promise<{ id: string; runAttempts: number }[]> {
-  const rows = await db.$queryRaw<{ id: string; run_attempts: number }[]>`
+  const rows = await sqlRows<{ id: string; run_attempts: number }>(db, Prisma.sql`
     WITH c AS (
       SELECT id FROM connections
       WHERE status = 'PENDING' AND lease_expires_at < now() AND NOT ${LIVE_OWNER(leaseMs)}
@@ -318,7 +318,7 @@ export async function reapExpiredLeases(db: Db, leaseMs: number, keep: { owner: 
       ORDER BY lease_expires_at LIMIT ${limit} FOR UPDATE SKIP LOCKED
     )
     UPDATE connections x SET lease_owner = NULL, lease_expires_at = NULL, run_attempts = x.run_attempts + 1
-    FROM c WHERE x.id = c.id RETURNING x.id::text AS id, x.run_attempts`;
+    FROM c WHERE x.id = c.id RETURNING x.id::text AS id, x.run_attempts`);
   return rows.map((r) => ({ id: r.id, runAttempts: r.run_attempts }));
 }
 
@@ -348,7 +348,7 @@ export async function finishAttempt(db: Db, id: string, attempt: number, final: 
   const evJson = JSON.stringify(
     events.map((e) => ({ stage: e.stage, outcome: e.outcome, status: e.status ?? null, message: e.message ?? null, duration_ms: e.durationMs, at: (e.at ?? new Date()).toISOString() })),
   );
-  const rows = await db.$queryRaw<SqlRow[]>`
+  const rows = await sqlRows<SqlRow>(db, Prisma.sql`
     WITH upd AS (
       UPDATE connections SET
         status = ${final.status}::"ConnectionStatus",
@@ -373,7 +373,7 @@ export async function finishAttempt(db: Db, id: string, attempt: number, final: 
     ), notified AS (
       SELECT pg_notify(${FINAL_CHANNEL}, upd.id::text) FROM upd
     )
-    SELECT ${RETURNING}, (SELECT count(*) FROM notified) AS notified FROM upd`;
+    SELECT ${RETURNING}, (SELECT count(*) FROM notified) AS notified FROM upd`);
   return rows[0] ? fromSql(rows[0]) : null;
 }
 

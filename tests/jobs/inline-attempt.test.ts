@@ -7,6 +7,7 @@
  *    job was ever queued for it) leaves a lease that another worker takes over within seconds,
  *    and the connection is onboarded exactly once (one first sync, no overlapping tries).
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import pg from "pg";
@@ -51,15 +52,17 @@ describe("the in-process attempt of a single intent", () => {
     const post = (id: string) => h!.call("post", "/api/connections/onboard", h!.routes.onboard.POST(h!.post("/api/connections/onboard", sampleIntent({ resource_ids: [id] }))));
     expect((await post("T0INLINEWARM")).status).toBe(200); // the API key is cached from here on
 
+    // the statements this request sends (its async context), not the worker's heartbeat or reapers meanwhile
+    const request = new AsyncLocalStorage<true>();
     let statements = 0;
     const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
     pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      statements++;
+      if (request.getStore()) statements++;
       return query.apply(this, args);
     } as typeof pg.Client.prototype.query;
     let res: Awaited<ReturnType<typeof post>>;
     try {
-      res = await post("T0INLINE");
+      res = await request.run(true, () => post("T0INLINE"));
     } finally {
       pg.Client.prototype.query = query as typeof pg.Client.prototype.query;
     }
@@ -67,6 +70,7 @@ describe("the in-process attempt of a single intent", () => {
     expect(res.body.status).toBe("ACTIVE");
     // admission (which starts the attempt), the tenant's preview masking, the final write; the queue path sends 7+
     expect(statements).toBeLessThanOrEqual(3);
+    expect(statements).toBeGreaterThanOrEqual(2); // the counter sees the request: at least the admission and the final write
     const row = await h.db.connection.findUniqueOrThrow({ where: { id: res.body.connection_id as string } });
     expect(row.attempts).toBe(1);
     expect(row.leaseOwner).toBeNull();
