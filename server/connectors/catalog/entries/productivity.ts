@@ -410,6 +410,8 @@ export const productivityEntries: CatalogEntryInput[] = [
     allowedHosts: ["*.atlassian.net", "api.atlassian.com"],
     allowedHostsRef: [{ url: "https://developer.atlassian.com/cloud/jira/platform/swagger-v3.v3.json", section: "servers" }, { url: "https://developer.atlassian.com/cloud/jira/platform/oauth-2-3lo-apps/", section: "OAuth 2.0 (3LO) calls go to https://api.atlassian.com/ex/jira/{cloudid}" }],
     health: { path: "/rest/api/3/myself", ref: { url: "https://developer.atlassian.com/cloud/jira/platform/swagger-v3.v3.json", section: "operationId getCurrentUser" }, expect: [{ path: ["accountId"], type: "string" }] },
+    // an intent's resource ids are project keys or ids; Jira answers 404 for one that does not exist and for one the user may not browse alike
+    namedResources: { kind: "project", lookup: { path: "/rest/api/3/project/{{resource.id}}", ref: { url: "https://developer.atlassian.com/cloud/jira/platform/swagger-v3.v3.json", section: "operationId getProject (GET /rest/api/3/project/{projectIdOrKey}): Project with id and key" }, expect: [{ path: ["id"], type: "string" }, { path: ["key"], type: "string" }] } },
     streams: [
       {
         name: "projects",
