@@ -288,6 +288,20 @@ describe("named resources must be found by discovery", () => {
     }
   });
 
+  it("Jira: a named project that does not exist ends HEALING, naming it; an existing key or id is found", async () => {
+    const ctx = ctxFor("jira", { config: { site: "acme.atlassian.net", base_url: web.urlFor("jira") }, secret: { token: web.token }, resourceIds: ["P1", "20002", "NOPE"] });
+    expect((await restDriver.healthCheck(ctx)).ok).toBe(true);
+    const schema = schemaOf(await restDriver.discover(ctx));
+    expect(schema.resources).toEqual([
+      { id: "P1", kind: "project", found: true },
+      { id: "20002", kind: "project", found: true },
+      expect.objectContaining({ id: "NOPE", kind: "project", found: false, reason: "absent" }),
+    ]);
+    const unmet = unmetNamedResources(ctx.resourceIds, schema);
+    expect(unmet?.status).toBe("HEALING");
+    expect(unmet?.reason).toContain('project "NOPE" (Jira Cloud has no such project)');
+  });
+
   it("an id the driver cannot look up is not vouched for; ids the credential cannot see end AWAITING_CREDENTIALS", () => {
     const hidden = unmetNamedResources(["b1"], { streams: [], resources: [{ id: "b1", kind: "bucket", found: false, reason: "not_visible", detail: "the credential may not read this bucket" }] });
     expect(hidden).toMatchObject({ status: "AWAITING_CREDENTIALS" });

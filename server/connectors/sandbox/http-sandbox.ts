@@ -510,8 +510,13 @@ function jira(c: Ctx): void {
         values: range(SANDBOX_RECORDS).slice(startAt, startAt + maxResults).map((i) => ({ id: String(20000 + i), key: `P${i}`, name: `Project ${i}`, projectTypeKey: "software", simplified: false, style: "classic" })),
       });
     }
-    default:
-      return send(c.res, 404, { errorMessages: ["Not found"], errors: {} });
+    default: {
+      // getProject by key or id: the sandbox's projects P1…Pn (20001…); anything else 404, as Jira answers
+      const p = /^\/rest\/api\/3\/project\/(?:P(\d+)|(2\d{4}))$/.exec(c.rest);
+      const i = p ? Number(p[1] ?? Number(p[2]) - 20000) : 0;
+      if (i >= 1 && i <= SANDBOX_RECORDS) return send(c.res, 200, { self: c.url.toString(), id: String(20000 + i), key: `P${i}`, name: `Project ${i}`, projectTypeKey: "software", simplified: false, style: "classic" });
+      return send(c.res, 404, { errorMessages: ["No project could be found with key '" + (c.rest.split("/").pop() ?? "") + "'."], errors: {} });
+    }
   }
 }
 
