@@ -373,7 +373,11 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
       const opened = await adapter.openAttempt(ctx);
       if (!opened.ok) return opened;
       source = opened.value;
-      if (ctx.signal?.aborted) void closeSource(); // aborted while it opened
+      if (ctx.signal?.aborted) {
+        // aborted while it opened: closed unused (the abort is the reason the caller reports)
+        void closeSource();
+        return { ok: false as const, error: { kind: "network" as const, message: "the attempt was stopped while the source session opened" } };
+      }
       return source.healthCheck();
     });
     if (!health.value.ok) {
