@@ -271,6 +271,23 @@ async function benchBatch(ctx: { db: Db; tenantId: string; key: string; api: Api
     const before = new Map(procs.map(([, pid]) => [pid, procStats(pid)?.cpuMs ?? 0]));
     const rssBefore = new Map(procs.map(([, pid]) => [pid, procStats(pid)?.rssMb ?? 0]));
     const pgBefore = ctx.postmasterPid ? postgresCpuMs(ctx.postmasterPid) : 0;
+    // round trips: transactions of this database (each autocommit statement is one), all processes together
+    const xacts = async () => Number((await ctx.db.$queryRaw<{ n: bigint }[]>`SELECT (xact_commit + xact_rollback)::bigint AS n FROM pg_stat_database WHERE datname = current_database()`)[0]!.n);
+    const xact0 = await xacts();
+    // on a shared server: the CPU of this database's backends (sampled; a backend that exits between samples loses its last slice)
+    const backendCpu = new Map<number, { first: number; last: number }>();
+    const sampleBackends = async () => {
+      const pids = await ctx.db.$queryRaw<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`;
+      for (const { pid } of pids) {
+        const cpu = procStats(pid)?.cpuMs;
+        if (cpu === undefined) continue;
+        const b = backendCpu.get(pid);
+        if (b) b.last = cpu;
+        else backendCpu.set(pid, { first: cpu, last: cpu });
+      }
+    };
+    await sampleBackends();
+    for (const b of backendCpu.values()) b.first = b.last; // backends alive before the batch: only what they do from here on
     const load0 = conditions();
     const t0 = performance.now();
     for (let i = 0; i < BATCH; i += 1000) {
@@ -279,12 +296,18 @@ async function benchBatch(ctx: { db: Db; tenantId: string; key: string; api: Api
       if (res.status !== 202) throw new Error(`batch answered ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
     }
     const accepted = performance.now() - t0;
+    let tick = 0;
     for (;;) {
       if ((await ctx.db.connection.count({ where: { tenantId: ctx.tenantId, status: "PENDING" } })) === 0) break;
       if (performance.now() - t0 > 600_000) throw new Error("batch did not finish in 10 minutes");
+      if (!ctx.postmasterPid && tick++ % 5 === 0) await sampleBackends();
       await sleep(100);
     }
     const total = performance.now() - t0;
+    // CPU until every connection is final (not the idle wait below)
+    const cpuAtEnd = new Map(procs.map(([, pid]) => [pid, procStats(pid)?.cpuMs ?? 0]));
+    if (!ctx.postmasterPid) await sampleBackends();
+    const pgAtEnd = ctx.postmasterPid ? postgresCpuMs(ctx.postmasterPid) : [...backendCpu.values()].reduce((a, b) => a + b.last - b.first, 0);
     type Stats = { liveHeapMb: number };
     const liveAtEnd = (await ctx.api.request<Stats>({ type: "stats" }, "stats")).liveHeapMb;
     await sleep(35_000); // past the attempts' 30 s deadline timers (AbortSignal.timeout in the pipeline)
@@ -299,14 +322,14 @@ async function benchBatch(ctx: { db: Db; tenantId: string; key: string; api: Api
     let appCpu = 0;
     for (const [label, pid] of procs) {
       const s = procStats(pid);
-      const cpu = (s?.cpuMs ?? 0) - before.get(pid)!;
+      const cpu = cpuAtEnd.get(pid)! - before.get(pid)!;
       if (!label.startsWith("source") && !label.startsWith("bench")) appCpu += cpu;
       console.log(`   ${pad(label, 40)}${lpad(f1(cpu / 1000), 8)}${lpad(f2(cpu / BATCH), 19)}${lpad(String(Math.round(rssBefore.get(pid)!)), 13)}${lpad(String(Math.round(s?.peakRssMb ?? 0)), 13)}`);
     }
-    if (ctx.postmasterPid) {
-      const pgCpu = postgresCpuMs(ctx.postmasterPid) - pgBefore;
-      console.log(`   ${pad("PostgreSQL (all its processes)", 40)}${lpad(f1(pgCpu / 1000), 8)}${lpad(f2(pgCpu / BATCH), 19)}`);
-    }
+    const pgCpu = ctx.postmasterPid ? pgAtEnd - pgBefore : pgAtEnd;
+    console.log(`   ${pad(ctx.postmasterPid ? "PostgreSQL (all its processes)" : "PostgreSQL (this database's backends)", 40)}${lpad(f1(pgCpu / 1000), 8)}${lpad(f2(pgCpu / BATCH), 19)}`);
+    const rounds = (await xacts()) - xact0;
+    console.log(`   database round trips: ${f1(rounds / BATCH)} transactions per onboarding (pg_stat_database, every process; includes the batch admission, the queue and ~35 s of idle heartbeats after)`);
     console.log(`   web + worker live heap after a full GC: ${Math.round(liveAtEnd)} MB when the batch is final, ${Math.round(liveLater)} MB 35 s later (retention bounded by the attempts' 30 s deadline timers if it falls)`);
     console.log(`   app total (web + workers): ${f2(appCpu / BATCH)} CPU ms per onboarding → ${f1(1000 / (appCpu / BATCH))} onboardings/s per fully busy core (before PostgreSQL's own CPU)\n`);
   } finally {
