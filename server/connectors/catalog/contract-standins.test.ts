@@ -49,7 +49,8 @@ function ctxFor(e: CatalogEntry, sb: SpecStandin, config = configOf(e)): Connect
   return {
     connectionId: `standin-${e.sourceType}`,
     sourceType: e.sourceType,
-    resourceIds: [],
+    // an entry that looks up intent resource ids (and names none in config) gets one, so its lookup runs against the description
+    resourceIds: e.namedResources?.lookup && e.namedResources.configFields.length === 0 ? ["standin-resource"] : [],
     config: { ...config, base_url: sb.baseUrl },
     secret: SECRET,
     policy: makePolicy({ ratePerMinute: 60_000, requestTimeoutMs: 5_000 }),

@@ -95,6 +95,8 @@ export const cloudEntries: CatalogEntryInput[] = [
     allowedHosts: ["management.azure.com"],
     allowedHostsRef: { url: "https://github.com/Azure/azure-rest-api-specs/blob/main/specification/resources/resource-manager/Microsoft.Resources/stable/2022-12-01/subscriptions.json", section: "host" },
     health: { path: "/subscriptions/{{config.subscription_id}}", query: { "api-version": "2022-12-01" }, ref: { url: "https://github.com/Azure/azure-rest-api-specs/blob/main/specification/resources/resource-manager/Microsoft.Resources/stable/2022-12-01/subscriptions.json", section: "operationId Subscriptions_Get" }, expect: [{ path: ["subscriptionId"], type: "string" }] },
+    // an intent's resource ids are resource groups of the subscription: 404 ResourceGroupNotFound → absent, 403 AuthorizationFailed → not visible
+    namedResources: { kind: "resource group", lookup: { path: "/subscriptions/{{config.subscription_id}}/resourcegroups/{{resource.id}}", query: { "api-version": "2021-04-01" }, ref: { url: "https://github.com/Azure/azure-rest-api-specs/blob/main/specification/resources/resource-manager/Microsoft.Resources/stable/2021-04-01/resources.json", section: "operationId ResourceGroups_Get (ResourceGroup id, name)" }, expect: [{ path: ["id"], type: "string" }, { path: ["name"], type: "string" }] } },
     streams: [
       {
         name: "resource_groups",

@@ -111,6 +111,8 @@ export const productivityEntries: CatalogEntryInput[] = [
     allowedHosts: ["graph.microsoft.com"],
     allowedHostsRef: { url: "https://github.com/microsoftgraph/msgraph-sdk-powershell/blob/dev/openApiDocs/v1.0/Sites.yml", section: "servers" },
     health: { path: "/sites/root", query: { $select: "id,displayName,webUrl" }, ref: { url: "https://github.com/microsoftgraph/msgraph-sdk-powershell/blob/dev/openApiDocs/v1.0/Sites.yml", section: "GET /sites/{site-id} (site_GetSite); root is the root site alias" }, expect: [{ path: ["id"], type: "string" }] },
+    // an intent's resource ids are SharePoint site ids (or hostname:/path forms Graph accepts as {site-id}): 404 → absent, 403 → not visible
+    namedResources: { kind: "site", lookup: { path: "/sites/{{resource.id}}", query: { $select: "id" }, ref: { url: "https://github.com/microsoftgraph/msgraph-sdk-powershell/blob/dev/openApiDocs/v1.0/Sites.yml", section: "GET /sites/{site-id} (site_GetSite)" }, expect: [{ path: ["id"], type: "string" }] } },
     streams: [
       {
         name: "sites",

@@ -115,6 +115,8 @@ export const warehouseEntries: CatalogEntryInput[] = [
     allowedHostsRef: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/bigquery.v2.json", section: "rootUrl" },
     readOnlyPost: [{ path: "/projects/{{config.project_id}}/queries", kind: "sql", field: "query", ref: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/bigquery.v2.json", section: "bigquery.jobs.query (POST projects/{projectId}/queries)" } }],
     health: { path: "/projects/{{config.project_id}}/datasets", query: { maxResults: "1" }, ref: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/bigquery.v2.json", section: "bigquery.datasets.list" }, expect: [{ path: ["kind"], type: "string", equals: "bigquery#datasetList" }] },
+    // an intent's resource ids are datasets of the project: 404 notFound → absent, 403 accessDenied → not visible
+    namedResources: { kind: "dataset", lookup: { path: "/projects/{{config.project_id}}/datasets/{{resource.id}}", ref: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/bigquery.v2.json", section: "bigquery.datasets.get (Dataset.datasetReference.datasetId)" }, expect: [{ path: ["datasetReference", "datasetId"], type: "string" }] } },
     streams: [
       {
         name: "datasets",
