@@ -41,7 +41,13 @@ const mark = (id: string | undefined, name: string) => {
   if (m[name] !== undefined) return;
   m[name] = performance.now() + performance.timeOrigin; // epoch ms with sub-ms precision, comparable across processes
   m[`q:${name}`] = statements;
+  m[`c:${name}`] = cpuMs();
 };
+/** this process's CPU time so far (user + system, ms): per-segment CPU does not depend on the machine's load the way wall time does */
+function cpuMs(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+}
 
 const env = getEnv();
 const url = requireDatabaseUrl();
@@ -176,6 +182,7 @@ const connection = await import("../app/api/connections/[id]/route");
 const server = http.createServer((req, res) => {
   const t0 = performance.now() + performance.timeOrigin;
   const statementsAtStart = statements;
+  const cpuAtStart = cpuMs();
   const chunks: Buffer[] = [];
   req.on("data", (c: Buffer) => chunks.push(c));
   req.on("end", () => {
@@ -206,8 +213,10 @@ const server = http.createServer((req, res) => {
           marks.set(id, m);
           m.http_in = t0;
           m["q:http_in"] = statementsAtStart;
+          m["c:http_in"] = cpuAtStart;
           m.http_out = performance.now() + performance.timeOrigin;
           m["q:http_out"] = statements;
+          m["c:http_out"] = cpuMs();
         }
       }
     })();

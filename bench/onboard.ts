@@ -161,12 +161,12 @@ const pick = (m: Marks, names: string, prefix = ""): number => {
 };
 const SOURCE_SEGMENTS = new Set(["SOURCE health check", "SOURCE discovery", "SOURCE first sync (sample)", "SOURCE session close"]);
 
-type DriverResult = { name: string; floorWork: string; e2e: number[]; floor: number[]; source: number[]; segments: Map<string, number[]>; statements: Map<string, number[]>; records: number };
+type DriverResult = { name: string; floorWork: string; e2e: number[]; floor: number[]; source: number[]; segments: Map<string, number[]>; statements: Map<string, number[]>; durableCpu: number[]; records: number };
 
 async function benchDrivers(ctx: { db: Db; tenantId: string; key: string; api: ApiProcess; setup: Awaited<ReturnType<typeof setupDrivers>> }): Promise<DriverResult[]> {
   const out: DriverResult[] = [];
   for (const c of ctx.setup.cases) {
-    const r: DriverResult = { name: c.name, floorWork: c.floorWork, e2e: [], floor: [], source: [], segments: new Map(SEGMENTS.map(([l]) => [l, []])), statements: new Map(SEGMENTS.map(([l]) => [l, []])), records: 0 };
+    const r: DriverResult = { name: c.name, floorWork: c.floorWork, e2e: [], floor: [], source: [], segments: new Map(SEGMENTS.map(([l]) => [l, []])), statements: new Map(SEGMENTS.map(([l]) => [l, []])), durableCpu: [], records: 0 };
     const onceRest = async (record: boolean) => {
       const res = await post(ctx.api.url, "/api/connections/onboard", ctx.key, c.intent());
       const id = String(res.body.connection_id ?? "");
@@ -177,7 +177,11 @@ async function benchDrivers(ctx: { db: Db; tenantId: string; key: string; api: A
       const m = { ...marks[id], client_sent: res.sent, client_done: res.done } as Marks;
       r.e2e.push(res.done - res.sent);
       let src = 0;
+      let cpu = 0;
       for (const [label, from, to] of SEGMENTS) {
+        // CPU of the web+worker process in the segment (the HTTP client side is not its CPU)
+        const c = pick(m, to, "c:") - pick(m, from, "c:");
+        if (!SOURCE_SEGMENTS.has(label) && Number.isFinite(c)) cpu += c;
         const ms = pick(m, to) - pick(m, from);
         if (Number.isFinite(ms)) r.segments.get(label)!.push(ms);
         const n = pick(m, to, "q:") - pick(m, from, "q:");
@@ -185,6 +189,7 @@ async function benchDrivers(ctx: { db: Db; tenantId: string; key: string; api: A
         if (SOURCE_SEGMENTS.has(label) && Number.isFinite(ms)) src += ms;
       }
       r.source.push(src);
+      r.durableCpu.push(cpu);
       r.records = Number(res.body.first_sync_rows ?? 0);
     };
     const onceFloor = async (record: boolean) => {
@@ -235,7 +240,9 @@ function printDrivers(results: DriverResult[]): void {
   }
   const durable = (r: DriverResult) => r.e2e.map((e, i) => e - r.source[i]!);
   const total = (r: DriverResult) => [...r.statements.entries()].filter(([l]) => !SOURCE_SEGMENTS.has(l)).reduce((a, [, xs]) => a + (xs.length ? q(xs, 50) : 0), 0);
-  console.log(`   ${pad("= durable overhead (REST − source)", 38)}${results.map((r) => lpad(`${f2(q(durable(r), 50))} (${total(r)})`, 13)).join("")}\n`);
+  console.log(`   ${pad("= durable overhead (REST − source)", 38)}${results.map((r) => lpad(`${f2(q(durable(r), 50))} (${total(r)})`, 13)).join("")}`);
+  console.log(`   ${pad("  its CPU in the web+worker process", 38)}${results.map((r) => lpad(f2(q(r.durableCpu, 50)), 13)).join("")}`);
+  console.log(`   (CPU: user+system ms of the web+worker process in the non-source segments, p50; unlike wall time it barely moves with the machine's load)\n`);
 }
 
 // ------------------------------------------------------------------ 2. batch
