@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkMysqlStatement, checkPostgresStatement, checkReadOnlySql, formatStreamName, parseStreamName, quoteIdent } from "./sql-guard";
+import type pg from "pg";
+import { checkMysqlStatement, checkPostgresStatement, checkReadOnlySql, formatStreamName, parseStreamName, quoteIdent, runPostgresReadOnly, SafeModeRefusal } from "./sql-guard";
 import { MYSQL_HEALTH_SQL, PG_HEALTH_SQL, mysqlCatalogQueries, postgresCatalogQueries, sampleStatement } from "./sql-statements";
 
 const accepted = (sql: string, d: "postgres" | "mysql" = "postgres") => checkReadOnlySql(sql, d).ok;
@@ -179,5 +180,67 @@ describe("checkMysqlStatement (generated shapes only)", () => {
   ])("refuses %s", (sql) => {
     const r = checkMysqlStatement(sql);
     expect(r.ok ? undefined : r.error.kind).toBe("safe_mode");
+  });
+});
+
+describe("runPostgresReadOnly on a client in pipeline mode (what it writes, in order)", () => {
+  /** A pipelined client that answers from a script; `status` is the transaction status after the prelude. */
+  function scriptedClient(opts: { failPrelude?: string; status?: "I" | "T" | "E" } = {}) {
+    const sent: string[] = [];
+    const client = {
+      pipeline: true,
+      getTransactionStatus: () => opts.status ?? "T",
+      query: (q: string | { text: string }) => {
+        const text = typeof q === "string" ? q : q.text;
+        sent.push(typeof q === "string" ? text : "read");
+        if (text === opts.failPrelude) return Promise.reject(Object.assign(new Error("refused"), { code: "25P02" }));
+        return Promise.resolve({ rows: typeof q === "string" ? [] : [{ id: 1 }] });
+      },
+    };
+    return { client: client as unknown as pg.ClientBase, sent };
+  }
+  const SQL = sampleStatement("postgres", "app", "orders", 5);
+  const prelude = ["BEGIN READ ONLY", "SET LOCAL statement_timeout = 1000", "SET LOCAL idle_in_transaction_session_timeout = 2000"];
+
+  it("BEGIN and both SET LOCALs, then the query, then ROLLBACK", async () => {
+    const { client, sent } = scriptedClient();
+    expect(await runPostgresReadOnly(client, SQL, { timeoutMs: 1000, maxRows: 5 })).toEqual([{ id: 1 }]);
+    expect(sent).toEqual([...prelude, "read", "ROLLBACK"]);
+  });
+
+  it("never sends the query when a prelude statement failed or no transaction is open", async () => {
+    for (const c of [scriptedClient({ failPrelude: "SET LOCAL statement_timeout = 1000" }), scriptedClient({ failPrelude: "BEGIN READ ONLY" }), scriptedClient({ status: "I" }), scriptedClient({ status: "E" })]) {
+      await expect(runPostgresReadOnly(c.client, SQL, { timeoutMs: 1000, maxRows: 5 })).rejects.toBeDefined();
+      expect(c.sent).toEqual([...prelude, "ROLLBACK"]);
+    }
+    const idle = scriptedClient({ status: "I" });
+    await expect(runPostgresReadOnly(idle.client, SQL, { timeoutMs: 1000, maxRows: 5 })).rejects.toBeInstanceOf(SafeModeRefusal);
+  });
+
+  it("openNext: the next read's prelude goes right behind this read's ROLLBACK, and the next read takes it", async () => {
+    const { client, sent } = scriptedClient();
+    await runPostgresReadOnly(client, SQL, { timeoutMs: 1000, maxRows: 5, openNext: true });
+    await runPostgresReadOnly(client, SQL, { timeoutMs: 1000, maxRows: 5 });
+    expect(sent).toEqual([...prelude, "read", "ROLLBACK", ...prelude, "read", "ROLLBACK"]);
+    // opened for another timeout: ended, and this read opens its own
+    const other = scriptedClient();
+    await runPostgresReadOnly(other.client, SQL, { timeoutMs: 1000, maxRows: 5, openNext: true });
+    await runPostgresReadOnly(other.client, SQL, { timeoutMs: 3000, maxRows: 5 });
+    expect(other.sent).toEqual([...prelude, "read", "ROLLBACK", ...prelude, "ROLLBACK", "BEGIN READ ONLY", "SET LOCAL statement_timeout = 3000", "SET LOCAL idle_in_transaction_session_timeout = 6000", "read", "ROLLBACK"]);
+  });
+
+  it("refuses a statement outside the generated shapes before writing anything", async () => {
+    const { client, sent } = scriptedClient();
+    await expect(runPostgresReadOnly(client, "SELECT pg_catalog.pg_sleep(10)", { timeoutMs: 1000, maxRows: 5 })).rejects.toBeInstanceOf(SafeModeRefusal);
+    expect(sent).toEqual([]);
+  });
+});
+
+describe("checkPostgresStatement remembers accepted texts only", () => {
+  it("a refused text is refused every time; an accepted one is accepted again with the same SQL", async () => {
+    for (let i = 0; i < 3; i++) {
+      expect((await checkPostgresStatement("SELECT pg_catalog.pg_sleep(10)")).ok).toBe(false);
+      expect(await checkPostgresStatement(`${PG_HEALTH_SQL};`)).toEqual({ ok: true, value: { sql: PG_HEALTH_SQL } });
+    }
   });
 });
