@@ -44,6 +44,8 @@ export const productivityEntries: CatalogEntryInput[] = [
     allowedHosts: ["www.googleapis.com"],
     allowedHostsRef: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/drive.v3.json", section: "rootUrl" },
     health: { path: "/about", query: { fields: "user(displayName,emailAddress)" }, ref: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/drive.v3.json", section: "resources.about.methods.get (drive.about.get)" }, expect: [{ path: ["user"], type: "object" }] },
+    // an intent's resource ids are Drive file or folder ids (folders are files): 404 notFound → absent, 403 → not visible
+    namedResources: { kind: "file or folder", lookup: { path: "/files/{{resource.id}}", query: { fields: "id,name,mimeType", supportsAllDrives: "true" }, ref: { url: "https://github.com/googleapis/discovery-artifact-manager/blob/master/discoveries/drive.v3.json", section: "resources.files.methods.get (drive.files.get): File id, name, mimeType" }, expect: [{ path: ["id"], type: "string" }] } },
     streams: [
       {
         name: "files",
