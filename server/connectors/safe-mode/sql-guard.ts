@@ -589,9 +589,9 @@ export async function runMysqlReadOnly(conn: MysqlConnection, flavor: MysqlFlavo
   const maxRows = Math.max(0, Math.floor(opts.maxRows));
   const timeout = Math.max(1, Math.floor(opts.timeoutMs));
   if (!READ_ONLY_SESSIONS.has(conn)) await conn.query("SET SESSION TRANSACTION READ ONLY");
-  if (flavor === "mariadb") await conn.query(`SET SESSION max_statement_time = ${(timeout / 1000).toFixed(3)}`);
-  else await conn.query(`SET SESSION max_execution_time = ${timeout}`);
-  await conn.query(`SET SESSION sql_select_limit = ${Math.max(1, maxRows)}`);
+  // both limits in one statement (a SET whose assignment fails changes none of them)
+  const statementTimeout = flavor === "mariadb" ? `max_statement_time = ${(timeout / 1000).toFixed(3)}` : `max_execution_time = ${timeout}`;
+  await conn.query(`SET SESSION ${statementTimeout}, SESSION sql_select_limit = ${Math.max(1, maxRows)}`);
   await conn.query("START TRANSACTION READ ONLY");
   try {
     // Client-side backstop a little after the server's own limit.
