@@ -54,39 +54,121 @@ async function countFromCounts(db: Db, tenantId: string, namespace: string, stat
   return Number(row?.n ?? 0);
 }
 
-export async function listConnections(db: Db, tenantId: string, q: ListQuery): Promise<{ rows: ConnectionListRow[]; total: number; totalCapped: boolean }> {
-  const where: Prisma.ConnectionWhereInput = { tenantId, namespace: q.namespace };
-  if (q.status?.length) where.status = { in: q.status };
-  if (q.sourceType) where.sourceType = q.sourceType;
-  if (q.risk) where.riskLevel = q.risk;
-  // the owner's user is a generated column with a trigram index (migration 20261201091000)
-  if (q.owner) where.ownerUser = { contains: q.owner, mode: "insensitive" };
+const ALL_STATUSES: readonly Status[] = ["PENDING", "ACTIVE", "AWAITING_CREDENTIALS", "NETWORK_BLOCKED", "UNSUPPORTED", "HEALING", "ERROR", "NOT_SANCTIONED"];
+/** A filter with at most this many matches is read whole (through its indexes) and sorted; above it, each status's sort index is walked. */
+const SPARSE_MAX = TOTAL_CAP;
+
+const SORT_SQL: Record<SortKey, Prisma.Sql> = {
+  updatedAt: Prisma.sql`updated_at`,
+  firstReceivedAt: Prisma.sql`first_received_at`,
+  sourceType: Prisma.sql`source_type`,
+  status: Prisma.sql`status`,
+  riskLevel: Prisma.sql`risk_level`,
+  latencyMs: Prisma.sql`latency_ms`,
+};
+
+/** `ORDER BY` of a sort: the column, then the tie-breakers, all in the sort's direction (one index walk, forwards or backwards). */
+function orderBy(q: ListQuery): Prisma.Sql {
+  const dir = q.dir === "asc" ? Prisma.sql`ASC` : Prisma.sql`DESC`;
+  if (q.sort === "sourceType") return Prisma.sql`ORDER BY source_type ${dir}, resource_key ${dir}, id ${dir}`;
+  return Prisma.sql`ORDER BY ${SORT_SQL[q.sort]} ${dir}, id ${dir}`;
+}
+
+/** `text` as a literal ILIKE substring pattern (its %, _ and \ match themselves). */
+const containing = (text: string) => `%${text.replace(/[\\%_]/g, "\\$&")}%`;
+
+/** The list's filters but the status, as SQL conditions (every one served by an index: migrations 20261201080000, 20261201091000). */
+async function filterSql(db: Db, tenantId: string, q: ListQuery): Promise<Prisma.Sql[]> {
+  const parts: Prisma.Sql[] = [Prisma.sql`tenant_id = ${tenantId}::uuid`, Prisma.sql`namespace = ${q.namespace}`];
+  if (q.sourceType) parts.push(Prisma.sql`source_type = ${q.sourceType}`);
+  if (q.risk) parts.push(Prisma.sql`risk_level = ${q.risk}::"RiskLevel"`);
+  if (q.owner) parts.push(Prisma.sql`owner_user ILIKE ${containing(q.owner)}`);
   if (q.q) {
     // the source types that contain the text, as an IN list on the natural key (a handful of index probes, not an ILIKE per row)
     const needle = q.q.toLowerCase();
     const types = (await distinctSourceTypes(db, tenantId, q.namespace)).filter((t) => t.toLowerCase().includes(needle));
-    where.OR = [...(types.length ? [{ sourceType: { in: types } }] : []), { statusReason: { contains: q.q, mode: "insensitive" } }, { resourceIds: { has: q.q } }, { intentId: q.q }];
+    parts.push(
+      Prisma.sql`(${types.length ? Prisma.sql`source_type = ANY (${types}::text[]) OR ` : Prisma.empty}status_reason ILIKE ${containing(q.q)} OR resource_ids @> ARRAY[${q.q}]::text[] OR intent_id = ${q.q})`,
+    );
   }
-  const [rows, total] = await Promise.all([
-    db.connection.findMany({
-      where,
-      // the tie-breaker runs in the sort's direction, so every sort is one index walk, forwards or
-      // backwards (indexes in prisma/migrations/20261201080000_list_indexes); source types sort on the
-      // natural key (tenant, namespace, source_type, resource_key), which is unique
-      orderBy: q.sort === "sourceType" ? [{ sourceType: q.dir }, { resourceKey: q.dir }, { id: q.dir }] : [{ [q.sort]: q.dir }, { id: q.dir }],
-      skip: (q.page - 1) * q.pageSize,
-      take: q.pageSize,
-      select: { id: true, sourceType: true, resourceIds: true, status: true, statusReason: true, riskLevel: true, owner: true, firstSyncRows: true, latencyMs: true, firstReceivedAt: true, updatedAt: true },
-    }),
-    // no filter but statuses: exact, from the counts; otherwise counted up to the cap
-    q.sourceType || q.risk || q.owner || q.q
-      ? db.connection.count({ where, take: TOTAL_CAP + 1 })
-      : countFromCounts(db, tenantId, q.namespace, q.status),
-  ]);
+  return parts;
+}
+
+const LIST_COLUMNS = Prisma.sql`id, source_type, resource_ids, status, status_reason, risk_level, owner_user, first_sync_rows, latency_ms, first_received_at, updated_at`;
+type ListSqlRow = {
+  id: string;
+  source_type: string;
+  resource_ids: string[];
+  status: Status;
+  status_reason: string | null;
+  risk_level: "low" | "med" | "high";
+  owner_user: string | null;
+  first_sync_rows: number | null;
+  latency_ms: number | null;
+  first_received_at: Date;
+  updated_at: Date;
+};
+
+/**
+ * One page of the list, planned so that it stays an index walk or a small sort at a million rows
+ * (issue 13 item 5):
+ * - the total: exact from the trigger-kept counts when only statuses filter; otherwise counted up
+ *   to TOTAL_CAP and, past it, said to be "more than";
+ * - few matches (≤ SPARSE_MAX): the matching rows are found through the filters' own indexes
+ *   (trigram, GIN, status) and sorted — never a walk of a sort index that skips past most rows;
+ * - many matches: one branch per status, each walking its (tenant, namespace, status, sort, id)
+ *   index in order for at most offset + page rows, merged — so a list of statuses sorted by
+ *   status, or a status whose rows sit at the end of a sort (latency of non-ACTIVE rows), are
+ *   still index walks.
+ */
+export async function listConnections(db: Db, tenantId: string, q: ListQuery): Promise<{ rows: ConnectionListRow[]; total: number; totalCapped: boolean }> {
+  const searched = Boolean(q.sourceType || q.risk || q.owner || q.q);
+  const statuses = q.status?.length ? ALL_STATUSES.filter((s) => q.status!.includes(s)) : ALL_STATUSES;
+  const filters = await filterSql(db, tenantId, q);
+  const where = (status: Prisma.Sql) => Prisma.join([...filters, status], " AND ");
+  const anyStatus = q.status?.length ? Prisma.sql`status::text = ANY (${[...statuses]}::text[])` : Prisma.sql`TRUE`;
+  let total: number;
+  if (searched) {
+    const [row] = await db.$queryRaw<{ n: bigint }[]>`SELECT count(*)::bigint AS n FROM (SELECT 1 FROM connections WHERE ${where(anyStatus)} LIMIT ${TOTAL_CAP + 1}) m`;
+    total = Number(row?.n ?? 0);
+  } else {
+    total = await countFromCounts(db, tenantId, q.namespace, q.status);
+  }
+  const offset = (q.page - 1) * q.pageSize;
+  let rows: ListSqlRow[] = [];
+  // (past the cap of a search there may be more pages than counted)
+  if (offset < total || (searched && total > TOTAL_CAP)) {
+    if (total <= SPARSE_MAX) {
+      // OFFSET 0 keeps the matching set its own plan (bitmap scans of the filters' indexes)
+      rows = await db.$queryRaw<ListSqlRow[]>`
+        SELECT ${LIST_COLUMNS} FROM connections
+        WHERE id IN (SELECT id FROM connections WHERE ${where(anyStatus)} OFFSET 0)
+        ${orderBy(q)} OFFSET ${offset} LIMIT ${q.pageSize}`;
+    } else {
+      const k = offset + q.pageSize;
+      const branches = statuses.map((s) => Prisma.sql`(SELECT ${LIST_COLUMNS}, resource_key FROM connections WHERE ${where(Prisma.sql`status = ${s}::"ConnectionStatus"`)} ${orderBy(q)} LIMIT ${k})`);
+      rows = await db.$queryRaw<ListSqlRow[]>`
+        SELECT ${Prisma.raw("id, source_type, resource_ids, status, status_reason, risk_level, owner_user, first_sync_rows, latency_ms, first_received_at, updated_at")}
+        FROM (${Prisma.join(branches, " UNION ALL ")}) page
+        ${orderBy({ ...q, sort: q.sort })} OFFSET ${offset} LIMIT ${q.pageSize}`;
+    }
+  }
   return {
-    total: Math.min(total, TOTAL_CAP + (q.sourceType || q.risk || q.owner || q.q ? 0 : Number.POSITIVE_INFINITY)),
-    totalCapped: total > TOTAL_CAP && Boolean(q.sourceType || q.risk || q.owner || q.q),
-    rows: rows.map((r) => ({ ...r, status: r.status as Status, owner: typeof r.owner === "object" && r.owner && "user" in r.owner ? String((r.owner as { user: unknown }).user) : null })),
+    total: searched ? Math.min(total, TOTAL_CAP) : total,
+    totalCapped: searched && total > TOTAL_CAP,
+    rows: rows.map((r) => ({
+      id: r.id,
+      sourceType: r.source_type,
+      resourceIds: r.resource_ids,
+      status: r.status,
+      statusReason: r.status_reason,
+      riskLevel: r.risk_level,
+      owner: r.owner_user,
+      firstSyncRows: r.first_sync_rows,
+      latencyMs: r.latency_ms,
+      firstReceivedAt: r.first_received_at,
+      updatedAt: r.updated_at,
+    })),
   };
 }
 

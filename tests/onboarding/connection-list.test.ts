@@ -30,9 +30,30 @@ async function insert(tenant: string, namespace: string, n: number, tag: string)
     tag,
     n,
   );
+  // latency only where onboarding finished (the sort's NULLs sit with the other statuses), receipts spread over days
+  await db.$executeRawUnsafe(
+    `UPDATE connections SET latency_ms = CASE WHEN status = 'ACTIVE' THEN abs(hashint4(hashtext(id::text))) % 500 END,
+       first_received_at = now() - (abs(hashint4(hashtext(id::text) + 1)) % 9000) * interval '1 minute'
+     WHERE tenant_id = $1::uuid AND namespace = $2`,
+    tenant,
+    namespace,
+  );
 }
 
-type Raw = { id: string; source_type: string; status: string; status_reason: string; risk_level: string; owner_user: string; resource_ids: string[]; intent_id: string };
+type Raw = {
+  id: string;
+  source_type: string;
+  resource_key: string;
+  status: string;
+  status_reason: string;
+  risk_level: string;
+  owner_user: string;
+  resource_ids: string[];
+  intent_id: string;
+  latency_ms: number | null;
+  updated_at: Date;
+  first_received_at: Date;
+};
 let raw: Raw[];
 
 beforeAll(async () => {
@@ -44,7 +65,8 @@ beforeAll(async () => {
   await insert(tenantId, "small", 37, "s");
   await insert(await createTestTenant(db, "list-other"), "autonomy", 500, "o");
   raw = await db.$queryRawUnsafe<Raw[]>(
-    `SELECT id::text, source_type, status::text, status_reason, risk_level::text, owner ->> 'user' AS owner_user, resource_ids, intent_id FROM connections WHERE tenant_id = $1::uuid AND namespace = 'autonomy'`,
+    `SELECT id::text, source_type, resource_key, status::text, status_reason, risk_level::text, owner ->> 'user' AS owner_user, resource_ids, intent_id, latency_ms, updated_at, first_received_at
+     FROM connections WHERE tenant_id = $1::uuid AND namespace = 'autonomy'`,
     tenantId,
   );
 }, 120_000);
@@ -86,6 +108,64 @@ describe("connections list", () => {
       for (const r of got.rows) expect(ids.has(r.id), label).toBe(true);
       expect(got.rows.length).toBe(Math.min(100, want.length));
     }
+  });
+
+  it("orders every sort, both ways, on early and deep pages, as a plain-code sort of the matches (few matches and many)", async () => {
+    const STATUS_ORDER = ["PENDING", "ACTIVE", "AWAITING_CREDENTIALS", "NETWORK_BLOCKED", "UNSUPPORTED", "HEALING", "ERROR", "NOT_SANCTIONED"];
+    const RISK_ORDER = ["low", "med", "high"];
+    const keyOf: Record<ListQuery["sort"], (r: Raw) => (number | string | null)[]> = {
+      updatedAt: (r) => [r.updated_at.getTime()],
+      firstReceivedAt: (r) => [r.first_received_at.getTime()],
+      sourceType: (r) => [r.source_type, r.resource_key],
+      status: (r) => [STATUS_ORDER.indexOf(r.status)],
+      riskLevel: (r) => [RISK_ORDER.indexOf(r.risk_level)],
+      latencyMs: (r) => [r.latency_ms],
+    };
+    // PostgreSQL's order: NULLs last going up, first going down; then the id
+    const cmp = (a: (number | string | null)[], b: (number | string | null)[]): number => {
+      for (let i = 0; i < a.length; i++) {
+        const x = a[i]!;
+        const y = b[i]!;
+        if (x === y) continue;
+        if (x === null) return 1;
+        if (y === null) return -1;
+        return x < y ? -1 : 1;
+      }
+      return 0;
+    };
+    const filters: { q: Partial<ListQuery>; keep: (r: Raw) => boolean }[] = [
+      { q: {}, keep: () => true }, // many: one walk per status
+      { q: { status: ["NETWORK_BLOCKED", "ERROR"] }, keep: (r) => r.status === "NETWORK_BLOCKED" || r.status === "ERROR" }, // few
+      { q: { owner: "example.com" }, keep: () => true }, // many, searched
+      { q: { q: "corp", risk: "low" }, keep: (r) => r.status_reason.toLowerCase().includes("corp") && r.risk_level === "low" }, // few, searched
+    ];
+    for (const f of filters) {
+      const matches = raw.filter(f.keep);
+      for (const sort of ["updatedAt", "firstReceivedAt", "sourceType", "status", "riskLevel", "latencyMs"] as const) {
+        for (const dir of ["asc", "desc"] as const) {
+          const sorted = [...matches].sort((a, b) => {
+            const c = cmp(keyOf[sort](a), keyOf[sort](b));
+            const k = dir === "asc" ? c : -c;
+            return k !== 0 ? k : dir === "asc" ? (a.id < b.id ? -1 : 1) : a.id < b.id ? 1 : -1;
+          });
+          for (const page of [1, 7]) {
+            const got = await listConnections(db, tenantId, { ...base, ...f.q, sort, dir, page, pageSize: 25 });
+            const label = `${JSON.stringify(f.q)} ${sort} ${dir} page ${page}`;
+            expect(got.rows.map((r) => r.id), label).toEqual(sorted.slice((page - 1) * 25, page * 25).map((r) => r.id));
+          }
+        }
+      }
+    }
+    // what a row says: statuses and risks as words, the owner's user
+    const [one] = (await listConnections(db, tenantId, { ...base, q: "intent-a-17" })).rows;
+    expect(one).toMatchObject({ status: expect.stringMatching(/^[A-Z_]+$/), riskLevel: expect.stringMatching(/^(low|med|high)$/), owner: "Owner17@Example.com", resourceIds: ["res-a-17"] });
+  }, 60_000);
+
+  it("treats %, _ and \\ in a search as themselves", async () => {
+    expect((await listConnections(db, tenantId, { ...base, q: "%" })).total).toBe(0);
+    expect((await listConnections(db, tenantId, { ...base, owner: "owner_7" })).total).toBe(0);
+    expect((await listConnections(db, tenantId, { ...base, q: "db_.corp" })).total).toBe(0);
+    expect((await listConnections(db, tenantId, { ...base, q: "db1.corp" })).total).toBeGreaterThan(0);
   });
 
   it("counts every namespace of the tenant exactly, and only the tenant's", async () => {
