@@ -360,6 +360,8 @@ export const productivityEntries: CatalogEntryInput[] = [
     allowedHosts: ["*.atlassian.net", "api.atlassian.com"],
     allowedHostsRef: [{ url: "https://dac-static.atlassian.com/cloud/confluence/openapi-v2.v3.json", section: "servers" }, { url: "https://developer.atlassian.com/cloud/confluence/oauth-2-3lo-apps/", section: "OAuth 2.0 (3LO) calls go to https://api.atlassian.com/ex/confluence/{cloudid}" }],
     health: { path: "/api/v2/spaces", query: { limit: "1" }, ref: { url: "https://dac-static.atlassian.com/cloud/confluence/openapi-v2.v3.json", section: "operationId getSpaces" }, expect: [{ path: ["results"], type: "array" }] },
+    // an intent's resource ids are space ids: 404 → absent (or not visible: Confluence answers alike), a key where an id goes → 400 → absent
+    namedResources: { kind: "space", lookup: { path: "/api/v2/spaces/{{resource.id}}", ref: { url: "https://dac-static.atlassian.com/cloud/confluence/openapi-v2.v3.json", section: "operationId getSpaceById (SpaceSingle id, key)" }, expect: [{ path: ["id"], type: "string" }, { path: ["key"], type: "string" }] } },
     streams: [
       {
         name: "spaces",
