@@ -302,6 +302,32 @@ describe("named resources must be found by discovery", () => {
     expect(unmet?.reason).toContain('project "NOPE" (Jira Cloud has no such project)');
   });
 
+  it("Confluence: a space id that does not exist (404) or a key where an id goes (400) ends HEALING, naming it", async () => {
+    const server = http.createServer((req, res) => {
+      const p = new URL(req.url ?? "/", "http://x").pathname;
+      const [status, body] =
+        p === "/wiki/api/v2/spaces" || p === "/wiki/api/v2/pages" ? [200, { results: [{ id: "123", key: "ENG", title: "t" }], _links: {} }]
+        : p === "/wiki/api/v2/spaces/123" ? [200, { id: "123", key: "ENG", name: "Engineering" }]
+        : /^\/wiki\/api\/v2\/spaces\/\d+$/.test(p) ? [404, { errors: [{ status: 404, code: "NOT_FOUND" }] }]
+        : [400, { errors: [{ status: 400, code: "INVALID_REQUEST_PARAMETER" }] }];
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const ctx = ctxFor("confluence", { config: { site: "acme.atlassian.net", base_url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/wiki` }, secret: { token: "t" }, resourceIds: ["123", "999", "ENG"] });
+      expect((await restDriver.healthCheck(ctx)).ok).toBe(true);
+      const schema = schemaOf(await restDriver.discover(ctx));
+      expect(schema.resources).toEqual([
+        { id: "123", kind: "space", found: true },
+        expect.objectContaining({ id: "999", found: false, reason: "absent", detail: "Confluence Cloud has no such space" }),
+        expect.objectContaining({ id: "ENG", found: false, reason: "absent", detail: "Confluence Cloud refused it as a space id (HTTP 400)" }),
+      ]);
+      expect(unmetNamedResources(ctx.resourceIds, schema)).toMatchObject({ status: "HEALING", reason: expect.stringContaining('space "999"') });
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   it("an id the driver cannot look up is not vouched for; ids the credential cannot see end AWAITING_CREDENTIALS", () => {
     const hidden = unmetNamedResources(["b1"], { streams: [], resources: [{ id: "b1", kind: "bucket", found: false, reason: "not_visible", detail: "the credential may not read this bucket" }] });
     expect(hidden).toMatchObject({ status: "AWAITING_CREDENTIALS" });

@@ -407,7 +407,7 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
 
   /**
    * Every named resource (the intent's resource ids, and config fields the entry says name one) is
-   * looked up as the entry declares: a GET per id (404 → absent, 401/403 → not visible), a field of
+   * looked up as the entry declares: a GET per id (404 or 400 → absent, 401/403 → not visible), a field of
    * the health answer, or a discovered stream of that name. An id the entry has no way to look up is
    * reported not found: ACTIVE must not vouch for what nobody checked.
    */
@@ -431,6 +431,8 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
           out.push(unmet ? { id, kind, found: false, reason: "absent", detail: `the lookup did not answer as documented (${unmet})` } : { id, kind, found: true });
         } else if (res.error.kind === "auth") out.push({ id, kind, found: false, reason: "not_visible", detail: "the credential may not see it" });
         else if (/HTTP (404|410)\b/.test(res.error.message)) out.push({ id, kind, found: false, reason: "absent", detail: `${r.entry.displayName} has no such ${kind}` });
+        // an id the vendor refuses as malformed for this lookup (a Confluence space key where an id goes) names nothing there
+        else if (/HTTP 400\b/.test(res.error.message)) out.push({ id, kind, found: false, reason: "absent", detail: `${r.entry.displayName} refused it as a ${kind} id (HTTP 400)` });
         else return res;
         continue;
       }
