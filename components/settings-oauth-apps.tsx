@@ -95,8 +95,9 @@ export function SettingsOAuthApps() {
         {field("assertionKeyId", "Key id (private_key_jwt)")}
         {chosen?.perInstance ? (
           <>
-            {field("authorizeUrl", "Authorization URL (optional)", { placeholder: "https://…" })}
-            {field("tokenUrl", "Token URL (optional)", { placeholder: "https://…" })}
+            {/* a vendor whose endpoints differ per customer (Workday: shown in its "View API Clients" task) needs both */}
+            {field("authorizeUrl", chosen?.endpointsRequired ? "Authorization URL (required)" : "Authorization URL (optional)", { placeholder: "https://…", required: chosen?.endpointsRequired })}
+            {field("tokenUrl", chosen?.endpointsRequired ? "Token URL (required)" : "Token URL (optional)", { placeholder: "https://…", required: chosen?.endpointsRequired })}
           </>
         ) : null}
         <button type="submit" className={button} disabled={add.isPending || update.isPending || !draft.provider}>

@@ -44,7 +44,7 @@ export const ZOAuthApp = z.object({
 });
 
 export const listOAuthAppsProcedure = adminProcedure
-  .output(z.object({ apps: z.array(ZOAuthApp), providers: z.array(z.object({ sourceType: z.string(), displayName: z.string(), perInstance: z.boolean(), instanceHint: z.string().nullable() })) }))
+  .output(z.object({ apps: z.array(ZOAuthApp), providers: z.array(z.object({ sourceType: z.string(), displayName: z.string(), perInstance: z.boolean(), instanceHint: z.string().nullable(), endpointsRequired: z.boolean() })) }))
   .query(async ({ ctx }) => ({ apps: await listOAuthApps(ctx.db, ctx.user.tenantId), providers: oauthProviders() }));
 
 export const addOAuthAppProcedure = adminProcedure
