@@ -206,6 +206,8 @@ export const identityEntries: CatalogEntryInput[] = [
     allowedHosts: ["gitlab.com", "{{config.host}}"],
     allowedHostsRef: { url: "https://docs.gitlab.com/api/oauth2/", section: "Offering: GitLab.com, GitLab Self-Managed, GitLab Dedicated" },
     health: { path: "/user", ref: { url: "https://docs.gitlab.com/integration/oauth_provider/", section: "scopes table, read_user: read-only access to the authenticated user's profile through the /user API endpoint (username, public email, full name)" }, expect: [{ path: ["id"], type: "number" }, { path: ["username"], type: "string" }] },
+    // an intent's resource ids are projects, by numeric id or URL-encoded namespace/path: 404 for one that does not exist or is private to others alike
+    namedResources: { kind: "project", lookup: { path: "/projects/{{resource.id}}", ref: { url: "https://docs.gitlab.com/api/projects/#get-a-single-project", section: "Get a single project: GET /projects/:id (the ID or URL-encoded path of the project); response id, path_with_namespace" }, expect: [{ path: ["id"], type: "number" }, { path: ["path_with_namespace"], type: "string" }] } },
     streams: [
       {
         name: "projects",
