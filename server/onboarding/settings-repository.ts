@@ -1,5 +1,5 @@
 /** Per-namespace settings (Safe Mode, caps, SLO target) and the tenant-wide preview masking. */
-import type { Db } from "../db/client";
+import { rawPool, type Db } from "../db/client";
 
 export type NamespaceSettings = {
   namespace: string;
@@ -28,6 +28,12 @@ export async function upsertSettings(db: Db, tenantId: string, namespace: string
 
 /** Tenant-wide privacy setting: mask emails, phones and card-like numbers in stored previews (default on). */
 export async function previewMaskingFor(db: Pick<Db, "tenant">, tenantId: string): Promise<boolean> {
+  // read on every onboarding attempt: through the client's plain pg pool when it has one (server/db/client.ts rawPool)
+  const pool = rawPool(db);
+  if (pool) {
+    const r = await pool.query<{ preview_masking: boolean }>("SELECT preview_masking FROM tenants WHERE id = $1::uuid", [tenantId]);
+    return r.rows[0]?.preview_masking ?? true;
+  }
   const row = await db.tenant.findUnique({ where: { id: tenantId }, select: { previewMasking: true } });
   // an unknown tenant cannot switch masking off
   return row?.previewMasking ?? true;
