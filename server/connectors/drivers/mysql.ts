@@ -7,7 +7,7 @@
 import net from "node:net";
 import mysql from "mysql2/promise";
 import { err, ok } from "../../lib/result";
-import { SafeModeRefusal, readOnlyMysqlSession, runMysqlReadOnly, type MysqlFlavor } from "../safe-mode/sql-guard";
+import { SafeModeRefusal, runMysqlReadOnly, startMysqlAttempt, type MysqlFlavor } from "../safe-mode/sql-guard";
 import { configuredSchemas, discoverSql, sampleSql, sqlAttemptSource, type SqlSession } from "../safe-mode/sql-session";
 import { MYSQL_HEALTH_SQL, mysqlCatalogQueries } from "../safe-mode/sql-statements";
 import { databaseTls, parseSqlTarget, resolveSqlTarget, tlsRequestOf } from "../safe-mode/sql-target";
@@ -58,8 +58,8 @@ function flavorOfHandshake(conn: mysql.Connection): MysqlFlavor | undefined {
 }
 
 /**
- * Opens a connection on the checked target. `attempt`: it serves several guarded reads, so its
- * session default is made READ ONLY once (sql-guard.ts readOnlyMysqlSession). An aborted
+ * Opens a connection on the checked target. `attempt`: it serves one attempt's guarded reads,
+ * all in one READ ONLY transaction (sql-guard.ts startMysqlAttempt). An aborted
  * `ctx.signal` destroys the connection at once; `close` is idempotent and bounded.
  */
 async function openMysql(ctx: ConnectorContext, opts: { attempt: boolean }): Promise<ConnectorResult<MysqlConnection>> {
@@ -118,7 +118,7 @@ async function openMysql(ctx: ConnectorContext, opts: { attempt: boolean }): Pro
       const [versionRows] = await c.query("SELECT VERSION() AS v");
       flavor = /mariadb/i.test(String((versionRows as { v?: string }[])[0]?.v ?? "")) ? "mariadb" : "mysql";
     }
-    if (opts.attempt) await readOnlyMysqlSession(c);
+    if (opts.attempt) await startMysqlAttempt(c);
     const f = flavor;
     const session: SqlSession = {
       dialect: "mysql",

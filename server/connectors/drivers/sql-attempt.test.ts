@@ -31,6 +31,7 @@ describe("PostgreSQL: one connection per attempt", () => {
   let sandboxUrl: string;
   let proxy: RecordingProxy;
   const slow = `aam_attempt_slow_${tag}`;
+  const probe = `aam_attempt_probe_${tag}`;
   const admin = async <T>(fn: (c: pg.Client) => Promise<T>) => {
     const c = new pg.Client({ connectionString: adminUrl });
     await c.connect();
@@ -45,7 +46,13 @@ describe("PostgreSQL: one connection per attempt", () => {
   beforeAll(async () => {
     adminUrl = testDatabaseUrl();
     sandboxUrl = (await ensurePostgresSandbox(adminUrl)).url;
-    await admin((c) => c.query(`CREATE VIEW public.${slow} AS SELECT pg_sleep(30)::text AS x`));
+    await admin(async (c) => {
+      await c.query(`CREATE VIEW public.${slow} AS SELECT pg_sleep(30)::text AS x`);
+      // a write hidden in a function behind a view: only the READ ONLY transaction can stop it
+      await c.query(`CREATE TABLE public.${probe} (id int)`);
+      await c.query(`CREATE FUNCTION public.${probe}_w() RETURNS int LANGUAGE plpgsql AS $$ BEGIN INSERT INTO public.${probe} VALUES (99); RETURN 1; END $$`);
+      await c.query(`CREATE VIEW public.${probe}_v AS SELECT public.${probe}_w() AS x`);
+    });
     proxy = await startRecordingProxy({ protocol: "postgres", upstream: { host: "127.0.0.1", port: Number(new URL(adminUrl).port || 5432) } });
   });
   afterAll(async () => {
@@ -53,7 +60,9 @@ describe("PostgreSQL: one connection per attempt", () => {
     await admin(async (c) => {
       // the aborted read's statement runs on until its timeout: stop it so the view can go
       await c.query("SELECT pg_catalog.pg_cancel_backend(pid) FROM pg_catalog.pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE $1", [`%${slow}%`]);
-      await c.query(`DROP VIEW IF EXISTS public.${slow}`);
+      await c.query(`DROP VIEW IF EXISTS public.${slow}, public.${probe}_v`);
+      await c.query(`DROP FUNCTION IF EXISTS public.${probe}_w()`);
+      await c.query(`DROP TABLE IF EXISTS public.${probe}`);
     });
   });
 
@@ -123,6 +132,15 @@ describe("PostgreSQL: one connection per attempt", () => {
     expect(proxy.connections()).toBe(before);
   });
 
+  it("a write hidden behind a view is stopped in a transaction opened ahead by the previous read", async () => {
+    const s = opened(await postgresAdapter.openAttempt!(ctxFor("postgres", { secret: { dsn: via(adminUrl) } })));
+    expect((await s.healthCheck()).ok).toBe(true); // opens the next read's transaction behind its ROLLBACK
+    const r = await s.sample({ streams: [{ name: `public.${probe}`, fields: [] }, { name: `public.${probe}_v`, fields: [] }] });
+    expect(failureOf(r)).toMatchObject({ kind: "safe_mode", message: expect.stringContaining("25006") });
+    await s.close();
+    expect(await admin(async (c) => Number((await c.query(`SELECT count(*) AS n FROM public.${probe}`)).rows[0].n))).toBe(0);
+  });
+
   it("the standalone calls still work one by one, each on its own connection", async () => {
     const before = proxy.connections();
     const ctx = ctxFor("postgres", { secret: { dsn: via(sandboxUrl) }, resourceIds: ["sandbox.orders"] });
@@ -140,6 +158,7 @@ describe("MariaDB (jdbc): one connection per attempt", () => {
   let proxy: RecordingProxy;
   const table = `aam_attempt_${tag}`;
   const slow = `${table}_slow`;
+  const writer = `${table}_w`;
   const root = async <T>(fn: (c: mysql.Connection) => Promise<T>) => {
     const c = await mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root", password: "", database: "test" });
     try {
@@ -155,6 +174,9 @@ describe("MariaDB (jdbc): one connection per attempt", () => {
       await c.query(`CREATE TABLE \`${table}\` (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL)`);
       await c.query(`INSERT INTO \`${table}\` VALUES ?`, [Array.from({ length: 25 }, (_, i) => [i + 1, `row ${i + 1}`])]);
       await c.query(`CREATE VIEW \`${slow}\` AS SELECT SLEEP(30) AS x`);
+      // a write hidden in a function behind a view: only the READ ONLY transaction can stop it
+      await c.query(`CREATE FUNCTION \`${writer}\`() RETURNS INT MODIFIES SQL DATA BEGIN INSERT INTO \`${table}\` VALUES (999, 'planted'); RETURN 1; END`);
+      await c.query(`CREATE VIEW \`${writer}_v\` AS SELECT \`${writer}\`() AS x`);
     });
     proxy = await startRecordingProxy({ protocol: "mysql", upstream: { host: "127.0.0.1", port: 3306 } });
   });
@@ -164,7 +186,8 @@ describe("MariaDB (jdbc): one connection per attempt", () => {
       // the aborted read's statement runs on until its timeout: stop it so the view can go
       const [running] = await c.query("SELECT id FROM information_schema.processlist WHERE id <> CONNECTION_ID() AND info LIKE ?", [`%${slow}%`]);
       for (const { id } of running as { id: number }[]) await c.query(`KILL QUERY ${Number(id)}`);
-      await c.query(`DROP VIEW IF EXISTS \`${slow}\``);
+      await c.query(`DROP VIEW IF EXISTS \`${slow}\`, \`${writer}_v\``);
+      await c.query(`DROP FUNCTION IF EXISTS \`${writer}\``);
       await c.query(`DROP TABLE IF EXISTS \`${table}\``);
     });
   });
@@ -189,12 +212,11 @@ describe("MariaDB (jdbc): one connection per attempt", () => {
     const prepared = received.filter((x) => x.kind === "COM_STMT_PREPARE").map((x) => collapsePlaceholders(x.sql));
     expect(prepared.filter((x) => x === collapsePlaceholders(q.catalogSql))).toHaveLength(1);
     expect(prepared).not.toContain(collapsePlaceholders(q.tablesSql));
-    // the session default once; then each read: its limits, its own READ ONLY transaction, rolled back
-    const shape = received.map((x) => (x.kind === "COM_QUERY" ? x.sql.replace(/= [\d.]+$/, "= n") : "prepare"));
-    expect(shape[0]).toBe("SET SESSION TRANSACTION READ ONLY");
-    expect(shape.filter((x) => x === "SET SESSION TRANSACTION READ ONLY")).toHaveLength(1);
-    expect(shape.filter((x) => x === "START TRANSACTION READ ONLY")).toHaveLength(3); // health, catalog, sample
-    expect(shape.filter((x) => x === "ROLLBACK")).toHaveLength(3);
+    // the session default and the attempt's one READ ONLY transaction first; then each read sets
+    // its own timeout and row limit (MySQL does not roll those back) before its statement
+    const shape = received.map((x) => (x.kind === "COM_QUERY" ? x.sql.replace(/= [\d.]+/g, "= n") : "prepare"));
+    const limits = "SET SESSION max_statement_time = n, SESSION sql_select_limit = n";
+    expect(shape).toEqual(["SET SESSION TRANSACTION READ ONLY", "START TRANSACTION READ ONLY", limits, "prepare", limits, "prepare", limits, "prepare"]);
     expect(shape).not.toContain("SELECT VERSION() AS v"); // the flavour comes from the handshake
   });
 
@@ -208,6 +230,15 @@ describe("MariaDB (jdbc): one connection per attempt", () => {
     const s = opened(await jdbcAdapter.openAttempt!(ctx));
     const missing = await s.sample({ streams: [{ name: "test.aam_no_such_table_zz", fields: [] }] });
     expect(failureOf(missing)).toEqual({ kind: "other", message: "MySQL/MariaDB error (errno 1146 ER_NO_SUCH_TABLE)" });
+    // the failure ended the attempt's transaction: a read after it runs in its own, rolled back
+    const after = proxy.statements.length;
+    expect((await s.healthCheck()).ok).toBe(true);
+    expect(proxy.statements.slice(after).map((x) => (x.kind === "COM_QUERY" ? x.sql.replace(/= [\d.]+/g, "= n") : "prepare"))).toEqual([
+      "SET SESSION max_statement_time = n, SESSION sql_select_limit = n",
+      "START TRANSACTION READ ONLY",
+      "prepare",
+      "ROLLBACK",
+    ]);
     const mark = proxy.statements.length;
     const pending = s.sample({ streams: [{ name: `test.${slow}`, fields: [] }] });
     await vi.waitFor(() => expect(proxy.statements.slice(mark).some((x) => x.sql.includes(slow))).toBe(true));
@@ -215,6 +246,16 @@ describe("MariaDB (jdbc): one connection per attempt", () => {
     expect(failureOf(await pending)?.kind).toBe("network");
     await closedAll(proxy);
     await s.close();
+  });
+
+  it("a write hidden behind a view is stopped by the attempt's READ ONLY transaction, after other reads ran in it", async () => {
+    const s = opened(await jdbcAdapter.openAttempt!(ctxFor("jdbc", { config: { url: url() }, resourceIds: [table] })));
+    expect((await s.healthCheck()).ok).toBe(true);
+    expect((await s.discover()).ok).toBe(true);
+    const r = await s.sample({ streams: [{ name: `test.${table}`, fields: [] }, { name: `test.${writer}_v`, fields: [] }] });
+    expect(failureOf(r)).toMatchObject({ kind: "safe_mode", message: expect.stringContaining("1792") });
+    await s.close();
+    expect(await root(async (c) => ((await c.query(`SELECT count(*) AS n FROM \`${table}\``))[0] as { n: number }[])[0]!.n)).toBe(25);
   });
 
   it("an engine jdbc does not speak is unsupported before any connection", async () => {

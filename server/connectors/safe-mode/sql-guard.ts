@@ -562,44 +562,61 @@ function streamMysqlRows(conn: MysqlConnection, sql: string, values: unknown[], 
   });
 }
 
-/** Connections whose session default is READ ONLY (`readOnlyMysqlSession`): the guard opened it so. */
+/** Connections whose session default is READ ONLY (`startMysqlAttempt`): the guard made it so. */
 const READ_ONLY_SESSIONS = new WeakSet<MysqlConnection>();
+/** Connections on which one onboarding attempt's reads share one READ ONLY transaction (`startMysqlAttempt`). */
+const ATTEMPT_TRANSACTIONS = new WeakSet<MysqlConnection>();
 
 /**
- * Makes the session's default access mode READ ONLY once, for a connection that serves several
- * guarded reads (one onboarding attempt). Every read still runs inside its own START TRANSACTION
- * READ ONLY with its own timeout and row limit (session variables, set again for each read, since
- * MySQL does not roll them back); the session default only covers what runs outside one, which
- * is nothing but the guard's own SET and ROLLBACK.
+ * For a connection that serves one onboarding attempt's reads (health, catalog, samples): the
+ * session default READ ONLY, then ONE START TRANSACTION READ ONLY that all of them run in. What
+ * MySQL does not roll back — the session's statement timeout and row limit — is still set again
+ * for each read. A read that fails ends that transaction (ROLLBACK), and any read after it runs
+ * in its own, as standalone reads do. The transaction ends with the connection (or its first
+ * failure); a stored function cannot end or change it (no COMMIT/ROLLBACK inside a function, no
+ * changing the access mode of a transaction in progress).
  */
-export async function readOnlyMysqlSession(conn: MysqlConnection): Promise<void> {
+export async function startMysqlAttempt(conn: MysqlConnection): Promise<void> {
   await conn.query("SET SESSION TRANSACTION READ ONLY");
   READ_ONLY_SESSIONS.add(conn);
+  await conn.query("START TRANSACTION READ ONLY");
+  ATTEMPT_TRANSACTIONS.add(conn);
 }
 
 /**
  * MySQL/MariaDB: session READ ONLY + START TRANSACTION READ ONLY, a server-side statement
  * timeout (max_statement_time on MariaDB, max_execution_time on MySQL), sql_select_limit as the
- * row limit, ROLLBACK whatever happens. The statement is a server-side prepared statement
- * (COM_STMT_PREPARE): parameters are bound, never spliced into the text.
+ * row limit, ROLLBACK whatever happens (on an attempt's connection, `startMysqlAttempt`: inside
+ * the attempt's READ ONLY transaction, rolled back on a failure). The statement is a server-side
+ * prepared statement (COM_STMT_PREPARE): parameters are bound, never spliced into the text.
  */
 export async function runMysqlReadOnly(conn: MysqlConnection, flavor: MysqlFlavor, sql: string, opts: ReadOnlyOptions): Promise<Rows> {
   const checked = checkMysqlStatement(sql);
   if (!checked.ok) throw new SafeModeRefusal(checked.error.message);
   const maxRows = Math.max(0, Math.floor(opts.maxRows));
   const timeout = Math.max(1, Math.floor(opts.timeoutMs));
-  if (!READ_ONLY_SESSIONS.has(conn)) await conn.query("SET SESSION TRANSACTION READ ONLY");
-  // both limits in one statement (a SET whose assignment fails changes none of them)
-  const statementTimeout = flavor === "mariadb" ? `max_statement_time = ${(timeout / 1000).toFixed(3)}` : `max_execution_time = ${timeout}`;
-  await conn.query(`SET SESSION ${statementTimeout}, SESSION sql_select_limit = ${Math.max(1, maxRows)}`);
-  await conn.query("START TRANSACTION READ ONLY");
+  const shared = ATTEMPT_TRANSACTIONS.has(conn);
+  let done = false;
   try {
+    if (!READ_ONLY_SESSIONS.has(conn)) await conn.query("SET SESSION TRANSACTION READ ONLY");
+    // both limits in one statement (a SET whose assignment fails changes none of them)
+    const statementTimeout = flavor === "mariadb" ? `max_statement_time = ${(timeout / 1000).toFixed(3)}` : `max_execution_time = ${timeout}`;
+    await conn.query(`SET SESSION ${statementTimeout}, SESSION sql_select_limit = ${Math.max(1, maxRows)}`);
+    if (!shared) await conn.query("START TRANSACTION READ ONLY");
     // Client-side backstop a little after the server's own limit.
-    if (opts.maxBytes !== undefined) return await streamMysqlRows(conn, checked.value.sql, opts.params ?? [], timeout + 2_000, maxRows, Math.max(0, Math.floor(opts.maxBytes)));
-    const [rows] = await conn.execute({ sql: checked.value.sql, values: (opts.params ?? []) as never, timeout: timeout + 2_000 });
-    return Array.isArray(rows) ? (rows as Rows).slice(0, maxRows) : [];
+    let rows: Rows;
+    if (opts.maxBytes !== undefined) rows = await streamMysqlRows(conn, checked.value.sql, opts.params ?? [], timeout + 2_000, maxRows, Math.max(0, Math.floor(opts.maxBytes)));
+    else {
+      const [result] = await conn.execute({ sql: checked.value.sql, values: (opts.params ?? []) as never, timeout: timeout + 2_000 });
+      rows = Array.isArray(result) ? (result as Rows).slice(0, maxRows) : [];
+    }
+    done = true;
+    return rows;
   } finally {
-    await conn.query("ROLLBACK").catch(() => undefined);
+    if (!shared || !done) {
+      ATTEMPT_TRANSACTIONS.delete(conn);
+      await conn.query("ROLLBACK").catch(() => undefined);
+    }
   }
 }
 
