@@ -73,9 +73,10 @@ const CLOSE_GRACE_MS = 1_000;
 type PgConnection = { client: pg.Client; session: SqlSession; close: () => Promise<void> };
 
 /**
- * Opens a client on the checked target, in pipeline mode (a guarded read then takes two round
- * trips: sql-guard.ts runPostgresReadOnly). An aborted `ctx.signal` destroys the socket at once
- * (whatever is in flight fails); `close` is idempotent and bounded.
+ * Opens a client on the checked target, in pipeline mode (sql-guard.ts runPostgresReadOnly: a
+ * guarded read takes two round trips, one when the read before it opened its transaction ahead,
+ * as an attempt's reads do). An aborted `ctx.signal` destroys the socket at once (whatever is in
+ * flight fails); `close` is idempotent and bounded.
  */
 async function openPostgres(ctx: ConnectorContext, opts: { attempt: boolean }): Promise<ConnectorResult<PgConnection>> {
   const target = await resolveSqlTarget(ctx, "postgresql");
