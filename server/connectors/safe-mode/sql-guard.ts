@@ -8,7 +8,8 @@
  *  - MySQL/MariaDB: `checkMysqlStatement` accepts only the fixed catalog texts and the sample shape.
  *  - `checkReadOnlySql`: the older lexical check, still used for warehouse SQL in HTTP bodies.
  * Execution then happens inside a READ ONLY transaction with a statement timeout and a row limit,
- * always rolled back, which catches what no text check can see (a view over a writing function).
+ * always rolled back (or, for one attempt's reads on MySQL/MariaDB, ended with the connection),
+ * which catches what no text check can see (a view over a writing function).
  */
 import type pg from "pg";
 import type { Connection as MysqlConnection } from "mysql2/promise";
