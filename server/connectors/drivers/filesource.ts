@@ -36,6 +36,61 @@ export function formatOf(name: string): FileFormat | undefined {
 /** Random access to the bytes of one file or object; `end` is exclusive. */
 export type ByteSource = { size: number; read(start: number, end: number): Promise<Uint8Array> };
 
+/** Bytes one attempt session keeps at most (all files or objects together); past it, reads are not kept. */
+export const SESSION_CACHE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * What one attempt session already read, per file or object: a read that lies inside a kept
+ * range is served from memory, so discovery's reads serve the sample (no byte is read twice).
+ * Bounded by `maxBytes` in total; `clear` drops everything (the session's close).
+ */
+export class ReadCache {
+  private readonly kept = new Map<string, { start: number; bytes: Uint8Array }[]>();
+  private total = 0;
+  /** reads that went to the source, and reads served from memory (what the tests count) */
+  readonly stats = { misses: 0, hits: 0 };
+  constructor(private readonly maxBytes = SESSION_CACHE_BYTES) {}
+
+  get(id: string, start: number, end: number): Uint8Array | undefined {
+    for (const r of this.kept.get(id) ?? []) {
+      if (start >= r.start && end <= r.start + r.bytes.byteLength) return r.bytes.subarray(start - r.start, end - r.start);
+    }
+    return undefined;
+  }
+
+  put(id: string, start: number, bytes: Uint8Array): void {
+    if (bytes.byteLength === 0 || this.total + bytes.byteLength > this.maxBytes) return;
+    this.total += bytes.byteLength;
+    const list = this.kept.get(id) ?? [];
+    list.push({ start, bytes });
+    this.kept.set(id, list);
+  }
+
+  /** `src` with this cache in front of it (keyed by `id`). */
+  wrap(id: string, src: ByteSource): ByteSource {
+    return {
+      size: src.size,
+      read: async (start, end) => {
+        if (end <= start) return new Uint8Array(0);
+        const hit = this.get(id, start, end);
+        if (hit) {
+          this.stats.hits++;
+          return hit;
+        }
+        this.stats.misses++;
+        const bytes = await src.read(start, end);
+        this.put(id, start, bytes);
+        return bytes;
+      },
+    };
+  }
+
+  clear(): void {
+    this.kept.clear();
+    this.total = 0;
+  }
+}
+
 class TooLarge extends Error {}
 
 /** Rows of one file, per stream (a JSON object of arrays yields one stream per key). */
