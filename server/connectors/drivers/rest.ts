@@ -310,97 +310,126 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
     return ok(raw.map((x) => (x && typeof x === "object" && !Array.isArray(x) ? (x as Record<string, unknown>) : { value: x })));
   }
 
-  /** Reads up to `max` records of one stream, page by page, stopping as soon as it has them. */
-  async function readRecords(ctx: ConnectorContext, r: Resolved, stream: CatalogStream, max: number): Promise<ConnectorResult<Record<string, unknown>[]>> {
-    const out: Record<string, unknown>[] = [];
-    if (max <= 0) return ok(out);
-    const pageSize = () => Math.max(1, Math.min(stream.maxPageSize ?? 100, max - out.length));
+  /** The page size to ask for when `want` more records are wanted: within the stream's declared limit. */
+  const pageSizeFor = (stream: CatalogStream, want: number) => Math.max(1, Math.min(stream.maxPageSize ?? 100, want));
+
+  /** The stream's first page request, asking for `limit` records (the limit parameter the entry declares). */
+  function firstRequest(r: Resolved, stream: CatalogStream, limit: number): ConnectorResult<PageRequest> {
     const p = stream.pagination;
-    let req: PageRequest;
     try {
-      const vars: TemplateVars = { ...r.vars, page: { limit: pageSize() } };
+      const vars: TemplateVars = { ...r.vars, page: { limit } };
       const url = buildUrl(r, stream.path, stream.query, vars);
       let body = stream.body === undefined ? undefined : interpolateDeep(stream.body, vars);
       const limitParam = "limitParam" in p ? p.limitParam : p.type === "page_number" ? p.sizeParam : undefined;
       const limitInBody = p.type === "cursor" && p.in === "body";
       if (limitParam) {
-        if (limitInBody) body = { ...((body as Record<string, unknown> | undefined) ?? {}), [limitParam]: pageSize() };
-        else url.searchParams.set(limitParam, String(pageSize()));
+        if (limitInBody) body = { ...((body as Record<string, unknown> | undefined) ?? {}), [limitParam]: limit };
+        else url.searchParams.set(limitParam, String(limit));
       }
       if (p.type === "offset") url.searchParams.set(p.offsetParam, String(p.start));
       if (p.type === "page_number") url.searchParams.set(p.pageParam, String(p.start));
-      req = { method: stream.method, url, body, headers: stream.headers ?? {}, pathTemplate: stream.path };
+      return ok({ method: stream.method, url, body, headers: stream.headers ?? {}, pathTemplate: stream.path });
     } catch (e) {
       if (e instanceof MissingVariableError) return err({ kind: "other", message: e.message });
       throw e;
     }
-    let offset = p.type === "offset" ? p.start : 0;
-    let pageNo = p.type === "page_number" ? p.start : 0;
-    for (let pages = 0; pages < 50; pages++) {
-      const res = await send(ctx, r, req);
-      if (!res.ok) return res;
-      const recs = extract(stream, res.value.json);
-      if (!recs.ok) return recs;
-      out.push(...recs.value.slice(0, max - out.length));
-      if (out.length >= max || recs.value.length === 0) break;
-      const json = res.value.json;
-      let next: PageRequest | undefined;
-      switch (p.type) {
-        case "none":
-          break;
-        case "cursor":
-        case "page_token": {
-          const token = getPath(json, p.type === "cursor" ? p.cursorPath : p.tokenPath);
-          const more = p.type === "cursor" && p.hasMorePath ? getPath(json, p.hasMorePath) : true;
-          if (typeof token !== "string" || token === "" || more === false) break;
-          const param = p.type === "cursor" ? p.cursorParam : p.tokenParam;
-          if (p.type === "cursor" && p.in === "body") {
-            const path = p.continuePath ?? stream.path;
-            const body = p.continuePath ? { [param]: token } : { ...((req.body as Record<string, unknown>) ?? {}), [param]: token };
-            next = { ...req, url: p.continuePath ? buildUrl(r, p.continuePath, undefined, r.vars) : req.url, body, pathTemplate: path };
-          } else {
-            const url = new URL(req.url);
-            url.searchParams.set(param, token);
-            if ("limitParam" in p && p.limitParam) url.searchParams.set(p.limitParam, String(pageSize()));
-            next = { ...req, url };
-          }
-          break;
+  }
+
+  /**
+   * One page that was read, with what its continuation needs: the request, the answer's JSON and
+   * Link header, the offset after it and its page number. Kept by an attempt between discovery and
+   * the sample, so the sample continues from it and never reads page one again.
+   */
+  type Page = { req: PageRequest; json: unknown; link: string | undefined; records: Record<string, unknown>[]; offset: number; pageNo: number };
+
+  /** Sends one page request of a stream (`prev`: the page it continues; none for the first). */
+  async function readPage(ctx: ConnectorContext, r: Resolved, stream: CatalogStream, req: PageRequest, prev: Page | undefined): Promise<ConnectorResult<Page>> {
+    const p = stream.pagination;
+    const res = await send(ctx, r, req);
+    if (!res.ok) return res;
+    const recs = extract(stream, res.value.json);
+    if (!recs.ok) return recs;
+    const offset = (prev ? prev.offset : p.type === "offset" ? p.start : 0) + recs.value.length;
+    const pageNo = prev ? prev.pageNo + 1 : p.type === "page_number" ? p.start : 0;
+    return ok({ req, json: res.value.json, link: res.value.res.headers.link, records: recs.value, offset, pageNo });
+  }
+
+  /** The request for the page after `page` when `want` more records are wanted; undefined at the end of the stream. */
+  function nextRequest(r: Resolved, stream: CatalogStream, page: Page, want: number): PageRequest | undefined {
+    if (page.records.length === 0) return undefined;
+    const p = stream.pagination;
+    const { req, json } = page;
+    switch (p.type) {
+      case "none":
+        return undefined;
+      case "cursor":
+      case "page_token": {
+        const token = getPath(json, p.type === "cursor" ? p.cursorPath : p.tokenPath);
+        const more = p.type === "cursor" && p.hasMorePath ? getPath(json, p.hasMorePath) : true;
+        if (typeof token !== "string" || token === "" || more === false) return undefined;
+        const param = p.type === "cursor" ? p.cursorParam : p.tokenParam;
+        if (p.type === "cursor" && p.in === "body") {
+          const path = p.continuePath ?? stream.path;
+          const body = p.continuePath ? { [param]: token } : { ...((req.body as Record<string, unknown>) ?? {}), [param]: token };
+          return { ...req, url: p.continuePath ? buildUrl(r, p.continuePath, undefined, r.vars) : req.url, body, pathTemplate: path };
         }
-        case "link_header": {
-          const link = nextLink(res.value.res.headers.link);
-          if (link) next = { ...req, url: new URL(link, req.url) };
-          break;
-        }
-        case "next_url": {
-          const link = getPath(json, p.nextPath);
-          // Confluence's `_links.next` is origin-relative (/wiki/api/v2/…): under a gateway it resolves below the gateway, not its origin
-          if (typeof link === "string" && link !== "") next = { ...req, url: new URL(r.gateway && link.startsWith("/") && !link.startsWith("//") ? r.gateway + link : link, req.url) };
-          break;
-        }
-        case "offset": {
-          // Servers cap page sizes below what was asked, so a short page is not proof of the end:
-          // stop on the vendor's own signal, or on an empty page.
-          offset += recs.value.length;
-          if (p.hasMorePath && getPath(json, p.hasMorePath) === false) break;
-          if (p.isLastPath && getPath(json, p.isLastPath) === true) break;
-          const total = p.totalPath ? getPath(json, p.totalPath) : undefined;
-          if (typeof total === "number" && offset >= total) break;
-          const url = new URL(req.url);
-          url.searchParams.set(p.offsetParam, String(offset));
-          url.searchParams.set(p.limitParam, String(pageSize()));
-          next = { ...req, url };
-          break;
-        }
-        case "page_number": {
-          pageNo += 1;
-          const url = new URL(req.url);
-          url.searchParams.set(p.pageParam, String(pageNo));
-          next = { ...req, url }; // the page size must stay the same for page numbers to line up
-          break;
-        }
+        const url = new URL(req.url);
+        url.searchParams.set(param, token);
+        if ("limitParam" in p && p.limitParam) url.searchParams.set(p.limitParam, String(pageSizeFor(stream, want)));
+        return { ...req, url };
       }
-      if (!next) break;
-      req = next;
+      case "link_header": {
+        const link = nextLink(page.link);
+        return link ? { ...req, url: new URL(link, req.url) } : undefined;
+      }
+      case "next_url": {
+        const link = getPath(json, p.nextPath);
+        // Confluence's `_links.next` is origin-relative (/wiki/api/v2/…): under a gateway it resolves below the gateway, not its origin
+        if (typeof link === "string" && link !== "") return { ...req, url: new URL(r.gateway && link.startsWith("/") && !link.startsWith("//") ? r.gateway + link : link, req.url) };
+        return undefined;
+      }
+      case "offset": {
+        // Servers cap page sizes below what was asked, so a short page is not proof of the end:
+        // stop on the vendor's own signal, or on an empty page.
+        if (p.hasMorePath && getPath(json, p.hasMorePath) === false) return undefined;
+        if (p.isLastPath && getPath(json, p.isLastPath) === true) return undefined;
+        const total = p.totalPath ? getPath(json, p.totalPath) : undefined;
+        if (typeof total === "number" && page.offset >= total) return undefined;
+        const url = new URL(req.url);
+        url.searchParams.set(p.offsetParam, String(page.offset));
+        url.searchParams.set(p.limitParam, String(pageSizeFor(stream, want)));
+        return { ...req, url };
+      }
+      case "page_number": {
+        const url = new URL(req.url);
+        url.searchParams.set(p.pageParam, String(page.pageNo + 1));
+        return { ...req, url }; // the page size must stay the same for page numbers to line up
+      }
+    }
+  }
+
+  /**
+   * Reads up to `max` records of one stream, page by page, stopping as soon as it has them: from
+   * the first page, or (`after`) from the page after one already read.
+   */
+  async function readRecords(ctx: ConnectorContext, r: Resolved, stream: CatalogStream, max: number, after?: Page): Promise<ConnectorResult<Record<string, unknown>[]>> {
+    const out: Record<string, unknown>[] = [];
+    if (max <= 0) return ok(out);
+    let prev = after;
+    let req: PageRequest | undefined;
+    if (prev) req = nextRequest(r, stream, prev, max);
+    else {
+      const first = firstRequest(r, stream, pageSizeFor(stream, max));
+      if (!first.ok) return first;
+      req = first.value;
+    }
+    for (let pages = 0; req && pages < 50; pages++) {
+      const page = await readPage(ctx, r, stream, req, prev);
+      if (!page.ok) return page;
+      out.push(...page.value.records.slice(0, max - out.length));
+      if (out.length >= max) break;
+      prev = page.value;
+      req = nextRequest(r, stream, prev, max - out.length);
     }
     return ok(out);
   }
