@@ -215,7 +215,9 @@ async function stageOf<T>(s: S3Session, fn: (s: S3Session) => Promise<ConnectorR
     return err({ kind: "rate_limited", message: "the per-connection rate cap is exhausted" });
   }
   try {
-    return await fn(s);
+    const r = await fn(s);
+    // an aborted session's reads failed: discovery and sample skip a failed object, the stage still fails
+    return s.ctx.signal?.aborted ? err(STOPPED) : r;
   } catch (e) {
     return err(failureOf(s.ctx, e));
   }
