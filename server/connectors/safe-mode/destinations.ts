@@ -196,6 +196,11 @@ const realOr = async (p: string): Promise<string> => {
  * data folder reached through a symlink is still refused. `real` must already be a realpath.
  */
 export async function checkFolderReal(ctx: Pick<ConnectorContext, "sourceType" | "destinations">, real: string): Promise<ConnectorResult<{ root: string }>> {
+  return (await folderCheckReal(ctx))(real);
+}
+
+/** `checkFolderReal` with the grant's folders resolved once, for many checks against one grant (a session's files). */
+export async function folderCheckReal(ctx: Pick<ConnectorContext, "sourceType" | "destinations">): Promise<(real: string) => ConnectorResult<{ root: string }>> {
   const g = ctx.destinations;
   const resolved: DestinationGrant = {
     ...g,
@@ -203,10 +208,12 @@ export async function checkFolderReal(ctx: Pick<ConnectorContext, "sourceType" |
     forbiddenFolders: [...g.forbiddenFolders, ...(await Promise.all(g.forbiddenFolders.map(realOr)))],
   };
   const sys = await Promise.all(SYSTEM_FOLDERS.map(realOr));
-  if (sys.some((f) => isInside(f, real))) {
-    return err({ kind: "egress_refused", message: "System folders (/etc, /proc, /sys, /dev, /boot, /root, /run) are never readable by a connector" });
-  }
-  return checkFolder({ sourceType: ctx.sourceType, destinations: resolved }, real);
+  return (real) => {
+    if (sys.some((f) => isInside(f, real))) {
+      return err({ kind: "egress_refused", message: "System folders (/etc, /proc, /sys, /dev, /boot, /root, /run) are never readable by a connector" });
+    }
+    return checkFolder({ sourceType: ctx.sourceType, destinations: resolved }, real);
+  };
 }
 
 /** Host rules for running sandboxes, from their endpoints (`http://127.0.0.1:4510/github`, a folder path). */
