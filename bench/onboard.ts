@@ -304,10 +304,13 @@ async function benchBatch(ctx: { db: Db; tenantId: string; key: string; api: Api
     }
     const accepted = performance.now() - t0;
     let tick = 0;
+    /** attempts holding a lease, sampled every ~0.5 s: how much of the workers' concurrency is in use */
+    const inFlight: number[] = [];
     for (;;) {
       if ((await ctx.db.connection.count({ where: { tenantId: ctx.tenantId, status: "PENDING" } })) === 0) break;
       if (performance.now() - t0 > 600_000) throw new Error("batch did not finish in 10 minutes");
-      if (!ctx.postmasterPid && tick++ % 5 === 0) await sampleBackends();
+      if (!ctx.postmasterPid && tick % 5 === 0) await sampleBackends();
+      if (tick++ % 5 === 0) inFlight.push(Number((await ctx.db.$queryRaw<{ n: bigint }[]>`SELECT count(*)::bigint AS n FROM connections WHERE tenant_id = ${ctx.tenantId}::uuid AND status = 'PENDING' AND lease_owner IS NOT NULL`)[0]!.n));
       await sleep(100);
     }
     const total = performance.now() - t0;
@@ -335,6 +338,20 @@ async function benchBatch(ctx: { db: Db; tenantId: string; key: string; api: Api
     }
     const pgCpu = ctx.postmasterPid ? pgAtEnd - pgBefore : pgAtEnd;
     console.log(`   ${pad(ctx.postmasterPid ? "PostgreSQL (all its processes)" : "PostgreSQL (this database's backends)", 40)}${lpad(f1(pgCpu / 1000), 8)}${lpad(f2(pgCpu / BATCH), 19)}`);
+    // where an attempt's time goes: its stages (the source) against the whole attempt (lease taken → final write)
+    const times = await ctx.db.$queryRaw<{ attempt: number; health: number; discover: number; sample: number; wait: number }[]>`
+      SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM c.updated_at - c.last_attempt_at) * 1000) AS attempt,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY h.duration_ms) AS health, percentile_cont(0.5) WITHIN GROUP (ORDER BY d.duration_ms) AS discover,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY s.duration_ms) AS sample,
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM c.last_attempt_at - c.first_received_at) * 1000) AS wait
+      FROM connections c
+      JOIN connection_events h ON h.connection_id = c.id AND h.stage = 'health_check' AND h.outcome = 'ok'
+      JOIN connection_events d ON d.connection_id = c.id AND d.stage = 'discover' AND d.outcome = 'ok'
+      JOIN connection_events s ON s.connection_id = c.id AND s.stage = 'first_sync' AND s.outcome = 'ok'
+      WHERE c.tenant_id = ${ctx.tenantId}::uuid AND c.status = 'ACTIVE'`;
+    const t = times[0];
+    if (t) console.log(`   per attempt (p50 ms): ${f1(Number(t.attempt))} lease → final write, of which source health ${f1(Number(t.health))}, discovery ${f1(Number(t.discover))}, first sync ${f1(Number(t.sample))}; queued ${f1(Number(t.wait))} before its attempt started`);
+    if (inFlight.length) console.log(`   attempts in flight (sampled every 0.5 s): p50 ${q(inFlight, 50)}, max ${Math.max(...inFlight)} of ${(1 + EXTRA_WORKERS) * CONCURRENCY} worker slots`);
     const rounds = (await xacts()) - xact0;
     console.log(`   database round trips: ${f1(rounds / BATCH)} transactions per onboarding (pg_stat_database, every process; includes the batch admission, the queue and ~35 s of idle heartbeats after)`);
     console.log(`   web + worker live heap after a full GC: ${Math.round(liveAtEnd)} MB when the batch is final, ${Math.round(liveLater)} MB 35 s later (retention bounded by the attempts' 30 s deadline timers if it falls)`);
