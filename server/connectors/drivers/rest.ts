@@ -20,8 +20,9 @@ import type {
   ConnectorContext,
   ConnectorFailure,
   ConnectorResult,
-
+  DiscoveredSchema,
   FieldInfo,
+  HealthInfo,
   NamedResourceCheck,
   SampleRecord,
   SourceAdapter,
@@ -409,29 +410,43 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
   }
 
   /**
-   * Reads up to `max` records of one stream, page by page, stopping as soon as it has them: from
-   * the first page, or (`after`) from the page after one already read.
+   * Reads one stream page by page until it has `enough` records (or the stream ends), asking each
+   * page for what `want` still lacks: from the first page, or (`after`) from the page after one
+   * already read. Returns the records read (at most `keep`) and the last page.
    */
-  async function readRecords(ctx: ConnectorContext, r: Resolved, stream: CatalogStream, max: number, after?: Page): Promise<ConnectorResult<Record<string, unknown>[]>> {
+  async function readPages(
+    ctx: ConnectorContext,
+    r: Resolved,
+    stream: CatalogStream,
+    o: { want: number; enough: number; keep: number; after?: Page },
+  ): Promise<ConnectorResult<{ records: Record<string, unknown>[]; last: Page | undefined }>> {
     const out: Record<string, unknown>[] = [];
-    if (max <= 0) return ok(out);
-    let prev = after;
+    let last = o.after;
+    if (o.enough <= 0) return ok({ records: out, last });
     let req: PageRequest | undefined;
-    if (prev) req = nextRequest(r, stream, prev, max);
+    if (last) req = nextRequest(r, stream, last, o.want);
     else {
-      const first = firstRequest(r, stream, pageSizeFor(stream, max));
+      const first = firstRequest(r, stream, pageSizeFor(stream, o.want));
       if (!first.ok) return first;
       req = first.value;
     }
+    let got = 0;
     for (let pages = 0; req && pages < 50; pages++) {
-      const page = await readPage(ctx, r, stream, req, prev);
+      const page = await readPage(ctx, r, stream, req, last);
       if (!page.ok) return page;
-      out.push(...page.value.records.slice(0, max - out.length));
-      if (out.length >= max) break;
-      prev = page.value;
-      req = nextRequest(r, stream, prev, max - out.length);
+      last = page.value;
+      got += page.value.records.length;
+      out.push(...page.value.records.slice(0, o.keep - out.length));
+      if (got >= o.enough) break;
+      req = nextRequest(r, stream, last, o.want - got);
     }
-    return ok(out);
+    return ok({ records: out, last });
+  }
+
+  /** Reads up to `max` records of one stream, page by page, stopping as soon as it has them. */
+  async function readRecords(ctx: ConnectorContext, r: Resolved, stream: CatalogStream, max: number): Promise<ConnectorResult<Record<string, unknown>[]>> {
+    const read = await readPages(ctx, r, stream, { want: max, enough: max, keep: max });
+    return read.ok ? ok(read.value.records) : read;
   }
 
   /**
@@ -440,12 +455,12 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
    * the health answer, or a discovered stream of that name. An id the entry has no way to look up is
    * reported not found: ACTIVE must not vouch for what nobody checked.
    */
-  async function checkNamedResources(ctx: ConnectorContext, r: Resolved, streams: StreamInfo[]): Promise<ConnectorResult<NamedResourceCheck[]>> {
+  async function checkNamedResources(ctx: ConnectorContext, r: Resolved, streams: StreamInfo[], healthAnswer?: unknown): Promise<ConnectorResult<NamedResourceCheck[]>> {
     const nr = r.entry.namedResources;
     const kind = nr?.kind ?? "resource";
     const ids = [...new Set([...ctx.resourceIds, ...(nr?.configFields ?? []).flatMap((f) => (typeof r.vars.config[f] === "string" && r.vars.config[f] ? [String(r.vars.config[f])] : []))])];
     const out: NamedResourceCheck[] = [];
-    let healthJson: unknown;
+    let healthJson = healthAnswer; // an attempt's health check already has it
     for (const id of ids) {
       if (streams.some((s) => s.name === id)) {
         out.push({ id, kind: "stream", found: true });
@@ -484,69 +499,178 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
   const INFER_SAMPLE = 5;
   const fatal = new Set(["network", "timeout", "egress_refused", "rate_limited", "too_large", "safe_mode", "unsupported"]);
 
+  async function health(ctx: ConnectorContext, r: Resolved): Promise<ConnectorResult<{ info: HealthInfo; json: unknown }>> {
+    const h = r.entry.health;
+    if (!h) return err({ kind: "unsupported", message: `${ctx.sourceType} declares no health request` });
+    const t0 = performance.now();
+    let url: URL;
+    let body: unknown;
+    try {
+      url = buildUrl(r, h.path, h.query, r.vars);
+      body = h.body === undefined ? undefined : interpolateDeep(h.body, r.vars);
+    } catch (e) {
+      if (e instanceof MissingVariableError) return err({ kind: "other", message: e.message });
+      throw e;
+    }
+    const res = await send(ctx, r, { method: h.method, url, body, headers: h.headers ?? {}, pathTemplate: h.path });
+    if (!res.ok) return failWith(ctx, res.error);
+    const unmet = unmetExpectations(res.value.json, h.expect);
+    if (unmet) return err({ kind: "other", message: `the far side did not answer ${h.method} ${url.pathname} as ${r.entry.displayName} documents (${unmet}): not the vendor's API` });
+    return ok({ info: { latencyMs: Math.round(performance.now() - t0), detail: `HTTP ${res.value.res.status} ${h.method} ${url.pathname}` }, json: res.value.json });
+  }
+
+  /**
+   * What an attempt's discovery read of a stream, for its sample: the records (at most the record
+   * budget, or INFER_SAMPLE when that is more) and the last page read, to continue from.
+   */
+  type Kept = { records: Record<string, unknown>[]; last: Page | undefined };
+
+  /**
+   * Discovery: declared fields as they are, the others inferred from a stream's first
+   * INFER_SAMPLE records. Standalone (`kept` absent) it reads just those. In an attempt it reads
+   * each stream's first page sized to what the sample will take from it (its share of the record
+   * budget, at least INFER_SAMPLE, within the stream's page-size limit) and keeps the records, so
+   * the sample sends nothing more unless it needs more than were read. Fields come from the first
+   * INFER_SAMPLE records either way: the same schema, the same fingerprint.
+   */
+  async function discoverWith(ctx: ConnectorContext, r: Resolved, kept?: Map<string, Kept>, healthAnswer?: unknown): Promise<ConnectorResult<DiscoveredSchema>> {
+    const streams: StreamInfo[] = [];
+    let firstFailure: ConnectorFailure | undefined;
+    const all = r.entry.streams;
+    const budget = recordBudget(ctx);
+    let planned = 0; // what the sample is expected to take from the streams before this one
+    for (const [i, s] of all.entries()) {
+      // the sample's share of this stream when the ones before it give what was read (sample() below; failed streams are
+      // left out of both the count and the index, so the divisor stays the streams from here on)
+      const share = Math.ceil(Math.max(0, budget - planned) / (all.length - i));
+      if (s.fields) {
+        streams.push({ name: s.name, fields: s.fields.map((f) => ({ ...f })) });
+        planned += share;
+        continue;
+      }
+      let recs: ConnectorResult<Record<string, unknown>[]>;
+      if (!kept) recs = await readRecords(ctx, r, s, INFER_SAMPLE);
+      else {
+        const want = Math.max(INFER_SAMPLE, share);
+        const keep = Math.max(INFER_SAMPLE, budget);
+        let read = await readPages(ctx, r, s, { want, enough: INFER_SAMPLE, keep });
+        // a page the byte cap refuses at the sample's size is read again at discovery's own size, as standalone discovery reads it
+        if (!read.ok && read.error.kind === "too_large" && pageSizeFor(s, want) > pageSizeFor(s, INFER_SAMPLE)) read = await readPages(ctx, r, s, { want: INFER_SAMPLE, enough: INFER_SAMPLE, keep });
+        if (read.ok) {
+          kept.set(s.name, read.value);
+          planned += Math.min(share, read.value.records.length);
+        }
+        recs = read.ok ? ok(read.value.records.slice(0, INFER_SAMPLE)) : read;
+      }
+      if (!recs.ok) {
+        if (fatal.has(recs.error.kind)) return failWith(ctx, recs.error);
+        firstFailure ??= recs.error;
+        continue; // a stream this credential may not read (scope, plan) does not sink the others
+      }
+      streams.push({ name: s.name, fields: inferFields(recs.value) });
+    }
+    if (streams.length === 0 && firstFailure) return failWith(ctx, firstFailure);
+    const resources = await checkNamedResources(ctx, r, streams, healthAnswer);
+    if (!resources.ok) return failWith(ctx, resources.error);
+    return ok({ streams, ...(resources.value.length ? { resources: resources.value } : {}) });
+  }
+
+  /**
+   * The sample: at most the record budget across the schema's streams, each its share of what is
+   * left. A stream an attempt's discovery kept gives its kept records; only when its share is more
+   * than those is the stream read on, from the page after the kept one (never page one again).
+   */
+  async function sampleWith(ctx: ConnectorContext, r: Resolved, schema: DiscoveredSchema, kept?: Map<string, Kept>): Promise<ConnectorResult<SampleRecord[]>> {
+    const wanted = new Set(schema.streams.map((s) => s.name));
+    const streams = r.entry.streams.filter((s) => wanted.has(s.name));
+    const out: SampleRecord[] = [];
+    let budget = recordBudget(ctx);
+    for (const [i, s] of streams.entries()) {
+      if (budget <= 0) break;
+      const share = Math.ceil(budget / (streams.length - i));
+      const k = kept?.get(s.name);
+      let recs: ConnectorResult<Record<string, unknown>[]>;
+      if (!k) recs = await readRecords(ctx, r, s, share);
+      else if (k.records.length >= share || !k.last) recs = ok(k.records.slice(0, share));
+      else {
+        const more = await readPages(ctx, r, s, { want: share - k.records.length, enough: share - k.records.length, keep: share - k.records.length, after: k.last });
+        recs = more.ok ? ok([...k.records, ...more.value.records]) : more;
+      }
+      if (!recs.ok) return failWith(ctx, recs.error);
+      for (const d of recs.value.slice(0, budget)) out.push({ stream: s.name, data: d });
+      budget = recordBudget(ctx) - out.length;
+    }
+    return ok(out);
+  }
+
   return {
     async healthCheck(ctx) {
       const r = resolve(ctx, "rest");
       if (!r.ok) return failWith(ctx, r.error);
-      const h = r.value.entry.health;
-      if (!h) return err({ kind: "unsupported", message: `${ctx.sourceType} declares no health request` });
-      const t0 = performance.now();
-      let url: URL;
-      let body: unknown;
-      try {
-        url = buildUrl(r.value, h.path, h.query, r.value.vars);
-        body = h.body === undefined ? undefined : interpolateDeep(h.body, r.value.vars);
-      } catch (e) {
-        if (e instanceof MissingVariableError) return err({ kind: "other", message: e.message });
-        throw e;
-      }
-      const res = await send(ctx, r.value, { method: h.method, url, body, headers: h.headers ?? {}, pathTemplate: h.path });
-      if (!res.ok) return failWith(ctx, res.error);
-      const unmet = unmetExpectations(res.value.json, h.expect);
-      if (unmet) return err({ kind: "other", message: `the far side did not answer ${h.method} ${url.pathname} as ${r.value.entry.displayName} documents (${unmet}): not the vendor's API` });
-      return ok({ latencyMs: Math.round(performance.now() - t0), detail: `HTTP ${res.value.res.status} ${h.method} ${url.pathname}` });
+      const h = await health(ctx, r.value);
+      return h.ok ? ok(h.value.info) : h;
     },
 
     async discover(ctx) {
       const r = resolve(ctx, "rest");
       if (!r.ok) return failWith(ctx, r.error);
-      const streams: StreamInfo[] = [];
-      let firstFailure: ConnectorFailure | undefined;
-      for (const s of r.value.entry.streams) {
-        if (s.fields) {
-          streams.push({ name: s.name, fields: s.fields.map((f) => ({ ...f })) });
-          continue;
-        }
-        const recs = await readRecords(ctx, r.value, s, INFER_SAMPLE);
-        if (!recs.ok) {
-          if (fatal.has(recs.error.kind)) return failWith(ctx, recs.error);
-          firstFailure ??= recs.error;
-          continue; // a stream this credential may not read (scope, plan) does not sink the others
-        }
-        streams.push({ name: s.name, fields: inferFields(recs.value) });
-      }
-      if (streams.length === 0 && firstFailure) return failWith(ctx, firstFailure);
-      const resources = await checkNamedResources(ctx, r.value, streams);
-      if (!resources.ok) return failWith(ctx, resources.error);
-      return ok({ streams, ...(resources.value.length ? { resources: resources.value } : {}) });
+      return discoverWith(ctx, r.value);
     },
 
     async sample(ctx, schema) {
       const r = resolve(ctx, "rest");
       if (!r.ok) return failWith(ctx, r.error);
-      const wanted = new Set(schema.streams.map((s) => s.name));
-      const streams = r.value.entry.streams.filter((s) => wanted.has(s.name));
-      const out: SampleRecord[] = [];
-      let budget = recordBudget(ctx);
-      for (const [i, s] of streams.entries()) {
-        if (budget <= 0) break;
-        const share = Math.ceil(budget / (streams.length - i));
-        const recs = await readRecords(ctx, r.value, s, share);
-        if (!recs.ok) return failWith(ctx, recs.error);
-        for (const d of recs.value.slice(0, budget)) out.push({ stream: s.name, data: d });
-        budget = recordBudget(ctx) - out.length;
-      }
-      return ok(out);
+      return sampleWith(ctx, r.value, schema);
+    },
+
+    /**
+     * One attempt's session: the entry resolved once; discovery's first pages are the sample's
+     * (see discoverWith/sampleWith), and the health answer serves a named resource the entry
+     * checks against it. Requests, limits and Safe Mode checks are the standalone calls' own.
+     */
+    async openAttempt(ctx) {
+      const r = resolve(ctx, "rest");
+      if (!r.ok) return failWith(ctx, r.error);
+      let kept: Map<string, Kept> | undefined;
+      let discovered: DiscoveredSchema | undefined;
+      let healthAnswer: unknown;
+      let closed = false;
+      const ended = (): ConnectorResult<never> => err({ kind: "network", message: "the attempt's session with the source was closed" });
+      const discover = async (): Promise<ConnectorResult<DiscoveredSchema>> => {
+        if (closed) return ended();
+        const k = new Map<string, Kept>();
+        const d = await discoverWith(ctx, r.value, k, healthAnswer);
+        if (closed) return ended();
+        if (d.ok) {
+          kept = k;
+          discovered = d.value;
+        }
+        return d;
+      };
+      return ok({
+        async healthCheck() {
+          if (closed) return ended();
+          const h = await health(ctx, r.value);
+          if (!h.ok) return h;
+          healthAnswer = h.value.json;
+          return ok(h.value.info);
+        },
+        discover,
+        async sample(schema) {
+          if (closed) return ended();
+          if (schema.streams.length === 0) {
+            const d = discovered ? ok(discovered) : await discover();
+            if (!d.ok) return d;
+            schema = d.value;
+          }
+          const s = await sampleWith(ctx, r.value, schema, kept);
+          return closed ? ended() : s;
+        },
+        async close() {
+          closed = true;
+          kept = undefined;
+        },
+      });
     },
 
     async readStream(ctx, streamName, max) {
@@ -560,5 +684,3 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
 }
 
 export const restDriver = createRestDriver();
-
-
