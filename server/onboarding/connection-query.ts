@@ -40,8 +40,8 @@ export type ConnectionListRow = {
   updatedAt: Date;
 };
 
-/** Past this many matches a filtered list says "10,000+" instead of counting every match. */
-export const TOTAL_CAP = 10_000;
+/** Past this many matches a searched list says "more than 50,000" instead of counting every match. */
+export const TOTAL_CAP = 50_000;
 
 /**
  * The exact number of connections in a namespace, optionally of some statuses, from the
@@ -55,8 +55,15 @@ async function countFromCounts(db: Db, tenantId: string, namespace: string, stat
 }
 
 const ALL_STATUSES: readonly Status[] = ["PENDING", "ACTIVE", "AWAITING_CREDENTIALS", "NETWORK_BLOCKED", "UNSUPPORTED", "HEALING", "ERROR", "NOT_SANCTIONED"];
-/** A filter with at most this many matches is read whole (through its indexes) and sorted; above it, each status's sort index is walked. */
-const SPARSE_MAX = TOTAL_CAP;
+/**
+ * Read the matches whole (through the filters' own indexes) and sort them, or walk each status's
+ * sort index? Reading costs about the number of matches; a walk to the page's end costs about
+ * (offset + page) × rows / matches (the rows it skips). Reading wins while
+ * matches² ≤ (offset + page) × rows, and always below 2,000 matches.
+ */
+export function readMatchesWhole(matches: number, rowsInNamespace: number, pageEnd: number, cap = TOTAL_CAP): boolean {
+  return matches <= cap && (matches <= 2_000 || matches * matches <= pageEnd * Math.max(rowsInNamespace, matches));
+}
 
 const SORT_SQL: Record<SortKey, Prisma.Sql> = {
   updatedAt: Prisma.sql`updated_at`,
@@ -121,7 +128,8 @@ type ListSqlRow = {
  *   status, or a status whose rows sit at the end of a sort (latency of non-ACTIVE rows), are
  *   still index walks.
  */
-export async function listConnections(db: Db, tenantId: string, q: ListQuery): Promise<{ rows: ConnectionListRow[]; total: number; totalCapped: boolean }> {
+export async function listConnections(db: Db, tenantId: string, q: ListQuery, opts: { cap?: number } = {}): Promise<{ rows: ConnectionListRow[]; total: number; totalCapped: boolean }> {
+  const cap = opts.cap ?? TOTAL_CAP;
   const searched = Boolean(q.sourceType || q.risk || q.owner || q.q);
   const statuses = q.status?.length ? ALL_STATUSES.filter((s) => q.status!.includes(s)) : ALL_STATUSES;
   const filters = await filterSql(db, tenantId, q);
@@ -129,7 +137,7 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery): P
   const anyStatus = q.status?.length ? Prisma.sql`status::text = ANY (${[...statuses]}::text[])` : Prisma.sql`TRUE`;
   let total: number;
   if (searched) {
-    const [row] = await db.$queryRaw<{ n: bigint }[]>`SELECT count(*)::bigint AS n FROM (SELECT 1 FROM connections WHERE ${where(anyStatus)} LIMIT ${TOTAL_CAP + 1}) m`;
+    const [row] = await db.$queryRaw<{ n: bigint }[]>`SELECT count(*)::bigint AS n FROM (SELECT 1 FROM connections WHERE ${where(anyStatus)} LIMIT ${cap + 1}) m`;
     total = Number(row?.n ?? 0);
   } else {
     total = await countFromCounts(db, tenantId, q.namespace, q.status);
@@ -137,12 +145,13 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery): P
   const offset = (q.page - 1) * q.pageSize;
   let rows: ListSqlRow[] = [];
   // (past the cap of a search there may be more pages than counted)
-  if (offset < total || (searched && total > TOTAL_CAP)) {
-    if (total <= SPARSE_MAX) {
-      // OFFSET 0 keeps the matching set its own plan (bitmap scans of the filters' indexes)
+  if (offset < total || (searched && total > cap)) {
+    const rowsInNamespace = searched || q.status?.length ? await countFromCounts(db, tenantId, q.namespace) : total;
+    if (readMatchesWhole(total, rowsInNamespace, offset + q.pageSize, cap)) {
+      // OFFSET 0 keeps the matching set its own plan (the filters' indexes), never a sort-index walk
       rows = await db.$queryRaw<ListSqlRow[]>`
-        SELECT ${LIST_COLUMNS} FROM connections
-        WHERE id IN (SELECT id FROM connections WHERE ${where(anyStatus)} OFFSET 0)
+        SELECT ${Prisma.raw("id, source_type, resource_ids, status, status_reason, risk_level, owner_user, first_sync_rows, latency_ms, first_received_at, updated_at")}
+        FROM (SELECT ${LIST_COLUMNS}, resource_key FROM connections WHERE ${where(anyStatus)} OFFSET 0) matches
         ${orderBy(q)} OFFSET ${offset} LIMIT ${q.pageSize}`;
     } else {
       const k = offset + q.pageSize;
@@ -154,8 +163,8 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery): P
     }
   }
   return {
-    total: searched ? Math.min(total, TOTAL_CAP) : total,
-    totalCapped: searched && total > TOTAL_CAP,
+    total: searched ? Math.min(total, cap) : total,
+    totalCapped: searched && total > cap,
     rows: rows.map((r) => ({
       id: r.id,
       sourceType: r.source_type,

@@ -2,12 +2,16 @@
  * The connections list's filters and totals (issue 13 item 5), against the real database: every
  * filter the page offers returns exactly the rows a plain-code filter of the raw rows returns;
  * totals with no search filter are exact (from the trigger-kept counts), search filters count up
- * to TOTAL_CAP and then say so; namespaces come with their exact counts.
+ * to the cap and then say so; namespaces come with their exact counts.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../server/db/client";
 import { applyMigrations } from "../../server/db/migrate";
-import { type ListQuery, TOTAL_CAP, listConnections, listNamespaces } from "../../server/onboarding/connection-query";
+import { type ListQuery, TOTAL_CAP, listConnections as listWithCap, listNamespaces, readMatchesWhole } from "../../server/onboarding/connection-query";
+
+// the cap scaled to this test's 12,000 rows (the product's is TOTAL_CAP, 50,000)
+const CAP = 10_000;
+const listConnections = (d: Db, t: string, q: ListQuery) => listWithCap(d, t, q, { cap: CAP });
 import { createScratchDatabase, createTestTenant } from "../helpers/db";
 
 let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
@@ -92,14 +96,14 @@ describe("connections list", () => {
       { q: { q: "intent-a-17" }, keep: (r) => r.intent_id === "intent-a-17" },
       { q: { q: "sales" }, keep: (r) => r.source_type.includes("sales") || r.status_reason.toLowerCase().includes("sales") },
     ];
-    expect(raw.filter(cases[4]!.keep).length).toBeGreaterThan(TOTAL_CAP); // one search past the cap
+    expect(raw.filter(cases[4]!.keep).length).toBeGreaterThan(CAP); // one search past the cap
     for (const c of cases) {
       const want = raw.filter(c.keep);
       const searched = Boolean(c.q.sourceType || c.q.risk || c.q.owner || c.q.q);
       const got = await listConnections(db, tenantId, { ...base, ...c.q, pageSize: 100 });
       const label = JSON.stringify(c.q);
-      if (searched && want.length > TOTAL_CAP) {
-        expect({ label, total: got.total, capped: got.totalCapped }).toEqual({ label, total: TOTAL_CAP, capped: true });
+      if (searched && want.length > CAP) {
+        expect({ label, total: got.total, capped: got.totalCapped }).toEqual({ label, total: CAP, capped: true });
       } else {
         expect({ label, total: got.total, capped: got.totalCapped }).toEqual({ label, total: want.length, capped: false });
       }
@@ -166,6 +170,15 @@ describe("connections list", () => {
     expect((await listConnections(db, tenantId, { ...base, owner: "owner_7" })).total).toBe(0);
     expect((await listConnections(db, tenantId, { ...base, q: "db_.corp" })).total).toBe(0);
     expect((await listConnections(db, tenantId, { ...base, q: "db1.corp" })).total).toBeGreaterThan(0);
+  });
+
+  it("reads a filter's matches whole only while that beats walking past the rows it skips", () => {
+    expect(TOTAL_CAP).toBe(50_000);
+    expect(readMatchesWhole(1_500, 1_000_000, 25)).toBe(true); // few: always
+    expect(readMatchesWhole(8_000, 1_000_000, 1_000)).toBe(true); // 64M ≤ 1,000M
+    expect(readMatchesWhole(8_000, 1_000_000, 25)).toBe(false); // page 1 of a 0.8% filter: the walk skips ~3,000 rows
+    expect(readMatchesWhole(40_000, 1_000_000, 1_000)).toBe(false);
+    expect(readMatchesWhole(60_000, 60_000, 1_000_000)).toBe(false); // past the cap: never whole
   });
 
   it("counts every namespace of the tenant exactly, and only the tenant's", async () => {
