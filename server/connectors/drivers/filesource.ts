@@ -11,15 +11,15 @@
  * reuses through `ByteSource`.
  */
 import { constants as fsc } from "node:fs";
-import fs from "node:fs/promises";
+import fs, { type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseCsv } from "csv-parse/sync";
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer } from "hyparquet";
 import { err, ok } from "../../lib/result";
-import { checkFolderReal } from "../safe-mode/destinations";
+import { folderCheckReal } from "../safe-mode/destinations";
 import { finishSample, sampleBudget } from "../safe-mode/records";
-import type { ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, FieldInfo, NamedResourceCheck, SampleRecord, SourceAdapter, StreamInfo } from "../types";
+import type { AttemptSource, ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, FieldInfo, HealthInfo, NamedResourceCheck, SampleRecord, SourceAdapter, StreamInfo } from "../types";
 
 export type FileFormat = "csv" | "tsv" | "json" | "ndjson" | "parquet";
 
@@ -175,6 +175,7 @@ export async function parseTabular(
     return ok([{ stream, rows: rows.slice(0, limit), fields }]);
   } catch (e) {
     if (e instanceof TooLarge) return err({ kind: "too_large", message: e.message });
+    if (e instanceof ByteSourceFailure) return err(e.failure);
     return err({ kind: "other", message: `${stream}: cannot parse as ${format}: ${String((e as Error)?.message ?? e).slice(0, 200)}` });
   }
 }
@@ -242,7 +243,10 @@ const refuse = (message: string): ConnectorResult<never> => err({ kind: "safe_mo
 const MAX_FILES = 200;
 const MAX_DEPTH = 4;
 
-async function rootOf(ctx: ConnectorContext): Promise<ConnectorResult<string>> {
+/** The grant's folder check (destinations.ts folderCheckReal), resolved once per session. */
+type FolderCheck = (real: string) => ConnectorResult<{ root: string }>;
+
+async function rootOf(ctx: ConnectorContext, check: FolderCheck): Promise<ConnectorResult<string>> {
   const raw = [ctx.config.root, ctx.config.path, ctx.config.url].find((v): v is string => typeof v === "string" && v !== "");
   const approved = ctx.destinations.folders.filter((f) => f.sourceTypes.length === 0 || f.sourceTypes.includes(ctx.sourceType));
   let dir: string;
@@ -268,7 +272,7 @@ async function rootOf(ctx: ConnectorContext): Promise<ConnectorResult<string>> {
   } catch {
     return err({ kind: "other", message: "the filesource root does not exist or cannot be read" });
   }
-  const allowed = await checkFolderReal(ctx, real);
+  const allowed = check(real);
   if (!allowed.ok) return allowed;
   try {
     if (!(await fs.stat(real)).isDirectory()) return err({ kind: "other", message: "the filesource root is not a folder" });
@@ -280,6 +284,10 @@ async function rootOf(ctx: ConnectorContext): Promise<ConnectorResult<string>> {
 
 /** Resolves a relative resource inside the root, following symlinks, refusing any escape. */
 export async function confine(root: string, rel: string, ctx: Pick<ConnectorContext, "sourceType" | "destinations">): Promise<ConnectorResult<string>> {
+  return confineWith(root, rel, await folderCheckReal(ctx));
+}
+
+async function confineWith(root: string, rel: string, check: FolderCheck): Promise<ConnectorResult<string>> {
   if (rel.includes("\0")) return refuse("path contains a NUL byte");
   if (path.isAbsolute(rel) || /^[a-z]:[\\/]/i.test(rel) || rel.startsWith("\\")) return refuse(`absolute paths are not allowed: ${rel}`);
   if (rel.split(/[\\/]+/).includes("..")) return refuse(`'..' is not allowed in paths: ${rel}`);
@@ -292,7 +300,7 @@ export async function confine(root: string, rel: string, ctx: Pick<ConnectorCont
   const inside = path.relative(root, real);
   if (inside.startsWith("..") || path.isAbsolute(inside)) return refuse(`${rel} resolves outside the source root (symlink escape)`);
   // the file itself, once more against the grant: a data or system folder inside an approved root stays closed
-  const allowed = await checkFolderReal(ctx, real);
+  const allowed = check(real);
   if (!allowed.ok) return allowed;
   return ok(real);
 }
@@ -312,80 +320,156 @@ export async function readDirBounded(dir: string, max = MAX_DIR_ENTRIES): Promis
   return out;
 }
 
+/** A file confinement let through: its realpath, and which file it was (device, inode) and its size then. */
+type Confined = { real: string; dev: number; ino: number; size: number };
+
+/**
+ * One session with the folder (one operation, or one attempt's health check, discovery and
+ * sample): the grant and the root resolved once, the listing made once (each file confined by
+ * realpath there), each byte range of a file read once (ReadCache: discovery's reads serve the
+ * sample). A file is opened only when bytes are read that the session does not have; the handle
+ * must be the file confinement checked (same device and inode), and is closed after its stage.
+ */
+type FolderSession = {
+  ctx: ConnectorContext;
+  root: string;
+  check: FolderCheck;
+  confined: Map<string, Confined>;
+  listing?: { files: string[]; missing: NamedResourceCheck[] };
+  discovered?: DiscoveredSchema;
+  bytes: ReadCache;
+  handles: Set<FileHandle>;
+  closed: boolean;
+};
+
+const STOPPED: ConnectorFailure = { kind: "network", message: "the attempt was stopped; the folder session was closed" };
+
+/** A ByteSource's failure reported as it is by parseTabular (a refusal stays a refusal, not a parse error). */
+export class ByteSourceFailure extends Error {
+  constructor(readonly failure: ConnectorFailure) {
+    super(failure.message);
+  }
+}
+
+async function openFolder(ctx: ConnectorContext): Promise<ConnectorResult<FolderSession>> {
+  if (ctx.signal?.aborted) return err(STOPPED);
+  const check = await folderCheckReal(ctx);
+  const root = await rootOf(ctx, check);
+  if (!root.ok) return root;
+  return ok({ ctx, root: root.value, check, confined: new Map(), bytes: new ReadCache(), handles: new Set(), closed: false });
+}
+
+/** Closes the session's open file handles (whatever read is in flight fails) and drops what it read. */
+async function closeFolder(s: FolderSession): Promise<void> {
+  s.closed = true;
+  const open = [...s.handles];
+  s.handles.clear();
+  s.bytes.clear();
+  await Promise.all(open.map((fh) => fh.close().catch(() => undefined)));
+}
+
 /** Files under a folder (depth and count capped); symlinks are followed only inside the root. */
-async function listFiles(ctx: ConnectorContext, root: string, dirReal: string, out: string[], depth = 0): Promise<void> {
+async function listFiles(s: FolderSession, dirReal: string, out: string[], depth = 0): Promise<void> {
   if (depth > MAX_DEPTH || out.length >= MAX_FILES) return;
   const entries = await readDirBounded(dirReal);
   entries.sort((a, b) => a.name.localeCompare(b.name));
   for (const e of entries) {
     if (out.length >= MAX_FILES) return;
     if (e.name.startsWith(".")) continue;
-    const relToRoot = path.relative(root, path.join(dirReal, e.name));
-    const c = await confine(root, relToRoot, ctx);
+    const relToRoot = path.relative(s.root, path.join(dirReal, e.name));
+    const c = await confineWith(s.root, relToRoot, s.check);
     if (!c.ok) continue; // escaping links are skipped when listing; refused when named
     const st = await fs.stat(c.value);
-    if (st.isDirectory()) await listFiles(ctx, root, c.value, out, depth + 1);
-    else if (st.isFile() && formatOf(e.name)) out.push(relToRoot.split(path.sep).join("/"));
+    if (st.isDirectory()) await listFiles(s, c.value, out, depth + 1);
+    else if (st.isFile() && formatOf(e.name)) {
+      const rel = relToRoot.split(path.sep).join("/");
+      out.push(rel);
+      s.confined.set(rel, { real: c.value, dev: st.dev, ino: st.ino, size: st.size });
+    }
   }
 }
 
-/** Named files or folders that do not exist under the root (discovery reports them; issue 10 item 7). */
-const missingNamed = new WeakMap<string[], NamedResourceCheck[]>();
-
-/** The relative files the connection covers (resource ids, or everything under the root). */
-async function filesOf(ctx: ConnectorContext, root: string): Promise<ConnectorResult<string[]>> {
+/** The relative files the connection covers (resource ids, or everything under the root); listed once per session. */
+async function filesOf(s: FolderSession): Promise<ConnectorResult<{ files: string[]; missing: NamedResourceCheck[] }>> {
+  if (s.listing) return ok(s.listing);
+  const { ctx, root } = s;
   const out: string[] = [];
+  // named files or folders that do not exist under the root (discovery reports them; issue 10 item 7)
   const missing: NamedResourceCheck[] = [];
   const ids = ctx.resourceIds.length ? ctx.resourceIds : ["."];
   for (const id of ids) {
-    const c = await confine(root, id, ctx);
+    const c = await confineWith(root, id, s.check);
     if (!c.ok && ctx.resourceIds.length && c.error.message === `not found: ${id}`) {
       missing.push({ id, kind: "file or folder", found: false, reason: "absent", detail: "no such file or folder under the source root" });
       continue;
     }
     if (!c.ok) return c;
     const st = await fs.stat(c.value);
-    if (st.isDirectory()) await listFiles(ctx, root, c.value, out);
-    else if (formatOf(c.value)) out.push(path.relative(root, path.join(root, id)).split(path.sep).join("/"));
-    else return err({ kind: "unsupported", message: `${id}: unsupported file type (csv, tsv, json, ndjson, parquet)` });
+    if (st.isDirectory()) await listFiles(s, c.value, out);
+    else if (formatOf(c.value)) {
+      const rel = path.relative(root, path.join(root, id)).split(path.sep).join("/");
+      out.push(rel);
+      if (st.isFile()) s.confined.set(rel, { real: c.value, dev: st.dev, ino: st.ino, size: st.size });
+    } else return err({ kind: "unsupported", message: `${id}: unsupported file type (csv, tsv, json, ndjson, parquet)` });
   }
-  const files = [...new Set(out)];
-  missingNamed.set(files, missing);
-  return ok(files);
+  s.listing = { files: [...new Set(out)], missing };
+  return ok(s.listing);
 }
 
-/** A ByteSource over a confined real path, opened without following a late-swapped symlink. */
-async function openFile(real: string): Promise<{ src: ByteSource; close: () => Promise<void> }> {
-  const fh = await fs.open(real, fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0));
-  const { size } = await fh.stat();
-  return {
-    src: {
-      size,
-      read: async (start, end) => {
-        const buf = Buffer.alloc(Math.max(0, end - start));
-        const { bytesRead } = await fh.read(buf, 0, buf.length, start);
-        return buf.subarray(0, bytesRead);
-      },
-    },
-    close: () => fh.close(),
-  };
-}
-
-async function withFile<T>(ctx: ConnectorContext, root: string, rel: string, fn: (src: ByteSource, format: FileFormat) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
-  const c = await confine(root, rel, ctx);
-  if (!c.ok) return c;
-  const format = formatOf(c.value) ?? formatOf(rel);
-  if (!format) return err({ kind: "unsupported", message: `${rel}: unsupported file type` });
-  let f: Awaited<ReturnType<typeof openFile>>;
+/**
+ * Opens a confined file without following a late-swapped symlink, and checks it is the file
+ * confinement let through (same device and inode): a path swapped since is refused.
+ */
+async function openConfined(s: FolderSession, rel: string, f: Confined): Promise<FileHandle> {
+  if (s.closed) throw new ByteSourceFailure(STOPPED);
+  let fh: FileHandle;
   try {
-    f = await openFile(c.value);
+    fh = await fs.open(f.real, fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0));
   } catch {
-    return err({ kind: "other", message: `${rel}: cannot be opened` });
+    throw new ByteSourceFailure({ kind: "other", message: `${rel}: cannot be opened` });
   }
+  s.handles.add(fh);
+  const st = await fh.stat().catch(() => undefined);
+  if (!st || st.dev !== f.dev || st.ino !== f.ino || s.closed) {
+    s.handles.delete(fh);
+    await fh.close().catch(() => undefined);
+    if (s.closed) throw new ByteSourceFailure(STOPPED);
+    throw new ByteSourceFailure({ kind: "safe_mode", message: `${rel} changed after it was confined to the source root; not read` });
+  }
+  return fh;
+}
+
+async function withFile<T>(s: FolderSession, rel: string, fn: (src: ByteSource, format: FileFormat) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
+  let f = s.confined.get(rel);
+  if (!f) {
+    // not listed in this session (a schema handed to sample): confined now
+    const c = await confineWith(s.root, rel, s.check);
+    if (!c.ok) return c;
+    const st = await fs.stat(c.value).catch(() => undefined);
+    if (!st?.isFile()) return err({ kind: "other", message: `${rel}: cannot be opened` });
+    f = { real: c.value, dev: st.dev, ino: st.ino, size: st.size };
+    s.confined.set(rel, f);
+  }
+  const file = f;
+  const format = formatOf(file.real) ?? formatOf(rel);
+  if (!format) return err({ kind: "unsupported", message: `${rel}: unsupported file type` });
+  let opening: Promise<FileHandle> | undefined;
+  const src = s.bytes.wrap(file.real, {
+    size: file.size,
+    read: async (start, end) => {
+      const fh = await (opening ??= openConfined(s, rel, file));
+      const buf = Buffer.alloc(Math.max(0, end - start));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, start).catch(() => {
+        throw new ByteSourceFailure(s.closed ? STOPPED : { kind: "other", message: `${rel}: cannot be read` });
+      });
+      return buf.subarray(0, bytesRead);
+    },
+  });
   try {
-    return await fn(f.src, format);
+    return await fn(src, format);
   } finally {
-    await f.close();
+    const fh = await opening?.catch(() => undefined);
+    if (fh && s.handles.delete(fh)) await fh.close().catch(() => undefined);
   }
 }
 
@@ -430,46 +514,117 @@ export async function sampleStreams(
   return ok(records);
 }
 
+/** One stage of a session; an aborted session's stage fails (a skipped file is not a partial success). */
+async function folderStage<T>(s: FolderSession, fn: (s: FolderSession) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
+  if (s.closed || s.ctx.signal?.aborted) return err(STOPPED);
+  try {
+    const r = await fn(s);
+    return s.ctx.signal?.aborted ? err(STOPPED) : r;
+  } catch (e) {
+    if (s.ctx.signal?.aborted) return err(STOPPED);
+    throw e;
+  }
+}
+
+async function withFolder<T>(ctx: ConnectorContext, fn: (s: FolderSession) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
+  const opened = await openFolder(ctx);
+  if (!opened.ok) return opened;
+  try {
+    return await folderStage(opened.value, fn);
+  } finally {
+    await closeFolder(opened.value);
+  }
+}
+
+async function folderHealth(s: FolderSession, started: number): Promise<ConnectorResult<HealthInfo>> {
+  const files = await filesOf(s);
+  if (!files.ok) return files;
+  return ok({ latencyMs: Math.round(performance.now() - started), detail: `${files.value.files.length} readable file(s)` });
+}
+
+async function discoverFolder(s: FolderSession): Promise<ConnectorResult<DiscoveredSchema>> {
+  const { ctx } = s;
+  const files = await filesOf(s);
+  if (!files.ok) return files;
+  const streams: StreamInfo[] = [];
+  const cap = Math.min(ctx.policy.maxResponseBytes, 256 * 1024);
+  for (const rel of files.value.files) {
+    const described = await withFile(s, rel, (src, format) => describeTabular(src, format, rel, format === "json" ? ctx.policy.maxResponseBytes : cap));
+    if (described.ok) streams.push(...described.value);
+    else if (described.error.kind === "safe_mode") return described;
+    else streams.push({ name: rel, fields: [] }); // listed, but its fields could not be read within the caps
+  }
+  const { missing } = files.value;
+  const resources: NamedResourceCheck[] = ctx.resourceIds.map((id) => missing.find((m) => m.id === id) ?? { id, kind: "file or folder", found: true });
+  s.discovered = { streams, ...(resources.length ? { resources } : {}) };
+  return ok(s.discovered);
+}
+
+/** The bounded read; no streams: what this session's discovery found, else the listed files. */
+async function sampleFolder(s: FolderSession, schema: DiscoveredSchema): Promise<ConnectorResult<SampleRecord[]>> {
+  const { ctx } = s;
+  let names = schema.streams.map((x) => x.name);
+  if (names.length === 0) {
+    if (s.discovered) names = s.discovered.streams.map((x) => x.name);
+    else {
+      const files = await filesOf(s);
+      if (!files.ok) return files;
+      names = files.value.files;
+    }
+  }
+  const sampled = await sampleStreams(names, sampleBudget(ctx.policy), (name, limit) =>
+    withFile(s, fileOfStream(name), (src, format) => parseTabular(src, format, fileOfStream(name), { limit, maxBytes: ctx.policy.maxResponseBytes })),
+  );
+  return sampled.ok ? finishSample(sampled.value, ctx.policy) : sampled;
+}
+
 export const filesourceAdapter: SourceAdapter = {
   async healthCheck(ctx) {
     const started = performance.now();
-    const root = await rootOf(ctx);
-    if (!root.ok) return root;
-    const files = await filesOf(ctx, root.value);
-    if (!files.ok) return files;
-    return ok({ latencyMs: Math.round(performance.now() - started), detail: `${files.value.length} readable file(s)` });
+    return withFolder(ctx, (s) => folderHealth(s, started));
   },
 
-  async discover(ctx): Promise<ConnectorResult<DiscoveredSchema>> {
-    const root = await rootOf(ctx);
-    if (!root.ok) return root;
-    const files = await filesOf(ctx, root.value);
-    if (!files.ok) return files;
-    const streams: StreamInfo[] = [];
-    const cap = Math.min(ctx.policy.maxResponseBytes, 256 * 1024);
-    for (const rel of files.value) {
-      const described = await withFile(ctx, root.value, rel, (src, format) => describeTabular(src, format, rel, format === "json" ? ctx.policy.maxResponseBytes : cap));
-      if (described.ok) streams.push(...described.value);
-      else if (described.error.kind === "safe_mode") return described;
-      else streams.push({ name: rel, fields: [] }); // listed, but its fields could not be read within the caps
-    }
-    const missing = missingNamed.get(files.value) ?? [];
-    const resources: NamedResourceCheck[] = ctx.resourceIds.map((id) => missing.find((m) => m.id === id) ?? { id, kind: "file or folder", found: true });
-    return ok({ streams, ...(resources.length ? { resources } : {}) });
+  async discover(ctx) {
+    return withFolder(ctx, discoverFolder);
   },
 
   async sample(ctx, schema) {
-    const root = await rootOf(ctx);
-    if (!root.ok) return root;
-    let names = schema.streams.map((s) => s.name);
-    if (names.length === 0) {
-      const files = await filesOf(ctx, root.value);
-      if (!files.ok) return files;
-      names = files.value;
+    return withFolder(ctx, (s) => sampleFolder(s, schema));
+  },
+
+  /**
+   * One folder session for the attempt: the root and the grant resolved once, one listing, each
+   * file's head read once (discovery's bytes serve the sample). Closed on close and at once
+   * when `ctx.signal` aborts (open handles closed, whatever read is in flight fails).
+   */
+  async openAttempt(ctx): Promise<ConnectorResult<AttemptSource>> {
+    let since: number | undefined = performance.now(); // the first health check's latency includes resolving the root
+    const opened = await openFolder(ctx);
+    if (!opened.ok) return opened;
+    const s = opened.value;
+    const signal = ctx.signal;
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        signal?.removeEventListener("abort", onAbort);
+        await closeFolder(s);
+      })());
+    const onAbort = () => void close();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) {
+      await close();
+      return err(STOPPED);
     }
-    const sampled = await sampleStreams(names, sampleBudget(ctx.policy), (name, limit) =>
-      withFile(ctx, root.value, fileOfStream(name), (src, format) => parseTabular(src, format, fileOfStream(name), { limit, maxBytes: ctx.policy.maxResponseBytes })),
-    );
-    return sampled.ok ? finishSample(sampled.value, ctx.policy) : sampled;
+    return ok({
+      healthCheck: () =>
+        folderStage(s, (x) => {
+          const from = since ?? performance.now();
+          since = undefined;
+          return folderHealth(x, from);
+        }),
+      discover: () => folderStage(s, discoverFolder),
+      sample: (schema) => folderStage(s, (x) => sampleFolder(x, schema)),
+      close,
+    });
   },
 };
