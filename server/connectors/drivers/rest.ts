@@ -265,7 +265,8 @@ function buildUrl(r: Resolved, pathTemplate: string, query: Record<string, strin
   return url;
 }
 
-export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapter & {
+/** `entryFor`: the catalog entry of a source type (tests give a changed one); the catalog's by default */
+export function createRestDriver(http: SafeHttp = defaultSafeHttp, entryFor: (sourceType: string) => CatalogEntry | undefined = getCatalogEntry): SourceAdapter & {
   /** exposed for the acceptance tests: the pages of one stream, lazily */
   readStream(ctx: ConnectorContext, streamName: string, max: number): Promise<ConnectorResult<Record<string, unknown>[]>>;
 } {
@@ -605,20 +606,20 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
 
   return {
     async healthCheck(ctx) {
-      const r = resolve(ctx, "rest");
+      const r = resolve(ctx, "rest", entryFor(ctx.sourceType));
       if (!r.ok) return failWith(ctx, r.error);
       const h = await health(ctx, r.value);
       return h.ok ? ok(h.value.info) : h;
     },
 
     async discover(ctx) {
-      const r = resolve(ctx, "rest");
+      const r = resolve(ctx, "rest", entryFor(ctx.sourceType));
       if (!r.ok) return failWith(ctx, r.error);
       return discoverWith(ctx, r.value);
     },
 
     async sample(ctx, schema) {
-      const r = resolve(ctx, "rest");
+      const r = resolve(ctx, "rest", entryFor(ctx.sourceType));
       if (!r.ok) return failWith(ctx, r.error);
       return sampleWith(ctx, r.value, schema);
     },
@@ -629,7 +630,7 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
      * checks against it. Requests, limits and Safe Mode checks are the standalone calls' own.
      */
     async openAttempt(ctx) {
-      const r = resolve(ctx, "rest");
+      const r = resolve(ctx, "rest", entryFor(ctx.sourceType));
       if (!r.ok) return failWith(ctx, r.error);
       let kept: Map<string, Kept> | undefined;
       let discovered: DiscoveredSchema | undefined;
@@ -674,7 +675,7 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp): SourceAdapte
     },
 
     async readStream(ctx, streamName, max) {
-      const r = resolve(ctx, "rest");
+      const r = resolve(ctx, "rest", entryFor(ctx.sourceType));
       if (!r.ok) return failWith(ctx, r.error);
       const s = r.value.entry.streams.find((x) => x.name === streamName);
       if (!s) return err({ kind: "unsupported", message: `no stream ${streamName}` });
