@@ -8,7 +8,8 @@
  * enqueue, graphile-worker's job:start (or the in-process run's start and end), credential
  * resolution and each source stage, and the final-state notification, so the parent can print
  * where a single intent's time goes.
- * IPC: {type:"timings", ids} → per-connection marks; {type:"stats"} → CPU and peak RSS;
+ * IPC: {type:"marks", on} → start/stop keeping marks (off by default: the batch runs without them);
+ * {type:"timings", ids} → per-connection marks; {type:"stats"} → CPU and peak RSS;
  * {type:"stop"} → graceful stop.
  */
 import http from "node:http";
@@ -34,8 +35,10 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   statements++;
   return query.apply(this, args);
 } as typeof pg.Client.prototype.query;
+/** marks are kept only while the parent asks for them (the per-driver runs): the batch runs without this instrumentation's cost */
+let marking = false;
 const mark = (id: string | undefined, name: string) => {
-  if (!id) return;
+  if (!id || !marking) return;
   let m = marks.get(id);
   if (!m) marks.set(id, (m = {}));
   if (m[name] !== undefined) return;
@@ -206,7 +209,7 @@ const server = http.createServer((req, res) => {
       response.headers.forEach((v, k) => (out[k] = v));
       res.writeHead(response.status, out);
       res.end(text);
-      if (path === "/api/connections/onboard") {
+      if (marking && path === "/api/connections/onboard") {
         const id = /"connection_id":"([0-9a-f-]{36})"/.exec(text)?.[1];
         if (id) {
           const m = marks.get(id) ?? {};
@@ -234,6 +237,9 @@ process.on("message", (m: { type: string; ids?: string[] }) => {
     for (const id of m.ids ?? []) if (marks.has(id)) out[id] = marks.get(id)!;
     for (const id of m.ids ?? []) marks.delete(id);
     process.send?.({ type: "timings", marks: out });
+  } else if (m.type === "marks") {
+    marking = Boolean((m as { on?: boolean }).on);
+    process.send?.({ type: "marks-set" });
   } else if (m.type === "clear") {
     marks.clear();
     process.send?.({ type: "cleared" });

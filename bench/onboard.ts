@@ -466,6 +466,7 @@ async function main() {
 
     if (ONLY.has("drivers")) {
       api = await startApi(appEnv);
+      await api.request({ type: "marks", on: true }, "marks-set");
       const results = await benchDrivers({ db, tenantId, key, api, setup });
       printDrivers(results);
       await stopApi(api);
