@@ -18,7 +18,7 @@ import { parse as parseYaml } from "yaml";
 import { err, ok } from "../../lib/result";
 import { type SafeHttp, defaultSafeHttp, redact } from "../safe-mode/http";
 import { sandboxNotRunning } from "../sandbox/refs";
-import type { ConnectorContext, ConnectorResult, FieldInfo, NamedResourceCheck, SampleRecord, SourceAdapter, StreamInfo } from "../types";
+import type { ConnectorContext, ConnectorResult, DiscoveredSchema, FieldInfo, HealthInfo, NamedResourceCheck, SampleRecord, SourceAdapter, StreamInfo } from "../types";
 import { failWith, getPath, inferFields, recordBudget } from "./rest";
 
 const MAX_OPERATIONS = 8;
@@ -311,61 +311,114 @@ export function createOpenApiDriver(http: SafeHttp = defaultSafeHttp): SourceAda
     return ok(out);
   }
 
+  async function health(ctx: ConnectorContext, p: Plan, t0: number): Promise<ConnectorResult<HealthInfo>> {
+    const op = p.operations[0]!;
+    const first = await readBody(ctx, p, op, 1);
+    if (!first.ok) return first;
+    const unmet = unmetShape(first.value, op);
+    if (unmet) return err({ kind: "other", message: `the far side did not answer GET ${op.path} as the OpenAPI document declares (${unmet}): not the API it describes` });
+    return ok({ latencyMs: Math.round(performance.now() - t0), detail: `${p.operations.length} safe operations` });
+  }
+
+  async function discoverWith(ctx: ConnectorContext, p: Plan): Promise<ConnectorResult<DiscoveredSchema>> {
+    const streams: StreamInfo[] = [];
+    const named = new Set(ctx.resourceIds);
+    const answered = new Map<string, ConnectorResult<unknown>>();
+    for (const op of p.operations) {
+      const isNamed = named.has(op.name) || named.has(op.path);
+      if (op.fields?.length && !isNamed) {
+        streams.push({ name: op.name, fields: op.fields });
+        continue;
+      }
+      const body = await readBody(ctx, p, op, 5);
+      answered.set(op.name, body);
+      if (!body.ok) {
+        // a named operation's failure is the named-resource check's finding (in words); another's is skipped or fatal
+        if (body.error.kind === "other" || (isNamed && body.error.kind === "auth")) continue;
+        return body;
+      }
+      if (isNamed && unmetShape(body.value, op)) continue;
+      streams.push({ name: op.name, fields: op.fields?.length ? op.fields : inferFields(extractRecords(body.value, op.selector).slice(0, 5)) });
+    }
+    const resources = await checkNamed(ctx, p, answered);
+    if (!resources.ok) return resources;
+    return ok({ streams, ...(resources.value.length ? { resources: resources.value } : {}) });
+  }
+
+  async function sampleWith(ctx: ConnectorContext, p: Plan, schema: DiscoveredSchema): Promise<ConnectorResult<SampleRecord[]>> {
+    const wanted = new Set(schema.streams.map((s) => s.name));
+    const ops = p.operations.filter((o) => wanted.has(o.name));
+    const out: SampleRecord[] = [];
+    for (const [i, op] of ops.entries()) {
+      const budget = recordBudget(ctx) - out.length;
+      if (budget <= 0) break;
+      const share = Math.ceil(budget / (ops.length - i));
+      const recs = await read(ctx, p, op, share);
+      if (!recs.ok) return recs;
+      for (const d of recs.value) out.push({ stream: op.name, data: d });
+    }
+    return ok(out.slice(0, recordBudget(ctx)));
+  }
+
   return {
     async healthCheck(ctx) {
       const t0 = performance.now();
       const p = await plan(ctx);
       if (!p.ok) return p;
-      const op = p.value.operations[0]!;
-      const first = await readBody(ctx, p.value, op, 1);
-      if (!first.ok) return first;
-      const unmet = unmetShape(first.value, op);
-      if (unmet) return err({ kind: "other", message: `the far side did not answer GET ${op.path} as the OpenAPI document declares (${unmet}): not the API it describes` });
-      return ok({ latencyMs: Math.round(performance.now() - t0), detail: `${p.value.operations.length} safe operations` });
+      return health(ctx, p.value, t0);
     },
 
     async discover(ctx) {
       const p = await plan(ctx);
       if (!p.ok) return p;
-      const streams: StreamInfo[] = [];
-      const named = new Set(ctx.resourceIds);
-      const answered = new Map<string, ConnectorResult<unknown>>();
-      for (const op of p.value.operations) {
-        const isNamed = named.has(op.name) || named.has(op.path);
-        if (op.fields?.length && !isNamed) {
-          streams.push({ name: op.name, fields: op.fields });
-          continue;
-        }
-        const body = await readBody(ctx, p.value, op, 5);
-        answered.set(op.name, body);
-        if (!body.ok) {
-          // a named operation's failure is the named-resource check's finding (in words); another's is skipped or fatal
-          if (body.error.kind === "other" || (isNamed && body.error.kind === "auth")) continue;
-          return body;
-        }
-        if (isNamed && unmetShape(body.value, op)) continue;
-        streams.push({ name: op.name, fields: op.fields?.length ? op.fields : inferFields(extractRecords(body.value, op.selector).slice(0, 5)) });
-      }
-      const resources = await checkNamed(ctx, p.value, answered);
-      if (!resources.ok) return resources;
-      return ok({ streams, ...(resources.value.length ? { resources: resources.value } : {}) });
+      return discoverWith(ctx, p.value);
     },
 
     async sample(ctx, schema) {
       const p = await plan(ctx);
       if (!p.ok) return p;
-      const wanted = new Set(schema.streams.map((s) => s.name));
-      const ops = p.value.operations.filter((o) => wanted.has(o.name));
-      const out: SampleRecord[] = [];
-      for (const [i, op] of ops.entries()) {
-        const budget = recordBudget(ctx) - out.length;
-        if (budget <= 0) break;
-        const share = Math.ceil(budget / (ops.length - i));
-        const recs = await read(ctx, p.value, op, share);
-        if (!recs.ok) return recs;
-        for (const d of recs.value) out.push({ stream: op.name, data: d });
-      }
-      return ok(out.slice(0, recordBudget(ctx)));
+      return sampleWith(ctx, p.value, schema);
+    },
+
+    /**
+     * One attempt's session: the document fetched and planned once (the standalone calls each
+     * fetch it), then the same health, discovery and sample requests. Opening is the health
+     * check's first step, as it is standalone.
+     */
+    async openAttempt(ctx) {
+      let t0: number | undefined = performance.now(); // the first health check's latency includes the document
+      const p = await plan(ctx);
+      if (!p.ok) return p;
+      let discovered: DiscoveredSchema | undefined;
+      let closed = false;
+      const ended = (): ConnectorResult<never> => err({ kind: "network", message: "the attempt's session with the source was closed" });
+      const discover = async (): Promise<ConnectorResult<DiscoveredSchema>> => {
+        if (closed) return ended();
+        const d = await discoverWith(ctx, p.value);
+        if (d.ok) discovered = d.value;
+        return d;
+      };
+      return ok({
+        async healthCheck() {
+          if (closed) return ended();
+          const from = t0 ?? performance.now();
+          t0 = undefined;
+          return health(ctx, p.value, from);
+        },
+        discover,
+        async sample(schema) {
+          if (closed) return ended();
+          if (schema.streams.length === 0) {
+            const d = discovered ? ok(discovered) : await discover();
+            if (!d.ok) return d;
+            schema = d.value;
+          }
+          return sampleWith(ctx, p.value, schema);
+        },
+        async close() {
+          closed = true;
+        },
+      });
     },
   };
 }
