@@ -307,3 +307,40 @@ describe("filesource: the pipeline through the attempt session", () => {
     expect(missing.message).toContain("no-such-file.csv");
   });
 });
+
+describe("a session's parse reuse (parseTabularMemo)", () => {
+  const text = (rows: number) => `id,name\n${Array.from({ length: rows }, (_, i) => `${i},n${i}`).join("\n")}\n`;
+  const sourceOf = (body: string) => {
+    const bytes = Buffer.from(body);
+    let reads = 0;
+    return { src: { size: bytes.length, read: async (a: number, b: number) => (reads++, bytes.subarray(a, b)) }, reads: () => reads };
+  };
+
+  it("a parse of the same bytes serves a smaller limit with the same rows; other caps, parquet and failures are parsed again", async () => {
+    const { ReadCache, parseTabular, parseTabularMemo } = await import("./filesource");
+    const cache = new ReadCache();
+    const body = sourceOf(text(60));
+    const src = cache.wrap("f.csv", body.src);
+    const memo = { cache, id: "f.csv" };
+    const first = await parseTabularMemo(memo, src, "csv", "f.csv", { limit: 50, maxBytes: 10_000, withFields: true });
+    expect(first.ok && first.value[0]!.rows).toHaveLength(50);
+    const reused = await parseTabularMemo(memo, src, "csv", "f.csv", { limit: 7, maxBytes: 20_000 }); // the file is within both caps
+    expect(reused).toEqual(await parseTabular(body.src, "csv", "f.csv", { limit: 7, maxBytes: 20_000 }));
+    expect(body.reads()).toBe(2); // one for the memo's parse, one for the direct parse compared with
+    expect(cache.stats).toEqual({ misses: 1, hits: 0 }); // the reuse read nothing, not even the cache
+
+    // a larger limit than was parsed, or a cap that cuts the file differently: parsed (from the kept bytes)
+    expect((await parseTabularMemo(memo, src, "csv", "f.csv", { limit: 55, maxBytes: 10_000 })).ok).toBe(true);
+    const cut = await parseTabularMemo(memo, src, "csv", "f.csv", { limit: 5, maxBytes: 40 });
+    expect(cut).toEqual(await parseTabular(body.src, "csv", "f.csv", { limit: 5, maxBytes: 40 }));
+    expect(cache.stats.hits).toBe(2);
+
+    // a failed parse is not remembered
+    const bad = cache.wrap("bad.ndjson", sourceOf('{"a":1}\n{oops\n').src);
+    const badMemo = { cache, id: "bad.ndjson" };
+    expect((await parseTabularMemo(badMemo, bad, "ndjson", "bad.ndjson", { limit: 50, maxBytes: 10_000 })).ok).toBe(false);
+    expect(cache.parses.has(JSON.stringify(["bad.ndjson", "ndjson", "bad.ndjson"]))).toBe(false);
+    cache.clear();
+    expect(cache.parses.size).toBe(0);
+  });
+});

@@ -85,10 +85,45 @@ export class ReadCache {
     };
   }
 
+  /** rows discovery parsed (per source, format and stream), for a sample that would parse the same bytes again */
+  readonly parses = new Map<string, { limit: number; maxBytes: number; value: ParsedStream[] }>();
+
   clear(): void {
     this.kept.clear();
+    this.parses.clear();
     this.total = 0;
   }
+}
+
+/** Where a session keeps what it parsed of one source (`id`: the file's realpath, the object's bucket/key). */
+export type ParseMemo = { cache: ReadCache; id: string };
+
+/**
+ * parseTabular, with the rows a session already parsed of the same bytes reused: a successful
+ * parse of `limit` rows serves any smaller limit when both read the same bytes (the same cap, or
+ * a source within both caps, so the whole of it). Parquet is always parsed (its reads depend on
+ * the rows asked for). Only a parse of bytes the session kept is remembered.
+ */
+export async function parseTabularMemo(
+  memo: ParseMemo | undefined,
+  src: ByteSource,
+  format: FileFormat,
+  stream: string,
+  opts: { limit: number; maxBytes: number; withFields?: boolean },
+): Promise<ConnectorResult<ParsedStream[]>> {
+  if (!memo || format === "parquet") return parseTabular(src, format, stream, opts);
+  const key = JSON.stringify([memo.id, format, stream]);
+  const known = memo.cache.parses.get(key);
+  const sameBytes = known && (known.maxBytes === opts.maxBytes || src.size <= Math.min(known.maxBytes, opts.maxBytes));
+  if (known && sameBytes && opts.limit <= known.limit && !opts.withFields) {
+    const limit = Math.max(0, opts.limit);
+    return ok(known.value.map((p) => ({ stream: p.stream, rows: p.rows.slice(0, limit) })));
+  }
+  const parsed = await parseTabular(src, format, stream, opts);
+  if (parsed.ok && (src.size === 0 || memo.cache.get(memo.id, 0, Math.min(1, src.size)))) {
+    memo.cache.parses.set(key, { limit: opts.limit, maxBytes: opts.maxBytes, value: parsed.value });
+  }
+  return parsed;
 }
 
 class TooLarge extends Error {}
@@ -224,8 +259,8 @@ export function inferFields(rows: Record<string, unknown>[], fromText = false): 
 }
 
 /** Streams (with fields, no rows) for one source: what discover returns. */
-export async function describeTabular(src: ByteSource, format: FileFormat, stream: string, maxBytes: number): Promise<ConnectorResult<StreamInfo[]>> {
-  const parsed = await parseTabular(src, format, stream, { limit: 50, maxBytes, withFields: true });
+export async function describeTabular(src: ByteSource, format: FileFormat, stream: string, maxBytes: number, memo?: ParseMemo): Promise<ConnectorResult<StreamInfo[]>> {
+  const parsed = await parseTabularMemo(memo, src, format, stream, { limit: 50, maxBytes, withFields: true });
   if (!parsed.ok) return parsed;
   const fromText = format === "csv" || format === "tsv";
   return ok(parsed.value.map((p) => ({ name: p.stream, fields: p.fields && p.rows.length === 0 ? p.fields : format === "parquet" && p.fields ? p.fields : inferFields(p.rows, fromText) })));
@@ -439,7 +474,7 @@ async function openConfined(s: FolderSession, rel: string, f: Confined): Promise
   return fh;
 }
 
-async function withFile<T>(s: FolderSession, rel: string, fn: (src: ByteSource, format: FileFormat) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
+async function withFile<T>(s: FolderSession, rel: string, fn: (src: ByteSource, format: FileFormat, memo: ParseMemo) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
   let f = s.confined.get(rel);
   if (!f) {
     // not listed in this session (a schema handed to sample): confined now
@@ -466,7 +501,7 @@ async function withFile<T>(s: FolderSession, rel: string, fn: (src: ByteSource, 
     },
   });
   try {
-    return await fn(src, format);
+    return await fn(src, format, { cache: s.bytes, id: file.real });
   } finally {
     const fh = await opening?.catch(() => undefined);
     if (fh && s.handles.delete(fh)) await fh.close().catch(() => undefined);
@@ -549,7 +584,7 @@ async function discoverFolder(s: FolderSession): Promise<ConnectorResult<Discove
   const streams: StreamInfo[] = [];
   const cap = Math.min(ctx.policy.maxResponseBytes, 256 * 1024);
   for (const rel of files.value.files) {
-    const described = await withFile(s, rel, (src, format) => describeTabular(src, format, rel, format === "json" ? ctx.policy.maxResponseBytes : cap));
+    const described = await withFile(s, rel, (src, format, memo) => describeTabular(src, format, rel, format === "json" ? ctx.policy.maxResponseBytes : cap, memo));
     if (described.ok) streams.push(...described.value);
     else if (described.error.kind === "safe_mode") return described;
     else streams.push({ name: rel, fields: [] }); // listed, but its fields could not be read within the caps
@@ -573,7 +608,7 @@ async function sampleFolder(s: FolderSession, schema: DiscoveredSchema): Promise
     }
   }
   const sampled = await sampleStreams(names, sampleBudget(ctx.policy), (name, limit) =>
-    withFile(s, fileOfStream(name), (src, format) => parseTabular(src, format, fileOfStream(name), { limit, maxBytes: ctx.policy.maxResponseBytes })),
+    withFile(s, fileOfStream(name), (src, format, memo) => parseTabularMemo(memo, src, format, fileOfStream(name), { limit, maxBytes: ctx.policy.maxResponseBytes })),
   );
   return sampled.ok ? finishSample(sampled.value, ctx.policy) : sampled;
 }

@@ -22,7 +22,7 @@ import { checkDestination, pinnedLookup } from "../safe-mode/destinations";
 import { bucketFor } from "../safe-mode/rate-limit";
 import { finishSample, sampleBudget } from "../safe-mode/records";
 import type { AttemptSource, ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, HealthInfo, NamedResourceCheck, SafetyPolicy, SampleRecord, SourceAdapter, StreamInfo } from "../types";
-import { describeTabular, fileOfStream, formatOf, parseTabular, ReadCache, sampleStreams, type ByteSource, type ParsedStream } from "./filesource";
+import { describeTabular, fileOfStream, formatOf, parseTabularMemo, ReadCache, sampleStreams, type ByteSource, type ParsedStream } from "./filesource";
 
 export const S3_ALLOWED_COMMANDS = new Set(["ListObjectsV2Command", "ListBucketsCommand", "HeadObjectCommand", "HeadBucketCommand", "GetObjectCommand"]);
 
@@ -368,7 +368,7 @@ async function discoverS3(s: S3Session): Promise<ConnectorResult<DiscoveredSchem
       const name = `${t.bucket}/${key}`;
       s.memo.sizes.set(name, o.Size ?? 0);
       const cap = format === "json" ? s.ctx.policy.maxResponseBytes : Math.min(HEAD_BYTES, s.ctx.policy.maxResponseBytes);
-      const d = await describeTabular(objectSource(s, t.bucket, key, o.Size ?? 0), format, name, cap);
+      const d = await describeTabular(objectSource(s, t.bucket, key, o.Size ?? 0), format, name, cap, { cache: s.memo.bytes, id: name });
       if (d.ok) streams.push(...d.value);
       else if (d.error.kind === "safe_mode") return d;
       else streams.push({ name, fields: [] });
@@ -426,7 +426,8 @@ async function sampleS3(s: S3Session, schema: DiscoveredSchema): Promise<Connect
     const format = formatOf(objectKey);
     if (!format) return err({ kind: "unsupported", message: `${name}: unsupported object type` });
     const size = s.memo.sizes.get(`${bucket}/${objectKey}`) ?? (await s.send(new HeadObjectCommand({ Bucket: bucket, Key: objectKey }))).ContentLength ?? 0;
-    return parseTabular(objectSource(s, bucket, objectKey, size), format, `${bucket}/${objectKey}`, { limit, maxBytes: ctx.policy.maxResponseBytes });
+    const id = `${bucket}/${objectKey}`;
+    return parseTabularMemo({ cache: s.memo.bytes, id }, objectSource(s, bucket, objectKey, size), format, id, { limit, maxBytes: ctx.policy.maxResponseBytes });
   });
   return sampled.ok ? finishSample(sampled.value, ctx.policy) : sampled;
 }
