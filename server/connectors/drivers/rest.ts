@@ -342,10 +342,28 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp, entryFor: (so
    * Link header, the offset after it and its page number. Kept by an attempt between discovery and
    * the sample, so the sample continues from it and never reads page one again.
    */
-  type Page = { req: PageRequest; json: unknown; link: string | undefined; records: Record<string, unknown>[]; offset: number; pageNo: number };
+  type Page = { req: PageRequest; json: unknown; link: string | undefined; count: number; offset: number; pageNo: number };
+
+  /** Of a page's JSON, only what its continuation reads (the paginator's paths): a kept page holds no other data. */
+  function continuationJson(stream: CatalogStream, json: unknown): unknown {
+    const p = stream.pagination;
+    const paths: (readonly string[] | undefined)[] =
+      p.type === "cursor" ? [p.cursorPath, p.hasMorePath] : p.type === "page_token" ? [p.tokenPath] : p.type === "next_url" ? [p.nextPath] : p.type === "offset" ? [p.hasMorePath, p.isLastPath, p.totalPath] : [];
+    if (paths.some((x) => x !== undefined && x.length === 0)) return json;
+    const out: Record<string, unknown> = {};
+    for (const path of paths) {
+      if (!path) continue;
+      const v = getPath(json, path);
+      if (v === undefined) continue;
+      let cur = out;
+      for (const k of path.slice(0, -1)) cur = (cur[k] ??= {}) as Record<string, unknown>;
+      cur[path[path.length - 1]!] = v;
+    }
+    return out;
+  }
 
   /** Sends one page request of a stream (`prev`: the page it continues; none for the first). */
-  async function readPage(ctx: ConnectorContext, r: Resolved, stream: CatalogStream, req: PageRequest, prev: Page | undefined): Promise<ConnectorResult<Page>> {
+  async function readPage(ctx: ConnectorContext, r: Resolved, stream: CatalogStream, req: PageRequest, prev: Page | undefined): Promise<ConnectorResult<{ page: Page; records: Record<string, unknown>[] }>> {
     const p = stream.pagination;
     const res = await send(ctx, r, req);
     if (!res.ok) return res;
@@ -353,12 +371,13 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp, entryFor: (so
     if (!recs.ok) return recs;
     const offset = (prev ? prev.offset : p.type === "offset" ? p.start : 0) + recs.value.length;
     const pageNo = prev ? prev.pageNo + 1 : p.type === "page_number" ? p.start : 0;
-    return ok({ req, json: res.value.json, link: res.value.res.headers.link, records: recs.value, offset, pageNo });
+    const page: Page = { req, json: continuationJson(stream, res.value.json), link: res.value.res.headers.link, count: recs.value.length, offset, pageNo };
+    return ok({ page, records: recs.value });
   }
 
   /** The request for the page after `page` when `want` more records are wanted; undefined at the end of the stream. */
   function nextRequest(r: Resolved, stream: CatalogStream, page: Page, want: number): PageRequest | undefined {
-    if (page.records.length === 0) return undefined;
+    if (page.count === 0) return undefined;
     const p = stream.pagination;
     const { req, json } = page;
     switch (p.type) {
@@ -435,7 +454,7 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp, entryFor: (so
     for (let pages = 0; req && pages < 50; pages++) {
       const page = await readPage(ctx, r, stream, req, last);
       if (!page.ok) return page;
-      last = page.value;
+      last = page.value.page;
       got += page.value.records.length;
       out.push(...page.value.records.slice(0, o.keep - out.length));
       if (got >= o.enough) break;
