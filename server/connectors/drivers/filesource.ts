@@ -5,7 +5,9 @@
  * The app's data folder and system folders (/etc …) are refused whatever the settings. Resource
  * ids are files or folders relative to the root. Confinement: `..`, absolute paths and symlinks
  * resolving outside the root are refused (safe_mode), and every file's realpath is checked
- * against the grant again; reads are capped at the response byte cap.
+ * against the grant again; reads are capped at the response byte cap. A session (one operation,
+ * or one attempt: openAttempt) resolves the grant and the root once, lists and confines once, and
+ * reads each file's bytes once (the opened file must be the one confinement checked).
  *
  * Also owns the tabular parsing (CSV/TSV, JSON, NDJSON, Parquet via hyparquet) the S3 driver
  * reuses through `ByteSource`.

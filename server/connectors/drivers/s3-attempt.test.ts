@@ -288,3 +288,27 @@ describe("s3: the pipeline through the attempt session", () => {
     await closedAll();
   });
 });
+
+describe("s3: a body read to its declared end keeps its socket, and the cap still holds", () => {
+  it("reads a body of exactly the cap to its end when Content-Length says so; a body past its declared length is cut and destroyed", async () => {
+    const { Readable } = await import("node:stream");
+    const { readBodyCapped } = await import("./s3");
+    const exact = Readable.from([Buffer.alloc(600, 0x61), Buffer.alloc(400, 0x62)]);
+    const ended = new Promise<boolean>((r) => exact.once("end", () => r(true)));
+    const bytes = await readBodyCapped(exact, 1_000, 1_000);
+    expect(bytes.byteLength).toBe(1_000);
+    expect(await ended).toBe(true); // read to its end, not cut short (a cut short http body destroys the socket)
+
+    let produced = 0;
+    const liar = new Readable({
+      read() {
+        produced += 64 * 1024;
+        this.push(Buffer.alloc(64 * 1024, 0x63));
+      },
+    });
+    const cut = await readBodyCapped(liar, 100_000, 100_000);
+    expect(cut.byteLength).toBe(100_000);
+    expect(liar.destroyed).toBe(true);
+    expect(produced).toBeLessThan(1024 * 1024);
+  });
+});

@@ -4,6 +4,8 @@
  * HeadObject, HeadBucket and GetObject with a bounded Range, and a build-step middleware only
  * GET/HEAD requests — anything else (PutObject, DeleteObject, …) is refused before it is signed
  * or sent. Discover lists objects; sample reads small ranged heads parsed like filesource.
+ * An attempt (openAttempt) is one client on one keep-alive socket to the vetted address, with a
+ * memo: no request is made twice (the floor's HeadBucket, listing and one GET per object).
  */
 import {
   GetObjectCommand,
