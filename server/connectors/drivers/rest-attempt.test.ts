@@ -168,6 +168,49 @@ describe("REST attempt session: pages, failures, the session", () => {
     expect(a.sample).toEqual(s.sample);
   });
 
+  it.each([
+    ["30 monitors", 30],
+    ["2 monitors (a short stream: the later ones get its unused share)", 2],
+  ])("page numbers line up when a server capping pages at 4 makes the sample read on (Datadog, page_number; %s)", async (_, monitors) => {
+    // a Datadog stand-in in SafeHttp's place: page `n` of a capped size holds records n*4 … n*4+3
+    const log: string[] = [];
+    const data: Record<string, number> = { "/api/v1/monitor": monitors, "/api/v2/users": 30, "/api/v1/dashboard": 3 };
+    const fake: SafeHttp = {
+      breakerState: () => "closed",
+      async fetch(_c, req) {
+        const u = new URL(req.url);
+        log.push(`${u.pathname}${u.search}`);
+        const answer = (body: unknown) => {
+          const text = JSON.stringify(body);
+          return { ok: true as const, value: { status: 200, url: req.url, headers: { "content-type": "application/json" }, body: Buffer.from(text), text: () => text, json: () => JSON.parse(text) } };
+        };
+        if (u.pathname === "/api/v1/validate") return answer({ valid: true });
+        const total = data[u.pathname] ?? 0;
+        if (u.pathname === "/api/v1/dashboard") return answer({ dashboards: Array.from({ length: total }, (_, i) => ({ id: `d${i}`, title: `Dashboard ${i}` })) });
+        const v2 = u.pathname === "/api/v2/users";
+        const size = Math.min(4, Number(u.searchParams.get(v2 ? "page[size]" : "page_size") ?? 100));
+        const page = Number(u.searchParams.get(v2 ? "page[number]" : "page") ?? 0);
+        const items = Array.from({ length: Math.max(0, Math.min(size, total - page * size)) }, (_, i) => ({ id: page * size + i, name: `item ${page * size + i}` }));
+        return answer(v2 ? { data: items } : items);
+      },
+    };
+    const d = createRestDriver(fake);
+    const dd = (): ConnectorContext => ({ ...ctx(github), sourceType: "datadog", config: { base_url: "https://api.datadoghq.com" }, secret: { api_key: "k-123", application_key: "app-123" } });
+    const a = await viaAttempt(d, dd());
+    const attempt = log.splice(0);
+    const s = await standalone(d, dd());
+    const alone = log.splice(0);
+    expect(a.schema).toEqual(s.schema);
+    if (!a.sample?.ok || !s.sample?.ok) throw new Error("sample failed");
+    expect(a.sample.value).toEqual(s.sample.value);
+    expect(a.sample.value).toHaveLength(monitors === 30 ? 7 + 7 + 3 : 2 + 9 + 3);
+    expect(new Set(attempt).size, attempt.join("\n")).toBe(attempt.length); // no page read twice
+    expect(attempt.length).toBeLessThan(alone.length);
+    // the first pages at the sample's share: 7, 7, (none for dashboards); with 2 monitors the users take 9
+    const firstPages = attempt.map((x) => new URL(x, "https://api.datadoghq.com").searchParams).filter((q) => (q.get("page") ?? q.get("page[number]")) === "0");
+    expect(firstPages.map((q) => q.get("page_size") ?? q.get("page[size]"))).toEqual(monitors === 30 ? ["7", "7"] : ["7", "9"]);
+  });
+
   it("checks a named resource against the attempt's own health answer (no second health request)", async () => {
     const c = () => ctx(slack, { resourceIds: ["T0SANDBOX", "T0OTHER"] });
     sb.resetLog();
