@@ -51,18 +51,22 @@ export function rawPool(db: object): pg.Pool | undefined {
   return h.pool;
 }
 
-/** Rows of a raw statement: through the client's plain pg pool when it has one, else Prisma's $queryRaw. */
-export async function sqlRows<T>(db: PrismaClient, sql: Prisma.Sql): Promise<T[]> {
+/**
+ * Rows of a raw statement: through the client's plain pg pool when it has one, else Prisma's
+ * $queryRaw. `name`: a prepared statement per connection (parsed and planned once, not on every
+ * call) — only for a statement whose text is always the same for that name.
+ */
+export async function sqlRows<T>(db: PrismaClient, sql: Prisma.Sql, name?: string): Promise<T[]> {
   const pool = rawPool(db);
   if (!pool) return db.$queryRaw<T[]>(sql);
-  return (await pool.query(sql.text, sql.values as unknown[])).rows as T[];
+  return (await pool.query({ text: sql.text, values: sql.values as unknown[], ...(name ? { name } : {}) })).rows as T[];
 }
 
 /** Rows affected by a raw statement (as $executeRaw). */
-export async function sqlExecute(db: PrismaClient, sql: Prisma.Sql): Promise<number> {
+export async function sqlExecute(db: PrismaClient, sql: Prisma.Sql, name?: string): Promise<number> {
   const pool = rawPool(db);
   if (!pool) return db.$executeRaw(sql);
-  return (await pool.query(sql.text, sql.values as unknown[])).rowCount ?? 0;
+  return (await pool.query({ text: sql.text, values: sql.values as unknown[], ...(name ? { name } : {}) })).rowCount ?? 0;
 }
 
 /**

@@ -187,7 +187,7 @@ export async function upsertIntents(db: Db, tenantId: string, items: readonly Ad
       FROM up LEFT JOIN prev ON prev.id = up.id
     )
     SELECT ${lease ? Prisma.sql`${RETURNING}, run_attempts` : Prisma.sql`id::text AS id, status::text AS status, namespace, source_type`},
-      inserted, resource_key, leased FROM res`);
+      inserted, resource_key, leased FROM res`, lease ? "aam_admit_lease" : "aam_admit");
   const byKey = new Map(rows.map((r) => [`${r.namespace}\u0000${r.source_type}\u0000${r.resource_key}`, r]));
   return prepared.map((p) => {
     const r = byKey.get(p.k)!;
@@ -266,7 +266,7 @@ export async function startAttempt(db: Db, id: string, owner = "inline", leaseMs
       lease_owner = ${owner}, lease_expires_at = now() + ${leaseMs}::float8 * interval '1 millisecond'
     WHERE id = ${id}::uuid AND status = 'PENDING'
       AND (lease_owner IS NULL OR lease_owner = ${owner} OR (lease_expires_at < now() AND NOT ${LIVE_OWNER(leaseMs)}))
-    RETURNING ${RETURNING}, run_attempts`);
+    RETURNING ${RETURNING}, run_attempts`, "aam_start_attempt");
   return rows[0] ? { ...fromSql(rows[0]), runAttempts: rows[0].run_attempts as number } : null;
 }
 
@@ -276,7 +276,7 @@ export async function renewLeases(db: Db, owner: string, ids: readonly string[],
   return sqlRows<{ id: string; attempts: number }>(db, Prisma.sql`
     UPDATE connections SET lease_expires_at = now() + ${leaseMs}::float8 * interval '1 millisecond'
     WHERE id = ANY(${[...ids]}::uuid[]) AND lease_owner = ${owner} AND status = 'PENDING'
-    RETURNING id::text AS id, attempts`);
+    RETURNING id::text AS id, attempts`, "aam_renew_leases");
 }
 
 /**
@@ -294,13 +294,13 @@ export async function noteRetry(db: Db, id: string, attempt: number, owner: stri
       INSERT INTO connection_events (connection_id, attempt, stage, outcome, status, message, duration_ms)
       SELECT upd.id, ${attempt}, ${event.stage}, 'retry', 'PENDING', ${event.message}, ${event.durationMs} FROM upd
     )
-    SELECT run_attempts FROM upd`);
+    SELECT run_attempts FROM upd`, "aam_note_retry");
   return rows[0]?.run_attempts ?? null;
 }
 
 /** Hands a connection back (graceful shutdown): frees `owner`'s lease without counting a try. */
 export async function releaseLease(db: Db, id: string, owner: string): Promise<boolean> {
-  const n = await sqlExecute(db, Prisma.sql`UPDATE connections SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ${id}::uuid AND lease_owner = ${owner}`);
+  const n = await sqlExecute(db, Prisma.sql`UPDATE connections SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ${id}::uuid AND lease_owner = ${owner}`, "aam_release_lease");
   return n > 0;
 }
 
@@ -318,7 +318,7 @@ export async function reapExpiredLeases(db: Db, leaseMs: number, keep: { owner: 
       ORDER BY lease_expires_at LIMIT ${limit} FOR UPDATE SKIP LOCKED
     )
     UPDATE connections x SET lease_owner = NULL, lease_expires_at = NULL, run_attempts = x.run_attempts + 1
-    FROM c WHERE x.id = c.id RETURNING x.id::text AS id, x.run_attempts`);
+    FROM c WHERE x.id = c.id RETURNING x.id::text AS id, x.run_attempts`, "aam_reap_expired");
   return rows.map((r) => ({ id: r.id, runAttempts: r.run_attempts }));
 }
 
@@ -373,7 +373,7 @@ export async function finishAttempt(db: Db, id: string, attempt: number, final: 
     ), notified AS (
       SELECT pg_notify(${FINAL_CHANNEL}, upd.id::text) FROM upd
     )
-    SELECT ${RETURNING}, (SELECT count(*) FROM notified) AS notified FROM upd`);
+    SELECT ${RETURNING}, (SELECT count(*) FROM notified) AS notified FROM upd`, "aam_finish_attempt");
   return rows[0] ? fromSql(rows[0]) : null;
 }
 

@@ -31,7 +31,7 @@ export async function previewMaskingFor(db: Pick<Db, "tenant">, tenantId: string
   // read on every onboarding attempt: through the client's plain pg pool when it has one (server/db/client.ts rawPool)
   const pool = rawPool(db);
   if (pool) {
-    const r = await pool.query<{ preview_masking: boolean }>("SELECT preview_masking FROM tenants WHERE id = $1::uuid", [tenantId]);
+    const r = await pool.query<{ preview_masking: boolean }>({ name: "aam_preview_masking", text: "SELECT preview_masking FROM tenants WHERE id = $1::uuid", values: [tenantId] });
     return r.rows[0]?.preview_masking ?? true;
   }
   const row = await db.tenant.findUnique({ where: { id: tenantId }, select: { previewMasking: true } });
