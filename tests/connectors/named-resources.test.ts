@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
 import { postgresAdapter } from "../../server/connectors/drivers/postgres";
 import { randomBytes } from "node:crypto";
 import mysql from "mysql2/promise";
@@ -69,6 +70,46 @@ describe("named resources must be found by discovery", () => {
 
     const present = ctxFor("postgres", { secret: { dsn: pgUrl }, resourceIds: ["sandbox.orders"] });
     expect(unmetNamedResources(present.resourceIds, schemaOf(await postgresAdapter.discover(present)))).toBeUndefined();
+  });
+
+  it("PostgreSQL: a named table that exists but the credential may not read ends AWAITING_CREDENTIALS, naming it", async () => {
+    // its own schema and role (never the shared sandbox schema, whose three tables other tests count)
+    const tag = Date.now().toString(36);
+    const role = `aam_named_${tag}`;
+    const schemaName = `aam_named_${tag}`;
+    const admin = new pg.Client({ connectionString: testDatabaseUrl() });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE SCHEMA ${schemaName}`);
+      await admin.query(`CREATE TABLE ${schemaName}.orders (id int PRIMARY KEY)`);
+      await admin.query(`CREATE TABLE ${schemaName}.payroll (id int PRIMARY KEY, salary numeric)`);
+      await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'named-pw-1'`);
+      await admin.query(`GRANT USAGE ON SCHEMA ${schemaName} TO ${role}`);
+      await admin.query(`GRANT SELECT ON ${schemaName}.orders TO ${role}`);
+      const u = new URL(pgUrl); // the same database, as the new role
+      u.username = role;
+      u.password = "named-pw-1";
+      const ids = [`${schemaName}.orders`, `${schemaName}.payroll`, `${schemaName}.nothing`];
+      const ctx = ctxFor("postgres", { secret: { dsn: u.toString() }, resourceIds: ids, config: { schemas: [schemaName] } });
+      const schema = schemaOf(await postgresAdapter.discover(ctx));
+      expect(schema.resources).toEqual([
+        { id: ids[0], kind: "table or schema", found: true },
+        expect.objectContaining({ id: ids[1], found: false, reason: "not_visible" }),
+        expect.objectContaining({ id: ids[2], found: false, reason: "absent" }),
+      ]);
+      const unmet = unmetNamedResources(ctx.resourceIds, schema);
+      expect(unmet?.status).toBe("AWAITING_CREDENTIALS");
+      expect(unmet?.reason).toContain(`"${ids[1]}"`);
+      // with the grant, the same table is found
+      await admin.query(`GRANT SELECT ON ${schemaName}.payroll TO ${role}`);
+      const granted = schemaOf(await postgresAdapter.discover({ ...ctx, resourceIds: [ids[1]!] }));
+      expect(granted.resources).toEqual([{ id: ids[1], kind: "table or schema", found: true }]);
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS ${schemaName} CASCADE`).catch(() => undefined);
+      await admin.query(`DROP OWNED BY ${role}`).catch(() => undefined);
+      await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+      await admin.end();
+    }
   });
 
   it("MySQL/MariaDB (real server): a named table that does not exist ends HEALING, naming the table; an existing one passes", async () => {

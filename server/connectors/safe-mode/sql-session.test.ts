@@ -31,6 +31,7 @@ function fakeSession(q: CatalogQueries, tables: Table[], reads: string[] = []): 
           : [{ table_schema: t.schema, table_name: t.table, column_name: null, data_type: null, is_nullable: "YES" }],
       );
     }
+    if (sql === q.hiddenSql) return []; // nothing hidden from the credential here
     if (sql === FORCE_FALLBACK) return Array.from({ length: MAX_TABLES * 20 + 20_001 }, () => ({ table_schema: "x", table_name: "y", row_kind: 0 }));
     if (sql.startsWith("SELECT * FROM")) return [{ id: 1 }];
     throw new Error(`unexpected statement ${sql}`);
@@ -38,7 +39,7 @@ function fakeSession(q: CatalogQueries, tables: Table[], reads: string[] = []): 
   return {
     dialect: q.catalogShape === "stacked" ? "mysql" : "postgres",
     read: async (sql, o) => {
-      reads.push(sql === q.catalogSql || sql === FORCE_FALLBACK ? "catalog" : sql === q.tablesSql ? "tables" : sql === q.columnsSql ? "columns" : "sample");
+      reads.push(sql === q.catalogSql || sql === FORCE_FALLBACK ? "catalog" : sql === q.tablesSql ? "tables" : sql === q.columnsSql ? "columns" : sql === q.hiddenSql ? "hidden" : "sample");
       return answer(sql).slice(0, o.maxRows);
     },
   };
@@ -59,11 +60,13 @@ describe("discoverSql: one catalog read", () => {
       const ctx = ctxFor("x", { resourceIds: ["app.orders", "app.empty", "app.nope"] });
       const reads: string[] = [];
       const one = await discoverSql(fakeSession(q, TABLES, reads), ctx, q);
-      expect(reads).toEqual(["catalog"]);
+      // (PostgreSQL then asks which of the missing names exist but are hidden from the credential)
+      const hidden = q.hiddenSql ? ["hidden"] : [];
+      expect(reads).toEqual(["catalog", ...hidden]);
       // the two-query form on the same catalog gives the same answer
       const twoReads: string[] = [];
       const two = await discoverSql(fakeSession(q, TABLES, twoReads), ctx, { ...q, catalogSql: FORCE_FALLBACK });
-      expect(twoReads).toEqual(["catalog", "tables", "columns"]);
+      expect(twoReads).toEqual(["catalog", "tables", "columns", ...hidden]);
       expect(one).toEqual(two);
       expect(one).toEqual({
         ok: true,
@@ -86,7 +89,7 @@ describe("discoverSql: one catalog read", () => {
       const many: Table[] = Array.from({ length: MAX_TABLES * 20 + 1 }, (_, i) => ({ schema: "app", table: `t${String(i).padStart(5, "0")}`, columns: ["a", "b", "c"] }));
       const reads: string[] = [];
       const d = await discoverSql(fakeSession(q, many, reads), ctxFor("x", { resourceIds: [`app.t${String(MAX_TABLES * 20).padStart(5, "0")}`] }), q);
-      expect(reads).toEqual(["catalog", "tables", "columns"]);
+      expect(reads).toEqual(["catalog", "tables", "columns", ...(q.hiddenSql ? ["hidden"] : [])]);
       // as before: the tables query's own cap decides what is found
       expect(d.ok && d.value.resources?.[0]).toMatchObject({ found: false });
     });

@@ -91,11 +91,19 @@ export async function discoverSql(
   const { tables: all, columns } = await readCatalog(session, q);
   const tables = all.filter((t) => wanted(ctx.resourceIds, String(t.table_schema), String(t.table_name))).slice(0, cap);
   // every named table or schema must be among those the credential can read (issue 10 item 7)
+  const missing = ctx.resourceIds.filter((id) => !all.some((t) => wanted([id], String(t.table_schema), String(t.table_name))));
+  // a named table the catalog hides from this credential exists: "not visible", not "absent"
+  let hidden: Record<string, unknown>[] = [];
+  if (missing.length && q.hiddenSql) {
+    const names = [...new Set(missing.flatMap((id) => Object.values(parseStreamName(id)).filter((x): x is string => typeof x === "string" && x !== "*")))];
+    hidden = (await session.read(q.hiddenSql, { maxRows: 500, params: [q.params[0], names] })).map(lowerKeys);
+  }
   const resources = ctx.resourceIds.map((id) => {
-    const found = all.some((t) => wanted([id], String(t.table_schema), String(t.table_name)));
-    return found
-      ? { id, kind: "table or schema", found }
-      : { id, kind: "table or schema", found, reason: "absent" as const, detail: "no such table or schema, or none the credential may read" };
+    if (!missing.includes(id)) return { id, kind: "table or schema", found: true };
+    if (hidden.some((t) => wanted([id], String(t.table_schema), String(t.table_name)))) {
+      return { id, kind: "table or schema", found: false, reason: "not_visible" as const, detail: "it exists, but the credential may not read it (no SELECT or schema USAGE privilege)" };
+    }
+    return { id, kind: "table or schema", found: false, reason: "absent" as const, detail: "no such table or schema, or none the credential may read" };
   });
   const keep = new Set(tables.map((t) => formatStreamName(String(t.table_schema), String(t.table_name))));
   const streams = new Map<string, StreamInfo>([...keep].map((name) => [name, { name, fields: [] }]));

@@ -23,6 +23,13 @@ export function quoteIdent(name: string, dialect: SqlDialect): string {
  * (sql-session.ts).
  */
 export type CatalogQueries = {
+  /**
+   * Relations that exist but the credential may not read, among those with the given names
+   * ($2: table or schema names): tells "not visible to the credential" from "absent" for a named
+   * table (issue 10 item 7). Only where the catalog shows what the credential cannot read
+   * (PostgreSQL's pg_class; MySQL's information_schema hides it).
+   */
+  hiddenSql?: string;
   catalogSql: string;
   catalogParams: unknown[];
   catalogShape: "joined" | "stacked";
@@ -69,6 +76,11 @@ export function postgresCatalogQueries(schemas: string[] | undefined): CatalogQu
       " JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace" +
       ` WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind = ANY ($1::"char"[]) AND ${scope} AND ${visible}` +
       " ORDER BY n.nspname, c.relname, a.attnum",
+    hiddenSql:
+      "SELECT n.nspname AS table_schema, c.relname AS table_name" +
+      " FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace" +
+      " WHERE c.relkind = ANY ($1::\"char\"[]) AND (c.relname = ANY ($2::text[]) OR n.nspname = ANY ($2::text[]))" +
+      ` AND NOT (${visible}) ORDER BY n.nspname, c.relname LIMIT 500`,
     params: [PG_RELKINDS, schemas ?? ["information_schema"]],
     catalogParams: [PG_RELKINDS, schemas ?? ["information_schema"]],
     catalogShape: "joined",
