@@ -16,7 +16,7 @@
  * Flags: --runs N (per driver, default 100), --batch N (10000), --concurrency N (100 per worker
  * process), --workers N (extra `npm run worker` processes, 1), --only drivers,batch,funnel,
  * --million, --profile (CPU profile of the web process during the batch, top functions printed),
- * --heap MB (V8 old-space limit of the web and worker processes, to see peak RSS against throughput),
+ * --heap MB (V8 old-space limit of the web and worker processes; default the production one, scripts/lib/heap.ts),
  * --heap-snapshot FILE (a heap snapshot of the web+worker process 35 s after the batch is final).
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
@@ -36,6 +36,7 @@ import { addApprovedDestination } from "../server/onboarding/destination-reposit
 import { getFunnel } from "../server/onboarding/funnel";
 import { upsertSettings } from "../server/onboarding/settings-repository";
 import { startEmbeddedPostgres } from "../scripts/lib/embedded-pg";
+import { HEAP_MB } from "../scripts/lib/heap";
 import { summarizeCpuProfile } from "./cpuprofile";
 import { setupDrivers, type S3Info } from "./drivers";
 import { conditions, f1, f2, lpad, now, pad, postgresCpuMs, procStats, q, sleep } from "./lib";
@@ -59,7 +60,8 @@ let CONCURRENCY = Number(values.concurrency);
 const EXTRA_WORKERS = Number(values.workers);
 const ONLY = new Set(values.only!.split(","));
 /** --heap MB: V8's old-space limit for the web and worker processes (node --max-old-space-size) */
-const HEAP_ARGS = values.heap ? [`--max-old-space-size=${Number(values.heap)}`] : [];
+// the web and worker processes run with the same old-space limit as `npm start` / `npm run worker` (scripts/lib/heap.ts) unless --heap says otherwise
+const HEAP_ARGS = [`--max-old-space-size=${values.heap ? Number(values.heap) : HEAP_MB}`];
 
 // ------------------------------------------------------------------ child processes
 

@@ -8,6 +8,7 @@
  * Every start failure is one sentence with the fix (StartError), never a stack trace.
  * Flags: --no-web (database, migrations and seed only; used by tests), --rebuild.
  */
+import { withHeapLimit } from "./lib/heap";
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -198,7 +199,8 @@ async function main(): Promise<void> {
   const webProc = spawn(process.execPath, [nextBin, "start", "-p", String(env.PORT), "-H", env.HOST], {
     cwd: root,
     // SIGTERM is ours (instrumentation.ts): graceful worker stop, then exit 0
-    env: { ...children, NEXT_MANUAL_SIG_HANDLE: "1", NODE_OPTIONS: `${children.NODE_OPTIONS ?? ""} --require ${guard}`.trim() },
+    // the heap limit: see scripts/lib/heap.ts (peak RSS per process)
+    env: { ...children, NEXT_MANUAL_SIG_HANDLE: "1", NODE_OPTIONS: withHeapLimit(`${children.NODE_OPTIONS ?? ""} --require ${guard}`.trim()) },
     stdio: ["ignore", "inherit", "inherit"],
   });
   webChild = webProc;
