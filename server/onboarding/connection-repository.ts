@@ -251,7 +251,8 @@ function fromSql(r: SqlRow): ConnectionRow {
 const LIVE_OWNER = (leaseMs: number) => Prisma.sql`EXISTS (SELECT 1 FROM worker_heartbeats w WHERE w.id = connections.lease_owner
   AND w.seen_at > now() - ${leaseMs}::float8 * interval '1 millisecond')`;
 
-export type StartedAttempt = ConnectionRow & { runAttempts: number };
+/** `previewMasking`: the tenant's masking setting, read with the attempt's start where it can be (one statement fewer per onboarding) */
+export type StartedAttempt = ConnectionRow & { runAttempts: number; previewMasking?: boolean };
 
 /**
  * Starts a try on a PENDING connection and takes its lease for `owner` (fencing number
@@ -266,8 +267,10 @@ export async function startAttempt(db: Db, id: string, owner = "inline", leaseMs
       lease_owner = ${owner}, lease_expires_at = now() + ${leaseMs}::float8 * interval '1 millisecond'
     WHERE id = ${id}::uuid AND status = 'PENDING'
       AND (lease_owner IS NULL OR lease_owner = ${owner} OR (lease_expires_at < now() AND NOT ${LIVE_OWNER(leaseMs)}))
-    RETURNING ${RETURNING}, run_attempts`, "aam_start_attempt");
-  return rows[0] ? { ...fromSql(rows[0]), runAttempts: rows[0].run_attempts as number } : null;
+    RETURNING ${RETURNING}, run_attempts, (SELECT t.preview_masking FROM tenants t WHERE t.id = connections.tenant_id) AS preview_masking`, "aam_start_attempt");
+  if (!rows[0]) return null;
+  // an unknown tenant cannot switch masking off
+  return { ...fromSql(rows[0]), runAttempts: rows[0].run_attempts as number, previewMasking: (rows[0].preview_masking as boolean | null) ?? true };
 }
 
 /** The heartbeat: extends `owner`'s leases on `ids`; returns those still held, with their fencing number. */

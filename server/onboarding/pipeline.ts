@@ -429,7 +429,7 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
       schemaFingerprint: print,
       firstSyncRows: records.length,
       latencyMs: sample.ms,
-      samplePreview: previewOf(records, secrets, { mask: await previewMaskingFor(deps.db, conn.tenantId) }),
+      samplePreview: previewOf(records, secrets, { mask: conn.previewMasking ?? (await previewMaskingFor(deps.db, conn.tenantId)) }),
     });
   } catch (e) {
     if (e instanceof AttemptDeadlineError) {
