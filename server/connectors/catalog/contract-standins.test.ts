@@ -9,6 +9,7 @@
  * hand-written guess. Where an entry and its description disagree the finding is reported, and
  * only a known gap (contracts/known-gaps.ts, with its reason) is let through.
  */
+import { ANY_AUTH_SECRET, exampleConfigOf } from "./test-entry-context";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRestDriver } from "../drivers/rest";
 import { createSafeHttp } from "../safe-mode/http";
@@ -29,21 +30,8 @@ const DESCRIBED_REST = [
   "aws_org", "azure_sub", "gcp_org", "datadog", "snowflake", "bigquery", "zendesk", "pagerduty",
 ];
 
-/** A secret that satisfies every auth mode's fields (the driver picks the entry's first satisfiable mode). */
-const SECRET = {
-  access_token: "at-123", token: "tok-123", api_key: "k-123", application_key: "app-123", email: "bot@example.com", api_token: "api-123",
-  access_key_id: "AKIDEXAMPLE", secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", private_key: "pk", client_email: "sa@example.iam.gserviceaccount.com",
-};
-
-function configOf(e: CatalogEntry): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of e.configFields) {
-    if (f.name === "base_url") continue;
-    const v = f.example ?? f.default;
-    if (v !== undefined) out[f.name] = v;
-  }
-  return out;
-}
+const SECRET = ANY_AUTH_SECRET;
+const configOf = exampleConfigOf;
 
 function ctxFor(e: CatalogEntry, sb: SpecStandin, config = configOf(e)): ConnectorContext {
   return {

@@ -8,6 +8,7 @@
  * the description says; and the HTTP sandbox's stand-ins, guarded by the same contracts, must
  * answer only what the vendor's response schema allows. Reads only the committed fixtures.
  */
+import { ANY_AUTH_SECRET, exampleConfigOf } from "./test-entry-context";
 import { testEnv } from "../../../tests/helpers/env";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRestDriver } from "../drivers/rest";
@@ -49,21 +50,8 @@ const contractOf = (sourceType: string): Contract => loadContract(sourceType ===
 
 type Captured = WireRequest & { label: string; vendorQuery: boolean; url: string };
 
-/** A secret that satisfies every auth mode's fields (the driver picks the entry's first satisfiable mode). */
-const SECRET = {
-  access_token: "at-123", token: "tok-123", api_key: "k-123", application_key: "app-123", email: "bot@example.com", api_token: "api-123",
-  access_key_id: "AKIDEXAMPLE", secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", private_key: "pk", client_email: "sa@example.iam.gserviceaccount.com",
-};
-
-function configOf(e: CatalogEntry): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of e.configFields) {
-    if (f.name === "base_url") continue;
-    const v = f.example ?? f.default;
-    if (v !== undefined) out[f.name] = v;
-  }
-  return out;
-}
+const SECRET = ANY_AUTH_SECRET;
+const configOf = exampleConfigOf;
 
 function ctxFor(e: CatalogEntry, config: Record<string, unknown> = configOf(e)): ConnectorContext {
   return {
