@@ -8,13 +8,12 @@
  *    per-instance OAuth app, and the authorization request asks for no scope.
  * Needs DATABASE_URL (npm test provides one).
  */
+import { waitingConnection as waitingConnectionOf } from "../../tests/helpers/waiting-connection";
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CATALOG, getCatalogEntry } from "../connectors/catalog";
 import type { Db } from "../db/client";
 import { ok } from "../lib/result";
-import { admitIntent } from "../onboarding/pipeline";
-import { ConnectionIntentSchema } from "../onboarding/schemas";
 import { createTestTenant, testDb } from "../../tests/helpers/db";
 import { basicAuth, startVendorServer, type Recorded, type VendorServer } from "../../tests/oauth/vendor-server";
 import { completeConsent, consentProviderFor, startConsent, tenantConsentProviders, type ConsentFlowDeps, type ConsentProvider, type ProviderLookup } from "./consent-flow";
@@ -49,22 +48,7 @@ afterEach(async () => {
 const exampleConfig = (sourceType: string): Record<string, unknown> =>
   Object.fromEntries(getCatalogEntry(sourceType)!.configFields.filter((f) => f.required).map((f) => [f.name, f.example]));
 
-async function waitingConnection(sourceType: string, config: Record<string, unknown>): Promise<string> {
-  const intent = ConnectionIntentSchema.parse({
-    source_type: sourceType,
-    resource_ids: [`res-${randomBytes(3).toString("hex")}`],
-    scopes_mode: "safe_readonly",
-    credential_locator: `consent:${sourceType}`,
-    namespace: "autonomy",
-    risk_level: "low",
-    evidence: { status: "Sanctioned", source: "IdP", ts: "2026-11-20T09:00:00Z" },
-    owner: { user: "eng@example.com", confidence: 0.9, why: "owner" },
-    config,
-  });
-  const { id } = await admitIntent(db, tenantId, intent);
-  await db.connection.update({ where: { id }, data: { status: "AWAITING_CREDENTIALS" } });
-  return id;
-}
+const waitingConnection = (sourceType: string, config: Record<string, unknown>) => waitingConnectionOf(db, tenantId, sourceType, config);
 
 /** The catalog's quirks with only the authorization server moved to the local one (OAUTH_<P>_*). */
 function lookup(provider: string, tokenPath: string, over?: (p: ConsentProvider) => ConsentProvider): ProviderLookup {

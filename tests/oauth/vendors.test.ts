@@ -6,6 +6,7 @@
  * point the provider's URLs at the local server (OAUTH_<P>_* / SP_<NAME>_TOKEN_URL), nothing else.
  * Needs DATABASE_URL (npm test provides one).
  */
+import { waitingConnection as waitingConnectionOf } from "../helpers/waiting-connection";
 import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getCatalogEntry } from "../../server/connectors/catalog";
@@ -16,8 +17,6 @@ import { resolveServicePrincipal } from "../../server/credentials/sp";
 import type { TenantScope } from "../../server/credentials/tenant-scope";
 import type { Db } from "../../server/db/client";
 import { ok } from "../../server/lib/result";
-import { admitIntent } from "../../server/onboarding/pipeline";
-import { ConnectionIntentSchema } from "../../server/onboarding/schemas";
 import { createTestTenant, testDb } from "../helpers/db";
 import { testEnv } from "../helpers/env";
 import { basicAuth, startVendorServer, verifyRs256, type VendorServer } from "./vendor-server";
@@ -50,22 +49,7 @@ function exampleConfig(sourceType: string, over: Record<string, unknown> = {}): 
   return { ...Object.fromEntries(e.configFields.filter((f) => f.required).map((f) => [f.name, f.example])), ...over };
 }
 
-async function waitingConnection(sourceType: string, config: Record<string, unknown>): Promise<string> {
-  const intent = ConnectionIntentSchema.parse({
-    source_type: sourceType,
-    resource_ids: [`res-${randomBytes(3).toString("hex")}`],
-    scopes_mode: "safe_readonly",
-    credential_locator: `consent:${sourceType}`,
-    namespace: "autonomy",
-    risk_level: "low",
-    evidence: { status: "Sanctioned", source: "IdP", ts: "2026-11-20T09:00:00Z" },
-    owner: { user: "eng@example.com", confidence: 0.9, why: "owner" },
-    config,
-  });
-  const { id } = await admitIntent(db, tenantId, intent);
-  await db.connection.update({ where: { id }, data: { status: "AWAITING_CREDENTIALS" } });
-  return id;
-}
+const waitingConnection = (sourceType: string, config: Record<string, unknown>) => waitingConnectionOf(db, tenantId, sourceType, config);
 
 /** The catalog's quirks with the authorization server moved to the local one (the only override). */
 function lookup(provider: string, clientId = "client-123", clientSecret = "secret/with+chars", over?: (p: ConsentProvider) => ConsentProvider): ProviderLookup {
