@@ -186,12 +186,12 @@ export async function upsertIntents(db: Db, tenantId: string, items: readonly Ad
         AND (up.inserted OR (prev.id IS NOT NULL AND prev.lease_owner IS NULL))) AS leased
       FROM up LEFT JOIN prev ON prev.id = up.id
     )
-    SELECT ${lease ? Prisma.sql`${RETURNING}, run_attempts` : Prisma.sql`id::text AS id, status::text AS status, namespace, source_type`},
+    SELECT ${lease ? Prisma.sql`${RETURNING}, run_attempts, (SELECT t.preview_masking FROM tenants t WHERE t.id = ${tenantId}::uuid) AS preview_masking` : Prisma.sql`id::text AS id, status::text AS status, namespace, source_type`},
       inserted, resource_key, leased FROM res`, lease ? "aam_admit_lease" : "aam_admit");
   const byKey = new Map(rows.map((r) => [`${r.namespace}\u0000${r.source_type}\u0000${r.resource_key}`, r]));
   return prepared.map((p) => {
     const r = byKey.get(p.k)!;
-    const started = lease && r.leased ? { ...fromSql(r), runAttempts: r.run_attempts as number } : undefined;
+    const started = lease && r.leased ? { ...fromSql(r), runAttempts: r.run_attempts as number, previewMasking: (r.preview_masking as boolean | null) ?? true } : undefined;
     return { id: r.id, status: r.status, inserted: r.inserted, needsRun: r.status === "PENDING", ...(lease ? { leased: r.leased, started } : {}) };
   });
 }

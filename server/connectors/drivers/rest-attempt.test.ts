@@ -5,6 +5,7 @@
  * records are the standalone calls' own. Counted at the HTTP sandbox; the vendor descriptions'
  * stand-ins check every request the attempt sends (the resized first pages included).
  */
+import { ANY_AUTH_SECRET, exampleConfigOf } from "../catalog/test-entry-context";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { err } from "../../lib/result";
 import { CATALOG } from "../catalog";
@@ -269,19 +270,8 @@ describe("REST attempt session: pages, failures, the session", () => {
 
 // ---------------------------------------------------------------- the vendors' descriptions
 
-const SECRET = {
-  access_token: "at-123", token: "tok-123", api_key: "k-123", application_key: "app-123", email: "bot@example.com", api_token: "api-123",
-  access_key_id: "AKIDEXAMPLE", secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", private_key: "pk", client_email: "sa@example.iam.gserviceaccount.com",
-};
-function configOf(e: CatalogEntry): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of e.configFields) {
-    if (f.name === "base_url") continue;
-    const v = f.example ?? f.default;
-    if (v !== undefined) out[f.name] = v;
-  }
-  return out;
-}
+const SECRET = ANY_AUTH_SECRET;
+const configOf = exampleConfigOf;
 let standins: SpecStandin[] = [];
 afterEach(async () => {
   await Promise.all(standins.map((s) => s.close()));

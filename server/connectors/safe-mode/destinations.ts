@@ -14,6 +14,7 @@ import type { LookupFunction } from "node:net";
 import fs from "node:fs/promises";
 import path from "node:path";
 import ipaddr from "ipaddr.js";
+import { cidrOf, ipOf, isIp } from "../../lib/ip";
 import { err, ok } from "../../lib/result";
 import type { ConnectorContext, ConnectorResult } from "../types";
 import { checkEgress } from "./egress";
@@ -73,26 +74,25 @@ function nameMatches(pattern: string, host: string): boolean {
   const p = bare(pattern);
   const h = bare(host);
   if (p.startsWith("*.")) return h.endsWith(p.slice(1)) && h.length > p.length - 1;
-  if (ipaddr.isValid(p) && ipaddr.isValid(h)) return ipaddr.parse(p).toNormalizedString() === ipaddr.parse(h).toNormalizedString();
+  const pi = ipOf(p);
+  const hi = pi ? ipOf(h) : null;
+  if (pi && hi) return pi.toNormalizedString() === hi.toNormalizedString();
   return p === h;
 }
 
 function addressInRule(pattern: string, address: string): boolean {
   const p = bare(pattern);
-  let a: ipaddr.IPv4 | ipaddr.IPv6;
-  try {
-    a = ipaddr.parse(bare(address));
-  } catch {
-    return false;
-  }
+  let a = ipOf(bare(address));
+  if (!a) return false;
   if (a.kind() === "ipv6" && (a as ipaddr.IPv6).isIPv4MappedAddress()) a = (a as ipaddr.IPv6).toIPv4Address();
   try {
     if (p.includes("/")) {
-      const range = ipaddr.parseCIDR(p);
-      return a.kind() === range[0].kind() && a.match(range);
+      const range = cidrOf(p);
+      return range !== null && a.kind() === range[0].kind() && a.match(range);
     }
-    if (ipaddr.isValid(p)) {
-      let b = ipaddr.parse(p);
+    const pb = ipOf(p);
+    if (pb) {
+      let b = pb;
       if (b.kind() === "ipv6" && (b as ipaddr.IPv6).isIPv4MappedAddress()) b = (b as ipaddr.IPv6).toIPv4Address();
       return a.kind() === b.kind() && a.toNormalizedString() === b.toNormalizedString();
     }
@@ -138,7 +138,7 @@ export async function checkDestination(
   if (rules.length === 0) return blocked(h, port);
   if (rules.some((r) => nameMatches(r.pattern, h))) return checkEgress(h, { allowPrivateNetworks: true });
   // CIDR/IP rules: every address the name resolves to must be inside an approved range
-  const cidr = rules.filter((r) => r.pattern.includes("/") || ipaddr.isValid(bare(r.pattern)));
+  const cidr = rules.filter((r) => r.pattern.includes("/") || isIp(bare(r.pattern)));
   if (cidr.length === 0) return blocked(h, port);
   const vetted = await checkEgress(h, { allowPrivateNetworks: true });
   if (!vetted.ok) return vetted;
@@ -251,7 +251,7 @@ export function pinnedLookup(
   port: number,
   vetted: { host: string; address: string },
 ): LookupFunction {
-  const family = (a: string) => (ipaddr.isValid(a) && ipaddr.parse(a).kind() === "ipv6" ? 6 : 4);
+  const family = (a: string) => (ipOf(a)?.kind() === "ipv6" ? 6 : 4);
   const answer = (address: string, options: unknown, cb: (e: NodeJS.ErrnoException | null, a: string | { address: string; family: number }[], f?: number) => void) => {
     if ((options as { all?: boolean } | undefined)?.all) cb(null, [{ address, family: family(address) }]);
     else cb(null, address, family(address));

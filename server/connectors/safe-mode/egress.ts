@@ -10,6 +10,7 @@
  */
 import { lookup } from "node:dns/promises";
 import ipaddr from "ipaddr.js";
+import { isIp } from "../../lib/ip";
 import { lru } from "../../lib/lru";
 import { err, ok } from "../../lib/result";
 import type { ConnectorResult } from "../types";
@@ -115,7 +116,7 @@ export async function checkEgress(host: string, policy: EgressPolicy): Promise<C
   const h = host.replace(/^\[|\]$/g, "").toLowerCase().replace(/\.$/, "");
   if (METADATA_HOSTS.has(h)) return err({ kind: "egress_refused", message: `host ${host} is a cloud metadata endpoint` });
   let addresses: string[];
-  if (ipaddr.isValid(h)) addresses = [h];
+  if (isIp(h)) addresses = [h];
   else {
     try {
       addresses = (await lookup(h, { all: true, verbatim: true })).map((a) => a.address);
