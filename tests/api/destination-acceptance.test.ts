@@ -251,3 +251,32 @@ describe("a config field that must stay on the vendor's domains refuses any othe
     expect(seen.connections).toBe(0);
   });
 });
+
+describe("Workday's REST path (an intent field joined to config.host) cannot move the request to another host", () => {
+  it("refuses, at admission, a rest_path that would change the host, the port, the query or climb out of the path", () => {
+    const base = { host: "wd2-impl-services1.workday.com", auth_host: "impl.workday.com" };
+    const hostile = [
+      "@evil.example/x",
+      "//evil.example/x",
+      ".evil.example/x",
+      ":8443/ccx",
+      "/ccx/../../x",
+      "/ccx/./x",
+      "/ccx/api?x=1",
+      "/ccx/api#x",
+      "/ccx/%2e%2e/x",
+      "/ccx\\evil.example",
+      "/ccx/api v1",
+      "ccx/api",
+      "",
+    ];
+    for (const value of hostile) {
+      const r = parseConnectionIntent(intentFor("workday", { ...base, rest_path: value }));
+      expect(r.ok, `rest_path=${JSON.stringify(value)}`).toBe(false);
+      if (!r.ok) expect(r.issues.map((i) => i.path), `rest_path=${JSON.stringify(value)}`).toContain("config.rest_path");
+    }
+    // the documented form passes
+    expect(parseConnectionIntent(intentFor("workday", { ...base, rest_path: "/ccx/api/v1/acme" })).ok).toBe(true);
+    expect(seen.connections).toBe(0);
+  });
+});
