@@ -105,6 +105,9 @@ const FILTERS: Filter[] = [
   { label: "owner=owner42@", q: { owner: "owner42@" } },
   { label: "q=corp (free text)", q: { q: "db7.corp" } },
   { label: "status+sourceType+risk", q: { status: ["ACTIVE"], sourceType: "github", risk: "low" } },
+  { label: "sourceType+risk", q: { sourceType: "salesforce", risk: "high" } },
+  { label: "owner=owner4 (broad) + status=ACTIVE", q: { owner: "owner4", status: ["ACTIVE"] } },
+  { label: "q=Unexpected (broad free text, 20%)", q: { q: "Unexpected" } },
 ];
 
 async function timeIt<T>(fn: () => Promise<T>, n: number): Promise<{ ms: number[]; last: T }> {

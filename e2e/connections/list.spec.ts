@@ -1,4 +1,4 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import pg from "pg";
 import { signIn } from "../helpers";
 
@@ -12,15 +12,9 @@ async function sql(text: string): Promise<void> {
   }
 }
 
-/** Runs an interaction and returns how long until the table showed its result. */
-async function timed(page: Page, act: () => Promise<void>, expectText: string): Promise<number> {
-  const t0 = Date.now();
-  await act();
-  await expect(page.getByTestId("total")).toContainText(expectText);
-  return Date.now() - t0;
-}
-
-test("the connection list filters, sorts and pages through 10,000 connections, each interaction under 1 s", async ({ page }) => {
+// Speed is the bench's (npm run bench:million: every filter × sort × page at 10k, 100k and 1M
+// connections, README section 4); this spec checks what each interaction shows, not how fast.
+test("the connection list filters, sorts and pages through 10,000 connections", async ({ page }) => {
   await sql(`
     INSERT INTO connections (id, tenant_id, namespace, source_type, resource_ids, resource_key, status, reachable, scopes_mode,
       credential_locator, risk_level, evidence, owner, updated_at)
@@ -37,20 +31,27 @@ test("the connection list filters, sorts and pages through 10,000 connections, e
   await signIn(page, "admin");
   await page.goto("/connections?namespace=load");
   await expect(page.getByTestId("total")).toContainText("10,000 connections");
-  const times: number[] = [];
-  times.push(await timed(page, async () => void (await page.getByLabel("Status").selectOption("HEALING")), "1,429 connections"));
-  times.push(await timed(page, async () => void (await page.getByLabel("Source type").selectOption("github")), "286 connections"));
-  times.push(await timed(page, async () => void (await page.getByLabel("Risk").selectOption("high")), "95 connections"));
-  times.push(await timed(page, () => page.getByLabel("Owner").fill("owner7@"), "connections"));
+  await page.getByLabel("Status").selectOption("HEALING");
+  await expect(page.getByTestId("total")).toContainText("1,429 connections");
+  await page.getByLabel("Source type").selectOption("github");
+  await expect(page.getByTestId("total")).toContainText("286 connections");
+  await page.getByLabel("Risk").selectOption("high");
+  await expect(page.getByTestId("total")).toContainText("95 connections");
+  // owner7@ is every 50th row from 7, none of them github (every 5th from 0)
+  await page.getByLabel("Owner").fill("owner7@");
+  await expect(page.getByTestId("total")).toHaveText(/^0 connections /);
+  await page.getByLabel("Source type").selectOption("");
+  await expect(page.getByTestId("total")).toHaveText(/^9 connections /);
   await page.getByLabel("Owner").fill("");
   await page.getByLabel("Risk").selectOption("");
   await page.getByLabel("Source type").selectOption("");
   await page.getByLabel("Status").selectOption("");
   await expect(page.getByTestId("total")).toContainText("10,000 connections");
-  times.push(await timed(page, () => page.getByRole("button", { name: "Next" }).click(), "page 2 of 400"));
-  times.push(await timed(page, () => page.getByRole("button", { name: /Source/ }).click(), "page 1 of 400"));
-  times.push(await timed(page, () => page.getByPlaceholder("Search type, reason or resource id").fill("res-4242"), "1 connection"));
+  await page.getByRole("button", { name: "Next" }).click();
+  await expect(page.getByTestId("total")).toContainText("page 2 of 400");
+  await page.getByRole("button", { name: /Source/ }).click();
+  await expect(page.getByTestId("total")).toContainText("page 1 of 400");
+  await page.getByPlaceholder("Search type, reason or resource id").fill("res-4242");
+  await expect(page.getByTestId("total")).toContainText("1 connection");
   await expect(page.getByTestId("connection-rows").getByRole("row")).toHaveCount(1);
-  // the debounce on text inputs is 250 ms; everything else is the server's answer
-  for (const t of times) expect(t).toBeLessThan(1_000);
 });

@@ -42,16 +42,17 @@ export type ConnectionListRow = {
 
 /** Past this many matches a searched list says "more than 50,000" instead of counting every match. */
 export const TOTAL_CAP = 50_000;
+/** The same for a search by owner or free text, whose count reads each match's row. */
+export const SEARCH_CAP = 10_000;
 
 /**
- * The exact number of connections in a namespace, optionally of some statuses, from the
- * trigger-kept counts (migration 20261201090000): ~1 ms at any size, exact as a recount.
+ * The exact number of connections in a namespace per status, from the trigger-kept counts
+ * (migration 20261201090000): ~1 ms at any size, exact as a recount.
  */
-async function countFromCounts(db: Db, tenantId: string, namespace: string, statuses?: Status[]): Promise<number> {
-  const [row] = statuses?.length
-    ? await db.$queryRaw<{ n: bigint | null }[]>`SELECT sum(n)::bigint AS n FROM connection_counts WHERE tenant_id = ${tenantId}::uuid AND namespace = ${namespace} AND status::text = ANY (${statuses}::text[])`
-    : await db.$queryRaw<{ n: bigint | null }[]>`SELECT sum(n)::bigint AS n FROM connection_counts WHERE tenant_id = ${tenantId}::uuid AND namespace = ${namespace}`;
-  return Number(row?.n ?? 0);
+async function countsByStatus(db: Db, tenantId: string, namespace: string): Promise<Map<Status, number>> {
+  const rows = await db.$queryRaw<{ status: Status; n: bigint }[]>`
+    SELECT status, sum(n)::bigint AS n FROM connection_counts WHERE tenant_id = ${tenantId}::uuid AND namespace = ${namespace} GROUP BY status`;
+  return new Map(rows.map((r) => [r.status, Number(r.n)]));
 }
 
 const ALL_STATUSES: readonly Status[] = ["PENDING", "ACTIVE", "AWAITING_CREDENTIALS", "NETWORK_BLOCKED", "UNSUPPORTED", "HEALING", "ERROR", "NOT_SANCTIONED"];
@@ -65,20 +66,20 @@ export function readMatchesWhole(matches: number, rowsInNamespace: number, pageE
   return matches <= cap && (matches <= 2_000 || matches * matches <= pageEnd * Math.max(rowsInNamespace, matches));
 }
 
-const SORT_SQL: Record<SortKey, Prisma.Sql> = {
-  updatedAt: Prisma.sql`updated_at`,
-  firstReceivedAt: Prisma.sql`first_received_at`,
-  sourceType: Prisma.sql`source_type`,
-  status: Prisma.sql`status`,
-  riskLevel: Prisma.sql`risk_level`,
-  latencyMs: Prisma.sql`latency_ms`,
+/** The columns each sort orders by, the last being the unique tie-breaker (all in the sort's index). */
+const SORT_COLUMNS: Record<SortKey, string[]> = {
+  updatedAt: ["updated_at", "id"],
+  firstReceivedAt: ["first_received_at", "id"],
+  sourceType: ["source_type", "resource_key", "id"],
+  status: ["status", "id"],
+  riskLevel: ["risk_level", "id"],
+  latencyMs: ["latency_ms", "id"],
 };
 
 /** `ORDER BY` of a sort: the column, then the tie-breakers, all in the sort's direction (one index walk, forwards or backwards). */
-function orderBy(q: ListQuery): Prisma.Sql {
-  const dir = q.dir === "asc" ? Prisma.sql`ASC` : Prisma.sql`DESC`;
-  if (q.sort === "sourceType") return Prisma.sql`ORDER BY source_type ${dir}, resource_key ${dir}, id ${dir}`;
-  return Prisma.sql`ORDER BY ${SORT_SQL[q.sort]} ${dir}, id ${dir}`;
+function orderBy(q: ListQuery, table = ""): Prisma.Sql {
+  const dir = q.dir === "asc" ? "ASC" : "DESC";
+  return Prisma.raw(`ORDER BY ${SORT_COLUMNS[q.sort].map((c) => `${table}${c} ${dir}`).join(", ")}`);
 }
 
 /** `text` as a literal ILIKE substring pattern (its %, _ and \ match themselves). */
@@ -101,7 +102,7 @@ async function filterSql(db: Db, tenantId: string, q: ListQuery): Promise<Prisma
   return parts;
 }
 
-const LIST_COLUMNS = Prisma.sql`id, source_type, resource_ids, status, status_reason, risk_level, owner_user, first_sync_rows, latency_ms, first_received_at, updated_at`;
+const LIST_COLUMNS_OF_C = ["id", "source_type", "resource_ids", "status", "status_reason", "risk_level", "owner_user", "first_sync_rows", "latency_ms", "first_received_at", "updated_at"].map((c) => `c.${c}`).join(", ");
 type ListSqlRow = {
   id: string;
   source_type: string;
@@ -117,54 +118,83 @@ type ListSqlRow = {
 };
 
 /**
- * One page of the list, planned so that it stays an index walk or a small sort at a million rows
+ * One page of the list, planned so that it stays index walks or small sorts at a million rows
  * (issue 13 item 5):
- * - the total: exact from the trigger-kept counts when only statuses filter; otherwise counted up
- *   to TOTAL_CAP and, past it, said to be "more than";
- * - few matches (≤ SPARSE_MAX): the matching rows are found through the filters' own indexes
- *   (trigram, GIN, status) and sorted — never a walk of a sort index that skips past most rows;
- * - many matches: one branch per status, each walking its (tenant, namespace, status, sort, id)
- *   index in order for at most offset + page rows, merged — so a list of statuses sorted by
- *   status, or a status whose rows sit at the end of a sort (latency of non-ACTIVE rows), are
- *   still index walks.
+ * - the total: exact from the trigger-kept counts when only statuses filter; otherwise counted,
+ *   per status, up to TOTAL_CAP (SEARCH_CAP for owner and free text) and past it said to be
+ *   "more than";
+ * - one branch per status that has matches: its first offset + page rows in order, either by
+ *   walking its (tenant, namespace, status, sort, id, source type, risk) index — source type and
+ *   risk are tested inside the index — or, when it has few matches, by reading them whole through
+ *   the filters' own indexes and sorting; the branches are merged;
+ * - an owner or free-text search with few matches: read whole at once (one GIN scan);
+ * - a deferred join: the page's ids come first (index-only where the filters allow), then only
+ *   the page's rows are read.
  */
 export async function listConnections(db: Db, tenantId: string, q: ListQuery, opts: { cap?: number } = {}): Promise<{ rows: ConnectionListRow[]; total: number; totalCapped: boolean }> {
-  const cap = opts.cap ?? TOTAL_CAP;
   const searched = Boolean(q.sourceType || q.risk || q.owner || q.q);
+  // owner and free text are tested on the table's rows (a count reads each match): a lower cap
+  const cap = opts.cap ?? (q.owner || q.q ? SEARCH_CAP : TOTAL_CAP);
   const statuses = q.status?.length ? ALL_STATUSES.filter((s) => q.status!.includes(s)) : ALL_STATUSES;
   const filters = await filterSql(db, tenantId, q);
   const where = (status: Prisma.Sql) => Prisma.join([...filters, status], " AND ");
-  const anyStatus = q.status?.length ? Prisma.sql`status::text = ANY (${[...statuses]}::text[])` : Prisma.sql`TRUE`;
-  let total: number;
+  // the enum itself (not its text), and every status when none is chosen: the status-leading
+  // indexes then serve source type and risk too (one range per status, inside the index)
+  const anyStatus = Prisma.sql`status = ANY (${[...statuses]}::"ConnectionStatus"[])`;
+  const inNamespace = await countsByStatus(db, tenantId, q.namespace);
+  // the matches per status: exact from the counts, or counted up to the cap (past it, those of the first cap + 1 matches)
+  let matches: Map<Status, number>;
   if (searched) {
-    const [row] = await db.$queryRaw<{ n: bigint }[]>`SELECT count(*)::bigint AS n FROM (SELECT 1 FROM connections WHERE ${where(anyStatus)} LIMIT ${cap + 1}) m`;
-    total = Number(row?.n ?? 0);
+    const counted = await db.$queryRaw<{ status: Status; n: bigint }[]>`
+      SELECT status, count(*)::bigint AS n FROM (SELECT status FROM connections WHERE ${where(anyStatus)} LIMIT ${cap + 1}) m GROUP BY status`;
+    matches = new Map(counted.map((r) => [r.status, Number(r.n)]));
   } else {
-    total = await countFromCounts(db, tenantId, q.namespace, q.status);
+    matches = new Map(statuses.map((s) => [s, inNamespace.get(s) ?? 0]));
   }
+  const total = [...matches.values()].reduce((a, n) => a + n, 0);
+  const capped = searched && total > cap;
   const offset = (q.page - 1) * q.pageSize;
   let rows: ListSqlRow[] = [];
   // (past the cap of a search there may be more pages than counted)
-  if (offset < total || (searched && total > cap)) {
-    const rowsInNamespace = searched || q.status?.length ? await countFromCounts(db, tenantId, q.namespace) : total;
-    if (readMatchesWhole(total, rowsInNamespace, offset + q.pageSize, cap)) {
-      // OFFSET 0 keeps the matching set its own plan (the filters' indexes), never a sort-index walk
+  if (offset < total || capped) {
+    const k = offset + q.pageSize;
+    const keys = Prisma.raw(SORT_COLUMNS[q.sort].join(", "));
+    // one branch per status that has matches (or may have, past the cap): its first k in order,
+    // by walking its sort index or by reading its matches whole, whichever costs less
+    // Past the cap the counts are of the first cap + 1 matches in the count's scan order. For an
+    // owner or free-text search that is the table's order (a GIN bitmap), so a status with none
+    // of them has few matches: read them whole (its GIN key finds them); the others are dense,
+    // walk them. A search on source type and risk only is counted in index order, and its walks
+    // test both filters inside the index: walk every status.
+    const rowTested = Boolean(q.owner || q.q);
+    const branches = statuses.flatMap((s) => {
+      const m = matches.get(s) ?? 0;
+      if (m === 0 && !capped) return [];
+      const mine = where(Prisma.sql`status = ${s}::"ConnectionStatus"`);
+      const whole = capped ? rowTested && m === 0 : readMatchesWhole(m, inNamespace.get(s) ?? 0, k, Number.POSITIVE_INFINITY);
+      return whole
+        ? // OFFSET 0 keeps the matching set its own plan (the filters' indexes), never a sort-index walk
+          [Prisma.sql`(SELECT ${keys} FROM (SELECT ${keys} FROM connections WHERE ${mine} OFFSET 0) matches ${orderBy(q)} LIMIT ${k})`]
+        : [Prisma.sql`(SELECT ${keys} FROM connections WHERE ${mine} ${orderBy(q)} LIMIT ${k})`];
+    });
+    // a search tested on the rows (owner, free text) with few matches: read them whole at once,
+    // through its GIN index (one scan, not one per status)
+    if (!capped && (q.owner || q.q) && readMatchesWhole(total, [...inNamespace.values()].reduce((a, n) => a + n, 0), k, cap)) {
+      branches.splice(0, branches.length, Prisma.sql`(SELECT ${keys} FROM (SELECT ${keys} FROM connections WHERE ${where(anyStatus)} OFFSET 0) matches ${orderBy(q)} LIMIT ${k})`);
+    }
+    if (branches.length) {
+      // a deferred join: the page's ids (and sort keys) first, from the indexes alone where the
+      // filters allow (index-only scans), then only the page's rows are read
       rows = await db.$queryRaw<ListSqlRow[]>`
-        SELECT ${Prisma.raw("id, source_type, resource_ids, status, status_reason, risk_level, owner_user, first_sync_rows, latency_ms, first_received_at, updated_at")}
-        FROM (SELECT ${LIST_COLUMNS}, resource_key FROM connections WHERE ${where(anyStatus)} OFFSET 0) matches
-        ${orderBy(q)} OFFSET ${offset} LIMIT ${q.pageSize}`;
-    } else {
-      const k = offset + q.pageSize;
-      const branches = statuses.map((s) => Prisma.sql`(SELECT ${LIST_COLUMNS}, resource_key FROM connections WHERE ${where(Prisma.sql`status = ${s}::"ConnectionStatus"`)} ${orderBy(q)} LIMIT ${k})`);
-      rows = await db.$queryRaw<ListSqlRow[]>`
-        SELECT ${Prisma.raw("id, source_type, resource_ids, status, status_reason, risk_level, owner_user, first_sync_rows, latency_ms, first_received_at, updated_at")}
-        FROM (${Prisma.join(branches, " UNION ALL ")}) page
-        ${orderBy({ ...q, sort: q.sort })} OFFSET ${offset} LIMIT ${q.pageSize}`;
+        SELECT ${Prisma.raw(LIST_COLUMNS_OF_C)}
+        FROM (SELECT ${keys} FROM (${Prisma.join(branches, " UNION ALL ")}) branches ${orderBy(q)} OFFSET ${offset} LIMIT ${q.pageSize}) page
+        JOIN connections c ON c.id = page.id AND c.tenant_id = ${tenantId}::uuid
+        ${orderBy(q, "page.")}`;
     }
   }
   return {
-    total: searched ? Math.min(total, cap) : total,
-    totalCapped: searched && total > cap,
+    total: capped ? cap : total,
+    totalCapped: capped,
     rows: rows.map((r) => ({
       id: r.id,
       sourceType: r.source_type,

@@ -181,6 +181,34 @@ describe("connections list", () => {
     expect(readMatchesWhole(60_000, 60_000, 1_000_000)).toBe(false); // past the cap: never whole
   });
 
+  it("past the cap, a search still finds a status's few matches that lie beyond the ones counted", async () => {
+    // three NETWORK_BLOCKED rows (no other one matches "onboarded") rewritten, so they sit at the
+    // table's end, past the first matches a capped count reads, and sort first by update time
+    const few = raw.filter((r) => r.status === "NETWORK_BLOCKED").slice(0, 3).map((r) => r.id);
+    await db.$executeRawUnsafe(
+      `UPDATE connections SET status_reason = 'Onboarded after a retry', updated_at = now() + interval '1 day' WHERE id = ANY ($1::uuid[])`,
+      few,
+    );
+    const now = await db.$queryRawUnsafe<Raw[]>(
+      `SELECT id::text, status::text, status_reason, updated_at FROM connections WHERE tenant_id = $1::uuid AND namespace = 'autonomy'`,
+      tenantId,
+    );
+    const want = now
+      .filter((r) => r.status_reason.toLowerCase().includes("onboarded"))
+      .sort((a, b) => b.updated_at.getTime() - a.updated_at.getTime() || (a.id < b.id ? 1 : -1));
+    expect(want.length).toBeGreaterThan(2_000);
+    for (const page of [1, 3]) {
+      const got = await listWithCap(db, tenantId, { ...base, q: "onboarded", page }, { cap: 2_000 });
+      expect({ total: got.total, capped: got.totalCapped }).toEqual({ total: 2_000, capped: true });
+      expect(got.rows.map((r) => r.id), `page ${page}`).toEqual(want.slice((page - 1) * 25, page * 25).map((r) => r.id));
+    }
+    const first = await listWithCap(db, tenantId, { ...base, q: "onboarded" }, { cap: 2_000 });
+    expect(first.rows.slice(0, 3).map((r) => r.id).sort()).toEqual([...few].sort());
+    // and the status alone: exactly those three
+    const blocked = await listWithCap(db, tenantId, { ...base, q: "onboarded", status: ["NETWORK_BLOCKED"] }, { cap: 2_000 });
+    expect(blocked.rows.map((r) => r.id).sort()).toEqual([...few].sort());
+  });
+
   it("counts every namespace of the tenant exactly, and only the tenant's", async () => {
     expect(await listNamespaces(db, tenantId)).toEqual([
       { namespace: "autonomy", count: N },
