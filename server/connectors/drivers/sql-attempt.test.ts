@@ -13,6 +13,7 @@ import { ctxFor, withUrl } from "../../../tests/connectors/native/ctx";
 import { startRecordingProxy, type RecordingProxy } from "../../../tests/connectors/recording-proxy";
 import { testDatabaseUrl } from "../../../tests/helpers/db";
 import { ensurePostgresSandbox } from "../sandbox/postgres-sandbox";
+import { splitMariadbLimits } from "../safe-mode/sql-guard";
 import { collapsePlaceholders, mysqlCatalogQueries, postgresCatalogQueries } from "../safe-mode/sql-statements";
 import type { AttemptSource, ConnectorContext, ConnectorFailure, ConnectorResult } from "../types";
 import { jdbcAdapter } from "./jdbc";
@@ -209,14 +210,22 @@ describe("MariaDB (jdbc): one connection per attempt", () => {
 
     const received = proxy.statements.slice(mark);
     const q = mysqlCatalogQueries(["test"]);
-    const prepared = received.filter((x) => x.kind === "COM_STMT_PREPARE").map((x) => collapsePlaceholders(x.sql));
+    // each read carries its own timeout and row limit (MariaDB's SET STATEMENT … FOR, generated)
+    const limited = received.filter((x) => x.kind === "COM_STMT_PREPARE").map((x) => splitMariadbLimits(x.sql));
+    expect(limited.every(Boolean)).toBe(true);
+    // the policy's timeout (in seconds) on every read; rows: health 1, the catalog its cap, the sample 20
+    const timeoutS = ctxFor("jdbc", {}).policy.requestTimeoutMs / 1000;
+    expect(limited.map((x) => [x!.timeoutS, x!.maxRows])).toEqual([
+      [timeoutS, 1],
+      [timeoutS, 30_001],
+      [timeoutS, 20],
+    ]);
+    const prepared = limited.map((x) => collapsePlaceholders(x!.statement));
     expect(prepared.filter((x) => x === collapsePlaceholders(q.catalogSql))).toHaveLength(1);
     expect(prepared).not.toContain(collapsePlaceholders(q.tablesSql));
-    // the session default and the attempt's one READ ONLY transaction first; then each read sets
-    // its own timeout and row limit (MySQL does not roll those back) before its statement
+    // the session default and the attempt's one READ ONLY transaction first, then one statement per read
     const shape = received.map((x) => (x.kind === "COM_QUERY" ? x.sql.replace(/= [\d.]+/g, "= n") : "prepare"));
-    const limits = "SET SESSION max_statement_time = n, SESSION sql_select_limit = n";
-    expect(shape).toEqual(["SET SESSION TRANSACTION READ ONLY", "START TRANSACTION READ ONLY", limits, "prepare", limits, "prepare", limits, "prepare"]);
+    expect(shape).toEqual(["SET SESSION TRANSACTION READ ONLY", "START TRANSACTION READ ONLY", "prepare", "prepare", "prepare"]);
     expect(shape).not.toContain("SELECT VERSION() AS v"); // the flavour comes from the handshake
   });
 
@@ -234,7 +243,6 @@ describe("MariaDB (jdbc): one connection per attempt", () => {
     const after = proxy.statements.length;
     expect((await s.healthCheck()).ok).toBe(true);
     expect(proxy.statements.slice(after).map((x) => (x.kind === "COM_QUERY" ? x.sql.replace(/= [\d.]+/g, "= n") : "prepare"))).toEqual([
-      "SET SESSION max_statement_time = n, SESSION sql_select_limit = n",
       "START TRANSACTION READ ONLY",
       "prepare",
       "ROLLBACK",

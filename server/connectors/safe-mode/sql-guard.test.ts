@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type pg from "pg";
-import { checkMysqlStatement, checkPostgresStatement, checkReadOnlySql, formatStreamName, parseStreamName, quoteIdent, runPostgresReadOnly, SafeModeRefusal } from "./sql-guard";
+import { checkMysqlStatement, checkPostgresStatement, checkReadOnlySql, formatStreamName, mariadbLimitsPrefix, splitMariadbLimits, parseStreamName, quoteIdent, runPostgresReadOnly, SafeModeRefusal } from "./sql-guard";
 import { MYSQL_HEALTH_SQL, PG_HEALTH_SQL, mysqlCatalogQueries, postgresCatalogQueries, sampleStatement } from "./sql-statements";
 
 const accepted = (sql: string, d: "postgres" | "mysql" = "postgres") => checkReadOnlySql(sql, d).ok;
@@ -242,5 +242,20 @@ describe("checkPostgresStatement remembers accepted texts only", () => {
       expect((await checkPostgresStatement("SELECT pg_catalog.pg_sleep(10)")).ok).toBe(false);
       expect(await checkPostgresStatement(`${PG_HEALTH_SQL};`)).toEqual({ ok: true, value: { sql: PG_HEALTH_SQL } });
     }
+  });
+});
+
+describe("MariaDB per-statement limits", () => {
+  it("are generated from whole numbers only, and split back into the limits and the checked statement", () => {
+    const stmt = "SELECT * FROM `s`.`t` LIMIT 7";
+    expect(mariadbLimitsPrefix(10_000, 7)).toBe("SET STATEMENT max_statement_time = 10.000, sql_select_limit = 7 FOR ");
+    // fractions are floored and nothing below 1 ms or 1 row is written (0 means "no limit" to MariaDB)
+    expect(mariadbLimitsPrefix(2.9, 0)).toBe("SET STATEMENT max_statement_time = 0.002, sql_select_limit = 1 FOR ");
+    expect(mariadbLimitsPrefix(-5, -1)).toBe("SET STATEMENT max_statement_time = 0.001, sql_select_limit = 1 FOR ");
+    expect(splitMariadbLimits(`${mariadbLimitsPrefix(1_500, 20)}${stmt}`)).toEqual({ timeoutS: 1.5, maxRows: 20, statement: stmt });
+    // anything else is not a statement this code generated
+    expect(splitMariadbLimits(stmt)).toBeUndefined();
+    expect(splitMariadbLimits(`SET STATEMENT max_statement_time = 0, sql_select_limit = 7 FOR ${stmt}`)).toBeUndefined();
+    expect(splitMariadbLimits(`SET STATEMENT sql_select_limit = 7 FOR ${stmt}`)).toBeUndefined();
   });
 });

@@ -577,6 +577,20 @@ const ATTEMPT_TRANSACTIONS = new WeakSet<MysqlConnection>();
  * failure); a stored function cannot end or change it (no COMMIT/ROLLBACK inside a function, no
  * changing the access mode of a transaction in progress).
  */
+/**
+ * MariaDB's per-statement limits, generated from two integers (never from the intent): the
+ * statement timeout and the row limit, in force for the one statement that follows `FOR`.
+ */
+export function mariadbLimitsPrefix(timeoutMs: number, maxRows: number): string {
+  return `SET STATEMENT max_statement_time = ${(Math.max(1, Math.floor(timeoutMs)) / 1000).toFixed(3)}, sql_select_limit = ${Math.max(1, Math.floor(maxRows))} FOR `;
+}
+
+/** A MariaDB prepared statement split into its generated limits and the checked statement, or undefined. */
+export function splitMariadbLimits(sql: string): { timeoutS: number; maxRows: number; statement: string } | undefined {
+  const m = /^SET STATEMENT max_statement_time = (\d+\.\d{3}), sql_select_limit = (\d+) FOR ([\s\S]+)$/.exec(sql);
+  return m ? { timeoutS: Number(m[1]), maxRows: Number(m[2]), statement: m[3]! } : undefined;
+}
+
 export async function startMysqlAttempt(conn: MysqlConnection): Promise<void> {
   await conn.query("SET SESSION TRANSACTION READ ONLY");
   READ_ONLY_SESSIONS.add(conn);
@@ -586,8 +600,9 @@ export async function startMysqlAttempt(conn: MysqlConnection): Promise<void> {
 
 /**
  * MySQL/MariaDB: session READ ONLY + START TRANSACTION READ ONLY, a server-side statement
- * timeout (max_statement_time on MariaDB, max_execution_time on MySQL), sql_select_limit as the
- * row limit, ROLLBACK whatever happens (on an attempt's connection, `startMysqlAttempt`: inside
+ * timeout and sql_select_limit as the row limit (MariaDB: `SET STATEMENT max_statement_time,
+ * sql_select_limit FOR` the statement; MySQL: a SET SESSION of max_execution_time and
+ * sql_select_limit before it), ROLLBACK whatever happens (on an attempt's connection, `startMysqlAttempt`: inside
  * the attempt's READ ONLY transaction, rolled back on a failure). The statement is a server-side
  * prepared statement (COM_STMT_PREPARE): parameters are bound, never spliced into the text.
  */
@@ -600,15 +615,21 @@ export async function runMysqlReadOnly(conn: MysqlConnection, flavor: MysqlFlavo
   let done = false;
   try {
     if (!READ_ONLY_SESSIONS.has(conn)) await conn.query("SET SESSION TRANSACTION READ ONLY");
-    // both limits in one statement (a SET whose assignment fails changes none of them)
-    const statementTimeout = flavor === "mariadb" ? `max_statement_time = ${(timeout / 1000).toFixed(3)}` : `max_execution_time = ${timeout}`;
-    await conn.query(`SET SESSION ${statementTimeout}, SESSION sql_select_limit = ${Math.max(1, maxRows)}`);
+    let sql = checked.value.sql;
+    if (flavor === "mariadb") {
+      // MariaDB: the limits travel with the statement (SET STATEMENT … FOR, prepared as one): they
+      // hold for this statement only, and cost no round trip of their own
+      sql = `${mariadbLimitsPrefix(timeout, maxRows)}${sql}`;
+    } else {
+      // both limits in one statement (a SET whose assignment fails changes none of them)
+      await conn.query(`SET SESSION max_execution_time = ${timeout}, SESSION sql_select_limit = ${Math.max(1, maxRows)}`);
+    }
     if (!shared) await conn.query("START TRANSACTION READ ONLY");
     // Client-side backstop a little after the server's own limit.
     let rows: Rows;
-    if (opts.maxBytes !== undefined) rows = await streamMysqlRows(conn, checked.value.sql, opts.params ?? [], timeout + 2_000, maxRows, Math.max(0, Math.floor(opts.maxBytes)));
+    if (opts.maxBytes !== undefined) rows = await streamMysqlRows(conn, sql, opts.params ?? [], timeout + 2_000, maxRows, Math.max(0, Math.floor(opts.maxBytes)));
     else {
-      const [result] = await conn.execute({ sql: checked.value.sql, values: (opts.params ?? []) as never, timeout: timeout + 2_000 });
+      const [result] = await conn.execute({ sql, values: (opts.params ?? []) as never, timeout: timeout + 2_000 });
       rows = Array.isArray(result) ? (result as Rows).slice(0, maxRows) : [];
     }
     done = true;
