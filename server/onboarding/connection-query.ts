@@ -127,7 +127,9 @@ type ListSqlRow = {
  *   walking its (tenant, namespace, status, sort, id, source type, risk) index — source type and
  *   risk are tested inside the index — or, when it has few matches, by reading them whole through
  *   the filters' own indexes and sorting; the branches are merged;
- * - an owner or free-text search with few matches: read whole at once (one GIN scan);
+ * - an owner or free-text search: one statement reads its matches (up to the cap) through its
+ *   GIN indexes, counts them per status and, unless they are past the cap, sorts them and
+ *   returns the page;
  * - a deferred join: the page's ids come first (index-only where the filters allow), then only
  *   the page's rows are read.
  */
@@ -138,13 +140,33 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
   const statuses = q.status?.length ? ALL_STATUSES.filter((s) => q.status!.includes(s)) : ALL_STATUSES;
   const filters = await filterSql(db, tenantId, q);
   const where = (status: Prisma.Sql) => Prisma.join([...filters, status], " AND ");
+  const rowTested = Boolean(q.owner || q.q);
   // the enum itself (not its text), and every status when none is chosen: the status-leading
-  // indexes then serve source type and risk too (one range per status, inside the index)
-  const anyStatus = Prisma.sql`status = ANY (${[...statuses]}::"ConnectionStatus"[])`;
+  // indexes then serve source type and risk too (one range per status, inside the index). Not
+  // for owner or free text with no status chosen: their GIN indexes would intersect every
+  // status's posting list for nothing.
+  const anyStatus = rowTested && !q.status?.length ? Prisma.sql`TRUE` : Prisma.sql`status = ANY (${[...statuses]}::"ConnectionStatus"[])`;
   const inNamespace = await countsByStatus(db, tenantId, q.namespace);
+  const offset = (q.page - 1) * q.pageSize;
+  const k = offset + q.pageSize;
+  const keys = Prisma.raw(SORT_COLUMNS[q.sort].join(", "));
   // the matches per status: exact from the counts, or counted up to the cap (past it, those of the first cap + 1 matches)
   let matches: Map<Status, number>;
-  if (searched) {
+  let rows: ListSqlRow[] | undefined;
+  if (rowTested) {
+    // owner or free text: the count reads each match's row anyway, so the same statement sorts
+    // those matches and returns the page (used unless the matches are past the cap)
+    const withStatus = Prisma.raw([...new Set(["status", ...SORT_COLUMNS[q.sort]])].join(", "));
+    const out = await db.$queryRaw<(ListSqlRow & { count_status: Status | null; n: bigint | null; pos: bigint | null })[]>`
+      WITH m AS MATERIALIZED (SELECT ${withStatus} FROM connections WHERE ${where(anyStatus)} LIMIT ${cap + 1}),
+      page AS (SELECT ${keys}, row_number() OVER (${orderBy(q)}) AS pos FROM m ${orderBy(q)} OFFSET ${offset} LIMIT ${q.pageSize})
+      SELECT NULL::"ConnectionStatus" AS count_status, NULL::bigint AS n, page.pos, ${Prisma.raw(LIST_COLUMNS_OF_C)}
+      FROM page JOIN connections c ON c.id = page.id AND c.tenant_id = ${tenantId}::uuid
+      UNION ALL
+      SELECT status, count(*)::bigint, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM m GROUP BY status`;
+    matches = new Map(out.filter((r) => r.count_status !== null).map((r) => [r.count_status!, Number(r.n)]));
+    rows = out.filter((r) => r.count_status === null).sort((a, b) => Number(a.pos) - Number(b.pos));
+  } else if (searched) {
     const counted = await db.$queryRaw<{ status: Status; n: bigint }[]>`
       SELECT status, count(*)::bigint AS n FROM (SELECT status FROM connections WHERE ${where(anyStatus)} LIMIT ${cap + 1}) m GROUP BY status`;
     matches = new Map(counted.map((r) => [r.status, Number(r.n)]));
@@ -153,20 +175,16 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
   }
   const total = [...matches.values()].reduce((a, n) => a + n, 0);
   const capped = searched && total > cap;
-  const offset = (q.page - 1) * q.pageSize;
-  let rows: ListSqlRow[] = [];
+  if (capped || !rows) rows = [];
   // (past the cap of a search there may be more pages than counted)
-  if (offset < total || capped) {
-    const k = offset + q.pageSize;
-    const keys = Prisma.raw(SORT_COLUMNS[q.sort].join(", "));
+  if ((offset < total || capped) && !(rowTested && !capped)) {
     // one branch per status that has matches (or may have, past the cap): its first k in order,
-    // by walking its sort index or by reading its matches whole, whichever costs less
+    // by walking its sort index or by reading its matches whole, whichever costs less.
     // Past the cap the counts are of the first cap + 1 matches in the count's scan order. For an
     // owner or free-text search that is the table's order (a GIN bitmap), so a status with none
     // of them has few matches: read them whole (its GIN key finds them); the others are dense,
     // walk them. A search on source type and risk only is counted in index order, and its walks
     // test both filters inside the index: walk every status.
-    const rowTested = Boolean(q.owner || q.q);
     const branches = statuses.flatMap((s) => {
       const m = matches.get(s) ?? 0;
       if (m === 0 && !capped) return [];
@@ -177,11 +195,6 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
           [Prisma.sql`(SELECT ${keys} FROM (SELECT ${keys} FROM connections WHERE ${mine} OFFSET 0) matches ${orderBy(q)} LIMIT ${k})`]
         : [Prisma.sql`(SELECT ${keys} FROM connections WHERE ${mine} ${orderBy(q)} LIMIT ${k})`];
     });
-    // a search tested on the rows (owner, free text) with few matches: read them whole at once,
-    // through its GIN index (one scan, not one per status)
-    if (!capped && (q.owner || q.q) && readMatchesWhole(total, [...inNamespace.values()].reduce((a, n) => a + n, 0), k, cap)) {
-      branches.splice(0, branches.length, Prisma.sql`(SELECT ${keys} FROM (SELECT ${keys} FROM connections WHERE ${where(anyStatus)} OFFSET 0) matches ${orderBy(q)} LIMIT ${k})`);
-    }
     if (branches.length) {
       // a deferred join: the page's ids (and sort keys) first, from the indexes alone where the
       // filters allow (index-only scans), then only the page's rows are read
