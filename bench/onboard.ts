@@ -163,12 +163,12 @@ const pick = (m: Marks, names: string, prefix = ""): number => {
 };
 const SOURCE_SEGMENTS = new Set(["SOURCE health check", "SOURCE discovery", "SOURCE first sync (sample)", "SOURCE session close"]);
 
-type DriverResult = { name: string; floorWork: string; e2e: number[]; floor: number[]; source: number[]; segments: Map<string, number[]>; statements: Map<string, number[]>; durableCpu: number[]; records: number };
+type DriverResult = { name: string; floorWork: string; e2e: number[]; floor: number[]; source: number[]; segments: Map<string, number[]>; statements: Map<string, number[]>; cpu: Map<string, number[]>; durableCpu: number[]; records: number };
 
 async function benchDrivers(ctx: { db: Db; tenantId: string; key: string; api: ApiProcess; setup: Awaited<ReturnType<typeof setupDrivers>> }): Promise<DriverResult[]> {
   const out: DriverResult[] = [];
   for (const c of ctx.setup.cases) {
-    const r: DriverResult = { name: c.name, floorWork: c.floorWork, e2e: [], floor: [], source: [], segments: new Map(SEGMENTS.map(([l]) => [l, []])), statements: new Map(SEGMENTS.map(([l]) => [l, []])), durableCpu: [], records: 0 };
+    const r: DriverResult = { name: c.name, floorWork: c.floorWork, e2e: [], floor: [], source: [], segments: new Map(SEGMENTS.map(([l]) => [l, []])), statements: new Map(SEGMENTS.map(([l]) => [l, []])), cpu: new Map(SEGMENTS.map(([l]) => [l, []])), durableCpu: [], records: 0 };
     const onceRest = async (record: boolean) => {
       const res = await post(ctx.api.url, "/api/connections/onboard", ctx.key, c.intent());
       const id = String(res.body.connection_id ?? "");
@@ -184,6 +184,7 @@ async function benchDrivers(ctx: { db: Db; tenantId: string; key: string; api: A
         // CPU of the web+worker process in the segment (the HTTP client side is not its CPU)
         const c = pick(m, to, "c:") - pick(m, from, "c:");
         if (!SOURCE_SEGMENTS.has(label) && Number.isFinite(c)) cpu += c;
+        if (Number.isFinite(c)) r.cpu.get(label)!.push(c);
         const ms = pick(m, to) - pick(m, from);
         if (Number.isFinite(ms)) r.segments.get(label)!.push(ms);
         const n = pick(m, to, "q:") - pick(m, from, "q:");
@@ -245,6 +246,13 @@ function printDrivers(results: DriverResult[]): void {
   console.log(`   ${pad("= durable overhead (REST − source)", 38)}${results.map((r) => lpad(`${f2(q(durable(r), 50))} (${total(r)})`, 13)).join("")}`);
   console.log(`   ${pad("  its CPU in the web+worker process", 38)}${results.map((r) => lpad(f2(q(r.durableCpu, 50)), 13)).join("")}`);
   console.log(`   (CPU: user+system ms of the web+worker process in the non-source segments, p50; unlike wall time it barely moves with the machine's load)\n`);
+  console.log(`   Where the web+worker process's CPU goes: p50 CPU ms per segment (the client's side of HTTP is not its CPU):`);
+  console.log(`   ${pad("segment", 38)}${results.map((r) => lpad(r.name.split(" ")[0]!, 13)).join("")}`);
+  for (const [label] of SEGMENTS) {
+    if (results.every((r) => !r.cpu.get(label)!.length)) continue;
+    console.log(`   ${pad(label, 38)}${results.map((r) => lpad(r.cpu.get(label)!.length ? f2(q(r.cpu.get(label)!, 50)) : "–", 13)).join("")}`);
+  }
+  console.log("");
 }
 
 // ------------------------------------------------------------------ 2. batch
@@ -467,12 +475,17 @@ async function main() {
     console.log(`conditions at start: ${conditions()}\n`);
 
     if (ONLY.has("drivers")) {
-      api = await startApi(appEnv);
+      const driversProfile = profileDir ? fs.mkdtempSync(path.join(profileDir, "drivers-")) : undefined;
+      api = await startApi(appEnv, driversProfile);
       await api.request({ type: "marks", on: true }, "marks-set");
       const results = await benchDrivers({ db, tenantId, key, api, setup });
       printDrivers(results);
       await stopApi(api);
       api = undefined;
+      if (driversProfile) {
+        const file = fs.readdirSync(driversProfile).find((f) => f.endsWith(".cpuprofile"));
+        if (file) console.log(summarizeCpuProfile(path.join(driversProfile, file), 30, "the per-driver runs (the drivers' own work included)"));
+      }
     }
     if (ONLY.has("batch") && BATCH > 0) {
       api = await startApi(appEnv, profileDir);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { redact } from "./redact";
+import { redact, redactEveryPattern, redactor } from "./redact";
 
 describe("redact", () => {
   it("replaces known secret values and their URL-encoded forms", () => {
@@ -14,6 +14,16 @@ describe("redact", () => {
 
   it("replaces the longer of two overlapping secrets whole", () => {
     expect(redact("token abcdef123", ["abc", "abcdef123"])).toBe("token [redacted]");
+  });
+
+  it("leaves no part of two secrets that overlap, and replaces each repeat of a secret", () => {
+    expect(redact("key=abcdef!", ["cdef", "abc"])).toBe("key=[redacted]!");
+    expect(redact("xabcdefx", ["bcd", "abc", "def"])).toBe("x[redacted]x");
+    expect(redact("s3cr3t and s3cr3t again", ["s3cr3t"])).toBe("[redacted] and [redacted] again");
+    expect(redact("aaaa", ["aa"])).toBe("[redacted]");
+    // the same secrets for many texts (a preview): as redact, text by text
+    const r = redactor(["hunter2", "p w"]);
+    expect(["user hunter2", "p%20w in a url", "p+w in a form", "nothing"].map(r)).toEqual(["user [redacted]", "[redacted] in a url", "[redacted] in a form", "nothing"]);
   });
 
   it("ignores empty and undefined entries instead of redacting everything", () => {
@@ -42,5 +52,35 @@ describe("redact", () => {
   it("leaves ordinary messages alone", () => {
     const m = 'Vault secret secret/apps/pg has no field "password"';
     expect(redact(m)).toBe(m);
+  });
+
+  it("redacts exactly as running every pattern would, whatever the text (the keyword shortcut changes no result)", () => {
+    // every pattern's own shape, for each word it knows, alone among plain words, in any case
+    const words = ["password", "passwd", "pwd", "token", "secret", "api_key", "api-key", "apikey", "client_secret", "client-secret", "credential", "sig", "signature", "access_token"];
+    const shapes = [
+      ...["Bearer", "Basic"].map((w) => `${w} abc123`),
+      ...["authorization", "x-vault-token", "x-api-key", "api-key"].map((h) => `${h}: v1`),
+      ...words.flatMap((w) => [`${w}=v1`, `"${w}": "v1"`, `${w}: v1`]),
+      "postgres://u:hunter2@db",
+      "smtp://me:pw@mail",
+    ];
+    const plain = ["hello", "data", "name", "the", "x", "42", "=", ":", "&"];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = <T,>(xs: T[]) => xs[Math.floor(next() * xs.length)]!;
+    const anyCase = (t: string) => [...t].map((c) => (next() < 0.5 ? c.toUpperCase() : c)).join("");
+    const redacted = new Set<string>();
+    for (let n = 0; n < 6000; n++) {
+      const shape = pick(shapes);
+      const text = [...Array.from({ length: Math.floor(next() * 3) }, () => pick(plain)), anyCase(shape), ...Array.from({ length: Math.floor(next() * 3) }, () => pick(plain))].join(" ");
+      const out = redact(text);
+      expect(out, text).toBe(redactEveryPattern(text));
+      if (out !== text) redacted.add(shape);
+      // and plain words alone are left alone
+      const words = Array.from({ length: 1 + Math.floor(next() * 5) }, () => pick(plain)).join(" ");
+      expect(redact(words)).toBe(words);
+    }
+    // every shape was redacted at least once (so the shortcut was tested on each)
+    expect([...shapes].filter((x) => !redacted.has(x))).toEqual([]);
   });
 });

@@ -139,11 +139,11 @@ type ListSqlRow = {
 export async function listConnections(db: Db, tenantId: string, q: ListQuery, opts: { cap?: number } = {}): Promise<{ rows: ConnectionListRow[]; total: number; totalCapped: boolean }> {
   const searched = Boolean(q.sourceType || q.risk || q.owner || q.q);
   // owner and free text are tested on the table's rows (a count reads each match): a lower cap
-  const cap = opts.cap ?? (q.owner || q.q ? SEARCH_CAP : TOTAL_CAP);
+  const rowTested = Boolean(q.owner || q.q);
+  const cap = opts.cap ?? (rowTested ? SEARCH_CAP : TOTAL_CAP);
   const statuses = q.status?.length ? ALL_STATUSES.filter((s) => q.status!.includes(s)) : ALL_STATUSES;
   const filters = await filterSql(db, tenantId, q);
   const where = (status: Prisma.Sql) => Prisma.join([...filters, status], " AND ");
-  const rowTested = Boolean(q.owner || q.q);
   // the enum itself (not its text), and every status when none is chosen: the status-leading
   // indexes then serve source type and risk too (one range per status, inside the index). Not
   // for owner or free text with no status chosen: their GIN indexes would intersect every
@@ -155,32 +155,38 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
   const keys = Prisma.raw(SORT_COLUMNS[q.sort].join(", "));
   // the matches per status: exact from the counts, or counted up to the cap (past it, those of the first cap + 1 matches)
   let matches: Map<Status, number>;
-  let rows: ListSqlRow[] | undefined;
+  /** the page, when the count's statement could return it (owner or free text within the cap) */
+  let counted: ListSqlRow[] | undefined;
   if (rowTested) {
     // owner or free text: the count reads each match's row anyway, so the same statement sorts
-    // those matches and returns the page (used unless the matches are past the cap)
+    // those matches and returns the page — only when they are within the cap (past it, the
+    // page's CTE is skipped: its one-time filter sees the cap + 1st match)
     const withStatus = Prisma.raw([...new Set(["status", ...SORT_COLUMNS[q.sort]])].join(", "));
     const out = await db.$queryRaw<(ListSqlRow & { count_status: Status | null; n: bigint | null; pos: bigint | null })[]>`
       WITH m AS MATERIALIZED (SELECT ${withStatus} FROM connections WHERE ${where(anyStatus)} LIMIT ${cap + 1}),
-      page AS (SELECT ${keys}, row_number() OVER (${orderBy(q)}) AS pos FROM m ${orderBy(q)} OFFSET ${offset} LIMIT ${q.pageSize})
+      page AS (SELECT ${keys}, row_number() OVER (${orderBy(q)}) AS pos FROM m
+        WHERE NOT EXISTS (SELECT 1 FROM m OFFSET ${cap}) ${orderBy(q)} OFFSET ${offset} LIMIT ${q.pageSize})
       SELECT NULL::"ConnectionStatus" AS count_status, NULL::bigint AS n, page.pos, ${Prisma.raw(LIST_COLUMNS_OF_C)}
       FROM page JOIN connections c ON c.id = page.id AND c.tenant_id = ${tenantId}::uuid
       UNION ALL
       SELECT status, count(*)::bigint, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM m GROUP BY status`;
     matches = new Map(out.filter((r) => r.count_status !== null).map((r) => [r.count_status!, Number(r.n)]));
-    rows = out.filter((r) => r.count_status === null).sort((a, b) => Number(a.pos) - Number(b.pos));
+    counted = out.filter((r) => r.count_status === null).sort((a, b) => Number(a.pos) - Number(b.pos));
   } else if (searched) {
-    const counted = await db.$queryRaw<{ status: Status; n: bigint }[]>`
+    const rows = await db.$queryRaw<{ status: Status; n: bigint }[]>`
       SELECT status, count(*)::bigint AS n FROM (SELECT status FROM connections WHERE ${where(anyStatus)} LIMIT ${cap + 1}) m GROUP BY status`;
-    matches = new Map(counted.map((r) => [r.status, Number(r.n)]));
+    matches = new Map(rows.map((r) => [r.status, Number(r.n)]));
   } else {
     matches = new Map(statuses.map((s) => [s, inNamespace.get(s) ?? 0]));
   }
   const total = [...matches.values()].reduce((a, n) => a + n, 0);
   const capped = searched && total > cap;
-  if (capped || !rows) rows = [];
-  // (past the cap of a search there may be more pages than counted)
-  if ((offset < total || capped) && !(rowTested && !capped)) {
+  let rows: ListSqlRow[] = [];
+  if (counted && !capped) {
+    // owner or free text within the cap: the count's statement returned the page
+    rows = counted;
+  } else if (offset < total || capped) {
+    // (past the cap of a search there may be more pages than counted)
     // one branch per status that has matches (or may have, past the cap): its first k in order,
     // by walking its sort index or by reading its matches whole, whichever costs less.
     // Past the cap the counts are of the first cap + 1 matches in the count's scan order. For an
@@ -194,7 +200,7 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
       const mine = where(Prisma.sql`status = ${s}::"ConnectionStatus"`);
       // (a walk that tests source type and risk inside the index reads index entries, ~30× cheaper
       // than the table rows a read of the matches fetches for their sort key: weigh them so)
-      const whole = capped ? rowTested && m === 0 : readMatchesWhole(rowTested ? m : m * INDEX_WALK_WEIGHT, inNamespace.get(s) ?? 0, k, Number.POSITIVE_INFINITY);
+      const whole = capped ? rowTested && m === 0 : readMatchesWhole(m * INDEX_WALK_WEIGHT, inNamespace.get(s) ?? 0, k, Number.POSITIVE_INFINITY);
       return whole
         ? // OFFSET 0 keeps the matching set its own plan (the filters' indexes), never a sort-index walk
           [Prisma.sql`(SELECT ${keys} FROM (SELECT ${keys} FROM connections WHERE ${mine} OFFSET 0) matches ${orderBy(q)} LIMIT ${k})`]

@@ -12,7 +12,7 @@ import { unmetNamedResources } from "./named-resources";
 import { createHash } from "node:crypto";
 import { isAllowlisted } from "../connectors/allowlist";
 import type { AttemptSource, ConnectorContext, ConnectorFailure, DiscoveredSchema, SafetyPolicy, SampleRecord, SourceAdapter } from "../connectors/types";
-import { redact } from "../credentials/redact";
+import { redact, redactor } from "../credentials/redact";
 import { consentPath } from "../credentials/resolver";
 import type { CredentialResolver } from "../credentials/types";
 import type { Db } from "../db/client";
@@ -125,6 +125,7 @@ const SECRETISH = /(pass(word)?|secret|token|api[_-]?key|ssn|credit|card|cvv|cvc
  * numbers shown as their shape only (preview-masking.ts), before anything is stored.
  */
 export function previewOf(records: SampleRecord[], secrets: string[], opts: { mask: boolean } = { mask: true }): SampleRecord[] {
+  const scrub = redactor(secrets);
   return records.slice(0, 5).map((r) => ({
     stream: r.stream,
     data: Object.fromEntries(
@@ -135,7 +136,7 @@ export function previewOf(records: SampleRecord[], secrets: string[], opts: { ma
           const v = opts.mask ? maskValue(raw) : raw;
           const text = typeof v === "string" ? v : JSON.stringify(v ?? null);
           const cut = text.length > 120 ? `${text.slice(0, 117)}…` : text;
-          return [k, typeof v === "string" || text.length > 120 ? redact(cut, secrets) : v];
+          return [k, typeof v === "string" || text.length > 120 ? scrub(cut) : v];
         }),
     ),
   }));

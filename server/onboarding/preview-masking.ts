@@ -64,6 +64,21 @@ function maskCard(card: string): string {
 
 /** Masks every email, card-like number and phone number inside a piece of text. */
 export function maskText(text: string): string {
+  // an email needs an "@"; a card 13 digits, a phone 8 (international) or 10 (North American):
+  // text without them is returned as it is, after one pass over it instead of four regexps
+  let digits = 0;
+  let at = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+    else if (c === 64) at = true;
+  }
+  if (digits < 8) return at ? text.replace(EMAIL, maskEmail) : text;
+  return maskEveryKind(text);
+}
+
+/** maskText without the shortcut (tests check that the shortcut never changes a result). */
+export function maskEveryKind(text: string): string {
   return text
     .replace(EMAIL, maskEmail)
     .replace(CARD, (m) => (isCardLike(m) ? maskCard(m) : m))
