@@ -88,21 +88,36 @@ function orderBy(q: ListQuery, table = ""): Prisma.Sql {
 /** `text` as a literal ILIKE substring pattern (its %, _ and \ match themselves). */
 const containing = (text: string) => `%${text.replace(/[\\%_]/g, "\\$&")}%`;
 
-/** The list's filters but the status, as SQL conditions (every one served by an index: migrations 20261201080000, 20261201091000). */
-async function filterSql(db: Db, tenantId: string, q: ListQuery): Promise<Prisma.Sql[]> {
+/** A search pg_trgm can look up: a word of at least 3 letters or digits (else it has no trigram inside a word). */
+const HAS_TRIGRAM_WORD = /[\p{L}\p{N}]{3}/u;
+
+/**
+ * The list's filters but the status, as SQL conditions (every one served by an index: migrations
+ * 20261201080000, 20261201091000, 20261201110000). `within`: the conditions for that status
+ * alone — the free text's reason match then goes through the status's own trigrams
+ * (reason_tokens), whose posting lists hold only that status's rows.
+ */
+async function filterSql(db: Db, tenantId: string, q: ListQuery): Promise<(within?: Status) => Prisma.Sql[]> {
   const parts: Prisma.Sql[] = [Prisma.sql`tenant_id = ${tenantId}::uuid`, Prisma.sql`namespace = ${q.namespace}`];
   if (q.sourceType) parts.push(Prisma.sql`source_type = ${q.sourceType}`);
   if (q.risk) parts.push(Prisma.sql`risk_level = ${q.risk}::"RiskLevel"`);
   if (q.owner) parts.push(Prisma.sql`owner_user ILIKE ${containing(q.owner)}`);
-  if (q.q) {
-    // the source types that contain the text, as an IN list on the natural key (a handful of index probes, not an ILIKE per row)
-    const needle = q.q.toLowerCase();
-    const types = (await distinctSourceTypes(db, tenantId, q.namespace)).filter((t) => t.toLowerCase().includes(needle));
-    parts.push(
-      Prisma.sql`(${types.length ? Prisma.sql`source_type = ANY (${types}::text[]) OR ` : Prisma.empty}status_reason ILIKE ${containing(q.q)} OR resource_ids @> ARRAY[${q.q}]::text[] OR intent_id = ${q.q})`,
-    );
-  }
-  return parts;
+  if (!q.q) return () => parts;
+  const text = q.q;
+  // the source types that contain the text, as an IN list on the natural key (a handful of index probes, not an ILIKE per row)
+  const needle = text.toLowerCase();
+  const types = (await distinctSourceTypes(db, tenantId, q.namespace)).filter((t) => t.toLowerCase().includes(needle));
+  const byTokens = HAS_TRIGRAM_WORD.test(text);
+  return (within) => {
+    const reason =
+      within && byTokens
+        ? Prisma.sql`(reason_tokens @> connection_reason_probe(${within}::text, ${text}) AND status_reason ILIKE ${containing(text)})`
+        : Prisma.sql`status_reason ILIKE ${containing(text)}`;
+    return [
+      ...parts,
+      Prisma.sql`(${types.length ? Prisma.sql`source_type = ANY (${types}::text[]) OR ` : Prisma.empty}${reason} OR resource_ids @> ARRAY[${text}]::text[] OR intent_id = ${text})`,
+    ];
+  };
 }
 
 const LIST_COLUMNS_OF_C = ["id", "source_type", "resource_ids", "status", "status_reason", "risk_level", "owner_user", "first_sync_rows", "latency_ms", "first_received_at", "updated_at"].map((c) => `c.${c}`).join(", ");
@@ -143,7 +158,7 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
   const cap = opts.cap ?? (rowTested ? SEARCH_CAP : TOTAL_CAP);
   const statuses = q.status?.length ? ALL_STATUSES.filter((s) => q.status!.includes(s)) : ALL_STATUSES;
   const filters = await filterSql(db, tenantId, q);
-  const where = (status: Prisma.Sql) => Prisma.join([...filters, status], " AND ");
+  const where = (status: Prisma.Sql, within?: Status) => Prisma.join([...filters(within), status], " AND ");
   // the enum itself (not its text), and every status when none is chosen: the status-leading
   // indexes then serve source type and risk too (one range per status, inside the index). Not
   // for owner or free text with no status chosen: their GIN indexes would intersect every
@@ -197,10 +212,11 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
     const branches = statuses.flatMap((s) => {
       const m = matches.get(s) ?? 0;
       if (m === 0 && !capped) return [];
-      const mine = where(Prisma.sql`status = ${s}::"ConnectionStatus"`);
       // (a walk that tests source type and risk inside the index reads index entries, ~30× cheaper
       // than the table rows a read of the matches fetches for their sort key: weigh them so)
       const whole = capped ? rowTested && m === 0 : readMatchesWhole(m * INDEX_WALK_WEIGHT, inNamespace.get(s) ?? 0, k, Number.POSITIVE_INFINITY);
+      // a status's few matches are read through its own trigrams (a walk tests the text on each row it reads)
+      const mine = where(Prisma.sql`status = ${s}::"ConnectionStatus"`, whole ? s : undefined);
       return whole
         ? // OFFSET 0 keeps the matching set its own plan (the filters' indexes), never a sort-index walk
           [Prisma.sql`(SELECT ${keys} FROM (SELECT ${keys} FROM connections WHERE ${mine} OFFSET 0) matches ${orderBy(q)} LIMIT ${k})`]

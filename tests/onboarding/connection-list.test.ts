@@ -209,6 +209,30 @@ describe("connections list", () => {
     expect(blocked.rows.map((r) => r.id).sort()).toEqual([...few].sort());
   });
 
+  it("past the cap, a row that changed status is found under its new status (its reason unchanged)", async () => {
+    // two of the NETWORK_BLOCKED rows (the only ones whose reason says "corp.example") move to
+    // NOT_SANCTIONED, which holds nothing else: past the cap, its matches are read through its own
+    // trigrams, which the status change alone must have rewritten. (The last status and the last
+    // rows in the table: past the first matches a capped count reads, in index or table order.)
+    const moved = (
+      await db.$queryRawUnsafe<{ id: string }[]>(
+        `SELECT id::text FROM connections WHERE tenant_id = $1::uuid AND namespace = 'autonomy' AND status = 'NETWORK_BLOCKED' AND status_reason LIKE '%corp.example%' ORDER BY ctid DESC LIMIT 2`,
+        tenantId,
+      )
+    ).map((r) => r.id);
+    await db.$executeRawUnsafe(`UPDATE connections SET status = 'NOT_SANCTIONED', updated_at = now() + interval '2 days' WHERE id = ANY ($1::uuid[])`, moved);
+    const matching = raw.filter((r) => r.status_reason.includes("corp.example")).length;
+    expect(matching).toBeGreaterThan(2_000);
+    const got = await listWithCap(db, tenantId, { ...base, q: "corp.example" }, { cap: 2_000 });
+    expect(got.totalCapped).toBe(true);
+    expect(got.rows.slice(0, 2).map((r) => ({ id: r.id, status: r.status })).sort((a, b) => (a.id < b.id ? -1 : 1))).toEqual(
+      [...moved].sort().map((id) => ({ id, status: "NOT_SANCTIONED" })),
+    );
+    // and under the old status they are gone
+    const blocked = await listWithCap(db, tenantId, { ...base, q: "corp.example", status: ["NETWORK_BLOCKED"], sort: "updatedAt", dir: "desc" }, { cap: 2_000 });
+    expect(blocked.rows.map((r) => r.id).filter((id) => moved.includes(id))).toEqual([]);
+  });
+
   it("counts every namespace of the tenant exactly, and only the tenant's", async () => {
     expect(await listNamespaces(db, tenantId)).toEqual([
       { namespace: "autonomy", count: N },
