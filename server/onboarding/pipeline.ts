@@ -135,8 +135,11 @@ export function previewOf(records: SampleRecord[], secrets: string[], opts: { ma
           if (SECRETISH.test(k)) return [k, "[redacted]"];
           const v = opts.mask ? maskValue(raw) : raw;
           const text = typeof v === "string" ? v : JSON.stringify(v ?? null);
-          const cut = text.length > 120 ? `${text.slice(0, 117)}…` : text;
-          return [k, typeof v === "string" || text.length > 120 ? scrub(cut) : v];
+          // redacted whole, then cut: a secret across the cut is not half shown; a value that is not
+          // a string (a number, a small object) stays as it is only when its text has nothing to redact
+          const clean = scrub(text);
+          const cut = clean.length > 120 ? `${clean.slice(0, 117)}…` : clean;
+          return [k, typeof v === "string" || clean !== text || text.length > 120 ? cut : v];
         }),
     ),
   }));

@@ -59,6 +59,24 @@ describe("previewOf (what the pipeline stores)", async () => {
     expect(previewOf(records, [])[0]!.data).toEqual({ id: 7, email: "j•••@e•••.com", phone: "+1 •••-•••-••12", author: "Jane", api_token: "[redacted]", note: "paid with •••• 4242" });
   });
 
+  it("hides a secret inside a small nested value and one that lies across the cut of a long value", () => {
+    const secret = "s3cr3t-T0ken-abcdefghij";
+    const out = previewOf(
+      [{ stream: "s", data: { meta: { pwd: "hunter2", n: 1 }, echo: { headers: { x: secret } }, long: `${"a".repeat(110)}${secret} tail`, count: 3, tags: ["x", "y"] } }],
+      [secret],
+    )[0]!.data;
+    const shown = JSON.stringify(out);
+    expect(shown).not.toContain("hunter2");
+    expect(shown).not.toContain("s3cr3t");
+    expect(shown).not.toContain("T0ken");
+    expect(out.meta).toBe('{"pwd":"[redacted]","n":1}');
+    expect(out.echo).toBe('{"headers":{"x":"[redacted]"}}');
+    expect(out.long).toBe(`${"a".repeat(110)}[redact…`);
+    // values with nothing to hide keep their type
+    expect(out.count).toBe(3);
+    expect(out.tags).toEqual(["x", "y"]);
+  });
+
   it("keeps values as they are when the tenant turned masking off (secrets stay hidden)", () => {
     expect(previewOf(records, ["Jane"], { mask: false })[0]!.data).toMatchObject({ email: "jane@example.com", phone: "+1 415-555-0112", api_token: "[redacted]", note: "paid with 4242 4242 4242 4242" });
   });
