@@ -22,8 +22,17 @@ const globalForDb = globalThis as unknown as { __aamPrisma?: PrismaClient };
 type RawHolder = { url: string; max: number; pool?: pg.Pool };
 const rawHolders = new WeakMap<object, RawHolder>();
 
+/**
+ * Settings of every session this app opens: no JIT compilation. The app's statements are short
+ * (a list page, the funnel, the hot path's writes), but a list page's plan of several index walks
+ * can pass jit_above_cost on its estimates: compiling it then took 120 ms of a 170 ms page at 1M
+ * connections (issue 13 item 5), while JIT pays off only on statements of seconds. An `options`
+ * in DATABASE_URL itself takes precedence.
+ */
+export const SESSION_OPTIONS = "-c jit=off";
+
 export function createDb(databaseUrl: string, max = 10, opts: { rawMax?: number } = {}): PrismaClient {
-  const client = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max }) });
+  const client = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max, options: SESSION_OPTIONS }) });
   const holder: RawHolder = { url: databaseUrl, max: opts.rawMax ?? Math.max(2, Math.ceil(max / 2)) };
   rawHolders.set(client, holder);
   const disconnect = client.$disconnect.bind(client);
@@ -44,7 +53,7 @@ export function rawPool(db: object): pg.Pool | undefined {
   const h = rawHolders.get(db);
   if (!h) return undefined;
   if (!h.pool) {
-    h.pool = new pg.Pool({ connectionString: h.url, max: h.max, idleTimeoutMillis: 10_000, allowExitOnIdle: true });
+    h.pool = new pg.Pool({ connectionString: h.url, max: h.max, idleTimeoutMillis: 10_000, allowExitOnIdle: true, options: SESSION_OPTIONS });
     // an idle connection the server closed (restart, DROP DATABASE … FORCE) is replaced on next use
     h.pool.on("error", () => undefined);
   }

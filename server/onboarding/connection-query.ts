@@ -43,7 +43,7 @@ export type ConnectionListRow = {
 /** Past this many matches a searched list says "more than 50,000" instead of counting every match. */
 export const TOTAL_CAP = 50_000;
 /** The same for a search by owner or free text, whose count reads each match's row. */
-export const SEARCH_CAP = 10_000;
+export const SEARCH_CAP = 2_000;
 
 /**
  * The exact number of connections in a namespace per status, from the trigger-kept counts
@@ -88,35 +88,71 @@ function orderBy(q: ListQuery, table = ""): Prisma.Sql {
 /** `text` as a literal ILIKE substring pattern (its %, _ and \ match themselves). */
 const containing = (text: string) => `%${text.replace(/[\\%_]/g, "\\$&")}%`;
 
-/** A search pg_trgm can look up: a word of at least 3 letters or digits (else it has no trigram inside a word). */
-const HAS_TRIGRAM_WORD = /[\p{L}\p{N}]{3}/u;
 
 /**
- * The list's filters but the status, as SQL conditions (every one served by an index: migrations
- * 20261201080000, 20261201091000, 20261201110000). `within`: the conditions for that status
- * alone — the free text's reason match then goes through the status's own trigrams
- * (reason_tokens), whose posting lists hold only that status's rows.
+ * The list's filters as SQL conditions (every one served by an index: migrations
+ * 20261201080000, 20261201091000, 20261201110000).
+ * - `base`: every filter but the status and the free text;
+ * - `all`: every filter but the status;
+ * - free text matches three disjoint ways, each with its own best plan: `byType`, the source
+ *   types whose name contains the text (tested inside the sort indexes, which hold the source
+ *   type: a walk reads index entries, not rows), and `rest(within)`, the others — the status text
+ *   and exact intent and resource IDs — minus the source-type matches. With `within`, `rest` is
+ *   for reading that status's few matches whole: the status text then goes through the status's
+ *   own trigrams (reason_tokens), whose posting lists hold only that status's rows, and the status
+ *   is only rechecked on the rows found (as text: were it the enum, the planner may AND in the
+ *   (status, status_reason) index's entry for the status — a posting list of every row of it,
+ *   20–30 ms at 1M — to save rechecks of a handful of rows).
  */
-async function filterSql(db: Db, tenantId: string, q: ListQuery): Promise<(within?: Status) => Prisma.Sql[]> {
-  const parts: Prisma.Sql[] = [Prisma.sql`tenant_id = ${tenantId}::uuid`, Prisma.sql`namespace = ${q.namespace}`];
-  if (q.sourceType) parts.push(Prisma.sql`source_type = ${q.sourceType}`);
-  if (q.risk) parts.push(Prisma.sql`risk_level = ${q.risk}::"RiskLevel"`);
-  if (q.owner) parts.push(Prisma.sql`owner_user ILIKE ${containing(q.owner)}`);
-  if (!q.q) return () => parts;
+type Filters = {
+  base: Prisma.Sql[];
+  all: Prisma.Sql[];
+  text?: { types: string[]; byType?: Prisma.Sql; rest: (within?: Status) => Prisma.Sql[] };
+};
+
+/** A source type as a condition: one type an equality, so that an ordered index walk seeks it (an `= ANY` is tested on every entry). */
+const ofTypes = (types: readonly string[]) => (types.length === 1 ? Prisma.sql`source_type = ${types[0]}` : Prisma.sql`source_type = ANY (${types}::text[])`);
+
+async function filterSql(db: Db, tenantId: string, q: ListQuery): Promise<Filters> {
+  const base: Prisma.Sql[] = [Prisma.sql`tenant_id = ${tenantId}::uuid`, Prisma.sql`namespace = ${q.namespace}`];
+  if (q.sourceType) base.push(Prisma.sql`source_type = ${q.sourceType}`);
+  if (q.risk) base.push(Prisma.sql`risk_level = ${q.risk}::"RiskLevel"`);
+  if (q.owner) base.push(Prisma.sql`owner_user ILIKE ${containing(q.owner)}`);
+  if (!q.q) return { base, all: base };
   const text = q.q;
-  // the source types that contain the text, as an IN list on the natural key (a handful of index probes, not an ILIKE per row)
+  // the source types that contain the text, as an IN list (a handful of index probes, not an ILIKE per row)
   const needle = text.toLowerCase();
-  const types = (await distinctSourceTypes(db, tenantId, q.namespace)).filter((t) => t.toLowerCase().includes(needle));
-  const byTokens = HAS_TRIGRAM_WORD.test(text);
-  return (within) => {
-    const reason =
-      within && byTokens
-        ? Prisma.sql`(reason_tokens @> connection_reason_probe(${within}::text, ${text}) AND status_reason ILIKE ${containing(text)})`
-        : Prisma.sql`status_reason ILIKE ${containing(text)}`;
-    return [
-      ...parts,
-      Prisma.sql`(${types.length ? Prisma.sql`source_type = ANY (${types}::text[]) OR ` : Prisma.empty}${reason} OR resource_ids @> ARRAY[${text}]::text[] OR intent_id = ${text})`,
-    ];
+  // and whether the text has trigrams inside its words (a word of 3 characters, as PostgreSQL's
+  // pg_trgm sees it): asked of the same SQL function the lookup uses, so the two never disagree
+  const [allTypes, [probe]] = await Promise.all([
+    distinctSourceTypes(db, tenantId, q.namespace),
+    db.$queryRaw<{ inner: number }[]>`SELECT cardinality(connection_reason_probe('', ${text})) AS inner`,
+  ]);
+  const types = allTypes.filter((t) => t.toLowerCase().includes(needle));
+  const byTokens = (probe?.inner ?? 0) > 0;
+  const byType = types.length ? ofTypes(types) : undefined;
+  const others = (within?: Status) => {
+    // the status text only when the text has a word to look up (search-text.ts): else every row would be read
+    const reason = !byTokens
+      ? Prisma.empty
+      : within !== undefined
+        ? Prisma.sql`(reason_tokens @> connection_reason_probe(${within}::text, ${text}) AND status_reason ILIKE ${containing(text)}) OR `
+        : Prisma.sql`status_reason ILIKE ${containing(text)} OR `;
+    return Prisma.sql`${reason}resource_ids @> ARRAY[${text}]::text[] OR intent_id = ${text}`;
+  };
+  return {
+    base,
+    all: [...base, byType ? Prisma.sql`(${byType} OR ${others()})` : Prisma.sql`(${others()})`],
+    text: {
+      types,
+      byType,
+      rest: (within) => [
+        ...base,
+        ...(byType ? [Prisma.sql`NOT (${byType})`] : []),
+        Prisma.sql`(${others(within)})`,
+        ...(within === undefined ? [] : [Prisma.sql`status::text = ${within}`]),
+      ],
+    },
   };
 }
 
@@ -158,7 +194,7 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
   const cap = opts.cap ?? (rowTested ? SEARCH_CAP : TOTAL_CAP);
   const statuses = q.status?.length ? ALL_STATUSES.filter((s) => q.status!.includes(s)) : ALL_STATUSES;
   const filters = await filterSql(db, tenantId, q);
-  const where = (status: Prisma.Sql, within?: Status) => Prisma.join([...filters(within), status], " AND ");
+  const where = (status: Prisma.Sql) => Prisma.join([...filters.all, status], " AND ");
   // the enum itself (not its text), and every status when none is chosen: the status-leading
   // indexes then serve source type and risk too (one range per status, inside the index). Not
   // for owner or free text with no status chosen: their GIN indexes would intersect every
@@ -170,6 +206,8 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
   const keys = Prisma.raw(SORT_COLUMNS[q.sort].join(", "));
   // the matches per status: exact from the counts, or counted up to the cap (past it, those of the first cap + 1 matches)
   let matches: Map<Status, number>;
+  /** of them, the free text's source-type matches */
+  let typed = new Map<Status, number>();
   /** the page, when the count's statement could return it (owner or free text within the cap) */
   let counted: ListSqlRow[] | undefined;
   if (rowTested) {
@@ -177,15 +215,38 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
     // those matches and returns the page — only when they are within the cap (past it, the
     // page's CTE is skipped: its one-time filter sees the cap + 1st match)
     const withStatus = Prisma.raw([...new Set(["status", ...SORT_COLUMNS[q.sort]])].join(", "));
-    const out = await db.$queryRaw<(ListSqlRow & { count_status: Status | null; n: bigint | null; pos: bigint | null })[]>`
-      WITH m AS MATERIALIZED (SELECT ${withStatus} FROM connections WHERE ${where(anyStatus)} LIMIT ${cap + 1}),
+    // free text that names source types counts its two disjoint sets apart, each through its
+    // own index: the types' matches per status (exact up to the cap, index entries only: in one
+    // index order they would all come from its first statuses), the rest (status text, IDs) in
+    // the trigram and ID indexes — read together, the rows that are neither would be tested one
+    // by one until the cap is reached. The types' rows themselves are read only when they are
+    // within the cap (for the page).
+    const text = filters.text;
+    const byType = text?.byType;
+    const typedCte = byType
+      ? Prisma.sql`typed AS MATERIALIZED (SELECT s AS status, (SELECT count(*) FROM (SELECT 1 FROM connections WHERE ${Prisma.join([...filters.base, byType, Prisma.sql`status = s`], " AND ")} LIMIT ${cap + 1}) x) AS n
+          FROM unnest(${[...statuses]}::"ConnectionStatus"[]) s),`
+      : Prisma.empty;
+    const sample = text && byType
+      ? Prisma.sql`(SELECT ${withStatus}, TRUE AS by_type FROM connections WHERE ${Prisma.join([...filters.base, byType, anyStatus], " AND ")} AND (SELECT sum(n) FROM typed) <= ${cap})
+        UNION ALL (SELECT ${withStatus}, FALSE FROM connections WHERE ${Prisma.join([...text.rest(), anyStatus], " AND ")} LIMIT ${cap + 1})`
+      : Prisma.sql`SELECT ${withStatus}, FALSE AS by_type FROM connections WHERE ${where(anyStatus)} LIMIT ${cap + 1}`;
+    const out = await db.$queryRaw<(ListSqlRow & { count_status: Status | null; n: bigint | null; n_typed: bigint | null; pos: bigint | null })[]>`
+      WITH ${typedCte} m AS MATERIALIZED (${sample}),
       page AS (SELECT ${keys}, row_number() OVER (${orderBy(q)}) AS pos FROM m
         WHERE NOT EXISTS (SELECT 1 FROM m OFFSET ${cap}) ${orderBy(q)} OFFSET ${offset} LIMIT ${q.pageSize})
-      SELECT NULL::"ConnectionStatus" AS count_status, NULL::bigint AS n, page.pos, ${Prisma.raw(LIST_COLUMNS_OF_C)}
+      SELECT NULL::"ConnectionStatus" AS count_status, NULL::bigint AS n, NULL::bigint AS n_typed, page.pos, ${Prisma.raw(LIST_COLUMNS_OF_C)}
       FROM page JOIN connections c ON c.id = page.id AND c.tenant_id = ${tenantId}::uuid
       UNION ALL
-      SELECT status, count(*)::bigint, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM m GROUP BY status`;
-    matches = new Map(out.filter((r) => r.count_status !== null).map((r) => [r.count_status!, Number(r.n)]));
+      SELECT status, count(*)::bigint, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM m WHERE NOT by_type GROUP BY status
+      ${byType ? Prisma.sql`UNION ALL SELECT status, 0, n, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM typed` : Prisma.empty}`;
+    matches = new Map();
+    for (const r of out) {
+      if (r.count_status === null) continue;
+      const [n, t] = [Number(r.n), Number(r.n_typed)];
+      matches.set(r.count_status, (matches.get(r.count_status) ?? 0) + n + t);
+      if (t) typed.set(r.count_status, t);
+    }
     counted = out.filter((r) => r.count_status === null).sort((a, b) => Number(a.pos) - Number(b.pos));
   } else if (searched) {
     const rows = await db.$queryRaw<{ status: Status; n: bigint }[]>`
@@ -202,34 +263,77 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
     rows = counted;
   } else if (offset < total || capped) {
     // (past the cap of a search there may be more pages than counted)
-    // one branch per status that has matches (or may have, past the cap): its first k in order,
-    // by walking its sort index or by reading its matches whole, whichever costs less.
-    // Past the cap the counts are of the first cap + 1 matches in the count's scan order. For an
-    // owner or free-text search that is the table's order (a GIN bitmap), so a status with none
-    // of them has few matches: read them whole (its GIN key finds them); the others are dense,
-    // walk them. A search on source type and risk only is counted in index order, and its walks
-    // test both filters inside the index: walk every status.
-    const branches = statuses.flatMap((s) => {
+    // per status that has matches (or may have, past the cap), one branch per disjoint set of its
+    // matches: its first `limit` in order, by walking its sort index or by reading the set whole,
+    // whichever costs less. Past the cap the counts are of the first cap + 1 matches in the
+    // count's scan order. For an owner or free-text search that is the table's order, so a set
+    // with none of them in a status is small there: read it whole (its own index finds it); the
+    // others are dense, walk them. A search on source type and risk only is counted in index
+    // order, and its walks test both filters inside the index: walk every status.
+    const statusIs = (s: Status) => Prisma.sql`status = ${s}::"ConnectionStatus"`;
+    const branch = (cond: Prisma.Sql, whole: boolean, limit: number) =>
+      whole
+        ? // OFFSET 0 keeps the matching set its own plan (the filters' indexes), never a sort-index walk
+          Prisma.sql`(SELECT ${keys} FROM (SELECT ${keys} FROM connections WHERE ${cond} OFFSET 0) matches ${orderBy(q)} LIMIT ${limit})`
+        : Prisma.sql`(SELECT ${keys} FROM connections WHERE ${cond} ${orderBy(q)} LIMIT ${limit})`;
+    const branchesOf = (s: Status, limit: number): Prisma.Sql[] => {
       const m = matches.get(s) ?? 0;
       if (m === 0 && !capped) return [];
+      const text = filters.text;
+      if (text && capped) {
+        // free text: its source-type matches (walked with the type tested inside the sort
+        // index), then the rest (a status's few read whole through its own trigrams and ID indexes)
+        const nTyped = typed.get(s) ?? 0;
+        // (exact up to the cap: read them whole while that beats a walk, as for a source-type filter)
+        const typesWhole = readMatchesWhole(nTyped * INDEX_WALK_WEIGHT, inNamespace.get(s) ?? 0, limit, cap);
+        const sets: Prisma.Sql[] = [];
+        // (a few types: one walk each, seeking its type where the sort index allows)
+        const walks = text.types.length <= 4 ? text.types.map((t) => [t]) : [text.types];
+        if (text.types.length) if (nTyped > 0) for (const t of walks) sets.push(branch(Prisma.join([...filters.base, ofTypes(t), statusIs(s)], " AND "), typesWhole, limit));
+        const restWhole = m - nTyped === 0;
+        sets.push(branch(Prisma.join(restWhole ? text.rest(s) : [...text.rest(), statusIs(s)], " AND "), restWhole, limit));
+        return sets;
+      }
       // (a walk that tests source type and risk inside the index reads index entries, ~30× cheaper
       // than the table rows a read of the matches fetches for their sort key: weigh them so)
       const whole = capped ? rowTested && m === 0 : readMatchesWhole(m * INDEX_WALK_WEIGHT, inNamespace.get(s) ?? 0, k, Number.POSITIVE_INFINITY);
-      // a status's few matches are read through its own trigrams (a walk tests the text on each row it reads)
-      const mine = where(Prisma.sql`status = ${s}::"ConnectionStatus"`, whole ? s : undefined);
-      return whole
-        ? // OFFSET 0 keeps the matching set its own plan (the filters' indexes), never a sort-index walk
-          [Prisma.sql`(SELECT ${keys} FROM (SELECT ${keys} FROM connections WHERE ${mine} OFFSET 0) matches ${orderBy(q)} LIMIT ${k})`]
-        : [Prisma.sql`(SELECT ${keys} FROM connections WHERE ${mine} ${orderBy(q)} LIMIT ${k})`];
-    });
-    if (branches.length) {
-      // a deferred join: the page's ids (and sort keys) first, from the indexes alone where the
-      // filters allow (index-only scans), then only the page's rows are read
-      rows = await db.$queryRaw<ListSqlRow[]>`
+      return [branch(where(statusIs(s)), whole, limit)];
+    };
+    // a deferred join: the page's ids (and sort keys) first, from the indexes alone where the
+    // filters allow (index-only scans), then only the page's rows are read
+    const pageOf = (branches: Prisma.Sql[], skip: number, take: number) =>
+      db.$queryRaw<ListSqlRow[]>`
         SELECT ${Prisma.raw(LIST_COLUMNS_OF_C)}
-        FROM (SELECT ${keys} FROM (${Prisma.join(branches, " UNION ALL ")}) branches ${orderBy(q)} OFFSET ${offset} LIMIT ${q.pageSize}) page
+        FROM (SELECT ${keys} FROM (${Prisma.join(branches, " UNION ALL ")}) branches ${orderBy(q)} OFFSET ${skip} LIMIT ${take}) page
         JOIN connections c ON c.id = page.id AND c.tenant_id = ${tenantId}::uuid
         ${orderBy(q, "page.")}`;
+    if (q.sort !== "status") {
+      // the branches merged in sort order: each is read only as far as the merge needs
+      const branches = statuses.flatMap((s) => branchesOf(s, k));
+      if (branches.length) rows = await pageOf(branches, offset, q.pageSize);
+    } else {
+      // sorted by status, the statuses come one after the other: read them in that order, each
+      // only for what the page still needs (merged in one statement, every status's branch would
+      // be read to its limit: the planner cannot see that each holds a single status)
+      let skip = offset;
+      for (const s of q.dir === "asc" ? statuses : [...statuses].reverse()) {
+        if (rows.length >= q.pageSize) break;
+        // exact counts (no cap): a status wholly before the page is skipped unread
+        const n = matches.get(s) ?? 0;
+        if (!capped && skip >= n) {
+          skip -= n;
+          continue;
+        }
+        const branches = branchesOf(s, skip + q.pageSize - rows.length);
+        if (!branches.length) continue;
+        const got = await pageOf(branches, skip, q.pageSize - rows.length);
+        if (capped) {
+          // past the cap a status's count is not known: what it held before the page is learnt by reading
+          const before = got.length ? skip : (await db.$queryRaw<{ n: bigint }[]>`SELECT count(*)::bigint AS n FROM (SELECT 1 FROM (${Prisma.join(branches, " UNION ALL ")}) b) c`)[0]!.n;
+          skip -= Number(before);
+        } else skip = 0;
+        rows.push(...got);
+      }
     }
   }
   return {

@@ -1,6 +1,7 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { submitDeps } from "../../http/services";
+import { searchesInsideText, SHORT_OWNER_MESSAGE } from "../../onboarding/search-text";
 import { distinctSourceTypes, listConnections, listNamespaces, SORTABLE, viewConnectionPage } from "../../onboarding/connection-query";
 import { createPipelineDeps } from "../../onboarding/deps";
 import { healConnections, HealRefused, queueHeal } from "../../onboarding/heal";
@@ -35,7 +36,7 @@ export const connectionsRouter = router({
         status: z.array(StatusSchema).max(8).optional(),
         sourceType: z.string().max(64).optional(),
         risk: z.enum(["low", "med", "high"]).optional(),
-        owner: z.string().max(320).optional(),
+        owner: z.string().max(320).refine(searchesInsideText, SHORT_OWNER_MESSAGE).optional(),
         q: z.string().max(200).optional(),
         sort: z.enum(SORTABLE).default("updatedAt"),
         dir: z.enum(["asc", "desc"]).default("desc"),
