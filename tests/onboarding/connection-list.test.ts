@@ -233,6 +233,62 @@ describe("connections list", () => {
     expect(blocked.rows.map((r) => r.id).filter((id) => moved.includes(id))).toEqual([]);
   });
 
+  it("free text without a word of 3 letters or digits finds exact intent and resource IDs and source types, not status text", async () => {
+    const [one] = raw.filter((r) => r.status === "ERROR");
+    await db.$executeRawUnsafe(`UPDATE connections SET resource_ids = ARRAY['x1'], intent_id = 'q9' WHERE id = $1::uuid`, one!.id);
+    for (const text of ["x1", "q9"]) expect((await listConnections(db, tenantId, { ...base, q: text })).rows.map((r) => r.id), text).toEqual([one!.id]);
+    // "db" is inside every "db7.corp.example" reason, but has no word to look up: no match
+    expect(raw.some((r) => r.status_reason.includes("db"))).toBe(true);
+    expect((await listConnections(db, tenantId, { ...base, q: "db" })).total).toBe(0);
+    // and inside a source type's name it finds the type (jira: "ji")
+    const jira = await listConnections(db, tenantId, { ...base, q: "ji" });
+    expect(jira.total).toBe(raw.filter((r) => r.source_type === "jira").length);
+  });
+
+  it("past the cap, free text that names a source type returns its type's rows and the others, each once, in every sort order", async () => {
+    // every jira row is HEALING; some rows of other types and statuses now mention jira in their
+    // reason (statuses before and after HEALING in either order), as do some jira rows (both ways)
+    const others = [
+      ...raw.filter((r) => r.source_type !== "jira" && r.status === "ERROR").slice(0, 30),
+      ...raw.filter((r) => r.source_type !== "jira" && r.status === "NETWORK_BLOCKED").slice(0, 20),
+    ].map((r) => r.id);
+    const jiraToo = raw.filter((r) => r.source_type === "jira").slice(0, 10).map((r) => r.id);
+    expect(new Set(raw.filter((r) => r.source_type === "jira").map((r) => r.status))).toEqual(new Set(["HEALING"]));
+    await db.$executeRawUnsafe(`UPDATE connections SET status_reason = 'Jira token expired' WHERE id = ANY ($1::uuid[])`, [...others, ...jiraToo]);
+    const now = await db.$queryRawUnsafe<Raw[]>(
+      `SELECT id::text, source_type, resource_key, status::text, status_reason, risk_level::text, latency_ms, updated_at, first_received_at
+       FROM connections WHERE tenant_id = $1::uuid AND namespace = 'autonomy'`,
+      tenantId,
+    );
+    const matches = now.filter((r) => r.source_type.includes("jira") || r.status_reason.toLowerCase().includes("jira"));
+    expect(matches.length).toBeGreaterThan(2_000);
+    const STATUS_ORDER = ["PENDING", "ACTIVE", "AWAITING_CREDENTIALS", "NETWORK_BLOCKED", "UNSUPPORTED", "HEALING", "ERROR", "NOT_SANCTIONED"];
+    const keyOf: Record<ListQuery["sort"], (r: Raw) => number | string> = {
+      updatedAt: (r) => r.updated_at.getTime(),
+      firstReceivedAt: (r) => r.first_received_at.getTime(),
+      sourceType: (r) => `${r.source_type}\u0000${r.resource_key}`,
+      status: (r) => STATUS_ORDER.indexOf(r.status),
+      riskLevel: (r) => ["low", "med", "high"].indexOf(r.risk_level),
+      latencyMs: (r) => r.latency_ms ?? Number.POSITIVE_INFINITY, // NULLs last going up
+    };
+    for (const sort of ["updatedAt", "sourceType", "status", "latencyMs"] as const) {
+      for (const dir of ["asc", "desc"] as const) {
+        const sorted = [...matches].sort((a, b) => {
+          const [x, y] = [keyOf[sort](a), keyOf[sort](b)];
+          const c = x === y ? (a.id < b.id ? -1 : 1) : x < y ? -1 : 1;
+          return dir === "asc" ? c : -c;
+        });
+        // (page 25: past the first statuses' matches when sorted by status)
+        for (const page of [1, 7, 25]) {
+          const got = await listWithCap(db, tenantId, { ...base, q: "jira", sort, dir, page }, { cap: 2_000 });
+          const label = `${sort} ${dir} page ${page}`;
+          expect(got.totalCapped, label).toBe(true);
+          expect(got.rows.map((r) => r.id), label).toEqual(sorted.slice((page - 1) * 25, page * 25).map((r) => r.id));
+        }
+      }
+    }
+  });
+
   it("counts every namespace of the tenant exactly, and only the tenant's", async () => {
     expect(await listNamespaces(db, tenantId)).toEqual([
       { namespace: "autonomy", count: N },
