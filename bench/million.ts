@@ -6,7 +6,8 @@
  *    (status, reachable, first_received_at, activated_at — not the trigger-kept day columns);
  *  - the connections-list page (listConnections, what the tRPC connections.list procedure and
  *    components/connections-table.tsx use) with every filter the page offers (none, status,
- *    several statuses, source type, risk, owner, free-text q) × every sort (6 keys × asc/desc),
+ *    several statuses, source type, risk, owner, free-text q — broad ones, a source type's name,
+ *    text too short to search inside) × every sort (6 keys × asc/desc),
  *    page 1 and page 40, 25 rows: p50 over all combinations and the slowest ones;
  *  - admission of a 1,000-intent batch (submitBatch: validation, the idempotent upsert, the
  *    durable enqueue; what POST /api/connections/onboard/batch runs after parsing the body).
@@ -108,6 +109,9 @@ const FILTERS: Filter[] = [
   { label: "sourceType+risk", q: { sourceType: "salesforce", risk: "high" } },
   { label: "owner=owner4 (broad) + status=ACTIVE", q: { owner: "owner4", status: ["ACTIVE"] } },
   { label: "q=Unexpected (broad free text, 20%)", q: { q: "Unexpected" } },
+  { label: "owner=owner4 (broad, any status)", q: { owner: "owner4" } },
+  { label: "q=github (a source type's name, 5%)", q: { q: "github" } },
+  { label: "q=db (short: IDs and source types)", q: { q: "db" } },
 ];
 
 async function timeIt<T>(fn: () => Promise<T>, n: number): Promise<{ ms: number[]; last: T }> {

@@ -7,6 +7,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import Link from "next/link";
 import { useEffect, useState } from "react";
 import type { RouterInputs } from "@/lib/router-types";
+import { searchesInsideText, SHORT_OWNER_MESSAGE, SHORT_SEARCH_HINT } from "@/server/onboarding/search-text";
 import { StatusBadge } from "./status-badge";
 import { useTRPC } from "./trpc-provider";
 
@@ -41,6 +42,9 @@ export function ConnectionsTable({ namespace, namespaces, canHeal }: { namespace
   const [page, setPage] = useState(1);
   const owner = useDebounced(ownerText, 250);
   const q = useDebounced(text, 250);
+  // an owner is searched inside addresses: only from 3 letters or digits in a row (search-text.ts); until then, said so and not sent
+  const ownerShort = owner.trim() !== "" && !searchesInsideText(owner);
+  const textShort = q.trim() !== "" && !searchesInsideText(q);
   useEffect(() => setPage(1), [ns, status, sourceType, risk, owner, q, sort, dir]);
 
   const input: ListInput = {
@@ -48,7 +52,7 @@ export function ConnectionsTable({ namespace, namespaces, canHeal }: { namespace
     status: status ? [status as (typeof STATUSES)[number]] : undefined,
     sourceType: sourceType || undefined,
     risk: (risk || undefined) as ListInput["risk"],
-    owner: owner || undefined,
+    owner: owner && !ownerShort ? owner : undefined,
     q: q || undefined,
     sort,
     dir,
@@ -120,7 +124,7 @@ export function ConnectionsTable({ namespace, namespaces, canHeal }: { namespace
 
       <form className="flex flex-wrap gap-2" role="search" onSubmit={(e) => e.preventDefault()}>
         <label className="sr-only" htmlFor="f-q">Search</label>
-        <input id="f-q" className={field} placeholder="Search type, reason or resource id" value={text} onChange={(e) => setText(e.target.value)} />
+        <input id="f-q" aria-describedby={textShort ? "f-search-hint" : undefined} className={field} placeholder="Search type, reason or resource id" value={text} onChange={(e) => setText(e.target.value)} />
         <label className="sr-only" htmlFor="f-status">Status</label>
         <select id="f-status" aria-label="Status" className={field} value={status} onChange={(e) => setStatus(e.target.value)}>
           <option value="">Any status</option>
@@ -142,8 +146,13 @@ export function ConnectionsTable({ namespace, namespaces, canHeal }: { namespace
           <option value="med">Medium risk</option>
           <option value="high">High risk</option>
         </select>
-        <input aria-label="Owner" className={field} placeholder="Owner" value={ownerText} onChange={(e) => setOwnerText(e.target.value)} />
+        <input aria-label="Owner" aria-describedby={ownerShort ? "f-search-hint" : undefined} className={field} placeholder="Owner" value={ownerText} onChange={(e) => setOwnerText(e.target.value)} />
       </form>
+      {ownerShort || textShort ? (
+        <p id="f-search-hint" role="status" className="text-sm text-slate-600 dark:text-slate-400">
+          {ownerShort ? SHORT_OWNER_MESSAGE : null} {textShort ? SHORT_SEARCH_HINT : null}
+        </p>
+      ) : null}
 
       {list.isPending ? (
         <p className="text-slate-500">Loading connections…</p>

@@ -55,4 +55,18 @@ test("the connection list filters, sorts and pages through 10,000 connections", 
   await page.getByPlaceholder("Search type, reason or resource id").fill("res-4242");
   await expect(page.getByTestId("total")).toContainText("1 connection");
   await expect(page.getByTestId("connection-rows").getByRole("row")).toHaveCount(1);
+
+  // too short to search inside text: said in words; an owner is applied only once it can be
+  await page.getByPlaceholder("Search type, reason or resource id").fill("");
+  await page.getByLabel("Owner").fill("ow");
+  await expect(page.getByRole("status").filter({ hasText: "Type at least 3 letters or digits in a row of the owner's address." })).toBeVisible();
+  await expect(page.getByTestId("total")).toContainText("10,000 connections");
+  await page.getByLabel("Owner").fill("owner7@");
+  await expect(page.getByTestId("total")).toContainText("200 connections");
+  await expect(page.getByRole("status").filter({ hasText: "owner's address" })).toHaveCount(0);
+  await page.getByLabel("Owner").fill("");
+  // short free text: the hint, and what it still finds (the github rows, by their type's name)
+  await page.getByPlaceholder("Search type, reason or resource id").fill("gi");
+  await expect(page.getByRole("status").filter({ hasText: "to search the status text" })).toBeVisible();
+  await expect(page.getByTestId("total")).toContainText("2,000 connections");
 });
