@@ -85,9 +85,16 @@ function orderBy(q: ListQuery, table = ""): Prisma.Sql {
   return Prisma.raw(`ORDER BY ${SORT_COLUMNS[q.sort].map((c) => `${table}${c} ${dir}`).join(", ")}`);
 }
 
-/** `text` as a literal ILIKE substring pattern (its %, _ and \ match themselves). */
+/** `text` as a literal ILIKE substring pattern (its %, _ and \\ match themselves). */
 const containing = (text: string) => `%${text.replace(/[\\%_]/g, "\\$&")}%`;
 
+/**
+ * Conditions split by where a walk of a sort index tests them: inside the index (its columns:
+ * tenant, namespace, status, the sort key, id, source type, risk) or on the table's row (owner,
+ * free text).
+ */
+type Conds = { index: Prisma.Sql[]; row: Prisma.Sql[] };
+const allOf = (c: Conds) => Prisma.join([...c.index, ...c.row], " AND ");
 
 /**
  * The list's filters as SQL conditions (every one served by an index: migrations
@@ -105,19 +112,20 @@ const containing = (text: string) => `%${text.replace(/[\\%_]/g, "\\$&")}%`;
  *   20–30 ms at 1M — to save rechecks of a handful of rows).
  */
 type Filters = {
-  base: Prisma.Sql[];
-  all: Prisma.Sql[];
-  text?: { types: string[]; byType?: Prisma.Sql; rest: (within?: Status) => Prisma.Sql[] };
+  base: Conds;
+  all: Conds;
+  text?: { types: string[]; byType?: Prisma.Sql; rest: (within?: Status) => Conds };
 };
 
 /** A source type as a condition: one type an equality, so that an ordered index walk seeks it (an `= ANY` is tested on every entry). */
 const ofTypes = (types: readonly string[]) => (types.length === 1 ? Prisma.sql`source_type = ${types[0]}` : Prisma.sql`source_type = ANY (${types}::text[])`);
 
 async function filterSql(db: Db, tenantId: string, q: ListQuery): Promise<Filters> {
-  const base: Prisma.Sql[] = [Prisma.sql`tenant_id = ${tenantId}::uuid`, Prisma.sql`namespace = ${q.namespace}`];
-  if (q.sourceType) base.push(Prisma.sql`source_type = ${q.sourceType}`);
-  if (q.risk) base.push(Prisma.sql`risk_level = ${q.risk}::"RiskLevel"`);
-  if (q.owner) base.push(Prisma.sql`owner_user ILIKE ${containing(q.owner)}`);
+  const fixed: Prisma.Sql[] = [Prisma.sql`tenant_id = ${tenantId}::uuid`, Prisma.sql`namespace = ${q.namespace}`];
+  if (q.sourceType) fixed.push(Prisma.sql`source_type = ${q.sourceType}`);
+  if (q.risk) fixed.push(Prisma.sql`risk_level = ${q.risk}::"RiskLevel"`);
+  const owner = q.owner ? [Prisma.sql`owner_user ILIKE ${containing(q.owner)}`] : [];
+  const base: Conds = { index: fixed, row: owner };
   if (!q.q) return { base, all: base };
   const text = q.q;
   // the source types that contain the text, as an IN list (a handful of index probes, not an ILIKE per row)
@@ -138,20 +146,18 @@ async function filterSql(db: Db, tenantId: string, q: ListQuery): Promise<Filter
       : within !== undefined
         ? Prisma.sql`(reason_tokens @> connection_reason_probe(${within}::text, ${text}) AND status_reason ILIKE ${containing(text)}) OR `
         : Prisma.sql`status_reason ILIKE ${containing(text)} OR `;
-    return Prisma.sql`${reason}resource_ids @> ARRAY[${text}]::text[] OR intent_id = ${text}`;
+    return Prisma.sql`(${reason}resource_ids @> ARRAY[${text}]::text[] OR intent_id = ${text})`;
   };
   return {
     base,
-    all: [...base, byType ? Prisma.sql`(${byType} OR ${others()})` : Prisma.sql`(${others()})`],
+    all: { index: fixed, row: [...owner, byType ? Prisma.sql`(${byType} OR ${others()})` : others()] },
     text: {
       types,
       byType,
-      rest: (within) => [
-        ...base,
-        ...(byType ? [Prisma.sql`NOT (${byType})`] : []),
-        Prisma.sql`(${others(within)})`,
-        ...(within === undefined ? [] : [Prisma.sql`status::text = ${within}`]),
-      ],
+      rest: (within) => ({
+        index: [...fixed, ...(byType ? [Prisma.sql`NOT (${byType})`] : [])],
+        row: [...owner, others(within), ...(within === undefined ? [] : [Prisma.sql`status::text = ${within}`])],
+      }),
     },
   };
 }
@@ -194,7 +200,7 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
   const cap = opts.cap ?? (rowTested ? SEARCH_CAP : TOTAL_CAP);
   const statuses = q.status?.length ? ALL_STATUSES.filter((s) => q.status!.includes(s)) : ALL_STATUSES;
   const filters = await filterSql(db, tenantId, q);
-  const where = (status: Prisma.Sql) => Prisma.join([...filters.all, status], " AND ");
+  const where = (status: Prisma.Sql) => Prisma.sql`${allOf(filters.all)} AND ${status}`;
   // the enum itself (not its text), and every status when none is chosen: the status-leading
   // indexes then serve source type and risk too (one range per status, inside the index). Not
   // for owner or free text with no status chosen: their GIN indexes would intersect every
@@ -224,12 +230,12 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
     const text = filters.text;
     const byType = text?.byType;
     const typedCte = byType
-      ? Prisma.sql`typed AS MATERIALIZED (SELECT s AS status, (SELECT count(*) FROM (SELECT 1 FROM connections WHERE ${Prisma.join([...filters.base, byType, Prisma.sql`status = s`], " AND ")} LIMIT ${cap + 1}) x) AS n
+      ? Prisma.sql`typed AS MATERIALIZED (SELECT s AS status, (SELECT count(*) FROM (SELECT 1 FROM connections WHERE ${allOf(filters.base)} AND ${byType} AND status = s LIMIT ${cap + 1}) x) AS n
           FROM unnest(${[...statuses]}::"ConnectionStatus"[]) s),`
       : Prisma.empty;
     const sample = text && byType
-      ? Prisma.sql`(SELECT ${withStatus}, TRUE AS by_type FROM connections WHERE ${Prisma.join([...filters.base, byType, anyStatus], " AND ")} AND (SELECT sum(n) FROM typed) <= ${cap})
-        UNION ALL (SELECT ${withStatus}, FALSE FROM connections WHERE ${Prisma.join([...text.rest(), anyStatus], " AND ")} LIMIT ${cap + 1})`
+      ? Prisma.sql`(SELECT ${withStatus}, TRUE AS by_type FROM connections WHERE ${allOf(filters.base)} AND ${byType} AND ${anyStatus} AND (SELECT sum(n) FROM typed) <= ${cap})
+        UNION ALL (SELECT ${withStatus}, FALSE FROM connections WHERE ${allOf(text.rest())} AND ${anyStatus} LIMIT ${cap + 1})`
       : Prisma.sql`SELECT ${withStatus}, FALSE AS by_type FROM connections WHERE ${where(anyStatus)} LIMIT ${cap + 1}`;
     const out = await db.$queryRaw<(ListSqlRow & { count_status: Status | null; n: bigint | null; n_typed: bigint | null; pos: bigint | null })[]>`
       WITH ${typedCte} m AS MATERIALIZED (${sample}),
@@ -271,11 +277,11 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
     // others are dense, walk them. A search on source type and risk only is counted in index
     // order, and its walks test both filters inside the index: walk every status.
     const statusIs = (s: Status) => Prisma.sql`status = ${s}::"ConnectionStatus"`;
-    const branch = (cond: Prisma.Sql, whole: boolean, limit: number) =>
+    const branch = (c: Conds, whole: boolean, limit: number) =>
       whole
         ? // OFFSET 0 keeps the matching set its own plan (the filters' indexes), never a sort-index walk
-          Prisma.sql`(SELECT ${keys} FROM (SELECT ${keys} FROM connections WHERE ${cond} OFFSET 0) matches ${orderBy(q)} LIMIT ${limit})`
-        : Prisma.sql`(SELECT ${keys} FROM connections WHERE ${cond} ${orderBy(q)} LIMIT ${limit})`;
+          Prisma.sql`(SELECT ${keys} FROM (SELECT ${keys} FROM connections WHERE ${allOf(c)} OFFSET 0) matches ${orderBy(q)} LIMIT ${limit})`
+        : Prisma.sql`(SELECT ${keys} FROM connections WHERE ${allOf(c)} ${orderBy(q)} LIMIT ${limit})`;
     const branchesOf = (s: Status, limit: number): Prisma.Sql[] => {
       const m = matches.get(s) ?? 0;
       if (m === 0 && !capped) return [];
@@ -289,24 +295,34 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
         const sets: Prisma.Sql[] = [];
         // (a few types: one walk each, seeking its type where the sort index allows)
         const walks = text.types.length <= 4 ? text.types.map((t) => [t]) : [text.types];
-        if (text.types.length) if (nTyped > 0) for (const t of walks) sets.push(branch(Prisma.join([...filters.base, ofTypes(t), statusIs(s)], " AND "), typesWhole, limit));
+        if (text.types.length) if (nTyped > 0) for (const t of walks) sets.push(branch({ index: [...filters.base.index, ofTypes(t), statusIs(s)], row: filters.base.row }, typesWhole, limit));
         const restWhole = m - nTyped === 0;
-        sets.push(branch(Prisma.join(restWhole ? text.rest(s) : [...text.rest(), statusIs(s)], " AND "), restWhole, limit));
+        const rest = text.rest(restWhole ? s : undefined);
+        sets.push(branch(restWhole ? rest : { index: [...rest.index, statusIs(s)], row: rest.row }, restWhole, limit));
         return sets;
       }
       // (a walk that tests source type and risk inside the index reads index entries, ~30× cheaper
       // than the table rows a read of the matches fetches for their sort key: weigh them so)
       const whole = capped ? rowTested && m === 0 : readMatchesWhole(m * INDEX_WALK_WEIGHT, inNamespace.get(s) ?? 0, k, Number.POSITIVE_INFINITY);
-      return [branch(where(statusIs(s)), whole, limit)];
+      return [branch({ index: [...filters.all.index, statusIs(s)], row: filters.all.row }, whole, limit)];
     };
     // a deferred join: the page's ids (and sort keys) first, from the indexes alone where the
     // filters allow (index-only scans), then only the page's rows are read
-    const pageOf = (branches: Prisma.Sql[], skip: number, take: number) =>
-      db.$queryRaw<ListSqlRow[]>`
+    //
+    // The branches are chosen from the matches' counts; the planner only guesses them, and a
+    // text's guess can be 6× too low: it would then read a walk's every match through a trigram
+    // index and sort them (30 ms per status at 100k connections where the walk takes 2 ms). With
+    // sorting disabled for the statement it sorts only where nothing else can give the order (a
+    // branch read whole, the page's 25 rows): a walk stays a walk. (Only for owner and free text:
+    // the other filters have no index but the sort indexes' to go through.)
+    const pageOf = async (branches: Prisma.Sql[], skip: number, take: number) => {
+      const page = db.$queryRaw<ListSqlRow[]>`
         SELECT ${Prisma.raw(LIST_COLUMNS_OF_C)}
         FROM (SELECT ${keys} FROM (${Prisma.join(branches, " UNION ALL ")}) branches ${orderBy(q)} OFFSET ${skip} LIMIT ${take}) page
         JOIN connections c ON c.id = page.id AND c.tenant_id = ${tenantId}::uuid
         ${orderBy(q, "page.")}`;
+      return rowTested ? (await db.$transaction([db.$executeRaw`SET LOCAL enable_sort = off`, page]))[1] : page;
+    };
     if (q.sort !== "status") {
       // the branches merged in sort order: each is read only as far as the merge needs
       const branches = statuses.flatMap((s) => branchesOf(s, k));
