@@ -42,7 +42,11 @@ export type ConnectionListRow = {
 
 /** Past this many matches a searched list says "more than 50,000" instead of counting every match. */
 export const TOTAL_CAP = 50_000;
-/** The same for a search by owner or free text, whose count reads each match's row. */
+/**
+ * The same for a search by owner or free text, whose count reads each match's row: to say "more
+ * than N" it must find N + 1 matching rows, ~2 µs each on a 2-core machine (10,000 took ~110 ms
+ * at a million connections, past the page's 100 ms).
+ */
 export const SEARCH_CAP = 2_000;
 
 /**
