@@ -281,6 +281,7 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
     // others are dense, walk them. A search on source type and risk only is counted in index
     // order, and its walks test both filters inside the index: walk every status.
     const statusIs = (s: Status) => Prisma.sql`status = ${s}::"ConnectionStatus"`;
+    const restExact = [...matches].reduce((a, [s, n]) => a + n - (typed.get(s) ?? 0), 0) <= cap;
     const branch = (c: Conds, whole: boolean, limit: number) =>
       whole
         ? // OFFSET 0 keeps the matching set its own plan (the filters' indexes), never a sort-index walk
@@ -300,7 +301,10 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
         // (a few types: one walk each, seeking its type where the sort index allows)
         const walks = text.types.length <= 4 ? text.types.map((t) => [t]) : [text.types];
         if (text.types.length) if (nTyped > 0) for (const t of walks) sets.push(branch({ index: [...filters.base.index, ofTypes(t), statusIs(s)], row: filters.base.row }, typesWhole, limit));
-        const restWhole = m - nTyped === 0;
+        // (the rest's count is exact when its own sample stayed within the cap: read a status's
+        // few whole — a walk would test every row of the status to find them)
+        const nRest = m - nTyped;
+        const restWhole = restExact ? readMatchesWhole(nRest, inNamespace.get(s) ?? 0, limit, cap) : nRest === 0;
         const rest = text.rest(restWhole ? s : undefined);
         sets.push(branch(restWhole ? rest : { index: [...rest.index, statusIs(s)], row: rest.row }, restWhole, limit));
         return sets;
