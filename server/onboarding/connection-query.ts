@@ -298,9 +298,11 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
         // (exact up to the cap: read them whole while that beats a walk, as for a source-type filter)
         const typesWhole = readMatchesWhole(nTyped * INDEX_WALK_WEIGHT, inNamespace.get(s) ?? 0, limit, cap);
         const sets: Prisma.Sql[] = [];
-        // (a few types: one walk each, seeking its type where the sort index allows)
-        const walks = text.types.length <= 4 ? text.types.map((t) => [t]) : [text.types];
-        if (text.types.length) if (nTyped > 0) for (const t of walks) sets.push(branch({ index: [...filters.base.index, ofTypes(t), statusIs(s)], row: filters.base.row }, typesWhole, limit));
+        if (nTyped > 0) {
+          // (a few types: one walk each, seeking its type where the sort index allows)
+          const walks = text.types.length <= 4 ? text.types.map((t) => [t]) : [text.types];
+          for (const t of walks) sets.push(branch({ index: [...filters.base.index, ofTypes(t), statusIs(s)], row: filters.base.row }, typesWhole, limit));
+        }
         // (the rest's count is exact when its own sample stayed within the cap: read a status's
         // few whole — a walk would test every row of the status to find them)
         const nRest = m - nTyped;
