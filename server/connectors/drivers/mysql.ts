@@ -8,7 +8,7 @@ import net from "node:net";
 import mysql from "mysql2/promise";
 import { err, ok } from "../../lib/result";
 import { SafeModeRefusal, runMysqlReadOnly, startMysqlAttempt, type MysqlFlavor } from "../safe-mode/sql-guard";
-import { configuredSchemas, discoverSql, sampleSql, sqlAttemptSource, type SqlSession } from "../safe-mode/sql-session";
+import { configuredSchemas, sqlAdapter, type SqlSession } from "../safe-mode/sql-session";
 import { MYSQL_HEALTH_SQL, mysqlCatalogQueries } from "../safe-mode/sql-statements";
 import { databaseTls, parseSqlTarget, resolveSqlTarget, tlsRequestOf } from "../safe-mode/sql-target";
 import type { ConnectorContext, ConnectorFailure, ConnectorResult, HealthInfo, SourceAdapter } from "../types";
@@ -131,18 +131,6 @@ async function openMysql(ctx: ConnectorContext, opts: { attempt: boolean }): Pro
   }
 }
 
-export async function withMysql<T>(ctx: ConnectorContext, fn: (session: SqlSession) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
-  const opened = await openMysql(ctx, { attempt: false });
-  if (!opened.ok) return opened;
-  try {
-    return await fn(opened.value.session);
-  } catch (e) {
-    return err(mapMysqlError(e));
-  } finally {
-    await opened.value.close();
-  }
-}
-
 /** Default scope: `config.schemas`, else the URL's database, else every non-system schema. */
 function catalogQueries(ctx: ConnectorContext) {
   const t = parseSqlTarget(ctx, "mysql");
@@ -155,34 +143,5 @@ async function mysqlHealth(s: SqlSession, since: number): Promise<ConnectorResul
   return ok({ latencyMs: Math.round(performance.now() - since), detail: String(row?.version ?? "") });
 }
 
-export const mysqlAdapter: SourceAdapter = {
-  async healthCheck(ctx) {
-    const started = performance.now();
-    return withMysql(ctx, (s) => mysqlHealth(s, started));
-  },
-  async discover(ctx) {
-    return withMysql(ctx, (s) => discoverSql(s, ctx, catalogQueries(ctx)));
-  },
-  async sample(ctx, schema) {
-    return withMysql(ctx, async (s) => {
-      if (schema.streams.length === 0) {
-        const d = await discoverSql(s, ctx, catalogQueries(ctx));
-        if (!d.ok) return d;
-        schema = d.value;
-      }
-      return sampleSql(s, ctx, schema);
-    });
-  },
-  /** one connection for the attempt's health check, discovery and sample */
-  async openAttempt(ctx) {
-    let since: number | undefined = performance.now(); // the first health check's latency includes connecting
-    const opened = await openMysql(ctx, { attempt: true });
-    if (!opened.ok) return opened;
-    const health = (s: SqlSession) => {
-      const from = since ?? performance.now();
-      since = undefined;
-      return mysqlHealth(s, from);
-    };
-    return ok(sqlAttemptSource({ session: opened.value.session, ctx, catalog: catalogQueries(ctx), health, mapError: mapMysqlError, close: opened.value.close }));
-  },
-};
+/** health, discovery and sample: one connection per call, or one for the whole attempt */
+export const mysqlAdapter: SourceAdapter = sqlAdapter({ open: openMysql, catalog: catalogQueries, health: mysqlHealth, mapError: mapMysqlError });

@@ -7,7 +7,7 @@
 import pg from "pg";
 import { err, ok } from "../../lib/result";
 import { SafeModeRefusal, runPostgresReadOnly } from "../safe-mode/sql-guard";
-import { configuredSchemas, discoverSql, sampleSql, sqlAttemptSource, type SqlSession } from "../safe-mode/sql-session";
+import { configuredSchemas, sqlAdapter, type SqlSession } from "../safe-mode/sql-session";
 import { PG_HEALTH_SQL, postgresCatalogQueries } from "../safe-mode/sql-statements";
 import { databaseTls, resolveSqlTarget, tlsRequestOf, type SqlTarget } from "../safe-mode/sql-target";
 import type { ConnectorContext, ConnectorFailure, ConnectorResult, HealthInfo, SourceAdapter } from "../types";
@@ -129,20 +129,6 @@ async function openPostgres(ctx: ConnectorContext, opts: { attempt: boolean }): 
   return ok({ client, session, close });
 }
 
-/** Opens a client on the checked target, runs `fn`, always closes. */
-export async function withPostgres<T>(ctx: ConnectorContext, fn: (session: SqlSession, client: pg.Client) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
-  const opened = await openPostgres(ctx, { attempt: false });
-  if (!opened.ok) return opened;
-  const { client, session, close } = opened.value;
-  try {
-    return await fn(session, client);
-  } catch (e) {
-    return err(mapPgError(e));
-  } finally {
-    await close();
-  }
-}
-
 const catalogQueries = (ctx: ConnectorContext) => postgresCatalogQueries(configuredSchemas(ctx.config));
 
 async function pgHealth(s: SqlSession, since: number): Promise<ConnectorResult<HealthInfo>> {
@@ -150,34 +136,5 @@ async function pgHealth(s: SqlSession, since: number): Promise<ConnectorResult<H
   return ok({ latencyMs: Math.round(performance.now() - since), detail: `PostgreSQL ${String(row?.version ?? "")}`.trim() });
 }
 
-export const postgresAdapter: SourceAdapter = {
-  async healthCheck(ctx) {
-    const started = performance.now();
-    return withPostgres(ctx, (s) => pgHealth(s, started));
-  },
-  async discover(ctx) {
-    return withPostgres(ctx, (s) => discoverSql(s, ctx, catalogQueries(ctx)));
-  },
-  async sample(ctx, schema) {
-    return withPostgres(ctx, async (s) => {
-      if (schema.streams.length === 0) {
-        const d = await discoverSql(s, ctx, catalogQueries(ctx));
-        if (!d.ok) return d;
-        schema = d.value;
-      }
-      return sampleSql(s, ctx, schema);
-    });
-  },
-  /** one connection for the attempt's health check, discovery and sample */
-  async openAttempt(ctx) {
-    let since: number | undefined = performance.now(); // the first health check's latency includes connecting
-    const opened = await openPostgres(ctx, { attempt: true });
-    if (!opened.ok) return opened;
-    const health = (s: SqlSession) => {
-      const from = since ?? performance.now();
-      since = undefined;
-      return pgHealth(s, from);
-    };
-    return ok(sqlAttemptSource({ session: opened.value.session, ctx, catalog: catalogQueries(ctx), health, mapError: mapPgError, close: opened.value.close }));
-  },
-};
+/** health, discovery and sample: one connection per call, or one for the whole attempt */
+export const postgresAdapter: SourceAdapter = sqlAdapter({ open: openPostgres, catalog: catalogQueries, health: pgHealth, mapError: mapPgError });

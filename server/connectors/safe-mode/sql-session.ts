@@ -4,7 +4,7 @@
  * raw connection. Drivers supply the session and the catalog query of their dialect.
  */
 import { err, ok } from "../../lib/result";
-import type { AttemptSource, ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, HealthInfo, SampleRecord, StreamInfo } from "../types";
+import type { AttemptSource, ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, HealthInfo, SampleRecord, SourceAdapter, StreamInfo } from "../types";
 import { finishSample, sampleBudget } from "./records";
 import { formatStreamName, parseStreamName, type CutRows, type Rows, type SqlDialect } from "./sql-guard";
 import { sampleStatement, type CatalogQueries } from "./sql-statements";
@@ -189,5 +189,61 @@ export function sqlAttemptSource(o: {
         return sampleSql(o.session, o.ctx, schema);
       }),
     close: o.close,
+  };
+}
+
+/** A SQL driver's open connection: its guarded session and an idempotent, bounded close. */
+export type OpenSql = { session: SqlSession; close: () => Promise<void> };
+
+/**
+ * A SQL driver's adapter from its connection opener. Each standalone call opens its own
+ * connection and always closes it; `openAttempt` serves the attempt's health check, discovery and
+ * sample over one (sqlAttemptSource), and the first health check's latency includes connecting.
+ * A thrown read is mapped by the driver's `mapError`.
+ */
+export function sqlAdapter(d: {
+  open: (ctx: ConnectorContext, opts: { attempt: boolean }) => Promise<ConnectorResult<OpenSql>>;
+  catalog: (ctx: ConnectorContext) => CatalogQueries;
+  /** `since`: when the latency being reported started (performance.now()) */
+  health: (session: SqlSession, since: number) => Promise<ConnectorResult<HealthInfo>>;
+  mapError: (e: unknown) => ConnectorFailure;
+}): SourceAdapter {
+  const withSession = async <T>(ctx: ConnectorContext, fn: (session: SqlSession) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> => {
+    const opened = await d.open(ctx, { attempt: false });
+    if (!opened.ok) return opened;
+    try {
+      return await fn(opened.value.session);
+    } catch (e) {
+      return err(d.mapError(e));
+    } finally {
+      await opened.value.close();
+    }
+  };
+  return {
+    async healthCheck(ctx) {
+      const started = performance.now();
+      return withSession(ctx, (s) => d.health(s, started));
+    },
+    discover: (ctx) => withSession(ctx, (s) => discoverSql(s, ctx, d.catalog(ctx))),
+    sample: (ctx, schema) =>
+      withSession(ctx, async (s) => {
+        if (schema.streams.length === 0) {
+          const found = await discoverSql(s, ctx, d.catalog(ctx));
+          if (!found.ok) return found;
+          schema = found.value;
+        }
+        return sampleSql(s, ctx, schema);
+      }),
+    async openAttempt(ctx) {
+      let since: number | undefined = performance.now();
+      const opened = await d.open(ctx, { attempt: true });
+      if (!opened.ok) return opened;
+      const health = (s: SqlSession) => {
+        const from = since ?? performance.now();
+        since = undefined;
+        return d.health(s, from);
+      };
+      return ok(sqlAttemptSource({ session: opened.value.session, ctx, catalog: d.catalog(ctx), health, mapError: d.mapError, close: opened.value.close }));
+    },
   };
 }
