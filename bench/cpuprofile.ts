@@ -18,7 +18,7 @@ function groupOf(url: string, fn: string): string {
   return url.split("/").slice(-2).join("/");
 }
 
-export function summarizeCpuProfile(file: string, top = 15, during = "the batch"): string {
+export function summarizeCpuProfile(file: string, top = 15, during = "the batch", who = "the web + worker process"): string {
   const p = JSON.parse(fs.readFileSync(file, "utf8")) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
@@ -38,7 +38,7 @@ export function summarizeCpuProfile(file: string, top = 15, during = "the batch"
   const idle = byGroup.get("(idle)") ?? 0;
   const busy = total - idle;
   const pct = (ms: number) => `${((ms / busy) * 100).toFixed(1)}%`.padStart(6);
-  const lines = [`   CPU profile of the web + worker process during ${during}: ${(busy / 1000).toFixed(1)} s busy of ${(total / 1000).toFixed(1)} s sampled`];
+  const lines = [`   CPU profile of ${who} during ${during}: ${(busy / 1000).toFixed(1)} s busy of ${(total / 1000).toFixed(1)} s sampled`];
   lines.push(`   by module (self time, share of busy time):`);
   for (const [g, ms] of [...byGroup.entries()].filter(([g]) => g !== "(idle)").sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`     ${pct(ms)}  ${g}`);
   lines.push(`   top functions (self time; for the first few, the JS frames that called them):`);

@@ -15,7 +15,8 @@
  * MariaDB at 127.0.0.1:3306 (root) for the mysql row (a scratch database, dropped after).
  * Flags: --runs N (per driver, default 100), --batch N (10000), --concurrency N (100 per worker
  * process), --workers N (extra `npm run worker` processes, 1), --only drivers,batch,funnel,
- * --million, --profile (CPU profile of the web process during the batch, top functions printed),
+ * --million, --profile (CPU profiles of the web process and of the first `npm run worker` during the
+ * batch, top functions printed; the profilers slow the batch),
  * --profile-drivers (the same during the per-driver runs, whose figures the profiler then slows),
  * --heap MB (V8 old-space limit of the web and worker processes; default the production one, scripts/lib/heap.ts),
  * --heap-snapshot FILE (a heap snapshot of the web+worker process 35 s after the batch is final).
@@ -277,7 +278,9 @@ async function benchBatch(ctx: { db: Db; tenantId: string; key: string; api: Api
   await ctx.sandbox.setMode("slow");
   const extra: ChildProcess[] = [];
   for (let i = 0; i < EXTRA_WORKERS; i++) {
-    extra.push(spawn(process.execPath, ["--import", "tsx", ...HEAP_ARGS, "scripts/worker.ts"], { env: ctx.workerEnv, stdio: ["ignore", "ignore", "inherit"] }));
+    // --profile: the first `npm run worker` too (a process that only runs attempts: no admission, no HTTP edge)
+    const prof = ctx.profileDir && i === 0 ? ["--cpu-prof", `--cpu-prof-dir=${path.join(ctx.profileDir, "worker")}`] : [];
+    extra.push(spawn(process.execPath, ["--import", "tsx", ...HEAP_ARGS, ...prof, "scripts/worker.ts"], { env: ctx.workerEnv, stdio: ["ignore", "ignore", "inherit"] }));
   }
   try {
     await sleep(4_000); // let the workers connect and migrate-check
@@ -505,6 +508,9 @@ async function main() {
       if (profileDir) {
         const file = fs.readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"));
         if (file) console.log(summarizeCpuProfile(path.join(profileDir, file), 18));
+        const workerDir = path.join(profileDir, "worker");
+        const wfile = fs.existsSync(workerDir) ? fs.readdirSync(workerDir).find((f) => f.endsWith(".cpuprofile")) : undefined;
+        if (wfile) console.log(summarizeCpuProfile(path.join(workerDir, wfile), 18, "the batch", "`npm run worker` #1 (attempts only)"));
       }
     }
     if (ONLY.has("funnel")) await benchFunnel(db);
