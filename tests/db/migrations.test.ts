@@ -40,7 +40,10 @@ describe("prisma/migrations on real PostgreSQL", () => {
     );
     const natural = indexes.rows.find((r) => r.indexname === "connections_natural_key");
     expect(natural?.indexdef).toMatch(/UNIQUE INDEX .*\(tenant_id, namespace, source_type, resource_key\)/);
-    expect(indexes.rows.some((r) => /\(tenant_id, namespace, status, reachable\)/.test(r.indexdef))).toBe(true);
+    // the list walks one index per status; the funnel reads its counts table, not an index on connections
+    expect(indexes.rows.find((r) => r.indexname === "connections_list_updated_at_idx")?.indexdef).toMatch(/\(tenant_id, namespace, status, updated_at, id, source_type, risk_level\)/);
+    // …so the two indexes they replaced are gone (20261202000000_drop_unused_connection_indexes)
+    expect(indexes.rows.filter((r) => /\(tenant_id, namespace, (status, reachable|updated_at)\)/.test(r.indexdef))).toEqual([]);
   });
 
   it("the unique idempotency index rejects a duplicate natural key", async () => {
