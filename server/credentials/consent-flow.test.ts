@@ -20,7 +20,7 @@ import { ConnectionIntentSchema } from "../onboarding/schemas";
 import { createTestTenant, testDb } from "../../tests/helpers/db";
 import { RESOURCE_SCOPES, startOAuthServer, type OAuthServer } from "../../tests/helpers/oauth-server";
 import { scriptedAdapter } from "../../tests/helpers/scripted-adapter";
-import { completeConsent, consentProviderFor, describeConsent, startConsent, type ConsentFlowDeps, type ConsentProvider } from "./consent-flow";
+import { completeConsent, consentProviderFor, describeConsent, MAX_CONSENT_COVERS, startConsent, type ConsentFlowDeps, type ConsentProvider } from "./consent-flow";
 import { getCredentialRecord } from "./credential-repository";
 import { loadCredential, storeCredential } from "./credential-store";
 import { parseLocator } from "./locator";
@@ -86,6 +86,20 @@ async function awaitingConnection(tenant = tenantId, org = `org-${randomBytes(4)
   expect(row?.status).toBe("AWAITING_CREDENTIALS");
   expect(row?.statusReason).toBe(`Admin consent needed: /connections/${id}/consent`);
   return id;
+}
+
+/** `n` copies of connection `a`, each waiting on consent and newer than it; the first `onSlack` wait on `consent:slack` instead. */
+async function crowd(a: string, n: number, onSlack = 0): Promise<void> {
+  await db.$executeRawUnsafe(
+    `INSERT INTO connections (id, tenant_id, namespace, source_type, resource_ids, resource_key, status, status_reason, intent_hash, scopes_mode,
+       credential_locator, risk_level, evidence, owner, config, updated_at)
+     SELECT gen_random_uuid(), tenant_id, namespace, source_type, ARRAY['crowd-' || g], 'crowd-' || g, status, status_reason, intent_hash, scopes_mode,
+       CASE WHEN g <= $3::int THEN 'consent:slack' ELSE credential_locator END, risk_level, evidence, owner, config, now() + g * interval '1 second'
+     FROM connections, generate_series(1, $2::int) g WHERE id = $1::uuid`,
+    a,
+    n,
+    onSlack,
+  );
 }
 
 /** Plays the browser: follows the authorization server's redirects (with its cookies) until our callback. */
@@ -282,6 +296,29 @@ describe("completeConsent", () => {
     expect((await getConnection(db, tenantId, c))?.status).toBe("AWAITING_CREDENTIALS");
     expect((await getConnection(db, foreignTenant, foreign))?.status).toBe("AWAITING_CREDENTIALS");
     expect(enqueued).toEqual([[a, b]]);
+  });
+
+  it("lists and resumes its own connection however many others wait on consent (this provider's and others', newer)", async () => {
+    const a = await awaitingConnection();
+    // 250 newer connections waiting on consent: 150 on another provider, 100 on this one
+    await crowd(a, 250, 150);
+    const newest = (await db.connection.findFirst({ where: { tenantId, credentialLocator: "consent:github", resourceKey: "crowd-250" }, select: { id: true } }))!.id;
+    const summary = await describeConsent({ db, encryptionKey: key, providers: providerFor() }, tenantId, a);
+    expect(summary?.covers[0]?.id).toBe(a);
+    expect(summary?.covers).toHaveLength(101);
+    expect(summary?.covers.map((c) => c.id)).toContain(newest);
+    const done = await completeConsent(deps(), { tenantId, userId: ADMIN_ID, callbackUrl: await authorize(await start(a, {}, [newest])) });
+    expect(done.ok && [...done.value.resumed].sort()).toEqual([a, newest].sort());
+    expect((await getConnection(db, tenantId, a))?.status).toBe("PENDING");
+  });
+
+  it("lists at most one screen's worth of waiting connections, its own first", async () => {
+    const a = await awaitingConnection();
+    await crowd(a, MAX_CONSENT_COVERS + 20);
+    const summary = await describeConsent({ db, encryptionKey: key, providers: providerFor() }, tenantId, a);
+    expect(summary?.covers).toHaveLength(MAX_CONSENT_COVERS);
+    expect(summary?.covers[0]?.id).toBe(a);
+    expect(new Set(summary?.covers.map((c) => c.id)).size).toBe(MAX_CONSENT_COVERS);
   });
 
   it("resumes only the started connection when the screen listed no others", async () => {

@@ -227,10 +227,25 @@ export type ConsentSummary = {
 
 export type ConsentCovered = { id: string; namespace: string; sourceType: string; resourceIds: string[] };
 
-/** The tenant's connections waiting on `consent:<provider>` (this one first): what one consent resumes. */
-async function waitingOn(db: Db, tenantId: string, provider: string, first: string): Promise<ConsentCovered[]> {
+/** How many connections one consent screen lists (and so one consent can resume) at most. */
+export const MAX_CONSENT_COVERS = 200;
+
+/**
+ * The tenant's connections waiting on `consent:<provider>`, `first` first: what one consent can
+ * resume — the newest MAX_CONSENT_COVERS of them, `first` among them while it waits however many
+ * others wait too. With `only`: which of those ids (and `first`) still wait on it.
+ */
+async function waitingOn(db: Db, tenantId: string, provider: string, first: string, only?: readonly string[]): Promise<ConsentCovered[]> {
   const locator = `consent:${provider}`;
-  const rows = (await listAwaitingConsent(db, tenantId)).filter((c) => c.credentialLocator === locator);
+  let rows;
+  if (only) {
+    const ids = [...new Set([first, ...only])].slice(0, MAX_CONSENT_COVERS + 1);
+    rows = await listAwaitingConsent(db, tenantId, { locator, ids, limit: ids.length });
+  } else {
+    rows = await listAwaitingConsent(db, tenantId, { locator, limit: MAX_CONSENT_COVERS });
+    // older than the newest listed, it is still this consent's own connection: it leads the list
+    if (!rows.some((c) => c.id === first)) rows = [...(await listAwaitingConsent(db, tenantId, { locator, ids: [first], limit: 1 })), ...rows].slice(0, MAX_CONSENT_COVERS);
+  }
   rows.sort((a, b) => (a.id === first ? -1 : b.id === first ? 1 : 0));
   return rows.map((c) => ({ id: c.id, namespace: c.namespace, sourceType: c.sourceType, resourceIds: c.resourceIds }));
 }
@@ -310,7 +325,7 @@ export async function startConsent(deps: ConsentFlowDeps, input: StartConsentInp
   const verifier = oauth.generateRandomCodeVerifier();
   const stateHash = hashState(state);
   const now = (deps.now ?? (() => new Date()))();
-  const waiting = new Set((await waitingOn(deps.db, input.tenantId, provider, conn.id)).map((c) => c.id));
+  const waiting = new Set((await waitingOn(deps.db, input.tenantId, provider, conn.id, input.connectionIds ?? [])).map((c) => c.id));
   const listed = [conn.id, ...(input.connectionIds ?? []).filter((id) => id !== conn.id && waiting.has(id))];
   const connectionIds = [...new Set(listed)];
   await createConsentRequest(deps.db, {
@@ -459,8 +474,8 @@ export async function completeConsent(deps: ConsentFlowDeps, input: CompleteCons
   // Exactly the connections the consent screen listed, and only those still waiting on this consent.
   const granted = tokens.scope ? tokens.scope.split(/[\s,]+/).filter(Boolean) : p.scopes;
   const words = `Admin consent for ${p.displayName} given by ${req.userLabel} (read-only scopes: ${granted.join(", ") || "none"}); onboarding resumes`;
-  const stillWaiting = new Set((await waitingOn(deps.db, req.tenantId, req.provider, connectionId)).map((c) => c.id));
   const listed = req.connectionIds.length ? req.connectionIds : [connectionId];
+  const stillWaiting = new Set((await waitingOn(deps.db, req.tenantId, req.provider, connectionId, listed)).map((c) => c.id));
   const resumed: string[] = [];
   for (const id of new Set([connectionId, ...listed].filter((x) => stillWaiting.has(x)))) {
     const message = id === connectionId ? words : `${words} (consent given on another connection)`;

@@ -508,13 +508,22 @@ export async function noteAwaitingCredentials(db: Db, tenantId: string, id: stri
   });
 }
 
-/** AWAITING_CREDENTIALS connections of a tenant whose credential is a browser consent (`consent:`), newest first. */
-export async function listAwaitingConsent(db: Db, tenantId: string, limit = 200) {
+/**
+ * AWAITING_CREDENTIALS connections of a tenant whose credential is a browser consent (`consent:`),
+ * newest first: every such locator, or only `locator`, or only the connections `ids` among them.
+ */
+export async function listAwaitingConsent(db: Db, tenantId: string, opts: { locator?: string; ids?: readonly string[]; limit?: number } = {}) {
   return db.connection.findMany({
     // demo holds pre-existing rows that nothing here may change, so they are not offered for consent
-    where: { tenantId, status: "AWAITING_CREDENTIALS", credentialLocator: { startsWith: "consent:" }, namespace: { not: "demo" } },
+    where: {
+      tenantId,
+      status: "AWAITING_CREDENTIALS",
+      credentialLocator: opts.locator?.startsWith("consent:") ? opts.locator : { startsWith: "consent:" },
+      namespace: { not: "demo" },
+      ...(opts.ids ? { id: { in: [...opts.ids] } } : {}),
+    },
     orderBy: [{ updatedAt: "desc" }, { id: "asc" }],
-    take: limit,
+    take: opts.limit ?? 200,
     select: { id: true, namespace: true, sourceType: true, resourceIds: true, credentialLocator: true, statusReason: true, updatedAt: true },
   });
 }
