@@ -116,6 +116,30 @@ test("an admin finds the pending consent, reads what will be requested, and a de
   await expect(page.getByTestId("timeline")).toContainText("Consent was denied by admin@e2e.test");
 });
 
+test("with more connections waiting than one screen lists, it lists this one first and says how many more wait", async ({ page }) => {
+  // 201 newer connections waiting on the same consent (copies of this one), removed again after
+  await sql(
+    `INSERT INTO connections (id, tenant_id, namespace, source_type, resource_ids, resource_key, status, status_reason, intent_hash, scopes_mode,
+       credential_locator, risk_level, evidence, owner, config, updated_at)
+     SELECT gen_random_uuid(), tenant_id, namespace, source_type, ARRAY['crowd-' || g], 'crowd-' || g, status, status_reason, intent_hash, scopes_mode,
+       credential_locator, risk_level, evidence, owner, config, now() + g * interval '1 second'
+     FROM connections, generate_series(1, 201) g WHERE id = $1::uuid`,
+    [connectionId],
+  );
+  try {
+    await signIn(page, "admin");
+    await page.goto(`/connections/${connectionId}/consent`);
+    const covers = page.getByTestId("consent-covers");
+    await expect(covers.getByRole("heading")).toHaveText("This consent resumes these 200 connections, and no others");
+    await expect(covers.getByRole("listitem").first()).toContainText("consent-e2e-org");
+    await expect(page.getByTestId("consent-waiting-beyond")).toHaveText(
+      "2 more connections wait on this consent: one screen lists the 200 newest. After this consent, open one of the others and consent again to resume them.",
+    );
+  } finally {
+    await sql("DELETE FROM connections WHERE namespace = $1 AND resource_key LIKE 'crowd-%'", [NAMESPACE]);
+  }
+});
+
 test("a tampered state is refused with words, and the connection keeps waiting", async ({ page }) => {
   await blockFonts(page);
   await signIn(page, "admin");

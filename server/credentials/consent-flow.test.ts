@@ -306,6 +306,7 @@ describe("completeConsent", () => {
     const summary = await describeConsent({ db, encryptionKey: key, providers: providerFor() }, tenantId, a);
     expect(summary?.covers[0]?.id).toBe(a);
     expect(summary?.covers).toHaveLength(101);
+    expect(summary?.waitingBeyond).toBe(0);
     expect(summary?.covers.map((c) => c.id)).toContain(newest);
     const done = await completeConsent(deps(), { tenantId, userId: ADMIN_ID, callbackUrl: await authorize(await start(a, {}, [newest])) });
     expect(done.ok && [...done.value.resumed].sort()).toEqual([a, newest].sort());
@@ -319,6 +320,8 @@ describe("completeConsent", () => {
     expect(summary?.covers).toHaveLength(MAX_CONSENT_COVERS);
     expect(summary?.covers[0]?.id).toBe(a);
     expect(new Set(summary?.covers.map((c) => c.id)).size).toBe(MAX_CONSENT_COVERS);
+    // the 21 oldest of the 221 waiting are not on this screen, and it says so
+    expect(summary?.waitingBeyond).toBe(21);
   });
 
   it("resumes only the started connection when the screen listed no others", async () => {

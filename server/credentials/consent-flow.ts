@@ -30,7 +30,7 @@ import { isReadOnlyScope } from "../connectors/catalog/schema";
 import type { Db } from "../db/client";
 import { EnvError, oauthProviderEnv, oauthProviderEnvName } from "../env";
 import { err, ok, type Result } from "../lib/result";
-import { getConnection, listAwaitingConsent, markForRetry, noteAwaitingCredentials } from "../onboarding/connection-repository";
+import { countAwaitingConsent, getConnection, listAwaitingConsent, markForRetry, noteAwaitingCredentials } from "../onboarding/connection-repository";
 import { createConsentRequest, consumeConsentRequest, findConsentRequestByStateHash } from "./consent-request-repository";
 import { withLockedCredential } from "./credential-repository";
 import { CONSENT_KIND, loadCredential, storeCredential } from "./credential-store";
@@ -223,6 +223,8 @@ export type ConsentSummary = {
   blocked: string | null;
   /** every connection this consent would resume, listed on the consent screen (this one first) */
   covers: ConsentCovered[];
+  /** connections waiting on the same consent past one screen's MAX_CONSENT_COVERS: a later consent resumes them */
+  waitingBeyond: number;
 };
 
 export type ConsentCovered = { id: string; namespace: string; sourceType: string; resourceIds: string[] };
@@ -259,6 +261,8 @@ export async function describeConsent(deps: Pick<ConsentFlowDeps, "db" | "provid
   const mode = entry?.authModes.find((m) => m.type === "oauth2" && m.grant === "authorization_code");
   const resolved = provider ? await (deps.providers ?? tenantConsentProviders(deps.db, deps.encryptionKey))(provider, conn.config, tenantId) : null;
   const blocked = checkStartable(conn, provider, deps.encryptionKey) ?? (resolved && !resolved.ok ? resolved.error : null);
+  const covers = provider && !blocked ? await waitingOn(deps.db, tenantId, provider, conn.id) : [];
+  const waitingBeyond = provider && covers.length >= MAX_CONSENT_COVERS ? Math.max(0, (await countAwaitingConsent(deps.db, tenantId, `consent:${provider}`)) - covers.length) : 0;
   return {
     connectionId: conn.id,
     provider: provider ?? conn.sourceType,
@@ -270,7 +274,8 @@ export async function describeConsent(deps: Pick<ConsentFlowDeps, "db" | "provid
     scopes: resolved?.ok ? resolved.value.scopes : mode && mode.type === "oauth2" ? [...mode.scopes] : [],
     authorizationHost: resolved?.ok ? new URL(resolved.value.authorizeUrl).host : null,
     blocked,
-    covers: provider && !blocked ? await waitingOn(deps.db, tenantId, provider, conn.id) : [],
+    covers,
+    waitingBeyond,
   };
 }
 

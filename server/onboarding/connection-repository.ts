@@ -508,20 +508,27 @@ export async function noteAwaitingCredentials(db: Db, tenantId: string, id: stri
   });
 }
 
+const awaitingConsent = (tenantId: string, opts: { locator?: string; ids?: readonly string[] }) => ({
+  tenantId,
+  status: "AWAITING_CREDENTIALS" as const,
+  credentialLocator: opts.locator?.startsWith("consent:") ? opts.locator : { startsWith: "consent:" },
+  // demo holds pre-existing rows that nothing here may change, so they are not offered for consent
+  namespace: { not: "demo" },
+  ...(opts.ids ? { id: { in: [...opts.ids] } } : {}),
+});
+
+/** How many of a tenant's connections wait on the browser consent `locator`. */
+export async function countAwaitingConsent(db: Db, tenantId: string, locator: string): Promise<number> {
+  return db.connection.count({ where: awaitingConsent(tenantId, { locator }) });
+}
+
 /**
  * AWAITING_CREDENTIALS connections of a tenant whose credential is a browser consent (`consent:`),
  * newest first: every such locator, or only `locator`, or only the connections `ids` among them.
  */
 export async function listAwaitingConsent(db: Db, tenantId: string, opts: { locator?: string; ids?: readonly string[]; limit?: number } = {}) {
   return db.connection.findMany({
-    // demo holds pre-existing rows that nothing here may change, so they are not offered for consent
-    where: {
-      tenantId,
-      status: "AWAITING_CREDENTIALS",
-      credentialLocator: opts.locator?.startsWith("consent:") ? opts.locator : { startsWith: "consent:" },
-      namespace: { not: "demo" },
-      ...(opts.ids ? { id: { in: [...opts.ids] } } : {}),
-    },
+    where: awaitingConsent(tenantId, opts),
     orderBy: [{ updatedAt: "desc" }, { id: "asc" }],
     take: opts.limit ?? 200,
     select: { id: true, namespace: true, sourceType: true, resourceIds: true, credentialLocator: true, statusReason: true, updatedAt: true },

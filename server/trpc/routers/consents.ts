@@ -33,6 +33,8 @@ const ZSummary = z.object({
   blocked: z.string().nullable(),
   /** every connection one consent resumes (this one first): the consent screen lists them */
   covers: z.array(z.object({ id: z.string(), namespace: z.string(), sourceType: z.string(), resourceIds: z.array(z.string()) })),
+  /** how many more wait on the same consent than one screen lists */
+  waitingBeyond: z.number().int().nonnegative(),
 });
 
 export const consentsRouter = router({
