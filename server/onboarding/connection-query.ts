@@ -421,20 +421,25 @@ function asBlockedDestination(v: unknown): BlockedDestination | null {
 
 /**
  * The tenant's connections whose last attempt ended NETWORK_BLOCKED as "destination not
- * approved" (never the read-only demo namespace): what a newly approved rule may resume.
+ * approved" (never the read-only demo namespace): what a newly approved rule may resume. One page
+ * of them by id, after `afterId`; `read` is how many rows the page held (a full page: ask again).
  */
-export async function listBlockedOnDestination(db: Db, tenantId: string, limit = 5_000): Promise<BlockedConnection[]> {
+export async function listBlockedOnDestination(db: Db, tenantId: string, opts: { afterId?: string; limit?: number } = {}): Promise<{ blocked: BlockedConnection[]; read: number; lastId: string | undefined }> {
   const rows = await db.connection.findMany({
-    where: { tenantId, status: "NETWORK_BLOCKED", namespace: { not: "demo" }, blockedDestination: { not: Prisma.AnyNull } },
+    where: { tenantId, status: "NETWORK_BLOCKED", namespace: { not: "demo" }, blockedDestination: { not: Prisma.AnyNull }, ...(opts.afterId ? { id: { gt: opts.afterId } } : {}) },
     select: { id: true, sourceType: true, blockedDestination: true },
-    orderBy: { updatedAt: "desc" },
-    take: limit,
+    orderBy: { id: "asc" },
+    take: opts.limit ?? BLOCKED_PAGE,
   });
-  return rows.flatMap((r) => {
+  const blocked = rows.flatMap((r) => {
     const destination = asBlockedDestination(r.blockedDestination);
     return destination ? [{ id: r.id, sourceType: r.sourceType, destination }] : [];
   });
+  return { blocked, read: rows.length, lastId: rows.at(-1)?.id };
 }
+
+/** Blocked connections read per statement when a new rule is checked against them. */
+export const BLOCKED_PAGE = 5_000;
 
 /**
  * The connection page's view: the detail view plus, when it is blocked on a destination, what

@@ -16,7 +16,7 @@ import { checkDestination, checkFolder, isInside, validateHostPattern, type Dest
 import { listAudit, recordAudit, type AuditActor, type AuditEntry } from "../audit/audit-repository";
 import type { Db } from "../db/client";
 import { err, ok, type Result } from "../lib/result";
-import { listBlockedOnDestination } from "./connection-query";
+import { BLOCKED_PAGE, listBlockedOnDestination } from "./connection-query";
 import { markBlockedForRetry } from "./connection-repository";
 import {
   addApprovedDestination,
@@ -133,23 +133,34 @@ const approves = (r: { ok: true } | { ok: false; error: { kind: string } }) => r
 export async function connectionsCoveredBy(deps: Pick<DestinationAdminDeps, "db" | "dataDir">, tenantId: string, rule: NewDestination | ApprovedDestinationRow): Promise<string[]> {
   const destinations = grantOf(rule, deps.dataDir);
   const out: string[] = [];
-  for (const b of await listBlockedOnDestination(deps.db, tenantId)) {
-    const ctx = { sourceType: b.sourceType, destinations };
-    if (b.destination.kind === "host" && rule.kind === "host") {
-      // approved by the rule; whether the address then passes the egress guard is the attempt's to say
-      if (approves(await checkDestination(ctx, b.destination.host, b.destination.port))) out.push(b.id);
-    } else if (b.destination.kind === "folder" && rule.kind === "folder") {
-      if (approves(checkFolder(ctx, b.destination.path))) out.push(b.id);
+  // every blocked connection, a page at a time (a rule for a new subnet may cover thousands)
+  let afterId: string | undefined;
+  for (;;) {
+    const page = await listBlockedOnDestination(deps.db, tenantId, { afterId });
+    for (const b of page.blocked) {
+      const ctx = { sourceType: b.sourceType, destinations };
+      if (b.destination.kind === "host" && rule.kind === "host") {
+        // approved by the rule; whether the address then passes the egress guard is the attempt's to say
+        if (approves(await checkDestination(ctx, b.destination.host, b.destination.port))) out.push(b.id);
+      } else if (b.destination.kind === "folder" && rule.kind === "folder") {
+        if (approves(checkFolder(ctx, b.destination.path))) out.push(b.id);
+      }
     }
+    if (page.read < BLOCKED_PAGE) break;
+    afterId = page.lastId;
   }
   return out;
 }
+
+/** Connections moved back to PENDING per transaction when a rule resumes them. */
+const RESUME_CHUNK = 1_000;
 
 /** Moves the given blocked connections back to PENDING and queues them once no cache holds the old rules. */
 export async function resumeBlocked(deps: DestinationAdminDeps, tenantId: string, ids: readonly string[], message: string): Promise<number> {
   deps.invalidate?.(tenantId);
   if (ids.length === 0) return 0;
-  const moved = await markBlockedForRetry(deps.db, tenantId, message, ids);
+  const moved: string[] = [];
+  for (let i = 0; i < ids.length; i += RESUME_CHUNK) moved.push(...(await markBlockedForRetry(deps.db, tenantId, message, ids.slice(i, i + RESUME_CHUNK))));
   if (moved.length === 0) return 0;
   await sleep(deps.settleMs ?? DESTINATION_CACHE_SETTLE_MS);
   await deps.enqueue(moved);

@@ -13,7 +13,7 @@ import { createCredentialResolver, parseEncryptionKey } from "../../server/crede
 import type { Db } from "../../server/db/client";
 import { ok } from "../../server/lib/result";
 import { approveBlockedDestination } from "../../server/onboarding/approve-destination";
-import { viewConnectionPage } from "../../server/onboarding/connection-query";
+import { BLOCKED_PAGE, viewConnectionPage } from "../../server/onboarding/connection-query";
 import { createDestinationLoader } from "../../server/onboarding/destination-grant";
 import { listApprovedDestinations } from "../../server/onboarding/destination-repository";
 import { addDestination, changePreviewMasking, removeDestination, updateDestination, validateDestination, viewSettingsPage, type DestinationAdminDeps } from "../../server/onboarding/manage-destinations";
@@ -149,6 +149,28 @@ describe("approve this destination", () => {
     for (const id of queued) expect((await runAttempt(pd, id))?.status).toBe("ACTIVE");
     expect((await viewConnectionPage(db, tenantId, other.connection_id))?.status).toBe("NETWORK_BLOCKED");
     expect(await approveBlockedDestination(adminDeps([]), tenantId, admin, a.connection_id)).toMatchObject({ ok: false, error: { code: "NOT_BLOCKED" } });
+  });
+  it("resumes every blocked connection the rule covers, however many (more than one page of them)", async () => {
+    const pd = pipelineDeps(5432);
+    const a = await onboardConnection(pd, tenantId, intent("postgres", "a"));
+    expect(a.status).toBe("NETWORK_BLOCKED");
+    // a new database subnet: thousands of connections blocked on the same destination, copies of this one
+    const copies = BLOCKED_PAGE + 1_500;
+    await db.$executeRawUnsafe(
+      `INSERT INTO connections (id, tenant_id, namespace, source_type, resource_ids, resource_key, status, status_reason, intent_hash, scopes_mode,
+         credential_locator, risk_level, evidence, owner, config, blocked_destination, updated_at)
+       SELECT gen_random_uuid(), tenant_id, namespace, source_type, ARRAY['many-' || g], 'many-' || g, status, status_reason, intent_hash, scopes_mode,
+         credential_locator, risk_level, evidence, owner, config, blocked_destination, now()
+       FROM connections, generate_series(1, $2::int) g WHERE id = $1::uuid`,
+      a.connection_id,
+      copies,
+    );
+    const queued: string[] = [];
+    const r = await approveBlockedDestination(adminDeps(queued), tenantId, admin, a.connection_id);
+    expect(r).toMatchObject({ ok: true, value: { resumed: copies + 1 } });
+    expect(new Set(queued).size).toBe(copies + 1);
+    expect(await db.connection.count({ where: { tenantId, status: "NETWORK_BLOCKED" } })).toBe(0);
+    expect(await db.connectionEvent.count({ where: { connection: { tenantId }, stage: "destination", status: "PENDING" } })).toBe(copies + 1);
   });
 });
 
