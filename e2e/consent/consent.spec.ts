@@ -133,7 +133,7 @@ test("with more connections waiting than one screen lists, it lists this one fir
     await expect(covers.getByRole("heading")).toHaveText("This consent resumes these 200 connections, and no others");
     await expect(covers.getByRole("listitem").first()).toContainText("consent-e2e-org");
     await expect(page.getByTestId("consent-waiting-beyond")).toHaveText(
-      "2 more connections wait on this consent: one screen lists the 200 newest. After this consent, open one of the others and consent again to resume them.",
+      "2 more connections wait on this consent: a screen lists 200 of them, this one first and then the newest. After this consent, open one of the others and consent again to resume them.",
     );
   } finally {
     await sql("DELETE FROM connections WHERE namespace = $1 AND resource_key LIKE 'crowd-%'", [NAMESPACE]);

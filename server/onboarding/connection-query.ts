@@ -422,14 +422,14 @@ function asBlockedDestination(v: unknown): BlockedDestination | null {
 /**
  * The tenant's connections whose last attempt ended NETWORK_BLOCKED as "destination not
  * approved" (never the read-only demo namespace): what a newly approved rule may resume. One page
- * of them by id, after `afterId`; `read` is how many rows the page held (a full page: ask again).
+ * of BLOCKED_PAGE of them by id, after `afterId`; `read` is how many rows it held (a full page: ask again).
  */
-export async function listBlockedOnDestination(db: Db, tenantId: string, opts: { afterId?: string; limit?: number } = {}): Promise<{ blocked: BlockedConnection[]; read: number; lastId: string | undefined }> {
+export async function listBlockedOnDestination(db: Db, tenantId: string, afterId?: string): Promise<{ blocked: BlockedConnection[]; read: number; lastId: string | undefined }> {
   const rows = await db.connection.findMany({
-    where: { tenantId, status: "NETWORK_BLOCKED", namespace: { not: "demo" }, blockedDestination: { not: Prisma.AnyNull }, ...(opts.afterId ? { id: { gt: opts.afterId } } : {}) },
+    where: { tenantId, status: "NETWORK_BLOCKED", namespace: { not: "demo" }, blockedDestination: { not: Prisma.AnyNull }, ...(afterId ? { id: { gt: afterId } } : {}) },
     select: { id: true, sourceType: true, blockedDestination: true },
     orderBy: { id: "asc" },
-    take: opts.limit ?? BLOCKED_PAGE,
+    take: BLOCKED_PAGE,
   });
   const blocked = rows.flatMap((r) => {
     const destination = asBlockedDestination(r.blockedDestination);

@@ -511,7 +511,7 @@ export async function noteAwaitingCredentials(db: Db, tenantId: string, id: stri
 const awaitingConsent = (tenantId: string, opts: { locator?: string; ids?: readonly string[] }) => ({
   tenantId,
   status: "AWAITING_CREDENTIALS" as const,
-  credentialLocator: opts.locator?.startsWith("consent:") ? opts.locator : { startsWith: "consent:" },
+  credentialLocator: opts.locator ?? { startsWith: "consent:" },
   // demo holds pre-existing rows that nothing here may change, so they are not offered for consent
   namespace: { not: "demo" },
   ...(opts.ids ? { id: { in: [...opts.ids] } } : {}),
@@ -535,27 +535,32 @@ export async function listAwaitingConsent(db: Db, tenantId: string, opts: { loca
   });
 }
 
+/** Connections moved per transaction by markBlockedForRetry (its events' rows stay far below a statement's bind limit). */
+const RETRY_CHUNK = 1_000;
+
 /**
- * After an admin approved a destination: moves every NETWORK_BLOCKED connection of this tenant
- * that was refused as "destination not approved" back to PENDING (never in the demo namespace),
- * with an event saying who approved what. `ids` limits it to those connections. Returns the ids.
+ * After an admin approved a destination: moves the NETWORK_BLOCKED connections `ids` of this
+ * tenant that were refused as "destination not approved" back to PENDING (never in the demo
+ * namespace), with an event saying who approved what — RETRY_CHUNK of them per transaction, so a
+ * rule covering thousands moves them all. Returns the ids moved.
  */
-export async function markBlockedForRetry(db: Db, tenantId: string, message: string, ids?: readonly string[]): Promise<string[]> {
-  return db.$transaction(async (tx) => {
-    const rows = await tx.connection.updateManyAndReturn({
-      where: {
-        tenantId,
-        status: "NETWORK_BLOCKED",
-        namespace: { not: "demo" },
-        blockedDestination: { not: Prisma.AnyNull },
-        ...(ids ? { id: { in: [...ids] } } : {}),
-      },
-      data: { status: "PENDING", statusReason: "Queued for onboarding after a destination was approved", reachable: false },
-      select: { id: true, attempts: true },
-    });
-    if (rows.length > 0) {
-      await tx.connectionEvent.createMany({ data: rows.map((r) => ({ connectionId: r.id, attempt: r.attempts, stage: "destination", outcome: "ok", status: "PENDING" as const, message, durationMs: 0 })) });
-    }
-    return rows.map((r) => r.id);
-  });
+export async function markBlockedForRetry(db: Db, tenantId: string, message: string, ids: readonly string[]): Promise<string[]> {
+  const moved: string[] = [];
+  for (let i = 0; i < ids.length; i += RETRY_CHUNK) {
+    const chunk = ids.slice(i, i + RETRY_CHUNK);
+    moved.push(
+      ...(await db.$transaction(async (tx) => {
+        const rows = await tx.connection.updateManyAndReturn({
+          where: { tenantId, status: "NETWORK_BLOCKED", namespace: { not: "demo" }, blockedDestination: { not: Prisma.AnyNull }, id: { in: chunk } },
+          data: { status: "PENDING", statusReason: "Queued for onboarding after a destination was approved", reachable: false },
+          select: { id: true, attempts: true },
+        });
+        if (rows.length > 0) {
+          await tx.connectionEvent.createMany({ data: rows.map((r) => ({ connectionId: r.id, attempt: r.attempts, stage: "destination", outcome: "ok", status: "PENDING" as const, message, durationMs: 0 })) });
+        }
+        return rows.map((r) => r.id);
+      })),
+    );
+  }
+  return moved;
 }

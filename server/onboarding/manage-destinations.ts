@@ -136,7 +136,7 @@ export async function connectionsCoveredBy(deps: Pick<DestinationAdminDeps, "db"
   // every blocked connection, a page at a time (a rule for a new subnet may cover thousands)
   let afterId: string | undefined;
   for (;;) {
-    const page = await listBlockedOnDestination(deps.db, tenantId, { afterId });
+    const page = await listBlockedOnDestination(deps.db, tenantId, afterId);
     for (const b of page.blocked) {
       const ctx = { sourceType: b.sourceType, destinations };
       if (b.destination.kind === "host" && rule.kind === "host") {
@@ -152,15 +152,11 @@ export async function connectionsCoveredBy(deps: Pick<DestinationAdminDeps, "db"
   return out;
 }
 
-/** Connections moved back to PENDING per transaction when a rule resumes them. */
-const RESUME_CHUNK = 1_000;
-
 /** Moves the given blocked connections back to PENDING and queues them once no cache holds the old rules. */
 export async function resumeBlocked(deps: DestinationAdminDeps, tenantId: string, ids: readonly string[], message: string): Promise<number> {
   deps.invalidate?.(tenantId);
   if (ids.length === 0) return 0;
-  const moved: string[] = [];
-  for (let i = 0; i < ids.length; i += RESUME_CHUNK) moved.push(...(await markBlockedForRetry(deps.db, tenantId, message, ids.slice(i, i + RESUME_CHUNK))));
+  const moved = await markBlockedForRetry(deps.db, tenantId, message, ids);
   if (moved.length === 0) return 0;
   await sleep(deps.settleMs ?? DESTINATION_CACHE_SETTLE_MS);
   await deps.enqueue(moved);

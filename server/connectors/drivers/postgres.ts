@@ -7,7 +7,7 @@
 import pg from "pg";
 import { err, ok } from "../../lib/result";
 import { SafeModeRefusal, runPostgresReadOnly } from "../safe-mode/sql-guard";
-import { configuredSchemas, sqlAdapter, type SqlSession } from "../safe-mode/sql-session";
+import { configuredSchemas, sqlAdapter, type OpenSql, type SqlSession } from "../safe-mode/sql-session";
 import { PG_HEALTH_SQL, postgresCatalogQueries } from "../safe-mode/sql-statements";
 import { databaseTls, resolveSqlTarget, tlsRequestOf, type SqlTarget } from "../safe-mode/sql-target";
 import type { ConnectorContext, ConnectorFailure, ConnectorResult, HealthInfo, SourceAdapter } from "../types";
@@ -70,15 +70,13 @@ export function pgSslOf(t: Pick<SqlTarget, "host" | "address" | "params">, ctx: 
 /** How long a graceful close may take before the socket is destroyed. */
 const CLOSE_GRACE_MS = 1_000;
 
-type PgConnection = { client: pg.Client; session: SqlSession; close: () => Promise<void> };
-
 /**
  * Opens a client on the checked target, in pipeline mode (sql-guard.ts runPostgresReadOnly: a
  * guarded read takes two round trips, one when the read before it opened its transaction ahead,
  * as an attempt's reads do). An aborted `ctx.signal` destroys the socket at once (whatever is in
  * flight fails); `close` is idempotent and bounded.
  */
-async function openPostgres(ctx: ConnectorContext, opts: { attempt: boolean }): Promise<ConnectorResult<PgConnection>> {
+async function openPostgres(ctx: ConnectorContext, opts: { attempt: boolean }): Promise<ConnectorResult<OpenSql>> {
   const target = await resolveSqlTarget(ctx, "postgresql");
   if (!target.ok) return target;
   const t = target.value;
@@ -126,7 +124,7 @@ async function openPostgres(ctx: ConnectorContext, opts: { attempt: boolean }): 
     await close();
     return err(mapPgError(e));
   }
-  return ok({ client, session, close });
+  return ok({ session, close });
 }
 
 const catalogQueries = (ctx: ConnectorContext) => postgresCatalogQueries(configuredSchemas(ctx.config));

@@ -88,7 +88,7 @@ export default async function ConsentPage({ params }: { params: Promise<{ id: st
           </ul>
           {s.waitingBeyond ? (
             <p className="mt-2 text-sm text-slate-600 dark:text-slate-400" data-testid="consent-waiting-beyond">
-              {s.waitingBeyond === 1 ? "1 more connection waits" : `${s.waitingBeyond.toLocaleString("en")} more connections wait`} on this consent: one screen lists the {s.covers.length} newest. After this consent, open one of the others and consent again to resume them.
+              {s.waitingBeyond === 1 ? "1 more connection waits" : `${s.waitingBeyond.toLocaleString("en")} more connections wait`} on this consent: a screen lists {s.covers.length} of them, this one first and then the newest. After this consent, open one of the others and consent again to resume them.
             </p>
           ) : null}
           <p className="mt-2 text-xs text-slate-500">Connections that start waiting after you continue need their own consent. Only you can finish this consent.</p>
