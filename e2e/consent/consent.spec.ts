@@ -95,6 +95,11 @@ test("an admin finds the pending consent, reads what will be requested, and a de
   await blockFonts(page);
   await signIn(page, "admin");
   await page.getByRole("link", { name: "Consents" }).click();
+  // one consent per provider: the page counts what waits on each and links to its consent screen
+  await expect(page.getByTestId("consent-totals")).toContainText(/\d+ connections? waits? on \d+ consents?, one per provider\./);
+  const github = page.getByTestId("consent-providers").getByRole("listitem").filter({ hasText: "GitHub" });
+  await expect(github).toContainText(/GitHub: \d+ connections?/);
+  await expect(github.getByRole("link", { name: "Give consent for GitHub" })).toHaveAttribute("href", /^\/connections\/[0-9a-f-]{36}\/consent$/);
   const row = page.getByTestId("pending-consents").getByRole("row").filter({ hasText: "consent-e2e-org" });
   await expect(row).toContainText("github");
   await row.getByRole("link", { name: "Give consent" }).click();

@@ -523,6 +523,23 @@ export async function countAwaitingConsent(db: Db, tenantId: string, locator: st
 }
 
 /**
+ * How many of a tenant's connections wait on each browser consent locator (`consent:<provider>`),
+ * most waiting first, each with its newest connection (whose consent screen leads to that
+ * consent): the admin's whole list of consents to give, where listAwaitingConsent shows only the
+ * newest connections.
+ */
+export async function countAwaitingConsentByLocator(db: Db, tenantId: string): Promise<{ locator: string; waiting: number; newestId: string }[]> {
+  const groups = await db.connection.groupBy({ by: ["credentialLocator"], where: awaitingConsent(tenantId, {}), _count: { _all: true } });
+  const out = await Promise.all(
+    groups.map(async (g) => {
+      const newest = await db.connection.findFirst({ where: awaitingConsent(tenantId, { locator: g.credentialLocator }), orderBy: [{ updatedAt: "desc" }, { id: "asc" }], select: { id: true } });
+      return newest ? [{ locator: g.credentialLocator, waiting: g._count._all, newestId: newest.id }] : [];
+    }),
+  );
+  return out.flat().sort((x, y) => y.waiting - x.waiting || x.locator.localeCompare(y.locator));
+}
+
+/**
  * AWAITING_CREDENTIALS connections of a tenant whose credential is a browser consent (`consent:`),
  * newest first: every such locator, or only `locator`, or only the connections `ids` among them.
  */

@@ -316,7 +316,8 @@ describe("tRPC isolation: tenant B never sees or changes tenant A", () => {
     for (const [k, v] of Object.entries(all)) expect(leaks(v, A.markers), k).toEqual([]);
     // and each list does hold B's own objects (so "nothing of A" is not just "nothing")
     expect(superjson.stringify(conns)).toContain(B.ids.healing);
-    expect(pending.map((p) => p.id)).toContain(B.ids.awaiting);
+    expect(pending.connections.map((p) => p.id)).toContain(B.ids.awaiting);
+    expect(pending.providers.map((p) => p.connectionId)).toContain(B.ids.awaiting);
     expect(settings.destinations.map((d) => d.id)).toContain(B.ids.destination);
     expect(keys.map((k) => k.id)).toContain(B.ids.apiKey);
     expect(users.users.map((u) => u.id).sort()).toEqual([B.ids.admin, B.ids.exec].sort());

@@ -1,24 +1,35 @@
 /** Admin consent: the connections waiting for it, and what one consent would request. */
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
+import { getCatalogEntry } from "../../connectors/catalog";
 import { describeConsent } from "../../credentials/consent-flow";
 import { encryptionKeyFromEnv } from "../../credentials/crypto";
-import { listAwaitingConsent } from "../../onboarding/connection-repository";
+import { countAwaitingConsentByLocator, listAwaitingConsent } from "../../onboarding/connection-repository";
 import { requireCapability, router } from "../init";
 
 const admin = requireCapability("consent");
 
-const ZPending = z.array(
-  z.object({
-    id: z.string(),
-    namespace: z.string(),
-    sourceType: z.string(),
-    resourceIds: z.array(z.string()),
-    provider: z.string(),
-    reason: z.string().nullable(),
-    updatedAt: z.date(),
-  }),
-);
+/** How many connections the pending list shows (the newest); `total` and `providers` count them all. */
+export const PENDING_LISTED = 200;
+
+const ZPending = z.object({
+  /** the newest PENDING_LISTED connections waiting on a consent */
+  connections: z.array(
+    z.object({
+      id: z.string(),
+      namespace: z.string(),
+      sourceType: z.string(),
+      resourceIds: z.array(z.string()),
+      provider: z.string(),
+      reason: z.string().nullable(),
+      updatedAt: z.date(),
+    }),
+  ),
+  /** every connection waiting on a consent */
+  total: z.number().int().nonnegative(),
+  /** one consent per provider: how many wait on it, and the connection whose consent screen gives it */
+  providers: z.array(z.object({ provider: z.string(), displayName: z.string(), waiting: z.number().int().positive(), connectionId: z.string() })),
+});
 
 const ZSummary = z.object({
   connectionId: z.string(),
@@ -38,17 +49,29 @@ const ZSummary = z.object({
 });
 
 export const consentsRouter = router({
-  pending: admin.output(ZPending).query(async ({ ctx }) =>
-    (await listAwaitingConsent(ctx.db, ctx.user.tenantId)).map((c) => ({
-      id: c.id,
-      namespace: c.namespace,
-      sourceType: c.sourceType,
-      resourceIds: c.resourceIds,
-      provider: c.credentialLocator.slice("consent:".length),
-      reason: c.statusReason,
-      updatedAt: c.updatedAt,
-    })),
-  ),
+  pending: admin.output(ZPending).query(async ({ ctx }) => {
+    const [listed, byLocator] = await Promise.all([listAwaitingConsent(ctx.db, ctx.user.tenantId, { limit: PENDING_LISTED }), countAwaitingConsentByLocator(ctx.db, ctx.user.tenantId)]);
+    const provider = (locator: string) => locator.slice("consent:".length);
+    return {
+      connections: listed.map((c) => ({
+        id: c.id,
+        namespace: c.namespace,
+        sourceType: c.sourceType,
+        resourceIds: c.resourceIds,
+        provider: provider(c.credentialLocator),
+        reason: c.statusReason,
+        updatedAt: c.updatedAt,
+      })),
+      total: byLocator.reduce((n, g) => n + g.waiting, 0),
+      providers: byLocator.map((g) => ({
+        provider: provider(g.locator),
+        // the catalog's name ("GitHub"); a locator naming no catalog entry is shown as written
+        displayName: getCatalogEntry(provider(g.locator))?.displayName ?? provider(g.locator),
+        waiting: g.waiting,
+        connectionId: g.newestId,
+      })),
+    };
+  }),
   get: admin
     .input(z.object({ id: z.uuid() }))
     .output(ZSummary)
