@@ -47,6 +47,14 @@ export const BatchResultSchema = z
   .strictObject({ accepted: z.number().int(), rejected: z.number().int(), items: z.array(BatchItemSchema) })
   .meta({ id: "BatchResult", description: "Per-item results, in the order posted." });
 
+export const BatchRefusedSchema = z
+  .strictObject({
+    error: ErrorBodySchema.shape.error.extend({
+      items: z.array(BatchItemSchema).describe("every item's own refusal, in the order posted (the same codes a batch with an accepted item carries)"),
+    }),
+  })
+  .meta({ id: "BatchRefused", description: "A batch none of whose intents was accepted: the error, with each item's refusal." });
+
 export const HealthSchema = z
   .strictObject({
     status: z.enum(["ok", "degraded"]),

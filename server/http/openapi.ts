@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { ConnectionIntentSchema, ErrorBodySchema, FunnelMetricsSchema, JsonValue, OnboardingResultSchema } from "../onboarding/schemas";
-import { BatchResultSchema, ConnectionViewSchema, HealthSchema } from "./api-schemas";
+import { BatchRefusedSchema, BatchResultSchema, ConnectionViewSchema, HealthSchema } from "./api-schemas";
 
 /** All component schemas from one registry, so shared pieces become named components too. */
 function componentSchemas(entries: Record<string, [z.ZodType, "input" | "output"]>): Record<string, Record<string, unknown>> {
@@ -102,6 +102,14 @@ const EXAMPLE_BATCH = {
     { index: 1, error: { code: "VALIDATION_FAILED", message: "Not a valid connection intent.", issues: [{ path: "risk_level", message: 'Invalid option: expected one of "low"|"med"|"high"' }] } },
   ],
 };
+const EXAMPLE_BATCH_REFUSED = {
+  error: {
+    code: "VALIDATION_FAILED",
+    message: "No intent in the batch was accepted; each item says why.",
+    issues: [{ path: "intents.0.namespace", message: 'The "demo" namespace holds pre-existing connections and cannot be written by auto-onboarding.' }],
+    items: [{ index: 0, error: { code: "NAMESPACE_READ_ONLY", message: 'The "demo" namespace holds pre-existing connections and cannot be written by auto-onboarding.', issues: [{ path: "namespace", message: 'The "demo" namespace holds pre-existing connections and cannot be written by auto-onboarding.' }] } }],
+  },
+};
 const EXAMPLE_HEALTH = { status: "ok", database: { status: "up", latency_ms: 1.2, migrations: 6 } };
 
 // ---------------------------------------------------------------- responses
@@ -116,12 +124,18 @@ function err(description: string, code: string, message: string, headers?: Recor
 const H = {
   wwwAuthenticate: { "WWW-Authenticate": { description: "The bearer challenge (`Bearer realm=\"aam\"`).", required: true, schema: { type: "string" } } },
   retryAfter: { "Retry-After": { description: "Seconds to wait before the next request with this key.", required: true, schema: { type: "string", pattern: "^[0-9]+$" } } },
+  retryAfterServer: { "Retry-After": { description: "Seconds to wait before retrying.", required: true, schema: { type: "string", pattern: "^[0-9]+$" } } },
   location: { Location: { description: "Where to poll the connection (`status_url`).", required: true, schema: { type: "string" } } },
 };
 
 const common = {
   "401": err("No valid API key", "UNAUTHENTICATED", "A valid API key is required: send `Authorization: Bearer <key>`.", H.wwwAuthenticate),
   "429": err("Rate limit of the API key exceeded", "RATE_LIMITED", "This API key is limited to 600 requests a minute; retry in 1 s.", H.retryAfter),
+};
+/** What any keyed operation may answer when the server cannot (server/http/respond.ts apiHandler); retrying is safe. */
+const serverErrors = {
+  "500": err("An unexpected error; the message carries a reference an operator finds in the log", "INTERNAL_ERROR", "Something went wrong on the server (reference 3f2a9c1d); retrying the request is safe, or give an operator this reference."),
+  "503": err("The database is unreachable or busy; retry after Retry-After", "SERVICE_UNAVAILABLE", "The service cannot check API keys right now (its database is unreachable); retry in a few seconds.", H.retryAfterServer),
 };
 const bodyErrors = {
   "400": err("Malformed JSON, or a body that is not valid UTF-8", "MALFORMED_JSON", "The request body is not valid JSON (at position 1)."),
@@ -142,6 +156,7 @@ export function buildOpenApi(serverUrl?: string) {
         FunnelMetrics: [FunnelMetricsSchema, "output"],
         Error: [ErrorBodySchema, "output"],
         BatchResult: [BatchResultSchema, "output"],
+        BatchRefused: [BatchRefusedSchema, "output"],
         Health: [HealthSchema, "output"],
       }),
     },
@@ -163,6 +178,7 @@ export function buildOpenApi(serverUrl?: string) {
             "413": err("Body too large", "PAYLOAD_TOO_LARGE", "The request body is larger than 256 KB."),
             "422": err("Validation failed; issues carry field paths", "VALIDATION_FAILED", "The request body is not a valid connection intent.", undefined, [{ path: "owner.confidence", message: "Too big: expected number to be <=1" }]),
             "429": common["429"],
+            ...serverErrors,
           },
         },
       },
@@ -183,9 +199,13 @@ export function buildOpenApi(serverUrl?: string) {
             "202": { description: "Accepted; per-item results", content: { "application/json": { schema: ref("BatchResult"), example: EXAMPLE_BATCH } } },
             ...bodyErrors,
             "401": common["401"],
-            "413": err("More than 1,000 intents or body too large", "BATCH_TOO_LARGE", "A batch holds at most 1,000 intents."),
-            "422": err("No valid intent, or not {\"intents\": [...]}", "VALIDATION_FAILED", "No intent in the batch is valid; see items.", undefined, [{ path: "intents.0.risk_level", message: "Invalid option" }]),
+            "413": err("More than 1,000 intents (BATCH_TOO_LARGE), or a body over 8 MB (PAYLOAD_TOO_LARGE)", "BATCH_TOO_LARGE", "A batch holds at most 1,000 intents."),
+            "422": {
+              description: "Not {\"intents\": [...]} (an Error), or no intent was accepted: the Error then carries `items`, each item's own refusal (VALIDATION_FAILED, NAMESPACE_READ_ONLY)",
+              content: { "application/json": { schema: { oneOf: [ref("BatchRefused"), ref("Error")] }, example: EXAMPLE_BATCH_REFUSED } },
+            },
             "429": common["429"],
+            ...serverErrors,
           },
         },
       },
@@ -205,6 +225,7 @@ export function buildOpenApi(serverUrl?: string) {
             "404": err("No connection of this key's tenant has this id", "NOT_FOUND", "No connection has this id."),
             "422": err("Bad events_limit or events_before", "VALIDATION_FAILED", "events_before is not a cursor this API gave out.", undefined, [{ path: "events_before", message: "events_before is not a cursor this API gave out." }]),
             "429": common["429"],
+            ...serverErrors,
           },
         },
       },
@@ -218,6 +239,7 @@ export function buildOpenApi(serverUrl?: string) {
             "401": err("No valid API key or session", "UNAUTHENTICATED", "A valid API key is required: send `Authorization: Bearer <key>`.", H.wwwAuthenticate),
             "422": err("Bad namespace", "VALIDATION_FAILED", "namespace must be lower-case letters, digits, '-' or '_'", undefined, [{ path: "namespace", message: "Invalid string" }]),
             "429": common["429"],
+            ...serverErrors,
           },
         },
       },
@@ -227,7 +249,7 @@ export function buildOpenApi(serverUrl?: string) {
           security: [],
           summary: "Liveness and database status",
           responses: {
-            "200": { description: "Healthy", content: { "application/json": { schema: ref("Health"), example: EXAMPLE_HEALTH } } },
+            "200": { description: "Up: `ok`, or `degraded` with a reason while only this process's onboarding worker is starting or retrying (the database answers)", content: { "application/json": { schema: ref("Health"), example: EXAMPLE_HEALTH } } },
             "503": { description: "The database is down (degraded)", content: { "application/json": { schema: ref("Health"), example: { status: "degraded", database: { status: "down", latency_ms: null, migrations: null } } } } },
           },
         },

@@ -3,7 +3,11 @@
  * bounded body reading (413 past the cap, 400 for malformed JSON), bearer API keys → tenant
  * (401), and a per-key token bucket (429). Web-standard Request/Response only, no next/* here.
  */
+import { randomUUID } from "node:crypto";
 import { readCapped } from "../lib/read-capped";
+import { redact } from "../credentials/redact";
+import { logger } from "../lib/logger";
+import { isTransientError } from "../onboarding/transient";
 import type { z } from "zod";
 import { authenticateApiKey } from "../auth/api-key-repository";
 import { TokenBucket } from "../connectors/safe-mode/rate-limit";
@@ -24,6 +28,44 @@ export function errorResponse(status: number, code: string, message: string, ext
 
 export function validationError(error: z.ZodError, message = "The request body is not a valid connection intent."): Response {
   return errorResponse(422, "VALIDATION_FAILED", message, { issues: issuesOf(error) });
+}
+
+/** A route's handler for the methods it serves. */
+type Handler<A extends unknown[]> = (...args: A) => Promise<Response>;
+
+/**
+ * A route handler that answers in the API's error shape whatever goes wrong inside it (an empty
+ * 500 from the framework otherwise): a database that is away or overloaded (a transient error:
+ * connection refused or lost, too many connections, the pool's timeout) is a 503 with
+ * Retry-After, which a client retries; anything else a 500 with a reference that finds the logged
+ * error. The error's own text (hosts, SQL, stack) goes to the log only, never into the answer.
+ * Retrying either is safe: an intent's admission is idempotent (its natural key), and an intent
+ * admitted before the failure is run by the stuck-PENDING reaper (server/jobs/worker.ts).
+ */
+export function apiHandler<A extends unknown[]>(route: string, handler: Handler<A>): Handler<A> {
+  return async (...args: A) => {
+    try {
+      return await handler(...args);
+    } catch (e) {
+      const ref = randomUUID().slice(0, 8);
+      const transient = isTransientError(e);
+      const failure = { name: e instanceof Error ? e.name : typeof e, message: redact((e instanceof Error ? e.message : String(e)).slice(0, 500)) };
+      logger().error({ ref, route, transient, failure }, "API request failed");
+      if (transient) {
+        return errorResponse(503, "SERVICE_UNAVAILABLE", `The service cannot answer right now (its database is unreachable or busy); retry in a few seconds (reference ${ref}).`, {}, { "retry-after": "5" });
+      }
+      return errorResponse(500, "INTERNAL_ERROR", `Something went wrong on the server (reference ${ref}); retrying the request is safe, or give an operator this reference.`);
+    }
+  };
+}
+
+/**
+ * The answer to a method a route does not serve: 405 in the API's error shape with the Allow
+ * header (RFC 9110 §15.5.6), where the framework would send an empty body.
+ */
+export function methodNotAllowed(allow: readonly string[]): () => Promise<Response> {
+  const list = [...allow, "OPTIONS"].join(", ");
+  return async () => errorResponse(405, "METHOD_NOT_ALLOWED", `This endpoint answers ${allow.join(" and ")} only.`, {}, { allow: list });
 }
 
 /** Reads a JSON body without ever holding more than `maxBytes` of it. */

@@ -412,11 +412,25 @@ export function encodeEventCursor(e: { at: Date; id: bigint }): string {
   return Buffer.from(`${e.at.getTime()}.${e.id}`).toString("base64url");
 }
 
-/** The position a cursor names, or null when it is not one of ours. */
+/** The last instant a cursor may name (9999-12-31T23:59:59.999Z): beyond it the database's timestamps and Prisma's dates part ways. */
+const CURSOR_MAX_MS = 253_402_300_799_999;
+/** An event id is a PostgreSQL bigint. */
+const CURSOR_MAX_ID = 2n ** 63n - 1n;
+
+/**
+ * The position a cursor names, or null when it is not one encodeEventCursor could have given out:
+ * the instant and the id within the database's ranges (a larger one made the query fail, a 500),
+ * and written exactly as encodeEventCursor writes them (no leading zeros, no other base64 form).
+ */
 export function decodeEventCursor(cursor: string): { at: Date; id: bigint } | null {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(cursor)) return null;
-  const m = /^(\d{1,15})\.(\d{1,19})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
-  return m ? { at: new Date(Number(m[1])), id: BigInt(m[2]!) } : null;
+  const m = /^(0|[1-9]\d{0,14})\.([1-9]\d{0,18})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  if (!m) return null;
+  const ms = Number(m[1]);
+  const id = BigInt(m[2]!);
+  if (ms > CURSOR_MAX_MS || id > CURSOR_MAX_ID) return null;
+  const position = { at: new Date(ms), id };
+  return encodeEventCursor(position) === cursor ? position : null;
 }
 
 export type EventsPage = {

@@ -107,6 +107,103 @@ describe("every answer conforms to the OpenAPI document", () => {
     }
   });
 
+  it("a database that fails after the key check is a 503 with Retry-After (transient) or a 500 with a reference, in the error shape, never its text", async () => {
+    const c = h.contract;
+    const { services } = await import("../../server/http/services");
+    const real = services().db;
+    const conn = await c.check("post", ONBOARD, await h.routes.onboard.POST(h.post(ONBOARD, sampleIntent({ resource_ids: ["T0FAILS"] }))));
+    const id = (conn.body as { connection_id: string }).connection_id;
+    const calls = () => [
+      ["post", ONBOARD, () => h.routes.onboard.POST(h.post(ONBOARD, sampleIntent({ resource_ids: ["T0FAILS2"] })))],
+      ["post", BATCH, () => h.routes.batch.POST(h.post(BATCH, { intents: [sampleIntent({ resource_ids: ["T0FAILS3"] })] }))],
+      ["get", CONN, () => h.routes.connection.GET(h.get(`/api/connections/${id}`), { params: Promise.resolve({ id }) })],
+      ["get", FUNNEL, () => h.routes.funnel.GET(h.get(`${FUNNEL}?namespace=autonomy`))],
+    ] as const;
+    const failures = [
+      [503, "SERVICE_UNAVAILABLE", Object.assign(new Error("Can't reach database server at `db.internal.example:5432`"), { code: "P1001" })],
+      [500, "INTERNAL_ERROR", new Error('relation "connections" does not exist at db.internal.example')],
+    ] as const;
+    const rowsBefore = await h.countRows();
+    try {
+      for (const [status, code, failure] of failures) {
+        services().db = failingExceptKeys(real, failure);
+        for (const [method, docPath, call] of calls()) {
+          const res = await c.check(method, docPath, await call());
+          expect({ docPath, status: res.status }).toEqual({ docPath, status });
+          const body = res.body as { error: { code: string; message: string } };
+          expect(body.error.code).toBe(code);
+          expect(body.error.message).toMatch(/reference [0-9a-f]{8}/);
+          expect(JSON.stringify(body)).not.toMatch(/db\.internal|relation|P1001/);
+          if (status === 503) expect(res.headers.get("retry-after")).toBe("5");
+        }
+      }
+    } finally {
+      services().db = real;
+    }
+    expect(await h.countRows()).toBe(rowsBefore);
+  });
+
+  it("a method an endpoint does not serve is a 405 in the error shape with Allow", async () => {
+    const answers = [
+      [h.routes.onboard.GET, "POST, OPTIONS"],
+      [h.routes.onboard.DELETE, "POST, OPTIONS"],
+      [h.routes.batch.PUT, "POST, OPTIONS"],
+      [h.routes.connection.POST, "GET, OPTIONS"],
+      [h.routes.connection.DELETE, "GET, OPTIONS"],
+      [h.routes.funnel.PATCH, "GET, OPTIONS"],
+      [h.routes.health.POST, "GET, OPTIONS"],
+    ] as const;
+    for (const [handler, allow] of answers) {
+      const res = await handler();
+      expect(res.status).toBe(405);
+      expect(res.headers.get("allow")).toBe(allow);
+      expect(res.headers.get("cache-control")).toBe("no-store");
+      expect((await res.json()) as unknown).toMatchObject({ error: { code: "METHOD_NOT_ALLOWED", message: expect.stringMatching(/answers (GET|POST) only/) } });
+    }
+  });
+
+  it("query parameters are taken as documented and nothing else: async, events_limit, events_before", async () => {
+    const c = h.contract;
+    const rowsBefore = await h.countRows();
+    for (const q of ["yes", "TRUE", "2", ""]) {
+      const res = await c.check("post", ONBOARD, await h.routes.onboard.POST(h.post(`${ONBOARD}?async=${q}`, sampleIntent({ resource_ids: [`T0Q${q}`] }))));
+      expect({ q, status: res.status }).toEqual({ q, status: 422 });
+      expect((res.body as { error: { issues: { path: string }[] } }).error.issues.map((i) => i.path)).toEqual(["async"]);
+    }
+    expect(await h.countRows()).toBe(rowsBefore); // refused before anything was written
+    expect((await c.check("post", ONBOARD, await h.routes.onboard.POST(h.post(`${ONBOARD}?async=false`, sampleIntent({ resource_ids: ["T0QSYNC"] }))))).status).toBe(200);
+    expect((await c.check("post", ONBOARD, await h.routes.onboard.POST(h.post(`${ONBOARD}?async=true`, sampleIntent({ resource_ids: ["T0QASYNC"] }))))).status).toBe(202);
+
+    const made = (await c.check("post", ONBOARD, await h.routes.onboard.POST(h.post(ONBOARD, sampleIntent({ resource_ids: ["T0QVIEW"] }))))).body as { connection_id: string };
+    const get = async (q: string) => c.check("get", CONN, await h.routes.connection.GET(h.get(`/api/connections/${made.connection_id}?${q}`), { params: Promise.resolve({ id: made.connection_id }) }));
+    const b64 = (s: string) => Buffer.from(s).toString("base64url");
+    for (const q of ["events_limit=1e2", "events_limit=0x10", "events_limit=%205", "events_limit=5.0", "events_limit=", `events_before=${b64("1.9223372036854775808")}`, `events_before=${b64("999999999999999.1")}`, `events_before=${b64("01.5")}`]) {
+      expect({ q, status: (await get(q)).status }).toEqual({ q, status: 422 });
+    }
+    expect((await get("events_limit=5")).status).toBe(200);
+    expect((await get(`events_before=${b64("253402300799999.9223372036854775807")}`)).status).toBe(200);
+  });
+
+  it("a batch none of whose intents is accepted answers 422 with each item's own refusal; a body over 8 MB is PAYLOAD_TOO_LARGE", async () => {
+    const c = h.contract;
+    const refused = await c.check("post", BATCH, await h.routes.batch.POST(h.post(BATCH, { intents: [sampleIntent({ namespace: "demo" }), { ...sampleIntent(), risk_level: 7 }] })));
+    expect(refused.status).toBe(422);
+    const error = (refused.body as { error: { code: string; items: { index: number; error: { code: string } }[]; issues: { path: string }[] } }).error;
+    expect(error.code).toBe("VALIDATION_FAILED");
+    expect(error.items.map((i) => [i.index, i.error.code])).toEqual([
+      [0, "NAMESPACE_READ_ONLY"],
+      [1, "VALIDATION_FAILED"],
+    ]);
+    expect(error.issues.map((i) => i.path)).toEqual(["intents.0.namespace", "intents.1.risk_level"]);
+    // the same item beside an accepted one carries the same code
+    const mixed = await c.check("post", BATCH, await h.routes.batch.POST(h.post(BATCH, { intents: [sampleIntent({ namespace: "demo" }), sampleIntent({ resource_ids: ["T0MIXED"] })] })));
+    expect((mixed.body as { items: { error?: { code: string } }[] }).items[0]!.error!.code).toBe("NAMESPACE_READ_ONLY");
+
+    const huge = await c.check("post", BATCH, await h.routes.batch.POST(h.post(BATCH, { intents: [sampleIntent({ resource_ids: ["x".repeat(9 * 1024 * 1024)] })] })));
+    expect(huge.status).toBe(413);
+    expect((huge.body as { error: { code: string } }).error.code).toBe("PAYLOAD_TOO_LARGE");
+  });
+
   it("every status the document declares was produced by the handlers above", () => {
     for (const [path, ops] of Object.entries(h.contract.doc.paths)) {
       for (const [method, op] of Object.entries(ops as Record<string, { responses: Record<string, unknown> }>)) {
@@ -117,6 +214,12 @@ describe("every answer conforms to the OpenAPI document", () => {
     }
   });
 });
+
+/** A client that answers API-key reads and fails everything else with `failure` (the database went away after the key check). */
+function failingExceptKeys<T extends object>(real: T, failure: Error): T {
+  const failing: unknown = new Proxy(function () {}, { get: () => failing, apply: () => Promise.reject(failure) });
+  return new Proxy(real, { get: (target, prop, receiver) => (prop === "apiKey" ? Reflect.get(target, prop, receiver) : failing) });
+}
 
 describe("the validator itself (fixtures, not the app)", () => {
   const json = { "content-type": "application/json" };
@@ -129,7 +232,7 @@ describe("the validator itself (fixtures, not the app)", () => {
   });
 
   it("refuses an undocumented status, a missing Location on 202 and a degraded health body on 200 with extra fields", () => {
-    expect(h.contract.problems("post", ONBOARD, 500, new Headers(json), { error: { code: "X", message: "y" } })[0]).toMatch(/does not declare/);
+    expect(h.contract.problems("post", ONBOARD, 502, new Headers(json), { error: { code: "X", message: "y" } })[0]).toMatch(/does not declare/);
     expect(h.contract.problems("post", ONBOARD, 202, new Headers(json), { ...result, status: "PENDING", status_url: "/api/connections/c1" })[0]).toMatch(/Location/);
     expect(h.contract.problems("get", "/api/health", 503, new Headers(json), { status: "degraded", database: { status: "down", latency_ms: null, migrations: null } })).toEqual([]);
     expect(h.contract.problems("get", "/api/health", 200, new Headers(json), { status: "ok", database: { status: "up", latency_ms: 1, migrations: 1, host: "db" } })).not.toEqual([]);

@@ -1,6 +1,6 @@
 import { auth } from "@/server/auth/config";
 import { can } from "@/server/auth/roles";
-import { authenticateRequest, errorResponse, json } from "@/server/http/respond";
+import { apiHandler, authenticateRequest, errorResponse, json, methodNotAllowed } from "@/server/http/respond";
 import { apiSettings, services } from "@/server/http/services";
 import { getFunnel } from "@/server/onboarding/funnel";
 import { NAMESPACE_RE } from "@/server/onboarding/schemas";
@@ -8,7 +8,7 @@ import { NAMESPACE_RE } from "@/server/onboarding/schemas";
 export const dynamic = "force-dynamic";
 
 // AOD reads it with its API key; signed-in execs and admins read it from the browser.
-export async function GET(req: Request) {
+export const GET = apiHandler("GET /api/metrics/funnel", async (req: Request) => {
   let tenantId: string;
   if (req.headers.get("authorization")) {
     const a = await authenticateRequest(req, services().db, apiSettings().ratePerMinute);
@@ -22,4 +22,9 @@ export async function GET(req: Request) {
   const namespace = new URL(req.url).searchParams.get("namespace") ?? "autonomy";
   if (!NAMESPACE_RE.test(namespace)) return errorResponse(422, "VALIDATION_FAILED", "namespace is not a valid namespace name.", { issues: [{ path: "namespace", message: "must be lower-case letters, digits, '-' or '_'" }] });
   return json(await getFunnel(services().db, tenantId, namespace, { defaultTarget: apiSettings().sloTarget }));
-}
+});
+
+export const POST = methodNotAllowed(["GET"]);
+export const PUT = POST;
+export const PATCH = POST;
+export const DELETE = POST;
