@@ -25,7 +25,7 @@ export function ConsentList() {
         </p>
       ) : (
         <>
-          <ProviderSummary total={Math.max(q.data.total, q.data.connections.length)} listed={q.data.connections.length} providers={q.data.providers} />
+          <ProviderSummary total={Math.max(q.data.total, q.data.connections.length)} listed={q.data.connections.length} providers={q.data.providers} providersBeyond={q.data.providersBeyond} />
           <div className="overflow-x-auto rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
             <table className="w-full text-left text-sm" data-testid="pending-consents">
               <thead className="text-xs text-slate-500">
@@ -63,11 +63,11 @@ export function ConsentList() {
 const count = (n: number, one: string, many: string) => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
 
 /** One consent per provider resumes its connections: how many wait on each, and how many the table below lists. */
-function ProviderSummary(props: { total: number; listed: number; providers: { provider: string; displayName: string; waiting: number; connectionId: string }[] }) {
+function ProviderSummary(props: { total: number; listed: number; providers: { provider: string; displayName: string; waiting: number; connectionId: string }[]; providersBeyond: number }) {
   return (
     <div className="space-y-2" data-testid="consent-totals">
       <p className="text-sm">
-        {count(props.total, "connection waits", "connections wait")} on {count(props.providers.length, "consent", "consents")}, one per provider.
+        {count(props.total, "connection waits", "connections wait")} on {count(props.providers.length + props.providersBeyond, "consent", "consents")}, one per provider.
         {props.total > props.listed ? ` The table lists the ${props.listed.toLocaleString("en-US")} most recently updated.` : ""}
       </p>
       <ul className="flex flex-wrap gap-2 text-sm" data-testid="consent-providers">
@@ -79,6 +79,7 @@ function ProviderSummary(props: { total: number; listed: number; providers: { pr
             </Link>
           </li>
         ))}
+        {props.providersBeyond > 0 ? <li className="px-3 py-1 text-slate-600 dark:text-slate-400">and {count(props.providersBeyond, "more provider", "more providers")} with fewer waiting</li> : null}
       </ul>
     </div>
   );

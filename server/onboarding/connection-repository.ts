@@ -536,21 +536,29 @@ export async function countAwaitingConsent(db: Db, tenantId: string, locator: st
   return db.connection.count({ where: awaitingConsent(tenantId, { locator }) });
 }
 
+/** How many consents countAwaitingConsentByLocator names at most (the busiest; `locators` counts them all). */
+export const MAX_CONSENT_LOCATORS = 100;
+
 /**
  * How many of a tenant's connections wait on each browser consent locator (`consent:<provider>`),
- * most waiting first, each with its newest connection (whose consent screen leads to that
- * consent): the admin's whole list of consents to give, where listAwaitingConsent shows only the
- * newest connections.
+ * most waiting first, each with its newest connection (whose consent screen gives that consent):
+ * the admin's list of consents to give, where listAwaitingConsent shows only the newest
+ * connections. One statement, so the counts and the totals agree; the locator is the intent's
+ * to choose, so at most MAX_CONSENT_LOCATORS of them are named, `total` and `locators` count all.
  */
-export async function countAwaitingConsentByLocator(db: Db, tenantId: string): Promise<{ locator: string; waiting: number; newestId: string }[]> {
-  const groups = await db.connection.groupBy({ by: ["credentialLocator"], where: awaitingConsent(tenantId, {}), _count: { _all: true } });
-  const out = await Promise.all(
-    groups.map(async (g) => {
-      const newest = await db.connection.findFirst({ where: awaitingConsent(tenantId, { locator: g.credentialLocator }), orderBy: [{ updatedAt: "desc" }, { id: "asc" }], select: { id: true } });
-      return newest ? [{ locator: g.credentialLocator, waiting: g._count._all, newestId: newest.id }] : [];
-    }),
+export async function countAwaitingConsentByLocator(db: Db, tenantId: string): Promise<{ total: number; locators: number; byLocator: { locator: string; waiting: number; newestId: string }[] }> {
+  const rows = await sqlRows<{ locator: string; waiting: number; newest_id: string; total: number; locators: number }>(
+    db,
+    Prisma.sql`
+      SELECT credential_locator AS locator, count(*)::int AS waiting, (array_agg(id::text ORDER BY updated_at DESC, id))[1] AS newest_id,
+        (sum(count(*)) OVER ())::int AS total, (count(*) OVER ())::int AS locators
+      FROM connections
+      WHERE tenant_id = ${tenantId}::uuid AND status = 'AWAITING_CREDENTIALS' AND credential_locator LIKE 'consent:%' AND namespace <> 'demo'
+      GROUP BY credential_locator
+      ORDER BY waiting DESC, locator
+      LIMIT ${MAX_CONSENT_LOCATORS}`,
   );
-  return out.flat().sort((x, y) => y.waiting - x.waiting || x.locator.localeCompare(y.locator));
+  return { total: rows[0]?.total ?? 0, locators: rows[0]?.locators ?? 0, byLocator: rows.map((r) => ({ locator: r.locator, waiting: r.waiting, newestId: r.newest_id })) };
 }
 
 /**

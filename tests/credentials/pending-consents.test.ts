@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../server/db/client";
+import { MAX_CONSENT_LOCATORS } from "../../server/onboarding/connection-repository";
 import { PENDING_LISTED } from "../../server/trpc/routers/consents";
 import { createTestTenant, testDb } from "../helpers/db";
 
@@ -62,6 +63,7 @@ describe("consents.pending", () => {
     expect(new Set(pending.connections.map((c) => c.provider))).toEqual(new Set(["github"]));
     expect(pending.connections[0]!.resourceIds).toEqual([`gh-${PENDING_LISTED + 30}`]);
     // …yet Slack is a consent to give, with its count and a connection whose screen gives it
+    expect(pending.providersBeyond).toBe(0);
     expect(pending.providers.map(({ provider, displayName, waiting }) => ({ provider, displayName, waiting }))).toEqual([
       { provider: "github", displayName: "GitHub", waiting: PENDING_LISTED + 30 },
       { provider: "slack", displayName: "Slack", waiting: 7 },
@@ -70,9 +72,30 @@ describe("consents.pending", () => {
     expect(slack).toEqual({ tenantId, resourceIds: ["slack-7"], credentialLocator: "consent:slack" });
   });
 
+  it("names the busiest providers when an intent's locators name more, and counts the rest (one statement, not one per locator)", async () => {
+    const tenantId = await createTestTenant(db, "pending-consents-many");
+    // the locator is the intent's to choose: AOD can make a tenant wait on any number of them
+    await db.$executeRawUnsafe(
+      `INSERT INTO connections (id, tenant_id, namespace, source_type, resource_ids, resource_key, status, status_reason, reachable, intent_id, scopes_mode,
+         credential_locator, risk_level, evidence, owner, updated_at)
+       SELECT gen_random_uuid(), $1::uuid, 'autonomy', 'github', ARRAY['m' || g], 'm' || g, 'AWAITING_CREDENTIALS', 'Waiting', false, 'm' || g, 'safe_readonly',
+         'consent:made-up-' || g, 'low', '{}'::jsonb, '{}'::jsonb, now()
+       FROM generate_series(1, $2::int) g`,
+      tenantId,
+      MAX_CONSENT_LOCATORS + 40,
+    );
+    await add(tenantId, 3, { locator: "consent:github", from: 0, tag: "gh-" });
+    const pending = await caller(tenantId).consents.pending();
+    expect(pending.total).toBe(MAX_CONSENT_LOCATORS + 43);
+    expect(pending.providers).toHaveLength(MAX_CONSENT_LOCATORS);
+    expect(pending.providers[0]).toMatchObject({ provider: "github", displayName: "GitHub", waiting: 3 });
+    expect(pending.providers[1]).toMatchObject({ displayName: "made-up-1", waiting: 1 }); // no catalog name: shown as written
+    expect(pending.providersBeyond).toBe(41);
+  });
+
   it("says nothing waits when nothing does", async () => {
     const tenantId = await createTestTenant(db, "pending-consents-none");
     await add(tenantId, 2, { locator: "consent:github", from: 0, status: "ACTIVE", tag: "a-" });
-    expect(await caller(tenantId).consents.pending()).toEqual({ connections: [], total: 0, providers: [] });
+    expect(await caller(tenantId).consents.pending()).toEqual({ connections: [], total: 0, providers: [], providersBeyond: 0 });
   });
 });

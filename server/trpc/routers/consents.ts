@@ -29,6 +29,8 @@ const ZPending = z.object({
   total: z.number().int().nonnegative(),
   /** one consent per provider: how many wait on it, and the connection whose consent screen gives it */
   providers: z.array(z.object({ provider: z.string(), displayName: z.string(), waiting: z.number().int().positive(), connectionId: z.string() })),
+  /** providers that wait beyond the busiest `providers` lists */
+  providersBeyond: z.number().int().nonnegative(),
 });
 
 const ZSummary = z.object({
@@ -50,7 +52,7 @@ const ZSummary = z.object({
 
 export const consentsRouter = router({
   pending: admin.output(ZPending).query(async ({ ctx }) => {
-    const [listed, byLocator] = await Promise.all([listAwaitingConsent(ctx.db, ctx.user.tenantId, { limit: PENDING_LISTED }), countAwaitingConsentByLocator(ctx.db, ctx.user.tenantId)]);
+    const [listed, waiting] = await Promise.all([listAwaitingConsent(ctx.db, ctx.user.tenantId, { limit: PENDING_LISTED }), countAwaitingConsentByLocator(ctx.db, ctx.user.tenantId)]);
     const provider = (locator: string) => locator.slice("consent:".length);
     return {
       connections: listed.map((c) => ({
@@ -62,8 +64,9 @@ export const consentsRouter = router({
         reason: c.statusReason,
         updatedAt: c.updatedAt,
       })),
-      total: byLocator.reduce((n, g) => n + g.waiting, 0),
-      providers: byLocator.map((g) => ({
+      total: waiting.total,
+      providersBeyond: waiting.locators - waiting.byLocator.length,
+      providers: waiting.byLocator.map((g) => ({
         provider: provider(g.locator),
         // the catalog's name ("GitHub"); a locator naming no catalog entry is shown as written
         displayName: getCatalogEntry(provider(g.locator))?.displayName ?? provider(g.locator),
