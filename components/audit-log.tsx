@@ -46,14 +46,26 @@ export function AuditLog() {
       <form className="flex flex-wrap items-end gap-3 text-sm" onSubmit={(e) => e.preventDefault()}>
         <label>
           <span className="mb-1 block font-medium">Person</span>
-          <select value={actor} onChange={(e) => refilter(() => setActor(e.target.value))} className={field}>
-            <option value="">Everyone</option>
-            {(q.data?.actors ?? []).map((a) => (
-              <option key={a} value={a}>
-                {a}
-              </option>
-            ))}
-          </select>
+          {q.data && !q.data.actorsComplete ? (
+            // more people than a list can hold: type one (the first ones are suggested)
+            <>
+              <input value={actor} onChange={(e) => refilter(() => setActor(e.target.value))} list="audit-actors" placeholder="Everyone (type a person)" className={field} data-testid="audit-actor-input" />
+              <datalist id="audit-actors">
+                {q.data.actors.map((a) => (
+                  <option key={a} value={a} />
+                ))}
+              </datalist>
+            </>
+          ) : (
+            <select value={actor} onChange={(e) => refilter(() => setActor(e.target.value))} className={field}>
+              <option value="">Everyone</option>
+              {(q.data?.actors ?? []).map((a) => (
+                <option key={a} value={a}>
+                  {a}
+                </option>
+              ))}
+            </select>
+          )}
         </label>
         <label>
           <span className="mb-1 block font-medium">Action</span>

@@ -18,11 +18,13 @@ export async function recordAudit(db: Pick<Db, "auditEvent">, tenantId: string, 
   await db.auditEvent.create({ data: { tenantId, actorId: actor.id ?? null, actorLabel: actor.label, action, target, details: scrub(details) as object } });
 }
 
-export async function listAudit(db: Db, tenantId: string, opts: { action?: string; actor?: string; limit?: number; before?: Date } = {}): Promise<AuditEntry[]> {
+export async function listAudit(db: Db, tenantId: string, opts: { action?: string; actionPrefixes?: readonly string[]; actor?: string; limit?: number; before?: Date } = {}): Promise<AuditEntry[]> {
   const rows = await db.auditEvent.findMany({
     where: {
       tenantId,
       ...(opts.action ? { action: opts.action } : {}),
+      // only these kinds of entry (e.g. "settings."), filtered by the database: the newest N of the log may hold none of them
+      ...(opts.actionPrefixes ? { OR: opts.actionPrefixes.map((p) => ({ action: { startsWith: p } })) } : {}),
       ...(opts.actor ? { actorLabel: { contains: opts.actor, mode: "insensitive" as const } } : {}),
       ...(opts.before ? { at: { lt: opts.before } } : {}),
     },

@@ -181,11 +181,12 @@ export type SettingsPage = {
   sourceTypes: readonly string[];
 };
 
-const SETTINGS_ACTIONS = /^(destination\.|settings\.)/;
+/** The audit entries the Settings page shows as its recent changes. */
+const SETTINGS_ACTIONS = ["destination.", "settings."] as const;
 
 export async function viewSettingsPage(db: Db, tenantId: string): Promise<SettingsPage> {
-  const [destinations, previewMasking, audit] = await Promise.all([listApprovedDestinations(db, tenantId), previewMaskingFor(db, tenantId), listAudit(db, tenantId, { limit: 200 })]);
-  return { destinations, previewMasking, recentChanges: audit.filter((a) => SETTINGS_ACTIONS.test(a.action)).slice(0, 20), sourceTypes: ALLOWLIST };
+  const [destinations, previewMasking, audit] = await Promise.all([listApprovedDestinations(db, tenantId), previewMaskingFor(db, tenantId), listAudit(db, tenantId, { actionPrefixes: SETTINGS_ACTIONS, limit: 20 })]);
+  return { destinations, previewMasking, recentChanges: audit, sourceTypes: ALLOWLIST };
 }
 
 export async function addDestination(deps: DestinationAdminDeps, tenantId: string, actor: AuditActor, input: DestinationInput): Promise<Result<ChangeOutcome, DestinationError>> {

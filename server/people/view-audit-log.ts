@@ -44,7 +44,14 @@ export const ACTION_LABELS: Record<string, string> = {
 export const actionLabel = (action: string) => ACTION_LABELS[action] ?? action.replace(/[._]/g, " ");
 
 export type AuditPageEntry = AuditRow & { label: string };
-export type AuditPage = { entries: AuditPageEntry[]; nextCursor: string | null; actors: string[]; actions: { action: string; label: string }[] };
+export type AuditPage = {
+  entries: AuditPageEntry[];
+  nextCursor: string | null;
+  /** the people of the log, in order (the first MAX_FACET_ACTORS; `actorsComplete` false when there are more) */
+  actors: string[];
+  actorsComplete: boolean;
+  actions: { action: string; label: string }[];
+};
 
 export async function viewAuditLog(db: Db, tenantId: string, filter: { actor?: string; action?: string; from?: Date; to?: Date; cursor?: string; limit?: number }): Promise<AuditPage> {
   const limit = Math.min(Math.max(filter.limit ?? 50, 1), 200);
@@ -57,6 +64,7 @@ export async function viewAuditLog(db: Db, tenantId: string, filter: { actor?: s
     entries: page.map((r) => ({ ...r, label: actionLabel(r.action) })),
     nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
     actors: facets.actors,
+    actorsComplete: facets.actorsComplete,
     actions: [...new Set([...Object.keys(ACTION_LABELS), ...facets.actions])].map((action) => ({ action, label: actionLabel(action) })),
   };
 }

@@ -17,6 +17,6 @@ export const auditRouter = router({
         limit: z.number().int().min(1).max(200).default(50),
       }),
     )
-    .output(z.object({ entries: z.array(ZEntry), nextCursor: z.string().nullable(), actors: z.array(z.string()), actions: z.array(z.object({ action: z.string(), label: z.string() })) }))
+    .output(z.object({ entries: z.array(ZEntry), nextCursor: z.string().nullable(), actors: z.array(z.string()), actorsComplete: z.boolean(), actions: z.array(z.object({ action: z.string(), label: z.string() })) }))
     .query(({ ctx, input }) => viewAuditLog(ctx.db, ctx.user.tenantId, input)),
 });
