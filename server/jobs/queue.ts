@@ -11,6 +11,7 @@
 import { makeWorkerUtils, type WorkerUtils } from "graphile-worker";
 import { QUEUE_POOL_SIZE } from "../db/client";
 import { backoffMs, isTransientError, sleep } from "../onboarding/transient";
+import { onboardJobKey } from "./worker-repository";
 
 export const ONBOARD_TASK = "onboard";
 export const REAP_TASK = "reap_stuck";
@@ -68,7 +69,7 @@ export async function createQueue(databaseUrl: string): Promise<Queue> {
             chunk.map((connectionId) => ({
               identifier: ONBOARD_TASK,
               payload: { connectionId },
-              jobKey: `onboard:${connectionId}`,
+              jobKey: onboardJobKey(connectionId),
               maxAttempts: MAX_JOB_ATTEMPTS,
               ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
             })),

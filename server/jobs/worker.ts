@@ -21,14 +21,14 @@ import { z } from "zod";
 import { deleteStaleConsentRequests } from "../credentials/consent-request-repository";
 import { workerPoolSize, type Db } from "../db/client";
 import { logger } from "../lib/logger";
-import { findStuckPending, giveUp, reapExpiredLeases, releaseLease } from "../onboarding/connection-repository";
+import { giveUp, reapExpiredLeases, releaseLease } from "../onboarding/connection-repository";
 import { drain, heldCount, heldIds, HEARTBEAT_MS, isDraining, LEASE_MS, workerId } from "../onboarding/lease";
 import { runAttemptDetailed, type PipelineDeps } from "../onboarding/pipeline";
 import { backoffMs, MAX_RUN_ATTEMPTS, sleep } from "../onboarding/transient";
 import { inlineRunner, setInlineRunner, type InlineRunner } from "./inline";
 import { createQueue, ONBOARD_TASK, REAP_TASK, type Queue } from "./queue";
 import { describeDbFailure, setWorkerState } from "./status";
-import { beatWorker, findDeadWorkers, forgetWorkers, removeWorker } from "./worker-repository";
+import { beatWorker, findDeadWorkers, findLostPending, forgetWorkers, removeWorker } from "./worker-repository";
 
 const Payload = z.object({ connectionId: z.string().uuid() });
 
@@ -50,12 +50,16 @@ const GIVE_UP_REASON = `Onboarding did not complete after ${MAX_RUN_ATTEMPTS} at
 /** recovered connections go first in line: they have waited already */
 const RECOVERED_PRIORITY = -1;
 
-/** The slow reaper: re-queues PENDING connections no attempt holds that made no progress for `stuckAfterMs`; gives up on those whose run used its tries. */
+/**
+ * The slow reaper: re-queues (first in line: they have waited) the PENDING connections the queue
+ * lost — no attempt holds them, no job of theirs waits, no progress for `stuckAfterMs`; gives up
+ * on those whose run used its tries.
+ */
 export async function reapStuck(db: Db, queue: Pick<Queue, "enqueueOnboarding">, stuckAfterMs: number): Promise<{ requeued: number; failed: number }> {
-  const stuck = await findStuckPending(db, stuckAfterMs);
+  const stuck = await findLostPending(db, stuckAfterMs);
   const failed = await giveUp(db, stuck, MAX_RUN_ATTEMPTS, GIVE_UP_REASON);
   const retry = stuck.filter((id) => !failed.includes(id));
-  if (retry.length) await queue.enqueueOnboarding(retry);
+  if (retry.length) await queue.enqueueOnboarding(retry, { priority: RECOVERED_PRIORITY });
   return { requeued: retry.length, failed: failed.length };
 }
 
@@ -147,8 +151,11 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       if (unlock.length) {
         await queue.forceUnlockWorkers(unlock);
         for (const p of unlock) deadPools.delete(p);
+      }
+      // a process that died before its first pool started (or between pools) left a row with none: forget it too
+      if (dead.ids.length) {
         await forgetWorkers(opts.db, dead.ids, LEASE_MS);
-        if (dead.ids.length) log.info({ workers: dead.ids.length, pools: unlock.length }, "released the queue locks of stopped workers");
+        log.info({ workers: dead.ids.length, pools: unlock.length }, "forgot stopped workers and released their queue locks");
       }
       const r = await reapExpired(opts.db, queue);
       if (r.requeued || r.failed) log.info(r, "took over the attempts of stopped workers");

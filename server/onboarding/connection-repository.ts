@@ -390,17 +390,6 @@ export async function markForHeal(db: Db, tenantId: string, namespace: string, c
   return rows.map((r) => r.id);
 }
 
-/** PENDING connections with no attempt holding them and no progress for a while (a lost job): candidates to re-queue. */
-export async function findStuckPending(db: Db, olderThanMs: number, limit = 500): Promise<string[]> {
-  const cutoff = new Date(Date.now() - olderThanMs);
-  const rows = await db.connection.findMany({
-    where: { status: "PENDING", leaseOwner: null, OR: [{ lastAttemptAt: { lt: cutoff } }, { lastAttemptAt: null, lastReceivedAt: { lt: cutoff } }] },
-    select: { id: true },
-    take: limit,
-  });
-  return rows.map((r) => r.id);
-}
-
 /** Events a view returns by default, and at most, per page. */
 export const EVENTS_PAGE_DEFAULT = 50;
 export const EVENTS_PAGE_MAX = 200;

@@ -8,7 +8,6 @@ import type { SourceAdapter } from "../../server/connectors/types";
 import { createCredentialResolver, parseEncryptionKey } from "../../server/credentials/resolver";
 import type { Db } from "../../server/db/client";
 import { seedDatabase } from "../../server/db/seed";
-import { reapStuck } from "../../server/jobs/worker";
 import { describeFunnel, getFunnel } from "../../server/onboarding/funnel";
 import { healConnections, HealRefused, queueHeal } from "../../server/onboarding/heal";
 import { onboardConnection, type PipelineDeps } from "../../server/onboarding/pipeline";
@@ -161,26 +160,7 @@ describe("heal", () => {
   });
 });
 
-describe("stuck attempts", () => {
-  it("re-queues PENDING connections whose attempt stopped, and gives up after the last attempt", async () => {
-    const t = await db.tenant.create({ data: { slug: "stuck", name: "Stuck" } });
-    const d = deps({});
-    const r = await onboardConnection(d, t.id, intent("k"));
-    const old = new Date(Date.now() - 10 * 60_000);
-    await db.connection.update({ where: { id: r.connection_id }, data: { status: "PENDING", lastAttemptAt: old, attempts: 1 } });
-    const queued: string[] = [];
-    const queue = { enqueueOnboarding: async (ids: readonly string[]) => void queued.push(...ids), close: async () => undefined };
-    const demoBefore = await demoSnapshot();
-    expect(await reapStuck(db, queue, 60_000)).toMatchObject({ requeued: 1, failed: 0 });
-    expect(queued).toContain(r.connection_id);
-    await db.connection.update({ where: { id: r.connection_id }, data: { runAttempts: 5 } });
-    expect(await reapStuck(db, queue, 60_000)).toMatchObject({ failed: 1 });
-    const row = await db.connection.findUniqueOrThrow({ where: { id: r.connection_id } });
-    expect(row.status).toBe("ERROR");
-    expect(row.statusReason).toMatch(/did not complete after 5 attempts/);
-    expect(await demoSnapshot()).toBe(demoBefore);
-  });
-
+describe("settings", () => {
   it("autonomy-mode settings change only the autonomy namespace", async () => {
     const demoBefore = await demoSnapshot();
     const demoSettings = await db.setting.findUniqueOrThrow({ where: { tenantId_namespace: { tenantId, namespace: "demo" } } });
