@@ -52,6 +52,8 @@ function BlockedDestinationNotice(p: { destination: Blocked; sourceType: string;
 }
 
 const card = "rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900";
+/** How many discovered streams the page lists (it says how many there are beyond). */
+const SHOWN_STREAMS = 20;
 
 export function ConnectionDetail({ id, canHeal }: { id: string; canHeal: boolean }) {
   const trpc = useTRPC();
@@ -166,7 +168,12 @@ export function ConnectionDetail({ id, canHeal }: { id: string; canHeal: boolean
           <h2 className="mb-2 text-sm font-medium">Discovered schema (metadata only)</h2>
           {schema?.streams?.length ? (
             <ul className="space-y-2 text-sm">
-              {schema.streams.slice(0, 20).map((s) => (
+              {schema.streams.length > SHOWN_STREAMS ? (
+                <li className="text-xs text-slate-500" data-testid="streams-shown">
+                  The first {SHOWN_STREAMS} of {schema.streams.length.toLocaleString("en-US")} streams
+                </li>
+              ) : null}
+              {schema.streams.slice(0, SHOWN_STREAMS).map((s) => (
                 <li key={s.name}>
                   <span className="font-medium">{s.name}</span>{" "}
                   <span className="text-xs text-slate-500">{s.fields.map((f) => `${f.name}: ${f.type}`).join(", ")}</span>

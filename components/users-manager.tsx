@@ -155,6 +155,11 @@ export function UsersManager() {
 
           <div>
             <h2 className="text-lg font-semibold">Open invites</h2>
+            {q.data.invitesTotal > q.data.invites.length ? (
+              <p className="text-sm text-slate-600 dark:text-slate-400" data-testid="invites-beyond">
+                The {q.data.invites.length.toLocaleString("en-US")} newest of {q.data.invitesTotal.toLocaleString("en-US")} open invites are listed; older ones expire 72 hours after they were sent.
+              </p>
+            ) : null}
             {q.data.invites.length === 0 ? (
               <p className="text-sm text-slate-600 dark:text-slate-400">No open invites.</p>
             ) : (

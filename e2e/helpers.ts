@@ -1,4 +1,5 @@
 import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import pg from "pg";
 import { E2E_API_KEY, E2E_USERS } from "../playwright.config";
 
 export async function signIn(page: Page, who: keyof typeof E2E_USERS) {
@@ -98,4 +99,15 @@ export async function setPasswordFromLink(page: Page, link: string, password: st
   await page.getByLabel("Repeat the password").fill(password);
   await page.getByRole("button", { name: "Set password" }).click();
   await expect(page.getByRole("status").filter({ hasText: /is ready|is changed/ })).toBeVisible();
+}
+
+/** One statement against the app's database (the test runner sets DATABASE_URL): its rows. */
+export async function sql<T extends pg.QueryResultRow = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await c.connect();
+  try {
+    return (await c.query<T>(text, params)).rows;
+  } finally {
+    await c.end();
+  }
 }

@@ -1,16 +1,5 @@
 import { expect, test } from "@playwright/test";
-import pg from "pg";
-import { signIn } from "../helpers";
-
-async function sql(text: string): Promise<void> {
-  const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await c.connect();
-  try {
-    await c.query(text);
-  } finally {
-    await c.end();
-  }
-}
+import { signIn, sql } from "../helpers";
 
 // Speed is the bench's (npm run bench:million: every filter × sort × page at 10k, 100k and 1M
 // connections, README section 4); this spec checks what each interaction shows, not how fast.

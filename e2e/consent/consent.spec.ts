@@ -8,25 +8,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
-import pg from "pg";
 import { E2E_API_KEY, E2E_OAUTH } from "../../playwright.config";
-import { signIn } from "../helpers";
+import { signIn, sql } from "../helpers";
 import { startE2eOAuthServer } from "./oauth-server";
 
 const shots = path.resolve(import.meta.dirname, "..", "screenshots");
 const NAMESPACE = "consent-e2e";
 let idp: Awaited<ReturnType<typeof startE2eOAuthServer>>;
 let connectionId: string;
-
-async function sql<T = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
 
 /** The provider's development pages load a web font; the test machine has no internet. */
 async function blockFonts(page: Page) {

@@ -1,22 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import pg from "pg";
 import { E2E_API_KEY } from "../../playwright.config";
-import { signIn } from "../helpers";
+import { signIn, sql } from "../helpers";
 
 const auth = { authorization: `Bearer ${E2E_API_KEY}` };
-
-// The app's database (the sandbox schema lives in it); the test runner sets DATABASE_URL.
-async function sql<T extends pg.QueryResultRow>(text: string): Promise<T[]> {
-  const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await c.connect();
-  try {
-    return (await c.query<T>(text)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 test("an admin heals a HEALING connection once its source is fixed, and demo connections are unchanged", async ({ page, request }) => {
   const demoBefore = JSON.stringify(await sql("SELECT * FROM connections WHERE namespace = 'demo' ORDER BY id"));

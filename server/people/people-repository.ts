@@ -124,10 +124,14 @@ export async function revokeLink(db: PeopleDb, tenantId: string, id: string): Pr
   return rows[0] ? { ...rows[0], kind: rows[0].kind as LinkKind } : null;
 }
 
-/** Invites not yet used or revoked (expired ones too: the page says so). */
-export async function listOpenInvites(db: PeopleDb, tenantId: string): Promise<OpenLinkRow[]> {
-  const rows = await db.invite.findMany({ where: { tenantId, kind: "invite", usedAt: null, revokedAt: null }, orderBy: { createdAt: "desc" }, take: 200, select: OPEN_LINK });
-  return rows.map((r) => ({ ...r, kind: r.kind as LinkKind }));
+/** How many open invites the Users page lists (the newest); listOpenInvites counts them all. */
+export const OPEN_INVITES_LISTED = 200;
+
+/** Invites not yet used or revoked (expired ones too: the page says so): the newest OPEN_INVITES_LISTED, and how many there are. */
+export async function listOpenInvites(db: PeopleDb, tenantId: string): Promise<{ invites: OpenLinkRow[]; total: number }> {
+  const where = { tenantId, kind: "invite", usedAt: null, revokedAt: null };
+  const [rows, total] = await Promise.all([db.invite.findMany({ where, orderBy: [{ createdAt: "desc" }, { id: "asc" }], take: OPEN_INVITES_LISTED, select: OPEN_LINK }), db.invite.count({ where })]);
+  return { invites: rows.map((r) => ({ ...r, kind: r.kind as LinkKind })), total: Math.max(total, rows.length) };
 }
 
 export async function findLinkByTokenHash(db: PeopleDb, tokenHash: string): Promise<LinkRow | null> {

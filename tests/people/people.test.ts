@@ -13,6 +13,7 @@ import { acceptLink, describeLink } from "../../server/people/accept-invite";
 import { changeRole } from "../../server/people/change-role";
 import { inviteUser } from "../../server/people/invite-user";
 import { listUsers } from "../../server/people/list-users";
+import { OPEN_INVITES_LISTED } from "../../server/people/people-repository";
 import { passwordProblem } from "../../server/people/password-strength";
 import type { Admin } from "../../server/people/people-deps";
 import { recordSignIn } from "../../server/people/record-sign-in";
@@ -123,6 +124,21 @@ describe("invites", () => {
     // single use, in words
     expect(await acceptLink(deps(), { token, password: GOOD })).toMatchObject({ ok: false, error: { code: "LINK_INVALID", message: expect.stringMatching(/already been used/) } });
     expect((await listUsers(deps(), admin)).invites).toEqual([]);
+  });
+
+  it("the Users page lists the newest open invites and counts them all", async () => {
+    const { admin, tenantId } = await newTenant();
+    await db.$executeRawUnsafe(
+      `INSERT INTO invites (id, tenant_id, kind, email, role, token_hash, expires_at, created_by, created_at)
+       SELECT gen_random_uuid(), $1::uuid, 'invite', 'p' || g || '@people.test', 'exec', 'hash-' || $1 || '-' || g, now() + interval '72 hours', 'admin', now() - (300 - g) * interval '1 second'
+       FROM generate_series(1, $2::int) g`,
+      tenantId,
+      OPEN_INVITES_LISTED + 50,
+    );
+    const page = await listUsers(deps(), admin);
+    expect(page.invites).toHaveLength(OPEN_INVITES_LISTED);
+    expect(page.invites[0]!.email).toBe(`p${OPEN_INVITES_LISTED + 50}@people.test`);
+    expect(page.invitesTotal).toBe(OPEN_INVITES_LISTED + 50);
   });
 
   it("expires; a re-invite replaces the open link; a revoked link stops; a taken email and a bad email are refused", async () => {

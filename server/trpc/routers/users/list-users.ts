@@ -7,6 +7,7 @@ export const listUsers = usersProcedure
     z.object({
       users: z.array(ZPerson.extend({ isYou: z.boolean() })),
       invites: z.array(z.object({ id: z.string(), email: z.string(), role: ZRole, expiresAt: z.date(), createdBy: z.string(), createdAt: z.date(), expired: z.boolean() })),
+      invitesTotal: z.number().int().nonnegative(),
       activeAdmins: z.number(),
     }),
   )
