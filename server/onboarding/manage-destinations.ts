@@ -12,7 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import ipaddr from "ipaddr.js";
 import { ALLOWLIST, isAllowlisted } from "../connectors/allowlist";
-import { checkDestination, checkFolder, isInside, validateHostPattern, type DestinationGrant } from "../connectors/safe-mode/destinations";
+import { checkDestination, checkFolder, isInside, matchRules, validateHostPattern, type DestinationGrant } from "../connectors/safe-mode/destinations";
 import { listAudit, recordAudit, type AuditActor, type AuditEntry } from "../audit/audit-repository";
 import type { Db } from "../db/client";
 import { err, ok, type Result } from "../lib/result";
@@ -129,10 +129,19 @@ function grantOf(d: NewDestination | ApprovedDestinationRow, dataDir: string): D
 
 const approves = (r: { ok: true } | { ok: false; error: { kind: string } }) => r.ok || r.error.kind !== "not_approved";
 
-/** Blocked connections of the tenant that `rule` now lets through (the same check the drivers make). */
+/** Name lookups a rule over address ranges makes at once while it finds the connections it covers. */
+const COVER_LOOKUPS = 16;
+
+/**
+ * Blocked connections of the tenant that `rule` now lets through (the same check the drivers
+ * make). A name or wildcard rule decides by name; only a rule over address ranges resolves the
+ * blocked hosts — each distinct host:port once, COVER_LOOKUPS at a time, however many
+ * connections are blocked on it.
+ */
 export async function connectionsCoveredBy(deps: Pick<DestinationAdminDeps, "db" | "dataDir">, tenantId: string, rule: NewDestination | ApprovedDestinationRow): Promise<string[]> {
   const destinations = grantOf(rule, deps.dataDir);
   const out: string[] = [];
+  const byAddress = new Map<string, { sourceType: string; host: string; port: number; ids: string[] }>();
   // every blocked connection, a page at a time (a rule for a new subnet may cover thousands)
   let afterId: string | undefined;
   for (;;) {
@@ -140,8 +149,16 @@ export async function connectionsCoveredBy(deps: Pick<DestinationAdminDeps, "db"
     for (const b of page.blocked) {
       const ctx = { sourceType: b.sourceType, destinations };
       if (b.destination.kind === "host" && rule.kind === "host") {
-        // approved by the rule; whether the address then passes the egress guard is the attempt's to say
-        if (approves(await checkDestination(ctx, b.destination.host, b.destination.port))) out.push(b.id);
+        const { host, port } = b.destination;
+        const m = matchRules(ctx, host, port);
+        // approved by name; whether the address then passes the egress guard is the attempt's to say
+        if (m.by === "name") out.push(b.id);
+        else if (m.by === "address") {
+          const key = JSON.stringify([b.sourceType, host, port]);
+          const at = byAddress.get(key) ?? { sourceType: b.sourceType, host, port, ids: [] };
+          at.ids.push(b.id);
+          byAddress.set(key, at);
+        }
       } else if (b.destination.kind === "folder" && rule.kind === "folder") {
         if (approves(checkFolder(ctx, b.destination.path))) out.push(b.id);
       }
@@ -149,6 +166,13 @@ export async function connectionsCoveredBy(deps: Pick<DestinationAdminDeps, "db"
     if (page.read < BLOCKED_PAGE) break;
     afterId = page.lastId;
   }
+  const pending = [...byAddress.values()];
+  const lookup = async () => {
+    for (let h = pending.pop(); h; h = pending.pop()) {
+      if (approves(await checkDestination({ sourceType: h.sourceType, destinations }, h.host, h.port))) out.push(...h.ids);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(COVER_LOOKUPS, pending.length) }, lookup));
   return out;
 }
 

@@ -123,23 +123,36 @@ export function notApprovedMessage(host: string, port: number): string {
  * resolve again). Refusals are `not_approved` (NETWORK_BLOCKED "destination not approved") or
  * `egress_refused`.
  */
+/**
+ * Which of the grant's rules let `host:port` through, by name alone (no lookup): a catalog host
+ * of the connector (public addresses only), an approved name or wildcard, approved ranges whose
+ * answer depends on the addresses the name resolves to, or none.
+ */
+export type RuleMatch = { by: "catalog" } | { by: "name" } | { by: "address"; cidr: HostRule[] } | { by: "none" };
+
+export function matchRules(ctx: Pick<ConnectorContext, "sourceType" | "destinations">, host: string, port: number): RuleMatch {
+  const g = ctx.destinations;
+  const h = bare(host);
+  if (g.catalogHosts.some((p) => catalogMatches(p, h, port))) return { by: "catalog" };
+  const rules = ruleFor(g.hosts, ctx.sourceType).filter((r) => portOk(r, port));
+  if (rules.some((r) => nameMatches(r.pattern, h))) return { by: "name" };
+  const cidr = rules.filter((r) => r.pattern.includes("/") || isIp(bare(r.pattern)));
+  return cidr.length ? { by: "address", cidr } : { by: "none" };
+}
+
 export async function checkDestination(
   ctx: Pick<ConnectorContext, "sourceType" | "destinations">,
   host: string,
   port: number,
 ): Promise<ConnectorResult<{ address: string; addresses: string[] }>> {
-  const g = ctx.destinations;
   const h = bare(host);
-  if (g.catalogHosts.some((p) => catalogMatches(p, h, port))) {
-    // a vendor host: public addresses only
-    return checkEgress(h, { allowPrivateNetworks: false });
-  }
-  const rules = ruleFor(g.hosts, ctx.sourceType).filter((r) => portOk(r, port));
-  if (rules.length === 0) return blocked(h, port);
-  if (rules.some((r) => nameMatches(r.pattern, h))) return checkEgress(h, { allowPrivateNetworks: true });
+  const m = matchRules(ctx, h, port);
+  // a vendor host: public addresses only
+  if (m.by === "catalog") return checkEgress(h, { allowPrivateNetworks: false });
+  if (m.by === "name") return checkEgress(h, { allowPrivateNetworks: true });
+  if (m.by === "none") return blocked(h, port);
   // CIDR/IP rules: every address the name resolves to must be inside an approved range
-  const cidr = rules.filter((r) => r.pattern.includes("/") || isIp(bare(r.pattern)));
-  if (cidr.length === 0) return blocked(h, port);
+  const cidr = m.cidr;
   const vetted = await checkEgress(h, { allowPrivateNetworks: true });
   if (!vetted.ok) return vetted;
   if (!vetted.value.addresses.every((a) => cidr.some((r) => addressInRule(r.pattern, a)))) return blocked(h, port);
