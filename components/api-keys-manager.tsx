@@ -5,7 +5,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "./trpc-provider";
 
-const when = (d: Date | string | null) => (d ? new Date(d).toISOString().slice(0, 16).replace("T", " ") : "Never");
+const when = (d: Date | string | null) => (d ? `${new Date(d).toISOString().slice(0, 16).replace("T", " ")} UTC` : "Never");
 
 export function ApiKeysManager() {
   const trpc = useTRPC();
@@ -23,7 +23,8 @@ export function ApiKeysManager() {
       },
     }),
   );
-  const revoke = useMutation(trpc.apiKeys.revoke.mutationOptions({ onSuccess: () => void refresh() }));
+  // refreshed either way: a key another admin revoked meanwhile shows as revoked, with the refusal in words
+  const revoke = useMutation(trpc.apiKeys.revoke.mutationOptions({ onSettled: () => void refresh() }));
 
   return (
     <section className="space-y-4">
@@ -63,6 +64,12 @@ export function ApiKeysManager() {
       ) : keys.data.length === 0 ? (
         <p>No keys yet.</p>
       ) : (
+        <>
+        {revoke.isError ? (
+          <p role="alert" className="text-sm text-red-700 dark:text-red-300">
+            {revoke.error.message}
+          </p>
+        ) : null}
         <PlainTable columns={["Name", "Key", "Created", "Last used", "State", ""]}>
               {keys.data.map((k) => (
                 <Row key={k.id}>
@@ -75,7 +82,8 @@ export function ApiKeysManager() {
                     {k.revokedAt ? null : (
                       <button
                         type="button"
-                        className="text-red-700 underline hover:no-underline dark:text-red-300"
+                        disabled={revoke.isPending}
+                        className="text-red-700 underline hover:no-underline disabled:opacity-60 dark:text-red-300"
                         onClick={() => {
                           if (window.confirm(`Revoke “${k.name}”? AOD calls with this key will be refused at once.`)) revoke.mutate({ id: k.id });
                         }}
@@ -87,6 +95,7 @@ export function ApiKeysManager() {
                 </Row>
               ))}
         </PlainTable>
+        </>
       )}
     </section>
   );

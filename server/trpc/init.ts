@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
+import { ZodError } from "zod";
 import type { Session } from "next-auth";
 import { auth } from "../auth/config";
 import { can, type Capability } from "../auth/roles";
@@ -17,12 +18,26 @@ export async function createContext(): Promise<Context> {
   return { session: await auth(), db: getDb() };
 }
 
+/** Field labels of the words an admin reads, for an input's paths (the schema's message already names most). */
+const FIELD_WORDS: Record<string, string> = { sourceTypes: "Source types", clientId: "Client id", clientSecret: "Client secret", ports: "Ports", pattern: "Pattern", note: "Note", name: "Name" };
+
+/** One sentence per problem: "Ports: … ; Note: …" (a single problem as it is). */
+export function inputMessage(issues: readonly { path: string; message: string }[]): string {
+  if (issues.length === 1) return issues[0]!.message;
+  return issues.map((i) => (i.path ? `${FIELD_WORDS[i.path.split(".")[0]!] ?? i.path}: ${i.message}` : i.message)).join("; ");
+}
+
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   isDev: false, // never send stack traces to the browser
   // Unexpected errors (Prisma text, hosts, table names) never reach the browser: a generic
   // sentence with a reference that finds the logged error.
   errorFormatter({ shape, error, path }) {
+    // an input that fails its schema: the schema's own sentences (with the field they concern), never zod's JSON of them
+    if (error.code === "BAD_REQUEST" && error.cause instanceof ZodError) {
+      const issues = error.cause.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+      return { ...shape, message: inputMessage(issues), data: { ...shape.data, issues } };
+    }
     if (error.code !== "INTERNAL_SERVER_ERROR") return shape;
     const ref = randomUUID().slice(0, 8);
     const cause = error.cause ?? error;

@@ -5,6 +5,7 @@
  */
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { describe, expect, it, vi } from "vitest";
+import { z } from "zod";
 import type { Db } from "../../server/db/client";
 import { publicProcedure, router } from "../../server/trpc/init";
 import { MAX_BATCH, limitTrpcRequest } from "../../server/trpc/request-limits";
@@ -63,6 +64,34 @@ describe("public procedures", () => {
 });
 
 describe("error formatter", () => {
+  it("answers an input that fails its schema with the schema's sentences and their fields, never zod's JSON", async () => {
+    const { appRouter } = await import("../../server/trpc/router");
+    const session = { user: { id: "u", email: "admin@example.com", role: "admin" as const, tenantId: "00000000-0000-4000-8000-000000000001" }, expires: new Date(Date.now() + 600_000).toISOString() };
+    const post = (path: string, json: unknown) =>
+      fetchRequestHandler({
+        endpoint: "/api/trpc",
+        req: new Request(`${base}/${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ json }) }),
+        router: appRouter,
+        createContext: () => ({ session, db: {} as Db }),
+      });
+    const one = await post("apiKeys.create", { name: "   " });
+    expect(one.status).toBe(400);
+    const body = (await one.json()) as { error: { json: { message: string; data: { issues: { path: string; message: string }[] } } } };
+    expect(body.error.json.message).toBe("Give the key a name, e.g. “AOD production”.");
+    expect(body.error.json.data.issues).toEqual([{ path: "name", message: "Give the key a name, e.g. “AOD production”." }]);
+
+    const local = router({ two: publicProcedure.input(z.object({ ports: z.string().min(1, "give at least one port"), note: z.string().max(3, "keep it short") })).mutation(() => "ok") });
+    const res = await fetchRequestHandler({
+      endpoint: "/api/trpc",
+      req: new Request(`${base}/two`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ json: { ports: "", note: "long note" } }) }),
+      router: local,
+      createContext: () => ({ session: null, db: {} as Db }),
+    });
+    const text = await res.text();
+    expect(text).not.toMatch(/too_small|too_big|"origin"|"code":"invalid/);
+    expect((JSON.parse(text) as { error: { json: { message: string } } }).error.json.message).toBe("Ports: give at least one port; Note: keep it short");
+  });
+
   it("never returns an unexpected error's text (Prisma, hosts, tables)", async () => {
     const leaky = router({
       boom: publicProcedure.query(() => {

@@ -19,7 +19,7 @@ export const apiKeysRouter = router({
       return { key, id: row.id, prefix: row.prefix, name: row.name };
     }),
   revoke: admin.input(z.object({ id: z.string().uuid() })).mutation(async ({ ctx, input }) => {
-    if (!(await revokeApiKey(ctx.db, ctx.user.tenantId, input.id))) throw new TRPCError({ code: "NOT_FOUND", message: "No active key with this id." });
+    if (!(await revokeApiKey(ctx.db, ctx.user.tenantId, input.id))) throw new TRPCError({ code: "NOT_FOUND", message: "This key is already revoked, or no longer exists; the list now shows its state." });
     await recordAudit(ctx.db, ctx.user.tenantId, actor(ctx.user), "api_key.revoked", input.id, { key_id: input.id });
     return { revoked: true };
   }),
