@@ -13,6 +13,8 @@ import { useTRPC } from "./trpc-provider";
 type Funnel = RouterOutputs["funnel"]["get"];
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+/** a count as people read it: 10,000 */
+const num = (n: number) => n.toLocaleString("en-US");
 
 function SloCard({ f }: { f: Funnel }) {
   const met = f.slo_met;
@@ -27,7 +29,7 @@ function SloCard({ f }: { f: Funnel }) {
         </span>
       </p>
       <p className="mt-2 text-sm text-slate-600 dark:text-slate-400">
-        {f.active} of {f.eligible} eligible data sources are active in Safe Mode.
+        {num(f.active)} of {num(f.eligible)} eligible data sources are active in Safe Mode.
       </p>
     </div>
   );
@@ -110,7 +112,7 @@ function FunnelBody({ f }: { f: Funnel }) {
               <div key={s.name}>
                 <dt className="text-xs text-slate-500">{s.name}</dt>
                 <dd className="text-xl font-semibold tabular-nums" data-testid={`stage-${s.name.toLowerCase()}`}>
-                  {s.value}
+                  {num(s.value)}
                 </dd>
               </div>
             ))}
@@ -142,16 +144,17 @@ function FunnelBody({ f }: { f: Funnel }) {
                   {b.label} <span className="text-xs text-slate-500">— {b.hint}</span>
                 </span>
                 <span className="font-semibold tabular-nums" data-testid={`bucket-${b.key}`}>
-                  {Number(f[b.key] ?? 0)}
+                  {num(Number(f[b.key] ?? 0))}
                 </span>
               </li>
             ))}
           </ul>
         </div>
         <div className="rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900">
-          <h2 className="mb-2 text-sm font-medium">Day-one coverage by day first received</h2>
+          <h2 className="mb-2 text-sm font-medium">Day-one coverage by day first received (UTC)</h2>
           {f.day_one && f.day_one.length > 0 ? (
-            <div className="h-48">
+            <>
+            <div className="h-48" aria-hidden>
               <ResponsiveContainer width="100%" height="100%">
                 <LineChart data={f.day_one.map((d) => ({ day: d.day.slice(5), coverage: Math.round(d.coverage * 1000) / 10 }))} margin={{ left: 0, right: 16 }}>
                   <CartesianGrid strokeDasharray="3 3" opacity={0.3} />
@@ -163,6 +166,31 @@ function FunnelBody({ f }: { f: Funnel }) {
                 </LineChart>
               </ResponsiveContainer>
             </div>
+            {/* the chart's figures as text: for screen readers, and for the exact numbers */}
+            <details className="mt-2 text-sm">
+              <summary className="cursor-pointer text-slate-600 dark:text-slate-400">The figures by day</summary>
+              <table className="mt-2 w-full text-left tabular-nums" data-testid="day-one-table">
+                <thead className="text-xs text-slate-500">
+                  <tr>
+                    <th className="py-1 font-medium">Day (UTC)</th>
+                    <th className="py-1 font-medium">Active on day one</th>
+                    <th className="py-1 font-medium">Coverage</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {f.day_one.map((d) => (
+                    <tr key={d.day} className="border-t border-slate-100 dark:border-slate-800">
+                      <td className="py-1">{d.day}</td>
+                      <td className="py-1">
+                        {num(d.active_day_one)} of {num(d.eligible)} eligible
+                      </td>
+                      <td className="py-1">{pct(d.coverage)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </details>
+            </>
           ) : (
             <p className="text-sm text-slate-500">No cohorts in the last 30 days.</p>
           )}

@@ -35,6 +35,11 @@ test("intents posted through the REST API show up on the exec's funnel with the 
   await expect(page.getByTestId("bucket-awaiting_credentials")).toHaveText("1");
   await expect(page.getByTestId("coverage")).toHaveText(`${(numbers.coverage * 100).toFixed(1)}%`);
   await expect(page.getByTestId("slo-state")).toHaveText("SLO missed");
+  // the day-one chart's figures as text, by UTC day
+  await expect(page.getByRole("heading", { name: "Day-one coverage by day first received (UTC)" })).toBeVisible();
+  await page.getByText("The figures by day").click();
+  const today = page.getByTestId("day-one-table").getByRole("row").filter({ hasText: new Date().toISOString().slice(0, 10) });
+  await expect(today).toContainText(`${numbers.active} of ${numbers.eligible} eligible`);
   fs.mkdirSync(shots, { recursive: true });
   await page.screenshot({ path: path.join(shots, "dashboard-exec.png"), fullPage: true });
 
