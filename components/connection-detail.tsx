@@ -215,7 +215,7 @@ export function ConnectionDetail({ id, canHeal }: { id: string; canHeal: boolean
         <ol className="space-y-1 text-sm" data-testid="timeline">
           {c.events.map((e, i) => (
             <li key={i} className="flex flex-wrap gap-x-3">
-              <span className="tabular-nums text-slate-500">{e.at.replace("T", " ").slice(0, 19)}</span>
+              <span className="tabular-nums text-slate-500">{e.at.replace("T", " ").slice(0, 19)} UTC</span>
               <span>attempt {e.attempt}</span>
               <span className="font-medium">{e.stage.replace(/_/g, " ")}</span>
               <span className={e.outcome === "ok" ? "text-emerald-700 dark:text-emerald-300" : "text-red-700 dark:text-red-300"}>{e.outcome === "ok" ? "passed" : "failed"}</span>

@@ -192,7 +192,7 @@ export function ConnectionsTable({ namespace, namespaces, canHeal }: { namespace
                     <td className="py-2">{c.riskLevel === "med" ? "medium" : c.riskLevel}</td>
                     <td className="py-2">{c.owner ?? "—"}</td>
                     <td className="py-2 tabular-nums">{c.firstSyncRows === null ? "—" : `${c.firstSyncRows} rows · ${Math.round(c.latencyMs ?? 0)} ms`}</td>
-                    <td className="py-2 tabular-nums">{new Date(c.updatedAt).toISOString().slice(0, 16).replace("T", " ")}</td>
+                    <td className="py-2 tabular-nums">{new Date(c.updatedAt).toISOString().slice(0, 16).replace("T", " ")} UTC</td>
                   </tr>
                 ))}
               </tbody>

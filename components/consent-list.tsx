@@ -34,13 +34,15 @@ export function ConsentList() {
                   <th className="px-3 py-2 font-medium">Resources</th>
                   <th className="px-3 py-2 font-medium">Namespace</th>
                   <th className="px-3 py-2 font-medium">Why it waits</th>
-                  <th className="px-3 py-2" />
+                  <th className="px-3 py-2">
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
                 {q.data.connections.map((c) => (
                   <tr key={c.id} className="border-t border-slate-100 dark:border-slate-800">
-                    <td className="px-3 py-2">{c.provider}</td>
+                    <td className="px-3 py-2">{c.providerName}</td>
                     <td className="px-3 py-2 font-mono text-xs break-all">{c.resourceIds.join(", ")}</td>
                     <td className="px-3 py-2">{c.namespace}</td>
                     <td className="px-3 py-2 text-slate-600 dark:text-slate-400">{c.reason}</td>

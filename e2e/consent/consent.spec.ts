@@ -90,7 +90,7 @@ test("an admin finds the pending consent, reads what will be requested, and a de
   await expect(github).toContainText(/GitHub: \d+ connections?/);
   await expect(github.getByRole("link", { name: "Give consent for GitHub" })).toHaveAttribute("href", /^\/connections\/[0-9a-f-]{36}\/consent$/);
   const row = page.getByTestId("pending-consents").getByRole("row").filter({ hasText: "consent-e2e-org" });
-  await expect(row).toContainText("github");
+  await expect(row).toContainText("GitHub");
   await row.getByRole("link", { name: "Give consent" }).click();
 
   await expect(page.getByRole("heading", { name: "Give GitHub read-only access" })).toBeVisible();

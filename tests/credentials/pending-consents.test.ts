@@ -62,6 +62,7 @@ describe("consents.pending", () => {
     // the table is GitHub's newest: no Slack row fits in it…
     expect(new Set(pending.connections.map((c) => c.provider))).toEqual(new Set(["github"]));
     expect(pending.connections[0]!.resourceIds).toEqual([`gh-${PENDING_LISTED + 30}`]);
+    expect(pending.connections[0]!.providerName).toBe("GitHub");
     // …yet Slack is a consent to give, with its count and a connection whose screen gives it
     expect(pending.providersBeyond).toBe(0);
     expect(pending.providers.map(({ provider, displayName, waiting }) => ({ provider, displayName, waiting }))).toEqual([

@@ -21,6 +21,8 @@ const ZPending = z.object({
       sourceType: z.string(),
       resourceIds: z.array(z.string()),
       provider: z.string(),
+      /** the catalog's name of the provider ("GitHub") */
+      providerName: z.string(),
       reason: z.string().nullable(),
       updatedAt: z.date(),
     }),
@@ -54,6 +56,8 @@ export const consentsRouter = router({
   pending: admin.output(ZPending).query(async ({ ctx }) => {
     const [listed, waiting] = await Promise.all([listAwaitingConsent(ctx.db, ctx.user.tenantId, { limit: PENDING_LISTED }), countAwaitingConsentByLocator(ctx.db, ctx.user.tenantId)]);
     const provider = (locator: string) => locator.slice("consent:".length);
+    // the catalog's name ("GitHub"); a locator naming no catalog entry is shown as written
+    const nameOf = (locator: string) => getCatalogEntry(provider(locator))?.displayName ?? provider(locator);
     return {
       connections: listed.map((c) => ({
         id: c.id,
@@ -61,6 +65,7 @@ export const consentsRouter = router({
         sourceType: c.sourceType,
         resourceIds: c.resourceIds,
         provider: provider(c.credentialLocator),
+        providerName: nameOf(c.credentialLocator),
         reason: c.statusReason,
         updatedAt: c.updatedAt,
       })),
@@ -68,8 +73,7 @@ export const consentsRouter = router({
       providersBeyond: waiting.locators - waiting.byLocator.length,
       providers: waiting.byLocator.map((g) => ({
         provider: provider(g.locator),
-        // the catalog's name ("GitHub"); a locator naming no catalog entry is shown as written
-        displayName: getCatalogEntry(provider(g.locator))?.displayName ?? provider(g.locator),
+        displayName: nameOf(g.locator),
         waiting: g.waiting,
         connectionId: g.newestId,
       })),
