@@ -66,8 +66,15 @@ export function SettingsOAuthApps() {
                   >
                     Edit
                   </button>
-                  <button type="button" className={button} disabled={remove.isPending} onClick={() => remove.mutate({ id: a.id })}>
-                    Remove
+                  <button
+                    type="button"
+                    className={button}
+                    disabled={remove.isPending}
+                    onClick={() => {
+                      if (window.confirm(`Remove the ${a.providerName} OAuth app${a.instanceHost ? ` for ${a.instanceHost}` : ""}? Its client secret is deleted; new consents and token refreshes for it use the server's settings, if any.`)) remove.mutate({ id: a.id });
+                    }}
+                  >
+                    Remove<span className="sr-only"> the {a.providerName} OAuth app</span>
                   </button>
                 </Cell>
               </Row>

@@ -55,6 +55,8 @@ export function UsersManager() {
   const setDisabled = useMutation(trpc.users.setDisabled.mutationOptions({ onSuccess: done, onError }));
   const reset = useMutation(trpc.users.resetPassword.mutationOptions({ onSuccess: show("reset"), onError }));
   const revoke = useMutation(trpc.users.revokeInvite.mutationOptions({ onSuccess: done, onError }));
+  /** one change at a time: a second click while one is on its way would act on a stale row */
+  const busy = changeRole.isPending || setDisabled.isPending || revoke.isPending;
 
   return (
     <section className="space-y-6">
@@ -126,12 +128,35 @@ export function UsersManager() {
                     <Cell>{u.disabledAt ? `Disabled since ${when(u.disabledAt)}` : "Active"}</Cell>
                     <Cell>{when(u.createdAt)}</Cell>
                     <Cell className="space-x-3 whitespace-nowrap">
-                      <button type="button" className="text-indigo-700 underline hover:no-underline dark:text-indigo-300" onClick={() => changeRole.mutate({ userId: u.id, role: u.role === "admin" ? "exec" : "admin" })}>
+                      <button
+                        type="button"
+                        disabled={busy}
+                        className="text-indigo-700 underline hover:no-underline disabled:opacity-60 dark:text-indigo-300"
+                        onClick={() => {
+                          // taking admin rights away is asked first (your own: you lose this page at once)
+                          const sure =
+                            u.role !== "admin" ||
+                            window.confirm(
+                              u.isYou
+                                ? "Make yourself an executive? You lose admin access at once, including this page."
+                                : `Make ${u.email} an executive? They keep read-only access to the funnel and lose admin access at once.`,
+                            );
+                          if (sure) changeRole.mutate({ userId: u.id, role: u.role === "admin" ? "exec" : "admin" });
+                        }}
+                      >
                         {u.role === "admin" ? "Make executive" : "Make admin"}
                         <span className="sr-only"> {u.email}</span>
                       </button>
                       {u.isYou ? null : (
-                        <button type="button" className="text-red-700 underline hover:no-underline dark:text-red-300" onClick={() => setDisabled.mutate({ userId: u.id, disabled: !u.disabledAt })}>
+                        <button
+                          type="button"
+                          disabled={busy}
+                          className="text-red-700 underline hover:no-underline disabled:opacity-60 dark:text-red-300"
+                          onClick={() => {
+                            const sure = Boolean(u.disabledAt) || window.confirm(`Disable ${u.email}? Their sessions end within a minute and they cannot sign in until re-enabled.`);
+                            if (sure) setDisabled.mutate({ userId: u.id, disabled: !u.disabledAt });
+                          }}
+                        >
                           {u.disabledAt ? "Enable" : "Disable"}
                           <span className="sr-only"> {u.email}</span>
                         </button>
@@ -171,7 +196,14 @@ export function UsersManager() {
                       <Cell>{i.createdBy}</Cell>
                       <Cell>{i.expired ? `Expired ${when(i.expiresAt)}` : `Valid until ${when(i.expiresAt)}`}</Cell>
                       <Cell>
-                        <button type="button" className="text-red-700 underline hover:no-underline dark:text-red-300" onClick={() => revoke.mutate({ inviteId: i.id })}>
+                        <button
+                          type="button"
+                          disabled={busy}
+                          className="text-red-700 underline hover:no-underline disabled:opacity-60 dark:text-red-300"
+                          onClick={() => {
+                            if (window.confirm(`Withdraw the invite for ${i.email}? Its link stops working at once.`)) revoke.mutate({ inviteId: i.id });
+                          }}
+                        >
                           Withdraw<span className="sr-only"> invite for {i.email}</span>
                         </button>
                       </Cell>

@@ -76,10 +76,21 @@ test("an admin demotes another admin and disables a user, who is refused within 
     await page.goto("/admin/users");
     const secondRow = page.getByRole("row").filter({ hasText: second });
     await expect(secondRow).toContainText("Admin");
+    page.once("dialog", (d) => void d.accept());
     await secondRow.getByRole("button", { name: `Make executive ${second}` }).click();
     await expect(secondRow).toContainText("Executive (read-only)");
 
     const leaverRow = page.getByRole("row").filter({ hasText: leaver });
+    // asked first: dismissing the question changes nothing
+    let asked = "";
+    page.once("dialog", (d) => {
+      asked = d.message();
+      void d.dismiss();
+    });
+    await leaverRow.getByRole("button", { name: `Disable ${leaver}` }).click();
+    await expect.poll(() => asked).toBe(`Disable ${leaver}? Their sessions end within a minute and they cannot sign in until re-enabled.`);
+    await expect(leaverRow).toContainText("Active");
+    page.once("dialog", (d) => void d.accept());
     await leaverRow.getByRole("button", { name: `Disable ${leaver}` }).click();
     await expect(leaverRow).toContainText("Disabled since");
 
@@ -167,6 +178,7 @@ test("a tenant from `npm run tenants -- create`: its admin sees that tenant's da
   await expect(rows).toHaveCount(2); // the header and acme's one admin
   await expect(rows.nth(1)).toContainText(acme.admin_email);
   await expect(page.getByText(E2E_USERS.admin.email)).toHaveCount(0);
+  page.once("dialog", (d) => void d.accept());
   await rows.nth(1).getByRole("button", { name: `Make executive ${acme.admin_email}` }).click();
   await expect(page.getByTestId("users-problem")).toHaveText(`${acme.admin_email} is the last active admin of this tenant and cannot be demoted: make someone else an admin first.`);
   await expect(rows.nth(1)).toContainText("Admin");
