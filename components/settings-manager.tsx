@@ -2,6 +2,7 @@
 /** The Settings page (admins): approved destinations, preview masking, and who changed what recently. */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { actionLabel } from "@/lib/audit-words";
 import type { RouterOutputs } from "@/lib/router-types";
 import { portsInWords, SettingsDestinations, typesInWords } from "./settings-destinations";
 import { SettingsOAuthApps } from "./settings-oauth-apps";
@@ -26,8 +27,19 @@ function changeInWords(c: Change): string {
       return `approved ${c.target} from a connection page`;
     case "settings.preview_masking":
       return d.previewMasking ? "turned preview masking on" : "turned preview masking off";
+    case "settings.changed": {
+      const x = c.details as { safe_mode?: boolean; rate_per_minute?: number; max_sample_records?: number; slo_target?: number };
+      const parts = [
+        x.safe_mode === undefined ? null : `Safe Mode ${x.safe_mode ? "on" : "off"}`,
+        x.rate_per_minute === undefined ? null : `${x.rate_per_minute.toLocaleString("en-US")} requests a minute per connection`,
+        x.max_sample_records === undefined ? null : `a first sync of at most ${x.max_sample_records} records`,
+        x.slo_target === undefined ? null : `an SLO target of ${(x.slo_target * 100).toFixed(1)}%`,
+      ].filter(Boolean);
+      return `set the “${c.target}” namespace to ${parts.length ? parts.join(", ") : "new settings"}`;
+    }
     default:
-      return `${c.action} ${c.target}`;
+      // an entry this page has no sentence for: the audit log's words for its action
+      return `${actionLabel(c.action).toLowerCase()} (${c.target})`;
   }
 }
 

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { E2E_API_KEY } from "../../playwright.config";
-import { E2E_SANDBOX_HTTP_PORT as PORT, githubIntent, onboardIntent, signIn, startForwarder, trpcMutation } from "../helpers";
+import { E2E_SANDBOX_HTTP_PORT as PORT, githubIntent, onboardIntent, signIn, sql, startForwarder, trpcMutation } from "../helpers";
 
 const auth = { authorization: `Bearer ${E2E_API_KEY}` };
 
@@ -117,4 +117,18 @@ test("the Settings page lists, adds, edits and removes destinations, refuses bad
   await expect(changes.nth(2)).toContainText("admin@e2e.test removed db.corp.example (5432, 6432; postgres, supabase)");
   await expect(changes.nth(3)).toContainText("admin@e2e.test changed db.corp.example (5432; postgres) to db.corp.example (5432, 6432; postgres, supabase)");
   await expect(changes.nth(4)).toContainText("admin@e2e.test approved db.corp.example (5432; postgres)");
+});
+
+test("recent changes say in words what an operator's settings change did", async ({ page }) => {
+  // what `make autonomy-mode` records (scripts/autonomy-mode.ts)
+  await sql(
+    `INSERT INTO audit_events (tenant_id, actor_label, action, target, details)
+     SELECT id, 'operator (make autonomy-mode)', 'settings.changed', 'autonomy', $1::jsonb FROM tenants WHERE slug = 'default'`,
+    [JSON.stringify({ safe_mode: true, metrics: true, rate_per_minute: 1200, max_sample_records: 20, slo_target: 0.9 })],
+  );
+  await signIn(page, "admin");
+  await page.getByRole("link", { name: "Settings", exact: true }).click();
+  const changes = page.getByTestId("recent-changes");
+  await expect(changes).toContainText("set the “autonomy” namespace to Safe Mode on, 1,200 requests a minute per connection, a first sync of at most 20 records, an SLO target of 90.0%");
+  await expect(changes).not.toContainText("settings.changed");
 });
