@@ -68,12 +68,12 @@ export function enforceS3ReadOnly(client: S3Client, policy: Pick<SafetyPolicy, "
   return client;
 }
 
-type Endpoint = { endpoint?: string; host: string; port: number; region: string };
+type Endpoint = { endpoint?: string; host: string; port: number; region: string; scheme?: "http:" | "https:" };
 
 function endpointOf(ctx: ConnectorContext): ConnectorResult<Endpoint> {
   const region = typeof ctx.config.region === "string" && ctx.config.region ? ctx.config.region : "us-east-1";
   const raw = typeof ctx.config.endpoint === "string" && ctx.config.endpoint ? ctx.config.endpoint : undefined;
-  if (!raw) return ok({ host: `s3.${region}.amazonaws.com`, port: 443, region });
+  if (!raw) return ok({ host: `s3.${region}.amazonaws.com`, port: 443, region, scheme: "https:" });
   let u: URL;
   try {
     u = new URL(raw);
@@ -81,7 +81,7 @@ function endpointOf(ctx: ConnectorContext): ConnectorResult<Endpoint> {
     return err({ kind: "other", message: "config.endpoint is not a URL" });
   }
   if (u.protocol !== "http:" && u.protocol !== "https:") return err({ kind: "egress_refused", message: "config.endpoint must be http(s)" });
-  return ok({ endpoint: u.origin, host: u.hostname, port: Number(u.port || (u.protocol === "https:" ? 443 : 80)), region });
+  return ok({ endpoint: u.origin, host: u.hostname, port: Number(u.port || (u.protocol === "https:" ? 443 : 80)), region, scheme: u.protocol === "https:" ? "https:" : "http:" });
 }
 
 /**
@@ -185,7 +185,7 @@ const failureOf = (ctx: ConnectorContext, e: unknown): ConnectorFailure => (ctx.
 async function openS3(ctx: ConnectorContext): Promise<ConnectorResult<{ session: S3Session; close: () => Promise<void> }>> {
   const ep = endpointOf(ctx);
   if (!ep.ok) return ep;
-  const egress = await checkDestination(ctx, ep.value.host, ep.value.port);
+  const egress = await checkDestination(ctx, ep.value.host, ep.value.port, ep.value.scheme);
   if (!egress.ok) return egress;
   if (ctx.signal?.aborted) return err(STOPPED);
   const c = createSafeS3Client(ctx, ep.value, egress.value.addresses.find((a) => !a.includes(":")) ?? egress.value.address);

@@ -109,6 +109,27 @@ describe("checkDestination", () => {
     expect(await kindOf(check({ catalogHosts: ["api.vendor.example:8443"] }, "api.vendor.example", 8443))).toBe("ok");
   });
 
+  it("catalog vendor hosts over HTTP: https on 443 only (or the catalog's own port); plain http is refused outright, never offered for approval", async () => {
+    const vendor = { catalogHosts: ["api.vendor.example", "*.vendor.example"] };
+    const https = (host: string, port: number, g: Partial<Grant> = vendor) => checkDestination({ sourceType: "github", destinations: grant(g) }, host, port, "https:");
+    const plain = (host: string, port: number, g: Partial<Grant> = vendor) => checkDestination({ sourceType: "github", destinations: grant(g) }, host, port, "http:");
+    expect(await kindOf(https("api.vendor.example", 443))).toBe("ok");
+    expect(await kindOf(https("api.vendor.example", 8443, { catalogHosts: ["api.vendor.example:8443"] }))).toBe("ok");
+    // another port of a vendor host over TLS is not the vendor's API: not approved (an admin may approve it)
+    expect(await kindOf(https("api.vendor.example", 8443))).toBe("not_approved");
+    // plain http to a vendor name: refused at any port, even when the tenant approved the name
+    for (const [host, port] of [["api.vendor.example", 80], ["api.vendor.example", 443], ["deep.api.vendor.example", 8080]] as const) {
+      const r = await plain(host, port);
+      expect(r, `${host}:${port}`).toMatchObject({ ok: false, error: { kind: "egress_refused", message: expect.stringContaining("https only") } });
+    }
+    expect(await kindOf(plain("api.vendor.example", 80, { ...vendor, hosts: [rule("api.vendor.example")] }))).toBe("egress_refused");
+    expect(await kindOf(plain("api.vendor.example", 8443, { catalogHosts: ["api.vendor.example:8443"] }))).toBe("egress_refused");
+    // http to a host that is not the vendor's stays the tenant's policy (an approved on-premises service)
+    expect(await kindOf(plain("db.corp.example", 8080, { ...vendor, hosts: [rule("db.corp.example")] }))).toBe("ok");
+    // a wire protocol of its own (no scheme): a catalog host without a port allows any port
+    expect(await kindOf(check({ catalogHosts: ["api.vendor.example"] }, "api.vendor.example", 27017))).toBe("ok");
+  });
+
   it("an approved name that does not resolve is a network failure, not an approval", async () => {
     expect(await kindOf(check({ hosts: [rule("gone.corp.example")] }, "gone.corp.example", 5432))).toBe("network");
   });

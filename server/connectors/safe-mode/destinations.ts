@@ -102,13 +102,22 @@ function addressInRule(pattern: string, address: string): boolean {
   return false;
 }
 
-/** Catalog host patterns may carry a port (`host:8443`); without one, any port of the host's scheme. */
-function catalogMatches(pattern: string, host: string, port: number): boolean {
+/**
+ * Catalog host patterns may carry a port (`host:8443`). Without one: for a request over https,
+ * port 443 only; for a protocol of its own (a database or MongoDB wire), any port.
+ */
+function catalogMatches(pattern: string, host: string, port: number, scheme?: Scheme): boolean {
   const m = /^(.*?)(?::(\d+))?$/.exec(pattern.toLowerCase());
   const name = m?.[1] ?? pattern;
-  if (m?.[2] && Number(m[2]) !== port) return false;
+  if (m?.[2] ? Number(m[2]) !== port : scheme === "https:" && port !== 443) return false;
   return nameMatches(name, host);
 }
+
+/** The scheme of an HTTP request whose destination is checked (a wire protocol of its own has none). */
+export type Scheme = "http:" | "https:";
+
+/** True when `host` is one of the connector's own vendor hosts by name (any port). */
+const isVendorHost = (g: DestinationGrant, host: string) => g.catalogHosts.some((p) => nameMatches(p.replace(/:\d+$/, "").toLowerCase(), host));
 
 const ruleFor = (rules: readonly HostRule[], sourceType: string) => rules.filter((r) => r.sourceTypes.length === 0 || r.sourceTypes.includes(sourceType));
 const portOk = (r: HostRule, port: number) => r.ports.length === 0 || r.ports.includes(port);
@@ -130,10 +139,10 @@ export function notApprovedMessage(host: string, port: number): string {
  */
 export type RuleMatch = { by: "catalog" } | { by: "name" } | { by: "address"; cidr: HostRule[] } | { by: "none" };
 
-export function matchRules(ctx: Pick<ConnectorContext, "sourceType" | "destinations">, host: string, port: number): RuleMatch {
+export function matchRules(ctx: Pick<ConnectorContext, "sourceType" | "destinations">, host: string, port: number, scheme?: Scheme): RuleMatch {
   const g = ctx.destinations;
   const h = bare(host);
-  if (g.catalogHosts.some((p) => catalogMatches(p, h, port))) return { by: "catalog" };
+  if (g.catalogHosts.some((p) => catalogMatches(p, h, port, scheme))) return { by: "catalog" };
   const rules = ruleFor(g.hosts, ctx.sourceType).filter((r) => portOk(r, port));
   if (rules.some((r) => nameMatches(r.pattern, h))) return { by: "name" };
   const cidr = rules.filter((r) => r.pattern.includes("/") || isIp(bare(r.pattern)));
@@ -144,9 +153,16 @@ export async function checkDestination(
   ctx: Pick<ConnectorContext, "sourceType" | "destinations">,
   host: string,
   port: number,
+  scheme?: Scheme,
 ): Promise<ConnectorResult<{ address: string; addresses: string[] }>> {
   const h = bare(host);
-  const m = matchRules(ctx, h, port);
+  // a vendor's own host is reached over TLS only: plain http would hand the credential to anyone on
+  // the path (an intent's `base_url: http://api.github.com`, a page's `next` link), and it is
+  // refused outright — never offered for approval as a destination
+  if (scheme === "http:" && isVendorHost(ctx.destinations, h)) {
+    return err({ kind: "egress_refused", message: `${h} is a host of the ${ctx.sourceType} connector's vendor: it is reached over https only (port 443 unless the catalog names another), never plain http` });
+  }
+  const m = matchRules(ctx, h, port, scheme);
   // a vendor host: public addresses only
   if (m.by === "catalog") return checkEgress(h, { allowPrivateNetworks: false });
   if (m.by === "name") return checkEgress(h, { allowPrivateNetworks: true });

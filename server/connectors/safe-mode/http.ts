@@ -270,7 +270,7 @@ export function createSafeHttp(options: Partial<SafeHttpOptions> = {}): SafeHttp
   async function oneHop(ctx: ConnectorContext, method: string, url: URL, headers: Record<string, string>, body: string | undefined): Promise<Hop> {
     const what = describe(method, url);
     // the trust boundary: a vendor host of the catalog entry or an approved destination, else refused unsent
-    const egress = await checkDestination(ctx, url.hostname, Number(url.port || (url.protocol === "https:" ? 443 : 80)));
+    const egress = await checkDestination(ctx, url.hostname, Number(url.port || (url.protocol === "https:" ? 443 : 80)), url.protocol === "https:" ? "https:" : "http:");
     if (!egress.ok) {
       throw new AttemptError(egress.error, false, egress.error.kind === "network");
     }

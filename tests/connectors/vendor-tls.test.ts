@@ -1,0 +1,79 @@
+/**
+ * A vendor's own host is reached over TLS only (server/connectors/safe-mode/destinations.ts): an
+ * intent whose config points a SaaS connector at `http://<vendor host>` — or a vendor answer whose
+ * next-page link does — never sends a byte, let alone the credential, in clear text. Found in the
+ * trust-boundary audit: `base_url: "http://api.github.com"` was admitted and the bearer token sent
+ * over plain HTTP.
+ */
+import http from "node:http";
+import https from "node:https";
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+vi.mock("node:dns/promises", async (orig) => {
+  const real = await orig<typeof import("node:dns/promises")>();
+  // the vendor names resolve to public addresses (no network here: nothing may connect anyway)
+  const lookup = async () => [{ address: "140.82.112.6", family: 4 }];
+  return { ...real, lookup, default: { ...real, lookup } };
+});
+
+const { createRestDriver } = await import("../../server/connectors/drivers/rest");
+const { createSafeHttp } = await import("../../server/connectors/safe-mode/http");
+const { catalogOnlyDestinations } = await import("../../server/onboarding/destination-grant");
+const { parseConnectionIntent } = await import("../../server/onboarding/intent-admission");
+const { makePolicy } = await import("../../server/connectors/safe-mode/policy");
+
+const sent: string[] = [];
+const refuseAll = (scheme: string) =>
+  ((url: unknown, opts: unknown) => {
+    sent.push(`${scheme} ${String(url)} ${JSON.stringify(opts)}`);
+    throw new Error("no request may leave in this test");
+  }) as unknown as typeof http.request;
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  sent.length = 0;
+});
+
+async function health(sourceType: string, config: Record<string, unknown>, secret: Record<string, unknown>) {
+  vi.spyOn(http, "request").mockImplementation(refuseAll("http"));
+  vi.spyOn(https, "request").mockImplementation(refuseAll("https"));
+  const ctx = {
+    connectionId: "c1",
+    tenantId: "t1",
+    sourceType,
+    resourceIds: ["octo"],
+    config,
+    secret,
+    policy: makePolicy(),
+    destinations: await catalogOnlyDestinations("t1", sourceType, config),
+  };
+  return createRestDriver(createSafeHttp({ retries: 0 })).healthCheck(ctx as never);
+}
+
+describe("vendor hosts over plain HTTP", () => {
+  it("github with base_url http://api.github.com: refused before a byte is sent, the token never leaves", async () => {
+    // the admission takes the URL (a self-hosted GitHub Enterprise may be at any https URL)…
+    const parsed = parseConnectionIntent({
+      source_type: "github",
+      resource_ids: ["octo"],
+      credential_locator: "consent:github",
+      risk_level: "low",
+      evidence: { status: "Sanctioned", source: "x", ts: "2026-11-20T09:00:00Z" },
+      owner: { user: "a@example.com", confidence: 1, why: "x" },
+      config: { org: "octo", base_url: "http://api.github.com" },
+    });
+    expect(parsed.ok).toBe(true);
+    // …and the request layer refuses the vendor's host without TLS
+    for (const base_url of ["http://api.github.com", "http://api.github.com:443", "http://API.GitHub.com./"]) {
+      const r = await health("github", { org: "octo", base_url }, { access_token: "gho_SECRET_TOKEN_1234" });
+      expect(r, base_url).toMatchObject({ ok: false, error: { kind: "egress_refused", message: expect.stringContaining("https only") } });
+      expect(sent, base_url).toEqual([]);
+    }
+  });
+
+  it("the same vendor host over https on another port is not the vendor's API: not approved, nothing sent", async () => {
+    const r = await health("github", { org: "octo", base_url: "https://api.github.com:8443" }, { access_token: "gho_SECRET_TOKEN_1234" });
+    expect(r).toMatchObject({ ok: false, error: { kind: "not_approved" } });
+    expect(sent).toEqual([]);
+  });
+});
