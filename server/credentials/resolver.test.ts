@@ -303,7 +303,7 @@ describe("sp: locators (OAuth client credentials)", () => {
   const stem = async (t: string) => `SP_${(await db.tenant.findUniqueOrThrow({ where: { id: t }, select: { slug: true } })).slug.toUpperCase().replace(/-/g, "_")}__CRM_BOT`;
   const configure = async (secret = idp.serviceClient.clientSecret, t = tenantId, extra: Record<string, string> = {}) => {
     const p = await stem(t);
-    Object.assign(testEnv, { [`${p}_CLIENT_ID`]: idp.serviceClient.clientId, [`${p}_CLIENT_SECRET`]: secret }, Object.fromEntries(Object.entries(extra).map(([k, v]) => [`${p}_${k}`, v])));
+    Object.assign(testEnv, { [`${p}_SOURCE_TYPES`]: "google_drive", [`${p}_CLIENT_ID`]: idp.serviceClient.clientId, [`${p}_CLIENT_SECRET`]: secret }, Object.fromEntries(Object.entries(extra).map(([k, v]) => [`${p}_${k}`, v])));
   };
 
   it("gets a token with the catalog's read-only scopes and caches it encrypted until 60 s before expiry", async () => {
@@ -423,7 +423,7 @@ describe("secrets never appear in failure messages", () => {
   });
 
   it("does not repeat a client secret that the token endpoint echoes back", async () => {
-    Object.assign(testEnv, { [`${await echoStem()}_CLIENT_ID`]: "echo-client", [`${await echoStem()}_CLIENT_SECRET`]: clientSecret });
+    Object.assign(testEnv, { [`${await echoStem()}_SOURCE_TYPES`]: "google_drive", [`${await echoStem()}_CLIENT_ID`]: "echo-client", [`${await echoStem()}_CLIENT_SECRET`]: clientSecret });
     const r = await createCredentialResolver({ db, encryptionKey: key }).resolve("sp:echo", { ...ctx(), tokenUrl: `${echo.url}/token` });
     expect(r.ok).toBe(false);
     if (r.ok) return;
@@ -433,7 +433,7 @@ describe("secrets never appear in failure messages", () => {
   });
 
   it("rethrows unexpected errors redacted and without the original as cause", async () => {
-    Object.assign(testEnv, { [`${await echoStem()}_CLIENT_ID`]: "echo-client", [`${await echoStem()}_CLIENT_SECRET`]: clientSecret });
+    Object.assign(testEnv, { [`${await echoStem()}_SOURCE_TYPES`]: "google_drive", [`${await echoStem()}_CLIENT_ID`]: "echo-client", [`${await echoStem()}_CLIENT_SECRET`]: clientSecret });
     const broken = new Proxy(db, {
       get: (t, p) => (p === "credential" ? { findUnique: () => Promise.reject(new Error(`connection lost while reading client_secret=${clientSecret}`)) } : Reflect.get(t, p)),
     });

@@ -43,7 +43,7 @@ describe("service principals", () => {
   });
 
   it("never send the client secret to a token URL from the intent's config: it is ignored, the catalog's is used", async () => {
-    Object.assign(testEnv, { SP_FILES_SYNC_CLIENT_ID: idp.serviceClient.clientId, SP_FILES_SYNC_CLIENT_SECRET: idp.serviceClient.clientSecret });
+    Object.assign(testEnv, { SP_FILES_SYNC_SOURCE_TYPES: "box, gitlab", SP_FILES_SYNC_CLIENT_ID: idp.serviceClient.clientId, SP_FILES_SYNC_CLIENT_SECRET: idp.serviceClient.clientSecret });
     const listener = await trap();
     try {
       const before = idp.tokenRequests();
@@ -59,7 +59,7 @@ describe("service principals", () => {
   });
 
   it("refuse with words when the catalog's token host would come from config, and send nothing", async () => {
-    Object.assign(testEnv, { SP_FILES_SYNC_CLIENT_ID: "client", SP_FILES_SYNC_CLIENT_SECRET: "client-secret-never-sent" });
+    Object.assign(testEnv, { SP_FILES_SYNC_SOURCE_TYPES: "box, gitlab", SP_FILES_SYNC_CLIENT_ID: "client", SP_FILES_SYNC_CLIENT_SECRET: "client-secret-never-sent" });
     const listener = await trap();
     try {
       const port = new URL(listener.url).port;
@@ -80,8 +80,32 @@ describe("service principals", () => {
     }
   });
 
+  it("serve only the connectors the operator bound them to: another source type (or none bound) gets nothing, and no token endpoint is asked", async () => {
+    // an Entra app's principal, asked for by an intent that names ServiceNow and its own instance (trust-boundary audit)
+    const listener = await trap();
+    try {
+      const asServiceNow = { tenantId: "t", connectionId: "c", sourceType: "servicenow", tokenUrl: `${listener.url}/oauth_token.do`, config: { instance: "dev99999" } };
+      Object.assign(testEnv, { SP_FILES_SYNC_CLIENT_ID: "entra-app", SP_FILES_SYNC_CLIENT_SECRET: "entra-secret-never-sent" });
+      expect(await resolveServicePrincipal(deps(), "files-sync", asServiceNow)).toEqual({
+        ok: false,
+        error: { kind: "missing", message: "service principal files-sync does not say which connectors it serves: set SP_FILES_SYNC_SOURCE_TYPES (e.g. servicenow); until then it is used for none" },
+      });
+      testEnv.SP_FILES_SYNC_SOURCE_TYPES = "entra, m365_sharepoint";
+      expect(await resolveServicePrincipal(deps(), "files-sync", asServiceNow)).toEqual({
+        ok: false,
+        error: { kind: "missing", message: "service principal files-sync serves entra, m365_sharepoint, not ServiceNow (SP_FILES_SYNC_SOURCE_TYPES): it is never sent to another connector's hosts" },
+      });
+      // the operator's own token URL does not widen it either
+      testEnv.SP_FILES_SYNC_TOKEN_URL = `${listener.url}/token`;
+      expect(await resolveServicePrincipal(deps(), "files-sync", asServiceNow)).toMatchObject({ ok: false, error: { kind: "missing" } });
+      expect(listener.hits()).toBe(0);
+    } finally {
+      await listener.close();
+    }
+  });
+
   it("use the operator's SP_<NAME>_TOKEN_URL over the catalog's", async () => {
-    Object.assign(testEnv, { SP_FILES_SYNC_CLIENT_ID: idp.serviceClient.clientId, SP_FILES_SYNC_CLIENT_SECRET: idp.serviceClient.clientSecret, SP_FILES_SYNC_TOKEN_URL: idp.tokenUrl });
+    Object.assign(testEnv, { SP_FILES_SYNC_SOURCE_TYPES: "box, gitlab", SP_FILES_SYNC_CLIENT_ID: idp.serviceClient.clientId, SP_FILES_SYNC_CLIENT_SECRET: idp.serviceClient.clientSecret, SP_FILES_SYNC_TOKEN_URL: idp.tokenUrl });
     const listener = await trap();
     try {
       const r = await resolveServicePrincipal(deps(), "files-sync", { tenantId: "t", connectionId: "c", sourceType: "box", tokenUrl: `${listener.url}/token`, config: {} });
@@ -93,7 +117,7 @@ describe("service principals", () => {
   });
 
   it("refuse a token endpoint that resolves to link-local or metadata addresses before connecting", async () => {
-    Object.assign(testEnv, { SP_FILES_SYNC_CLIENT_ID: "client", SP_FILES_SYNC_CLIENT_SECRET: "client-secret-never-sent", SP_FILES_SYNC_TOKEN_URL: "https://169.254.169.254/token" });
+    Object.assign(testEnv, { SP_FILES_SYNC_SOURCE_TYPES: "box, gitlab", SP_FILES_SYNC_CLIENT_ID: "client", SP_FILES_SYNC_CLIENT_SECRET: "client-secret-never-sent", SP_FILES_SYNC_TOKEN_URL: "https://169.254.169.254/token" });
     const r = await resolveServicePrincipal(deps(), "files-sync", { tenantId: "t", connectionId: "c", sourceType: "box", config: {} });
     expect(r).toMatchObject({ ok: false, error: { kind: "unreadable", message: expect.stringMatching(/^token endpoint refused by the egress guard/) } });
   });
@@ -107,7 +131,7 @@ describe("service principals", () => {
     expect(spEnvStem("x_.y", ACME).ok).toBe(false);
 
     // tenant A's (default) principal is not tenant B's
-    Object.assign(testEnv, { SP_FILES_SYNC_CLIENT_ID: idp.serviceClient.clientId, SP_FILES_SYNC_CLIENT_SECRET: idp.serviceClient.clientSecret });
+    Object.assign(testEnv, { SP_FILES_SYNC_SOURCE_TYPES: "box, gitlab", SP_FILES_SYNC_CLIENT_ID: idp.serviceClient.clientId, SP_FILES_SYNC_CLIENT_SECRET: idp.serviceClient.clientSecret });
     const ctx = { tenantId: "t", connectionId: "c", sourceType: "box", tokenUrl: idp.tokenUrl, config: {} };
     const before = idp.tokenRequests();
     expect(await resolveServicePrincipal(deps(ACME), "files-sync", ctx)).toEqual({
@@ -115,12 +139,12 @@ describe("service principals", () => {
       error: { kind: "missing", message: "service principal files-sync is not configured for this organisation: set SP_ACME__FILES_SYNC_CLIENT_ID and SP_ACME__FILES_SYNC_CLIENT_SECRET" },
     });
     expect(idp.tokenRequests()).toBe(before);
-    Object.assign(testEnv, { SP_ACME__FILES_SYNC_CLIENT_ID: idp.serviceClient.clientId, SP_ACME__FILES_SYNC_CLIENT_SECRET: idp.serviceClient.clientSecret });
+    Object.assign(testEnv, { SP_ACME__FILES_SYNC_SOURCE_TYPES: "box", SP_ACME__FILES_SYNC_CLIENT_ID: idp.serviceClient.clientId, SP_ACME__FILES_SYNC_CLIENT_SECRET: idp.serviceClient.clientSecret });
     expect((await resolveServicePrincipal(deps(ACME), "files-sync", ctx)).ok).toBe(true);
   });
 
   it("fetch a token on every call, and store nothing, when no encryption key is configured", async () => {
-    Object.assign(testEnv, { SP_FILES_SYNC_CLIENT_ID: idp.serviceClient.clientId, SP_FILES_SYNC_CLIENT_SECRET: idp.serviceClient.clientSecret });
+    Object.assign(testEnv, { SP_FILES_SYNC_SOURCE_TYPES: "box, gitlab", SP_FILES_SYNC_CLIENT_ID: idp.serviceClient.clientId, SP_FILES_SYNC_CLIENT_SECRET: idp.serviceClient.clientSecret });
     const secrets: string[] = [];
     const ctx = { tenantId: "t", connectionId: "c", sourceType: "box", tokenUrl: idp.tokenUrl, scopes: ["records.read"], config: {} };
     const before = idp.tokenRequests();
@@ -133,7 +157,7 @@ describe("service principals", () => {
   });
 
   it("send the client secret in the body when config.token_auth_method is client_secret_post", async () => {
-    Object.assign(testEnv, { SP_FILES_SYNC_CLIENT_ID: "post-client", SP_FILES_SYNC_CLIENT_SECRET: "post-secret-1" });
+    Object.assign(testEnv, { SP_FILES_SYNC_SOURCE_TYPES: "box, gitlab", SP_FILES_SYNC_CLIENT_ID: "post-client", SP_FILES_SYNC_CLIENT_SECRET: "post-secret-1" });
     const seen: Array<{ body: string; auth?: string }> = [];
     const server = http.createServer((req, res) => {
       let body = "";

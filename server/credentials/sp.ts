@@ -2,7 +2,9 @@
  * `sp:<name>`: a service principal that gets an access token by the OAuth 2.0 client-credentials
  * grant (oauth4webapi). Names are per tenant (tenant-scope.ts): client id and secret come from
  * SP_<NAME>_CLIENT_ID / _CLIENT_SECRET for the install's default tenant and from
- * SP_<TENANT>__<NAME>_CLIENT_ID / _CLIENT_SECRET for any other tenant. The token URL is the
+ * SP_<TENANT>__<NAME>_CLIENT_ID / _CLIENT_SECRET for any other tenant, and serve only the connectors
+ * listed in its _SOURCE_TYPES (the intent names the source type: an unbound principal is used for
+ * none, so its secret never reaches another vendor's token endpoint). The token URL is the
  * catalog entry's (filled only with config values that cannot move it to another party,
  * token-endpoint.ts) or the operator's SP_<…>_TOKEN_URL, never the connection's config; the
  * request is pinned to the address the egress guard vetted. The token is cached encrypted in the
@@ -51,7 +53,9 @@ export type ServicePrincipalDeps = {
 };
 
 /** What a principal holds: from the tenant's OAuth app or the SP_* variables. */
-type Material = { clientId?: string; clientSecret?: string; privateKey?: string; keyId?: string; googleKey?: GoogleServiceAccountKey; subject?: string; user?: string; tokenUrl?: string; origin: AuthServerOrigin; from: string };
+type Material = {
+  /** the source types an SP_* principal serves (SP_<…>_SOURCE_TYPES); an OAuth app serves its own provider */
+  sourceTypes?: string[]; clientId?: string; clientSecret?: string; privateKey?: string; keyId?: string; googleKey?: GoogleServiceAccountKey; subject?: string; user?: string; tokenUrl?: string; origin: AuthServerOrigin; from: string };
 
 const isPrivateKey = (v: string) => /-----BEGIN (RSA |ENCRYPTED )?PRIVATE KEY-----/.test(v.replace(/\\n/g, "\n"));
 
@@ -79,6 +83,17 @@ async function fetchOrReuseToken(deps: ServicePrincipalDeps, name: string, ctx: 
   if (!material.ok) return material;
   const m = material.value;
   for (const v of [m.clientSecret, m.privateKey, m.googleKey?.private_key]) if (v) deps.secrets.push(v);
+  // The intent names the source type, and with it the token URL and the hosts the token goes to:
+  // a principal the operator set up for one vendor must never be sent to another (an Entra app's
+  // secret to a ServiceNow instance the intent chose). Checked before any cached token is read.
+  if (m.from === "env" && (m.clientId || m.privateKey || m.googleKey)) {
+    if (!m.sourceTypes?.length) {
+      return err(missing(`service principal ${name} does not say which connectors it serves: set ${prefix}_SOURCE_TYPES (e.g. ${ctx.sourceType}); until then it is used for none`));
+    }
+    if (!m.sourceTypes.includes(ctx.sourceType)) {
+      return err(missing(`service principal ${name} serves ${m.sourceTypes.join(", ")}, not ${entry?.displayName ?? ctx.sourceType} (${prefix}_SOURCE_TYPES): it is never sent to another connector's hosts`));
+    }
+  }
 
   // Snowflake key-pair: the signed JWT is the token itself (nothing is sent anywhere to get it)
   if (m.privateKey && formats.has("snowflake_keypair_jwt")) {
@@ -197,6 +212,10 @@ async function principalMaterial(deps: ServicePrincipalDeps, name: string, prefi
     ...(v("SUBJECT") ? { subject: v("SUBJECT") } : {}),
     ...(v("USER") ? { user: v("USER") } : {}),
     ...(v("TOKEN_URL") ? { tokenUrl: v("TOKEN_URL") } : {}),
+    sourceTypes: (v("SOURCE_TYPES") ?? "")
+      .split(",")
+      .map((t) => t.trim().toLowerCase())
+      .filter(Boolean),
     origin: "operator",
     from: "env",
   });

@@ -54,7 +54,7 @@ describe("Google service-account JWT (developers.google.com/identity/protocols/o
         return { json: { access_token: "1/8xbJqaOZXSUZbHLl5EOtu1pxz3fmmetKx9W8CV4t79M", scope: "https://www.googleapis.com/auth/prediction", token_type: "Bearer", expires_in: 3600 } };
       });
       const keyFile = { type: "service_account", project_id: "proj", private_key_id: "d7f1e0c2ab", private_key: privateKey, client_email: "svc@proj.iam.gserviceaccount.com", token_uri: "https://oauth2.googleapis.com/token" };
-      Object.assign(testEnv, { SP_JWT_SA_KEY_JSON: JSON.stringify(keyFile), SP_JWT_SA_TOKEN_URL: tokenUrl, ...(subject ? { SP_JWT_SA_SUBJECT: subject } : {}) });
+      Object.assign(testEnv, { SP_JWT_SA_SOURCE_TYPES: "gcp_org", SP_JWT_SA_KEY_JSON: JSON.stringify(keyFile), SP_JWT_SA_TOKEN_URL: tokenUrl, ...(subject ? { SP_JWT_SA_SUBJECT: subject } : {}) });
       const d = deps();
       const r = await resolveServicePrincipal(d, "jwt-sa", { tenantId: "t", connectionId: "c", sourceType: "gcp_org", tokenUrl: "https://oauth2.googleapis.com/token", scopes: ["https://www.googleapis.com/auth/cloud-platform.read-only"], config: {} });
       expect(r).toEqual({ ok: true, value: { access_token: "1/8xbJqaOZXSUZbHLl5EOtu1pxz3fmmetKx9W8CV4t79M", token_type: "bearer" } });
@@ -65,7 +65,7 @@ describe("Google service-account JWT (developers.google.com/identity/protocols/o
   }
 
   it("refuses a key that is not a service-account key, in words, without sending anything", async () => {
-    Object.assign(testEnv, { SP_JWT_SA_KEY_JSON: JSON.stringify({ type: "authorized_user", client_id: "x" }), SP_JWT_SA_TOKEN_URL: `${vendor.url}/token` });
+    Object.assign(testEnv, { SP_JWT_SA_SOURCE_TYPES: "gcp_org", SP_JWT_SA_KEY_JSON: JSON.stringify({ type: "authorized_user", client_id: "x" }), SP_JWT_SA_TOKEN_URL: `${vendor.url}/token` });
     const r = await resolveServicePrincipal(deps(), "jwt-sa", { tenantId: "t", connectionId: "c", sourceType: "gcp_org", tokenUrl: "https://oauth2.googleapis.com/token", scopes: [], config: {} });
     expect(r).toMatchObject({ ok: false, error: { kind: "unreadable", message: expect.stringContaining("no client_email or private_key") } });
     expect(vendor.requests).toHaveLength(0);
@@ -85,7 +85,7 @@ describe("Snowflake key-pair JWT (docs.snowflake.com/en/developer-guide/sql-api/
 
   it("resolves sp: to a key-pair JWT Snowflake's verifier accepts (uppercase account and user, public-key fingerprint)", async () => {
     const { privateKey, publicKey } = keys();
-    Object.assign(testEnv, { SP_JWT_SNOW_PRIVATE_KEY: privateKey, SP_JWT_SNOW_USER: "svc_reader" });
+    Object.assign(testEnv, { SP_JWT_SNOW_SOURCE_TYPES: "snowflake", SP_JWT_SNOW_PRIVATE_KEY: privateKey, SP_JWT_SNOW_USER: "svc_reader" });
     const r = await resolveServicePrincipal(deps(), "jwt-snow", { tenantId: "t", connectionId: "c", sourceType: "snowflake", config: { account: "myorg-myaccount", warehouse: "W", database: "D", role: "R" } });
     expect(r.ok).toBe(true);
     if (!r.ok) return;

@@ -264,7 +264,7 @@ describe("Microsoft identity platform v2 (client credentials, tenant in the URL)
     it(`${sourceType}: app-only sign-in at /<tenant>/oauth2/v2.0/token with the secret in the body and .default`, async () => {
       // learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow — "Successful response example"
       vendor.route("POST", "/8eaef023-2b34-4da1-9baa-8bc8c9d6a490/oauth2/v2.0/token", () => ({ json: { token_type: "Bearer", expires_in: 3599, access_token: "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsIng1dCI6Ik1uQ19WWmNBVGZNNXBP" } }));
-      Object.assign(testEnv, { SP_VENDOR_APP_CLIENT_ID: "535fb089-9ff3-47b6-9bfb-4f1264799865", SP_VENDOR_APP_CLIENT_SECRET: "sampleCredentia1s", SP_VENDOR_APP_TOKEN_URL: `${vendor.url}/{{config.tenant_id}}/oauth2/v2.0/token` });
+      Object.assign(testEnv, { SP_VENDOR_APP_SOURCE_TYPES: "entra,m365_sharepoint,azure_sub,okta", SP_VENDOR_APP_CLIENT_ID: "535fb089-9ff3-47b6-9bfb-4f1264799865", SP_VENDOR_APP_CLIENT_SECRET: "sampleCredentia1s", SP_VENDOR_APP_TOKEN_URL: `${vendor.url}/{{config.tenant_id}}/oauth2/v2.0/token` });
       const b = (await import("../../server/connectors/binding")).bindConnector(sourceType)!;
       const r = await resolveServicePrincipal(spDeps(), "vendor-app", { tenantId: "t", connectionId: "c", sourceType, tokenUrl: b.tokenUrl, scopes: b.scopes, config: exampleConfig(sourceType, { tenant_id: "8eaef023-2b34-4da1-9baa-8bc8c9d6a490" }) });
       expect(r).toEqual({ ok: true, value: { access_token: "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsIng1dCI6Ik1uQ19WWmNBVGZNNXBP", token_type: "bearer" } });
@@ -302,7 +302,7 @@ describe("Okta (private_key_jwt for okta.* scopes)", () => {
       // "Response example" of the token request
       return { json: { token_type: "Bearer", expires_in: 3600, access_token: "eyJraWQiOiJ-example", scope: f.get("scope") } };
     });
-    Object.assign(testEnv, { SP_VENDOR_APP_CLIENT_ID: "0oa1example", SP_VENDOR_APP_PRIVATE_KEY: privateKey, SP_VENDOR_APP_KEY_ID: "okta-kid-1", SP_VENDOR_APP_TOKEN_URL: tokenUrl });
+    Object.assign(testEnv, { SP_VENDOR_APP_SOURCE_TYPES: "entra,m365_sharepoint,azure_sub,okta", SP_VENDOR_APP_CLIENT_ID: "0oa1example", SP_VENDOR_APP_PRIVATE_KEY: privateKey, SP_VENDOR_APP_KEY_ID: "okta-kid-1", SP_VENDOR_APP_TOKEN_URL: tokenUrl });
     const b = (await import("../../server/connectors/binding")).bindConnector("okta")!;
     const ctx = { tenantId: "t", connectionId: "c", sourceType: "okta", tokenUrl: b.tokenUrl, scopes: b.scopes, config: exampleConfig("okta") };
     expect(await resolveServicePrincipal(spDeps(), "vendor-app", ctx)).toEqual({ ok: true, value: { access_token: "eyJraWQiOiJ-example", token_type: "bearer" } });
