@@ -17,7 +17,7 @@ import { findOAuthApp } from "./oauth-app-repository";
 import { atlassianGateway } from "./oauth-quirks";
 import { redact } from "./redact";
 import { resolveServicePrincipal } from "./sp";
-import { checkEnvName, createTenantScopes, envPolicyFromEnv, vaultTenantFolder, type EnvPolicy, type TenantScope } from "./tenant-scope";
+import { checkEnvName, createTenantScopes, envPolicyFromEnv, isInstallWideEnvLocator, vaultTenantFolder, type EnvPolicy, type TenantScope } from "./tenant-scope";
 import type { CredentialFailure, CredentialResolver, Locator, ResolveContext, SecretBundle } from "./types";
 import { createVaultClient, vaultConfigFromEnv, type VaultConfig } from "./vault";
 
@@ -143,6 +143,12 @@ export function createCredentialResolver(deps: CredentialResolverDeps): Credenti
   }
 
   return {
+    // the operator shares AAM_SECRET_<NAME> with every organisation to use at its vendor's hosts;
+    // another organisation's admin may approve any host of their own, so there it goes nowhere else
+    async vendorHostsOnly(raw: string, tenantId: string): Promise<boolean> {
+      if (!isInstallWideEnvLocator(raw, envPolicy().prefix)) return false;
+      return !(await scopes(tenantId))?.isDefault;
+    },
     async resolve(raw: string, ctx: ResolveContext): Promise<Outcome> {
       const secrets: string[] = [];
       try {

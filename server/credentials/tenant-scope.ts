@@ -80,6 +80,13 @@ export function checkEnvName(name: string, scope: TenantScope, policy: EnvPolicy
   return ok(name);
 }
 
+/** True for `env:<PREFIX><NAME>` without a tenant part: a secret the operator shares with every tenant (checkEnvName). */
+export function isInstallWideEnvLocator(locator: string, prefix: string): boolean {
+  if (!locator.startsWith("env:")) return false;
+  const name = locator.slice(4);
+  return name.startsWith(prefix) && !name.slice(prefix.length).includes("__");
+}
+
 /** The variable-name stem of `sp:<name>` for this tenant (SP_REPORTING or SP_ACME__REPORTING). */
 export function spEnvStem(name: string, scope: TenantScope): Result<string, string> {
   const key = name.toUpperCase().replace(/[^A-Z0-9]/g, "_");

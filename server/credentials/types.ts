@@ -31,4 +31,10 @@ export type ResolveContext = {
 
 export interface CredentialResolver {
   resolve(locator: string, ctx: ResolveContext): Promise<Result<SecretBundle, CredentialFailure>>;
+  /**
+   * True when what `locator` resolves to may go only to the connector's vendor hosts, never to a
+   * host the tenant's admin approved: an install-wide secret used by another organisation than
+   * the install's own (tenant-scope.ts isInstallWideEnvLocator). Absent: no such limit.
+   */
+  vendorHostsOnly?(locator: string, tenantId: string): Promise<boolean>;
 }

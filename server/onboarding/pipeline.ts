@@ -355,7 +355,10 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
     // the deadline and the lease in one signal, let go of when the try ends (server/lib/linked-abort.ts)
     sourceSignal = linkedAbort([deadline.signal, signal]);
     const config = deps.resolveConfig ? deps.resolveConfig(conn.config) : conn.config;
-    const destinations = await (deps.destinations ?? catalogOnlyDestinations)(conn.tenantId, conn.sourceType, config);
+    const granted = await (deps.destinations ?? catalogOnlyDestinations)(conn.tenantId, conn.sourceType, config);
+    // an install-wide secret used by another organisation goes to the vendor's hosts only, never to its approved ones (destinations.ts)
+    const vendorOnly = (await deps.credentials.vendorHostsOnly?.(conn.credentialLocator, conn.tenantId)) ?? false;
+    const destinations = vendorOnly ? { ...granted, installWideSecret: conn.credentialLocator } : granted;
     const ctx: ConnectorContext = {
       connectionId: conn.id,
       sourceType: conn.sourceType,

@@ -16,6 +16,7 @@ import { makePolicy } from "../../server/connectors/safe-mode/policy";
 import { createCredentialResolver, parseEncryptionKey } from "../../server/credentials/resolver";
 import type { Db } from "../../server/db/client";
 import { getConnectionById, listEvents, markBlockedForRetry } from "../../server/onboarding/connection-repository";
+import { envKeyForSlug } from "../../server/credentials/tenant-scope";
 import { createDestinationLoader } from "../../server/onboarding/destination-grant";
 import { addApprovedDestination } from "../../server/onboarding/destination-repository";
 import { parseConnectionIntent } from "../../server/onboarding/intent-admission";
@@ -83,9 +84,8 @@ let current: string | undefined;
 
 beforeAll(async () => {
   db = testDb();
+  // an install-wide secret: the operator shares it with every organisation
   process.env.AAM_SECRET_ACCEPT_TOKEN = TOKEN;
-  process.env.AAM_SECRET_ACCEPT_SF = SF_TOKEN;
-  process.env.AAM_SECRET_ACCEPT_SF_EVIL = "";
   listener = http.createServer((req, res) => {
     seen.requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
     respond(req, res);
@@ -94,7 +94,6 @@ beforeAll(async () => {
   await new Promise<void>((r) => listener.listen(0, "127.0.0.1", r));
   port = (listener.address() as AddressInfo).port;
   origin = `http://127.0.0.1:${port}`;
-  process.env.AAM_SECRET_ACCEPT_SF_EVIL = JSON.stringify({ access_token: TOKEN, instance_url: origin });
   deps = {
     db,
     credentials: createCredentialResolver({ db, encryptionKey: parseEncryptionKey("c".repeat(64)) }),
@@ -107,13 +106,31 @@ afterAll(async () => {
   await new Promise((r) => listener.close(r));
   await db.$disconnect();
 });
+/**
+ * A tenant of its own with its own secrets (AAM_SECRET_<TENANT>__<NAME>): an install-wide secret
+ * (AAM_SECRET_<NAME>) never goes to an approved destination (the last describe below).
+ */
+async function newTenant(label: string): Promise<string> {
+  const id = await createTestTenant(db, label);
+  const { slug } = await db.tenant.findUniqueOrThrow({ where: { id }, select: { slug: true } });
+  const key = envKeyForSlug(slug)!;
+  tenantKeys.set(id, key);
+  process.env[`AAM_SECRET_${key}__ACCEPT_TOKEN`] = TOKEN;
+  process.env[`AAM_SECRET_${key}__ACCEPT_SF`] = SF_TOKEN;
+  process.env[`AAM_SECRET_${key}__ACCEPT_SF_EVIL`] = JSON.stringify({ access_token: TOKEN, instance_url: origin });
+  return id;
+}
+const tenantKeys = new Map<string, string>();
+/** `env:` locator of this test's tenant's own secret `name` */
+const own = (name: string) => `env:AAM_SECRET_${tenantKeys.get(tenantId)}__${name}`;
+
 beforeEach(async () => {
-  tenantId = await createTestTenant(db, "dest");
+  tenantId = await newTenant("dest");
   seen.connections = 0;
   seen.requests = [];
 });
 
-function intentFor(sourceType: string, config: Record<string, unknown>, locator = "env:AAM_SECRET_ACCEPT_TOKEN") {
+function intentFor(sourceType: string, config: Record<string, unknown>, locator = own("ACCEPT_TOKEN")) {
   return {
     source_type: sourceType,
     resource_ids: ["res-1"],
@@ -137,7 +154,7 @@ async function onboard(raw: unknown): Promise<string> {
 
 const carriesSecret = () => seen.requests.some((r) => JSON.stringify(r).includes(TOKEN));
 
-/** Fields that name where an HTTP source connects, and admitted only for a customer's own host: the grant decides. */
+/** Fields that name where an HTTP source connects, and admitted only for a customer's own host: the grant decides (the 4th: the tenant's own secret to use). */
 const CONNECT_TIME: [string, string, () => Record<string, unknown>, string?][] = [
   ["github", "config.base_url", () => ({ org: "acme", base_url: origin })],
   ["jira", "config.base_url", () => ({ site: "acme.atlassian.net", base_url: origin })],
@@ -148,8 +165,8 @@ const CONNECT_TIME: [string, string, () => Record<string, unknown>, string?][] =
   ["okta", "config.base_url", () => ({ domain: "acme.okta.com", base_url: `${origin}/api/v1` })],
   ["slack", "config.base_url", () => ({ base_url: origin })],
   ["pagerduty", "config.base_url", () => ({ base_url: origin })],
-  ["salesforce", "config.instance_url", () => ({ instance_url: origin }), "env:AAM_SECRET_ACCEPT_SF"],
-  ["salesforce", "config.base_url", () => ({ base_url: origin }), "env:AAM_SECRET_ACCEPT_SF"],
+  ["salesforce", "config.instance_url", () => ({ instance_url: origin }), "ACCEPT_SF"],
+  ["salesforce", "config.base_url", () => ({ base_url: origin }), "ACCEPT_SF"],
   ["openapi", "config.spec_url", () => ({ spec_url: `${origin}/openapi.json` })],
   ["openapi", "config.spec (its servers)", () => ({ spec: JSON.stringify({ openapi: "3.0.3", info: { title: "x", version: "1" }, servers: [{ url: `${origin}/v1` }], paths: { "/items": { get: { responses: { "200": { description: "ok" } } } } } }) })],
   ["openapi", "config.base_url", () => ({ spec: JSON.stringify({ openapi: "3.0.3", info: { title: "x", version: "1" }, paths: { "/items": { get: { responses: { "200": { description: "ok" } } } } } }), base_url: `${origin}/v1` })],
@@ -158,7 +175,7 @@ const CONNECT_TIME: [string, string, () => Record<string, unknown>, string?][] =
 describe("a config field naming a customer's own host: NETWORK_BLOCKED until an admin approves it", () => {
   it.each(CONNECT_TIME)("%s %s", async (sourceType, _field, config, locator) => {
     current = sourceType;
-    const id = await onboard(intentFor(sourceType, config(), locator));
+    const id = await onboard(intentFor(sourceType, config(), locator ? own(locator) : undefined));
     const blocked = (await getConnectionById(db, id))!;
     expect(blocked.status).toBe("NETWORK_BLOCKED");
     expect(blocked.statusReason).toContain(`Destination not approved: 127.0.0.1:${port}`);
@@ -182,7 +199,7 @@ describe("a config field naming a customer's own host: NETWORK_BLOCKED until an 
     await addApprovedDestination(db, tenantId, { kind: "host", pattern: "127.0.0.1", ports: [port], sourceTypes: ["postgres"], note: "other type" }, { label: "admin@test" });
     const id = await onboard(intentFor("github", { org: "acme", base_url: origin }));
     expect((await getConnectionById(db, id))!.status).toBe("NETWORK_BLOCKED");
-    tenantId = await createTestTenant(db, "dest-port");
+    tenantId = await newTenant("dest-port");
     await addApprovedDestination(db, tenantId, { kind: "host", pattern: "127.0.0.1", ports: [port + 1], sourceTypes: ["github"], note: "other port" }, { label: "admin@test" });
     const id2 = await onboard(intentFor("github", { org: "acme", base_url: origin }));
     expect((await getConnectionById(db, id2))!.status).toBe("NETWORK_BLOCKED");
@@ -200,7 +217,7 @@ describe("a config field naming a customer's own host: NETWORK_BLOCKED until an 
 
   it("salesforce: a token response naming a non-Salesforce instance_url is refused even when that host is approved", async () => {
     await addApprovedDestination(db, tenantId, { kind: "host", pattern: "127.0.0.1", ports: [port], sourceTypes: ["salesforce"], note: "test" }, { label: "admin@test" });
-    const id = await onboard(intentFor("salesforce", {}, "env:AAM_SECRET_ACCEPT_SF_EVIL"));
+    const id = await onboard(intentFor("salesforce", {}, own("ACCEPT_SF_EVIL")));
     const row = (await getConnectionById(db, id))!;
     expect(row.status).toBe("NETWORK_BLOCKED");
     expect(row.statusReason).toContain("is not one of Salesforce's hosts");
@@ -214,12 +231,37 @@ describe("a config field naming a customer's own host: NETWORK_BLOCKED until an 
       ["openapi", { spec_url: "sandbox:openapi/openapi.json" }],
       ["salesforce", { base_url: "sandbox:salesforce" }],
     ] as const) {
-      const id = await onboard(intentFor(sourceType, { ...config }, sourceType === "salesforce" ? "env:AAM_SECRET_ACCEPT_SF" : undefined));
+      const id = await onboard(intentFor(sourceType, { ...config }, sourceType === "salesforce" ? own("ACCEPT_SF") : undefined));
       const row = (await getConnectionById(db, id))!;
       expect(row.status, sourceType).toBe("NETWORK_BLOCKED");
       expect(row.statusReason, sourceType).toMatch(/refers to the sandbox "[a-z]+", and no such sandbox is running/);
     }
     expect(seen.connections).toBe(0);
+  });
+});
+
+describe("an install-wide secret, used by another organisation than the install's own, goes only to the connector's vendor hosts", () => {
+  it("never to a host the tenant's admin approved: refused in words (approving cannot help), nothing received", async () => {
+    // any organisation's admin can approve a host of their own and point an intent at it (trust-boundary audit)
+    await addApprovedDestination(db, tenantId, { kind: "host", pattern: "127.0.0.1", ports: [port], sourceTypes: ["github", "openapi"], note: "ours" }, { label: "admin@test" });
+    for (const [sourceType, config] of [
+      ["github", { org: "acme", base_url: origin }],
+      ["openapi", { spec: JSON.stringify({ openapi: "3.0.3", info: { title: "x", version: "1" }, paths: { "/items": { get: { responses: { "200": { description: "ok" } } } } } }), base_url: `${origin}/v1` }],
+    ] as const) {
+      current = sourceType;
+      const id = await onboard(intentFor(sourceType, { ...config }, "env:AAM_SECRET_ACCEPT_TOKEN"));
+      const row = (await getConnectionById(db, id))!;
+      expect(row.status, sourceType).toBe("NETWORK_BLOCKED");
+      expect(row.statusReason, sourceType).toContain("env:AAM_SECRET_ACCEPT_TOKEN is a secret this install shares with every organisation: outside the install's own organisation it goes only to the vendor's hosts");
+      expect(row.blockedDestination, sourceType).toBeNull(); // no "Approve this destination": it would not help
+    }
+    expect(seen.connections).toBe(0);
+    expect(carriesSecret()).toBe(false);
+    // the organisation's own secret goes to the host its admin approved
+    current = "github";
+    const mine = await onboard(intentFor("github", { org: "acme", base_url: origin }));
+    expect((await getConnectionById(db, mine))!.reachable).toBe(true);
+    expect(carriesSecret()).toBe(true);
   });
 });
 

@@ -51,3 +51,17 @@ export async function createTestTenant(db: Db, label = "t"): Promise<string> {
   const t = await db.tenant.create({ data: { slug: `${label}-${randomBytes(6).toString("hex")}`, name: `Test ${label}` }, select: { id: true } });
   return t.id;
 }
+
+/**
+ * A secret of the tenant's own (`AAM_SECRET_<TENANT>__<NAME>`, tenant-scope.ts): what a test uses
+ * for a host the tenant's admin approved, where an install-wide `AAM_SECRET_<NAME>` goes only to
+ * vendor hosts outside the default tenant. Sets the variable; returns its `env:` locator.
+ */
+export async function ownSecret(db: Db, tenantId: string, name: string, value: string): Promise<string> {
+  const { envKeyForSlug } = await import("../../server/credentials/tenant-scope");
+  const { slug } = await db.tenant.findUniqueOrThrow({ where: { id: tenantId }, select: { slug: true } });
+  const variable = `AAM_SECRET_${envKeyForSlug(slug)}__${name}`;
+  process.env[variable] = value;
+  return `env:${variable}`;
+}
+

@@ -19,8 +19,7 @@ import { listApprovedDestinations } from "../../server/onboarding/destination-re
 import { addDestination, changePreviewMasking, removeDestination, updateDestination, validateDestination, viewSettingsPage, type DestinationAdminDeps } from "../../server/onboarding/manage-destinations";
 import { onboardConnection, runAttempt, type PipelineDeps } from "../../server/onboarding/pipeline";
 import { ConnectionIntentSchema } from "../../server/onboarding/schemas";
-import { createTestTenant, testDb } from "../helpers/db";
-import { testEnv } from "../helpers/env";
+import { createTestTenant, ownSecret, testDb } from "../helpers/db";
 
 let db: Db;
 let tenantId: string;
@@ -29,13 +28,15 @@ const admin = { id: null, label: "ada@example.com" };
 
 beforeAll(() => {
   db = testDb();
-  testEnv.AAM_SECRET_APPROVE_TEST = "approve-test-token-value";
 });
 afterAll(async () => {
   await db.$disconnect();
 });
+/** the tenant's own secret: what goes to a host its admin approved */
+let locator: string;
 beforeEach(async () => {
   tenantId = await createTestTenant(db, "approve");
+  locator = await ownSecret(db, tenantId, "APPROVE_TEST", "approve-test-token-value");
 });
 
 /** An adapter that connects to `localhost:<port>` through the trust boundary, like a SQL driver would, and samples one person. */
@@ -75,7 +76,7 @@ const intent = (sourceType: string, resource: string) =>
     source_type: sourceType,
     resource_ids: [resource],
     scopes_mode: "safe_readonly",
-    credential_locator: "env:AAM_SECRET_APPROVE_TEST",
+    credential_locator: locator,
     namespace: "autonomy",
     risk_level: "low",
     evidence: { status: "Sanctioned", source: "IdP", ts: "2026-11-20T09:00:00Z" },

@@ -16,8 +16,7 @@ import { createDestinationLoader } from "../../server/onboarding/destination-gra
 import { addApprovedDestination } from "../../server/onboarding/destination-repository";
 import { parseConnectionIntent } from "../../server/onboarding/intent-admission";
 import { admitIntent, runAttempt, type PipelineDeps } from "../../server/onboarding/pipeline";
-import { createTestTenant, testDb } from "../helpers/db";
-import { testEnv } from "../helpers/env";
+import { createTestTenant, ownSecret, testDb } from "../helpers/db";
 import { startMongoWire, type MongoWire } from "../helpers/mongo-wire";
 
 let db: Db;
@@ -30,9 +29,6 @@ beforeAll(async () => {
   db = testDb();
   web = await startHttpSandbox({});
   mongo = await startMongoWire({ dbs: { shop: { orders: [{ _id: 1, total: 9.5 }] }, payroll: { salaries: [{ _id: 1 }] } }, denied: ["payroll"] });
-  testEnv.AAM_SECRET_NAMED_SF = JSON.stringify({ access_token: web.token });
-  testEnv.AAM_SECRET_NAMED_GH = web.token;
-  testEnv.AAM_SECRET_NAMED_MONGO = JSON.stringify({ dsn: `${mongo.url}/` });
   deps = {
     db,
     credentials: createCredentialResolver({ db, encryptionKey: parseEncryptionKey("d".repeat(64)) }),
@@ -46,8 +42,13 @@ afterAll(async () => {
   await mongo?.close();
   await db.$disconnect();
 });
+/** the tenant's own secrets (what goes to hosts its admin approved), by name */
+const secret: Record<"SF" | "GH" | "MONGO", string> = { SF: "", GH: "", MONGO: "" };
 beforeEach(async () => {
   tenantId = await createTestTenant(db, "named");
+  secret.SF = await ownSecret(db, tenantId, "NAMED_SF", JSON.stringify({ access_token: web.token }));
+  secret.GH = await ownSecret(db, tenantId, "NAMED_GH", web.token);
+  secret.MONGO = await ownSecret(db, tenantId, "NAMED_MONGO", JSON.stringify({ dsn: `${mongo.url}/` }));
   // an admin approved the local stand-ins, as for a customer's own hosts
   for (const [port, sourceTypes] of [[new URL(web.urlFor("github")).port, ["salesforce", "github"]], [String(mongo.port), ["mongo"]]] as const) {
     await addApprovedDestination(db, tenantId, { kind: "host", pattern: "127.0.0.1", ports: [Number(port)], sourceTypes: [...sourceTypes], note: "test stand-in" }, { label: "admin@test" });
@@ -74,7 +75,7 @@ async function onboard(sourceType: string, resourceIds: string[], config: Record
 
 describe("named resources through the pipeline: never ACTIVE unless discovery found each one", () => {
   it("Salesforce: the token's own org and an existing sObject go ACTIVE; a missing sObject HEALING; a hidden one or another org AWAITING_CREDENTIALS — each named", async () => {
-    const sf = (ids: string[]) => onboard("salesforce", ids, { base_url: web.urlFor("salesforce") }, "env:AAM_SECRET_NAMED_SF");
+    const sf = (ids: string[]) => onboard("salesforce", ids, { base_url: web.urlFor("salesforce") }, secret.SF);
     const active = await sf([`org_${SF_ORG_ID.slice(0, 15)}`, "Account"]);
     expect(active.status, active.statusReason ?? "").toBe("ACTIVE");
 
@@ -93,15 +94,15 @@ describe("named resources through the pipeline: never ACTIVE unless discovery fo
   });
 
   it("GitHub: an org that exists goes ACTIVE; an intent naming one that does not ends HEALING, naming it", async () => {
-    const ok = await onboard("github", ["acme"], { org: "acme", base_url: web.urlFor("github") }, "env:AAM_SECRET_NAMED_GH");
+    const ok = await onboard("github", ["acme"], { org: "acme", base_url: web.urlFor("github") }, secret.GH);
     expect(ok.status, ok.statusReason ?? "").toBe("ACTIVE");
-    const gone = await onboard("github", ["no-such-org-aam"], { org: "acme", base_url: web.urlFor("github") }, "env:AAM_SECRET_NAMED_GH");
+    const gone = await onboard("github", ["no-such-org-aam"], { org: "acme", base_url: web.urlFor("github") }, secret.GH);
     expect(gone.status).toBe("HEALING");
     expect(gone.statusReason).toContain('organization "no-such-org-aam"');
   });
 
   it("MongoDB: an existing collection goes ACTIVE; a missing one HEALING; one in a database the user may not read AWAITING_CREDENTIALS — each named", async () => {
-    const mg = (ids: string[]) => onboard("mongo", ids, { host: "127.0.0.1", port: mongo.port }, "env:AAM_SECRET_NAMED_MONGO");
+    const mg = (ids: string[]) => onboard("mongo", ids, { host: "127.0.0.1", port: mongo.port }, secret.MONGO);
     const active = await mg(["shop.orders"]);
     expect(active.status, active.statusReason ?? "").toBe("ACTIVE");
     const missing = await mg(["shop.orders", "shop.invoices"]);

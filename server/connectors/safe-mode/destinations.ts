@@ -40,6 +40,13 @@ export type DestinationGrant = {
   folders: readonly FolderRule[];
   /** folders no rule can open (the app's data folder) */
   forbiddenFolders: readonly string[];
+  /**
+   * The attempt's credential is an install-wide secret the operator shares with every tenant
+   * (`env:AAM_SECRET_<NAME>`, this locator), used by another organisation than the install's own:
+   * it goes only to the connector's vendor hosts (and a running sandbox), never to a host that
+   * organisation's admin approved — that host is theirs to choose, the secret is not.
+   */
+  installWideSecret?: string;
 };
 
 export const NO_DESTINATIONS: DestinationGrant = { catalogHosts: [], hosts: [], folders: [], forbiddenFolders: [] };
@@ -143,7 +150,7 @@ export function matchRules(ctx: Pick<ConnectorContext, "sourceType" | "destinati
   const g = ctx.destinations;
   const h = bare(host);
   if (g.catalogHosts.some((p) => catalogMatches(p, h, port, scheme))) return { by: "catalog" };
-  const rules = ruleFor(g.hosts, ctx.sourceType).filter((r) => portOk(r, port));
+  const rules = ruleFor(g.installWideSecret ? g.hosts.filter((r) => r.origin !== "approved") : g.hosts, ctx.sourceType).filter((r) => portOk(r, port));
   if (rules.some((r) => nameMatches(r.pattern, h))) return { by: "name" };
   const cidr = rules.filter((r) => r.pattern.includes("/") || isIp(bare(r.pattern)));
   return cidr.length ? { by: "address", cidr } : { by: "none" };
@@ -166,7 +173,16 @@ export async function checkDestination(
   // a vendor host: public addresses only
   if (m.by === "catalog") return checkEgress(h, { allowPrivateNetworks: false });
   if (m.by === "name") return checkEgress(h, { allowPrivateNetworks: true });
-  if (m.by === "none") return blocked(h, port);
+  if (m.by === "none") {
+    // approving the host would not help: say what would
+    if (ctx.destinations.installWideSecret) {
+      return err({
+        kind: "egress_refused",
+        message: `${h}:${port} is not a host of the ${ctx.sourceType} connector's vendor, and ${ctx.destinations.installWideSecret} is a secret this install shares with every organisation: outside the install's own organisation it goes only to the vendor's hosts. For a host your admin approved, use this organisation's own secret (an env: name with the organisation's prefix, or vault:)`,
+      });
+    }
+    return blocked(h, port);
+  }
   // CIDR/IP rules: every address the name resolves to must be inside an approved range
   const cidr = m.cidr;
   const vetted = await checkEgress(h, { allowPrivateNetworks: true });
