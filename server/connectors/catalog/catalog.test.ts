@@ -240,6 +240,11 @@ describe("connector catalog", () => {
       ["github", { org: "-acme" }, "config.org"],
       ["postgres", { port: 70_000 }, "config.port"],
       ["postgres", { schemas: ["public", "x; drop"] }, "config.schemas.1"],
+      // the server's own schemas: its roles, settings and sessions are not a data source
+      ["postgres", { schemas: ["public", "pg_catalog"] }, "config.schemas.1"],
+      ["postgres", { schemas: ["Information_Schema"] }, "config.schemas.0"],
+      ["supabase", { schema: "pg_toast" }, "config.schema"],
+      ["jdbc", { schemas: ["performance_schema"] }, "config.schemas.0"],
       ["filesource", { root: "relative/../x" }, "config.root"],
       ["azure_sub", { tenant_id: "contoso.onmicrosoft.com", subscription_id: "not-a-uuid" }, "config.subscription_id"],
       ["m365_sharepoint", {}, "config.tenant_id"],

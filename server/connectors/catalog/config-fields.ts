@@ -50,6 +50,15 @@ function checkUrl(v: string, httpsOnly: boolean): string | undefined {
   return undefined;
 }
 
+/**
+ * The schemas a database keeps for itself: PostgreSQL's pg_* (pg_catalog, pg_toast, pg_temp_N …)
+ * and information_schema; MySQL/MariaDB's mysql, performance_schema and sys.
+ */
+export function isSystemSchema(name: string): boolean {
+  const n = name.toLowerCase();
+  return n.startsWith("pg_") || ["information_schema", "mysql", "performance_schema", "sys"].includes(n);
+}
+
 function checkFormat(format: NonNullable<ConfigField["format"]>, v: string): string | undefined {
   switch (format) {
     case "hostname":
@@ -64,6 +73,9 @@ function checkFormat(format: NonNullable<ConfigField["format"]>, v: string): str
       return UUID.test(v) || isHostname(v) ? undefined : "must be a tenant ID (UUID) or a domain name";
     case "identifier":
       return IDENTIFIER.test(v) ? undefined : "must be an identifier (letters, digits, '_' or '$', not starting with a digit)";
+    case "user_schema":
+      if (!IDENTIFIER.test(v)) return "must be an identifier (letters, digits, '_' or '$', not starting with a digit)";
+      return isSystemSchema(v) ? `is the database's own schema "${v}" (its catalog, settings and sessions): Safe Mode inventories user schemas only` : undefined;
     case "url":
       return checkUrl(v, false);
     case "https_url":

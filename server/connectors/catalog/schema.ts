@@ -290,6 +290,8 @@ export const CONFIG_FORMATS = [
   "uuid_or_hostname",
   /** a plain identifier (SQL schema/database/role names, Snowflake warehouses) */
   "identifier",
+  /** an identifier naming a user schema: never a database's own (pg_catalog, information_schema, mysql, sys …) */
+  "user_schema",
   /** an http(s) URL without userinfo or fragment */
   "url",
   "https_url",

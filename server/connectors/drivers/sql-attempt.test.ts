@@ -99,6 +99,15 @@ describe("PostgreSQL: one connection per attempt", () => {
     expect(shape).toEqual([...Array.from({ length: 5 }, () => [...begin, "read", "ROLLBACK"]).flat(), ...begin]);
   });
 
+  it("never inventories the server's own schemas, even when the config names them (pg_catalog: roles, settings, sessions)", async () => {
+    const ctx = ctxFor("postgres", { secret: { dsn: via(sandboxUrl) }, config: { schemas: ["pg_catalog", "information_schema", "sandbox"] }, resourceIds: [] });
+    const s = opened(await postgresAdapter.openAttempt!(ctx));
+    const d = await s.discover();
+    await s.close();
+    if (!d.ok) throw new Error(d.error.message);
+    expect(d.value.streams.map((x) => x.name)).toEqual(["sandbox.customers", "sandbox.orders", "sandbox.tickets"]);
+  });
+
   it("closes on failure: a refused login leaves no connection; a failed read leaves the session to close", async () => {
     const bad = await postgresAdapter.openAttempt!(ctxFor("postgres", { secret: { dsn: via(withUrl(adminUrl, { user: "aam_no_such_role", password: "wrong-password" })) } }));
     expect(failureOf(bad)?.kind).toBe("auth");
@@ -227,6 +236,16 @@ describe("MariaDB (jdbc): one connection per attempt", () => {
     const shape = received.map((x) => (x.kind === "COM_QUERY" ? x.sql.replace(/= [\d.]+/g, "= n") : "prepare"));
     expect(shape).toEqual(["SET SESSION TRANSACTION READ ONLY", "START TRANSACTION READ ONLY", "prepare", "prepare", "prepare"]);
     expect(shape).not.toContain("SELECT VERSION() AS v"); // the flavour comes from the handshake
+  });
+
+  it("never inventories the server's own schemas, even when the config names them (mysql, sys, performance_schema)", async () => {
+    for (const schemas of [["mysql", "sys", "performance_schema", "information_schema"], ["MySQL"]]) {
+      const s = opened(await jdbcAdapter.openAttempt!(ctxFor("jdbc", { config: { url: url(), schemas }, resourceIds: [] })));
+      const d = await s.discover();
+      await s.close();
+      if (!d.ok) throw new Error(d.error.message);
+      expect(d.value.streams, schemas.join()).toEqual([]);
+    }
   });
 
   it("closes on failure, and at once when the signal aborts a read in flight", async () => {

@@ -50,8 +50,9 @@ const PG_RELKINDS = ["r", "v", "f", "p", "m"];
  * credential may read. `$1` is the relkind list. No literal in these texts comes from outside.
  */
 export function postgresCatalogQueries(schemas: string[] | undefined): CatalogQueries {
+  // the server's own schemas are never read, even when named (admission refuses them too: config-fields.ts)
   const scope = schemas
-    ? "n.nspname = ANY ($2::text[])"
+    ? "n.nspname = ANY ($2::text[]) AND n.nspname <> 'information_schema' AND pg_catalog.substr(n.nspname, 1, 3) <> 'pg_'"
     : "n.nspname <> ALL ($2::text[]) AND pg_catalog.substr(n.nspname, 1, 3) <> 'pg_'";
   const visible = "pg_catalog.has_schema_privilege(n.oid, 'USAGE') AND pg_catalog.has_table_privilege(c.oid, 'SELECT')";
   return {
@@ -103,7 +104,11 @@ const mysqlColumns = (op: "IN" | "NOT IN", n: number) =>
   `SELECT table_schema AS table_schema, table_name AS table_name, column_name AS column_name, data_type AS data_type, is_nullable AS is_nullable FROM information_schema.columns WHERE table_schema ${op} ${placeholders(n)} ORDER BY table_schema, table_name, ordinal_position`;
 
 /** The named schemas (each a `?` bound server-side), else every non-system schema. */
-export function mysqlCatalogQueries(schemas: string[] | undefined): CatalogQueries {
+export function mysqlCatalogQueries(named: string[] | undefined): CatalogQueries {
+  // the server's own schemas are never read, even when named (admission refuses them too: config-fields.ts)
+  const user = named?.filter((s) => !MYSQL_SYSTEM_SCHEMAS.includes(s.toLowerCase()));
+  // only system schemas named: none of them (no schema is called "")
+  const schemas = named && user?.length === 0 ? [""] : user;
   const list = schemas ?? MYSQL_SYSTEM_SCHEMAS;
   const op = schemas ? "IN" : "NOT IN";
   return {

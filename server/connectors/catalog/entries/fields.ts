@@ -25,8 +25,8 @@ export function sqlFields(defaultPort: number, opts: { hostRequired?: boolean; d
     { name: "port", description: "port", type: "integer", min: 1, max: 65535, default: defaultPort },
     { name: "database", description: "database", format: "identifier", maxLength: 63, ...(opts.database ? { default: opts.database } : {}) },
     { name: "user", description: "database user (the password stays behind credential_locator)", format: "identifier", maxLength: 63 },
-    { name: "schema", description: "schema to inventory", format: "identifier", maxLength: 63, default: "public" },
-    { name: "schemas", description: "schemas to inventory", type: "string_list", format: "identifier", maxLength: 63, maxItems: 20, example: ["public"] },
+    { name: "schema", description: "schema to inventory", format: "user_schema", maxLength: 63, default: "public" },
+    { name: "schemas", description: "schemas to inventory", type: "string_list", format: "user_schema", maxLength: 63, maxItems: 20, example: ["public"] },
     { name: "ssl", description: "require TLS (true) or disable it (false); default: the server's", type: "boolean" },
   ];
 }
