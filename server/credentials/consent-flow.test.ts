@@ -393,6 +393,32 @@ describe("completeConsent", () => {
     expect((await completeConsent(deps(), { tenantId, userId: ADMIN_ID, callbackUrl: callback })).ok).toBe(true);
   });
 
+  it("refuses when the connection's config now resolves to another token endpoint: the code, verifier and client secret go only where the consent started", async () => {
+    const id = await awaitingConnection();
+    // providers that follow the connection's config, as a per-instance vendor's do (Zendesk subdomain, ServiceNow instance)
+    const trapHits: string[] = [];
+    const trap = http.createServer((req, res) => {
+      trapHits.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ access_token: "stolen", token_type: "bearer" }));
+    });
+    await new Promise<void>((r) => trap.listen(0, "127.0.0.1", r));
+    const trapUrl = `http://127.0.0.1:${(trap.address() as AddressInfo).port}/token`;
+    const following: ConsentFlowDeps["providers"] = async (_p, config) => providerFor(config.subdomain === "evil" ? { tokenUrl: trapUrl, tokenOrigin: "operator" } : {})();
+    try {
+      const callback = await authorize(await start(id, { providers: following }));
+      // an API key re-posts the intent meanwhile, with another instance
+      await db.connection.update({ where: { id }, data: { config: { org: "x", subdomain: "evil" } } });
+      const done = await completeConsent(deps({ providers: following }), { tenantId, userId: ADMIN_ID, callbackUrl: callback });
+      expect(done).toMatchObject({ ok: false, error: { code: "changed", message: expect.stringContaining("configuration changed after this consent started") } });
+      expect(trapHits).toEqual([]);
+      expect(await loadCredential(db, key, tenantId, "consent:github", new Date())).toMatchObject({ ok: true, value: null });
+      expect((await getConnection(db, tenantId, id))?.status).toBe("AWAITING_CREDENTIALS");
+      expect(enqueued).toEqual([]);
+    } finally {
+      await new Promise((r) => trap.close(r));
+    }
+  });
+
   it("refuses an expired state with words to start again", async () => {
     const id = await awaitingConnection();
     const callback = await authorize(await start(id));
@@ -487,11 +513,12 @@ describe("token endpoints never come from a connection's config", () => {
 
   it("the code exchange goes through the egress guard (pinned transport): a token host it cannot vet gets nothing", async () => {
     const id = await awaitingConnection();
-    const callback = await authorize(await start(id));
     const listener = await trap();
     try {
       // not a literal loopback name: the guard must resolve and vet it first, and it does not resolve (token-endpoint.test.ts covers a name resolving to a private address)
-      const r = await completeConsent(deps({ providers: providerFor({ tokenUrl: `http://localhost.localdomain.invalid:${listener.port}/token`, tokenOrigin: "catalog" }) }), { tenantId, userId: ADMIN_ID, callbackUrl: callback });
+      const providers = providerFor({ tokenUrl: `http://localhost.localdomain.invalid:${listener.port}/token`, tokenOrigin: "catalog" });
+      const callback = await authorize(await start(id, { providers }));
+      const r = await completeConsent(deps({ providers }), { tenantId, userId: ADMIN_ID, callbackUrl: callback });
       expect(r).toMatchObject({ ok: false, error: { code: "exchange_failed" } });
       expect(listener.hits()).toBe(0);
     } finally {

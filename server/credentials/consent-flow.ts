@@ -111,7 +111,8 @@ export type ConsentErrorCode =
   | "replayed"
   | "denied"
   | "provider_error"
-  | "exchange_failed";
+  | "exchange_failed"
+  | "changed";
 
 export type ConsentError = { code: ConsentErrorCode; message: string; connectionId?: string };
 
@@ -344,6 +345,7 @@ export async function startConsent(deps: ConsentFlowDeps, input: StartConsentInp
     verifier: encrypt(deps.encryptionKey, verifier, verifierAad(input.tenantId, stateHash)),
     expiresAt: new Date(now.getTime() + CONSENT_TTL_MS),
     connectionIds,
+    providerFingerprint: providerFingerprint(p.value),
   });
   await recordAudit(deps.db, input.tenantId, { id: input.userId, label: input.userLabel ?? "an admin" }, "consent.started", `connection:${conn.id}`, { provider, connections: connectionIds });
 
@@ -377,6 +379,11 @@ export type CompleteConsentInput = {
 };
 
 export type ConsentSuccess = { connectionId: string; provider: string; displayName: string; scopes: string[]; resumed: string[] };
+
+/** Where a consent's code and client secret go: the authorization server, token endpoint, client and resource it was started with. */
+function providerFingerprint(p: ConsentProvider): string {
+  return createHash("sha256").update(JSON.stringify([p.authorizeUrl, p.tokenUrl, p.issuer, p.clientId, p.resource ?? ""])).digest("hex");
+}
 
 const TAMPERED = "This consent link is not valid: it was changed or was never issued here. Start again from the connection's consent page.";
 
@@ -432,6 +439,14 @@ export async function completeConsent(deps: ConsentFlowDeps, input: CompleteCons
     return err({ code: "unavailable", message, connectionId });
   }
   const p = providerResult.value;
+  // the connection's config (re-posted by an API key meanwhile) may now name another instance:
+  // the code, the verifier and the client secret go only where the admin's consent started
+  if (req.providerFingerprint && req.providerFingerprint !== providerFingerprint(p)) {
+    const message = `The connection's configuration changed after this consent started (it now names another ${name} sign-in or token endpoint), so nothing was sent; start again from the connection's consent page`;
+    await note(message);
+    await recordAudit(deps.db, req.tenantId, actor, "consent.refused", target, { provider: req.provider, reason: "the connection's config changed during the consent" });
+    return err({ code: "changed", message: `${message}.`, connectionId });
+  }
   const verifier = decrypt(deps.encryptionKey, req.verifier, verifierAad(req.tenantId, stateHash));
   if (!verifier.ok) return err({ code: "tampered", message: TAMPERED, connectionId });
 

@@ -18,16 +18,18 @@ export type ConsentRequestRow = {
   usedAt: Date | null;
   /** the connections listed on the consent screen the admin approved (always includes connectionId) */
   connectionIds: string[];
+  /** digest of the authorization server, token endpoint and client it was started for ("" for a request from before it was kept) */
+  providerFingerprint: string;
 };
 
 export type NewConsentRequest = Omit<ConsentRequestRow, "id" | "usedAt"> & { stateHash: string };
 
 const SELECT = {
   id: true, tenantId: true, connectionId: true, userId: true, userLabel: true, provider: true, redirectUri: true,
-  verifierCiphertext: true, verifierIv: true, verifierTag: true, keyId: true, expiresAt: true, usedAt: true, connectionIds: true,
+  verifierCiphertext: true, verifierIv: true, verifierTag: true, keyId: true, expiresAt: true, usedAt: true, connectionIds: true, providerFingerprint: true,
 } as const;
 
-type Raw = { id: string; tenantId: string; connectionId: string; userId: string; userLabel: string; provider: string; redirectUri: string; verifierCiphertext: Uint8Array; verifierIv: Uint8Array; verifierTag: Uint8Array; keyId: string; expiresAt: Date; usedAt: Date | null; connectionIds: string[] | null };
+type Raw = { id: string; tenantId: string; connectionId: string; userId: string; userLabel: string; provider: string; redirectUri: string; verifierCiphertext: Uint8Array; verifierIv: Uint8Array; verifierTag: Uint8Array; keyId: string; expiresAt: Date; usedAt: Date | null; connectionIds: string[] | null; providerFingerprint: string };
 
 function fromRow(r: Raw): ConsentRequestRow {
   return {
@@ -42,6 +44,7 @@ function fromRow(r: Raw): ConsentRequestRow {
     expiresAt: r.expiresAt,
     usedAt: r.usedAt,
     connectionIds: r.connectionIds ?? [],
+    providerFingerprint: r.providerFingerprint,
   };
 }
 
@@ -61,6 +64,7 @@ export async function createConsentRequest(db: Db, r: NewConsentRequest): Promis
       keyId: r.verifier.keyId,
       expiresAt: r.expiresAt,
       connectionIds: [...new Set([r.connectionId, ...r.connectionIds])],
+      providerFingerprint: r.providerFingerprint,
     },
     select: { id: true },
   });
