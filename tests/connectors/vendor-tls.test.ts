@@ -17,6 +17,7 @@ vi.mock("node:dns/promises", async (orig) => {
 });
 
 const { createRestDriver } = await import("../../server/connectors/drivers/rest");
+const { bindConnector } = await import("../../server/connectors/binding");
 const { createSafeHttp } = await import("../../server/connectors/safe-mode/http");
 const { catalogOnlyDestinations } = await import("../../server/onboarding/destination-grant");
 const { parseConnectionIntent } = await import("../../server/onboarding/intent-admission");
@@ -34,7 +35,7 @@ afterEach(() => {
   sent.length = 0;
 });
 
-async function health(sourceType: string, config: Record<string, unknown>, secret: Record<string, unknown>) {
+async function health(sourceType: string, config: Record<string, unknown>, secret: Record<string, unknown>, adapter = createRestDriver(createSafeHttp({ retries: 0 }))) {
   vi.spyOn(http, "request").mockImplementation(refuseAll("http"));
   vi.spyOn(https, "request").mockImplementation(refuseAll("https"));
   const ctx = {
@@ -47,7 +48,7 @@ async function health(sourceType: string, config: Record<string, unknown>, secre
     policy: makePolicy(),
     destinations: await catalogOnlyDestinations("t1", sourceType, config),
   };
-  return createRestDriver(createSafeHttp({ retries: 0 })).healthCheck(ctx as never);
+  return adapter.healthCheck(ctx as never);
 }
 
 describe("vendor hosts over plain HTTP", () => {
@@ -74,6 +75,25 @@ describe("vendor hosts over plain HTTP", () => {
   it("the same vendor host over https on another port is not the vendor's API: not approved, nothing sent", async () => {
     const r = await health("github", { org: "octo", base_url: "https://api.github.com:8443" }, { access_token: "gho_SECRET_TOKEN_1234" });
     expect(r).toMatchObject({ ok: false, error: { kind: "not_approved" } });
+    expect(sent).toEqual([]);
+  });
+});
+
+describe("a credential bound to one site or org is never sent to another of the vendor's hosts", () => {
+  it("salesforce: a token issued for one org with config.base_url naming another org's host is refused, nothing sent", async () => {
+    const r = await health(
+      "salesforce",
+      { base_url: "https://evil.my.salesforce.com" },
+      { access_token: "00D_SECRET_TOKEN", instance_url: "https://acme.my.salesforce.com" },
+      bindConnector("salesforce")!.adapter,
+    );
+    expect(r).toMatchObject({ ok: false, error: { kind: "egress_refused", message: expect.stringContaining("issued for the Salesforce org at acme.my.salesforce.com") } });
+    expect(sent).toEqual([]);
+  });
+
+  it("jira: a 3LO token bound to its site's gateway with config.base_url naming another site is refused, nothing sent", async () => {
+    const r = await health("jira", { site: "acme.atlassian.net", base_url: "https://other.atlassian.net" }, { access_token: "atl_SECRET_TOKEN", api_gateway: "https://api.atlassian.com/ex/jira/11223344-a1b2-3b33-c444-def123456789" });
+    expect(r).toMatchObject({ ok: false, error: { kind: "egress_refused", message: expect.stringContaining("works only at its gateway (api.atlassian.com)") } });
     expect(sent).toEqual([]);
   });
 });

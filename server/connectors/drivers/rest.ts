@@ -13,6 +13,7 @@ import { err, ok } from "../../lib/result";
 import { getCatalogEntry } from "../catalog";
 import { MissingVariableError, effectiveConfig, interpolate, interpolateDeep, type TemplateVars } from "../catalog/interpolate";
 import { type CatalogEntry, type CatalogStream, type Expect, findReadOnlyPost } from "../catalog/schema";
+import { isVendorHost } from "../safe-mode/destinations";
 import { type ReadOnlyQuery, type SafeHttp, type SafeResponse, defaultSafeHttp, redact } from "../safe-mode/http";
 import { MAX_SAMPLE_RECORDS } from "../safe-mode/policy";
 import { sandboxNotRunning } from "../sandbox/refs";
@@ -227,6 +228,10 @@ function resolve(ctx: ConnectorContext, driver: string, entryOverride?: CatalogE
       const u = new URL(override);
       if (u.protocol !== "https:" && u.protocol !== "http:") return err({ kind: "egress_refused", message: "config.base_url must be an http(s) URL" });
       if (u.username || u.password) return err({ kind: "safe_mode", message: "credentials in URLs are refused in Safe Mode" });
+      // a credential bound to one site's gateway (Atlassian 3LO) is never sent to another of the vendor's hosts
+      if (gateway && isVendorHost(ctx.destinations, u.hostname)) {
+        return err({ kind: "egress_refused", message: `the credential was granted for one site and works only at its gateway (${new URL(gateway).host}); config.base_url names another of the vendor's hosts (${u.host}), where it is never sent` });
+      }
       base = override;
     } else {
       base = interpolate(entry.baseUrl ?? "", vars);

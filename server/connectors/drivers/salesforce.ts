@@ -34,6 +34,15 @@ const ORG_ID = /^(?:org_(.+)|(00D[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?))$/;
 
 type Sf = { base: string; version: string; headers: Record<string, string>; allowedHosts: string[] | undefined; objects?: string[]; expect?: NonNullable<NonNullable<ReturnType<typeof getCatalogEntry>>["health"]>["expect"] };
 
+/** The host (lower-case, with a port when it has one) of a URL, or undefined. */
+function hostOf(v: string | undefined): string | undefined {
+  try {
+    return v ? new URL(v).host.toLowerCase() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function resolve(ctx: ConnectorContext): ConnectorResult<Sf> {
   const entry = getCatalogEntry(ctx.sourceType);
   if (!entry || entry.driver !== "salesforce") return err({ kind: "unsupported", message: `${ctx.sourceType} is not a Salesforce source` });
@@ -57,6 +66,12 @@ function resolve(ctx: ConnectorContext): ConnectorResult<Sf> {
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") return err({ kind: "egress_refused", message: "the Salesforce instance URL must be an http(s) URL" });
   if (url.username || url.password) return err({ kind: "safe_mode", message: "credentials in URLs are refused in Safe Mode" });
+  // the token names the org it was issued for: config.base_url may point at a proxy or a running
+  // sandbox (the grant decides), never at another Salesforce org's host
+  const issuedFor = override ? hostOf(str(ctx.secret.instance_url)) : undefined;
+  if (issuedFor && hostMatches(url, entry.allowedHosts) && url.host.toLowerCase() !== issuedFor) {
+    return err({ kind: "egress_refused", message: `the credential was issued for the Salesforce org at ${issuedFor}; config.base_url names another Salesforce host (${url.host}), and the token is never sent to another org` });
+  }
   if (fromToken && (url.protocol !== "https:" || !hostMatches(url, entry.allowedHosts))) {
     // the access token is never sent to a host the token endpoint named unless it is Salesforce's
     return err({

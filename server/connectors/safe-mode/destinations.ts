@@ -124,7 +124,7 @@ function catalogMatches(pattern: string, host: string, port: number, scheme?: Sc
 export type Scheme = "http:" | "https:";
 
 /** True when `host` is one of the connector's own vendor hosts by name (any port). */
-const isVendorHost = (g: DestinationGrant, host: string) => g.catalogHosts.some((p) => nameMatches(p.replace(/:\d+$/, "").toLowerCase(), host));
+export const isVendorHost = (g: DestinationGrant, host: string) => g.catalogHosts.some((p) => nameMatches(p.replace(/:\d+$/, "").toLowerCase(), bare(host)));
 
 const ruleFor = (rules: readonly HostRule[], sourceType: string) => rules.filter((r) => r.sourceTypes.length === 0 || r.sourceTypes.includes(sourceType));
 const portOk = (r: HostRule, port: number) => r.ports.length === 0 || r.ports.includes(port);
