@@ -49,6 +49,8 @@ export type SafetyPolicy = {
 
 export type ConnectorContext = {
   connectionId: string;
+  /** the connection's organisation: what one tenant's failures may affect (the HTTP circuit breaker is per tenant and host) */
+  tenantId?: string;
   sourceType: string;
   resourceIds: string[];
   /** non-secret settings from the intent (host, region, instance URL…) */

@@ -361,6 +361,7 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
     const destinations = vendorOnly ? { ...granted, installWideSecret: conn.credentialLocator } : granted;
     const ctx: ConnectorContext = {
       connectionId: conn.id,
+      tenantId: conn.tenantId,
       sourceType: conn.sourceType,
       resourceIds: conn.resourceIds,
       config,

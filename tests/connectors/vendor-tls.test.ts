@@ -35,7 +35,7 @@ afterEach(() => {
   sent.length = 0;
 });
 
-async function health(sourceType: string, config: Record<string, unknown>, secret: Record<string, unknown>, adapter = createRestDriver(createSafeHttp({ retries: 0 }))) {
+async function health(sourceType: string, config: Record<string, unknown>, secret: Record<string, unknown>, adapter: { healthCheck: (ctx: never) => Promise<unknown> } = createRestDriver(createSafeHttp({ retries: 0 }))) {
   vi.spyOn(http, "request").mockImplementation(refuseAll("http"));
   vi.spyOn(https, "request").mockImplementation(refuseAll("https"));
   const ctx = {

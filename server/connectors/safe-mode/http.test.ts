@@ -258,6 +258,30 @@ describe("Safe Mode HTTP: retries and the circuit breaker", () => {
   });
 });
 
+describe("Safe Mode HTTP: the circuit breaker is per organisation", () => {
+  it("one tenant's 429 storm opens the breaker for its own connections only: another tenant's request still reaches the host", async () => {
+    const client = createSafeHttp({ retries: 0, breakerThreshold: 3, breakerHalfOpenAfterMs: 60_000 });
+    const url = `${sb.urlFor("slack")}/auth.test`;
+    const host = new URL(url).host;
+    const as = (tenantId: string) => ({ ...ctx(), tenantId });
+    sb.setMode("slack", "rate_limited");
+    try {
+      sb.resetLog();
+      for (let i = 0; i < 3; i++) await client.fetch(as("tenant-a"), { method: "GET", url, headers: auth() });
+      expect(client.breakerState(host, "tenant-a")).toBe("open");
+      expect(client.breakerState(host, "tenant-b")).toBe("closed");
+    } finally {
+      sb.setMode("slack", "ok");
+    }
+    // tenant A fails fast, nothing sent; tenant B is served
+    const a = await client.fetch(as("tenant-a"), { method: "GET", url, headers: auth() });
+    expect(a.ok || a.error.message).toMatch(/circuit open/);
+    expect(sb.count({ vendor: "slack" })).toBe(3);
+    expect((await client.fetch(as("tenant-b"), { method: "GET", url, headers: auth() })).ok).toBe(true);
+    expect(sb.count({ vendor: "slack" })).toBe(4);
+  });
+});
+
 describe("Safe Mode HTTP: redirects", () => {
   it("follows up to 3 redirects, refuses a 4th, and re-checks egress on every hop", async () => {
     const s = await startServer((q, res) => {

@@ -106,7 +106,8 @@ export const DEFAULT_SAFE_HTTP_OPTIONS: SafeHttpOptions = {
 export type SafeHttp = {
   fetch(ctx: ConnectorContext, req: SafeRequest): Promise<ConnectorResult<SafeResponse>>;
   /** breaker state of a source host (`host:port` as in URL.host); "closed" when none exists yet */
-  breakerState(host: string): "closed" | "open" | "half-open" | "isolated";
+  /** the breaker of `host` for one tenant's connections (`tenantId` as in their ConnectorContext) */
+  breakerState(host: string, tenantId?: string): "closed" | "open" | "half-open" | "isolated";
 };
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -242,7 +243,8 @@ type Hop = { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
 export function createSafeHttp(options: Partial<SafeHttpOptions> = {}): SafeHttp {
   const o: SafeHttpOptions = { ...DEFAULT_SAFE_HTTP_OPTIONS, ...options };
   const maxRedirects = Math.min(o.maxRedirects, MAX_REDIRECT_HOPS_CEILING);
-  // per host, LRU-capped: many hosts never wipe the breakers of the hosts in use
+  // per tenant and host (one organisation's failing or hostile connections never open a shared
+  // vendor host's breaker for the others), LRU-capped: many hosts never wipe the breakers in use
   const breakers = lru<string, CircuitBreakerPolicy>(Math.max(1, Math.min(o.maxBreakers, MAX_HOST_BREAKERS)));
 
   const retryPolicy = retry(
@@ -254,6 +256,8 @@ export function createSafeHttp(options: Partial<SafeHttpOptions> = {}): SafeHttp
       ),
     },
   );
+
+  const breakerKey = (tenantId: string | undefined, host: string) => `${tenantId ?? ""}\u0000${host}`;
 
   function breakerFor(host: string): CircuitBreakerPolicy {
     let b = breakers.get(host);
@@ -447,7 +451,7 @@ export function createSafeHttp(options: Partial<SafeHttpOptions> = {}): SafeHttp
       const pre = preflight(req);
       if (!pre.ok) return err({ ...pre.error, message: redact(pre.error.message, ctx.secret) });
       const { method, url } = pre.value;
-      const breaker = breakerFor(url.host);
+      const breaker = breakerFor(breakerKey(ctx.tenantId, url.host));
       try {
         const res = await retryPolicy.execute(() => breaker.execute(() => attempt(ctx, req, method, url)), ctx.signal);
         return ok(res);
@@ -461,8 +465,8 @@ export function createSafeHttp(options: Partial<SafeHttpOptions> = {}): SafeHttp
         return err({ kind: f.kind, message: redact(f.message, ctx.secret), ...(f.destination ? { destination: f.destination } : {}) });
       }
     },
-    breakerState(host) {
-      const b = breakers.peek(host);
+    breakerState(host, tenantId) {
+      const b = breakers.peek(breakerKey(tenantId, host));
       if (!b) return "closed";
       switch (b.state) {
         case CircuitState.Open:
