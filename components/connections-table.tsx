@@ -8,7 +8,7 @@ import Link from "next/link";
 import { useEffect, useState } from "react";
 import type { RouterInputs } from "@/lib/router-types";
 import { searchesInsideText, SHORT_OWNER_MESSAGE, SHORT_SEARCH_HINT } from "@/server/onboarding/search-text";
-import { StatusBadge } from "./status-badge";
+import { StatusBadge, statusInWords } from "./status-badge";
 import { useTRPC } from "./trpc-provider";
 
 type ListInput = RouterInputs["connections"]["list"];
@@ -130,7 +130,7 @@ export function ConnectionsTable({ namespace, namespaces, canHeal }: { namespace
           <option value="">Any status</option>
           {STATUSES.map((s) => (
             <option key={s} value={s}>
-              {s.replace(/_/g, " ").toLowerCase()}
+              {statusInWords(s)}
             </option>
           ))}
         </select>

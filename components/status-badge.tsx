@@ -20,6 +20,9 @@ const WORDS: Record<string, string> = {
   NOT_SANCTIONED: "Not sanctioned",
 };
 
+/** A status in the words the badge shows (the list's filter offers the same words). */
+export const statusInWords = (status: string) => (WORDS[status] ?? status).replace(/…$/, "");
+
 export function StatusBadge({ status }: { status: string }) {
   return <span className={`inline-block rounded-full px-2 py-0.5 text-xs font-medium ${STYLE[status] ?? ""}`}>{WORDS[status] ?? status}</span>;
 }

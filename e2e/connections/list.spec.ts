@@ -23,6 +23,8 @@ test("the connection list filters, sorts and pages through 10,000 connections", 
   await expect(page.getByTestId("stage-received")).toHaveText("10,000");
   await page.goto("/connections?namespace=load");
   await expect(page.getByTestId("total")).toContainText("10,000 connections");
+  // the filter offers the statuses in the badges' words
+  await expect(page.getByLabel("Status").locator("option")).toContainText(["Any status", "Active", "Onboarding", "Awaiting credentials", "Network blocked"]);
   await page.getByLabel("Status").selectOption("HEALING");
   await expect(page.getByTestId("total")).toContainText("1,429 connections");
   await page.getByLabel("Source type").selectOption("github");
