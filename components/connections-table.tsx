@@ -113,13 +113,7 @@ export function ConnectionsTable({ namespace, namespaces, canHeal }: { namespace
           </label>
         </div>
       </div>
-      {healAll.data ? (
-        <p role="status" className="text-sm">
-          {healAll.data.queued === 0
-            ? `Nothing to heal in “${healAll.data.namespace}”.`
-            : `Healing ${healAll.data.queued} connection${healAll.data.queued === 1 ? "" : "s"} in “${healAll.data.namespace}”: each shows “Onboarding…” until it finishes, then Active or the reason it is still not healthy.`}
-        </p>
-      ) : null}
+      {healAll.data ? <HealProgress namespace={healAll.data.namespace} queued={healAll.data.queued} /> : null}
       {healAll.isError ? <p className="text-sm text-red-700 dark:text-red-300">{healAll.error.message}</p> : null}
 
       <form className="flex flex-wrap gap-2" role="search" onSubmit={(e) => e.preventDefault()}>
@@ -216,5 +210,29 @@ export function ConnectionsTable({ namespace, namespaces, canHeal }: { namespace
         </>
       )}
     </section>
+  );
+}
+
+const n = (x: number) => x.toLocaleString("en-US");
+
+/**
+ * After "Heal all": how many connections of the namespace are still onboarding and how many are
+ * active, live from the funnel's exact counts (every 3 s) — the heal runs on the durable queue,
+ * so it goes on (and this line with it) after a reload or on another page.
+ */
+function HealProgress({ namespace, queued }: { namespace: string; queued: number }) {
+  const trpc = useTRPC();
+  const f = useQuery(trpc.funnel.get.queryOptions({ namespace }, { refetchInterval: 3_000, enabled: queued > 0 }));
+  if (queued === 0) return <p role="status" className="text-sm">{`Nothing to heal in “${namespace}”.`}</p>;
+  const onboarding = f.data?.pending;
+  return (
+    <p role="status" className="text-sm" data-testid="heal-progress">
+      {`Healing ${n(queued)} connection${queued === 1 ? "" : "s"} in “${namespace}”: each shows “Onboarding…” until it finishes, then Active or the reason it is still not healthy.`}
+      {onboarding === undefined
+        ? null
+        : onboarding > 0
+          ? ` Now ${n(onboarding)} of the namespace’s connections are onboarding, ${n(f.data!.active)} active.`
+          : ` None of the namespace’s connections is onboarding any more: ${n(f.data!.active)} active, ${n(f.data!.healing)} still healing, ${n(f.data!.error)} in error.`}
+    </p>
   );
 }

@@ -33,3 +33,20 @@ test("an admin heals a HEALING connection once its source is fixed, and demo con
   expect(after.status).toBe("ACTIVE");
   expect(JSON.stringify(await sql("SELECT * FROM connections WHERE namespace = 'demo' ORDER BY id"))).toBe(demoBefore);
 });
+
+test("Heal all shows, live, how many of the namespace's connections are still onboarding, then how they ended", async ({ page, request }) => {
+  const intent = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, "..", "..", "seeds", "intents", "01-postgres-sandbox.json"), "utf8"));
+  // three connections of a namespace of their own, onboarded, then marked HEALING (as after a source outage)
+  for (const table of ["customers", "orders", "tickets"]) {
+    const r = await request.post("/api/connections/onboard", { headers: auth, data: { ...intent, namespace: "heal-all-e2e", resource_ids: [table], intent_id: `heal-all-${table}`, config: { schemas: ["sandbox"] } } });
+    expect((await r.json()).status).toBe("ACTIVE");
+  }
+  await sql("UPDATE connections SET status = 'HEALING', status_reason = 'The source stopped answering' WHERE namespace = 'heal-all-e2e'");
+
+  await signIn(page, "admin");
+  await page.goto("/connections?namespace=heal-all-e2e");
+  await page.getByRole("button", { name: "Heal all healing connections in “heal-all-e2e”" }).click();
+  const progress = page.getByTestId("heal-progress");
+  await expect(progress).toContainText("Healing 3 connections in “heal-all-e2e”");
+  await expect(progress).toContainText("None of the namespace’s connections is onboarding any more: 3 active, 0 still healing, 0 in error.", { timeout: 30_000 });
+});
