@@ -134,12 +134,6 @@ export function notApprovedMessage(host: string, port: number): string {
 }
 
 /**
- * Checks that `host:port` is a permitted destination of this connection, then runs the egress
- * guard on every address it resolves to. Returns the vetted address to connect to (pin it: never
- * resolve again). Refusals are `not_approved` (NETWORK_BLOCKED "destination not approved") or
- * `egress_refused`.
- */
-/**
  * Which of the grant's rules let `host:port` through, by name alone (no lookup): a catalog host
  * of the connector (public addresses only), an approved name or wildcard, approved ranges whose
  * answer depends on the addresses the name resolves to, or none.
@@ -156,6 +150,12 @@ export function matchRules(ctx: Pick<ConnectorContext, "sourceType" | "destinati
   return cidr.length ? { by: "address", cidr } : { by: "none" };
 }
 
+/**
+ * Checks that `host:port` is a permitted destination of this connection, then runs the egress
+ * guard on every address it resolves to. Returns the vetted address to connect to (pin it: never
+ * resolve again). Refusals are `not_approved` (NETWORK_BLOCKED "destination not approved") or
+ * `egress_refused`.
+ */
 export async function checkDestination(
   ctx: Pick<ConnectorContext, "sourceType" | "destinations">,
   host: string,
