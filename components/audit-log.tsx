@@ -6,6 +6,8 @@
 import { Cell, PlainTable, Row } from "./plain-table";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
+import Link from "next/link";
+import { targetInWords } from "@/lib/audit-words";
 import type { RouterOutputs } from "@/lib/router-types";
 import { useTRPC } from "./trpc-provider";
 
@@ -101,7 +103,9 @@ export function AuditLog() {
                   <Cell className="whitespace-nowrap">{when(e.at)}</Cell>
                   <Cell>{e.actorLabel}</Cell>
                   <Cell>{e.label}</Cell>
-                  <Cell className="break-all">{e.target}</Cell>
+                  <Cell className="break-all">
+                    <Target target={e.target} />
+                  </Cell>
                   <Cell className="break-all text-slate-600 dark:text-slate-400">{detailsInWords(e)}</Cell>
                 </Row>
               ))}
@@ -121,5 +125,16 @@ export function AuditLog() {
         ) : null}
       </div>
     </section>
+  );
+}
+
+function Target({ target }: { target: string }) {
+  const t = targetInWords(target);
+  return t.href ? (
+    <Link href={t.href} className="text-indigo-600 underline dark:text-indigo-400">
+      {t.text}
+    </Link>
+  ) : (
+    <>{t.text}</>
   );
 }

@@ -36,3 +36,13 @@ export const ACTION_LABELS: Record<string, string> = {
 };
 
 export const actionLabel = (action: string) => ACTION_LABELS[action] ?? action.replace(/[._]/g, " ");
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An entry's target as the Audit page shows it: a connection as a link to its page, a namespace by name, anything else as written. */
+export function targetInWords(target: string): { text: string; href?: string } {
+  const [kind, rest] = [target.slice(0, target.indexOf(":")), target.slice(target.indexOf(":") + 1)];
+  if (kind === "connection" && UUID.test(rest)) return { text: `connection ${rest.slice(0, 8)}…`, href: `/connections/${rest}` };
+  if (kind === "namespace" && rest) return { text: `namespace “${rest}”` };
+  return { text: target };
+}

@@ -188,4 +188,10 @@ test("an approved consent stores the tokens and the connection becomes ACTIVE ag
   // the consent link is not offered any more
   await page.goto("/consents");
   await expect(page.getByText("consent-e2e-org")).toHaveCount(0);
+
+  // the audit log names the connection as a link to its page, not as connection:<uuid>
+  await page.goto("/admin/audit");
+  const completed = page.getByTestId("audit-table").getByRole("row").filter({ hasText: "Completed an admin consent" }).first();
+  await expect(completed.getByRole("link", { name: `connection ${connectionId.slice(0, 8)}…` })).toHaveAttribute("href", `/connections/${connectionId}`);
+  await expect(page.getByTestId("audit-table")).not.toContainText(`connection:${connectionId}`);
 });

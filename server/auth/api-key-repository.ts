@@ -92,9 +92,9 @@ export async function createApiKey(db: Db, tenantId: string, name: string): Prom
   return { key: k.key, row };
 }
 
-/** Revokes a key of this tenant; false when there is no such active key. */
-export async function revokeApiKey(db: Db, tenantId: string, id: string): Promise<boolean> {
-  const r = await db.apiKey.updateMany({ where: { id, tenantId, revokedAt: null }, data: { revokedAt: new Date() } });
+/** Revokes a key of this tenant: its name and prefix (for the audit log), or null when there is no such active key. */
+export async function revokeApiKey(db: Db, tenantId: string, id: string): Promise<{ name: string; prefix: string } | null> {
+  const rows = await db.apiKey.updateManyAndReturn({ where: { id, tenantId, revokedAt: null }, data: { revokedAt: new Date() }, select: { name: true, prefix: true } });
   cacheOf(db).rows.clear(); // at once in this process; other processes within KEY_ROW_TTL_MS
-  return r.count === 1;
+  return rows[0] ?? null;
 }

@@ -55,7 +55,7 @@ describe("API-key cache", () => {
     const before = c.queries();
     for (let i = 0; i < 200; i++) expect(await authenticateApiKey(c.db, key)).not.toBeNull();
     expect(c.queries() - before).toBeLessThanOrEqual(2);
-    expect(await revokeApiKey(cli, tenantId, row.id)).toBe(true);
+    expect(await revokeApiKey(cli, tenantId, row.id)).toEqual({ name: row.name, prefix: row.prefix });
     const revokedAt = Date.now();
     while ((await authenticateApiKey(web, key)) !== null) await sleep(20);
     expect(Date.now() - revokedAt).toBeLessThan(1000);

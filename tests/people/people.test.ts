@@ -318,6 +318,9 @@ describe("audit log", () => {
     expect(page.actors).toEqual(expect.arrayContaining([admin.email, person.email]));
     expect((await asAdmin.audit.list({ actor: person.email })).entries.map((e) => e.action).sort()).toEqual(["invite.accepted", "password.reset_completed", "sign_in.failed"]);
     expect((await asAdmin.audit.list({ action: "api_key.created" })).entries).toHaveLength(1);
+    // a revoked key is named as when it was created, never by its id alone
+    const created = (await asAdmin.audit.list({ action: "api_key.created" })).entries[0]!;
+    expect((await asAdmin.audit.list({ action: "api_key.revoked" })).entries[0]).toMatchObject({ target: created.target, details: { key_id: key.id } });
     expect((await asAdmin.audit.list({ action: "user." })).entries.map((e) => e.action).sort()).toEqual(["user.disabled", "user.enabled", "user.invited", "user.invited", "user.role_changed"]);
     expect((await asAdmin.audit.list({ from: new Date(Date.now() + 60_000) })).entries).toEqual([]);
     expect((await asAdmin.audit.list({ to: new Date(Date.now() - 3_600_000) })).entries).toEqual([]);

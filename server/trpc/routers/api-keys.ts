@@ -19,8 +19,10 @@ export const apiKeysRouter = router({
       return { key, id: row.id, prefix: row.prefix, name: row.name };
     }),
   revoke: admin.input(z.object({ id: z.string().uuid() })).mutation(async ({ ctx, input }) => {
-    if (!(await revokeApiKey(ctx.db, ctx.user.tenantId, input.id))) throw new TRPCError({ code: "NOT_FOUND", message: "This key is already revoked, or no longer exists; the list now shows its state." });
-    await recordAudit(ctx.db, ctx.user.tenantId, actor(ctx.user), "api_key.revoked", input.id, { key_id: input.id });
+    const revoked = await revokeApiKey(ctx.db, ctx.user.tenantId, input.id);
+    if (!revoked) throw new TRPCError({ code: "NOT_FOUND", message: "This key is already revoked, or no longer exists; the list now shows its state." });
+    // named as when it was created (the audit log names the key and its public prefix, never the key)
+    await recordAudit(ctx.db, ctx.user.tenantId, actor(ctx.user), "api_key.revoked", revoked.name, { key_id: input.id, prefix: revoked.prefix });
     return { revoked: true };
   }),
 });
