@@ -16,12 +16,11 @@ import { makePolicy } from "../../server/connectors/safe-mode/policy";
 import { createCredentialResolver, parseEncryptionKey } from "../../server/credentials/resolver";
 import type { Db } from "../../server/db/client";
 import { getConnectionById, listEvents, markBlockedForRetry } from "../../server/onboarding/connection-repository";
-import { envKeyForSlug } from "../../server/credentials/tenant-scope";
 import { createDestinationLoader } from "../../server/onboarding/destination-grant";
 import { addApprovedDestination } from "../../server/onboarding/destination-repository";
 import { parseConnectionIntent } from "../../server/onboarding/intent-admission";
 import { admitIntent, runAttempt, type PipelineDeps } from "../../server/onboarding/pipeline";
-import { createTestTenant, testDb } from "../helpers/db";
+import { createTestTenant, ownSecret, testDb } from "../helpers/db";
 
 const TOKEN = "accept-secret-token-9f3b2c";
 const SF_TOKEN = JSON.stringify({ access_token: TOKEN });
@@ -112,17 +111,16 @@ afterAll(async () => {
  */
 async function newTenant(label: string): Promise<string> {
   const id = await createTestTenant(db, label);
-  const { slug } = await db.tenant.findUniqueOrThrow({ where: { id }, select: { slug: true } });
-  const key = envKeyForSlug(slug)!;
-  tenantKeys.set(id, key);
-  process.env[`AAM_SECRET_${key}__ACCEPT_TOKEN`] = TOKEN;
-  process.env[`AAM_SECRET_${key}__ACCEPT_SF`] = SF_TOKEN;
-  process.env[`AAM_SECRET_${key}__ACCEPT_SF_EVIL`] = JSON.stringify({ access_token: TOKEN, instance_url: origin });
+  tenantLocators.set(id, {
+    ACCEPT_TOKEN: await ownSecret(db, id, "ACCEPT_TOKEN", TOKEN),
+    ACCEPT_SF: await ownSecret(db, id, "ACCEPT_SF", SF_TOKEN),
+    ACCEPT_SF_EVIL: await ownSecret(db, id, "ACCEPT_SF_EVIL", JSON.stringify({ access_token: TOKEN, instance_url: origin })),
+  });
   return id;
 }
-const tenantKeys = new Map<string, string>();
+const tenantLocators = new Map<string, Record<string, string>>();
 /** `env:` locator of this test's tenant's own secret `name` */
-const own = (name: string) => `env:AAM_SECRET_${tenantKeys.get(tenantId)}__${name}`;
+const own = (name: string) => tenantLocators.get(tenantId)![name]!;
 
 beforeEach(async () => {
   tenantId = await newTenant("dest");

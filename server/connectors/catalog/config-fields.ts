@@ -10,6 +10,7 @@
  * time (safe-mode/destinations.ts).
  */
 import ipaddr from "ipaddr.js";
+import { MYSQL_SYSTEM_SCHEMAS } from "../safe-mode/sql-statements";
 import type { CatalogEntry, ConfigField } from "./schema";
 
 export type ConfigIssue = { path: string; message: string };
@@ -56,7 +57,8 @@ function checkUrl(v: string, httpsOnly: boolean): string | undefined {
  */
 export function isSystemSchema(name: string): boolean {
   const n = name.toLowerCase();
-  return n.startsWith("pg_") || ["information_schema", "mysql", "performance_schema", "sys"].includes(n);
+  // the same lists the catalog reads leave out (sql-statements.ts)
+  return n.startsWith("pg_") || MYSQL_SYSTEM_SCHEMAS.includes(n);
 }
 
 function checkFormat(format: NonNullable<ConfigField["format"]>, v: string): string | undefined {
