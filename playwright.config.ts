@@ -84,6 +84,8 @@ export default defineConfig({
       SEED_EXEC_PASSWORD: E2E_USERS.exec.password,
       SEED_API_KEY: E2E_API_KEY,
       SANDBOX: "1",
+      // a secret of the install's own organisation for the sandbox's GitHub stand-in (e2e/settings/secret-bindings.spec.ts)
+      AAM_SECRET_E2E_GITHUB: "sandbox-token",
       SANDBOX_HTTP_PORT: "4610",
       SANDBOX_S3_PORT: "4669",
       OAUTH_GITHUB_CLIENT_ID: E2E_OAUTH.consentClient.clientId,

@@ -3,10 +3,12 @@
  * One connection: status and reason, evidence, owner, risk, credential locator (never a secret),
  * discovered schema, first sync, a redacted preview, and the stage timeline. Admins can heal a
  * HEALING connection from here (never in the read-only demo namespace), and approve the
- * destination a NETWORK_BLOCKED connection was refused, which resumes its onboarding.
+ * destination a NETWORK_BLOCKED connection was refused, or allow its secret where it would go
+ * when the secret is bound elsewhere; either resumes its onboarding.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
+import { useState } from "react";
 import { ConsentNotice } from "./consent-notice";
 import { StatusBadge } from "./status-badge";
 import { useTRPC } from "./trpc-provider";
@@ -51,6 +53,59 @@ function BlockedDestinationNotice(p: { destination: Blocked; sourceType: string;
   );
 }
 
+type SecretBindingState = { locator: string; source_type: string; destination: string; bound: { source_type: string; destination: string; origin: "first_use" | "admin"; created_at: Date | string }[] };
+
+const placeInWords = (sourceType: string, destination: string) => `${sourceType}${destination ? ` at ${destination}` : ""}`;
+
+/** A NETWORK_BLOCKED connection whose secret is bound elsewhere (server/onboarding/secret-binding.ts): where, and the admin's way out. */
+function SecretBindingNotice(p: { state: SecretBindingState; canAllow: boolean; pending: boolean; error: string | null; onAllow: () => void }) {
+  const here = placeInWords(p.state.source_type, p.state.destination);
+  // asked first: anyone who can post intents with this secret could then send it there
+  const [confirming, setConfirming] = useState(false);
+  return (
+    <div data-testid="secret-binding" className="space-y-2 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm dark:border-amber-800 dark:bg-amber-950">
+      <p>
+        {`The secret ${p.state.locator} may be sent only where it is bound, and this connection would send it to ${here}. It was not read, and nothing was sent.`}
+      </p>
+      <ul className="list-disc pl-5 text-slate-700 dark:text-slate-300">
+        {p.state.bound.map((b) => (
+          <li key={`${b.source_type} ${b.destination}`}>
+            {`Bound to ${placeInWords(b.source_type, b.destination)} — ${b.origin === "admin" ? "allowed by an admin" : "where it was first used"} on ${new Date(b.created_at).toISOString().slice(0, 10)}`}
+          </li>
+        ))}
+      </ul>
+      {p.canAllow ? (
+        <div className="flex flex-wrap items-center gap-3">
+          {confirming ? (
+            <>
+              <button type="button" disabled={p.pending} onClick={p.onAllow} className="rounded-md bg-amber-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-amber-600 disabled:opacity-60">
+                {p.pending ? "Allowing…" : `Yes, send ${p.state.locator} to ${here} too`}
+              </button>
+              <button type="button" disabled={p.pending} onClick={() => setConfirming(false)} className="rounded-md border border-slate-300 px-3 py-1.5 text-sm dark:border-slate-700">
+                Keep it bound
+              </button>
+            </>
+          ) : (
+            <button type="button" onClick={() => setConfirming(true)} className="rounded-md bg-amber-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-amber-600">
+              Allow this secret here
+            </button>
+          )}
+          <span className="text-slate-600 dark:text-slate-400">
+            Binds the secret to {here} too, records it in the audit log and resumes onboarding. Review or remove bindings on the{" "}
+            <Link href="/admin/settings" className="underline">
+              Settings
+            </Link>{" "}
+            page.
+          </span>
+          {p.error ? <span className="text-red-700 dark:text-red-300">{p.error}</span> : null}
+        </div>
+      ) : (
+        <p className="text-slate-600 dark:text-slate-400">An admin can allow this secret here, if it is meant for it.</p>
+      )}
+    </div>
+  );
+}
+
 const card = "rounded-xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900";
 /** How many discovered streams the page lists (it says how many there are beyond). */
 const SHOWN_STREAMS = 20;
@@ -66,6 +121,12 @@ export function ConnectionDetail({ id, canHeal }: { id: string; canHeal: boolean
   );
   const approve = useMutation(
     trpc.settings.approveBlockedDestination.mutationOptions({
+      onSettled: () => qc.invalidateQueries({ queryKey: trpc.connections.get.queryKey({ id }) }),
+    }),
+  );
+
+  const allowSecret = useMutation(
+    trpc.settings.allowSecretHere.mutationOptions({
       onSettled: () => qc.invalidateQueries({ queryKey: trpc.connections.get.queryKey({ id }) }),
     }),
   );
@@ -119,6 +180,21 @@ export function ConnectionDetail({ id, canHeal }: { id: string; canHeal: boolean
       {approve.data ? (
         <p role="status" className="text-sm">
           {`Approved ${approve.data.destination.pattern} for ${c.source_type}; onboarding resumed for ${approve.data.resumed === 1 ? "this connection" : `${approve.data.resumed} connections`}.`}
+        </p>
+      ) : null}
+
+      {c.secret_binding ? (
+        <SecretBindingNotice
+          state={c.secret_binding}
+          canAllow={c.can_allow_secret}
+          pending={allowSecret.isPending}
+          error={allowSecret.isError ? allowSecret.error.message : null}
+          onAllow={() => allowSecret.mutate({ connectionId: c.connection_id })}
+        />
+      ) : null}
+      {allowSecret.data ? (
+        <p role="status" className="text-sm">
+          {`Allowed ${allowSecret.data.binding.locator} for ${placeInWords(allowSecret.data.binding.sourceType, allowSecret.data.binding.destination)}; onboarding resumed for ${allowSecret.data.resumed === 1 ? "this connection" : `${allowSecret.data.resumed} connections`}.`}
         </p>
       ) : null}
 

@@ -6,6 +6,7 @@ import { actionLabel } from "@/lib/audit-words";
 import type { RouterOutputs } from "@/lib/router-types";
 import { portsInWords, SettingsDestinations, typesInWords } from "./settings-destinations";
 import { SettingsOAuthApps } from "./settings-oauth-apps";
+import { SettingsSecretBindings } from "./settings-secret-bindings";
 import { useTRPC } from "./trpc-provider";
 
 type Change = RouterOutputs["settings"]["get"]["recentChanges"][number];
@@ -25,6 +26,14 @@ function changeInWords(c: Change): string {
       return `removed ${rule(d)}`;
     case "destination.approved":
       return `approved ${c.target} from a connection page`;
+    case "secret_binding.bound":
+    case "secret_binding.allowed":
+    case "secret_binding.removed": {
+      const b = c.details as { sourceType?: string; destination?: string };
+      const place = `${b.sourceType ?? "?"}${b.destination ? ` at ${b.destination}` : ""}`;
+      if (c.action === "secret_binding.bound") return `bound ${c.target} to ${place}, where it was first used`;
+      return c.action === "secret_binding.allowed" ? `allowed ${c.target} for ${place}` : `removed the binding of ${c.target} to ${place}`;
+    }
     case "settings.preview_masking":
       return d.previewMasking ? "turned preview masking on" : "turned preview masking off";
     case "settings.changed": {
@@ -68,6 +77,8 @@ export function SettingsManager() {
       <h1 className="text-2xl font-semibold">Settings</h1>
 
       <SettingsDestinations destinations={s.destinations} sourceTypes={s.sourceTypes} />
+
+      <SettingsSecretBindings bindings={s.secretBindings} />
 
       <SettingsOAuthApps />
 

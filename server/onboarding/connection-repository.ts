@@ -572,23 +572,38 @@ const RETRY_CHUNK = 1_000;
  * namespace), with an event saying who approved what — RETRY_CHUNK of them per transaction, so a
  * rule covering thousands moves them all. Returns the ids moved.
  */
-export async function markBlockedForRetry(db: Db, tenantId: string, message: string, ids: readonly string[]): Promise<string[]> {
+export async function markBlockedForRetry(db: Db, tenantId: string, message: string, ids: readonly string[], waitingOn: "destination" | "secret_binding" = "destination"): Promise<string[]> {
   const moved: string[] = [];
+  // blocked on a destination, or waiting for an admin to allow its secret where it would go
+  const where = { status: "NETWORK_BLOCKED" as const, blockedDestination: waitingOn === "destination" ? { not: Prisma.AnyNull } : { equals: Prisma.AnyNull } };
+  const statusReason = waitingOn === "destination" ? "Queued for onboarding after a destination was approved" : "Queued for onboarding after an admin allowed its secret here";
+  const stage = waitingOn === "destination" ? "destination" : "credentials";
   for (let i = 0; i < ids.length; i += RETRY_CHUNK) {
     const chunk = ids.slice(i, i + RETRY_CHUNK);
     moved.push(
       ...(await db.$transaction(async (tx) => {
         const rows = await tx.connection.updateManyAndReturn({
-          where: { tenantId, status: "NETWORK_BLOCKED", namespace: { not: "demo" }, blockedDestination: { not: Prisma.AnyNull }, id: { in: chunk } },
-          data: { status: "PENDING", statusReason: "Queued for onboarding after a destination was approved", reachable: false },
+          where: { tenantId, ...where, namespace: { not: "demo" }, id: { in: chunk } },
+          data: { status: "PENDING", statusReason, reachable: false },
           select: { id: true, attempts: true },
         });
         if (rows.length > 0) {
-          await tx.connectionEvent.createMany({ data: rows.map((r) => ({ connectionId: r.id, attempt: r.attempts, stage: "destination", outcome: "ok", status: "PENDING" as const, message, durationMs: 0 })) });
+          await tx.connectionEvent.createMany({ data: rows.map((r) => ({ connectionId: r.id, attempt: r.attempts, stage, outcome: "ok", status: "PENDING" as const, message, durationMs: 0 })) });
         }
         return rows.map((r) => r.id);
       })),
     );
   }
   return moved;
+}
+
+/** NETWORK_BLOCKED connections of a tenant, not on a destination, that use this locator for this source type (outside demo), at most `limit`. */
+export async function listBlockedWithLocator(db: Db, tenantId: string, locator: string, sourceType: string, limit: number): Promise<{ id: string; config: Record<string, unknown> }[]> {
+  const rows = await db.connection.findMany({
+    where: { tenantId, status: "NETWORK_BLOCKED", blockedDestination: { equals: Prisma.AnyNull }, credentialLocator: locator, sourceType, namespace: { not: "demo" } },
+    select: { id: true, config: true },
+    orderBy: { id: "asc" },
+    take: limit,
+  });
+  return rows.map((r) => ({ id: r.id, config: (r.config ?? {}) as Record<string, unknown> }));
 }

@@ -26,6 +26,7 @@ import {
   type ApprovedDestinationRow,
   type NewDestination,
 } from "./destination-repository";
+import { listBindings, type SecretBindingRow } from "./secret-binding-repository";
 import { previewMaskingFor, setPreviewMasking } from "./settings-repository";
 
 export type DestinationAdminDeps = {
@@ -203,14 +204,21 @@ export type SettingsPage = {
   previewMasking: boolean;
   recentChanges: AuditEntry[];
   sourceTypes: readonly string[];
+  /** where each of the tenant's own secrets may go (secret-binding.ts), the first BINDINGS_LISTED and how many */
+  secretBindings: { rows: SecretBindingRow[]; total: number };
 };
 
 /** The audit entries the Settings page shows as its recent changes. */
-const SETTINGS_ACTIONS = ["destination.", "settings."] as const;
+const SETTINGS_ACTIONS = ["destination.", "settings.", "secret_binding."] as const;
 
 export async function viewSettingsPage(db: Db, tenantId: string): Promise<SettingsPage> {
-  const [destinations, previewMasking, audit] = await Promise.all([listApprovedDestinations(db, tenantId), previewMaskingFor(db, tenantId), listAudit(db, tenantId, { actionPrefixes: SETTINGS_ACTIONS, limit: 20 })]);
-  return { destinations, previewMasking, recentChanges: audit, sourceTypes: ALLOWLIST };
+  const [destinations, previewMasking, audit, secretBindings] = await Promise.all([
+    listApprovedDestinations(db, tenantId),
+    previewMaskingFor(db, tenantId),
+    listAudit(db, tenantId, { actionPrefixes: SETTINGS_ACTIONS, limit: 20 }),
+    listBindings(db, tenantId),
+  ]);
+  return { destinations, previewMasking, recentChanges: audit, sourceTypes: ALLOWLIST, secretBindings };
 }
 
 export async function addDestination(deps: DestinationAdminDeps, tenantId: string, actor: AuditActor, input: DestinationInput): Promise<Result<ChangeOutcome, DestinationError>> {

@@ -36,6 +36,7 @@ import { abortReason, holdLocal, isDraining, LEASE_MS, nextTry, releaseLocal, wo
 import { backoffMs, isTransientConnectorFailure, isTransientCredentialFailure, isTransientError, MAX_RUN_ATTEMPTS, sleep, triesFor } from "./transient";
 import { maskValue } from "./preview-masking";
 import { previewMaskingFor } from "./settings-repository";
+import { checkSecretBinding, confirmFirstUse } from "./secret-binding";
 import { FUNNEL_STAGE, type ConnectionIntent, type OnboardingResult, type Status } from "./schemas";
 
 export type ConnectorBinding = { adapter: SourceAdapter; tokenUrl?: string; scopes?: string[] };
@@ -331,7 +332,14 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
     const policy = await deps.policy(conn.tenantId, conn.namespace);
     startDeadline(deps.attemptDeadlineMs ?? attemptDeadlineMs(policy));
 
-    // 3. credentials
+    // 3. credentials: a tenant's own secret only where it is bound (secret-binding.ts), checked before it is read
+    const bound = await timed("credentials", () => checkSecretBinding(deps.db, { tenantId: conn.tenantId, locator: conn.credentialLocator, sourceType: conn.sourceType, config: conn.config }));
+    if (!bound.value.ok) {
+      const reason = bound.value.refusal.message;
+      record({ stage: "credentials", outcome: "fail", message: reason, durationMs: bound.ms, status: "NETWORK_BLOCKED" });
+      return finish({ status: "NETWORK_BLOCKED", reason, reachable: false });
+    }
+    const bindOnSuccess = bound.value.bindOnSuccess;
     const cred = await timed("credentials", () =>
       deps.credentials.resolve(conn.credentialLocator, {
         tenantId: conn.tenantId,
@@ -397,6 +405,8 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
       return finish({ status, reason, reachable: false, blockedDestination });
     }
     record({ stage: "health_check", outcome: "ok", durationMs: health.ms });
+    // the source accepted the secret here: a secret bound nowhere is bound to this source type and destination from now on
+    if (bindOnSuccess) await confirmFirstUse(deps.db, bindOnSuccess, conn.id);
 
     // 5. metadata-only discovery
     const disc = await timed("discover", () => (source ? source.discover() : adapter.discover(ctx)));

@@ -90,7 +90,9 @@ describe("status mapping", () => {
 
   it("accepts every one of the 33 allowlisted types", async () => {
     expect(ALLOWLIST).toHaveLength(33);
-    const results = await Promise.all(ALLOWLIST.map((t) => onboardConnection(deps(), tenantId, intent({ source_type: t }))));
+    // one secret per connector, as an organisation keeps them (one secret is bound to one connector: secret-binding.ts)
+    for (const t of ALLOWLIST) process.env[`AAM_SECRET_TEST_PIPELINE_${t.toUpperCase()}`] = `${TOKEN}-${t}`;
+    const results = await Promise.all(ALLOWLIST.map((t) => onboardConnection(deps(), tenantId, intent({ source_type: t, credential_locator: `env:AAM_SECRET_TEST_PIPELINE_${t.toUpperCase()}` }))));
     expect(results.map((r) => r.status)).toEqual(ALLOWLIST.map(() => "ACTIVE"));
   });
 
@@ -165,7 +167,8 @@ describe("idempotency on the natural key", () => {
     expect(first.status).toBe("NETWORK_BLOCKED");
     const second = await onboardConnection(deps({}, calls), tenantId, intent());
     expect(second).toMatchObject({ connection_id: first.connection_id, status: "ACTIVE" });
-    const third = await onboardConnection(deps({}, calls), tenantId, intent({ config: { instance_url: "https://example.my.salesforce.com" } }));
+    // a changed intent (here the objects to inventory) re-runs an ACTIVE connection
+    const third = await onboardConnection(deps({}, calls), tenantId, intent({ config: { objects: "Account, Contact" } }));
     expect(third.status).toBe("ACTIVE");
     expect(calls.health).toBe(3);
   });

@@ -4,6 +4,7 @@ import { submitDeps } from "../../http/services";
 import { searchesInsideText, SHORT_OWNER_MESSAGE } from "../../onboarding/search-text";
 import { distinctSourceTypes, listConnections, listNamespaces, SORTABLE, viewConnectionPage } from "../../onboarding/connection-query";
 import { createPipelineDeps } from "../../onboarding/deps";
+import { bindingOfConnection } from "../../onboarding/manage-secret-bindings";
 import { healConnections, HealRefused, queueHeal } from "../../onboarding/heal";
 import { NAMESPACE_RE, StatusSchema } from "../../onboarding/schemas";
 import { recordAudit } from "../../audit/audit-repository";
@@ -50,8 +51,12 @@ export const connectionsRouter = router({
     .query(async ({ ctx, input }) => {
       const view = await viewConnectionPage(ctx.db, ctx.user.tenantId, input.id);
       if (!view) throw new TRPCError({ code: "NOT_FOUND", message: "No connection has this id." });
-      // the page offers "Approve this destination" only to those the settings procedures accept
-      return { ...view, can_approve_destination: view.blocked_destination !== null && can(ctx.user.role, "manage_settings") };
+      // the page offers "Approve this destination" / "Allow this secret here" only to those the settings procedures accept
+      const admin = can(ctx.user.role, "manage_settings");
+      // refused for its secret's binding: where the secret is bound and where this connection would send it
+      const binding = view.status === "NETWORK_BLOCKED" && view.blocked_destination === null ? await bindingOfConnection(ctx.db, ctx.user.tenantId, input.id) : null;
+      const secretBinding = binding && !binding.allowed ? { locator: binding.locator, source_type: binding.sourceType, destination: binding.destination, bound: binding.bound.map((b) => ({ source_type: b.sourceType, destination: b.destination, origin: b.origin, created_at: b.createdAt })) } : null;
+      return { ...view, can_approve_destination: view.blocked_destination !== null && admin, secret_binding: secretBinding, can_allow_secret: secretBinding !== null && admin };
     }),
   /** one connection, inline: the admin watches it finish */
   heal: requireCapability("heal")

@@ -1,10 +1,11 @@
-/** The Settings page (admins only): approved destinations, preview masking, recent changes. One procedure per file in ./settings/. */
+/** The Settings page (admins only): approved destinations, secret bindings, preview masking, recent changes. One procedure per file in ./settings/. */
 import { router } from "../init";
 import { addDestination } from "./settings/add-destination";
 import { approveBlockedDestination } from "./settings/approve-blocked-destination";
 import { getSettings } from "./settings/get-settings";
 import { addOAuthAppProcedure, listOAuthAppsProcedure, removeOAuthAppProcedure, updateOAuthAppProcedure } from "./settings/oauth-apps";
 import { removeDestination } from "./settings/remove-destination";
+import { allowSecretHere, removeSecretBinding } from "./settings/secret-bindings";
 import { setPreviewMasking } from "./settings/set-preview-masking";
 import { updateDestination } from "./settings/update-destination";
 
@@ -19,4 +20,6 @@ export const settingsRouter = router({
   addOAuthApp: addOAuthAppProcedure,
   updateOAuthApp: updateOAuthAppProcedure,
   removeOAuthApp: removeOAuthAppProcedure,
+  allowSecretHere,
+  removeSecretBinding,
 });

@@ -6,6 +6,7 @@ import { getEnv } from "../../../env";
 import type { Db } from "../../../db/client";
 import type { DestinationAdminDeps, DestinationError } from "../../../onboarding/manage-destinations";
 import type { Result } from "../../../lib/result";
+import type { BindingError } from "../../../onboarding/manage-secret-bindings";
 import { requireCapability } from "../../init";
 
 export const adminProcedure = requireCapability("manage_settings");
@@ -41,3 +42,21 @@ export const ZDestination = z.object({
   createdAt: z.date(),
 });
 export const ZChangeOutcome = z.object({ destination: ZDestination, resumed: z.number() });
+
+export const ZSecretBinding = z.object({
+  id: z.string(),
+  locator: z.string(),
+  sourceType: z.string(),
+  destination: z.string(),
+  origin: z.enum(["first_use", "admin"]),
+  connectionId: z.string().nullable(),
+  createdBy: z.string(),
+  createdAt: z.date(),
+});
+
+const BINDING_CODE = { NOT_FOUND: "NOT_FOUND", NOT_BOUND: "BAD_REQUEST", READ_ONLY: "FORBIDDEN", ALREADY_ALLOWED: "CONFLICT" } as const;
+
+export function unwrapBinding<T>(r: Result<T, BindingError>): T {
+  if (r.ok) return r.value;
+  throw new TRPCError({ code: BINDING_CODE[r.error.code], message: r.error.message });
+}

@@ -1,0 +1,153 @@
+/**
+ * A tenant's own secret goes where it was first used, or where an admin allowed it — never where
+ * an intent alone points it (DESIGN.md "The trust boundary": the intent proposes, it never
+ * decides which secret goes where).
+ *
+ * Without this, a locator is only a name: an API key holder who knows `env:AAM_SECRET_ACME_SN`
+ * (meant for `acme.service-now.com`) could post `source_type: servicenow, config.instance: evil`
+ * and the catalog's own host template would carry the token to `evil.service-now.com` — a vendor
+ * host, so the destination check passes — or name it for another connector altogether. So each
+ * `env:`, `vault:` and `sp:` locator is bound to a source type and a destination: the vendor
+ * hosts its config fills in plus the configured hosts / URLs (`host`+`port`, `base_url`,
+ * `endpoint` …), as one canonical line. The first attempt that uses a locator binds it (in the
+ * open: the Settings page lists every binding, the audit log records it) once the source accepted
+ * it; an attempt for another source type or destination is refused before the secret is even
+ * read — NETWORK_BLOCKED, "destination not approved for this secret", in words — until an admin
+ * allows the secret there (the connection's page) or removes the binding.
+ * An `sp:` principal serves the connectors the operator lists (SP_<NAME>_SOURCE_TYPES), so it is
+ * bound once per source type. `consent:` tokens are already bound to the token endpoint and site
+ * the admin consented at (credentials/resolver.ts), and the sandboxes' own test secrets
+ * (SANDBOX_*) work only against the sandboxes, so neither is bound here.
+ */
+import { getCatalogEntry } from "../connectors/catalog";
+import { effectiveConfig, interpolate } from "../connectors/catalog/interpolate";
+import { SANDBOX_SECRET_ENV_VARS } from "../connectors/sandbox/secret-env";
+import { parseLocator } from "../credentials/locator";
+import type { Db } from "../db/client";
+import { lru } from "../lib/lru";
+import { catalogHostsFor } from "./destination-grant";
+import { bindOnFirstUse, listBindings, type SecretBindingRow } from "./secret-binding-repository";
+
+const SANDBOX_SECRETS: ReadonlySet<string> = new Set(SANDBOX_SECRET_ENV_VARS);
+
+/** How a locator is bound: "all" — one destination for every use; "per_type" — one per source type (sp:); none. */
+export function bindingKind(locator: string): "all" | "per_type" | null {
+  const p = parseLocator(locator);
+  if (!p.ok) return null;
+  switch (p.value.scheme) {
+    case "env":
+      return SANDBOX_SECRETS.has(p.value.name) ? null : "all";
+    case "vault":
+      return "all";
+    case "sp":
+      return "per_type";
+    default:
+      return null;
+  }
+}
+
+/** A destination field's value as where it points: a URL's origin, a host with the entry's port, a folder, a sandbox reference as written. */
+function pointOf(value: unknown, port: unknown, format: string | undefined): string | null {
+  if (typeof value !== "string" || value === "") return null;
+  if (value.startsWith("sandbox:")) return value;
+  if (format === "url" || format === "https_url") {
+    try {
+      const u = new URL(value);
+      return `${u.protocol}//${u.host}`.toLowerCase();
+    } catch {
+      return value;
+    }
+  }
+  if (format === "host" || format === "hostname") {
+    const h = value.toLowerCase().replace(/\.$/, "");
+    return typeof port === "number" || (typeof port === "string" && port !== "") ? `${h}:${port}` : h;
+  }
+  return value;
+}
+
+/**
+ * Where a connection would send its secret, from the intent's config as admitted (sandbox
+ * references unexpanded, so a restart's new ports bind nothing new): the API base the config
+ * makes of the catalog's (`https://acme.service-now.com`, or `base_url`'s origin), the exact
+ * vendor hosts its config fills in (wildcards like `*.service-now.com` say nothing), and the
+ * values of the entry's other destination fields (`host:port`, `endpoint` …), sorted, as one
+ * line. Empty for a connector with none of them (its secret names its own destination, a DSN).
+ */
+export function secretDestination(sourceType: string, config: Record<string, unknown>): string {
+  const entry = getCatalogEntry(sourceType);
+  if (!entry) return "";
+  const eff = effectiveConfig(entry, config);
+  const points = new Set<string>();
+  const base = entry.configFields.some((f) => f.name === "base_url" && f.destination) ? eff.base_url : undefined;
+  if (typeof base !== "string" || base === "") {
+    try {
+      const filled = entry.baseUrl ? pointOf(interpolate(entry.baseUrl, { config: eff }), undefined, "url") : null;
+      if (filled) points.add(filled);
+    } catch {
+      /* an unset variable: the attempt fails before any request */
+    }
+  }
+  for (const h of catalogHostsFor(sourceType, config)) if (!h.includes("*")) points.add(h);
+  for (const f of entry.configFields) {
+    if (!f.destination) continue;
+    const p = pointOf(eff[f.name], f.format === "host" || f.format === "hostname" ? eff.port : undefined, f.format);
+    if (p) points.add(p);
+  }
+  // a host already named by a URL's origin over https is not listed twice
+  for (const p of [...points]) if (points.has(`https://${p}`)) points.delete(p);
+  return [...points].sort().join(", ");
+}
+
+export type BindingRefusal = { locator: string; sourceType: string; destination: string; bound: SecretBindingRow[]; message: string };
+
+const where = (sourceType: string, destination: string) => `${sourceType}${destination ? ` at ${destination}` : ""}`;
+
+export function refusalMessage(locator: string, sourceType: string, destination: string, bound: readonly SecretBindingRow[]): string {
+  const shown = bound.slice(0, 3).map((b) => where(b.sourceType, b.destination));
+  const more = bound.length > 3 ? ` and ${bound.length - 3} more` : "";
+  return `The secret ${locator} is bound to ${shown.join("; ")}${more}; this connection would send it to ${where(sourceType, destination)}. Destination not approved for this secret: it is not read until an admin allows it here (on this connection's page) or removes its binding (Settings)`;
+}
+
+/** Allowed (tenant, locator, source type, destination) seen by this process, for a moment: the check then costs no round trip. */
+const ALLOWED_TTL_MS = 15_000;
+const allowed = lru<string, number>(20_000);
+const cacheKey = (tenantId: string, locator: string, sourceType: string, destination: string) => JSON.stringify([tenantId, locator, sourceType, destination]);
+
+/** Drops this process's remembered allowances (after an admin removes a binding; other processes forget within ALLOWED_TTL_MS). */
+export function forgetAllowedBindings(): void {
+  allowed.clear();
+}
+
+export type BindingCheck =
+  | { ok: true; bindOnSuccess?: { tenantId: string; locator: string; sourceType: string; destination: string; sameTypeOnly: boolean } }
+  | { ok: false; refusal: BindingRefusal };
+
+/**
+ * Checks — before the secret is read — that this connection may use its locator: it is bound to
+ * this source type and destination, or bound nowhere yet (then `bindOnSuccess`: the attempt binds
+ * it once the source accepted it, `confirmFirstUse`). A use that never got through (a destination
+ * not approved, a wrong secret) binds nothing, so it cannot lock the secret away from where it
+ * belongs.
+ */
+export async function checkSecretBinding(db: Db, c: { tenantId: string; locator: string; sourceType: string; config: Record<string, unknown> }): Promise<BindingCheck> {
+  const kind = bindingKind(c.locator);
+  if (!kind) return { ok: true };
+  const destination = secretDestination(c.sourceType, c.config);
+  const key = cacheKey(c.tenantId, c.locator, c.sourceType, destination);
+  const seen = allowed.get(key);
+  if (seen !== undefined && Date.now() - seen < ALLOWED_TTL_MS) return { ok: true };
+  const all = (await listBindings(db, c.tenantId, c.locator)).rows;
+  const bindings = kind === "per_type" ? all.filter((b) => b.sourceType === c.sourceType) : all;
+  if (bindings.length === 0) return { ok: true, bindOnSuccess: { tenantId: c.tenantId, locator: c.locator, sourceType: c.sourceType, destination, sameTypeOnly: kind === "per_type" } };
+  if (bindings.some((b) => b.sourceType === c.sourceType && b.destination === destination)) {
+    allowed.set(key, Date.now());
+    return { ok: true };
+  }
+  return { ok: false, refusal: { locator: c.locator, sourceType: c.sourceType, destination, bound: bindings, message: refusalMessage(c.locator, c.sourceType, destination, bindings) } };
+}
+
+/** After the source accepted the secret (health check passed): binds a locator that was bound nowhere (or, in a race, leaves the binding that won). */
+export async function confirmFirstUse(db: Db, b: NonNullable<Extract<BindingCheck, { ok: true }>["bindOnSuccess"]>, connectionId: string): Promise<void> {
+  const { bindings } = await bindOnFirstUse(db, b, { connectionId, sameTypeOnly: b.sameTypeOnly });
+  if (bindings.some((x) => x.sourceType === b.sourceType && x.destination === b.destination)) allowed.set(cacheKey(b.tenantId, b.locator, b.sourceType, b.destination), Date.now());
+}
