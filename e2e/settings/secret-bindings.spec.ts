@@ -9,14 +9,16 @@ const LOCATOR = "env:AAM_SECRET_E2E_GITHUB";
 // (approved) port is another destination: blocked until an admin allows the secret there.
 test("a secret goes where it was first used; an admin allows it elsewhere from the connection page and reviews bindings in Settings", async ({ page, request }) => {
   const fwd = await startForwarder(PORT);
+  let ruleId: string | undefined;
   try {
-    const first = await onboardIntent(request, githubIntent(`http://127.0.0.1:${PORT}/github`, { credential_locator: LOCATOR, namespace: "bindings", intent_id: "bind-e2e-first" }));
-    expect(first.status).toBe("ACTIVE");
-
     await signIn(page, "admin");
     // the forwarder's port is an approved destination: only the secret's binding stands in the way
     const approved = await trpcMutation(page, "settings.addDestination", { kind: "host", pattern: "127.0.0.1", ports: String(fwd.port), sourceTypes: ["github"], note: "bindings e2e" });
-    expect(approved.status).toBe(200);
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    ruleId = (approved.body as { result: { data: { json: { destination: { id: string } } } } }).result.data.json.destination.id;
+
+    const first = await onboardIntent(request, githubIntent(`http://127.0.0.1:${PORT}/github`, { credential_locator: LOCATOR, namespace: "bindings", intent_id: "bind-e2e-first" }));
+    expect(first.status).toBe("ACTIVE");
     const moved = await onboardIntent(request, githubIntent(`http://127.0.0.1:${fwd.port}/github`, { credential_locator: LOCATOR, namespace: "bindings", resource_ids: ["acme-moved"], intent_id: "bind-e2e-moved", config: { base_url: `http://127.0.0.1:${fwd.port}/github`, org: "acme-moved" } }));
     expect(moved.status).toBe("NETWORK_BLOCKED");
     expect(moved.message).toContain(`The secret ${LOCATOR} is bound to github at api.github.com, http://127.0.0.1:${PORT}`);
@@ -51,6 +53,8 @@ test("a secret goes where it was first used; an admin allows it elsewhere from t
     await expect(table.getByRole("row").filter({ hasText: `http://127.0.0.1:${fwd.port}` })).toHaveCount(0);
     await expect(page.getByTestId("recent-changes")).toContainText(`admin@e2e.test removed the binding of ${LOCATOR} to github at api.github.com, http://127.0.0.1:${fwd.port}`);
   } finally {
+    // the rule is this spec's own: the Settings spec counts 127.0.0.1's ports
+    if (ruleId) await trpcMutation(page, "settings.removeDestination", { id: ruleId });
     await fwd.close();
   }
 });

@@ -10,7 +10,7 @@ import type { Db } from "../db/client";
 import { err, ok, type Result } from "../lib/result";
 import { getConnection, listBlockedWithLocator, markBlockedForRetry } from "./connection-repository";
 import { bindingKind, forgetAllowedBindings, secretDestination } from "./secret-binding";
-import { addBinding, listBindings, removeBinding, type SecretBindingRow } from "./secret-binding-repository";
+import { addBinding, bindingsOf, listBindings, removeBinding, type SecretBindingRow } from "./secret-binding-repository";
 import { READ_ONLY_NAMESPACES } from "./submit-intent";
 
 export type BindingError = { code: "NOT_FOUND" | "NOT_BOUND" | "READ_ONLY" | "ALREADY_ALLOWED"; message: string };
@@ -36,7 +36,7 @@ export async function bindingOfConnection(db: Db, tenantId: string, connectionId
   const kind = bindingKind(conn.credentialLocator);
   if (!kind) return null;
   const destination = secretDestination(conn.sourceType, conn.config);
-  const all = (await listBindings(db, tenantId, conn.credentialLocator)).rows;
+  const all = await bindingsOf(db, tenantId, conn.credentialLocator);
   const bound = kind === "per_type" ? all.filter((b) => b.sourceType === conn.sourceType) : all;
   const allowed = bound.length === 0 || bound.some((b) => b.sourceType === conn.sourceType && b.destination === destination);
   return { locator: conn.credentialLocator, sourceType: conn.sourceType, destination, allowed, bound };

@@ -57,12 +57,18 @@ export async function addBinding(db: Db, k: BindingKey, actor: { id?: string | n
   return { row: asRow(row), created: true };
 }
 
+/** Every binding of one locator in a tenant (what an attempt's check compares with; one statement). */
+export async function bindingsOf(db: Db, tenantId: string, locator: string): Promise<SecretBindingRow[]> {
+  const rows = await db.credentialBinding.findMany({ where: { tenantId, locator }, select: SELECT, orderBy: { createdAt: "asc" }, take: BINDINGS_LISTED });
+  return rows.map(asRow);
+}
+
 /** Bindings listed on the Settings page, at most this many (the total is counted). */
 export const BINDINGS_LISTED = 500;
 
-/** A tenant's bindings (of one locator when given), ordered by locator then age. */
-export async function listBindings(db: Db, tenantId: string, locator?: string): Promise<{ rows: SecretBindingRow[]; total: number }> {
-  const where = { tenantId, ...(locator !== undefined ? { locator } : {}) };
+/** A tenant's bindings, ordered by locator then age, and how many there are. */
+export async function listBindings(db: Db, tenantId: string): Promise<{ rows: SecretBindingRow[]; total: number }> {
+  const where = { tenantId };
   const [rows, total] = await Promise.all([
     db.credentialBinding.findMany({ where, select: SELECT, orderBy: [{ locator: "asc" }, { createdAt: "asc" }], take: BINDINGS_LISTED }),
     db.credentialBinding.count({ where }),

@@ -26,7 +26,7 @@ import { parseLocator } from "../credentials/locator";
 import type { Db } from "../db/client";
 import { lru } from "../lib/lru";
 import { catalogHostsFor } from "./destination-grant";
-import { bindOnFirstUse, listBindings, type SecretBindingRow } from "./secret-binding-repository";
+import { bindingsOf, bindOnFirstUse, type SecretBindingRow } from "./secret-binding-repository";
 
 const SANDBOX_SECRETS: ReadonlySet<string> = new Set(SANDBOX_SECRET_ENV_VARS);
 
@@ -136,7 +136,7 @@ export async function checkSecretBinding(db: Db, c: { tenantId: string; locator:
   const key = cacheKey(c.tenantId, c.locator, c.sourceType, destination);
   const seen = allowed.get(key);
   if (seen !== undefined && Date.now() - seen < ALLOWED_TTL_MS) return { ok: true };
-  const all = (await listBindings(db, c.tenantId, c.locator)).rows;
+  const all = await bindingsOf(db, c.tenantId, c.locator);
   const bindings = kind === "per_type" ? all.filter((b) => b.sourceType === c.sourceType) : all;
   if (bindings.length === 0) return { ok: true, bindOnSuccess: { tenantId: c.tenantId, locator: c.locator, sourceType: c.sourceType, destination, sameTypeOnly: kind === "per_type" } };
   if (bindings.some((b) => b.sourceType === c.sourceType && b.destination === destination)) {
