@@ -10,6 +10,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { ConsentNotice } from "./consent-notice";
+import { resumedInWords } from "./row-actions";
 import { StatusBadge } from "./status-badge";
 import { useTRPC } from "./trpc-provider";
 
@@ -179,7 +180,7 @@ export function ConnectionDetail({ id, canHeal }: { id: string; canHeal: boolean
       ) : null}
       {approve.data ? (
         <p role="status" className="text-sm">
-          {`Approved ${approve.data.destination.pattern} for ${c.source_type}; onboarding resumed for ${approve.data.resumed === 1 ? "this connection" : `${approve.data.resumed} connections`}.`}
+          {`Approved ${approve.data.destination.pattern} for ${c.source_type}; onboarding resumed for ${resumedInWords(approve.data.resumed)}.`}
         </p>
       ) : null}
 
@@ -194,7 +195,7 @@ export function ConnectionDetail({ id, canHeal }: { id: string; canHeal: boolean
       ) : null}
       {allowSecret.data ? (
         <p role="status" className="text-sm">
-          {`Allowed ${allowSecret.data.binding.locator} for ${placeInWords(allowSecret.data.binding.sourceType, allowSecret.data.binding.destination)}; onboarding resumed for ${allowSecret.data.resumed === 1 ? "this connection" : `${allowSecret.data.resumed} connections`}.`}
+          {`Allowed ${allowSecret.data.binding.locator} for ${placeInWords(allowSecret.data.binding.sourceType, allowSecret.data.binding.destination)}; onboarding resumed for ${resumedInWords(allowSecret.data.resumed)}.`}
         </p>
       ) : null}
 

@@ -8,6 +8,7 @@ import { Cell, PlainTable, Row as TableRow } from "./plain-table";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { RouterOutputs } from "@/lib/router-types";
+import { RemoveWithConfirm } from "./row-actions";
 import { useTRPC } from "./trpc-provider";
 
 type Destination = RouterOutputs["settings"]["get"]["destinations"][number];
@@ -64,7 +65,6 @@ function DestinationFields({ draft, set, sourceTypes, kindFixed }: { draft: Draf
 function DestinationRow({ d, sourceTypes, onChanged }: { d: Destination; sourceTypes: readonly string[]; onChanged: () => void }) {
   const trpc = useTRPC();
   const [editing, setEditing] = useState<Draft | null>(null);
-  const [confirming, setConfirming] = useState(false);
   const update = useMutation(trpc.settings.updateDestination.mutationOptions({ onSuccess: () => (setEditing(null), onChanged()) }));
   const remove = useMutation(trpc.settings.removeDestination.mutationOptions({ onSuccess: onChanged }));
 
@@ -107,21 +107,7 @@ function DestinationRow({ d, sourceTypes, onChanged }: { d: Destination; sourceT
         <button type="button" className={button} onClick={() => setEditing({ kind: d.kind, pattern: d.pattern, ports: d.ports.join(", "), sourceTypes: d.sourceTypes.join(", "), note: d.note })}>
           Edit <span className="sr-only">{d.pattern}</span>
         </button>{" "}
-        {confirming ? (
-          <>
-            <button type="button" disabled={remove.isPending} className={`${button} border-red-400 text-red-700 dark:text-red-300`} onClick={() => remove.mutate({ id: d.id })}>
-              Confirm removal <span className="sr-only">of {d.pattern}</span>
-            </button>{" "}
-            <button type="button" className={button} onClick={() => setConfirming(false)}>
-              Keep
-            </button>
-          </>
-        ) : (
-          <button type="button" className={button} onClick={() => setConfirming(true)}>
-            Remove <span className="sr-only">{d.pattern}</span>
-          </button>
-        )}
-        {remove.isError ? <p className="text-sm text-red-700 dark:text-red-300">{remove.error.message}</p> : null}
+        <RemoveWithConfirm what={d.pattern} pending={remove.isPending} error={remove.isError ? remove.error.message : null} onRemove={() => remove.mutate({ id: d.id })} />
       </Cell>
     </TableRow>
   );

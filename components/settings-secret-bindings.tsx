@@ -7,19 +7,17 @@
  */
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useState } from "react";
 import type { RouterOutputs } from "@/lib/router-types";
+import { RemoveWithConfirm } from "./row-actions";
 import { Cell, PlainTable, Row } from "./plain-table";
 import { useTRPC } from "./trpc-provider";
 
 type Binding = RouterOutputs["settings"]["get"]["secretBindings"]["rows"][number];
 
-const button = "rounded-md border border-slate-300 px-2 py-1 text-xs hover:bg-slate-50 disabled:opacity-60 dark:border-slate-700 dark:hover:bg-slate-800";
 const when = (d: Date | string) => `${new Date(d).toISOString().slice(0, 16).replace("T", " ")} UTC`;
 
 function BindingRow({ b, onChanged }: { b: Binding; onChanged: () => void }) {
   const trpc = useTRPC();
-  const [confirming, setConfirming] = useState(false);
   const remove = useMutation(trpc.settings.removeSecretBinding.mutationOptions({ onSuccess: onChanged }));
   return (
     <Row top>
@@ -39,21 +37,7 @@ function BindingRow({ b, onChanged }: { b: Binding; onChanged: () => void }) {
         at {when(b.createdAt)}
       </Cell>
       <Cell className="whitespace-nowrap">
-        {confirming ? (
-          <>
-            <button type="button" disabled={remove.isPending} className={`${button} border-red-400 text-red-700 dark:text-red-300`} onClick={() => remove.mutate({ id: b.id })}>
-              Confirm removal <span className="sr-only">of {b.locator} at {b.destination}</span>
-            </button>{" "}
-            <button type="button" className={button} onClick={() => setConfirming(false)}>
-              Keep
-            </button>
-          </>
-        ) : (
-          <button type="button" className={button} onClick={() => setConfirming(true)}>
-            Remove <span className="sr-only">{b.locator} at {b.destination}</span>
-          </button>
-        )}
-        {remove.isError ? <p className="text-sm text-red-700 dark:text-red-300">{remove.error.message}</p> : null}
+        <RemoveWithConfirm what={`${b.locator} at ${b.destination}`} pending={remove.isPending} error={remove.isError ? remove.error.message : null} onRemove={() => remove.mutate({ id: b.id })} />
       </Cell>
     </Row>
   );

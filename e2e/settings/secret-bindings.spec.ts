@@ -21,7 +21,8 @@ test("a secret goes where it was first used; an admin allows it elsewhere from t
     expect(first.status).toBe("ACTIVE");
     const moved = await onboardIntent(request, githubIntent(`http://127.0.0.1:${fwd.port}/github`, { credential_locator: LOCATOR, namespace: "bindings", resource_ids: ["acme-moved"], intent_id: "bind-e2e-moved", config: { base_url: `http://127.0.0.1:${fwd.port}/github`, org: "acme-moved" } }));
     expect(moved.status).toBe("NETWORK_BLOCKED");
-    expect(moved.message).toContain(`The secret ${LOCATOR} is bound to github at api.github.com, http://127.0.0.1:${PORT}`);
+    expect(moved.message).toContain(`Destination not approved for this secret: ${LOCATOR} is bound to another destination`);
+    expect(moved.message).not.toContain(`127.0.0.1:${PORT}`);
 
     await page.goto(`/connections/${moved.connection_id}`);
     const notice = page.getByTestId("secret-binding");

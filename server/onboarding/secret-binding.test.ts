@@ -38,9 +38,11 @@ describe("bindingKind: which locators are bound", () => {
 });
 
 describe("refusalMessage", () => {
-  it("names where the secret is bound (three at most, then how many more) and where it would go, never a value", () => {
+  it("says where this connection would send the secret and how many places it is bound to, never which ones", () => {
     const row = (d: string) => ({ id: d, locator: "env:X", sourceType: "github", destination: d, origin: "first_use" as const, connectionId: null, createdBy: "first use", createdAt: new Date(0) });
-    const m = refusalMessage("env:X", "github", "https://evil.example", ["a", "b", "c", "d", "e"].map(row));
-    expect(m).toMatch(/^The secret env:X is bound to github at a; github at b; github at c and 2 more; this connection would send it to github at https:\/\/evil\.example\. Destination not approved for this secret/);
+    const five = refusalMessage("env:X", "github", "https://evil.example", ["https://a.corp", "b.corp:5432", "c", "d", "e"].map(row));
+    expect(five).toMatch(/^Destination not approved for this secret: env:X is bound to 5 other destinations \(where it was first used, or an admin allowed it\), and this connection would send it to github at https:\/\/evil\.example\. It was not read\./);
+    expect(five).not.toMatch(/a\.corp|b\.corp/);
+    expect(refusalMessage("env:X", "postgres", "", [row("db.corp:5432")])).toContain("env:X is bound to another destination (where it was first used, or an admin allowed it), and this connection would send it to postgres.");
   });
 });

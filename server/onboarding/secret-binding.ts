@@ -102,10 +102,14 @@ export type BindingRefusal = { locator: string; sourceType: string; destination:
 
 const where = (sourceType: string, destination: string) => `${sourceType}${destination ? ` at ${destination}` : ""}`;
 
+/**
+ * The reason a refused connection carries (the REST API returns it to the key holder): where this
+ * connection would send the secret, how many places it is bound to — never which ones (an API key
+ * probing locators must not learn the organisation's hosts); the connection page shows them to admins.
+ */
 export function refusalMessage(locator: string, sourceType: string, destination: string, bound: readonly SecretBindingRow[]): string {
-  const shown = bound.slice(0, 3).map((b) => where(b.sourceType, b.destination));
-  const more = bound.length > 3 ? ` and ${bound.length - 3} more` : "";
-  return `The secret ${locator} is bound to ${shown.join("; ")}${more}; this connection would send it to ${where(sourceType, destination)}. Destination not approved for this secret: it is not read until an admin allows it here (on this connection's page) or removes its binding (Settings)`;
+  const others = bound.length === 1 ? "another destination" : `${bound.length} other destinations`;
+  return `Destination not approved for this secret: ${locator} is bound to ${others} (where it was first used, or an admin allowed it), and this connection would send it to ${where(sourceType, destination)}. It was not read. An admin can allow it here on this connection's page, or review where it may go in Settings`;
 }
 
 /** Allowed (tenant, locator, source type, destination) seen by this process, for a moment: the check then costs no round trip. */

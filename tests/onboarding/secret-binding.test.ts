@@ -116,8 +116,11 @@ describe("a tenant's own secret goes only where it is bound", () => {
     const readsBefore = resolves;
     const moved = await onboard({ org: "other", config: { org: "other", base_url: `http://127.0.0.1:${portB}` } });
     expect(moved.status).toBe("NETWORK_BLOCKED");
-    expect(moved.statusReason).toContain(`The secret ${locator} is bound to github at api.github.com, http://127.0.0.1:${portA}`);
+    expect(moved.statusReason).toContain(`Destination not approved for this secret: ${locator} is bound to another destination`);
     expect(moved.statusReason).toContain(`this connection would send it to github at api.github.com, http://127.0.0.1:${portB}`);
+    // where it is bound is the admins' to see (the connection page), not the API key holder's
+    expect(moved.statusReason).not.toContain(String(portA));
+    expect((await bindingOfConnection(db, tenantId, moved.id))?.bound.map((x) => x.destination)).toEqual([`api.github.com, http://127.0.0.1:${portA}`]);
     expect(moved.statusReason).not.toContain(TOKEN);
     expect(resolves).toBe(readsBefore);
     expect(b).toEqual({ connections: 0, authorized: 0 });
@@ -133,7 +136,8 @@ describe("a tenant's own secret goes only where it is bound", () => {
     // whatever gitlab's config admits, the locator stays GitHub's: blocked, nothing more sent anywhere
     if (gitlab instanceof Error) throw gitlab;
     expect(gitlab.status).toBe("NETWORK_BLOCKED");
-    expect(gitlab.statusReason).toContain(`The secret ${locator} is bound to github`);
+    expect(gitlab.statusReason).toContain(`${locator} is bound to another destination`);
+    expect((await bindingOfConnection(db, tenantId, gitlab.id))).toMatchObject({ allowed: false, sourceType: "gitlab", bound: [{ sourceType: "github" }] });
     expect(a).toEqual(before);
   });
 
@@ -142,7 +146,7 @@ describe("a tenant's own secret goes only where it is bound", () => {
     await addBinding(db, { tenantId, locator: sn, sourceType: "servicenow", destination: "https://acme.service-now.com" }, { label: "admin@acme.test" });
     const evil = await onboard({ sourceType: "servicenow", org: "incident", locator: sn, config: { instance: "evil" } });
     expect(evil.status).toBe("NETWORK_BLOCKED");
-    expect(evil.statusReason).toContain(`bound to servicenow at https://acme.service-now.com; this connection would send it to servicenow at https://evil.service-now.com`);
+    expect(evil.statusReason).toContain(`${sn} is bound to another destination (where it was first used, or an admin allowed it), and this connection would send it to servicenow at https://evil.service-now.com`);
     expect(resolves).toBe(0);
   });
 
@@ -182,7 +186,7 @@ describe("a tenant's own secret goes only where it is bound", () => {
     // A no longer: the binding to B stands (the re-post's changed config — a trailing slash, same origin — re-runs it)
     const again = await onboard({ org: "acme", config: { org: "acme", base_url: `http://127.0.0.1:${portA}/` } });
     expect(again).toMatchObject({ id: first.id, status: "NETWORK_BLOCKED" });
-    expect(again.statusReason).toContain(`is bound to github at api.github.com, http://127.0.0.1:${portB}`);
+    expect((await bindingOfConnection(db, tenantId, first.id))?.bound.map((x) => x.destination)).toEqual([`api.github.com, http://127.0.0.1:${portB}`]);
     // another tenant's binding is not this tenant's to remove
     const stranger = await createTestTenant(db, "stranger");
     const toB = (await listSecretBindings(db, tenantId)).rows[0]!;
