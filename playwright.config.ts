@@ -86,6 +86,7 @@ export default defineConfig({
       SANDBOX: "1",
       // a secret of the install's own organisation for the sandbox's GitHub stand-in (e2e/settings/secret-bindings.spec.ts)
       AAM_SECRET_E2E_GITHUB: "sandbox-token",
+      AAM_SECRET_E2E_GITHUB_APPROVED: "sandbox-token",
       SANDBOX_HTTP_PORT: "4610",
       SANDBOX_S3_PORT: "4669",
       OAUTH_GITHUB_CLIENT_ID: E2E_OAUTH.consentClient.clientId,

@@ -66,7 +66,9 @@ function SecretBindingNotice(p: { state: SecretBindingState; canAllow: boolean; 
   return (
     <div data-testid="secret-binding" className="space-y-2 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm dark:border-amber-800 dark:bg-amber-950">
       <p>
-        {`The secret ${p.state.locator} may be sent only where it is bound, and this connection would send it to ${here}. It was not read, and nothing was sent.`}
+        {p.state.bound.length === 0
+          ? `This organisation's admins approve where each secret may go, and ${p.state.locator} is bound nowhere yet; this connection would send it to ${here}. It was not read, and nothing was sent.`
+          : `The secret ${p.state.locator} may be sent only where it is bound, and this connection would send it to ${here}. It was not read, and nothing was sent.`}
       </p>
       <ul className="list-disc pl-5 text-slate-700 dark:text-slate-300">
         {p.state.bound.map((b) => (

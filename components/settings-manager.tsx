@@ -34,6 +34,8 @@ function changeInWords(c: Change): string {
       if (c.action === "secret_binding.bound") return `bound ${c.target} to ${place}, where it was first used`;
       return c.action === "secret_binding.allowed" ? `allowed ${c.target} for ${place}` : `removed the binding of ${c.target} to ${place}`;
     }
+    case "secret_binding.approval":
+      return (c.details as { approvesFirstDestination?: boolean }).approvesFirstDestination ? "had admins approve each secret's first destination" : "let a secret's first successful use bind it";
     case "settings.preview_masking":
       return d.previewMasking ? "turned preview masking on" : "turned preview masking off";
     case "settings.changed": {

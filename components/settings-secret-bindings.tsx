@@ -7,6 +7,7 @@
  */
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
+import { useState } from "react";
 import type { RouterOutputs } from "@/lib/router-types";
 import { RemoveWithConfirm } from "./row-actions";
 import { Cell, PlainTable, Row } from "./plain-table";
@@ -43,10 +44,20 @@ function BindingRow({ b, onChanged }: { b: Binding; onChanged: () => void }) {
   );
 }
 
-export function SettingsSecretBindings({ bindings }: { bindings: { rows: Binding[]; total: number } }) {
+export function SettingsSecretBindings({ bindings }: { bindings: { rows: Binding[]; total: number; approval: boolean } }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const onChanged = () => void qc.invalidateQueries({ queryKey: trpc.settings.get.queryKey() });
+  // the box shows the admin's choice at once, as the masking box does
+  const [choice, setChoice] = useState<boolean | null>(null);
+  const approval = useMutation(
+    trpc.settings.setSecretBindingApproval.mutationOptions({
+      onSettled: async () => {
+        await qc.invalidateQueries({ queryKey: trpc.settings.get.queryKey() });
+        setChoice(null);
+      },
+    }),
+  );
   return (
     <section aria-labelledby="bindings-heading" className="space-y-3">
       <div>
@@ -58,6 +69,26 @@ export function SettingsSecretBindings({ bindings }: { bindings: { rows: Binding
           connection page. An intent naming the same secret for another instance or another connector is blocked before the secret is read.
         </p>
       </div>
+      <label className="flex items-start gap-2 text-sm">
+        <input
+          type="checkbox"
+          className="mt-1"
+          checked={choice ?? bindings.approval}
+          disabled={approval.isPending}
+          onChange={(e) => {
+            setChoice(e.target.checked);
+            approval.mutate({ on: e.target.checked });
+          }}
+        />
+        <span>
+          <span className="font-medium">An admin approves each secret&apos;s first destination</span>
+          <span className="block text-slate-600 dark:text-slate-400">
+            Off: a secret is bound where it first works. On: a secret bound nowhere yet is not read, and its connection waits for an admin to allow it on the connection&apos;s page — so whoever
+            names a secret first cannot decide where it goes.
+          </span>
+        </span>
+      </label>
+      {approval.isError ? <p className="text-sm text-red-700 dark:text-red-300">{approval.error.message}</p> : null}
       {bindings.rows.length === 0 ? (
         <p className="text-sm">No secret has been used yet.</p>
       ) : (

@@ -33,6 +33,7 @@ export const ACTION_LABELS: Record<string, string> = {
   "secret_binding.bound": "Bound a secret where it was first used",
   "secret_binding.allowed": "Allowed a secret at another destination",
   "secret_binding.removed": "Removed a secret's binding",
+  "secret_binding.approval": "Changed who binds a secret first",
   "tenant.created": "Created the tenant",
   "tenant.disabled": "Disabled the tenant",
   "tenant.enabled": "Re-enabled the tenant",

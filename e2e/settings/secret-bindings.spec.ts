@@ -60,10 +60,36 @@ test("a secret goes where it was first used; an admin allows it elsewhere from t
   }
 });
 
+test("with admins approving first destinations, a new secret waits on its connection page until an admin allows it", async ({ page, request }) => {
+  const locator = "env:AAM_SECRET_E2E_GITHUB_APPROVED";
+  await signIn(page, "admin");
+  await page.goto("/admin/settings");
+  const box = page.getByRole("checkbox", { name: /An admin approves each secret's first destination/ });
+  await expect(box).not.toBeChecked();
+  await box.check();
+  await expect(page.getByTestId("recent-changes")).toContainText("admin@e2e.test had admins approve each secret's first destination");
+  try {
+    const waiting = await onboardIntent(request, githubIntent(`http://127.0.0.1:${PORT}/github`, { credential_locator: locator, namespace: "bindings", resource_ids: ["acme-approved"], intent_id: "bind-e2e-approved", config: { base_url: `http://127.0.0.1:${PORT}/github`, org: "acme-approved" } }));
+    expect(waiting.status).toBe("NETWORK_BLOCKED");
+    expect(waiting.message).toContain(`${locator} is bound nowhere yet`);
+    await page.goto(`/connections/${waiting.connection_id}`);
+    await expect(page.getByTestId("secret-binding")).toContainText(`This organisation's admins approve where each secret may go, and ${locator} is bound nowhere yet; this connection would send it to github at api.github.com, http://127.0.0.1:${PORT}.`);
+    await page.getByRole("button", { name: "Allow this secret here" }).click();
+    await page.getByRole("button", { name: `Yes, send ${locator} to github at api.github.com, http://127.0.0.1:${PORT} too` }).click();
+    await expect(page.getByTestId("status-reason")).toHaveText("Onboarded successfully in Safe Mode", { timeout: 20_000 });
+  } finally {
+    await page.goto("/admin/settings");
+    await page.getByRole("checkbox", { name: /An admin approves each secret's first destination/ }).uncheck();
+    await expect(page.getByTestId("recent-changes")).toContainText("let a secret's first successful use bind it");
+  }
+});
+
 test("an exec sees no bindings and cannot allow or remove one", async ({ page }) => {
   await signIn(page, "exec");
   const allow = await trpcMutation(page, "settings.allowSecretHere", { connectionId: "00000000-0000-4000-8000-000000000000" });
   expect(allow.status).toBe(403);
   const remove = await trpcMutation(page, "settings.removeSecretBinding", { id: "00000000-0000-4000-8000-000000000000" });
   expect(remove.status).toBe(403);
+  const approval = await trpcMutation(page, "settings.setSecretBindingApproval", { on: true });
+  expect(approval.status).toBe(403);
 });

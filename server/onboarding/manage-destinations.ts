@@ -27,7 +27,7 @@ import {
   type NewDestination,
 } from "./destination-repository";
 import { listBindings, type SecretBindingRow } from "./secret-binding-repository";
-import { previewMaskingFor, setPreviewMasking } from "./settings-repository";
+import { previewMaskingFor, secretBindingApprovalFor, setPreviewMasking } from "./settings-repository";
 
 export type DestinationAdminDeps = {
   db: Db;
@@ -205,7 +205,7 @@ export type SettingsPage = {
   recentChanges: AuditEntry[];
   sourceTypes: readonly string[];
   /** where each of the tenant's own secrets may go (secret-binding.ts), the first BINDINGS_LISTED and how many */
-  secretBindings: { rows: SecretBindingRow[]; total: number };
+  secretBindings: { rows: SecretBindingRow[]; total: number; approval: boolean };
 };
 
 /** The audit entries the Settings page shows as its recent changes. */
@@ -218,7 +218,7 @@ export async function viewSettingsPage(db: Db, tenantId: string): Promise<Settin
     listAudit(db, tenantId, { actionPrefixes: SETTINGS_ACTIONS, limit: 20 }),
     listBindings(db, tenantId),
   ]);
-  return { destinations, previewMasking, recentChanges: audit, sourceTypes: ALLOWLIST, secretBindings };
+  return { destinations, previewMasking, recentChanges: audit, sourceTypes: ALLOWLIST, secretBindings: { ...secretBindings, approval: await secretBindingApprovalFor(db, tenantId) } };
 }
 
 export async function addDestination(deps: DestinationAdminDeps, tenantId: string, actor: AuditActor, input: DestinationInput): Promise<Result<ChangeOutcome, DestinationError>> {

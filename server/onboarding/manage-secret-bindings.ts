@@ -11,6 +11,7 @@ import { err, ok, type Result } from "../lib/result";
 import { getConnection, listBlockedWithLocator, markBlockedForRetry } from "./connection-repository";
 import { bindingKind, forgetAllowedBindings, secretDestination } from "./secret-binding";
 import { addBinding, bindingsOf, listBindings, removeBinding, type SecretBindingRow } from "./secret-binding-repository";
+import { secretBindingApprovalFor, setSecretBindingApproval } from "./settings-repository";
 import { READ_ONLY_NAMESPACES } from "./submit-intent";
 
 export type BindingError = { code: "NOT_FOUND" | "NOT_BOUND" | "READ_ONLY" | "ALREADY_ALLOWED"; message: string };
@@ -21,7 +22,7 @@ export type ConnectionBinding = {
   sourceType: string;
   /** where this connection would send the secret */
   destination: string;
-  /** this connection's use is bound (or nothing is bound yet: its first attempt binds it) */
+  /** this connection's use is bound (or nothing is bound yet and its first successful attempt binds it: the organisation does not approve first uses) */
   allowed: boolean;
   /** the bindings its use is compared with */
   bound: SecretBindingRow[];
@@ -38,7 +39,7 @@ export async function bindingOfConnection(db: Db, tenantId: string, connectionId
   const destination = secretDestination(conn.sourceType, conn.config);
   const all = await bindingsOf(db, tenantId, conn.credentialLocator);
   const bound = kind === "per_type" ? all.filter((b) => b.sourceType === conn.sourceType) : all;
-  const allowed = bound.length === 0 || bound.some((b) => b.sourceType === conn.sourceType && b.destination === destination);
+  const allowed = bound.length === 0 ? !(await secretBindingApprovalFor(db, tenantId)) : bound.some((b) => b.sourceType === conn.sourceType && b.destination === destination);
   return { locator: conn.credentialLocator, sourceType: conn.sourceType, destination, allowed, bound };
 }
 
@@ -75,4 +76,13 @@ export async function removeSecretBinding(db: Db, tenantId: string, actor: Audit
   forgetAllowedBindings();
   await recordAudit(db, tenantId, actor, "secret_binding.removed", row.locator, { sourceType: row.sourceType, destination: row.destination, origin: row.origin });
   return ok(row);
+}
+
+/** Settings: whether a secret bound nowhere waits for an admin to allow its first destination (audited when it changes). */
+export async function changeSecretBindingApproval(db: Db, tenantId: string, actor: AuditActor, on: boolean): Promise<{ secretBindingApproval: boolean }> {
+  const before = await secretBindingApprovalFor(db, tenantId);
+  const after = await setSecretBindingApproval(db, tenantId, on);
+  // (the detail's key names no "secret": recordAudit drops such keys)
+  if (before !== after) await recordAudit(db, tenantId, actor, "secret_binding.approval", after ? "approval on" : "approval off", { approvesFirstDestination: after });
+  return { secretBindingApproval: after };
 }

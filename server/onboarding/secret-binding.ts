@@ -14,6 +14,9 @@
  * it; an attempt for another source type or destination is refused before the secret is even
  * read — NETWORK_BLOCKED, "destination not approved for this secret", in words — until an admin
  * allows the secret there (the connection's page) or removes the binding.
+ * An organisation can have its admins approve every secret's first destination too (Settings:
+ * then a secret bound nowhere waits for "Allow this secret here" instead of being bound by its
+ * first use, closing the window in which whoever uses a locator first decides where it goes).
  * An `sp:` principal serves the connectors the operator lists (SP_<NAME>_SOURCE_TYPES), so it is
  * bound once per source type. `consent:` tokens are already bound to the token endpoint and site
  * the admin consented at (credentials/resolver.ts), and the sandboxes' own test secrets
@@ -27,6 +30,7 @@ import type { Db } from "../db/client";
 import { lru } from "../lib/lru";
 import { catalogHostsFor } from "./destination-grant";
 import { bindingsOf, bindOnFirstUse, type SecretBindingRow } from "./secret-binding-repository";
+import { secretBindingApprovalFor } from "./settings-repository";
 
 const SANDBOX_SECRETS: ReadonlySet<string> = new Set(SANDBOX_SECRET_ENV_VARS);
 
@@ -112,6 +116,11 @@ export function refusalMessage(locator: string, sourceType: string, destination:
   return `Destination not approved for this secret: ${locator} is bound to ${others} (where it was first used, or an admin allowed it), and this connection would send it to ${where(sourceType, destination)}. It was not read. An admin can allow it here on this connection's page, or review where it may go in Settings`;
 }
 
+/** The reason when the organisation approves every secret's first destination and this one is bound nowhere yet. */
+export function firstUseMessage(locator: string, sourceType: string, destination: string): string {
+  return `Destination not approved for this secret: this organisation's admins approve where each secret may go, and ${locator} is bound nowhere yet; this connection would send it to ${where(sourceType, destination)}. It was not read. An admin can allow it here on this connection's page`;
+}
+
 /** Allowed (tenant, locator, source type, destination) seen by this process, for a moment: the check then costs no round trip. */
 const ALLOWED_TTL_MS = 15_000;
 const allowed = lru<string, number>(20_000);
@@ -142,7 +151,11 @@ export async function checkSecretBinding(db: Db, c: { tenantId: string; locator:
   if (seen !== undefined && Date.now() - seen < ALLOWED_TTL_MS) return { ok: true };
   const all = await bindingsOf(db, c.tenantId, c.locator);
   const bindings = kind === "per_type" ? all.filter((b) => b.sourceType === c.sourceType) : all;
-  if (bindings.length === 0) return { ok: true, bindOnSuccess: { tenantId: c.tenantId, locator: c.locator, sourceType: c.sourceType, destination, sameTypeOnly: kind === "per_type" } };
+  if (bindings.length === 0) {
+    // an organisation whose admins approve every secret's first destination: it waits for them
+    if (await secretBindingApprovalFor(db, c.tenantId)) return { ok: false, refusal: { locator: c.locator, sourceType: c.sourceType, destination, bound: [], message: firstUseMessage(c.locator, c.sourceType, destination) } };
+    return { ok: true, bindOnSuccess: { tenantId: c.tenantId, locator: c.locator, sourceType: c.sourceType, destination, sameTypeOnly: kind === "per_type" } };
+  }
   if (bindings.some((b) => b.sourceType === c.sourceType && b.destination === destination)) {
     allowed.set(key, Date.now());
     return { ok: true };

@@ -43,3 +43,14 @@ export async function setPreviewMasking(db: Pick<Db, "tenant">, tenantId: string
   const row = await db.tenant.update({ where: { id: tenantId }, data: { previewMasking: on }, select: { previewMasking: true } });
   return row.previewMasking;
 }
+
+/** Whether a secret bound nowhere waits for an admin's approval of its first destination (default off: its first use binds it). */
+export async function secretBindingApprovalFor(db: Pick<Db, "tenant">, tenantId: string): Promise<boolean> {
+  const row = await db.tenant.findUnique({ where: { id: tenantId }, select: { secretBindingApproval: true } });
+  return row?.secretBindingApproval ?? false;
+}
+
+export async function setSecretBindingApproval(db: Pick<Db, "tenant">, tenantId: string, on: boolean): Promise<boolean> {
+  const row = await db.tenant.update({ where: { id: tenantId }, data: { secretBindingApproval: on }, select: { secretBindingApproval: true } });
+  return row.secretBindingApproval;
+}

@@ -17,7 +17,7 @@ import type { Db } from "../../server/db/client";
 import { getConnectionById } from "../../server/onboarding/connection-repository";
 import { createDestinationLoader } from "../../server/onboarding/destination-grant";
 import { addApprovedDestination } from "../../server/onboarding/destination-repository";
-import { allowSecretForConnection, bindingOfConnection, listSecretBindings, removeSecretBinding } from "../../server/onboarding/manage-secret-bindings";
+import { allowSecretForConnection, bindingOfConnection, changeSecretBindingApproval, listSecretBindings, removeSecretBinding } from "../../server/onboarding/manage-secret-bindings";
 import { parseConnectionIntent } from "../../server/onboarding/intent-admission";
 import { admitIntent, runAttempt, type PipelineDeps } from "../../server/onboarding/pipeline";
 import { addBinding } from "../../server/onboarding/secret-binding-repository";
@@ -175,6 +175,28 @@ describe("a tenant's own secret goes only where it is bound", () => {
     expect(await allowSecretForConnection({ db, enqueue: async () => undefined }, tenantId, admin, moved.id)).toMatchObject({ ok: false, error: { code: "ALREADY_ALLOWED" } });
     const actions = (await db.auditEvent.findMany({ where: { tenantId, action: { startsWith: "secret_binding." } }, orderBy: { id: "asc" }, select: { action: true, actorLabel: true } })).map((e) => `${e.action} ${e.actorLabel}`);
     expect(actions).toEqual(["secret_binding.bound onboarding (first use)", "secret_binding.allowed admin@acme.test"]);
+  });
+
+  it("with the organisation's admins approving first destinations, a secret bound nowhere is not read nor sent until an admin allows it", async () => {
+    const admin = { id: null, label: "admin@acme.test" };
+    expect(await changeSecretBindingApproval(db, tenantId, admin, true)).toEqual({ secretBindingApproval: true });
+    const waiting = await onboard({ org: "acme" });
+    expect(waiting.status).toBe("NETWORK_BLOCKED");
+    expect(waiting.statusReason).toContain(`this organisation's admins approve where each secret may go, and ${locator} is bound nowhere yet; this connection would send it to github at api.github.com, http://127.0.0.1:${portA}`);
+    expect(resolves).toBe(0);
+    expect(a).toEqual({ connections: 0, authorized: 0 });
+    expect((await listSecretBindings(db, tenantId)).total).toBe(0);
+    expect(await bindingOfConnection(db, tenantId, waiting.id)).toMatchObject({ allowed: false, bound: [] });
+
+    const allowed = await allowSecretForConnection({ db, enqueue: async (ids) => void enqueued.push(...ids) }, tenantId, admin, waiting.id);
+    expect(allowed).toMatchObject({ ok: true, value: { resumed: 1, binding: { origin: "admin" } } });
+    expect((await runAttempt(deps, waiting.id))?.status).toBe("ACTIVE");
+    expect(a.authorized).toBeGreaterThan(0);
+    // turning it off again: audited both ways, once each (setting it to what it is records nothing)
+    await changeSecretBindingApproval(db, tenantId, admin, true);
+    await changeSecretBindingApproval(db, tenantId, admin, false);
+    const changes = await db.auditEvent.findMany({ where: { tenantId, action: "secret_binding.approval" }, orderBy: { id: "asc" }, select: { details: true } });
+    expect(changes.map((c) => c.details)).toEqual([{ approvesFirstDestination: true }, { approvesFirstDestination: false }]);
   });
 
   it("removing a binding: the secret stays bound where another binding stands, and binds anew when none does", async () => {

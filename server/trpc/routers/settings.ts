@@ -5,7 +5,7 @@ import { approveBlockedDestination } from "./settings/approve-blocked-destinatio
 import { getSettings } from "./settings/get-settings";
 import { addOAuthAppProcedure, listOAuthAppsProcedure, removeOAuthAppProcedure, updateOAuthAppProcedure } from "./settings/oauth-apps";
 import { removeDestination } from "./settings/remove-destination";
-import { allowSecretHere, removeSecretBinding } from "./settings/secret-bindings";
+import { allowSecretHere, removeSecretBinding, setSecretBindingApproval } from "./settings/secret-bindings";
 import { setPreviewMasking } from "./settings/set-preview-masking";
 import { updateDestination } from "./settings/update-destination";
 
@@ -22,4 +22,5 @@ export const settingsRouter = router({
   removeOAuthApp: removeOAuthAppProcedure,
   allowSecretHere,
   removeSecretBinding,
+  setSecretBindingApproval,
 });
