@@ -9,7 +9,7 @@ import { recordAudit, type AuditActor } from "../audit/audit-repository";
 import type { Db } from "../db/client";
 import { err, ok, type Result } from "../lib/result";
 import { getConnection, listBlockedWithLocator, markBlockedForRetry } from "./connection-repository";
-import { bindingKind, forgetAllowedBindings, secretDestination } from "./secret-binding";
+import { bindingOf, forgetAllowedBindings, secretDestination } from "./secret-binding";
 import { addBinding, bindingsOf, listBindings, removeBinding, type SecretBindingRow } from "./secret-binding-repository";
 import { secretBindingApprovalFor, setSecretBindingApproval } from "./settings-repository";
 import { READ_ONLY_NAMESPACES } from "./submit-intent";
@@ -34,13 +34,14 @@ export const ALLOW_RESUMES = 1_000;
 export async function bindingOfConnection(db: Db, tenantId: string, connectionId: string): Promise<ConnectionBinding | null> {
   const conn = await getConnection(db, tenantId, connectionId);
   if (!conn) return null;
-  const kind = bindingKind(conn.credentialLocator);
-  if (!kind) return null;
+  const b = bindingOf(conn.credentialLocator);
+  if (!b) return null;
+  const { kind, key: locator } = b;
   const destination = secretDestination(conn.sourceType, conn.config);
-  const all = await bindingsOf(db, tenantId, conn.credentialLocator);
+  const all = await bindingsOf(db, tenantId, locator);
   const bound = kind === "per_type" ? all.filter((b) => b.sourceType === conn.sourceType) : all;
   const allowed = bound.length === 0 ? !(await secretBindingApprovalFor(db, tenantId)) : bound.some((b) => b.sourceType === conn.sourceType && b.destination === destination);
-  return { locator: conn.credentialLocator, sourceType: conn.sourceType, destination, allowed, bound };
+  return { locator, sourceType: conn.sourceType, destination, allowed, bound };
 }
 
 export async function allowSecretForConnection(
@@ -58,7 +59,7 @@ export async function allowSecretForConnection(
   const { row } = await addBinding(deps.db, { tenantId, locator: state.locator, sourceType: state.sourceType, destination: state.destination }, actor);
   await recordAudit(deps.db, tenantId, actor, "secret_binding.allowed", state.locator, { sourceType: state.sourceType, destination: state.destination, connectionId });
   // this connection and every other one waiting with the same secret for the same place
-  const waiting = await listBlockedWithLocator(deps.db, tenantId, state.locator, state.sourceType, ALLOW_RESUMES);
+  const waiting = await listBlockedWithLocator(deps.db, tenantId, conn.credentialLocator, state.sourceType, ALLOW_RESUMES);
   const ids = [...new Set([connectionId, ...waiting.filter((w) => secretDestination(state.sourceType, w.config) === state.destination).map((w) => w.id)])];
   const moved = await markBlockedForRetry(deps.db, tenantId, `${actor.label} allowed ${state.locator} for ${state.sourceType}${state.destination ? ` at ${state.destination}` : ""}`, ids, "secret_binding");
   if (moved.length) await deps.enqueue(moved);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bindingKind, refusalMessage, secretDestination } from "./secret-binding";
+import { bindingKind, bindingOf, refusalMessage, secretDestination } from "./secret-binding";
 
 describe("secretDestination: where a connection would send its secret, as one line", () => {
   it("a vendor instance filled from config is the destination: another instance is another destination", () => {
@@ -34,6 +34,16 @@ describe("bindingKind: which locators are bound", () => {
     expect(bindingKind("consent:github")).toBeNull();
     expect(bindingKind("env:SANDBOX_TOKEN")).toBeNull();
     expect(bindingKind("not a locator")).toBeNull();
+  });
+});
+
+describe("bindingOf: every spelling of one secret under one name", () => {
+  it("folds the scheme's case, a Vault #key and an sp: name's case and separators", () => {
+    expect(bindingOf("ENV:AAM_SECRET_X")).toEqual({ kind: "all", key: "env:AAM_SECRET_X" });
+    expect(["vault:apps/sn", "vault:apps/sn#password", " Vault:apps/sn#user"].map((l) => bindingOf(l)?.key)).toEqual(["vault:apps/sn", "vault:apps/sn", "vault:apps/sn"]);
+    expect(["sp:en_tra", "sp:En-Tra", "sp:en.tra", "SP:EN_TRA"].map((l) => bindingOf(l)?.key)).toEqual(["sp:EN_TRA", "sp:EN_TRA", "sp:EN_TRA", "sp:EN_TRA"]);
+    // different secrets stay apart
+    expect(bindingOf("vault:apps/sn2")?.key).not.toBe(bindingOf("vault:apps/sn")?.key);
   });
 });
 

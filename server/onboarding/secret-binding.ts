@@ -34,21 +34,31 @@ import { secretBindingApprovalFor } from "./settings-repository";
 
 const SANDBOX_SECRETS: ReadonlySet<string> = new Set(SANDBOX_SECRET_ENV_VARS);
 
-/** How a locator is bound: "all" — one destination for every use; "per_type" — one per source type (sp:); none. */
-export function bindingKind(locator: string): "all" | "per_type" | null {
+/**
+ * How a locator is bound — "all": one set of destinations for every use; "per_type": per source
+ * type (sp:) — and under which name: every spelling of one secret binds as one. A scheme in
+ * capitals (`ENV:`), a Vault path with or without its `#key` (the whole secret holds every key),
+ * an `sp:` name in another case or with other separators (`sp:En-Tra` is `SP_EN_TRA` like
+ * `sp:en_tra`) are the same secret, so they share a binding.
+ */
+export function bindingOf(locator: string): { kind: "all" | "per_type"; key: string } | null {
   const p = parseLocator(locator);
   if (!p.ok) return null;
-  switch (p.value.scheme) {
+  const l = p.value;
+  switch (l.scheme) {
     case "env":
-      return SANDBOX_SECRETS.has(p.value.name) ? null : "all";
+      return SANDBOX_SECRETS.has(l.name) ? null : { kind: "all", key: `env:${l.name}` };
     case "vault":
-      return "all";
+      return { kind: "all", key: `vault:${l.path}` };
     case "sp":
-      return "per_type";
+      return { kind: "per_type", key: `sp:${l.name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}` };
     default:
       return null;
   }
 }
+
+/** How a locator is bound (bindingOf), or null when it is not. */
+export const bindingKind = (locator: string): "all" | "per_type" | null => bindingOf(locator)?.kind ?? null;
 
 /** A destination field's value as where it points: a URL's origin, a host with the entry's port, a folder, a sandbox reference as written. */
 function pointOf(value: unknown, port: unknown, format: string | undefined): string | null {
@@ -143,24 +153,25 @@ export type BindingCheck =
  * belongs.
  */
 export async function checkSecretBinding(db: Db, c: { tenantId: string; locator: string; sourceType: string; config: Record<string, unknown> }): Promise<BindingCheck> {
-  const kind = bindingKind(c.locator);
-  if (!kind) return { ok: true };
+  const b = bindingOf(c.locator);
+  if (!b) return { ok: true };
+  const { kind, key: locator } = b;
   const destination = secretDestination(c.sourceType, c.config);
-  const key = cacheKey(c.tenantId, c.locator, c.sourceType, destination);
+  const key = cacheKey(c.tenantId, locator, c.sourceType, destination);
   const seen = allowed.get(key);
   if (seen !== undefined && Date.now() - seen < ALLOWED_TTL_MS) return { ok: true };
-  const all = await bindingsOf(db, c.tenantId, c.locator);
+  const all = await bindingsOf(db, c.tenantId, locator);
   const bindings = kind === "per_type" ? all.filter((b) => b.sourceType === c.sourceType) : all;
   if (bindings.length === 0) {
     // an organisation whose admins approve every secret's first destination: it waits for them
-    if (await secretBindingApprovalFor(db, c.tenantId)) return { ok: false, refusal: { locator: c.locator, sourceType: c.sourceType, destination, bound: [], message: firstUseMessage(c.locator, c.sourceType, destination) } };
-    return { ok: true, bindOnSuccess: { tenantId: c.tenantId, locator: c.locator, sourceType: c.sourceType, destination, sameTypeOnly: kind === "per_type" } };
+    if (await secretBindingApprovalFor(db, c.tenantId)) return { ok: false, refusal: { locator, sourceType: c.sourceType, destination, bound: [], message: firstUseMessage(c.locator, c.sourceType, destination) } };
+    return { ok: true, bindOnSuccess: { tenantId: c.tenantId, locator, sourceType: c.sourceType, destination, sameTypeOnly: kind === "per_type" } };
   }
   if (bindings.some((b) => b.sourceType === c.sourceType && b.destination === destination)) {
     allowed.set(key, Date.now());
     return { ok: true };
   }
-  return { ok: false, refusal: { locator: c.locator, sourceType: c.sourceType, destination, bound: bindings, message: refusalMessage(c.locator, c.sourceType, destination, bindings) } };
+  return { ok: false, refusal: { locator, sourceType: c.sourceType, destination, bound: bindings, message: refusalMessage(c.locator, c.sourceType, destination, bindings) } };
 }
 
 /** After the source accepted the secret (health check passed): binds a locator that was bound nowhere (or, in a race, leaves the binding that won). */

@@ -236,7 +236,7 @@ describe("binding, directly", () => {
 
   it("an sp: principal is bound once per source type (the operator lists the connectors it serves)", async () => {
     const { checkSecretBinding } = await import("../../server/onboarding/secret-binding");
-    await addBinding(db, { tenantId, locator: "sp:entra", sourceType: "servicenow", destination: "https://acme.service-now.com" }, { label: "admin@acme.test" });
+    await addBinding(db, { tenantId, locator: "sp:ENTRA", sourceType: "servicenow", destination: "https://acme.service-now.com" }, { label: "admin@acme.test" });
     // another connector: bound nowhere yet for it
     expect(await checkSecretBinding(db, { tenantId, locator: "sp:entra", sourceType: "zendesk", config: { subdomain: "acme" } })).toMatchObject({ ok: true, bindOnSuccess: { sourceType: "zendesk" } });
     // the same connector at another instance: refused
@@ -244,9 +244,30 @@ describe("binding, directly", () => {
     expect(await checkSecretBinding(db, { tenantId, locator: "sp:entra", sourceType: "servicenow", config: { instance: "acme" } })).toEqual({ ok: true });
   });
 
+  it("every spelling of one secret shares its binding: a capital scheme, a Vault path with another #key or none, an sp: name in another case", async () => {
+    const { checkSecretBinding, confirmFirstUse } = await import("../../server/onboarding/secret-binding");
+    const conn = (await onboard({ org: "acme" })).id;
+    const bindFirst = async (spelling: string, sourceType: string, config: Record<string, unknown>) => {
+      const c = await checkSecretBinding(db, { tenantId, locator: spelling, sourceType, config });
+      if (!c.ok || !c.bindOnSuccess) throw new Error(`expected a first use of ${spelling}`);
+      await confirmFirstUse(db, c.bindOnSuccess, conn);
+    };
+    await bindFirst("vault:apps/sn#password", "servicenow", { instance: "acme" });
+    for (const alias of ["vault:apps/sn", "vault:apps/sn#user", "VAULT:apps/sn#password", " vault:apps/sn#password"]) {
+      expect(await checkSecretBinding(db, { tenantId, locator: alias, sourceType: "servicenow", config: { instance: "evil" } }), alias).toMatchObject({ ok: false });
+      expect(await checkSecretBinding(db, { tenantId, locator: alias, sourceType: "servicenow", config: { instance: "acme" } }), alias).toEqual({ ok: true });
+    }
+    await bindFirst("sp:en_tra", "servicenow", { instance: "acme" });
+    for (const alias of ["sp:EN_TRA", "sp:En-Tra", "sp:en.tra", "SP:en_tra"]) {
+      expect(await checkSecretBinding(db, { tenantId, locator: alias, sourceType: "servicenow", config: { instance: "evil" } }), alias).toMatchObject({ ok: false });
+    }
+    // (the env: secret was bound by the onboarding above)
+    expect(await checkSecretBinding(db, { tenantId, locator: locator.replace("env:", "ENV:"), sourceType: "github", config: { org: "x", base_url: `http://127.0.0.1:${portB}` } })).toMatchObject({ ok: false });
+  });
+
   it("bindings are per tenant: another organisation's use of the same locator name is not compared with this one's", async () => {
     const { checkSecretBinding } = await import("../../server/onboarding/secret-binding");
-    await addBinding(db, { tenantId, locator: "vault:apps/sn#password", sourceType: "servicenow", destination: "https://acme.service-now.com" }, { label: "admin@acme.test" });
+    await addBinding(db, { tenantId, locator: "vault:apps/sn", sourceType: "servicenow", destination: "https://acme.service-now.com" }, { label: "admin@acme.test" });
     const other = await createTestTenant(db, "other");
     expect(await checkSecretBinding(db, { tenantId: other, locator: "vault:apps/sn#password", sourceType: "servicenow", config: { instance: "globex" } })).toMatchObject({ ok: true, bindOnSuccess: {} });
     expect(await checkSecretBinding(db, { tenantId, locator: "vault:apps/sn#password", sourceType: "servicenow", config: { instance: "globex" } })).toMatchObject({ ok: false });
