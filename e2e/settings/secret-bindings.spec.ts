@@ -26,14 +26,14 @@ test("a secret goes where it was first used; an admin allows it elsewhere from t
 
     await page.goto(`/connections/${moved.connection_id}`);
     const notice = page.getByTestId("secret-binding");
-    await expect(notice).toContainText(`The secret ${LOCATOR} may be sent only where it is bound, and this connection would send it to github at api.github.com, http://127.0.0.1:${fwd.port}. It was not read, and nothing was sent.`);
-    await expect(notice).toContainText(`Bound to github at api.github.com, http://127.0.0.1:${PORT} — where it was first used on`);
+    await expect(notice).toContainText(`The secret ${LOCATOR} may be sent only where it is bound, and this connection would send it to github at base_url=http://127.0.0.1:${fwd.port}/github. It was not read, and nothing was sent.`);
+    await expect(notice).toContainText(`Bound to github at base_url=http://127.0.0.1:${PORT}/github — where it was first used on`);
     // asked first; "Keep it bound" changes nothing
     await page.getByRole("button", { name: "Allow this secret here" }).click();
     await page.getByRole("button", { name: "Keep it bound" }).click();
     await page.getByRole("button", { name: "Allow this secret here" }).click();
-    await page.getByRole("button", { name: `Yes, send ${LOCATOR} to github at api.github.com, http://127.0.0.1:${fwd.port} too` }).click();
-    await expect(page.getByText(`Allowed ${LOCATOR} for github at api.github.com, http://127.0.0.1:${fwd.port}; onboarding resumed for this connection.`)).toBeVisible();
+    await page.getByRole("button", { name: `Yes, send ${LOCATOR} to github at base_url=http://127.0.0.1:${fwd.port}/github too` }).click();
+    await expect(page.getByText(`Allowed ${LOCATOR} for github at base_url=http://127.0.0.1:${fwd.port}/github; onboarding resumed for this connection.`)).toBeVisible();
     await expect(page.getByTestId("status-reason")).toHaveText("Onboarded successfully in Safe Mode", { timeout: 20_000 });
     await expect(page.getByTestId("secret-binding")).toHaveCount(0);
     expect((await (await request.get(`/api/connections/${moved.connection_id}`, { headers: auth })).json()).status).toBe("ACTIVE");
@@ -42,17 +42,17 @@ test("a secret goes where it was first used; an admin allows it elsewhere from t
     await page.goto("/admin/settings");
     const table = page.getByRole("table", { name: "Where secrets may be sent" });
     const firstRow = table.getByRole("row").filter({ hasText: `http://127.0.0.1:${PORT}` }).filter({ hasText: LOCATOR });
-    await expect(firstRow.getByRole("cell")).toHaveText([LOCATOR, "github", `api.github.com, http://127.0.0.1:${PORT}`, /^first used by connection [0-9a-f]{8}… at .* UTC$/, /Remove/]);
+    await expect(firstRow.getByRole("cell")).toHaveText([LOCATOR, "github", `base_url=http://127.0.0.1:${PORT}/github`, /^first used by connection [0-9a-f]{8}… at .* UTC$/, /Remove/]);
     const allowedRow = table.getByRole("row").filter({ hasText: `http://127.0.0.1:${fwd.port}` });
     await expect(allowedRow.getByRole("cell").nth(3)).toHaveText(/^allowed by admin@e2e\.test at .* UTC$/);
-    await expect(page.getByTestId("recent-changes")).toContainText(`admin@e2e.test allowed ${LOCATOR} for github at api.github.com, http://127.0.0.1:${fwd.port}`);
-    await expect(page.getByTestId("recent-changes")).toContainText(`bound ${LOCATOR} to github at api.github.com, http://127.0.0.1:${PORT}, where it was first used`);
+    await expect(page.getByTestId("recent-changes")).toContainText(`admin@e2e.test allowed ${LOCATOR} for github at base_url=http://127.0.0.1:${fwd.port}/github`);
+    await expect(page.getByTestId("recent-changes")).toContainText(`bound ${LOCATOR} to github at base_url=http://127.0.0.1:${PORT}/github, where it was first used`);
 
     // removing the allowance: asked first, then gone from the list and in the recent changes
     await allowedRow.getByRole("button", { name: /^Remove/ }).click();
     await allowedRow.getByRole("button", { name: /^Confirm removal/ }).click();
     await expect(table.getByRole("row").filter({ hasText: `http://127.0.0.1:${fwd.port}` })).toHaveCount(0);
-    await expect(page.getByTestId("recent-changes")).toContainText(`admin@e2e.test removed the binding of ${LOCATOR} to github at api.github.com, http://127.0.0.1:${fwd.port}`);
+    await expect(page.getByTestId("recent-changes")).toContainText(`admin@e2e.test removed the binding of ${LOCATOR} to github at base_url=http://127.0.0.1:${fwd.port}/github`);
   } finally {
     // the rule is this spec's own: the Settings spec counts 127.0.0.1's ports
     if (ruleId) await trpcMutation(page, "settings.removeDestination", { id: ruleId });
@@ -73,9 +73,9 @@ test("with admins approving first destinations, a new secret waits on its connec
     expect(waiting.status).toBe("NETWORK_BLOCKED");
     expect(waiting.message).toContain(`${locator} is bound nowhere yet`);
     await page.goto(`/connections/${waiting.connection_id}`);
-    await expect(page.getByTestId("secret-binding")).toContainText(`This organisation's admins approve where each secret may go, and ${locator} is bound nowhere yet; this connection would send it to github at api.github.com, http://127.0.0.1:${PORT}.`);
+    await expect(page.getByTestId("secret-binding")).toContainText(`This organisation's admins approve where each secret may go, and ${locator} is bound nowhere yet; this connection would send it to github at base_url=http://127.0.0.1:${PORT}/github.`);
     await page.getByRole("button", { name: "Allow this secret here" }).click();
-    await page.getByRole("button", { name: `Yes, send ${locator} to github at api.github.com, http://127.0.0.1:${PORT} too` }).click();
+    await page.getByRole("button", { name: `Yes, send ${locator} to github at base_url=http://127.0.0.1:${PORT}/github too` }).click();
     await expect(page.getByTestId("status-reason")).toHaveText("Onboarded successfully in Safe Mode", { timeout: 20_000 });
   } finally {
     await page.goto("/admin/settings");

@@ -3,25 +3,40 @@ import { bindingKind, bindingOf, refusalMessage, secretDestination } from "./sec
 
 describe("secretDestination: where a connection would send its secret, as one line", () => {
   it("a vendor instance filled from config is the destination: another instance is another destination", () => {
-    expect(secretDestination("servicenow", { instance: "acme" })).toBe("https://acme.service-now.com");
-    expect(secretDestination("servicenow", { instance: "evil" })).toBe("https://evil.service-now.com");
-    expect(secretDestination("zendesk", { subdomain: "acme" })).toBe("https://acme.zendesk.com");
+    expect(secretDestination("servicenow", { instance: "acme" })).toBe("https://acme.service-now.com/api/now, instance=acme");
+    expect(secretDestination("servicenow", { instance: "evil" })).not.toBe(secretDestination("servicenow", { instance: "acme" }));
+    expect(secretDestination("zendesk", { subdomain: "acme" })).toBe("https://acme.zendesk.com/api/v2, subdomain=acme");
+    expect(secretDestination("okta", { domain: "acme.okta.com" })).toBe("https://acme.okta.com/api/v1, domain=acme.okta.com");
+    expect(secretDestination("s3", { region: "eu-west-1" })).not.toBe(secretDestination("s3", { region: "us-east-1" }));
   });
 
-  it("a fixed vendor host, and base_url's origin when the config moves the API elsewhere", () => {
+  it("a fixed vendor base, or base_url with its path when the config moves the API elsewhere (a shared gateway serves many tenants by path)", () => {
     expect(secretDestination("github", { org: "acme" })).toBe("https://api.github.com");
-    expect(secretDestination("github", { org: "acme", base_url: "https://proxy.corp.example/gh/v3?x=1" })).toBe("api.github.com, https://proxy.corp.example");
-    expect(secretDestination("github", { org: "acme", base_url: "https://PROXY.corp.example:8443/" })).toBe("api.github.com, https://proxy.corp.example:8443");
+    expect(secretDestination("github", { org: "acme", base_url: "https://PROXY.corp.example:8443/gh/v3/" })).toBe("base_url=https://proxy.corp.example:8443/gh/v3");
+    expect(secretDestination("github", { org: "acme", base_url: "https://gw.corp/svcA" })).not.toBe(secretDestination("github", { org: "acme", base_url: "https://gw.corp/svcB" }));
+    // the org is not where it goes: one token serves many orgs
+    expect(secretDestination("github", { org: "other" })).toBe(secretDestination("github", { org: "acme" }));
+  });
+
+  it("each value is named: two URL fields swapping values are another destination (found in review)", () => {
+    expect(secretDestination("openapi", { spec_url: "https://a.example/s.json", base_url: "https://b.example" })).not.toBe(secretDestination("openapi", { spec_url: "https://b.example/s.json", base_url: "https://a.example" }));
+  });
+
+  it("an inline OpenAPI document is part of it (its servers say where the API is; found in review), and so is spec_url's path", () => {
+    const spec = (server: string) => JSON.stringify({ openapi: "3.0.0", servers: [{ url: server }], paths: {} });
+    expect(secretDestination("openapi", { spec: spec("https://api.acme.example") })).toMatch(/^spec=sha256:[0-9a-f]{16}$/);
+    expect(secretDestination("openapi", { spec: spec("https://evil.example") })).not.toBe(secretDestination("openapi", { spec: spec("https://api.acme.example") }));
+    expect(secretDestination("openapi", { spec_url: "https://raw.githubusercontent.com/acme/r/main/spec.json" })).not.toBe(secretDestination("openapi", { spec_url: "https://raw.githubusercontent.com/evil/r/main/spec.json" }));
   });
 
   it("a database's host with its port (the catalog's default when none is given); the database itself is not a destination", () => {
-    expect(secretDestination("postgres", { host: "db.corp.example", database: "sales" })).toBe("db.corp.example:5432");
-    expect(secretDestination("postgres", { host: "db.corp.example", port: 6432, database: "hr" })).toBe("db.corp.example:6432");
+    expect(secretDestination("postgres", { host: "db.corp.example", database: "sales" })).toBe("host=db.corp.example, port=5432");
+    expect(secretDestination("postgres", { host: "db.corp.example", port: 6432, database: "hr" })).toBe("host=db.corp.example, port=6432");
     expect(secretDestination("postgres", { host: "DB.corp.example.", database: "x" })).toBe(secretDestination("postgres", { host: "db.corp.example" }));
   });
 
   it("a sandbox reference as written (its port changes with each start), and nothing for an unknown type", () => {
-    expect(secretDestination("postgres", { host: "sandbox:postgres" })).toBe("sandbox:postgres");
+    expect(secretDestination("postgres", { host: "sandbox:postgres" })).toBe("host=sandbox:postgres, port=5432");
     expect(secretDestination("no-such-type", { host: "x" })).toBe("");
   });
 });

@@ -22,13 +22,13 @@
  * the admin consented at (credentials/resolver.ts), and the sandboxes' own test secrets
  * (SANDBOX_*) work only against the sandboxes, so neither is bound here.
  */
+import { createHash } from "node:crypto";
 import { getCatalogEntry } from "../connectors/catalog";
 import { effectiveConfig, interpolate } from "../connectors/catalog/interpolate";
 import { SANDBOX_SECRET_ENV_VARS } from "../connectors/sandbox/secret-env";
 import { parseLocator } from "../credentials/locator";
 import type { Db } from "../db/client";
 import { lru } from "../lib/lru";
-import { catalogHostsFor } from "./destination-grant";
 import { bindingsOf, bindOnFirstUse, type SecretBindingRow } from "./secret-binding-repository";
 import { secretBindingApprovalFor } from "./settings-repository";
 
@@ -60,56 +60,66 @@ export function bindingOf(locator: string): { kind: "all" | "per_type"; key: str
 /** How a locator is bound (bindingOf), or null when it is not. */
 export const bindingKind = (locator: string): "all" | "per_type" | null => bindingOf(locator)?.kind ?? null;
 
-/** A destination field's value as where it points: a URL's origin, a host with the entry's port, a folder, a sandbox reference as written. */
-function pointOf(value: unknown, port: unknown, format: string | undefined): string | null {
-  if (typeof value !== "string" || value === "") return null;
+/** Formats whose values say where a connection goes (a host, an instance label, a tenant, a region, a URL). */
+const LOCATING_FORMATS: ReadonlySet<string> = new Set(["hostname", "host", "dns_label", "uuid_or_hostname", "aws_region", "url", "https_url"]);
+
+/** A URL as where it points: scheme, host and port in lower case, the path without trailing slashes, the query; never a fragment. */
+function urlPoint(value: string): string {
+  try {
+    const u = new URL(value);
+    return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, "")}${u.search}`.replace(/^[a-z]+:\/\/[^/]+/i, (m) => m.toLowerCase());
+  } catch {
+    return value;
+  }
+}
+
+function valuePoint(value: unknown, format: string | undefined): string | null {
+  if (value === undefined || value === null || value === "") return null;
+  if (Array.isArray(value)) return value.map(String).join("|");
+  if (typeof value !== "string") return String(value);
   if (value.startsWith("sandbox:")) return value;
-  if (format === "url" || format === "https_url") {
-    try {
-      const u = new URL(value);
-      return `${u.protocol}//${u.host}`.toLowerCase();
-    } catch {
-      return value;
-    }
-  }
-  if (format === "host" || format === "hostname") {
-    const h = value.toLowerCase().replace(/\.$/, "");
-    return typeof port === "number" || (typeof port === "string" && port !== "") ? `${h}:${port}` : h;
-  }
+  if (format === "url" || format === "https_url") return urlPoint(value);
+  if (format === "host" || format === "hostname" || format === "uuid_or_hostname" || format === "dns_label") return value.toLowerCase().replace(/\.$/, "");
   return value;
 }
 
 /**
  * Where a connection would send its secret, from the intent's config as admitted (sandbox
- * references unexpanded, so a restart's new ports bind nothing new): the API base the config
- * makes of the catalog's (`https://acme.service-now.com`, or `base_url`'s origin), the exact
- * vendor hosts its config fills in (wildcards like `*.service-now.com` say nothing), and the
- * values of the entry's other destination fields (`host:port`, `endpoint` …), sorted, as one
- * line. Empty for a connector with none of them (its secret names its own destination, a DSN).
+ * references unexpanded, so a restart's new ports bind nothing new), as one line: the API base
+ * the catalog makes of the config (`https://acme.service-now.com/api/now`; none when `base_url`
+ * replaces it), then, each named, every config value that decides where requests or token
+ * requests go — the entry's destination fields (`base_url`, `spec_url`, `host`, `endpoint` …,
+ * URLs with their path: a shared gateway serves many tenants by path), fields of a locating
+ * format (host, instance label, tenant, region), fields its host, base or token URL templates
+ * fill in, the port, and a digest of an inline OpenAPI document (its `servers` say where the
+ * API is). Named, so two fields swapping values is another destination. Empty for a connector
+ * with none of them (its secret names its own destination, a DSN).
  */
 export function secretDestination(sourceType: string, config: Record<string, unknown>): string {
   const entry = getCatalogEntry(sourceType);
   if (!entry) return "";
   const eff = effectiveConfig(entry, config);
-  const points = new Set<string>();
-  const base = entry.configFields.some((f) => f.name === "base_url" && f.destination) ? eff.base_url : undefined;
-  if (typeof base !== "string" || base === "") {
+  const points: string[] = [];
+  const overridden = entry.configFields.some((f) => f.name === "base_url") && typeof eff.base_url === "string" && eff.base_url !== "";
+  if (!overridden && entry.baseUrl) {
     try {
-      const filled = entry.baseUrl ? pointOf(interpolate(entry.baseUrl, { config: eff }), undefined, "url") : null;
-      if (filled) points.add(filled);
+      points.push(urlPoint(interpolate(entry.baseUrl, { config: eff })));
     } catch {
       /* an unset variable: the attempt fails before any request */
     }
   }
-  for (const h of catalogHostsFor(sourceType, config)) if (!h.includes("*")) points.add(h);
+  const templates = [entry.baseUrl ?? "", ...entry.allowedHosts, JSON.stringify(entry.authModes)].join(" ");
+  const filled = new Set([...templates.matchAll(/\{\{\s*config\.([A-Za-z0-9_]+)\s*\}\}/g)].map((m) => m[1]));
   for (const f of entry.configFields) {
-    if (!f.destination) continue;
-    const p = pointOf(eff[f.name], f.format === "host" || f.format === "hostname" ? eff.port : undefined, f.format);
-    if (p) points.add(p);
+    if (f.name === "spec" && typeof eff.spec === "string" && eff.spec !== "") {
+      points.push(`spec=sha256:${createHash("sha256").update(eff.spec).digest("hex").slice(0, 16)}`);
+      continue;
+    }
+    if (!(f.destination || (f.format && LOCATING_FORMATS.has(f.format)) || filled.has(f.name) || f.name === "port")) continue;
+    const v = valuePoint(eff[f.name], f.format);
+    if (v !== null) points.push(`${f.name}=${v}`);
   }
-  // a host already named by a URL's origin over https is not listed twice
-  for (const p of [...points]) if (points.has(`https://${p}`)) points.delete(p);
-  return [...points].sort().join(", ");
+  return points.join(", ");
 }
 
 export type BindingRefusal = { locator: string; sourceType: string; destination: string; bound: SecretBindingRow[]; message: string };

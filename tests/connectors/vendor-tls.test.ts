@@ -96,4 +96,21 @@ describe("a credential bound to one site or org is never sent to another of the 
     expect(r).toMatchObject({ ok: false, error: { kind: "egress_refused", message: expect.stringContaining("works only at its gateway (api.atlassian.com)") } });
     expect(sent).toEqual([]);
   });
+
+  it("zendesk, servicenow, okta: config.base_url naming another customer's instance of the vendor is refused for any credential (a consent token too), nothing sent", async () => {
+    // found in review: the consent token's endpoint check read the subdomain, and base_url moved the token to evil.zendesk.com (a vendor host by wildcard)
+    const cases: [string, Record<string, unknown>][] = [
+      ["zendesk", { subdomain: "acme", base_url: "https://evil.zendesk.com/api/v2" }],
+      ["servicenow", { instance: "acme", base_url: "https://evil.service-now.com/api/now" }],
+      ["okta", { domain: "acme.okta.com", base_url: "https://evil.okta.com/api/v1" }],
+    ];
+    for (const [sourceType, config] of cases) {
+      const r = await health(sourceType, config, { access_token: "SECRET_CONSENT_TOKEN_42" });
+      expect(r, sourceType).toMatchObject({ ok: false, error: { kind: "egress_refused", message: expect.stringContaining("names another instance of the") } });
+      expect(sent, sourceType).toEqual([]);
+    }
+    // its own instance through base_url stays allowed as far as this check goes (the request is then attempted)
+    const own = await health("zendesk", { subdomain: "acme", base_url: "https://ACME.zendesk.com/api/v2" }, { access_token: "SECRET_CONSENT_TOKEN_42" });
+    expect(JSON.stringify(own)).not.toContain("names another instance");
+  });
 });

@@ -109,7 +109,7 @@ describe("a tenant's own secret goes only where it is bound", () => {
     expect(first.status).toBe("ACTIVE");
     expect(a.authorized).toBeGreaterThan(0);
     const { rows } = await listSecretBindings(db, tenantId);
-    expect(rows).toEqual([expect.objectContaining({ locator, sourceType: "github", destination: `api.github.com, http://127.0.0.1:${portA}`, origin: "first_use", connectionId: first.id })]);
+    expect(rows).toEqual([expect.objectContaining({ locator, sourceType: "github", destination: `base_url=http://127.0.0.1:${portA}`, origin: "first_use", connectionId: first.id })]);
     const audit = await db.auditEvent.findMany({ where: { tenantId, action: "secret_binding.bound" }, select: { target: true, details: true } });
     expect(audit).toEqual([{ target: locator, details: expect.objectContaining({ sourceType: "github", connectionId: first.id }) }]);
 
@@ -117,10 +117,10 @@ describe("a tenant's own secret goes only where it is bound", () => {
     const moved = await onboard({ org: "other", config: { org: "other", base_url: `http://127.0.0.1:${portB}` } });
     expect(moved.status).toBe("NETWORK_BLOCKED");
     expect(moved.statusReason).toContain(`Destination not approved for this secret: ${locator} is bound to another destination`);
-    expect(moved.statusReason).toContain(`this connection would send it to github at api.github.com, http://127.0.0.1:${portB}`);
+    expect(moved.statusReason).toContain(`this connection would send it to github at base_url=http://127.0.0.1:${portB}`);
     // where it is bound is the admins' to see (the connection page), not the API key holder's
     expect(moved.statusReason).not.toContain(String(portA));
-    expect((await bindingOfConnection(db, tenantId, moved.id))?.bound.map((x) => x.destination)).toEqual([`api.github.com, http://127.0.0.1:${portA}`]);
+    expect((await bindingOfConnection(db, tenantId, moved.id))?.bound.map((x) => x.destination)).toEqual([`base_url=http://127.0.0.1:${portA}`]);
     expect(moved.statusReason).not.toContain(TOKEN);
     expect(resolves).toBe(readsBefore);
     expect(b).toEqual({ connections: 0, authorized: 0 });
@@ -143,10 +143,10 @@ describe("a tenant's own secret goes only where it is bound", () => {
 
   it("another instance of the same vendor (config.instance: evil) never gets a secret bound to the tenant's own", async () => {
     const sn = await ownSecret(db, tenantId, "SERVICENOW", JSON.stringify({ user: "svc", password: TOKEN }));
-    await addBinding(db, { tenantId, locator: sn, sourceType: "servicenow", destination: "https://acme.service-now.com" }, { label: "admin@acme.test" });
+    await addBinding(db, { tenantId, locator: sn, sourceType: "servicenow", destination: "https://acme.service-now.com/api/now, instance=acme" }, { label: "admin@acme.test" });
     const evil = await onboard({ sourceType: "servicenow", org: "incident", locator: sn, config: { instance: "evil" } });
     expect(evil.status).toBe("NETWORK_BLOCKED");
-    expect(evil.statusReason).toContain(`${sn} is bound to another destination (where it was first used, or an admin allowed it), and this connection would send it to servicenow at https://evil.service-now.com`);
+    expect(evil.statusReason).toContain(`${sn} is bound to another destination (where it was first used, or an admin allowed it), and this connection would send it to servicenow at https://evil.service-now.com/api/now, instance=evil`);
     expect(resolves).toBe(0);
   });
 
@@ -155,14 +155,14 @@ describe("a tenant's own secret goes only where it is bound", () => {
     expect(blocked.status).toBe("NETWORK_BLOCKED");
     expect((await listSecretBindings(db, tenantId)).total).toBe(0);
     expect((await onboard({ org: "acme" })).status).toBe("ACTIVE");
-    expect((await listSecretBindings(db, tenantId)).rows.map((r) => r.destination)).toEqual([`api.github.com, http://127.0.0.1:${portA}`]);
+    expect((await listSecretBindings(db, tenantId)).rows.map((r) => r.destination)).toEqual([`base_url=http://127.0.0.1:${portA}`]);
   });
 
   it("an admin allows it at the other host from the connection page: audited, resumed, and only then does the secret go there", async () => {
     await onboard({ org: "acme" });
     const moved = await onboard({ org: "other", config: { org: "other", base_url: `http://127.0.0.1:${portB}` } });
     const state = await bindingOfConnection(db, tenantId, moved.id);
-    expect(state).toMatchObject({ locator, sourceType: "github", destination: `api.github.com, http://127.0.0.1:${portB}`, allowed: false });
+    expect(state).toMatchObject({ locator, sourceType: "github", destination: `base_url=http://127.0.0.1:${portB}`, allowed: false });
     const admin = { id: null, label: "admin@acme.test" };
     const allowed = await allowSecretForConnection({ db, enqueue: async (ids) => void enqueued.push(...ids) }, tenantId, admin, moved.id);
     expect(allowed).toMatchObject({ ok: true, value: { resumed: 1, binding: { origin: "admin", createdBy: "admin@acme.test" } } });
@@ -182,7 +182,7 @@ describe("a tenant's own secret goes only where it is bound", () => {
     expect(await changeSecretBindingApproval(db, tenantId, admin, true)).toEqual({ secretBindingApproval: true });
     const waiting = await onboard({ org: "acme" });
     expect(waiting.status).toBe("NETWORK_BLOCKED");
-    expect(waiting.statusReason).toContain(`this organisation's admins approve where each secret may go, and ${locator} is bound nowhere yet; this connection would send it to github at api.github.com, http://127.0.0.1:${portA}`);
+    expect(waiting.statusReason).toContain(`this organisation's admins approve where each secret may go, and ${locator} is bound nowhere yet; this connection would send it to github at base_url=http://127.0.0.1:${portA}`);
     expect(resolves).toBe(0);
     expect(a).toEqual({ connections: 0, authorized: 0 });
     expect((await listSecretBindings(db, tenantId)).total).toBe(0);
@@ -208,7 +208,7 @@ describe("a tenant's own secret goes only where it is bound", () => {
     // A no longer: the binding to B stands (the re-post's changed config — a trailing slash, same origin — re-runs it)
     const again = await onboard({ org: "acme", config: { org: "acme", base_url: `http://127.0.0.1:${portA}/` } });
     expect(again).toMatchObject({ id: first.id, status: "NETWORK_BLOCKED" });
-    expect((await bindingOfConnection(db, tenantId, first.id))?.bound.map((x) => x.destination)).toEqual([`api.github.com, http://127.0.0.1:${portB}`]);
+    expect((await bindingOfConnection(db, tenantId, first.id))?.bound.map((x) => x.destination)).toEqual([`base_url=http://127.0.0.1:${portB}`]);
     // another tenant's binding is not this tenant's to remove
     const stranger = await createTestTenant(db, "stranger");
     const toB = (await listSecretBindings(db, tenantId)).rows[0]!;
@@ -216,7 +216,7 @@ describe("a tenant's own secret goes only where it is bound", () => {
     expect(await removeSecretBinding(db, tenantId, { label: "admin@acme.test" }, toB.id)).toMatchObject({ ok: true });
     // bound nowhere: the next successful use binds it again
     expect((await onboard({ org: "acme" })).status).toBe("ACTIVE");
-    expect((await listSecretBindings(db, tenantId)).rows.map((r) => r.destination)).toEqual([`api.github.com, http://127.0.0.1:${portA}`]);
+    expect((await listSecretBindings(db, tenantId)).rows.map((r) => r.destination)).toEqual([`base_url=http://127.0.0.1:${portA}`]);
   });
 });
 
@@ -236,7 +236,7 @@ describe("binding, directly", () => {
 
   it("an sp: principal is bound once per source type (the operator lists the connectors it serves)", async () => {
     const { checkSecretBinding } = await import("../../server/onboarding/secret-binding");
-    await addBinding(db, { tenantId, locator: "sp:ENTRA", sourceType: "servicenow", destination: "https://acme.service-now.com" }, { label: "admin@acme.test" });
+    await addBinding(db, { tenantId, locator: "sp:ENTRA", sourceType: "servicenow", destination: "https://acme.service-now.com/api/now, instance=acme" }, { label: "admin@acme.test" });
     // another connector: bound nowhere yet for it
     expect(await checkSecretBinding(db, { tenantId, locator: "sp:entra", sourceType: "zendesk", config: { subdomain: "acme" } })).toMatchObject({ ok: true, bindOnSuccess: { sourceType: "zendesk" } });
     // the same connector at another instance: refused
@@ -267,7 +267,7 @@ describe("binding, directly", () => {
 
   it("bindings are per tenant: another organisation's use of the same locator name is not compared with this one's", async () => {
     const { checkSecretBinding } = await import("../../server/onboarding/secret-binding");
-    await addBinding(db, { tenantId, locator: "vault:apps/sn", sourceType: "servicenow", destination: "https://acme.service-now.com" }, { label: "admin@acme.test" });
+    await addBinding(db, { tenantId, locator: "vault:apps/sn", sourceType: "servicenow", destination: "https://acme.service-now.com/api/now, instance=acme" }, { label: "admin@acme.test" });
     const other = await createTestTenant(db, "other");
     expect(await checkSecretBinding(db, { tenantId: other, locator: "vault:apps/sn#password", sourceType: "servicenow", config: { instance: "globex" } })).toMatchObject({ ok: true, bindOnSuccess: {} });
     expect(await checkSecretBinding(db, { tenantId, locator: "vault:apps/sn#password", sourceType: "servicenow", config: { instance: "globex" } })).toMatchObject({ ok: false });

@@ -13,7 +13,7 @@ import { err, ok } from "../../lib/result";
 import { getCatalogEntry } from "../catalog";
 import { MissingVariableError, effectiveConfig, interpolate, interpolateDeep, type TemplateVars } from "../catalog/interpolate";
 import { type CatalogEntry, type CatalogStream, type Expect, findReadOnlyPost } from "../catalog/schema";
-import { isVendorHost } from "../safe-mode/destinations";
+import { isVendorHost, isWildcardVendorHost } from "../safe-mode/destinations";
 import { type ReadOnlyQuery, type SafeHttp, type SafeResponse, defaultSafeHttp, redact } from "../safe-mode/http";
 import { MAX_SAMPLE_RECORDS } from "../safe-mode/policy";
 import { sandboxNotRunning } from "../sandbox/refs";
@@ -231,6 +231,20 @@ function resolve(ctx: ConnectorContext, driver: string, entryOverride?: CatalogE
       // a credential bound to one site's gateway (Atlassian 3LO) is never sent to another of the vendor's hosts
       if (gateway && isVendorHost(ctx.destinations, u.hostname)) {
         return err({ kind: "egress_refused", message: `the credential was granted for one site and works only at its gateway (${new URL(gateway).host}); config.base_url names another of the vendor's hosts (${u.host}), where it is never sent` });
+      }
+      // another customer's instance of the vendor (a wildcard host: evil.zendesk.com for a connection
+      // of acme.zendesk.com) is never where this connection's credential goes, whatever it is
+      // (a consent token, a shared secret): the config's own instance or a host the catalog names only
+      if (isWildcardVendorHost(ctx.destinations, u.hostname)) {
+        let own: string | undefined;
+        try {
+          own = new URL(interpolate(entry.baseUrl ?? "", vars)).hostname.toLowerCase();
+        } catch {
+          own = undefined;
+        }
+        if (u.hostname.toLowerCase().replace(/\.$/, "") !== own) {
+          return err({ kind: "egress_refused", message: `config.base_url names another instance of the ${entry.displayName} vendor (${u.host}) than this connection's (${own ?? "none configured"}): the credential is never sent there` });
+        }
       }
       base = override;
     } else {

@@ -126,6 +126,16 @@ export type Scheme = "http:" | "https:";
 /** True when `host` is one of the connector's own vendor hosts by name (any port). */
 export const isVendorHost = (g: DestinationGrant, host: string) => g.catalogHosts.some((p) => nameMatches(p.replace(/:\d+$/, "").toLowerCase(), bare(host)));
 
+/**
+ * True when `host` is a vendor host only by a wildcard of the catalog (`*.zendesk.com`,
+ * `*.service-now.com`): some customer's instance of the vendor, not a host the catalog names.
+ */
+export const isWildcardVendorHost = (g: DestinationGrant, host: string): boolean => {
+  const h = bare(host);
+  const names = g.catalogHosts.map((p) => p.replace(/:\d+$/, "").toLowerCase());
+  return !names.some((p) => !p.startsWith("*.") && nameMatches(p, h)) && names.some((p) => p.startsWith("*.") && nameMatches(p, h));
+};
+
 const ruleFor = (rules: readonly HostRule[], sourceType: string) => rules.filter((r) => r.sourceTypes.length === 0 || r.sourceTypes.includes(sourceType));
 const portOk = (r: HostRule, port: number) => r.ports.length === 0 || r.ports.includes(port);
 
