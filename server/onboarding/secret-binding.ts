@@ -83,6 +83,18 @@ function valuePoint(value: unknown, format: string | undefined): string | null {
   return value;
 }
 
+/** Per source type (catalog data): the config fields its base, host and token URL templates fill in. */
+const TEMPLATE_FIELDS = new Map<string, ReadonlySet<string>>();
+function templateFields(sourceType: string, entry: NonNullable<ReturnType<typeof getCatalogEntry>>): ReadonlySet<string> {
+  let fields = TEMPLATE_FIELDS.get(sourceType);
+  if (!fields) {
+    const templates = [entry.baseUrl ?? "", ...entry.allowedHosts, JSON.stringify(entry.authModes)].join(" ");
+    fields = new Set([...templates.matchAll(/\{\{\s*config\.([A-Za-z0-9_]+)\s*\}\}/g)].map((m) => m[1]!));
+    TEMPLATE_FIELDS.set(sourceType, fields);
+  }
+  return fields;
+}
+
 /**
  * Where a connection would send its secret, from the intent's config as admitted (sandbox
  * references unexpanded, so a restart's new ports bind nothing new), as one line: the API base
@@ -108,8 +120,7 @@ export function secretDestination(sourceType: string, config: Record<string, unk
       /* an unset variable: the attempt fails before any request */
     }
   }
-  const templates = [entry.baseUrl ?? "", ...entry.allowedHosts, JSON.stringify(entry.authModes)].join(" ");
-  const filled = new Set([...templates.matchAll(/\{\{\s*config\.([A-Za-z0-9_]+)\s*\}\}/g)].map((m) => m[1]));
+  const filled = templateFields(sourceType, entry);
   for (const f of entry.configFields) {
     if (f.name === "spec" && typeof eff.spec === "string" && eff.spec !== "") {
       points.push(`spec=sha256:${createHash("sha256").update(eff.spec).digest("hex").slice(0, 16)}`);
