@@ -5,6 +5,7 @@ import { useState } from "react";
 import { actionLabel } from "@/lib/audit-words";
 import type { RouterOutputs } from "@/lib/router-types";
 import { portsInWords, SettingsDestinations, typesInWords } from "./settings-destinations";
+import { SettingCheckbox } from "./row-actions";
 import { SettingsOAuthApps } from "./settings-oauth-apps";
 import { SettingsSecretBindings } from "./settings-secret-bindings";
 import { useTRPC } from "./trpc-provider";
@@ -88,25 +89,18 @@ export function SettingsManager() {
         <h2 id="privacy-heading" className="text-lg font-semibold">
           Sample previews
         </h2>
-        <label className="flex items-start gap-2 text-sm">
-          <input
-            type="checkbox"
-            className="mt-1"
-            checked={choice ?? s.previewMasking}
-            disabled={masking.isPending}
-            onChange={(e) => {
-              setChoice(e.target.checked);
-              masking.mutate({ on: e.target.checked });
-            }}
-          />
-          <span>
-            <span className="font-medium">Mask personal data in previews</span>
-            <span className="block text-slate-600 dark:text-slate-400">
-              Emails, phone numbers and card-like numbers in the stored first-sync preview show their shape only (j•••@e•••.com, +1 •••-•••-••12, •••• 4242). Applies to previews stored from
-              now on; secret-looking fields are always hidden.
-            </span>
-          </span>
-        </label>
+        <SettingCheckbox
+          label="Mask personal data in previews"
+          checked={choice ?? s.previewMasking}
+          pending={masking.isPending}
+          onChange={(on) => {
+            setChoice(on);
+            masking.mutate({ on });
+          }}
+        >
+          Emails, phone numbers and card-like numbers in the stored first-sync preview show their shape only (j•••@e•••.com, +1 •••-•••-••12, •••• 4242). Applies to previews stored from now
+          on; secret-looking fields are always hidden.
+        </SettingCheckbox>
         {masking.isError ? <p className="text-sm text-red-700 dark:text-red-300">{masking.error.message}</p> : null}
       </section>
 

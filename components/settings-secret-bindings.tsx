@@ -9,7 +9,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import type { RouterOutputs } from "@/lib/router-types";
-import { RemoveWithConfirm } from "./row-actions";
+import { RemoveWithConfirm, SettingCheckbox } from "./row-actions";
 import { Cell, PlainTable, Row } from "./plain-table";
 import { useTRPC } from "./trpc-provider";
 
@@ -69,25 +69,18 @@ export function SettingsSecretBindings({ bindings }: { bindings: { rows: Binding
           connection page. An intent naming the same secret for another instance or another connector is blocked before the secret is read.
         </p>
       </div>
-      <label className="flex items-start gap-2 text-sm">
-        <input
-          type="checkbox"
-          className="mt-1"
-          checked={choice ?? bindings.approval}
-          disabled={approval.isPending}
-          onChange={(e) => {
-            setChoice(e.target.checked);
-            approval.mutate({ on: e.target.checked });
-          }}
-        />
-        <span>
-          <span className="font-medium">An admin approves each secret&apos;s first destination</span>
-          <span className="block text-slate-600 dark:text-slate-400">
-            Off: a secret is bound where it first works. On: a secret bound nowhere yet is not read, and its connection waits for an admin to allow it on the connection&apos;s page — so whoever
-            names a secret first cannot decide where it goes.
-          </span>
-        </span>
-      </label>
+      <SettingCheckbox
+        label="An admin approves each secret's first destination"
+        checked={choice ?? bindings.approval}
+        pending={approval.isPending}
+        onChange={(on) => {
+          setChoice(on);
+          approval.mutate({ on });
+        }}
+      >
+        Off: a secret is bound where it first works. On: a secret bound nowhere yet is not read, and its connection waits for an admin to allow it on the connection&apos;s page — so whoever
+        names a secret first cannot decide where it goes.
+      </SettingCheckbox>
       {approval.isError ? <p className="text-sm text-red-700 dark:text-red-300">{approval.error.message}</p> : null}
       {bindings.rows.length === 0 ? (
         <p className="text-sm">No secret has been used yet.</p>
