@@ -54,7 +54,10 @@ export function SettingsOAuthApps() {
               <Row key={a.id}>
                 <Cell>{a.providerName}</Cell>
                 <Cell>{a.instanceHost || "—"}</Cell>
-                <Cell>{a.principal ? `sp:${a.principal}` : `consent:${a.provider}`}</Cell>
+                <Cell>
+                  {a.principal ? `Service principal “${a.principal}”` : "Admin consent"}
+                  <span className="block font-mono text-xs text-slate-500">{a.principal ? `sp:${a.principal}` : `consent:${a.provider}`}</span>
+                </Cell>
                 <Cell className="font-mono">{a.clientId}</Cell>
                 <Cell>kept (encrypted)</Cell>
                 <Cell>{a.createdBy}</Cell>
