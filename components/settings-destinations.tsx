@@ -6,7 +6,7 @@
  */
 import { Cell, PlainTable, Row as TableRow } from "./plain-table";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useId, useState } from "react";
 import type { RouterOutputs } from "@/lib/router-types";
 import { RemoveWithConfirm } from "./row-actions";
 import { useTRPC } from "./trpc-provider";
@@ -23,7 +23,29 @@ const splitList = (s: string) => s.split(/[\s,]+/).map((x) => x.trim()).filter(B
 export const portsInWords = (ports: readonly number[]) => (ports.length ? ports.join(", ") : "any port");
 export const typesInWords = (types: readonly string[]) => (types.length ? types.join(", ") : "any source type");
 
-function DestinationFields({ draft, set, sourceTypes, kindFixed }: { draft: Draft; set: (d: Draft) => void; sourceTypes: readonly string[]; kindFixed?: boolean }) {
+type Issue = { path: string; message: string };
+
+/** The fields a refused change named (the server's `data.issues`), to mark each input. */
+export function fieldIssuesOf(error: unknown): Issue[] {
+  const issues = (error as { data?: { issues?: unknown } } | null)?.data?.issues;
+  return Array.isArray(issues) ? issues.filter((i): i is Issue => typeof i?.path === "string" && typeof i?.message === "string") : [];
+}
+
+function DestinationFields({ draft, set, sourceTypes, kindFixed, issues = [] }: { draft: Draft; set: (d: Draft) => void; sourceTypes: readonly string[]; kindFixed?: boolean; issues?: Issue[] }) {
+  const id = useId();
+  // a refused field says so on itself: aria-invalid, and its sentence under it (read with the field)
+  const mark = (field: string) => {
+    const issue = issues.find((i) => i.path === field);
+    return issue ? { "aria-invalid": true as const, "aria-describedby": `${id}-${field}` } : {};
+  };
+  const note = (field: string) => {
+    const issue = issues.find((i) => i.path === field);
+    return issue ? (
+      <span id={`${id}-${field}`} className="mt-1 block max-w-xs text-xs text-red-700 dark:text-red-300">
+        {issue.message}
+      </span>
+    ) : null;
+  };
   return (
     <>
       {kindFixed ? null : (
@@ -35,29 +57,41 @@ function DestinationFields({ draft, set, sourceTypes, kindFixed }: { draft: Draf
           </select>
         </label>
       )}
-      <label className="text-sm">
-        <span className="mb-1 block font-medium">{draft.kind === "host" ? "Host, *.domain, IP or CIDR" : "Absolute folder path"}</span>
-        <input value={draft.pattern} onChange={(e) => set({ ...draft, pattern: e.target.value })} placeholder={draft.kind === "host" ? "db.corp.example" : "/srv/exports"} className={input} />
-      </label>
-      {draft.kind === "host" ? (
-        <label className="text-sm">
-          <span className="mb-1 block font-medium">Ports</span>
-          <input value={draft.ports} onChange={(e) => set({ ...draft, ports: e.target.value })} placeholder="5432, 6432 (empty: any)" className={`${input} w-40`} />
+      <div className="text-sm">
+        <label>
+          <span className="mb-1 block font-medium">{draft.kind === "host" ? "Host, *.domain, IP or CIDR" : "Absolute folder path"}</span>
+          <input value={draft.pattern} onChange={(e) => set({ ...draft, pattern: e.target.value })} placeholder={draft.kind === "host" ? "db.corp.example" : "/srv/exports"} className={input} {...mark("pattern")} />
         </label>
+        {note("pattern")}
+      </div>
+      {draft.kind === "host" ? (
+        <div className="text-sm">
+          <label>
+            <span className="mb-1 block font-medium">Ports</span>
+            <input value={draft.ports} onChange={(e) => set({ ...draft, ports: e.target.value })} placeholder="5432, 6432 (empty: any)" className={`${input} w-40`} {...mark("ports")} />
+          </label>
+          {note("ports")}
+        </div>
       ) : null}
-      <label className="text-sm">
-        <span className="mb-1 block font-medium">Source types</span>
-        <input value={draft.sourceTypes} onChange={(e) => set({ ...draft, sourceTypes: e.target.value })} placeholder="postgres, mongo (empty: any)" list="aam-source-types" className={input} />
+      <div className="text-sm">
+        <label>
+          <span className="mb-1 block font-medium">Source types</span>
+          <input value={draft.sourceTypes} onChange={(e) => set({ ...draft, sourceTypes: e.target.value })} placeholder="postgres, mongo (empty: any)" list="aam-source-types" className={input} {...mark("sourceTypes")} />
+        </label>
         <datalist id="aam-source-types">
           {sourceTypes.map((t) => (
             <option key={t} value={t} />
           ))}
         </datalist>
-      </label>
-      <label className="text-sm">
-        <span className="mb-1 block font-medium">Note</span>
-        <input value={draft.note} onChange={(e) => set({ ...draft, note: e.target.value })} placeholder="why it is approved" className={input} />
-      </label>
+        {note("sourceTypes")}
+      </div>
+      <div className="text-sm">
+        <label>
+          <span className="mb-1 block font-medium">Note</span>
+          <input value={draft.note} onChange={(e) => set({ ...draft, note: e.target.value })} placeholder="why it is approved" className={input} {...mark("note")} />
+        </label>
+        {note("note")}
+      </div>
     </>
   );
 }
@@ -80,7 +114,7 @@ function DestinationRow({ d, sourceTypes, onChanged }: { d: Destination; sourceT
               update.mutate({ id: d.id, pattern: editing.pattern, ports: editing.ports, sourceTypes: splitList(editing.sourceTypes), note: editing.note });
             }}
           >
-            <DestinationFields draft={editing} set={setEditing} sourceTypes={sourceTypes} kindFixed />
+            <DestinationFields draft={editing} set={setEditing} sourceTypes={sourceTypes} kindFixed issues={fieldIssuesOf(update.error)} />
             <button type="submit" disabled={update.isPending} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500 disabled:opacity-60">
               {update.isPending ? "Saving…" : "Save"}
             </button>
@@ -158,7 +192,7 @@ export function SettingsDestinations({ destinations, sourceTypes }: { destinatio
           add.mutate({ kind: draft.kind, pattern: draft.pattern, ports: draft.ports, sourceTypes: splitList(draft.sourceTypes), note: draft.note });
         }}
       >
-        <DestinationFields draft={draft} set={setDraft} sourceTypes={sourceTypes} />
+        <DestinationFields draft={draft} set={setDraft} sourceTypes={sourceTypes} issues={fieldIssuesOf(add.error)} />
         <button type="submit" disabled={add.isPending} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500 disabled:opacity-60">
           {add.isPending ? "Adding…" : "Add destination"}
         </button>

@@ -71,6 +71,11 @@ test("the Settings page lists, adds, edits and removes destinations, refuses bad
   await form.getByRole("button", { name: "Add destination" }).click();
   await expect(form).toContainText("Destination: “https://db.corp.example/x” is a URL: enter only the host name (db.corp.example), and the port under Ports.");
   await expect(form).toContainText("Ports: “70000” is not a port: use whole numbers from 1 to 65535, separated by commas.");
+  // each refused field says so on itself, its sentence read with it
+  await expect(form.getByLabel("Host, *.domain, IP or CIDR")).toHaveAttribute("aria-invalid", "true");
+  await expect(form.getByLabel("Host, *.domain, IP or CIDR")).toHaveAccessibleDescription("“https://db.corp.example/x” is a URL: enter only the host name (db.corp.example), and the port under Ports.");
+  await expect(form.getByLabel("Ports")).toHaveAccessibleDescription("“70000” is not a port: use whole numbers from 1 to 65535, separated by commas.");
+  await expect(form.getByLabel("Source types")).not.toHaveAttribute("aria-invalid", "true");
   await form.getByLabel("Kind").selectOption("folder");
   await form.getByLabel("Absolute folder path").fill(path.resolve(".data-e2e"));
   await form.getByRole("button", { name: "Add destination" }).click();

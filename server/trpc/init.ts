@@ -22,6 +22,17 @@ export async function createContext(): Promise<Context> {
 const FIELD_WORDS: Record<string, string> = { sourceTypes: "Source types", clientId: "Client id", clientSecret: "Client secret", ports: "Ports", pattern: "Pattern", note: "Note", name: "Name" };
 
 /** One sentence per problem: "Ports: … ; Note: …" (a single problem as it is). */
+/** Thrown as a TRPCError's cause by a use-case that refused some fields: the formatter hands them to the form as `data.issues`. */
+export class FieldIssues extends Error {
+  override name = "FieldIssues";
+  constructor(
+    message: string,
+    readonly issues: readonly { path: string; message: string }[],
+  ) {
+    super(message);
+  }
+}
+
 export function inputMessage(issues: readonly { path: string; message: string }[]): string {
   if (issues.length === 1) return issues[0]!.message;
   return issues.map((i) => (i.path ? `${FIELD_WORDS[i.path.split(".")[0]!] ?? i.path}: ${i.message}` : i.message)).join("; ");
@@ -38,6 +49,8 @@ const t = initTRPC.context<Context>().create({
       const issues = error.cause.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
       return { ...shape, message: inputMessage(issues), data: { ...shape.data, issues } };
     }
+    // a use-case's own refusal of fields (a destination's pattern, its ports): its sentence, and which fields, for the form
+    if (error.code === "BAD_REQUEST" && error.cause instanceof FieldIssues) return { ...shape, data: { ...shape.data, issues: error.cause.issues } };
     if (error.code !== "INTERNAL_SERVER_ERROR") return shape;
     const ref = randomUUID().slice(0, 8);
     const cause = error.cause ?? error;

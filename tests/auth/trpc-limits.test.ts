@@ -80,6 +80,14 @@ describe("error formatter", () => {
     expect(body.error.json.message).toBe("Give the key a name, e.g. “AOD production”.");
     expect(body.error.json.data.issues).toEqual([{ path: "name", message: "Give the key a name, e.g. “AOD production”." }]);
 
+    // a use-case's own refusal of fields (not the schema's): its sentence, and each field for the form to mark
+    const dest = await post("settings.addDestination", { kind: "host", pattern: "https://db.corp.example/x", ports: "70000", sourceTypes: [], note: "" });
+    expect(dest.status).toBe(400);
+    const refused = (await dest.json()) as { error: { json: { message: string; data: { issues: { path: string; message: string }[] } } } };
+    expect(refused.error.json.message).toContain("Destination: “https://db.corp.example/x” is a URL");
+    expect(refused.error.json.data.issues.map((i) => i.path)).toEqual(["pattern", "ports"]);
+    expect(refused.error.json.data.issues[1]!.message).toBe("“70000” is not a port: use whole numbers from 1 to 65535, separated by commas.");
+
     const local = router({ two: publicProcedure.input(z.object({ ports: z.string().min(1, "give at least one port"), note: z.string().max(3, "keep it short") })).mutation(() => "ok") });
     const res = await fetchRequestHandler({
       endpoint: "/api/trpc",

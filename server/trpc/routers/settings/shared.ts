@@ -7,7 +7,7 @@ import type { Db } from "../../../db/client";
 import type { DestinationAdminDeps, DestinationError } from "../../../onboarding/manage-destinations";
 import type { Result } from "../../../lib/result";
 import type { BindingError } from "../../../onboarding/manage-secret-bindings";
-import { requireCapability } from "../../init";
+import { FieldIssues, requireCapability } from "../../init";
 
 export const adminProcedure = requireCapability("manage_settings");
 
@@ -21,7 +21,9 @@ const CODE = { INVALID: "BAD_REQUEST", NOT_FOUND: "NOT_FOUND", NOT_BLOCKED: "CON
 
 export function unwrap<T>(r: Result<T, DestinationError>): T {
   if (r.ok) return r.value;
-  throw new TRPCError({ code: CODE[r.error.code], message: r.error.message });
+  // refused fields go to the form too, each under its own input (errorFormatter: data.issues)
+  const cause = r.error.code === "INVALID" ? new FieldIssues(r.error.message, r.error.issues.map((i) => ({ path: i.field, message: i.message }))) : undefined;
+  throw new TRPCError({ code: CODE[r.error.code], message: r.error.message, cause });
 }
 
 export const ZDestinationInput = z.object({
