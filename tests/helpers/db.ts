@@ -36,6 +36,14 @@ export async function createScratchDatabase(): Promise<{ url: string; drop: () =
     drop: async () => {
       const c = new pg.Client({ connectionString: withDatabase(testServerUrl(), "postgres") });
       await c.connect();
+      // a pool that is still closing (a stopped worker's queue pool lets go of its error handlers
+      // before its last clients end) would get its clients terminated without a listener — an
+      // uncaught error in the test run: give them up to 5 s to leave, then force what remains
+      for (let i = 0; i < 50; i++) {
+        const r = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [name]);
+        if (r.rows[0]!.n === 0) break;
+        await new Promise((done) => setTimeout(done, 100));
+      }
       await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await c.end();
     },
