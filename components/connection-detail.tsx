@@ -54,7 +54,7 @@ function BlockedDestinationNotice(p: { destination: Blocked; sourceType: string;
   );
 }
 
-type SecretBindingState = { locator: string; source_type: string; destination: string; bound: { source_type: string; destination: string; origin: "first_use" | "admin"; created_at: Date | string }[] };
+type SecretBindingState = { locator: string; source_type: string; destination: string; bound: { source_type: string; destination: string; origin: "first_use" | "admin"; created_at: Date | string }[]; bound_total: number };
 
 const placeInWords = (sourceType: string, destination: string) => `${sourceType}${destination ? ` at ${destination}` : ""}`;
 
@@ -76,6 +76,7 @@ function SecretBindingNotice(p: { state: SecretBindingState; canAllow: boolean; 
             {`Bound to ${placeInWords(b.source_type, b.destination)} — ${b.origin === "admin" ? "allowed by an admin" : "where it was first used"} on ${new Date(b.created_at).toISOString().slice(0, 10)}`}
           </li>
         ))}
+        {p.state.bound_total > p.state.bound.length ? <li>{`and ${(p.state.bound_total - p.state.bound.length).toLocaleString("en-US")} more (Settings lists them all)`}</li> : null}
       </ul>
       {p.canAllow ? (
         <div className="flex flex-wrap items-center gap-3">

@@ -563,6 +563,12 @@ export async function listAwaitingConsent(db: Db, tenantId: string, opts: { loca
   });
 }
 
+/** What a blocked connection waited on: which rows it is, what they say once queued, the event's stage. */
+const RETRY_AFTER = {
+  destination: { blockedDestination: { not: Prisma.AnyNull }, statusReason: "Queued for onboarding after a destination was approved", stage: "destination" },
+  secret_binding: { blockedDestination: { equals: Prisma.AnyNull }, statusReason: "Queued for onboarding after an admin allowed its secret here", stage: "credentials" },
+} as const;
+
 /** Connections moved per transaction by markBlockedForRetry (its events' rows stay far below a statement's bind limit). */
 const RETRY_CHUNK = 1_000;
 
@@ -575,9 +581,8 @@ const RETRY_CHUNK = 1_000;
 export async function markBlockedForRetry(db: Db, tenantId: string, message: string, ids: readonly string[], waitingOn: "destination" | "secret_binding" = "destination"): Promise<string[]> {
   const moved: string[] = [];
   // blocked on a destination, or waiting for an admin to allow its secret where it would go
-  const where = { status: "NETWORK_BLOCKED" as const, blockedDestination: waitingOn === "destination" ? { not: Prisma.AnyNull } : { equals: Prisma.AnyNull } };
-  const statusReason = waitingOn === "destination" ? "Queued for onboarding after a destination was approved" : "Queued for onboarding after an admin allowed its secret here";
-  const stage = waitingOn === "destination" ? "destination" : "credentials";
+  const { blockedDestination, statusReason, stage } = RETRY_AFTER[waitingOn];
+  const where = { status: "NETWORK_BLOCKED" as const, blockedDestination };
   for (let i = 0; i < ids.length; i += RETRY_CHUNK) {
     const chunk = ids.slice(i, i + RETRY_CHUNK);
     moved.push(

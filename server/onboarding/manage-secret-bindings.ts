@@ -9,8 +9,8 @@ import { recordAudit, type AuditActor } from "../audit/audit-repository";
 import type { Db } from "../db/client";
 import { err, ok, type Result } from "../lib/result";
 import { getConnection, listBlockedWithLocator, markBlockedForRetry } from "./connection-repository";
-import { bindingOf, forgetAllowedBindings, secretDestination } from "./secret-binding";
-import { addBinding, bindingsOf, listBindings, removeBinding, type SecretBindingRow } from "./secret-binding-repository";
+import { forgetAllowedBindings, judgeUse, secretDestination } from "./secret-binding";
+import { addBinding, listBindings, removeBinding, type SecretBindingRow } from "./secret-binding-repository";
 import { secretBindingApprovalFor, setSecretBindingApproval } from "./settings-repository";
 import { READ_ONLY_NAMESPACES } from "./submit-intent";
 
@@ -24,8 +24,10 @@ export type ConnectionBinding = {
   destination: string;
   /** this connection's use is bound (or nothing is bound yet and its first successful attempt binds it: the organisation does not approve first uses) */
   allowed: boolean;
-  /** the bindings its use is compared with */
+  /** the oldest of the bindings its use is compared with (BINDINGS_SHOWN at most) */
   bound: SecretBindingRow[];
+  /** how many there are */
+  boundTotal: number;
 };
 
 /** Waiting connections re-run after one allowance, at most (the rest wait for their next heal or re-post). */
@@ -34,14 +36,8 @@ export const ALLOW_RESUMES = 1_000;
 export async function bindingOfConnection(db: Db, tenantId: string, connectionId: string): Promise<ConnectionBinding | null> {
   const conn = await getConnection(db, tenantId, connectionId);
   if (!conn) return null;
-  const b = bindingOf(conn.credentialLocator);
-  if (!b) return null;
-  const { kind, key: locator } = b;
-  const destination = secretDestination(conn.sourceType, conn.config);
-  const all = await bindingsOf(db, tenantId, locator);
-  const bound = kind === "per_type" ? all.filter((b) => b.sourceType === conn.sourceType) : all;
-  const allowed = bound.length === 0 ? !(await secretBindingApprovalFor(db, tenantId)) : bound.some((b) => b.sourceType === conn.sourceType && b.destination === destination);
-  return { locator, sourceType: conn.sourceType, destination, allowed, bound };
+  const use = await judgeUse(db, { tenantId, locator: conn.credentialLocator, sourceType: conn.sourceType, config: conn.config });
+  return use && { locator: use.key, sourceType: conn.sourceType, destination: use.destination, allowed: use.allowed, bound: use.oldest, boundTotal: use.total };
 }
 
 export async function allowSecretForConnection(
@@ -56,7 +52,7 @@ export async function allowSecretForConnection(
   const state = await bindingOfConnection(deps.db, tenantId, connectionId);
   if (!state) return err({ code: "NOT_BOUND", message: `${conn.credentialLocator} is not a secret that is bound to a destination (consent tokens and the sandboxes' own secrets are bound elsewhere).` });
   if (state.allowed) return err({ code: "ALREADY_ALLOWED", message: `${state.locator} may already be used here (${state.sourceType}${state.destination ? ` at ${state.destination}` : ""}).` });
-  const { row } = await addBinding(deps.db, { tenantId, locator: state.locator, sourceType: state.sourceType, destination: state.destination }, actor);
+  const row = await addBinding(deps.db, { tenantId, locator: state.locator, sourceType: state.sourceType, destination: state.destination }, actor);
   await recordAudit(deps.db, tenantId, actor, "secret_binding.allowed", state.locator, { sourceType: state.sourceType, destination: state.destination, connectionId });
   // this connection and every other one waiting with the same secret for the same place
   const waiting = await listBlockedWithLocator(deps.db, tenantId, conn.credentialLocator, state.sourceType, ALLOW_RESUMES);

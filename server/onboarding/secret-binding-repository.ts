@@ -19,48 +19,53 @@ const asRow = (r: Omit<SecretBindingRow, "origin"> & { origin: string }): Secret
 export type BindingKey = { tenantId: string; locator: string; sourceType: string; destination: string };
 
 /**
- * The bindings of one locator in a tenant, or — when none exists yet among those `sameTypeOnly`
- * considers — this use becomes the first one. Serialised per (tenant, locator) by an advisory lock,
+ * Binds this use when the locator is bound nowhere yet (among what `sameTypeOnly` considers);
+ * says whether this use is bound now. Serialised per (tenant, locator) by an advisory lock,
  * so two first uses at once bind one destination, and the other is then compared with it.
  */
-export async function bindOnFirstUse(db: Db, k: BindingKey, opts: { connectionId: string; sameTypeOnly: boolean }): Promise<{ bindings: SecretBindingRow[]; created: boolean }> {
+export async function bindOnFirstUse(db: Db, k: BindingKey, opts: { connectionId: string; sameTypeOnly: boolean }): Promise<{ bound: boolean }> {
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`credential_binding:${k.tenantId}:${k.locator}`}, 0))`;
-    const rows = await tx.credentialBinding.findMany({
-      where: { tenantId: k.tenantId, locator: k.locator, ...(opts.sameTypeOnly ? { sourceType: k.sourceType } : {}) },
-      select: SELECT,
-      orderBy: { createdAt: "asc" },
-      take: 200,
-    });
-    if (rows.length > 0) return { bindings: rows.map(asRow), created: false };
-    const row = await tx.credentialBinding.create({
+    const other = await tx.credentialBinding.findFirst({ where: { tenantId: k.tenantId, locator: k.locator, ...(opts.sameTypeOnly ? { sourceType: k.sourceType } : {}) }, select: { sourceType: true, destination: true } });
+    // bound meanwhile (a race of first uses): this use counts only where the winner bound it
+    if (other) return { bound: (await tx.credentialBinding.count({ where: { tenantId: k.tenantId, locator: k.locator, sourceType: k.sourceType, destination: k.destination } })) > 0 };
+    await tx.credentialBinding.create({
       data: { tenantId: k.tenantId, locator: k.locator, sourceType: k.sourceType, destination: k.destination, origin: "first_use", connectionId: opts.connectionId, createdBy: "first use" },
-      select: SELECT,
+      select: { id: true },
     });
     // in the open: the admins see where the secret was bound, and by which connection
     await recordAudit(tx, k.tenantId, { label: "onboarding (first use)" }, "secret_binding.bound", k.locator, { sourceType: k.sourceType, destination: k.destination, connectionId: opts.connectionId });
-    return { bindings: [asRow(row)], created: true };
+    return { bound: true };
   });
 }
 
 /** An admin allows the secret at one more destination (idempotent: the existing row when it is already allowed). */
-export async function addBinding(db: Db, k: BindingKey, actor: { id?: string | null; label: string }): Promise<{ row: SecretBindingRow; created: boolean }> {
-  const where = { tenantId_locator_sourceType_destination: { tenantId: k.tenantId, locator: k.locator, sourceType: k.sourceType, destination: k.destination } };
-  const existing = await db.credentialBinding.findUnique({ where, select: SELECT });
-  if (existing) return { row: asRow(existing), created: false };
+export async function addBinding(db: Db, k: BindingKey, actor: { id?: string | null; label: string }): Promise<SecretBindingRow> {
   const row = await db.credentialBinding.upsert({
-    where,
+    where: { tenantId_locator_sourceType_destination: { tenantId: k.tenantId, locator: k.locator, sourceType: k.sourceType, destination: k.destination } },
     create: { tenantId: k.tenantId, locator: k.locator, sourceType: k.sourceType, destination: k.destination, origin: "admin", createdById: actor.id ?? null, createdBy: actor.label },
     update: {},
     select: SELECT,
   });
-  return { row: asRow(row), created: true };
+  return asRow(row);
 }
 
-/** Every binding of one locator in a tenant (what an attempt's check compares with; one statement). */
-export async function bindingsOf(db: Db, tenantId: string, locator: string): Promise<SecretBindingRow[]> {
-  const rows = await db.credentialBinding.findMany({ where: { tenantId, locator }, select: SELECT, orderBy: { createdAt: "asc" }, take: BINDINGS_LISTED });
-  return rows.map(asRow);
+/** Bindings a refused connection's page names, at most (it says how many more). */
+export const BINDINGS_SHOWN = 20;
+
+/**
+ * What one use of a locator is compared with: whether its (source type, destination) is bound —
+ * by the unique key, never by searching a bounded list — how many bindings it is compared with
+ * (all of the locator's, or its source type's for `sameTypeOnly`), and the oldest of them.
+ */
+export async function lookupBinding(db: Db, k: BindingKey, sameTypeOnly: boolean): Promise<{ matched: boolean; total: number; oldest: SecretBindingRow[] }> {
+  const where = { tenantId: k.tenantId, locator: k.locator, ...(sameTypeOnly ? { sourceType: k.sourceType } : {}) };
+  const [hit, total, oldest] = await Promise.all([
+    db.credentialBinding.findUnique({ where: { tenantId_locator_sourceType_destination: { tenantId: k.tenantId, locator: k.locator, sourceType: k.sourceType, destination: k.destination } }, select: { id: true } }),
+    db.credentialBinding.count({ where }),
+    db.credentialBinding.findMany({ where, select: SELECT, orderBy: { createdAt: "asc" }, take: BINDINGS_SHOWN }),
+  ]);
+  return { matched: hit !== null, total, oldest: oldest.map(asRow) };
 }
 
 /** Bindings listed on the Settings page, at most this many (the total is counted). */

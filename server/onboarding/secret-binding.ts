@@ -7,9 +7,9 @@
  * (meant for `acme.service-now.com`) could post `source_type: servicenow, config.instance: evil`
  * and the catalog's own host template would carry the token to `evil.service-now.com` — a vendor
  * host, so the destination check passes — or name it for another connector altogether. So each
- * `env:`, `vault:` and `sp:` locator is bound to a source type and a destination: the vendor
- * hosts its config fills in plus the configured hosts / URLs (`host`+`port`, `base_url`,
- * `endpoint` …), as one canonical line. The first attempt that uses a locator binds it (in the
+ * `env:`, `vault:` and `sp:` locator is bound to a source type and a destination: the API base
+ * its config makes and every config value that decides where requests go, each by name, as one
+ * canonical line (secretDestination). The first attempt that uses a locator binds it (in the
  * open: the Settings page lists every binding, the audit log records it) once the source accepted
  * it; an attempt for another source type or destination is refused before the secret is even
  * read — NETWORK_BLOCKED, "destination not approved for this secret", in words — until an admin
@@ -29,7 +29,7 @@ import { SANDBOX_SECRET_ENV_VARS } from "../connectors/sandbox/secret-env";
 import { parseLocator } from "../credentials/locator";
 import type { Db } from "../db/client";
 import { lru } from "../lib/lru";
-import { bindingsOf, bindOnFirstUse, type SecretBindingRow } from "./secret-binding-repository";
+import { bindOnFirstUse, lookupBinding } from "./secret-binding-repository";
 import { secretBindingApprovalFor } from "./settings-repository";
 
 const SANDBOX_SECRETS: ReadonlySet<string> = new Set(SANDBOX_SECRET_ENV_VARS);
@@ -133,7 +133,7 @@ export function secretDestination(sourceType: string, config: Record<string, unk
   return points.join(", ");
 }
 
-export type BindingRefusal = { locator: string; sourceType: string; destination: string; bound: SecretBindingRow[]; message: string };
+export type BindingRefusal = { locator: string; sourceType: string; destination: string; message: string };
 
 const where = (sourceType: string, destination: string) => `${sourceType}${destination ? ` at ${destination}` : ""}`;
 
@@ -142,8 +142,8 @@ const where = (sourceType: string, destination: string) => `${sourceType}${desti
  * connection would send the secret, how many places it is bound to — never which ones (an API key
  * probing locators must not learn the organisation's hosts); the connection page shows them to admins.
  */
-export function refusalMessage(locator: string, sourceType: string, destination: string, bound: readonly SecretBindingRow[]): string {
-  const others = bound.length === 1 ? "another destination" : `${bound.length} other destinations`;
+export function refusalMessage(locator: string, sourceType: string, destination: string, boundTo: number): string {
+  const others = boundTo === 1 ? "another destination" : `${boundTo.toLocaleString("en-US")} other destinations`;
   return `Destination not approved for this secret: ${locator} is bound to ${others} (where it was first used, or an admin allowed it), and this connection would send it to ${where(sourceType, destination)}. It was not read. An admin can allow it here on this connection's page, or review where it may go in Settings`;
 }
 
@@ -167,6 +167,21 @@ export type BindingCheck =
   | { ok: false; refusal: BindingRefusal };
 
 /**
+ * How one use of a locator stands (the attempt's check and the connection page share it): the
+ * locator's binding name and kind, where this use would send it, whether that is bound, and what
+ * it is compared with — or null for a locator that is not bound (consent:, the sandboxes').
+ */
+export async function judgeUse(db: Db, c: { tenantId: string; locator: string; sourceType: string; config: Record<string, unknown> }) {
+  const b = bindingOf(c.locator);
+  if (!b) return null;
+  const destination = secretDestination(c.sourceType, c.config);
+  const found = await lookupBinding(db, { tenantId: c.tenantId, locator: b.key, sourceType: c.sourceType, destination }, b.kind === "per_type");
+  // bound nowhere: allowed (and bound by its first success) unless the organisation's admins approve first uses
+  const allowed = found.total === 0 ? !(await secretBindingApprovalFor(db, c.tenantId)) : found.matched;
+  return { key: b.key, kind: b.kind, destination, allowed, ...found };
+}
+
+/**
  * Checks — before the secret is read — that this connection may use its locator: it is bound to
  * this source type and destination, or bound nowhere yet (then `bindOnSuccess`: the attempt binds
  * it once the source accepted it, `confirmFirstUse`). A use that never got through (a destination
@@ -176,27 +191,19 @@ export type BindingCheck =
 export async function checkSecretBinding(db: Db, c: { tenantId: string; locator: string; sourceType: string; config: Record<string, unknown> }): Promise<BindingCheck> {
   const b = bindingOf(c.locator);
   if (!b) return { ok: true };
-  const { kind, key: locator } = b;
-  const destination = secretDestination(c.sourceType, c.config);
-  const key = cacheKey(c.tenantId, locator, c.sourceType, destination);
+  const key = cacheKey(c.tenantId, b.key, c.sourceType, secretDestination(c.sourceType, c.config));
   const seen = allowed.get(key);
   if (seen !== undefined && Date.now() - seen < ALLOWED_TTL_MS) return { ok: true };
-  const all = await bindingsOf(db, c.tenantId, locator);
-  const bindings = kind === "per_type" ? all.filter((b) => b.sourceType === c.sourceType) : all;
-  if (bindings.length === 0) {
-    // an organisation whose admins approve every secret's first destination: it waits for them
-    if (await secretBindingApprovalFor(db, c.tenantId)) return { ok: false, refusal: { locator, sourceType: c.sourceType, destination, bound: [], message: firstUseMessage(c.locator, c.sourceType, destination) } };
-    return { ok: true, bindOnSuccess: { tenantId: c.tenantId, locator, sourceType: c.sourceType, destination, sameTypeOnly: kind === "per_type" } };
-  }
-  if (bindings.some((b) => b.sourceType === c.sourceType && b.destination === destination)) {
-    allowed.set(key, Date.now());
-    return { ok: true };
-  }
-  return { ok: false, refusal: { locator, sourceType: c.sourceType, destination, bound: bindings, message: refusalMessage(c.locator, c.sourceType, destination, bindings) } };
+  const use = (await judgeUse(db, c))!;
+  const refusal = { locator: use.key, sourceType: c.sourceType, destination: use.destination };
+  if (!use.allowed) return { ok: false, refusal: { ...refusal, message: use.total === 0 ? firstUseMessage(c.locator, c.sourceType, use.destination) : refusalMessage(c.locator, c.sourceType, use.destination, use.total) } };
+  if (use.total === 0) return { ok: true, bindOnSuccess: { tenantId: c.tenantId, locator: use.key, sourceType: c.sourceType, destination: use.destination, sameTypeOnly: use.kind === "per_type" } };
+  allowed.set(key, Date.now());
+  return { ok: true };
 }
 
 /** After the source accepted the secret (health check passed): binds a locator that was bound nowhere (or, in a race, leaves the binding that won). */
 export async function confirmFirstUse(db: Db, b: NonNullable<Extract<BindingCheck, { ok: true }>["bindOnSuccess"]>, connectionId: string): Promise<void> {
-  const { bindings } = await bindOnFirstUse(db, b, { connectionId, sameTypeOnly: b.sameTypeOnly });
-  if (bindings.some((x) => x.sourceType === b.sourceType && x.destination === b.destination)) allowed.set(cacheKey(b.tenantId, b.locator, b.sourceType, b.destination), Date.now());
+  const { bound } = await bindOnFirstUse(db, b, { connectionId, sameTypeOnly: b.sameTypeOnly });
+  if (bound) allowed.set(cacheKey(b.tenantId, b.locator, b.sourceType, b.destination), Date.now());
 }

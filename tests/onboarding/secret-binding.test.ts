@@ -265,6 +265,17 @@ describe("binding, directly", () => {
     expect(await checkSecretBinding(db, { tenantId, locator: locator.replace("env:", "ENV:"), sourceType: "github", config: { org: "x", base_url: `http://127.0.0.1:${portB}` } })).toMatchObject({ ok: false });
   });
 
+  it("a use is matched by its key, not searched for among a bounded list: the 600th binding of a secret still allows, a refusal counts all 600", async () => {
+    const { checkSecretBinding } = await import("../../server/onboarding/secret-binding");
+    const loc = "env:AAM_SECRET_MANY_PLACES";
+    await db.credentialBinding.createMany({
+      data: Array.from({ length: 600 }, (_, i) => ({ tenantId, locator: loc, sourceType: "github", destination: `base_url=https://proxy.corp.example/p${i}`, origin: "admin", createdBy: "admin@acme.test", createdAt: new Date(Date.UTC(2026, 0, 1) + i * 1000) })),
+    });
+    expect(await checkSecretBinding(db, { tenantId, locator: loc, sourceType: "github", config: { org: "acme", base_url: "https://proxy.corp.example/p599" } })).toEqual({ ok: true });
+    const refused = await checkSecretBinding(db, { tenantId, locator: loc, sourceType: "github", config: { org: "acme", base_url: "https://proxy.corp.example/elsewhere" } });
+    expect(refused).toMatchObject({ ok: false, refusal: { message: expect.stringContaining(`${loc} is bound to 600 other destinations`) } });
+  });
+
   it("bindings are per tenant: another organisation's use of the same locator name is not compared with this one's", async () => {
     const { checkSecretBinding } = await import("../../server/onboarding/secret-binding");
     await addBinding(db, { tenantId, locator: "vault:apps/sn", sourceType: "servicenow", destination: "https://acme.service-now.com/api/now, instance=acme" }, { label: "admin@acme.test" });

@@ -55,7 +55,7 @@ export const connectionsRouter = router({
       const admin = can(ctx.user.role, "manage_settings");
       // refused for its secret's binding: where the secret is bound and where this connection would send it
       const binding = view.status === "NETWORK_BLOCKED" && view.blocked_destination === null ? await bindingOfConnection(ctx.db, ctx.user.tenantId, input.id) : null;
-      const secretBinding = binding && !binding.allowed ? { locator: binding.locator, source_type: binding.sourceType, destination: binding.destination, bound: binding.bound.map((b) => ({ source_type: b.sourceType, destination: b.destination, origin: b.origin, created_at: b.createdAt })) } : null;
+      const secretBinding = binding && !binding.allowed ? { locator: binding.locator, source_type: binding.sourceType, destination: binding.destination, bound: binding.bound.map((b) => ({ source_type: b.sourceType, destination: b.destination, origin: b.origin, created_at: b.createdAt })), bound_total: binding.boundTotal } : null;
       return { ...view, can_approve_destination: view.blocked_destination !== null && admin, secret_binding: secretBinding, can_allow_secret: secretBinding !== null && admin };
     }),
   /** one connection, inline: the admin watches it finish */
