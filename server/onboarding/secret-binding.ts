@@ -157,6 +157,10 @@ const ALLOWED_TTL_MS = 15_000;
 const allowed = lru<string, number>(20_000);
 const cacheKey = (tenantId: string, locator: string, sourceType: string, destination: string) => JSON.stringify([tenantId, locator, sourceType, destination]);
 
+/** Lookups and first bindings in flight in this process, per cache key (bounded by the attempts running). */
+const judging = new Map<string, ReturnType<typeof judgeUse>>();
+const confirming = new Map<string, Promise<void>>();
+
 /** Drops this process's remembered allowances (after an admin removes a binding; other processes forget within ALLOWED_TTL_MS). */
 export function forgetAllowedBindings(): void {
   allowed.clear();
@@ -194,7 +198,13 @@ export async function checkSecretBinding(db: Db, c: { tenantId: string; locator:
   const key = cacheKey(c.tenantId, b.key, c.sourceType, secretDestination(c.sourceType, c.config));
   const seen = allowed.get(key);
   if (seen !== undefined && Date.now() - seen < ALLOWED_TTL_MS) return { ok: true };
-  const use = (await judgeUse(db, c))!;
+  // concurrent attempts with the same secret and destination (a batch's first wave) share one lookup
+  let pending = judging.get(key);
+  if (!pending) {
+    pending = judgeUse(db, c).finally(() => judging.delete(key));
+    judging.set(key, pending);
+  }
+  const use = (await pending)!;
   const refusal = { locator: use.key, sourceType: c.sourceType, destination: use.destination };
   if (!use.allowed) return { ok: false, refusal: { ...refusal, message: use.total === 0 ? firstUseMessage(c.locator, c.sourceType, use.destination) : refusalMessage(c.locator, c.sourceType, use.destination, use.total) } };
   if (use.total === 0) return { ok: true, bindOnSuccess: { tenantId: c.tenantId, locator: use.key, sourceType: c.sourceType, destination: use.destination, sameTypeOnly: use.kind === "per_type" } };
@@ -204,6 +214,15 @@ export async function checkSecretBinding(db: Db, c: { tenantId: string; locator:
 
 /** After the source accepted the secret (health check passed): binds a locator that was bound nowhere (or, in a race, leaves the binding that won). */
 export async function confirmFirstUse(db: Db, b: NonNullable<Extract<BindingCheck, { ok: true }>["bindOnSuccess"]>, connectionId: string): Promise<void> {
-  const { bound } = await bindOnFirstUse(db, b, { connectionId, sameTypeOnly: b.sameTypeOnly });
-  if (bound) allowed.set(cacheKey(b.tenantId, b.locator, b.sourceType, b.destination), Date.now());
+  const key = cacheKey(b.tenantId, b.locator, b.sourceType, b.destination);
+  if (allowed.has(key)) return;
+  // one binding transaction per secret and destination in this process, however many attempts confirm at once
+  let pending = confirming.get(key);
+  if (!pending) {
+    pending = bindOnFirstUse(db, b, { connectionId, sameTypeOnly: b.sameTypeOnly })
+      .then(({ bound }) => void (bound && allowed.set(key, Date.now())))
+      .finally(() => confirming.delete(key));
+    confirming.set(key, pending);
+  }
+  await pending;
 }
