@@ -152,8 +152,14 @@ export function firstUseMessage(locator: string, sourceType: string, destination
   return `Destination not approved for this secret: this organisation's admins approve where each secret may go, and ${locator} is bound nowhere yet; this connection would send it to ${where(sourceType, destination)}. It was not read. An admin can allow it here on this connection's page`;
 }
 
-/** Allowed (tenant, locator, source type, destination) seen by this process, for a moment: the check then costs no round trip. */
-const ALLOWED_TTL_MS = 15_000;
+/**
+ * Allowed (tenant, locator, source type, destination) seen by this process, for a moment: the
+ * check then costs no round trip. A binding an admin removes stops allowing at once in the
+ * admin's process (forgetAllowedBindings) and within this long in every other one — as long as
+ * a removed approved destination takes (destination-grant.ts): the price is one lookup per secret
+ * and destination per process every 2 s, however many attempts use them.
+ */
+export const ALLOWED_TTL_MS = 2_000;
 const allowed = lru<string, number>(20_000);
 const cacheKey = (tenantId: string, locator: string, sourceType: string, destination: string) => JSON.stringify([tenantId, locator, sourceType, destination]);
 

@@ -8,7 +8,7 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { bindConnector } from "../../server/connectors/binding";
 import { makePolicy } from "../../server/connectors/safe-mode/policy";
 import { createCredentialResolver, parseEncryptionKey } from "../../server/credentials/resolver";
@@ -217,6 +217,26 @@ describe("a tenant's own secret goes only where it is bound", () => {
     // bound nowhere: the next successful use binds it again
     expect((await onboard({ org: "acme" })).status).toBe("ACTIVE");
     expect((await listSecretBindings(db, tenantId)).rows.map((r) => r.destination)).toEqual([`base_url=http://127.0.0.1:${portA}`]);
+  });
+  it("a binding removed by another process stops allowing here within 2 s, as a removed destination does", async () => {
+    const first = await onboard({ org: "acme" });
+    expect(first.status).toBe("ACTIVE");
+    // another process's admin removes the binding to A and allows B instead: this process still
+    // remembers A as allowed (its cache is not the other process's to clear)
+    await db.credentialBinding.deleteMany({ where: { tenantId, locator } });
+    await addBinding(db, { tenantId, locator, sourceType: "github", destination: `base_url=http://127.0.0.1:${portB}` }, { label: "admin@acme.test" });
+    const realNow = Date.now.bind(Date);
+    const later = vi.spyOn(Date, "now").mockImplementation(() => realNow() + 2_001);
+    try {
+      const before = { ...a };
+      const readsBefore = resolves;
+      const again = await onboard({ org: "acme", config: { org: "acme", base_url: `http://127.0.0.1:${portA}/` } });
+      expect(again).toMatchObject({ id: first.id, status: "NETWORK_BLOCKED" });
+      expect(resolves).toBe(readsBefore);
+      expect(a).toEqual(before);
+    } finally {
+      later.mockRestore();
+    }
   });
 });
 
