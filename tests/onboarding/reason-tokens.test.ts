@@ -94,8 +94,8 @@ describe("the reason's status-prefixed trigrams", () => {
       scopes_mode: "safe_readonly" as const,
       credential_locator: "env:GITHUB_TOKEN",
       risk_level: "low" as const,
-      evidence: {},
-      owner: {},
+      evidence: { status: "Sanctioned", source: "IdP", ts: "2026-11-08T18:00:00Z" },
+      owner: { user: "it@acme.test", confidence: 0.9, why: "test" },
     };
     const first = await upsertIntent(db, tenantId, intent);
     await db.$executeRaw`UPDATE connections SET status = 'ERROR', status_reason = 'Unexpected reply from Zürich gateway' WHERE id = ${first.id}::uuid`;
