@@ -3,6 +3,7 @@
 import { Cell, PlainTable, Row } from "./plain-table";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { fieldIssuesOf, useFieldMarks } from "./field-issues";
 import { useTRPC } from "./trpc-provider";
 
 const when = (d: Date | string | null) => (d ? `${new Date(d).toISOString().slice(0, 16).replace("T", " ")} UTC` : "Never");
@@ -23,6 +24,7 @@ export function ApiKeysManager() {
       },
     }),
   );
+  const { mark, note } = useFieldMarks(create.error);
   // refreshed either way: a key another admin revoked meanwhile shows as revoked, with the refusal in words
   const revoke = useMutation(trpc.apiKeys.revoke.mutationOptions({ onSettled: () => void refresh() }));
 
@@ -40,14 +42,17 @@ export function ApiKeysManager() {
           create.mutate({ name });
         }}
       >
-        <label className="text-sm">
-          <span className="mb-1 block font-medium">New key name</span>
-          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="AOD production" className="rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-900" />
-        </label>
+        <div className="text-sm">
+          <label>
+            <span className="mb-1 block font-medium">New key name</span>
+            <input value={name} onChange={(e) => setName(e.target.value)} placeholder="AOD production" className="rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-900" {...mark("name")} />
+          </label>
+          {note("name")}
+        </div>
         <button type="submit" disabled={create.isPending} className="rounded-md bg-indigo-600 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-500 disabled:opacity-60">
           {create.isPending ? "Creating…" : "Create key"}
         </button>
-        {create.isError ? <span className="text-sm text-red-700 dark:text-red-300">{create.error.message}</span> : null}
+        {create.isError && !fieldIssuesOf(create.error).length ? <span className="text-sm text-red-700 dark:text-red-300">{create.error.message}</span> : null}
       </form>
 
       {created ? (

@@ -6,8 +6,9 @@
  */
 import { Cell, PlainTable, Row as TableRow } from "./plain-table";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useId, useState } from "react";
+import { useState } from "react";
 import type { RouterOutputs } from "@/lib/router-types";
+import { fieldIssuesOf, useFieldMarks, type Issue } from "./field-issues";
 import { RemoveWithConfirm } from "./row-actions";
 import { useTRPC } from "./trpc-provider";
 
@@ -23,29 +24,8 @@ const splitList = (s: string) => s.split(/[\s,]+/).map((x) => x.trim()).filter(B
 export const portsInWords = (ports: readonly number[]) => (ports.length ? ports.join(", ") : "any port");
 export const typesInWords = (types: readonly string[]) => (types.length ? types.join(", ") : "any source type");
 
-type Issue = { path: string; message: string };
-
-/** The fields a refused change named (the server's `data.issues`), to mark each input. */
-export function fieldIssuesOf(error: unknown): Issue[] {
-  const issues = (error as { data?: { issues?: unknown } } | null)?.data?.issues;
-  return Array.isArray(issues) ? issues.filter((i): i is Issue => typeof i?.path === "string" && typeof i?.message === "string") : [];
-}
-
 function DestinationFields({ draft, set, sourceTypes, kindFixed, issues = [] }: { draft: Draft; set: (d: Draft) => void; sourceTypes: readonly string[]; kindFixed?: boolean; issues?: Issue[] }) {
-  const id = useId();
-  // a refused field says so on itself: aria-invalid, and its sentence under it (read with the field)
-  const mark = (field: string) => {
-    const issue = issues.find((i) => i.path === field);
-    return issue ? { "aria-invalid": true as const, "aria-describedby": `${id}-${field}` } : {};
-  };
-  const note = (field: string) => {
-    const issue = issues.find((i) => i.path === field);
-    return issue ? (
-      <span id={`${id}-${field}`} className="mt-1 block max-w-xs text-xs text-red-700 dark:text-red-300">
-        {issue.message}
-      </span>
-    ) : null;
-  };
+  const { mark, note } = useFieldMarks(issues);
   return (
     <>
       {kindFixed ? null : (

@@ -8,6 +8,7 @@
 import { Cell, PlainTable, Row } from "./plain-table";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { useFieldMarks } from "./field-issues";
 import { useTRPC } from "./trpc-provider";
 
 type Draft = { provider: string; instanceHost: string; principal: string; clientId: string; clientSecret: string; assertionKeyId: string; authorizeUrl: string; tokenUrl: string };
@@ -29,11 +30,16 @@ export function SettingsOAuthApps() {
   const providers = q.data?.providers ?? [];
   const chosen = providers.find((p) => p.sourceType === draft.provider);
   const error = add.error?.message ?? update.error?.message ?? remove.error?.message;
+  // the refused field is marked on itself (aria-invalid, its sentence as the input's description)
+  const { mark, note } = useFieldMarks(editing ? update.error : add.error);
   const field = (k: keyof Draft, label: string, props: React.InputHTMLAttributes<HTMLInputElement> = {}) => (
-    <label className="text-sm">
-      <span className="mb-1 block font-medium">{label}</span>
-      <input value={draft[k]} onChange={(e) => setDraft({ ...draft, [k]: e.target.value })} className={input} {...props} />
-    </label>
+    <div className="text-sm">
+      <label>
+        <span className="mb-1 block font-medium">{label}</span>
+        <input value={draft[k]} onChange={(e) => setDraft({ ...draft, [k]: e.target.value })} className={input} {...props} {...mark(k)} />
+      </label>
+      {note(k)}
+    </div>
   );
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
@@ -87,17 +93,20 @@ export function SettingsOAuthApps() {
         <p className="text-sm">No OAuth apps yet: the server&apos;s OAUTH_* settings apply.</p>
       )}
       <form onSubmit={submit} className="flex flex-wrap items-end gap-3" aria-label={editing ? "Edit OAuth app" : "Add OAuth app"}>
-        <label className="text-sm">
-          <span className="mb-1 block font-medium">Vendor</span>
-          <select value={draft.provider} onChange={(e) => setDraft({ ...draft, provider: e.target.value })} className={input} disabled={!!editing}>
-            <option value="">Choose…</option>
-            {providers.map((p) => (
-              <option key={p.sourceType} value={p.sourceType}>
-                {p.displayName}
-              </option>
-            ))}
-          </select>
-        </label>
+        <div className="text-sm">
+          <label>
+            <span className="mb-1 block font-medium">Vendor</span>
+            <select value={draft.provider} onChange={(e) => setDraft({ ...draft, provider: e.target.value })} className={input} disabled={!!editing} {...mark("provider")}>
+              <option value="">Choose…</option>
+              {providers.map((p) => (
+                <option key={p.sourceType} value={p.sourceType}>
+                  {p.displayName}
+                </option>
+              ))}
+            </select>
+          </label>
+          {note("provider")}
+        </div>
         {field("instanceHost", chosen?.perInstance ? "Instance host (required)" : "Instance host", { placeholder: chosen?.instanceHint ?? "" })}
         {field("principal", "Service principal (sp:<name>, empty: consent)")}
         {field("clientId", "Client id", { autoComplete: "off" })}

@@ -9,6 +9,7 @@ import { Cell, PlainTable, Row } from "./plain-table";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import type { RouterOutputs } from "@/lib/router-types";
+import { fieldIssuesOf, useFieldMarks } from "./field-issues";
 import { useTRPC } from "./trpc-provider";
 
 type Person = RouterOutputs["users"]["list"]["users"][number];
@@ -48,9 +49,11 @@ export function UsersManager() {
         setEmail("");
         show("invite")(r);
       },
-      onError,
+      // a refused e-mail says so under its field; anything else in the page's one sentence
+      onError: (e) => (fieldIssuesOf(e).length ? setProblem(null) : onError(e)),
     }),
   );
+  const { mark, note } = useFieldMarks(invite.error);
   const changeRole = useMutation(trpc.users.changeRole.mutationOptions({ onSuccess: done, onError }));
   const setDisabled = useMutation(trpc.users.setDisabled.mutationOptions({ onSuccess: done, onError }));
   const reset = useMutation(trpc.users.resetPassword.mutationOptions({ onSuccess: show("reset"), onError }));
@@ -76,10 +79,13 @@ export function UsersManager() {
           invite.mutate({ email, role });
         }}
       >
-        <label className="text-sm">
-          <span className="mb-1 block font-medium">Email</span>
-          <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} placeholder="colleague@example.com" className="w-72 rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-900" />
-        </label>
+        <div className="text-sm">
+          <label>
+            <span className="mb-1 block font-medium">Email</span>
+            <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} placeholder="colleague@example.com" className="w-72 rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-900" {...mark("email")} />
+          </label>
+          {note("email")}
+        </div>
         <label className="text-sm">
           <span className="mb-1 block font-medium">Role</span>
           <select value={role} onChange={(e) => setRole(e.target.value as "admin" | "exec")} className="rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-900">

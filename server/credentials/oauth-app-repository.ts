@@ -20,7 +20,9 @@ import type { Db } from "../db/client";
 import { err, ok, type Result } from "../lib/result";
 import { aadFor, decrypt, encrypt, type EncryptionKey } from "./crypto";
 
-export type OAuthAppError = { code: "INVALID" | "NOT_FOUND" | "CONFLICT" | "UNAVAILABLE"; message: string };
+/** The form's fields, for `field`: which input a refusal concerns (the Settings page marks it). */
+export type OAuthAppField = "provider" | "instanceHost" | "principal" | "clientId" | "clientSecret" | "assertionKeyId" | "authorizeUrl" | "tokenUrl";
+export type OAuthAppError = { code: "INVALID" | "NOT_FOUND" | "CONFLICT" | "UNAVAILABLE"; message: string; field?: OAuthAppField };
 
 /** What a listing shows: never the secret. */
 export type OAuthAppView = {
@@ -120,56 +122,56 @@ function hostMatches(pattern: string, host: string): boolean {
 }
 
 function validate(input: OAuthAppInput, adding: boolean): Result<Required<Pick<OAuthAppInput, "provider" | "clientId">> & { instanceHost: string; principal: string; authorizeUrl: string | null; tokenUrl: string | null; assertionKeyId: string | null }, OAuthAppError> {
-  const bad = (message: string) => err<OAuthAppError>({ code: "INVALID", message });
+  const bad = (message: string, field: OAuthAppField) => err<OAuthAppError>({ code: "INVALID", message, field });
   const entry = getCatalogEntry(input.provider);
-  if (!entry) return bad(`"${input.provider.slice(0, 64)}" is not a connector in the catalog`);
+  if (!entry) return bad(`"${input.provider.slice(0, 64)}" is not a connector in the catalog`, "provider");
   const modes = entry.authModes.filter((m) => m.type === "oauth2" || m.type === "service_account");
-  if (modes.length === 0) return bad(`${entry.displayName} has no OAuth or service-account sign-in in the catalog`);
+  if (modes.length === 0) return bad(`${entry.displayName} has no OAuth or service-account sign-in in the catalog`, "provider");
   const code = entry.authModes.find((m) => m.type === "oauth2" && m.grant === "authorization_code");
   const perInstance = entry.authModes.some((m) => m.type === "oauth2" && m.clientPerInstance);
   const instanceHost = (input.instanceHost ?? "").trim().toLowerCase().replace(/^https?:\/\//, "").replace(/\/+$/, "");
-  if (instanceHost && !HOST.test(instanceHost)) return bad("The instance host must be a host name such as acme.zendesk.com (no scheme, no path)");
-  if (perInstance && !instanceHost) return bad(`${entry.displayName} registers an OAuth client per instance: name the instance host it belongs to`);
+  if (instanceHost && !HOST.test(instanceHost)) return bad("The instance host must be a host name such as acme.zendesk.com (no scheme, no path)", "instanceHost");
+  if (perInstance && !instanceHost) return bad(`${entry.displayName} registers an OAuth client per instance: name the instance host it belongs to`, "instanceHost");
   const principal = (input.principal ?? "").trim();
-  if (principal && !PRINCIPAL.test(principal)) return bad("The service principal name may use letters, digits, - and _ (at most 64)");
-  if (!principal && !code) return bad(`${entry.displayName} has no browser consent; name the service principal (sp:<name>) this client serves`);
+  if (principal && !PRINCIPAL.test(principal)) return bad("The service principal name may use letters, digits, - and _ (at most 64)", "principal");
+  if (!principal && !code) return bad(`${entry.displayName} has no browser consent; name the service principal (sp:<name>) this client serves`, "principal");
   const clientId = input.clientId.trim();
-  if (!clientId || clientId.length > 512 || /\s/.test(clientId)) return bad("The client id is required (at most 512 characters, no spaces)");
-  if (adding && !input.clientSecret) return bad("The client secret (or private key) is required");
-  if (input.clientSecret && input.clientSecret.length > 16_384) return bad("The client secret is too long");
+  if (!clientId || clientId.length > 512 || /\s/.test(clientId)) return bad("The client id is required (at most 512 characters, no spaces)", "clientId");
+  if (adding && !input.clientSecret) return bad("The client secret (or private key) is required", "clientSecret");
+  if (input.clientSecret && input.clientSecret.length > 16_384) return bad("The client secret is too long", "clientSecret");
   const fixed = entry.allowedHosts.filter((h) => !h.includes("{{"));
   // a vendor that shows each customer its endpoints (Workday, catalog endpoints: oauth_app): the app names both
   const fromApp = code?.type === "oauth2" && code.endpoints === "oauth_app";
   if (fromApp && (!(input.authorizeUrl ?? "").trim() || !(input.tokenUrl ?? "").trim())) {
-    return bad(`${entry.displayName} shows each customer its own authorization and token endpoints (they are not in the catalog): enter both URLs`);
+    return bad(`${entry.displayName} shows each customer its own authorization and token endpoints (they are not in the catalog): enter both URLs`, (input.authorizeUrl ?? "").trim() ? "tokenUrl" : "authorizeUrl");
   }
   // the browser is sent to the authorization URL (no secret goes there): it may also be on a host the entry's host fields accept (Workday's auth_host)
   const hostFields = entry.configFields.filter((f) => f.format === "hostname" && f.pattern).map((f) => new RegExp(f.pattern!));
-  const checkUrl = (label: string, raw: string | undefined, browserOnly = false): Result<string | null, OAuthAppError> => {
+  const checkUrl = (label: string, field: "authorizeUrl" | "tokenUrl", raw: string | undefined, browserOnly = false): Result<string | null, OAuthAppError> => {
     const v = (raw ?? "").trim();
     if (!v) return ok(null);
-    if (!perInstance) return bad(`${entry.displayName}'s ${label} comes from the catalog; only per-instance vendors take an override`);
+    if (!perInstance) return bad(`${entry.displayName}'s ${label} comes from the catalog; only per-instance vendors take an override`, field);
     let u: URL;
     try {
       u = new URL(v);
     } catch {
-      return bad(`The ${label} is not a valid URL`);
+      return bad(`The ${label} is not a valid URL`, field);
     }
-    if (u.protocol !== "https:") return bad(`The ${label} must use https`);
-    if (u.username || u.password || u.hash) return bad(`The ${label} may not carry credentials or a fragment`);
+    if (u.protocol !== "https:") return bad(`The ${label} must use https`, field);
+    if (u.username || u.password || u.hash) return bad(`The ${label} may not carry credentials or a fragment`, field);
     const host = u.host.toLowerCase();
     const byField = browserOnly && !u.port && hostFields.some((re) => re.test(host));
     if (host !== instanceHost && !byField && !fixed.some((p) => hostMatches(p, u.hostname.toLowerCase()))) {
-      return bad(`The ${label} must be on the instance host ${instanceHost} or one of ${entry.displayName}'s hosts (${fixed.join(", ") || "none"})`);
+      return bad(`The ${label} must be on the instance host ${instanceHost} or one of ${entry.displayName}'s hosts (${fixed.join(", ") || "none"})`, field);
     }
     return ok(u.toString());
   };
-  const a = checkUrl("authorization URL", input.authorizeUrl, true);
+  const a = checkUrl("authorization URL", "authorizeUrl", input.authorizeUrl, true);
   if (!a.ok) return a;
-  const t = checkUrl("token URL", input.tokenUrl);
+  const t = checkUrl("token URL", "tokenUrl", input.tokenUrl);
   if (!t.ok) return t;
   const kid = (input.assertionKeyId ?? "").trim();
-  if (kid.length > 256) return bad("The key id is too long");
+  if (kid.length > 256) return bad("The key id is too long", "assertionKeyId");
   return ok({ provider: entry.sourceType, clientId, instanceHost, principal, authorizeUrl: a.value, tokenUrl: t.value, assertionKeyId: kid || null });
 }
 

@@ -49,8 +49,8 @@ const t = initTRPC.context<Context>().create({
       const issues = error.cause.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
       return { ...shape, message: inputMessage(issues), data: { ...shape.data, issues } };
     }
-    // a use-case's own refusal of fields (a destination's pattern, its ports): its sentence, and which fields, for the form
-    if (error.code === "BAD_REQUEST" && error.cause instanceof FieldIssues) return { ...shape, data: { ...shape.data, issues: error.cause.issues } };
+    // a use-case's own refusal of fields (a destination's pattern, an e-mail already in use): its sentence, and which fields, for the form
+    if (error.cause instanceof FieldIssues) return { ...shape, data: { ...shape.data, issues: error.cause.issues } };
     if (error.code !== "INTERNAL_SERVER_ERROR") return shape;
     const ref = randomUUID().slice(0, 8);
     const cause = error.cause ?? error;

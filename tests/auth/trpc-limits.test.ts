@@ -88,6 +88,19 @@ describe("error formatter", () => {
     expect(refused.error.json.data.issues.map((i) => i.path)).toEqual(["pattern", "ports"]);
     expect(refused.error.json.data.issues[1]!.message).toBe("“70000” is not a port: use whole numbers from 1 to 65535, separated by commas.");
 
+    // the other admin forms' refusals name their field too: an OAuth app's token URL, an invite's e-mail
+    type Refused = { error: { json: { message: string; data: { issues?: { path: string; message: string }[] } } } };
+    const app = await post("settings.addOAuthApp", { provider: "zendesk", instanceHost: "acme.zendesk.com", clientId: "cid", clientSecret: "s3cret", tokenUrl: "https://evil.example/oauth/tokens" });
+    expect(app.status).toBe(400);
+    const appBody = (await app.json()) as Refused;
+    expect(appBody.error.json.data.issues).toEqual([{ path: "tokenUrl", message: appBody.error.json.message }]);
+    expect(appBody.error.json.message).toContain("The token URL must be on the instance host acme.zendesk.com");
+    const missing = (await (await post("settings.addOAuthApp", { provider: "zendesk", instanceHost: "", clientId: "cid", clientSecret: "s3cret" })).json()) as Refused;
+    expect(missing.error.json.data.issues?.map((i) => i.path)).toEqual(["instanceHost"]);
+    const invite = await post("users.invite", { email: "not-an-email", role: "exec" });
+    expect(invite.status).toBe(400);
+    expect(((await invite.json()) as Refused).error.json.data.issues).toEqual([{ path: "email", message: "Enter the email address of the person to invite." }]);
+
     const local = router({ two: publicProcedure.input(z.object({ ports: z.string().min(1, "give at least one port"), note: z.string().max(3, "keep it short") })).mutation(() => "ok") });
     const res = await fetchRequestHandler({
       endpoint: "/api/trpc",

@@ -8,12 +8,15 @@ import { z } from "zod";
 import { encryptionKeyFromEnv } from "../../../credentials/crypto";
 import { addOAuthApp, listOAuthApps, oauthProviders, removeOAuthApp, updateOAuthApp, type OAuthAppError } from "../../../credentials/oauth-app-repository";
 import type { Result } from "../../../lib/result";
+import { FieldIssues } from "../../init";
 import { actorOf, adminProcedure } from "./shared";
 
 const CODE = { INVALID: "BAD_REQUEST", NOT_FOUND: "NOT_FOUND", CONFLICT: "CONFLICT", UNAVAILABLE: "PRECONDITION_FAILED" } as const;
 function unwrap<T>(r: Result<T, OAuthAppError>): T {
   if (r.ok) return r.value;
-  throw new TRPCError({ code: CODE[r.error.code], message: r.error.message });
+  // a refused field goes to the form too, marked on its own input (errorFormatter: data.issues)
+  const cause = r.error.field ? new FieldIssues(r.error.message, [{ path: r.error.field, message: r.error.message }]) : undefined;
+  throw new TRPCError({ code: CODE[r.error.code], message: r.error.message, cause });
 }
 
 const ZInput = z.object({

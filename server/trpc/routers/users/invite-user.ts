@@ -5,4 +5,4 @@ import { adminOf, peopleDeps, unwrap, usersProcedure, ZIssuedLink, ZRole } from 
 export const inviteUser = usersProcedure
   .input(z.object({ email: z.string().max(320), role: ZRole }))
   .output(ZIssuedLink)
-  .mutation(async ({ ctx, input }) => unwrap(await invite(peopleDeps(ctx.db), adminOf(ctx.user), input)));
+  .mutation(async ({ ctx, input }) => unwrap(await invite(peopleDeps(ctx.db), adminOf(ctx.user), input), { path: "email", codes: ["INVALID", "EMAIL_TAKEN"] }));

@@ -6,7 +6,7 @@ import type { Db } from "../../../db/client";
 import type { Result } from "../../../lib/result";
 import type { Admin, PeopleDeps } from "../../../people/people-deps";
 import type { PeopleError } from "../../../people/people-error";
-import { requireCapability } from "../../init";
+import { FieldIssues, requireCapability } from "../../init";
 
 export const usersProcedure = requireCapability("manage_users");
 
@@ -24,9 +24,11 @@ const CODE = {
   DISABLED: "CONFLICT",
 } as const;
 
-export function unwrap<T>(r: Result<T, PeopleError>): T {
+/** `field`: the form input a refusal of the given codes concerns (marked on it: errorFormatter's data.issues). */
+export function unwrap<T>(r: Result<T, PeopleError>, field?: { path: string; codes: readonly PeopleError["code"][] }): T {
   if (r.ok) return r.value;
-  throw new TRPCError({ code: CODE[r.error.code], message: r.error.message });
+  const cause = field && field.codes.includes(r.error.code) ? new FieldIssues(r.error.message, [{ path: field.path, message: r.error.message }]) : undefined;
+  throw new TRPCError({ code: CODE[r.error.code], message: r.error.message, cause });
 }
 
 /** Sessions of this user are re-read at their next request in this process (others within SESSION_RECHECK_MS). */
