@@ -103,3 +103,9 @@ export function formatLocator(l: Locator): string {
       return `sp:${l.name}`;
   }
 }
+
+/** `consent:<provider>` in any spelling the parser accepts (`CONSENT:google`, ` consent:google`). */
+export function isConsentLocator(raw: string): boolean {
+  const p = parseLocator(raw);
+  return p.ok && p.value.scheme === "consent";
+}

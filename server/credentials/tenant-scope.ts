@@ -15,6 +15,7 @@
  *              tenant (slug `default`), and SP_<TENANT>__<NAME>_CLIENT_ID/_CLIENT_SECRET for every
  *              other tenant; a `__` inside <NAME> is refused so the two forms never overlap.
  */
+import { parseLocator } from "./locator";
 import { lru } from "../lib/lru";
 import type { Db } from "../db/client";
 import { SANDBOX_SECRET_ENV_VARS } from "../connectors/sandbox/secret-env";
@@ -80,10 +81,15 @@ export function checkEnvName(name: string, scope: TenantScope, policy: EnvPolicy
   return ok(name);
 }
 
-/** True for `env:<PREFIX><NAME>` without a tenant part: a secret the operator shares with every tenant (checkEnvName). */
+/**
+ * True for `env:<PREFIX><NAME>` without a tenant part: a secret the operator shares with every
+ * tenant (checkEnvName). Judged on the parsed locator, as the resolver reads it: `ENV:…`, ` env:…`
+ * name the same variable and must not escape the limit (trust-boundary audit).
+ */
 export function isInstallWideEnvLocator(locator: string, prefix: string): boolean {
-  if (!locator.startsWith("env:")) return false;
-  const name = locator.slice(4);
+  const parsed = parseLocator(locator);
+  if (!parsed.ok || parsed.value.scheme !== "env") return false;
+  const name = parsed.value.name;
   return name.startsWith(prefix) && !name.slice(prefix.length).includes("__");
 }
 

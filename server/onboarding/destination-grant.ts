@@ -36,6 +36,16 @@ export function catalogHostsFor(sourceType: string, config: Record<string, unkno
   return out;
 }
 
+/**
+ * The hosts the catalog names for a connector exactly: no wildcard (`*.zendesk.com` is every
+ * customer's instance), nothing filled in from the connection's config. Where a secret the install
+ * shares with every organisation may go outside the install's own (pipeline.ts).
+ */
+export function namedCatalogHosts(sourceType: string): string[] {
+  const entry = getCatalogEntry(sourceType);
+  return entry ? entry.allowedHosts.filter((t) => !t.includes("{{") && !t.includes("*")).map((t) => t.toLowerCase()) : [];
+}
+
 export type DestinationLoader = {
   (tenantId: string, sourceType: string, config: Record<string, unknown>): Promise<DestinationGrant>;
   invalidate(tenantId?: string): void;

@@ -12,12 +12,13 @@ import { unmetNamedResources } from "./named-resources";
 import { createHash } from "node:crypto";
 import { isAllowlisted } from "../connectors/allowlist";
 import type { AttemptSource, ConnectorContext, ConnectorFailure, DiscoveredSchema, SafetyPolicy, SampleRecord, SourceAdapter } from "../connectors/types";
+import { isConsentLocator } from "../credentials/locator";
 import { redact, redactor } from "../credentials/redact";
 import { consentPath } from "../credentials/resolver";
 import type { CredentialResolver } from "../credentials/types";
 import type { Db } from "../db/client";
 import type { DestinationGrant } from "../connectors/safe-mode/destinations";
-import { catalogOnlyDestinations } from "./destination-grant";
+import { catalogOnlyDestinations, namedCatalogHosts } from "./destination-grant";
 import {
   finishAttempt,
   getConnectionById,
@@ -364,9 +365,11 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
     sourceSignal = linkedAbort([deadline.signal, signal]);
     const config = deps.resolveConfig ? deps.resolveConfig(conn.config) : conn.config;
     const granted = await (deps.destinations ?? catalogOnlyDestinations)(conn.tenantId, conn.sourceType, config);
-    // an install-wide secret used by another organisation goes to the vendor's hosts only, never to its approved ones (destinations.ts)
+    // an install-wide secret used by another organisation goes only to the hosts the catalog names
+    // for the vendor — never to its approved ones, nor to an instance the intent's config names
+    // (`*.service-now.com` is every customer's instance: an attacker's too) (destinations.ts)
     const vendorOnly = (await deps.credentials.vendorHostsOnly?.(conn.credentialLocator, conn.tenantId)) ?? false;
-    const destinations = vendorOnly ? { ...granted, installWideSecret: conn.credentialLocator } : granted;
+    const destinations = vendorOnly ? { ...granted, catalogHosts: namedCatalogHosts(conn.sourceType), installWideSecret: conn.credentialLocator } : granted;
     const ctx: ConnectorContext = {
       connectionId: conn.id,
       tenantId: conn.tenantId,
@@ -484,7 +487,7 @@ export function toResult(row: ConnectionRow): OnboardingResult {
     funnel_stage: FUNNEL_STAGE[row.status],
     message: row.statusReason ?? "",
   };
-  if (row.status === "AWAITING_CREDENTIALS" && row.credentialLocator.startsWith("consent:")) result.consent_url = consentPath(row.id);
+  if (row.status === "AWAITING_CREDENTIALS" && isConsentLocator(row.credentialLocator)) result.consent_url = consentPath(row.id);
   if (row.status === "PENDING") result.status_url = statusPath(row.id);
   return result;
 }

@@ -261,6 +261,37 @@ describe("an install-wide secret, used by another organisation than the install'
     expect((await getConnectionById(db, mine))!.reachable).toBe(true);
     expect(carriesSecret()).toBe(true);
   });
+
+  it("in any spelling of its locator (ENV:, Env:, a leading space): the limit is the secret's, not the string's", async () => {
+    await addApprovedDestination(db, tenantId, { kind: "host", pattern: "127.0.0.1", ports: [port], sourceTypes: ["github"], note: "ours" }, { label: "admin@test" });
+    current = "github";
+    for (const locator of ["ENV:AAM_SECRET_ACCEPT_TOKEN", "Env:AAM_SECRET_ACCEPT_TOKEN", " env:AAM_SECRET_ACCEPT_TOKEN"]) {
+      const id = await onboard(intentFor("github", { org: `acme-${locator.trim().slice(0, 3)}`, base_url: origin }, locator));
+      const row = (await getConnectionById(db, id))!;
+      expect(row.status, locator).toBe("NETWORK_BLOCKED");
+      expect(row.statusReason, locator).toContain("is a secret this install shares with every organisation");
+    }
+    expect(seen.connections).toBe(0);
+    expect(carriesSecret()).toBe(false);
+  });
+
+  it("nor to an instance the intent's config names on a wildcard vendor host (another customer's Zendesk, ServiceNow, Okta)", async () => {
+    for (const [sourceType, config] of [
+      ["zendesk", { subdomain: "evil" }],
+      ["servicenow", { instance: "evil" }],
+      ["okta", { domain: "evil.okta.com" }],
+    ] as const) {
+      current = sourceType;
+      const id = await onboard(intentFor(sourceType, { ...config }, "env:AAM_SECRET_ACCEPT_TOKEN"));
+      const row = (await getConnectionById(db, id))!;
+      expect(row.status, sourceType).toBe("NETWORK_BLOCKED");
+      expect(row.statusReason, sourceType).toContain("goes only to the vendor's hosts the catalog names (not to an instance or subdomain named in the connection's config)");
+    }
+    // a host the catalog names exactly is still the vendor's: GitHub's API is reached (no listener there: only the check is asked)
+    const { namedCatalogHosts } = await import("../../server/onboarding/destination-grant");
+    expect(namedCatalogHosts("github")).toContain("api.github.com");
+    expect(namedCatalogHosts("zendesk")).toEqual([]);
+  });
 });
 
 /** Fields whose format keeps them on the vendor's domains: a listener (or any other host) is refused at admission. */

@@ -188,7 +188,7 @@ export async function checkDestination(
     if (ctx.destinations.installWideSecret) {
       return err({
         kind: "egress_refused",
-        message: `${h}:${port} is not a host of the ${ctx.sourceType} connector's vendor, and ${ctx.destinations.installWideSecret} is a secret this install shares with every organisation: outside the install's own organisation it goes only to the vendor's hosts. For a host your admin approved, use this organisation's own secret (an env: name with the organisation's prefix, or vault:)`,
+        message: `${h}:${port} is not a host the catalog names for the ${ctx.sourceType} connector's vendor, and ${ctx.destinations.installWideSecret} is a secret this install shares with every organisation: outside the install's own organisation it goes only to the vendor's hosts the catalog names (not to an instance or subdomain named in the connection's config). For a host your admin approved, or your own instance, use this organisation's own secret (an env: name with the organisation's prefix, or vault:)`,
       });
     }
     return blocked(h, port);
