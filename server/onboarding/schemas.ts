@@ -100,7 +100,11 @@ export const RiskLevelSchema = z.enum(["low", "med", "high"]);
 export const ConnectionIntentSchema = z
   .strictObject({
     source_type: cleanString(64).min(1).regex(/^[a-z0-9_]+$/, "must be lower-case letters, digits and underscores"),
-    resource_ids: z.array(cleanString(512).min(1)).min(1, "needs at least one resource id").max(100, "at most 100 resource ids"),
+    // "." and ".." name no resource, and inside a URL path they climb it (a parent endpoint of the API)
+    resource_ids: z
+      .array(cleanString(512).min(1).refine((id) => id.trim() !== "." && id.trim() !== "..", "a resource id may not be \".\" or \"..\""))
+      .min(1, "needs at least one resource id")
+      .max(100, "at most 100 resource ids"),
     scopes_mode: z.literal("safe_readonly", { error: "only safe_readonly is accepted" }).default("safe_readonly"),
     credential_locator: cleanString(512).min(1),
     namespace: cleanString(63).regex(NAMESPACE_RE, "must be lower-case letters, digits, '-' or '_'").default("autonomy"),

@@ -114,3 +114,51 @@ describe("a credential bound to one site or org is never sent to another of the 
     expect(JSON.stringify(own)).not.toContain("names another instance");
   });
 });
+
+describe("config.base_url on a vendor host is the catalog's API base, never an endpoint the intent chose", () => {
+  it("a query in base_url (slack.com/api/auth.revoke?x= — a GET that revokes the consented token) is refused, nothing sent", async () => {
+    // found in the trust-boundary audit: the request went out as GET https://slack.com/api/auth.revoke?x=/auth.test with the tenant's token
+    for (const base_url of ["https://slack.com/api/auth.revoke?x=", "https://slack.com/api?token=x", "https://slack.com/api#x"]) {
+      const r = await health("slack", { base_url }, { access_token: "xoxb-SECRET-CONSENT-TOKEN" });
+      expect(r, base_url).toMatchObject({ ok: false, error: { kind: "safe_mode", message: expect.stringContaining("may not carry a query or a fragment") } });
+      expect(sent, base_url).toEqual([]);
+    }
+  });
+
+  it("another path on the vendor's host (api.github.com/user/emails, slack.com/api/views.update) is another API: refused, nothing sent", async () => {
+    const cases: [string, Record<string, unknown>][] = [
+      ["github", { org: "octo", base_url: "https://api.github.com/user/emails" }],
+      ["slack", { base_url: "https://slack.com/api/views.update" }],
+      ["zendesk", { subdomain: "acme", base_url: "https://acme.zendesk.com/api/v2/users/me/oauth" }],
+    ];
+    for (const [sourceType, config] of cases) {
+      const r = await health(sourceType, config, { access_token: "SECRET_CONSENT_TOKEN_42" });
+      expect(r, sourceType).toMatchObject({ ok: false, error: { kind: "egress_refused", message: expect.stringContaining("with another path than the") } });
+      expect(sent, sourceType).toEqual([]);
+    }
+    // the catalog's own base, spelled with a trailing slash or in capitals, is not refused by this check (the request is then attempted)
+    for (const [sourceType, config] of [
+      ["github", { org: "octo", base_url: "https://API.github.com/" }],
+      ["slack", { base_url: "https://slack.com/api/" }],
+    ] as const) {
+      const r = await health(sourceType, { ...config }, { access_token: "SECRET_CONSENT_TOKEN_42" });
+      expect(JSON.stringify(r), sourceType).not.toMatch(/another path than|query or a fragment/);
+    }
+  });
+
+  it("a resource id of \".\" or \"..\" (a parent endpoint once in a URL path) is refused at admission", () => {
+    for (const id of [".", "..", " .. "]) {
+      const parsed = parseConnectionIntent({
+        source_type: "gitlab",
+        resource_ids: [id],
+        scopes_mode: "safe_readonly",
+        credential_locator: "consent:gitlab",
+        risk_level: "low",
+        evidence: { status: "Sanctioned", source: "x", ts: "2026-11-20T09:00:00Z" },
+        owner: { user: "a@example.com", confidence: 1, why: "x" },
+      });
+      expect(parsed.ok, id).toBe(false);
+      if (!parsed.ok) expect(parsed.issues, id).toEqual([expect.objectContaining({ path: "resource_ids.0", message: 'a resource id may not be "." or ".."' })]);
+    }
+  });
+});

@@ -68,6 +68,15 @@ describe("OpenAPI driver (sandbox)", () => {
     expect(await openApiDriver.healthCheck(c)).toMatchObject({ ok: true });
   });
 
+  it("refuses a base_url with a query or a fragment (the intent would choose every request), nothing sent", async () => {
+    const spec = await (await fetch(`${sb.urlFor("openapi")}/openapi.yaml`)).text();
+    sb.resetLog();
+    for (const base_url of [`${sb.urlFor("openapi")}/v1?x=`, `${sb.urlFor("openapi")}/v1#x`]) {
+      expect(await openApiDriver.healthCheck(ctx({ spec, base_url })), base_url).toMatchObject({ ok: false, error: { kind: "safe_mode", message: expect.stringContaining("may not carry a query or a fragment") } });
+    }
+    expect(sb.requests.filter((r) => r.path.startsWith("/openapi/v1"))).toEqual([]);
+  });
+
   it("fetches the spec, and calls the document's servers, only where the grant permits (nothing is sent otherwise)", async () => {
     sb.resetLog();
     const unapproved = { ...ctx({ spec_url: `${sb.urlFor("openapi")}/openapi.json` }), destinations: NO_DESTINATIONS };

@@ -249,6 +249,8 @@ export function createOpenApiDriver(http: SafeHttp = defaultSafeHttp): SourceAda
     }
     if (baseUrl.protocol !== "https:" && baseUrl.protocol !== "http:") return err({ kind: "egress_refused", message: `the API base URL must be http(s), not ${baseUrl.protocol}` });
     if (baseUrl.username || baseUrl.password) return err({ kind: "safe_mode", message: "credentials in URLs are refused in Safe Mode" });
+    // each operation's path is appended to the base: a query of the base's own would be the intent's choice of request
+    if (baseUrl.search || baseUrl.hash || base.includes("?") || base.includes("#")) return err({ kind: "safe_mode", message: "the API base URL may not carry a query or a fragment: each operation's path and query are added to it" });
     const headers: Record<string, string> = { Accept: "application/json" };
     const token = ctx.secret.token ?? ctx.secret.access_token;
     if (token) headers.Authorization = `Bearer ${token}`;

@@ -228,6 +228,24 @@ function resolve(ctx: ConnectorContext, driver: string, entryOverride?: CatalogE
       const u = new URL(override);
       if (u.protocol !== "https:" && u.protocol !== "http:") return err({ kind: "egress_refused", message: "config.base_url must be an http(s) URL" });
       if (u.username || u.password) return err({ kind: "safe_mode", message: "credentials in URLs are refused in Safe Mode" });
+      // the base the connector appends each endpoint's path and query to: a query of its own would
+      // turn every request into one the intent chose (`https://slack.com/api/auth.revoke?x=`)
+      if (u.search || u.hash || override.includes("?") || override.includes("#")) {
+        return err({ kind: "safe_mode", message: "config.base_url may not carry a query or a fragment: it is the API's base, and the connector adds each endpoint's path and query to it" });
+      }
+      // on the vendor's own host, the base is the catalog's: another path there is another API of the
+      // vendor (an admin endpoint, a write through GET), never where this connector's requests go
+      if (isVendorHost(ctx.destinations, u.hostname)) {
+        let catalogPath: string | undefined;
+        try {
+          catalogPath = new URL(interpolate(entry.baseUrl ?? "", vars)).pathname.replace(/\/+$/, "");
+        } catch {
+          catalogPath = undefined;
+        }
+        if (catalogPath === undefined || u.pathname.replace(/\/+$/, "") !== catalogPath) {
+          return err({ kind: "egress_refused", message: `config.base_url names the vendor's own host (${u.host}) with another path than the ${entry.displayName} API's (${catalogPath ?? "none in the catalog"}): the credential is never sent there` });
+        }
+      }
       // a credential bound to one site's gateway (Atlassian 3LO) is never sent to another of the vendor's hosts
       if (gateway && isVendorHost(ctx.destinations, u.hostname)) {
         return err({ kind: "egress_refused", message: `the credential was granted for one site and works only at its gateway (${new URL(gateway).host}); config.base_url names another of the vendor's hosts (${u.host}), where it is never sent` });
