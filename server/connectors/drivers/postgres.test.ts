@@ -4,6 +4,7 @@
  */
 import { NO_DESTINATIONS } from "../safe-mode/destinations";
 import { randomBytes } from "node:crypto";
+import net from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabaseUrl } from "../../../tests/helpers/db";
@@ -124,6 +125,66 @@ describe("postgres driver", () => {
   it("maps a wrong user/password to auth", async () => {
     const r = await postgresAdapter.healthCheck(ctxFor("postgres", { secret: { dsn: withUrl(adminUrl, { user: "aam_no_such_role", password: "wrong-password" }) } }));
     expect(failureOf(r)?.kind).toBe("auth");
+  });
+
+  it("never sends the server's own PGPASSWORD, PGUSER or ~/.pgpass login: a secret with no password sends an empty one", async () => {
+    // found in the trust-boundary audit: pg fills an empty password from PGPASSWORD, then ~/.pgpass
+    const asked: { password?: string; user?: string; database?: string }[] = [];
+    const fake = net.createServer((sock) => {
+      let buf = Buffer.alloc(0);
+      let started = false;
+      sock.on("data", (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        if (!started && !sock.writableEnded && buf.length >= 8) {
+          const len = buf.readInt32BE(0);
+          if (buf.length < len) return;
+          if (buf.readInt32BE(4) === 80877103) {
+            sock.write("N"); // no TLS: the client goes on in clear (loopback)
+            buf = buf.subarray(len);
+            return;
+          }
+          const fields = buf.subarray(8, len).toString("utf8").split("\0");
+          const params: Record<string, string> = {};
+          for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i]) params[fields[i]!] = fields[i + 1]!;
+          asked.push({ user: params.user, database: params.database });
+          started = true;
+          buf = buf.subarray(len);
+          sock.write(Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 3])); // AuthenticationCleartextPassword
+          return;
+        }
+        if (started && buf.length >= 5 && buf[0] === 0x70) {
+          const len = buf.readInt32BE(1);
+          if (buf.length < len + 1) return;
+          started = false;
+          asked[asked.length - 1]!.password = buf.subarray(5, len).toString("utf8").replace(/\0$/, "");
+          const msg = Buffer.from("SFATAL\0C28P01\0Mpassword authentication failed\0\0");
+          const head = Buffer.alloc(5);
+          head[0] = 0x45;
+          head.writeInt32BE(msg.length + 4, 1);
+          sock.end(Buffer.concat([head, msg]));
+          buf = Buffer.alloc(0);
+        }
+      });
+      sock.on("error", () => undefined);
+    });
+    await new Promise<void>((r) => fake.listen(0, "127.0.0.1", r));
+    const port = (fake.address() as net.AddressInfo).port;
+    const saved = { PGPASSWORD: process.env.PGPASSWORD, PGUSER: process.env.PGUSER, PGDATABASE: process.env.PGDATABASE };
+    Object.assign(process.env, { PGPASSWORD: "product-own-db-password", PGUSER: "product_owner", PGDATABASE: "product_db" });
+    try {
+      // a secret that holds no password (an S3 key bundle, say) and a user in config
+      const r = await postgresAdapter.healthCheck(ctxFor("postgres", { config: { host: "127.0.0.1", port, user: "reporter" }, secret: { access_key_id: "AKIA0000", secret_access_key: "x".repeat(20) } }));
+      expect(failureOf(r)?.kind).toBe("auth");
+      expect(asked).toEqual([{ user: "reporter", database: "reporter", password: "" }]);
+      // no user anywhere: refused before connecting, never the process's PGUSER
+      const none = await postgresAdapter.healthCheck(ctxFor("postgres", { config: { host: "127.0.0.1", port }, secret: { password: "p" } }));
+      expect(failureOf(none)).toMatchObject({ kind: "auth", message: expect.stringContaining("no database user") });
+      expect(asked).toHaveLength(1);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+      await new Promise((r) => fake.close(r));
+    }
   });
 
   it("maps a closed port and an unknown host to network", async () => {

@@ -81,12 +81,18 @@ async function openPostgres(ctx: ConnectorContext, opts: { attempt: boolean }): 
   if (!target.ok) return target;
   const t = target.value;
   const timeout = ctx.policy.requestTimeoutMs;
+  // user, password and database come from the connection alone: pg fills a missing or empty one
+  // from this process's PGUSER/PGPASSWORD/PGDATABASE and ~/.pgpass — the server's own database
+  // login, sent to whatever host the connection names (trust-boundary audit)
+  if (!t.user) return err({ kind: "auth", message: "no database user: name it in config.user, or in the secret (user, or the DSN's)" });
+  const password = t.password ?? "";
   const client = new pg.Client({
     host: t.address,
     port: t.port ?? 5432,
     user: t.user,
-    password: t.password ?? "",
-    database: t.database,
+    // a function is asked only when the server wants a password, and pg never looks further
+    password: () => password,
+    database: t.database ?? t.user,
     ssl: pgSslOf(t, ctx),
     connectionTimeoutMillis: timeout,
     query_timeout: timeout + 2_000,
