@@ -163,6 +163,25 @@ describe("trust boundary and pinning", () => {
     expect(String((other[0] as Error).message)).toContain("not approved");
   });
 
+  it("refuses mechanisms that would present this server's own identity (MONGODB-AWS, MONGODB-OIDC, GSSAPI); keeps SCRAM; drops authMechanismProperties", async () => {
+    // found in the trust-boundary audit: ENVIRONMENT:azure/k8s had the driver read this server's token file and send it to the URL's server
+    for (const mech of ["MONGODB-OIDC", "MONGODB-AWS", "GSSAPI", "mongodb-oidc"]) {
+      const t = buildMongoUrl({ secret: { dsn: `mongodb://127.0.0.1:27017/app?authMechanism=${mech}&authMechanismProperties=ENVIRONMENT:k8s` }, config: {} });
+      if (!t.ok) throw new Error("url");
+      expect(failureOf(await planMongoConnection(ctxFor("mongo"), t.value)), mech).toMatchObject({ kind: "safe_mode", message: expect.stringContaining("is refused in Safe Mode") });
+    }
+    const scram = buildMongoUrl({ secret: { dsn: "mongodb://u:p@127.0.0.1:27017/app?authMechanism=SCRAM-SHA-256&authMechanismProperties=SERVICE_NAME:x" }, config: {} });
+    if (!scram.ok) throw new Error("url");
+    const plan = await planMongoConnection(ctxFor("mongo"), scram.value);
+    expect(plan.ok && plan.value.url).toBe("mongodb://u:p@127.0.0.1:27017/app?authMechanism=SCRAM-SHA-256");
+  });
+
+  it("a password with an unescaped @ is refused in words that hold no part of it", () => {
+    const r = buildMongoUrl({ secret: { dsn: "mongodb://reporter:Tr0ub4dor@horse99@db.corp.example/app" }, config: {} });
+    expect(failureOf(r)).toMatchObject({ kind: "other", message: "the MongoDB URL has an unescaped @ in its user name or password: percent-encode it as %40" });
+    expect(JSON.stringify(r)).not.toMatch(/horse99|Tr0ub4dor/);
+  });
+
   it("uses verified TLS to a non-loopback seed, whatever the URL says", async () => {
     const t = buildMongoUrl({ secret: { dsn: "mongodb://u:p@[fd00::2]:27017/shop?tls=false" }, config: {} });
     if (!t.ok) throw new Error("url");

@@ -141,6 +141,9 @@ export function buildMongoUrl(ctx: Pick<ConnectorContext, "secret" | "config">):
   }
   const m = /^mongodb(\+srv)?:\/\/(?:[^@/]*@)?([^/?]+)(?:\/([^?]*))?/i.exec(url);
   if (!m) return err({ kind: "other", message: "the MongoDB URL cannot be parsed" });
+  // a user or password with an unescaped "@" would put its tail in the host list — and from there
+  // in a refusal's words and the destination offered for approval (trust-boundary audit)
+  if (m[2]!.includes("@")) return err({ kind: "other", message: "the MongoDB URL has an unescaped @ in its user name or password: percent-encode it as %40" });
   const srv = !!m[1];
   const hosts = m[2]!.split(",").map((h) => {
     const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(h);
@@ -188,6 +191,9 @@ const DROPPED_URL_OPTIONS = new Set([
   "tlscafile", "tlscertificatekeyfile", "tlscertificatekeyfilepassword", "proxyhost", "proxyport", "proxyusername", "proxypassword",
 ]);
 
+/** Mechanisms that prove the connection's own user name and password (or its client certificate). */
+const ALLOWED_AUTH_MECHANISMS = new Set(["SCRAM-SHA-1", "SCRAM-SHA-256", "PLAIN", "MONGODB-X509", "DEFAULT"]);
+
 export type MongoPlan = { url: string; options: MongoClientOptions; host: string; port: number; address: string };
 
 /**
@@ -224,6 +230,16 @@ export async function planMongoConnection(ctx: ConnectorContext, t: MongoTarget)
       ? /^(true|1)$/i.test(params.get("tlsInsecure") ?? params.get("tlsAllowInvalidCertificates") ?? "") ? "require" : "verify"
       : "default";
   for (const k of [...params.keys()]) if (DROPPED_URL_OPTIONS.has(k.toLowerCase())) params.delete(k);
+  // only mechanisms whose proof is the connection's own secret: MONGODB-AWS, MONGODB-OIDC and
+  // GSSAPI would have the client fetch this server's own cloud or Kerberos identity (instance
+  // metadata, a service-account token file) and present it to the URL's server
+  for (const k of [...params.keys()]) {
+    const key = k.toLowerCase();
+    if (key === "authmechanismproperties") params.delete(k);
+    else if (key === "authmechanism" && !ALLOWED_AUTH_MECHANISMS.has((params.get(k) ?? "").toUpperCase())) {
+      return err({ kind: "safe_mode", message: `authMechanism ${(params.get(k) ?? "").slice(0, 24).replace(/[^A-Za-z0-9_-]/g, "")} is refused in Safe Mode: it would present this server's own identity, not the connection's; use SCRAM-SHA-256 (user and password)` });
+    }
+  }
   if (t.srv && !params.has("authSource") && m[1]) params.set("authSource", "admin");
   const hostPart = isIP(seed.host) === 6 ? `[${seed.host}]` : seed.host;
   const query = params.toString();
@@ -267,14 +283,16 @@ async function withMongo<T>(ctx: ConnectorContext, fn: (client: MongoClient, t: 
   if (!(await bucketFor(ctx.connectionId, ctx.policy.ratePerMinute).take(ctx.policy.requestTimeoutMs))) {
     return err({ kind: "rate_limited", message: "the per-connection rate cap is exhausted" });
   }
-  const client = new MongoClient(plan.value.url, plan.value.options);
+  let client: MongoClient | undefined;
   try {
+    // inside the try: the constructor parses the URL, and its errors must end in words, not a stack
+    client = new MongoClient(plan.value.url, plan.value.options);
     await client.connect();
     return await fn(client, t);
   } catch (e) {
     return err(mapMongoError(e));
   } finally {
-    await client.close().catch(() => undefined);
+    await client?.close().catch(() => undefined);
   }
 }
 
