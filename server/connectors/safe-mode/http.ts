@@ -43,9 +43,24 @@ import { checkReadOnlySql } from "./sql-guard";
 
 // Keep-alive: a first onboarding makes several requests to one host; reusing the connection saves
 // a TCP (and TLS) handshake each. Every request still passes the egress check before it is sent,
-// and new sockets connect to the address that check approved (the pinned lookup).
-const HTTP_AGENT = new http.Agent({ keepAlive: true, maxFreeSockets: 64, timeout: 30_000 });
-const HTTPS_AGENT = new https.Agent({ keepAlive: true, maxFreeSockets: 64, timeout: 30_000 });
+// and new sockets connect to the address that check approved (the pinned lookup). A pooled socket
+// is reused only for a request whose check approved the same address: Node pools by host and
+// port, so a name that resolved to another address for another connection (another tenant's
+// grant, a DNS answer that changed) would otherwise get that connection's socket, and its
+// credential would reach an address its own grant never approved (trust-boundary audit).
+type PinnedOptions = http.ClientRequestArgs & { pinnedAddress?: string };
+class PinnedHttpAgent extends http.Agent {
+  override getName(options?: PinnedOptions): string {
+    return `${super.getName(options)}|${options?.pinnedAddress ?? ""}`;
+  }
+}
+class PinnedHttpsAgent extends https.Agent {
+  override getName(options?: PinnedOptions): string {
+    return `${super.getName(options as https.RequestOptions)}|${options?.pinnedAddress ?? ""}`;
+  }
+}
+const HTTP_AGENT = new PinnedHttpAgent({ keepAlive: true, maxFreeSockets: 64, timeout: 30_000 });
+const HTTPS_AGENT = new PinnedHttpsAgent({ keepAlive: true, maxFreeSockets: 64, timeout: 30_000 });
 
 /** How the catalog marks a POST endpoint as a read query. */
 export type ReadOnlyQuery =
@@ -322,7 +337,9 @@ export function createSafeHttp(options: Partial<SafeHttpOptions> = {}): SafeHttp
           lookup: pinned,
           signal,
           agent: lib === https ? HTTPS_AGENT : HTTP_AGENT,
-        },
+          // the pool key (PinnedHttpAgent): a kept-alive socket serves only requests vetted for its address
+          pinnedAddress: address,
+        } as PinnedOptions,
         (res) => {
           const status = res.statusCode ?? 0;
           const declared = Number(res.headers["content-length"]);
