@@ -257,3 +257,35 @@ describe("REST driver helpers", () => {
     expect(nextLink('<https://a/x?page=1>; rel="prev"')).toBeUndefined();
   });
 });
+
+describe("pagination stays where the first page was", () => {
+  it("a next link to another origin (another customer's Okta org, by the wildcard) ends the stream: never requested, the credential not re-attached", async () => {
+    const asked: string[] = [];
+    const page = (url: string, link?: string) => {
+      const body = Buffer.from(JSON.stringify([{ id: `u${asked.length}`, status: "ACTIVE", profile: { login: "a@acme.test" } }]));
+      return { ok: true as const, value: { status: 200, url, headers: link ? { link } : {}, body, text: () => body.toString(), json: () => JSON.parse(body.toString()) as unknown } };
+    };
+    const stub = {
+      fetch: async (_ctx: ConnectorContext, req: { url: string }) => {
+        asked.push(req.url);
+        const u = new URL(req.url);
+        if (u.searchParams.get("after") === "2") return page(req.url);
+        // the first page links to another org; the second (same org) to a third
+        return u.searchParams.has("after") ? page(req.url, `<https://acme.okta.com/api/v1/users?after=2>; rel="next"`) : page(req.url, `<https://evil.okta.com/api/v1/users?after=1>; rel="next"`);
+      },
+    };
+    const driver = createRestDriver(stub as never);
+    const c: ConnectorContext = {
+      connectionId: "okta-pages",
+      sourceType: "okta",
+      resourceIds: [],
+      config: { domain: "acme.okta.com" },
+      secret: { token: "SSWS-SECRET" },
+      policy: makePolicy({ ratePerMinute: 60_000 }),
+      destinations: NO_DESTINATIONS,
+    };
+    const r = await driver.readStream(c, "users", 5);
+    expect(r.ok).toBe(true);
+    expect(asked.map((u) => new URL(u).host)).toEqual(["acme.okta.com"]);
+  });
+});

@@ -295,6 +295,15 @@ function resolve(ctx: ConnectorContext, driver: string, entryOverride?: CatalogE
   });
 }
 
+/**
+ * The next page, when it is where the first one was: a page's link to another origin — another
+ * customer's instance of a wildcard vendor host (`evil.zendesk.com` from `acme.zendesk.com`) passes
+ * the host checks, and the credential would be re-attached there — ends the stream instead.
+ */
+function sameOrigin<T extends { url: URL | string }>(req: T, next: URL): T | undefined {
+  return next.origin === new URL(req.url).origin ? { ...req, url: next } : undefined;
+}
+
 function buildUrl(r: Resolved, pathTemplate: string, query: Record<string, string> | undefined, vars: TemplateVars): URL {
   const path = interpolate(pathTemplate, vars, encodeURIComponent);
   const url = new URL(r.base + (path.startsWith("/") ? path : `/${path}`));
@@ -438,12 +447,12 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp, entryFor: (so
       }
       case "link_header": {
         const link = nextLink(page.link);
-        return link ? { ...req, url: new URL(link, req.url) } : undefined;
+        return link ? sameOrigin(req, new URL(link, req.url)) : undefined;
       }
       case "next_url": {
         const link = getPath(json, p.nextPath);
         // Confluence's `_links.next` is origin-relative (/wiki/api/v2/…): under a gateway it resolves below the gateway, not its origin
-        if (typeof link === "string" && link !== "") return { ...req, url: new URL(r.gateway && link.startsWith("/") && !link.startsWith("//") ? r.gateway + link : link, req.url) };
+        if (typeof link === "string" && link !== "") return sameOrigin(req, new URL(r.gateway && link.startsWith("/") && !link.startsWith("//") ? r.gateway + link : link, req.url));
         return undefined;
       }
       case "offset": {
