@@ -47,6 +47,8 @@ const opened = (r: ConnectorResult<AttemptSource>): AttemptSource => {
 /** What the code under test did to the file system since the last `reset`. */
 type FsCount = { realpath: number; stat: number; opendir: number; opens: string[]; reads: number; openHandles: Set<FileHandle> };
 let count: FsCount;
+/** runs before a stat of the code under test (a test's swap inside the race window) */
+let beforeStat: ((p: string) => Promise<void>) | undefined;
 /** an open of a path matching it waits for `release` */
 let gate: { re: RegExp; wait: Promise<void>; release: () => void } | undefined;
 const reset = () => {
@@ -79,8 +81,9 @@ beforeEach(() => {
     count.realpath++;
     return realpath(...a);
   }) as typeof fs.realpath);
-  vi.spyOn(fs, "stat").mockImplementation(((...a: Parameters<typeof fs.stat>) => {
+  vi.spyOn(fs, "stat").mockImplementation((async (...a: Parameters<typeof fs.stat>) => {
     count.stat++;
+    await beforeStat?.(String(a[0]));
     return stat(...a);
   }) as typeof fs.stat);
   vi.spyOn(fs, "opendir").mockImplementation(((...a: Parameters<typeof fs.opendir>) => {
@@ -109,6 +112,7 @@ beforeEach(() => {
 afterEach(() => {
   vi.restoreAllMocks();
   gate = undefined;
+  beforeStat = undefined;
 });
 
 describe("filesource: one folder session per attempt", () => {
@@ -229,6 +233,34 @@ describe("filesource: one folder session per attempt", () => {
       await s.close();
       await fs.rm(path.join(root, "swap.csv"));
       await fs.rm(path.join(root, "link.csv"));
+    }
+  });
+
+  it("a folder on the way swapped for a symlink to the data folder between confinement and stat is not read: the open file's own path is checked", async () => {
+    // found in the trust-boundary audit: the inode was taken after the swap, O_NOFOLLOW guards only
+    // the last path part, and the data folder's secrets.json was read (at iteration 487 of a race)
+    const sub = path.join(root, "sub");
+    await fs.mkdir(sub);
+    await fs.writeFile(path.join(sub, "secrets.json"), JSON.stringify([{ id: 1, name: "harmless" }]));
+    beforeStat = async (p) => {
+      if (p !== path.join(sub, "secrets.json")) return;
+      beforeStat = undefined;
+      await fs.rename(sub, path.join(root, "sub.real"));
+      await fs.symlink(dataDir, sub);
+    };
+    try {
+      const s = opened(await filesourceAdapter.openAttempt!(ctxFor({ config: { root }, resourceIds: ["sub/secrets.json"] })));
+      try {
+        const r = await s.sample({ streams: [{ name: "sub/secrets.json", fields: [] }] });
+        expect(failureOf(r)).toMatchObject({ kind: "safe_mode", message: "sub/secrets.json changed after it was confined to the source root; not read" });
+        expect(JSON.stringify(r)).not.toContain("kkkk");
+        expect(count.openHandles.size).toBe(0);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      await fs.rm(sub, { force: true });
+      await fs.rm(path.join(root, "sub.real"), { recursive: true, force: true });
     }
   });
 

@@ -416,7 +416,8 @@ async function listFiles(s: FolderSession, dirReal: string, out: string[], depth
     const relToRoot = path.relative(s.root, path.join(dirReal, e.name));
     const c = await confineWith(s.root, relToRoot, s.check);
     if (!c.ok) continue; // escaping links are skipped when listing; refused when named
-    const st = await fs.stat(c.value);
+    const st = await fs.stat(c.value).catch(() => undefined);
+    if (!st) continue; // gone since it was listed
     if (st.isDirectory()) await listFiles(s, c.value, out, depth + 1);
     else if (st.isFile() && formatOf(e.name)) {
       const rel = relToRoot.split(path.sep).join("/");
@@ -441,7 +442,9 @@ async function filesOf(s: FolderSession): Promise<ConnectorResult<{ files: strin
       continue;
     }
     if (!c.ok) return c;
-    const st = await fs.stat(c.value);
+    // gone since it was confined: said like a missing file, never with the server's path in an error's text
+    const st = await fs.stat(c.value).catch(() => undefined);
+    if (!st) return err({ kind: "other", message: `not found: ${id}` });
     if (st.isDirectory()) await listFiles(s, c.value, out);
     else if (formatOf(c.value)) {
       const rel = path.relative(root, path.join(root, id)).split(path.sep).join("/");
@@ -467,13 +470,36 @@ async function openConfined(s: FolderSession, rel: string, f: Confined): Promise
   }
   s.handles.add(fh);
   const st = await fh.stat().catch(() => undefined);
-  if (!st || st.dev !== f.dev || st.ino !== f.ino || s.closed) {
+  // where the opened file really is: O_NOFOLLOW guards only the last path part, and a folder on the
+  // way swapped for a symlink between confinement and open (by someone who can write under the
+  // root) would lead elsewhere — the data folder, say — with the inode taken after the swap
+  // matching. The handle's own path is checked against the root and the grant again.
+  const where = await handlePath(fh, f.real);
+  const stillInside = where === undefined ? false : (() => {
+    const inside = path.relative(s.root, where);
+    return !inside.startsWith("..") && !path.isAbsolute(inside) && s.check(where).ok;
+  })();
+  if (!st || st.dev !== f.dev || st.ino !== f.ino || !stillInside || s.closed) {
     s.handles.delete(fh);
     await fh.close().catch(() => undefined);
     if (s.closed) throw new ByteSourceFailure(STOPPED);
     throw new ByteSourceFailure({ kind: "safe_mode", message: `${rel} changed after it was confined to the source root; not read` });
   }
   return fh;
+}
+
+/**
+ * The real path of an open file (Linux: /proc/self/fd); undefined when Linux cannot tell (then
+ * the file is not read). Without /proc (macOS, for development) the inode check alone stands.
+ */
+async function handlePath(fh: FileHandle, confined: string): Promise<string | undefined> {
+  if (process.platform !== "linux") return confined;
+  try {
+    // the kernel's own name of the open file: its real path, every link on the way resolved
+    return await fs.readlink(`/proc/self/fd/${fh.fd}`);
+  } catch {
+    return undefined;
+  }
 }
 
 async function withFile<T>(s: FolderSession, rel: string, fn: (src: ByteSource, format: FileFormat, memo: ParseMemo) => Promise<ConnectorResult<T>>): Promise<ConnectorResult<T>> {
