@@ -158,6 +158,23 @@ describe("filesource driver", () => {
       expect(failureOf(await filesourceAdapter.discover(baseCtx("filesource", { config: { root }, destinations: grant([]) })))?.kind).toBe("not_approved");
     });
 
+    it("outside the approved folders, every root gets the same answer: whether it exists, is a link or is the data folder is not told", async () => {
+      // found in the trust-boundary audit: "does not exist", a link's real path and "holds the product's own data" told an API key about the server's files
+      await fs.symlink(outside, path.join(scratch, "link-out"));
+      try {
+        const answers: unknown[] = [];
+        for (const probe of [path.join(scratch, "no-such-folder"), path.join(scratch, "link-out"), dataDir, outside]) {
+          const r = await filesourceAdapter.discover(baseCtx("filesource", { config: { root: probe }, destinations: grant([root]) }));
+          const f = failureOf(r)!;
+          expect(f, probe).toMatchObject({ kind: "not_approved", message: `Destination not approved: the folder ${probe} is not inside one of this tenant's approved folders` });
+          answers.push({ kind: f.kind, message: f.message.replace(probe, "<root>") });
+        }
+        expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+      } finally {
+        await fs.unlink(path.join(scratch, "link-out"));
+      }
+    });
+
     it("refuses the app's data folder even when an admin approved it or a parent of it", async () => {
       for (const approved of [[dataDir], [scratch], ["/"]]) {
         const ctx = baseCtx("filesource", { config: { root: dataDir }, resourceIds: ["secrets.json"], destinations: grant(approved) });

@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { parse as parseCsv } from "csv-parse/sync";
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer } from "hyparquet";
 import { err, ok } from "../../lib/result";
-import { folderCheckReal } from "../safe-mode/destinations";
+import { folderCheckReal, isInside, type BoundFolderCheck } from "../safe-mode/destinations";
 import { finishSample, sampleBudget } from "../safe-mode/records";
 import type { AttemptSource, ConnectorContext, ConnectorFailure, ConnectorResult, DiscoveredSchema, FieldInfo, HealthInfo, NamedResourceCheck, SampleRecord, SourceAdapter, StreamInfo } from "../types";
 
@@ -281,7 +281,7 @@ const MAX_FILES = 200;
 const MAX_DEPTH = 4;
 
 /** The grant's folder check (destinations.ts folderCheckReal), resolved once per session. */
-type FolderCheck = (real: string) => ConnectorResult<{ root: string }>;
+type FolderCheck = BoundFolderCheck;
 
 async function rootOf(ctx: ConnectorContext, check: FolderCheck): Promise<ConnectorResult<string>> {
   const raw = [ctx.config.root, ctx.config.path, ctx.config.url].find((v): v is string => typeof v === "string" && v !== "");
@@ -303,9 +303,17 @@ async function rootOf(ctx: ConnectorContext, check: FolderCheck): Promise<Connec
     if (raw && raw.split(/[\\/]+/).includes("..")) return refuse("'..' is not allowed in config.root");
     dir = path.join(approved[0]!.path, raw ?? ".");
   }
+  // before the server's file system is touched: a root outside every approved folder (as written,
+  // or as the approved folders resolve) is refused in the same words whether it exists, is a link
+  // or is the product's data folder — an API key learns nothing of the server's files from the
+  // answer (trust-boundary audit: existence, link targets and the data folder's place were told)
+  const given = path.resolve(dir);
+  if (!check.approvedRoots.some((r) => isInside(r, given))) {
+    return err({ kind: "not_approved", message: `Destination not approved: the folder ${given} is not inside one of this tenant's approved folders`, destination: { kind: "folder", path: given } });
+  }
   let real: string;
   try {
-    real = await fs.realpath(path.resolve(dir));
+    real = await fs.realpath(given);
   } catch {
     return err({ kind: "other", message: "the filesource root does not exist or cannot be read" });
   }

@@ -254,8 +254,11 @@ export async function checkFolderReal(ctx: Pick<ConnectorContext, "sourceType" |
   return (await folderCheckReal(ctx))(real);
 }
 
+/** A folder check bound to one grant; `approvedRoots`: the grant's approved folders for the source type, as written and resolved. */
+export type BoundFolderCheck = ((real: string) => ConnectorResult<{ root: string }>) & { approvedRoots: readonly string[] };
+
 /** `checkFolderReal` with the grant's folders resolved once, for many checks against one grant (a session's files). */
-export async function folderCheckReal(ctx: Pick<ConnectorContext, "sourceType" | "destinations">): Promise<(real: string) => ConnectorResult<{ root: string }>> {
+export async function folderCheckReal(ctx: Pick<ConnectorContext, "sourceType" | "destinations">): Promise<BoundFolderCheck> {
   const g = ctx.destinations;
   const resolved: DestinationGrant = {
     ...g,
@@ -263,12 +266,15 @@ export async function folderCheckReal(ctx: Pick<ConnectorContext, "sourceType" |
     forbiddenFolders: [...g.forbiddenFolders, ...(await Promise.all(g.forbiddenFolders.map(realOr)))],
   };
   const sys = await Promise.all(SYSTEM_FOLDERS.map(realOr));
-  return (real) => {
+  const check = (real: string): ConnectorResult<{ root: string }> => {
     if (sys.some((f) => isInside(f, real))) {
       return err({ kind: "egress_refused", message: "System folders (/etc, /proc, /sys, /dev, /boot, /root, /run) are never readable by a connector" });
     }
     return checkFolder({ sourceType: ctx.sourceType, destinations: resolved }, real);
   };
+  const forType = (f: FolderRule) => f.sourceTypes.length === 0 || f.sourceTypes.includes(ctx.sourceType);
+  const approvedRoots = [...g.folders.filter(forType).map((f) => path.resolve(f.path)), ...resolved.folders.filter(forType).map((f) => f.path)];
+  return Object.assign(check, { approvedRoots });
 }
 
 /** Host rules for running sandboxes, from their endpoints (`http://127.0.0.1:4510/github`, a folder path). */
