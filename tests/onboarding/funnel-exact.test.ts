@@ -13,6 +13,7 @@ import { applyMigrations } from "../../server/db/migrate";
 import { getFunnel } from "../../server/onboarding/funnel";
 import type { FunnelMetrics } from "../../server/onboarding/schemas";
 import { createScratchDatabase, createTestTenant } from "../helpers/db";
+import { rng } from "../helpers/rng";
 
 const ROWS = 20_000;
 const DAY_MS = 86_400_000;
@@ -23,18 +24,6 @@ let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
 let db: Db;
 let tenantId: string;
 let otherTenant: string;
-
-/** deterministic pseudo-random numbers (mulberry32), so a failure can be replayed */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `n` rows for a tenant/namespace, generated server-side (statuses, receipts over 40 days, activation within 0–47 h). */
 async function insertRows(tenant: string, namespace: string, from: number, n: number, seed: number): Promise<void> {

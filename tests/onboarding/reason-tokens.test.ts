@@ -13,23 +13,13 @@ import type { Db } from "../../server/db/client";
 import { listConnections } from "../../server/onboarding/connection-query";
 import { upsertIntent } from "../../server/onboarding/connection-repository";
 import { createTestTenant, testDb } from "../helpers/db";
+import { rng } from "../helpers/rng";
 
 let db: Db;
 let tenantId: string;
 
 const STATUSES = ["PENDING", "ACTIVE", "AWAITING_CREDENTIALS", "NETWORK_BLOCKED", "HEALING", "ERROR"] as const;
 const WORDS = ["Unexpected", "error", "during", "health", "check", "ECONNREFUSED", "127.0.0.1:5432", "Zürich", "naïve", "日本語", "Ωmega", "x", "ab", "—", "!!!", "", "  ", "a-b_c", "401", "Token", "expired", "a1b2c3"];
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function reasons(n: number, seed: number): (string | null)[] {
   const r = rng(seed);
