@@ -5,6 +5,8 @@ import { type HttpSandbox, startHttpSandbox } from "../sandbox/http-sandbox";
 import { createSafeHttp } from "../safe-mode/http";
 import { makePolicy } from "../safe-mode/policy";
 import type { ConnectorContext } from "../types";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { createOpenApiDriver, openApiDriver, parseSpec, safeOperations } from "./openapi";
 
 let sb: HttpSandbox;
@@ -66,6 +68,26 @@ describe("OpenAPI driver (sandbox)", () => {
     const spec = await (await fetch(`${sb.urlFor("openapi")}/openapi.yaml`)).text();
     const c = ctx({ spec, base_url: `${sb.urlFor("openapi")}/v1` });
     expect(await openApiDriver.healthCheck(c)).toMatchObject({ ok: true });
+  });
+
+  it("a fetched document whose servers name another origin is refused until base_url names it (the secret's destination follows from config)", async () => {
+    const foreign = http.createServer((req, res) => {
+      if (req.url === "/openapi.json") {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ openapi: "3.0.3", info: { title: "x", version: "1" }, servers: [{ url: `${sb.urlFor("openapi")}/v1` }], paths: { "/items": { get: { responses: { "200": { description: "ok" } } } } } }));
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => foreign.listen(0, "127.0.0.1", r));
+    try {
+      const specUrl = `http://127.0.0.1:${(foreign.address() as AddressInfo).port}/openapi.json`;
+      sb.resetLog();
+      expect(await openApiDriver.healthCheck(ctx({ spec_url: specUrl }))).toMatchObject({ ok: false, error: { kind: "safe_mode", message: expect.stringContaining("set config.base_url to the API's base") } });
+      expect(sb.requests.filter((r) => r.path.startsWith("/openapi/v1"))).toEqual([]);
+      // named in config, it is part of the secret's destination: allowed
+      expect(await openApiDriver.healthCheck(ctx({ spec_url: specUrl, base_url: `${sb.urlFor("openapi")}/v1` }))).toMatchObject({ ok: true });
+    } finally {
+      await new Promise((r) => foreign.close(r));
+    }
   });
 
   it("refuses a base_url with a query or a fragment (the intent would choose every request), nothing sent", async () => {

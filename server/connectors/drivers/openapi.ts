@@ -113,6 +113,14 @@ function recordsSchema(doc: Json, schema: unknown): { selector: string[]; shape:
   return single ? { selector: [], shape: "object", fields: single } : undefined;
 }
 
+const originOf = (u: string): string | undefined => {
+  try {
+    return new URL(u).origin.toLowerCase();
+  } catch {
+    return undefined;
+  }
+};
+
 function baseUrlOf(doc: Json, specUrl: string | undefined): string | undefined {
   const servers = Array.isArray(doc.servers) ? doc.servers.filter(isObj) : [];
   if (servers.length && typeof servers[0]!.url === "string") {
@@ -241,6 +249,12 @@ export function createOpenApiDriver(http: SafeHttp = defaultSafeHttp): SourceAda
     if (!doc.ok) return doc;
     const base = typeof ctx.config.base_url === "string" ? ctx.config.base_url : baseUrlOf(doc.value, specUrl);
     if (!base) return err({ kind: "other", message: "no base URL: the document has no servers and config.base_url is unset" });
+    // where the secret goes must follow from the connection's config (it is what the secret is bound
+    // to, server/onboarding/secret-binding.ts): a fetched document whose servers name another origin
+    // than the one it came from would move the secret when the document changes — name it in base_url
+    if (typeof ctx.config.base_url !== "string" && specUrl && originOf(base) !== originOf(specUrl)) {
+      return err({ kind: "safe_mode", message: `the document's servers name another origin (${originOf(base) ?? "none"}) than the one it was fetched from: set config.base_url to the API's base, so that where this connection's secret goes is part of its configuration` });
+    }
     let baseUrl: URL;
     try {
       baseUrl = new URL(base);
