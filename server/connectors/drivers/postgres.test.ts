@@ -6,7 +6,7 @@ import { NO_DESTINATIONS } from "../safe-mode/destinations";
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { testDatabaseUrl } from "../../../tests/helpers/db";
 import { closedPort, ctxFor, withUrl } from "../../../tests/connectors/native/ctx";
 import { ensurePostgresSandbox } from "../sandbox/postgres-sandbox";
@@ -169,8 +169,10 @@ describe("postgres driver", () => {
     });
     await new Promise<void>((r) => fake.listen(0, "127.0.0.1", r));
     const port = (fake.address() as net.AddressInfo).port;
-    const saved = { PGPASSWORD: process.env.PGPASSWORD, PGUSER: process.env.PGUSER, PGDATABASE: process.env.PGDATABASE };
-    Object.assign(process.env, { PGPASSWORD: "product-own-db-password", PGUSER: "product_owner", PGDATABASE: "product_db" });
+    // the server's own login, as pg would find it in this process's environment
+    vi.stubEnv("PGPASSWORD", "product-own-db-password");
+    vi.stubEnv("PGUSER", "product_owner");
+    vi.stubEnv("PGDATABASE", "product_db");
     try {
       // a secret that holds no password (an S3 key bundle, say) and a user in config
       const r = await postgresAdapter.healthCheck(ctxFor("postgres", { config: { host: "127.0.0.1", port, user: "reporter" }, secret: { access_key_id: "AKIA0000", secret_access_key: "x".repeat(20) } }));
@@ -181,8 +183,7 @@ describe("postgres driver", () => {
       expect(failureOf(none)).toMatchObject({ kind: "auth", message: expect.stringContaining("no database user") });
       expect(asked).toHaveLength(1);
     } finally {
-      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
+      vi.unstubAllEnvs();
       await new Promise((r) => fake.close(r));
     }
   });
