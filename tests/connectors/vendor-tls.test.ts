@@ -146,6 +146,18 @@ describe("config.base_url on a vendor host is the catalog's API base, never an e
     }
   });
 
+  it("salesforce: the instance URL is the org's origin — a path (an Apex REST endpoint) or a query on Salesforce's hosts is refused, nothing sent", async () => {
+    const sf = bindConnector("salesforce")!.adapter;
+    for (const [base_url, words] of [
+      ["https://acme.my.salesforce.com/services/apexrest/purge", "with another path than the Salesforce API's"],
+      ["https://acme.my.salesforce.com?x=", "may not carry a query or a fragment"],
+    ] as const) {
+      const r = await health("salesforce", { base_url }, { access_token: "00D_SECRET_TOKEN", instance_url: "https://acme.my.salesforce.com" }, sf);
+      expect(r, base_url).toMatchObject({ ok: false, error: { message: expect.stringContaining(words) } });
+      expect(sent, base_url).toEqual([]);
+    }
+  });
+
   it("a resource id of \".\" or \"..\" (a parent endpoint once in a URL path) is refused at admission", () => {
     for (const id of [".", "..", " .. "]) {
       const parsed = parseConnectionIntent({

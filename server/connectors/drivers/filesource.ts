@@ -483,10 +483,7 @@ async function openConfined(s: FolderSession, rel: string, f: Confined): Promise
   // root) would lead elsewhere — the data folder, say — with the inode taken after the swap
   // matching. The handle's own path is checked against the root and the grant again.
   const where = await handlePath(fh, f.real);
-  const stillInside = where === undefined ? false : (() => {
-    const inside = path.relative(s.root, where);
-    return !inside.startsWith("..") && !path.isAbsolute(inside) && s.check(where).ok;
-  })();
+  const stillInside = where !== undefined && isInside(s.root, where) && s.check(where).ok;
   if (!st || st.dev !== f.dev || st.ino !== f.ino || !stillInside || s.closed) {
     s.handles.delete(fh);
     await fh.close().catch(() => undefined);

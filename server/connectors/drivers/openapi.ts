@@ -16,6 +16,7 @@
  */
 import { parse as parseYaml } from "yaml";
 import { err, ok } from "../../lib/result";
+import { checkApiBase } from "../safe-mode/destinations";
 import { type SafeHttp, defaultSafeHttp, redact } from "../safe-mode/http";
 import { sandboxNotRunning } from "../sandbox/refs";
 import type { ConnectorContext, ConnectorResult, DiscoveredSchema, FieldInfo, HealthInfo, NamedResourceCheck, SampleRecord, SourceAdapter, StreamInfo } from "../types";
@@ -255,16 +256,10 @@ export function createOpenApiDriver(http: SafeHttp = defaultSafeHttp): SourceAda
     if (typeof ctx.config.base_url !== "string" && specUrl && originOf(base) !== originOf(specUrl)) {
       return err({ kind: "safe_mode", message: `the document's servers name another origin (${originOf(base) ?? "none"}) than the one it was fetched from: set config.base_url to the API's base, so that where this connection's secret goes is part of its configuration` });
     }
-    let baseUrl: URL;
-    try {
-      baseUrl = new URL(base);
-    } catch {
-      return err({ kind: "other", message: "the API base URL is not a URL" });
-    }
-    if (baseUrl.protocol !== "https:" && baseUrl.protocol !== "http:") return err({ kind: "egress_refused", message: `the API base URL must be http(s), not ${baseUrl.protocol}` });
-    if (baseUrl.username || baseUrl.password) return err({ kind: "safe_mode", message: "credentials in URLs are refused in Safe Mode" });
-    // each operation's path is appended to the base: a query of the base's own would be the intent's choice of request
-    if (baseUrl.search || baseUrl.hash || base.includes("?") || base.includes("#")) return err({ kind: "safe_mode", message: "the API base URL may not carry a query or a fragment: each operation's path and query are added to it" });
+    // the openapi connector has no vendor hosts: every host is one the tenant approved
+    const checkedBase = checkApiBase(ctx.destinations, base, { label: "the API base URL", vendor: "OpenAPI", catalogPath: undefined });
+    if (!checkedBase.ok) return checkedBase;
+    const baseUrl = checkedBase.value;
     const headers: Record<string, string> = { Accept: "application/json" };
     const token = ctx.secret.token ?? ctx.secret.access_token;
     if (token) headers.Authorization = `Bearer ${token}`;

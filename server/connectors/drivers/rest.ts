@@ -13,7 +13,7 @@ import { err, ok } from "../../lib/result";
 import { getCatalogEntry } from "../catalog";
 import { MissingVariableError, effectiveConfig, interpolate, interpolateDeep, type TemplateVars } from "../catalog/interpolate";
 import { type CatalogEntry, type CatalogStream, type Expect, findReadOnlyPost } from "../catalog/schema";
-import { isVendorHost, isWildcardVendorHost } from "../safe-mode/destinations";
+import { checkApiBase, isVendorHost, isWildcardVendorHost } from "../safe-mode/destinations";
 import { type ReadOnlyQuery, type SafeHttp, type SafeResponse, defaultSafeHttp, redact } from "../safe-mode/http";
 import { MAX_SAMPLE_RECORDS } from "../safe-mode/policy";
 import { sandboxNotRunning } from "../sandbox/refs";
@@ -225,27 +225,16 @@ function resolve(ctx: ConnectorContext, driver: string, entryOverride?: CatalogE
   try {
     const override = typeof config.base_url === "string" ? config.base_url : undefined;
     if (override) {
-      const u = new URL(override);
-      if (u.protocol !== "https:" && u.protocol !== "http:") return err({ kind: "egress_refused", message: "config.base_url must be an http(s) URL" });
-      if (u.username || u.password) return err({ kind: "safe_mode", message: "credentials in URLs are refused in Safe Mode" });
-      // the base the connector appends each endpoint's path and query to: a query of its own would
-      // turn every request into one the intent chose (`https://slack.com/api/auth.revoke?x=`)
-      if (u.search || u.hash || override.includes("?") || override.includes("#")) {
-        return err({ kind: "safe_mode", message: "config.base_url may not carry a query or a fragment: it is the API's base, and the connector adds each endpoint's path and query to it" });
+      // the base the catalog makes of this connection's config: its path on the vendor's host, its own instance
+      let own: URL | undefined;
+      try {
+        own = new URL(interpolate(entry.baseUrl ?? "", vars));
+      } catch {
+        own = undefined;
       }
-      // on the vendor's own host, the base is the catalog's: another path there is another API of the
-      // vendor (an admin endpoint, a write through GET), never where this connector's requests go
-      if (isVendorHost(ctx.destinations, u.hostname)) {
-        let catalogPath: string | undefined;
-        try {
-          catalogPath = new URL(interpolate(entry.baseUrl ?? "", vars)).pathname.replace(/\/+$/, "");
-        } catch {
-          catalogPath = undefined;
-        }
-        if (catalogPath === undefined || u.pathname.replace(/\/+$/, "") !== catalogPath) {
-          return err({ kind: "egress_refused", message: `config.base_url names the vendor's own host (${u.host}) with another path than the ${entry.displayName} API's (${catalogPath ?? "none in the catalog"}): the credential is never sent there` });
-        }
-      }
+      const checked = checkApiBase(ctx.destinations, override, { label: "config.base_url", vendor: entry.displayName, catalogPath: own?.pathname });
+      if (!checked.ok) return checked;
+      const u = checked.value;
       // a credential bound to one site's gateway (Atlassian 3LO) is never sent to another of the vendor's hosts
       if (gateway && isVendorHost(ctx.destinations, u.hostname)) {
         return err({ kind: "egress_refused", message: `the credential was granted for one site and works only at its gateway (${new URL(gateway).host}); config.base_url names another of the vendor's hosts (${u.host}), where it is never sent` });
@@ -253,16 +242,8 @@ function resolve(ctx: ConnectorContext, driver: string, entryOverride?: CatalogE
       // another customer's instance of the vendor (a wildcard host: evil.zendesk.com for a connection
       // of acme.zendesk.com) is never where this connection's credential goes, whatever it is
       // (a consent token, a shared secret): the config's own instance or a host the catalog names only
-      if (isWildcardVendorHost(ctx.destinations, u.hostname)) {
-        let own: string | undefined;
-        try {
-          own = new URL(interpolate(entry.baseUrl ?? "", vars)).hostname.toLowerCase();
-        } catch {
-          own = undefined;
-        }
-        if (u.hostname.toLowerCase().replace(/\.$/, "") !== own) {
-          return err({ kind: "egress_refused", message: `config.base_url names another instance of the ${entry.displayName} vendor (${u.host}) than this connection's (${own ?? "none configured"}): the credential is never sent there` });
-        }
+      if (isWildcardVendorHost(ctx.destinations, u.hostname) && u.hostname.toLowerCase().replace(/\.$/, "") !== own?.hostname.toLowerCase()) {
+        return err({ kind: "egress_refused", message: `config.base_url names another instance of the ${entry.displayName} vendor (${u.host}) than this connection's (${own?.hostname.toLowerCase() ?? "none configured"}): the credential is never sent there` });
       }
       base = override;
     } else {

@@ -18,6 +18,7 @@ import { err, ok } from "../../lib/result";
 import { getCatalogEntry } from "../catalog";
 import { effectiveConfig } from "../catalog/interpolate";
 import { type SafeHttp, defaultSafeHttp, hostMatches, redact } from "../safe-mode/http";
+import { checkApiBase } from "../safe-mode/destinations";
 import { sandboxNotRunning } from "../sandbox/refs";
 import type { ConnectorContext, ConnectorResult, FieldInfo, NamedResourceCheck, SampleRecord, SourceAdapter, StreamInfo } from "../types";
 import { failWith, recordBudget, unmetExpectations } from "./rest";
@@ -58,14 +59,11 @@ function resolve(ctx: ConnectorContext): ConnectorResult<Sf> {
   const fromToken = override ? undefined : str(ctx.secret.instance_url);
   const instance = override ?? fromToken ?? str(config.instance_url);
   if (!instance) return err({ kind: "other", message: "the Salesforce instance URL is unknown (token instance_url or config.instance_url)" });
-  let url: URL;
-  try {
-    url = new URL(instance);
-  } catch {
-    return err({ kind: "other", message: "the Salesforce instance URL is not a URL" });
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") return err({ kind: "egress_refused", message: "the Salesforce instance URL must be an http(s) URL" });
-  if (url.username || url.password) return err({ kind: "safe_mode", message: "credentials in URLs are refused in Safe Mode" });
+  // the org's origin: the driver appends /services/data/… to it, so a path or query of the intent's
+  // own (an Apex REST endpoint, a query) on Salesforce's hosts would choose the request
+  const checked = checkApiBase(ctx.destinations, instance, { label: "the Salesforce instance URL", vendor: "Salesforce", catalogPath: "" });
+  if (!checked.ok) return checked;
+  const url = checked.value;
   // the token names the org it was issued for: config.base_url may point at a proxy or a running
   // sandbox (the grant decides), never at another Salesforce org's host
   const issuedFor = override ? hostOf(str(ctx.secret.instance_url)) : undefined;

@@ -127,6 +127,33 @@ export type Scheme = "http:" | "https:";
 export const isVendorHost = (g: DestinationGrant, host: string) => g.catalogHosts.some((p) => nameMatches(p.replace(/:\d+$/, "").toLowerCase(), bare(host)));
 
 /**
+ * An API base a driver appends each endpoint's path (and query) to — `config.base_url`, a token's
+ * instance URL — checked before anything is sent: http(s), no credentials, no query or fragment
+ * (`https://slack.com/api/auth.revoke?x=` would make every request one the intent chose), and on a
+ * host of the catalog's vendor exactly the catalog's own base path (`catalogPath`; another path
+ * there is another API of the vendor, an admin endpoint or a write through GET). `label` names the
+ * value in the refusal. The REST, OpenAPI and Salesforce drivers share it (trust-boundary audit).
+ */
+export function checkApiBase(g: DestinationGrant, raw: string, opts: { label: string; vendor: string; catalogPath: string | undefined }): ConnectorResult<URL> {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return err({ kind: "other", message: `${opts.label} is not a URL` });
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:") return err({ kind: "egress_refused", message: `${opts.label} must be an http(s) URL` });
+  if (u.username || u.password) return err({ kind: "safe_mode", message: "credentials in URLs are refused in Safe Mode" });
+  if (raw.includes("?") || raw.includes("#")) {
+    return err({ kind: "safe_mode", message: `${opts.label} may not carry a query or a fragment: it is the API's base, and the connector adds each endpoint's path and query to it` });
+  }
+  const trimmed = (p: string) => p.replace(/\/+$/, "");
+  if (isVendorHost(g, u.hostname) && (opts.catalogPath === undefined || trimmed(u.pathname) !== trimmed(opts.catalogPath))) {
+    return err({ kind: "egress_refused", message: `${opts.label} names the vendor's own host (${u.host}) with another path than the ${opts.vendor} API's (${opts.catalogPath === undefined ? "none in the catalog" : trimmed(opts.catalogPath) || "/"}): the credential is never sent there` });
+  }
+  return ok(u);
+}
+
+/**
  * True when `host` is a vendor host only by a wildcard of the catalog (`*.zendesk.com`,
  * `*.service-now.com`): some customer's instance of the vendor, not a host the catalog names.
  */
