@@ -234,7 +234,8 @@ export function lookupEnvVar(name: string): string | undefined {
  * OAuth client settings for admin consent to one provider (`consent:<provider>`), from
  * OAUTH_<PROVIDER>_CLIENT_ID / _CLIENT_SECRET and the optional overrides _AUTHORIZE_URL,
  * _TOKEN_URL (another authorization server: on-prem, sandbox, tests), _ISSUER (RFC 9207 `iss`
- * check; default the authorize URL's origin) and _RESOURCE (RFC 8707 resource indicator).
+ * check; default the authorize URL's origin), _RESOURCE (RFC 8707 resource indicator) and
+ * _INSTANCE (per-instance vendors: the one instance host the client belongs to and serves).
  * `<PROVIDER>` is the provider name upper-cased with non-alphanumerics as `_`. Read on each call.
  */
 export type OAuthProviderEnv = {
@@ -244,6 +245,7 @@ export type OAuthProviderEnv = {
   tokenUrl?: string;
   issuer?: string;
   resource?: string;
+  instance?: string;
 };
 
 const OAuthProviderEnvSchema = z.object({
@@ -254,6 +256,14 @@ const OAuthProviderEnvSchema = z.object({
   issuer: z.string().url().optional(),
   // RFC 8707: an absolute URI, often a URN (urn:example:api)
   resource: z.string().regex(/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/).max(2048).optional(),
+  // the one instance (host, as the catalog's token URL names it) whose client CLIENT_ID is, for
+  // vendors that register a client per instance: the install's client serves that instance only
+  instance: z
+    .string()
+    .max(253)
+    .regex(/^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::\d{1,5})?$/i)
+    .transform((h) => h.toLowerCase())
+    .optional(),
 });
 
 export function oauthProviderEnvName(provider: string): string {
@@ -273,6 +283,7 @@ export function oauthProviderEnv(provider: string, source: Record<string, string
     tokenUrl: read("TOKEN_URL"),
     issuer: read("ISSUER"),
     resource: read("RESOURCE"),
+    instance: read("INSTANCE"),
   });
   if (!parsed.success) {
     // name the variable, never its value (the secret may be the one that is malformed)

@@ -475,8 +475,10 @@ describe("token endpoints never come from a connection's config", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     return { port: (server.address() as AddressInfo).port, hits: () => hits, close: () => new Promise<void>((r) => server.close(() => r())) };
   }
-  const envFor = { OAUTH_GITLAB_CLIENT_ID: "gl-client", OAUTH_GITLAB_CLIENT_SECRET: "gl-secret-never-sent", OAUTH_ZENDESK_CLIENT_ID: "zd", OAUTH_ZENDESK_CLIENT_SECRET: "zd-secret-never-sent" };
+  const envFor = { OAUTH_GITLAB_CLIENT_ID: "gl-client", OAUTH_GITLAB_CLIENT_SECRET: "gl-secret-never-sent", OAUTH_ZENDESK_CLIENT_ID: "zd", OAUTH_ZENDESK_CLIENT_SECRET: "zd-secret-never-sent", OAUTH_ZENDESK_INSTANCE: "acme.zendesk.com" };
   const providers = (name: string, config: Record<string, unknown>) => consentProviderFor(name, config, envFor);
+  /** every Zendesk instance with a client of its own (as an organisation's OAuth apps give it) */
+  const perInstance = (name: string, config: Record<string, unknown>) => consentProviderFor(name, config, { ...envFor, OAUTH_ZENDESK_INSTANCE: `${String(config.subdomain)}.zendesk.com` });
   const expired = (token_url?: string) => ({ access_token: "at-old", refresh_token: "rt-must-not-leak", expires_at: new Date(Date.now() - 60_000).toISOString(), ...(token_url ? { token_url } : {}) });
 
   it("a refresh never posts the refresh token or client secret to a host chosen by config (GitLab host)", async () => {
@@ -503,12 +505,36 @@ describe("token endpoints never come from a connection's config", () => {
 
   it("tokens consented at one endpoint are not handed to a connection whose config resolves to another (Zendesk subdomain)", async () => {
     await storeCredential(db, key, { tenantId, locator: "consent:zendesk", kind: "consent", bundle: { access_token: "at-acme", token_url: "https://acme.zendesk.com/oauth/tokens" }, expiresAt: null });
-    const resolver = createCredentialResolver({ db, encryptionKey: key, consentProviders: providers });
+    const resolver = createCredentialResolver({ db, encryptionKey: key, consentProviders: perInstance });
     const acme = await resolver.resolve("consent:zendesk", { tenantId, connectionId: "c1", sourceType: "zendesk", config: { subdomain: "acme" } });
     // the adapter gets the tokens, not the binding
     expect(acme).toEqual({ ok: true, value: { access_token: "at-acme" } });
     const other = await resolver.resolve("consent:zendesk", { tenantId, connectionId: "c2", sourceType: "zendesk", config: { subdomain: "evil" } });
     expect(other).toEqual({ ok: false, error: { kind: "consent_required", message: "the consent for zendesk was given at acme.zendesk.com, and this connection's configuration points to evil.zendesk.com: an admin must approve access for it at /connections/c2/consent" } });
+  });
+
+  it("the install's client of a per-instance vendor serves only the instance OAUTH_<P>_INSTANCE names: another subdomain gets neither its secret nor its tokens", async () => {
+    const base = { OAUTH_ZENDESK_CLIENT_ID: "zd", OAUTH_ZENDESK_CLIENT_SECRET: "zd-secret-never-sent" };
+    // registered at one instance, said by no setting: served nowhere, in words
+    const unsaid = consentProviderFor("zendesk", { subdomain: "acme" }, base);
+    expect(unsaid).toEqual({ ok: false, error: expect.stringContaining("OAUTH_ZENDESK_INSTANCE does not say which") });
+    // a URL where a host goes is a setting error that names the variable
+    expect(consentProviderFor("zendesk", { subdomain: "acme" }, { ...base, OAUTH_ZENDESK_INSTANCE: "https://acme.zendesk.com/" })).toEqual({ ok: false, error: "Invalid OAuth configuration: OAUTH_ZENDESK_INSTANCE" });
+    expect(consentProviderFor("zendesk", { subdomain: "acme" }, { ...base, OAUTH_ZENDESK_INSTANCE: "ACME.zendesk.com" })).toMatchObject({ ok: true, value: { tokenUrl: "https://acme.zendesk.com/oauth/tokens", clientSecret: "zd-secret-never-sent" } });
+    // an API key re-posting the connection with another subdomain (a Zendesk of the attacker's own) gets nothing to send
+    for (const subdomain of ["evil", "acme-evil", "acmezendesk"]) {
+      const r = consentProviderFor("zendesk", { subdomain }, { ...base, OAUTH_ZENDESK_INSTANCE: "acme.zendesk.com" });
+      expect(r).toEqual({ ok: false, error: `No OAuth app is registered for Zendesk Support at ${subdomain}.zendesk.com: the install's client (OAUTH_ZENDESK_CLIENT_ID) belongs to acme.zendesk.com, so an admin adds this instance's OAuth app under Settings → OAuth apps` });
+    }
+    // nor with the operator's token URL override: one endpoint for every instance would otherwise make the consent's endpoint binding meaningless
+    const overridden = { ...base, OAUTH_ZENDESK_INSTANCE: "acme.zendesk.com", OAUTH_ZENDESK_TOKEN_URL: "https://acme.zendesk.com/oauth/tokens" };
+    expect(consentProviderFor("zendesk", { subdomain: "evil" }, overridden).ok).toBe(false);
+    // an expired consent of an evil connection is neither refreshed nor handed out: the lookup refuses before any request
+    await storeCredential(db, key, { tenantId, locator: "consent:zendesk", kind: "consent", bundle: expired("https://evil.zendesk.com/oauth/tokens"), expiresAt: null });
+    const resolver = createCredentialResolver({ db, encryptionKey: key, consentProviders: providers });
+    const r = await resolver.resolve("consent:zendesk", { tenantId, connectionId: "c-evil", sourceType: "zendesk", config: { subdomain: "evil" } });
+    expect(r).toMatchObject({ ok: false, error: { kind: "consent_required", message: expect.stringContaining("belongs to acme.zendesk.com") } });
+    expect(JSON.stringify(r)).not.toMatch(/rt-must-not-leak|zd-secret-never-sent|at-old/);
   });
 
   it("the code exchange goes through the egress guard (pinned transport): a token host it cannot vet gets nothing", async () => {
@@ -558,7 +584,7 @@ describe("consentProviderFor", () => {
   });
 
   it("interpolates host-like config values and refuses anything that could redirect the code or the secret", () => {
-    const zendesk = { OAUTH_ZENDESK_CLIENT_ID: "z", OAUTH_ZENDESK_CLIENT_SECRET: "s" };
+    const zendesk = { OAUTH_ZENDESK_CLIENT_ID: "z", OAUTH_ZENDESK_CLIENT_SECRET: "s", OAUTH_ZENDESK_INSTANCE: "acme.zendesk.com" };
     expect(consentProviderFor("zendesk", { subdomain: "acme" }, zendesk)).toMatchObject({ ok: true, value: { tokenUrl: "https://acme.zendesk.com/oauth/tokens" } });
     const evil = consentProviderFor("zendesk", { subdomain: "evil.example/x?" }, zendesk);
     expect(evil.ok).toBe(false);

@@ -28,7 +28,7 @@ import { getCatalogEntry } from "../connectors/catalog";
 import { effectiveConfig } from "../connectors/catalog/interpolate";
 import { isReadOnlyScope } from "../connectors/catalog/schema";
 import type { Db } from "../db/client";
-import { EnvError, oauthProviderEnv, oauthProviderEnvName } from "../env";
+import { EnvError, oauthProviderEnv, oauthProviderEnvName, type OAuthProviderEnv } from "../env";
 import { err, ok, type Result } from "../lib/result";
 import { countAwaitingConsent, getConnection, listAwaitingConsent, markForRetry, noteAwaitingCredentials } from "../onboarding/connection-repository";
 import { createConsentRequest, consumeConsentRequest, findConsentRequestByStateHash } from "./consent-request-repository";
@@ -167,6 +167,18 @@ export function consentProviderFor(provider: string, connectionConfig: Record<st
   if (!authorizeUrl.ok) return authorizeUrl;
   const tokenUrl = fillAuthServerUrl({ label: "token URL", template: tokenTemplate, sourceType: provider, config, hint: `set ${prefix}_TOKEN_URL` });
   if (!tokenUrl.ok) return tokenUrl;
+  if (!app && mode.clientPerInstance) {
+    // the install's client of a per-instance vendor is registered at one instance: its secret goes
+    // to that instance's token endpoint only, never to the one another connection's config names
+    const host = connectionInstanceHost(instanceHostTemplate(mode), config);
+    const instance = (env as OAuthProviderEnv).instance;
+    if (!instance) {
+      return err(`${prefix}_CLIENT_ID is an OAuth client of one ${entry.displayName} instance, and ${prefix}_INSTANCE does not say which: an operator sets it to that instance's host${host ? `, or an admin adds the OAuth app for ${host} under Settings → OAuth apps` : ""}`);
+    }
+    if (host !== instance) {
+      return err(`No OAuth app is registered for ${entry.displayName}${host ? ` at ${host}` : ""}: the install's client (${prefix}_CLIENT_ID) belongs to ${instance}, so an admin adds this instance's OAuth app under Settings → OAuth apps`);
+    }
+  }
   return ok({
     provider,
     displayName: entry.displayName,

@@ -63,13 +63,15 @@ describe("OAuth apps per tenant", () => {
     expect(await addOAuthApp(db, undefined, a, admin, { provider: "github", clientId: "c", clientSecret: "s" })).toMatchObject({ ok: false, error: { code: "UNAVAILABLE" } });
   });
 
-  it("is used by consent before OAUTH_<P>_* for its instance only; other instances and tenants keep the env default", async () => {
+  it("is used by consent before OAUTH_<P>_* for its instance only; the install's client serves only its own instance", async () => {
     await addOAuthApp(db, key, a, admin, { provider: "zendesk", instanceHost: "acme.zendesk.com", clientId: "zd-tenant-client", clientSecret: SECRET });
-    const env = { OAUTH_ZENDESK_CLIENT_ID: "zd-env-client", OAUTH_ZENDESK_CLIENT_SECRET: "env-secret" };
+    const env = { OAUTH_ZENDESK_CLIENT_ID: "zd-env-client", OAUTH_ZENDESK_CLIENT_SECRET: "env-secret", OAUTH_ZENDESK_INSTANCE: "other.zendesk.com" };
     const lookup = tenantConsentProviders(db, key, env);
     expect(await lookup("zendesk", { subdomain: "acme" }, a)).toMatchObject({ ok: true, value: { clientId: "zd-tenant-client", clientSecret: SECRET, tokenUrl: "https://acme.zendesk.com/oauth/tokens", tokenOrigin: "catalog" } });
     expect(await lookup("zendesk", { subdomain: "other" }, a)).toMatchObject({ ok: true, value: { clientId: "zd-env-client" } });
-    expect(await lookup("zendesk", { subdomain: "acme" }, b)).toMatchObject({ ok: true, value: { clientId: "zd-env-client" } });
+    expect(await lookup("zendesk", { subdomain: "other" }, b)).toMatchObject({ ok: true, value: { clientId: "zd-env-client" } });
+    // tenant b has no app for acme, and the install's client is another instance's: nothing to send there
+    expect(await lookup("zendesk", { subdomain: "acme" }, b)).toMatchObject({ ok: false, error: expect.stringContaining("belongs to other.zendesk.com") });
     // without an env default, a per-instance vendor says what to register
     const bare = await tenantConsentProviders(db, key, {})("zendesk", { subdomain: "other" }, a);
     expect(bare).toMatchObject({ ok: false, error: expect.stringContaining("Settings → OAuth apps") });

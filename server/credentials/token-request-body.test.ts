@@ -19,7 +19,7 @@ import { basicAuth, startVendorServer, type Recorded, type VendorServer } from "
 import { completeConsent, consentProviderFor, startConsent, tenantConsentProviders, type ConsentFlowDeps, type ConsentProvider, type ProviderLookup } from "./consent-flow";
 import { loadCredential } from "./credential-store";
 import { parseEncryptionKey } from "./crypto";
-import { addOAuthApp, oauthProviders } from "./oauth-app-repository";
+import { addOAuthApp, oauthProviders, connectionInstanceHost, instanceHostTemplate } from "./oauth-app-repository";
 import { jsonBodyFetch } from "./oauth-quirks";
 import { createCredentialResolver } from "./resolver";
 
@@ -51,11 +51,18 @@ const exampleConfig = (sourceType: string): Record<string, unknown> =>
 const waitingConnection = (sourceType: string, config: Record<string, unknown>) => waitingConnectionOf(db, tenantId, sourceType, config);
 
 /** The catalog's quirks with only the authorization server moved to the local one (OAUTH_<P>_*). */
+/** The instance host a connection's config names (the catalog's token URL host, filled in). */
+function instanceOfConfig(provider: string, config: Record<string, unknown>): string {
+  const mode = getCatalogEntry(provider)!.authModes.find((m) => m.type === "oauth2" && m.grant === "authorization_code");
+  return mode && mode.type === "oauth2" ? connectionInstanceHost(instanceHostTemplate(mode), config) : "";
+}
+
 function lookup(provider: string, tokenPath: string, over?: (p: ConsentProvider) => ConsentProvider): ProviderLookup {
   const P = provider.toUpperCase();
   const env = { [`OAUTH_${P}_CLIENT_ID`]: "client-123", [`OAUTH_${P}_CLIENT_SECRET`]: "secret/with+chars", [`OAUTH_${P}_AUTHORIZE_URL`]: `${vendor.url}/authorize`, [`OAUTH_${P}_TOKEN_URL`]: `${vendor.url}${tokenPath}` };
   return (name, config) => {
-    const r = consentProviderFor(name, config, env);
+    // the install's client of a per-instance vendor names its one instance: the connection's here
+    const r = consentProviderFor(name, config, { ...env, [`OAUTH_${P}_INSTANCE`]: instanceOfConfig(name, config) });
     return r.ok && over ? ok(over(r.value)) : r;
   };
 }

@@ -10,6 +10,7 @@ import { waitingConnection as waitingConnectionOf } from "../helpers/waiting-con
 import { generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getCatalogEntry } from "../../server/connectors/catalog";
+import { connectionInstanceHost, instanceHostTemplate } from "../../server/credentials/oauth-app-repository";
 import { completeConsent, consentProviderFor, startConsent, type ConsentFlowDeps, type ConsentProvider, type ProviderLookup } from "../../server/credentials/consent-flow";
 import { loadCredential } from "../../server/credentials/credential-store";
 import { createCredentialResolver, parseEncryptionKey } from "../../server/credentials/resolver";
@@ -52,11 +53,18 @@ function exampleConfig(sourceType: string, over: Record<string, unknown> = {}): 
 const waitingConnection = (sourceType: string, config: Record<string, unknown>) => waitingConnectionOf(db, tenantId, sourceType, config);
 
 /** The catalog's quirks with the authorization server moved to the local one (the only override). */
+/** The instance host a connection's config names (the catalog's token URL host, filled in). */
+function instanceOfConfig(provider: string, config: Record<string, unknown>): string {
+  const mode = getCatalogEntry(provider)!.authModes.find((m) => m.type === "oauth2" && m.grant === "authorization_code");
+  return mode && mode.type === "oauth2" ? connectionInstanceHost(instanceHostTemplate(mode), config) : "";
+}
+
 function lookup(provider: string, clientId = "client-123", clientSecret = "secret/with+chars", over?: (p: ConsentProvider) => ConsentProvider): ProviderLookup {
   const P = provider.toUpperCase();
   const env = { [`OAUTH_${P}_CLIENT_ID`]: clientId, [`OAUTH_${P}_CLIENT_SECRET`]: clientSecret, [`OAUTH_${P}_AUTHORIZE_URL`]: `${vendor.url}/authorize`, [`OAUTH_${P}_TOKEN_URL`]: `${vendor.url}/token` };
   return (name, config) => {
-    const r = consentProviderFor(name, config, env);
+    // the install's client of a per-instance vendor names its one instance: the connection's here
+    const r = consentProviderFor(name, config, { ...env, [`OAUTH_${P}_INSTANCE`]: instanceOfConfig(name, config) });
     return r.ok && over ? ok(over(r.value)) : r;
   };
 }
