@@ -151,6 +151,34 @@ describe("REST attempt session: pages, failures, the session", () => {
     expect(a.sample).toEqual(s.sample);
   });
 
+  it("sends the lookups beside the streams' first pages, not after them: the same requests, fewer round trips", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const counting: SafeHttp = {
+      breakerState: (h) => safe.breakerState(h),
+      fetch: async (c, req) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await safe.fetch(c, req);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    sb.resetLog();
+    const a = await viaAttempt(createRestDriver(counting), ctx(github, { resourceIds: ["widgets"] }));
+    // the org (config.org) and the intent's repository name are looked up while the repos page is read
+    expect(most).toBeGreaterThanOrEqual(3);
+    expect(sb.count({ vendor: "github" })).toBe(1 + github.streams.length + 2);
+    expect(a.schema.ok && a.schema.value.resources).toEqual([
+      { id: "widgets", kind: expect.any(String), found: true },
+      { id: "acme", kind: expect.any(String), found: true },
+    ]);
+    const s = await standalone(driver, ctx(github, { resourceIds: ["widgets"] }));
+    expect(a.schema).toEqual(s.schema);
+    expect(a.sample).toEqual(s.sample);
+  });
+
   it("a stream that fails in discovery does not sink the others; the sample reads on from the kept page of the one left", async () => {
     const refusing: SafeHttp = {
       breakerState: (h) => safe.breakerState(h),
@@ -162,8 +190,10 @@ describe("REST attempt session: pages, failures, the session", () => {
     expect(a.schema.ok && a.schema.value.streams.map((s) => s.name)).toEqual(["repos"]);
     if (!a.sample?.ok) throw new Error("sample failed");
     expect(a.sample.value).toHaveLength(20);
-    // health, repos page 1 (kept), the org lookup, repos page 2
-    expect(sent().map((x) => x.replace(/\?.*/, ""))).toEqual(["GET /github/user", "GET /github/orgs/acme/repos", "GET /github/orgs/acme", "GET /github/orgs/acme/repos"]);
+    // health first, then repos page 1 (kept) beside the org lookup, then repos page 2
+    const paths = sent().map((x) => x.replace(/\?.*/, ""));
+    expect(paths[0]).toBe("GET /github/user");
+    expect([...paths].sort()).toEqual(["GET /github/orgs/acme", "GET /github/orgs/acme/repos", "GET /github/orgs/acme/repos", "GET /github/user"]);
     const s = await standalone(d, ctx(github));
     expect(a.schema).toEqual(s.schema);
     expect(a.sample).toEqual(s.sample);

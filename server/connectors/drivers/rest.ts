@@ -297,7 +297,8 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp, entryFor: (so
   /** exposed for the acceptance tests: the pages of one stream, lazily */
   readStream(ctx: ConnectorContext, streamName: string, max: number): Promise<ConnectorResult<Record<string, unknown>[]>>;
 } {
-  async function send(ctx: ConnectorContext, r: Resolved, req: PageRequest): Promise<ConnectorResult<{ res: SafeResponse; json: unknown }>> {
+  type Sent = ConnectorResult<{ res: SafeResponse; json: unknown }>;
+  async function send(ctx: ConnectorContext, r: Resolved, req: PageRequest): Promise<Sent> {
     let readOnlyQuery: ReadOnlyQuery | undefined;
     if (req.method === "POST") {
       const marked = findReadOnlyPost(r.entry.readOnlyPost, req.pathTemplate, req.headers);
@@ -496,16 +497,48 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp, entryFor: (so
     return read.ok ? ok(read.value.records) : read;
   }
 
+  /** The ids an attempt checks: the intent's resource ids and the config fields the entry says name one. */
+  function namedIds(ctx: ConnectorContext, r: Resolved): string[] {
+    const nr = r.entry.namedResources;
+    return [...new Set([...ctx.resourceIds, ...(nr?.configFields ?? []).flatMap((f) => (typeof r.vars.config[f] === "string" && r.vars.config[f] ? [String(r.vars.config[f])] : []))])];
+  }
+
+  async function lookUp(ctx: ConnectorContext, r: Resolved, id: string): Promise<Sent> {
+    const l = r.entry.namedResources!.lookup!;
+    const vars: TemplateVars = { ...r.vars, resource: { id } };
+    return send(ctx, r, { method: l.method, url: buildUrl(r, l.path, l.query, vars), headers: l.headers ?? {}, pathTemplate: l.path });
+  }
+
+  /**
+   * The lookups that cannot be answered by a stream (an id no stream of the entry is named):
+   * sent at once, beside the streams' first pages, instead of after them — the same requests, each
+   * through Safe Mode and the connection's rate cap, in less wall time (against a SaaS API that
+   * takes 50 ms a request, an attempt with two lookups waits 3 round trips instead of 5). Their
+   * answers are read where checkNamedResources reads them, in the same order.
+   */
+  function startLookups(ctx: ConnectorContext, r: Resolved): Map<string, Promise<Sent>> {
+    const out = new Map<string, Promise<Sent>>();
+    if (!r.entry.namedResources?.lookup) return out;
+    const streamNames = new Set(r.entry.streams.map((s) => s.name));
+    for (const id of namedIds(ctx, r)) {
+      if (streamNames.has(id)) continue; // found as that stream when it is read; looked up only when it is not
+      const p = lookUp(ctx, r, id);
+      p.catch(() => undefined); // awaited below; a failure before then is not an unhandled rejection
+      out.set(id, p);
+    }
+    return out;
+  }
+
   /**
    * Every named resource (the intent's resource ids, and config fields the entry says name one) is
    * looked up as the entry declares: a GET per id (404 or 400 → absent, 401/403 → not visible), a field of
    * the health answer, or a discovered stream of that name. An id the entry has no way to look up is
    * reported not found: ACTIVE must not vouch for what nobody checked.
    */
-  async function checkNamedResources(ctx: ConnectorContext, r: Resolved, streams: StreamInfo[], healthAnswer?: unknown): Promise<ConnectorResult<NamedResourceCheck[]>> {
+  async function checkNamedResources(ctx: ConnectorContext, r: Resolved, streams: StreamInfo[], healthAnswer?: unknown, started?: Map<string, Promise<Sent>>): Promise<ConnectorResult<NamedResourceCheck[]>> {
     const nr = r.entry.namedResources;
     const kind = nr?.kind ?? "resource";
-    const ids = [...new Set([...ctx.resourceIds, ...(nr?.configFields ?? []).flatMap((f) => (typeof r.vars.config[f] === "string" && r.vars.config[f] ? [String(r.vars.config[f])] : []))])];
+    const ids = namedIds(ctx, r);
     const out: NamedResourceCheck[] = [];
     let healthJson = healthAnswer; // an attempt's health check already has it
     for (const id of ids) {
@@ -514,11 +547,9 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp, entryFor: (so
         continue;
       }
       if (nr?.lookup) {
-        const l = nr.lookup;
-        const vars: TemplateVars = { ...r.vars, resource: { id } };
-        const res = await send(ctx, r, { method: l.method, url: buildUrl(r, l.path, l.query, vars), headers: l.headers ?? {}, pathTemplate: l.path });
+        const res = await (started?.get(id) ?? lookUp(ctx, r, id));
         if (res.ok) {
-          const unmet = unmetExpectations(res.value.json, l.expect);
+          const unmet = unmetExpectations(res.value.json, nr.lookup.expect);
           out.push(unmet ? { id, kind, found: false, reason: "absent", detail: `the lookup did not answer as documented (${unmet})` } : { id, kind, found: true });
         } else if (res.error.kind === "auth") out.push({ id, kind, found: false, reason: "not_visible", detail: "the credential may not see it" });
         else if (/HTTP (404|410)\b/.test(res.error.message)) out.push({ id, kind, found: false, reason: "absent", detail: `${r.entry.displayName} has no such ${kind}` });
@@ -585,6 +616,7 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp, entryFor: (so
     let firstFailure: ConnectorFailure | undefined;
     const all = r.entry.streams;
     const budget = recordBudget(ctx);
+    const lookups = startLookups(ctx, r);
     let planned = 0; // what the sample is expected to take from the streams before this one
     for (const [i, s] of all.entries()) {
       // the sample's share of this stream when the ones before it give what was read (sample() below; failed streams are
@@ -617,7 +649,7 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp, entryFor: (so
       streams.push({ name: s.name, fields: inferFields(recs.value) });
     }
     if (streams.length === 0 && firstFailure) return failWith(ctx, firstFailure);
-    const resources = await checkNamedResources(ctx, r, streams, healthAnswer);
+    const resources = await checkNamedResources(ctx, r, streams, healthAnswer, lookups);
     if (!resources.ok) return failWith(ctx, resources.error);
     return ok({ streams, ...(resources.value.length ? { resources: resources.value } : {}) });
   }
