@@ -518,6 +518,13 @@ describe("token endpoints never come from a connection's config", () => {
     // registered at one instance, said by no setting: served nowhere, in words
     const unsaid = consentProviderFor("zendesk", { subdomain: "acme" }, base);
     expect(unsaid).toEqual({ ok: false, error: expect.stringContaining("OAUTH_ZENDESK_INSTANCE does not say which") });
+    // unset, it serves the one instance the catalog's defaults name, where there is one: GitLab.com, Datadog's US1 site
+    const gitlab = { OAUTH_GITLAB_CLIENT_ID: "gl", OAUTH_GITLAB_CLIENT_SECRET: "gl-secret" };
+    expect(consentProviderFor("gitlab", {}, gitlab)).toMatchObject({ ok: true, value: { tokenUrl: "https://gitlab.com/oauth/token" } });
+    const datadog = { OAUTH_DATADOG_CLIENT_ID: "dd", OAUTH_DATADOG_CLIENT_SECRET: "dd-secret" };
+    expect(consentProviderFor("datadog", {}, datadog)).toMatchObject({ ok: true, value: { tokenUrl: "https://api.datadoghq.com/oauth2/v1/token" } });
+    expect(consentProviderFor("datadog", { site: "datadoghq.eu" }, datadog)).toEqual({ ok: false, error: expect.stringContaining("belongs to api.datadoghq.com") });
+    expect(consentProviderFor("datadog", { site: "datadoghq.eu" }, { ...datadog, OAUTH_DATADOG_INSTANCE: "api.datadoghq.eu" })).toMatchObject({ ok: true, value: { tokenUrl: "https://api.datadoghq.eu/oauth2/v1/token" } });
     // a URL where a host goes is a setting error that names the variable
     expect(consentProviderFor("zendesk", { subdomain: "acme" }, { ...base, OAUTH_ZENDESK_INSTANCE: "https://acme.zendesk.com/" })).toEqual({ ok: false, error: "Invalid OAuth configuration: OAUTH_ZENDESK_INSTANCE" });
     expect(consentProviderFor("zendesk", { subdomain: "acme" }, { ...base, OAUTH_ZENDESK_INSTANCE: "ACME.zendesk.com" })).toMatchObject({ ok: true, value: { tokenUrl: "https://acme.zendesk.com/oauth/tokens", clientSecret: "zd-secret-never-sent" } });

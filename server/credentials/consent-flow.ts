@@ -170,8 +170,10 @@ export function consentProviderFor(provider: string, connectionConfig: Record<st
   if (!app && mode.clientPerInstance) {
     // the install's client of a per-instance vendor is registered at one instance: its secret goes
     // to that instance's token endpoint only, never to the one another connection's config names
-    const host = connectionInstanceHost(instanceHostTemplate(mode), config);
-    const instance = (env as OAuthProviderEnv).instance;
+    const template = instanceHostTemplate(mode);
+    const host = connectionInstanceHost(template, config);
+    // unset: the instance the catalog's defaults name, where there is one (gitlab.com, Datadog's US1 site)
+    const instance = (env as OAuthProviderEnv).instance ?? connectionInstanceHost(template, effectiveConfig(entry, {}));
     if (!instance) {
       return err(`${prefix}_CLIENT_ID is an OAuth client of one ${entry.displayName} instance, and ${prefix}_INSTANCE does not say which: an operator sets it to that instance's host${host ? `, or an admin adds the OAuth app for ${host} under Settings → OAuth apps` : ""}`);
     }
