@@ -179,6 +179,33 @@ describe("REST attempt session: pages, failures, the session", () => {
     expect(a.sample).toEqual(s.sample);
   });
 
+  it("a lookup still in flight when discovery fails is cancelled when the session closes", async () => {
+    let lookupSignal: AbortSignal | undefined;
+    let cancelled = false;
+    const failing: SafeHttp = {
+      breakerState: (h) => safe.breakerState(h),
+      fetch: async (c, req) => {
+        const path = new URL(req.url).pathname;
+        if (path.endsWith("/orgs/acme")) {
+          // a lookup that answers only when cancelled
+          lookupSignal = c.signal;
+          if (!c.signal) return err({ kind: "other", message: "no signal to cancel it with" });
+          return new Promise((resolve) => c.signal!.addEventListener("abort", () => ((cancelled = true), resolve(err({ kind: "timeout", message: "cancelled" }))), { once: true }));
+        }
+        if (path.endsWith("/repos")) return err({ kind: "network", message: "connection reset" });
+        return safe.fetch(c, req);
+      },
+    };
+    const opened = await createRestDriver(failing).openAttempt!(ctx(github));
+    if (!opened.ok) throw new Error(opened.error.message);
+    expect((await opened.value.healthCheck()).ok).toBe(true);
+    expect(await opened.value.discover()).toMatchObject({ ok: false, error: { kind: "network" } });
+    expect(lookupSignal).toBeDefined();
+    expect(cancelled).toBe(false);
+    await opened.value.close();
+    expect(cancelled).toBe(true);
+  });
+
   it("a stream that fails in discovery does not sink the others; the sample reads on from the kept page of the one left", async () => {
     const refusing: SafeHttp = {
       breakerState: (h) => safe.breakerState(h),

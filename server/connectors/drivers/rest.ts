@@ -9,6 +9,7 @@
  * inference, the record budget).
  */
 import { regionOf, signAwsRequest, type AwsCredentials } from "../safe-mode/aws-sigv4";
+import { linkedAbort } from "../../lib/linked-abort";
 import { err, ok } from "../../lib/result";
 import { getCatalogEntry } from "../catalog";
 import { MissingVariableError, effectiveConfig, interpolate, interpolateDeep, type TemplateVars } from "../catalog/interpolate";
@@ -707,9 +708,14 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp, entryFor: (so
      * (see discoverWith/sampleWith), and the health answer serves a named resource the entry
      * checks against it. Requests, limits and Safe Mode checks are the standalone calls' own.
      */
-    async openAttempt(ctx) {
-      const r = resolve(ctx, "rest", entryFor(ctx.sourceType));
-      if (!r.ok) return failWith(ctx, r.error);
+    async openAttempt(ctx0) {
+      const r = resolve(ctx0, "rest", entryFor(ctx0.sourceType));
+      if (!r.ok) return failWith(ctx0, r.error);
+      // the session's own signal: close() cancels what the attempt still has in flight (a lookup
+      // sent beside the first pages when a stream failed first), so nothing outlives the attempt
+      const session = new AbortController();
+      const link = linkedAbort([ctx0.signal, session.signal]);
+      const ctx: ConnectorContext = { ...ctx0, signal: link.signal };
       let kept: Map<string, Kept> | undefined;
       let discovered: DiscoveredSchema | undefined;
       let healthAnswer: unknown;
@@ -748,6 +754,8 @@ export function createRestDriver(http: SafeHttp = defaultSafeHttp, entryFor: (so
         async close() {
           closed = true;
           kept = undefined;
+          session.abort();
+          link.dispose();
         },
       });
     },
