@@ -248,6 +248,9 @@ export type OAuthProviderEnv = {
   instance?: string;
 };
 
+/** An instance host as an OAuth client is registered for (lower case, optional port): OAUTH_<P>_INSTANCE and an organisation's OAuth app alike. */
+export const INSTANCE_HOST_RE = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$/;
+
 const OAuthProviderEnvSchema = z.object({
   clientId: z.string().min(1).max(512).optional(),
   clientSecret: z.string().min(1).max(4096).optional(),
@@ -260,9 +263,8 @@ const OAuthProviderEnvSchema = z.object({
   // vendors that register a client per instance: the install's client serves that instance only
   instance: z
     .string()
-    .max(253)
-    .regex(/^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::\d{1,5})?$/i)
     .transform((h) => h.toLowerCase())
+    .pipe(z.string().regex(INSTANCE_HOST_RE))
     .optional(),
 });
 

@@ -138,24 +138,26 @@ export function consentProviderFor(provider: string, connectionConfig: Record<st
   if (!mode || mode.type !== "oauth2") return err(`${entry.displayName} has no browser consent (OAuth authorization code) in the catalog`);
   const unsafe = mode.scopes.filter((s) => !isReadOnlyScope(s));
   if (unsafe.length) return err(`${entry.displayName}'s catalog scopes are not all read-only (${unsafe.join(", ")}); Safe Mode will not request them`);
-  let env;
+  let env: OAuthProviderEnv;
   try {
     // a tenant's own OAuth app replaces the install's client and URL overrides entirely
     env = app
-      ? { clientId: app.clientId, clientSecret: app.secret, authorizeUrl: app.authorizeUrl, tokenUrl: app.tokenUrl, issuer: undefined, resource: undefined }
+      ? { clientId: app.clientId, clientSecret: app.secret, authorizeUrl: app.authorizeUrl, tokenUrl: app.tokenUrl }
       : oauthProviderEnv(provider, envSource);
   } catch (e) {
     return err(e instanceof EnvError ? e.message : "Invalid OAuth configuration");
   }
   const prefix = app ? "the organisation's OAuth app" : oauthProviderEnvName(provider);
+  const config = effectiveConfig(entry, connectionConfig);
+  // the connection's instance, for a vendor that registers a client per instance
+  const hostTemplate = instanceHostTemplate(mode);
+  const host = connectionInstanceHost(hostTemplate, config);
   if (!app && mode.clientPerInstance && !(env.clientId && env.clientSecret)) {
-    const host = connectionInstanceHost(instanceHostTemplate(mode), effectiveConfig(entry, connectionConfig));
     return err(`No OAuth app is registered for ${entry.displayName}${host ? ` at ${host}` : ""}: ${entry.displayName} registers a client per instance, so an admin adds it under Settings → OAuth apps (or an operator sets ${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET)`);
   }
   if (!env.clientId || !env.clientSecret) {
     return err(`No OAuth client is configured for ${entry.displayName}: the server needs ${prefix}_CLIENT_ID and ${prefix}_CLIENT_SECRET`);
   }
-  const config = effectiveConfig(entry, connectionConfig);
   if (mode.endpoints === "oauth_app" && !((env.authorizeUrl ?? mode.authorizeUrl) && (env.tokenUrl ?? mode.tokenUrl))) {
     return err(`${entry.displayName} shows each customer its own authorization and token endpoints, so they are not in the catalog: ${app ? "the organisation's OAuth app must name both (Settings → OAuth apps)" : `an admin adds them with the OAuth app under Settings → OAuth apps (or an operator sets ${prefix}_AUTHORIZE_URL and ${prefix}_TOKEN_URL)`}`);
   }
@@ -170,10 +172,8 @@ export function consentProviderFor(provider: string, connectionConfig: Record<st
   if (!app && mode.clientPerInstance) {
     // the install's client of a per-instance vendor is registered at one instance: its secret goes
     // to that instance's token endpoint only, never to the one another connection's config names
-    const template = instanceHostTemplate(mode);
-    const host = connectionInstanceHost(template, config);
     // unset: the instance the catalog's defaults name, where there is one (gitlab.com, Datadog's US1 site)
-    const instance = (env as OAuthProviderEnv).instance ?? connectionInstanceHost(template, effectiveConfig(entry, {}));
+    const instance = env.instance ?? connectionInstanceHost(hostTemplate, effectiveConfig(entry, {}));
     if (!instance) {
       return err(`${prefix}_CLIENT_ID is an OAuth client of one ${entry.displayName} instance, and ${prefix}_INSTANCE does not say which: an operator sets it to that instance's host${host ? `, or an admin adds the OAuth app for ${host} under Settings → OAuth apps` : ""}`);
     }

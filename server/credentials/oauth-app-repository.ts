@@ -17,6 +17,7 @@ import { recordAudit, type AuditActor } from "../audit/audit-repository";
 import { CATALOG, getCatalogEntry } from "../connectors/catalog";
 import { interpolate } from "../connectors/catalog/interpolate";
 import type { Db } from "../db/client";
+import { INSTANCE_HOST_RE } from "../env";
 import { err, ok, type Result } from "../lib/result";
 import { aadFor, decrypt, encrypt, type EncryptionKey } from "./crypto";
 
@@ -56,7 +57,6 @@ export type OAuthAppInput = {
 /** A tenant's app, unsealed, for the consent flow and sp: (server side only). */
 export type ResolvedOAuthApp = { id: string; clientId: string; secret: string; assertionKeyId?: string; authorizeUrl?: string; tokenUrl?: string; instanceHost: string };
 
-const HOST = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$/;
 const PRINCIPAL = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
 const aad = (tenantId: string, id: string) => aadFor(tenantId, `oauth_app:${id}`);
 
@@ -130,7 +130,7 @@ function validate(input: OAuthAppInput, adding: boolean): Result<Required<Pick<O
   const code = entry.authModes.find((m) => m.type === "oauth2" && m.grant === "authorization_code");
   const perInstance = entry.authModes.some((m) => m.type === "oauth2" && m.clientPerInstance);
   const instanceHost = (input.instanceHost ?? "").trim().toLowerCase().replace(/^https?:\/\//, "").replace(/\/+$/, "");
-  if (instanceHost && !HOST.test(instanceHost)) return bad("The instance host must be a host name such as acme.zendesk.com (no scheme, no path)", "instanceHost");
+  if (instanceHost && !INSTANCE_HOST_RE.test(instanceHost)) return bad("The instance host must be a host name such as acme.zendesk.com (no scheme, no path)", "instanceHost");
   if (perInstance && !instanceHost) return bad(`${entry.displayName} registers an OAuth client per instance: name the instance host it belongs to`, "instanceHost");
   const principal = (input.principal ?? "").trim();
   if (principal && !PRINCIPAL.test(principal)) return bad("The service principal name may use letters, digits, - and _ (at most 64)", "principal");

@@ -54,8 +54,7 @@ export function redactor(secrets: readonly (string | undefined)[] = []): (text: 
   }
   const known = [...forms];
   return (text) => {
-    const out = known.length ? replaceOccurrences(text, known) : text;
-    let clean = out;
+    let clean = known.length ? replaceOccurrences(text, known) : text;
     // each pattern only where its test says it can match (tests check this never changes a result)
     for (const [re, to, may] of PATTERNS) if (may(clean)) clean = clean.replace(re, to);
     return clean;
