@@ -40,12 +40,18 @@ export function ConnectionsTable({ namespace, namespaces, canHeal }: { namespace
   const [sort, setSort] = useState<Sort>("updatedAt");
   const [dir, setDir] = useState<"asc" | "desc">("desc");
   const [page, setPage] = useState(1);
+  // where each page visited starts (keyset paging: a page is a seek from where the one before
+  // ended, as fast at page 40,000 as at page 2); the first page starts at the top
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const owner = useDebounced(ownerText, 250);
   const q = useDebounced(text, 250);
   // an owner is searched inside addresses: only from 3 letters or digits in a row (search-text.ts); until then, said so and not sent
   const ownerShort = owner.trim() !== "" && !searchesInsideText(owner);
   const textShort = q.trim() !== "" && !searchesInsideText(q);
-  useEffect(() => setPage(1), [ns, status, sourceType, risk, owner, q, sort, dir]);
+  useEffect(() => {
+    setPage(1);
+    setCursors([undefined]);
+  }, [ns, status, sourceType, risk, owner, q, sort, dir]);
 
   const input: ListInput = {
     namespace: ns,
@@ -58,13 +64,14 @@ export function ConnectionsTable({ namespace, namespaces, canHeal }: { namespace
     dir,
     page,
     pageSize: 25,
+    after: cursors[page - 1],
   };
   const list = useQuery(trpc.connections.list.queryOptions(input, { placeholderData: keepPreviousData, refetchInterval: 5_000 }));
   const types = useQuery(trpc.connections.sourceTypes.queryOptions({ namespace: ns }));
   const pages = list.data ? Math.max(1, Math.ceil(list.data.total / 25)) : 1;
   // a search filter counts its matches only up to a cap: past it, "more than" and open-ended pages
   const capped = list.data?.totalCapped ?? false;
-  const lastPage = capped ? (list.data?.rows.length ?? 0) < 25 : page >= pages;
+  const lastPage = !list.data?.nextCursor || (capped ? list.data.rows.length < 25 : page >= pages);
   const readOnly = ns === "demo";
 
   const header = (key: Sort, label: string) => (
@@ -202,7 +209,12 @@ export function ConnectionsTable({ namespace, namespaces, canHeal }: { namespace
               <button type="button" className={field} disabled={page <= 1} onClick={() => setPage(page - 1)}>
                 Previous
               </button>
-              <button type="button" className={field} disabled={lastPage} onClick={() => setPage(page + 1)}>
+              <button type="button" className={field} disabled={lastPage}
+                onClick={() => {
+                  setCursors([...cursors.slice(0, page), list.data?.nextCursor ?? undefined]);
+                  setPage(page + 1);
+                }}
+              >
                 Next
               </button>
             </span>

@@ -42,6 +42,24 @@ test("the connection list filters, sorts and pages through 10,000 connections", 
   await page.getByLabel("Source type").selectOption("");
   await page.getByLabel("Status").selectOption("");
   await expect(page.getByTestId("total")).toContainText("10,000 connections");
+  // pages forwards and back: each Next shows the rows after the last one shown (a seek from it),
+  // Previous the page before as it was
+  const firstRow = () => page.getByTestId("connection-rows").getByRole("row").first();
+  const top1 = (await firstRow().textContent())!;
+  await page.getByRole("button", { name: "Next" }).click();
+  await expect(page.getByTestId("total")).toContainText("page 2 of 400");
+  await expect(firstRow()).not.toHaveText(top1);
+  const top2 = (await firstRow().textContent())!;
+  await page.getByRole("button", { name: "Next" }).click();
+  await expect(page.getByTestId("total")).toContainText("page 3 of 400");
+  await expect(firstRow()).not.toHaveText(top2);
+  await expect(firstRow()).not.toHaveText(top1);
+  await page.getByRole("button", { name: "Previous" }).click();
+  await expect(page.getByTestId("total")).toContainText("page 2 of 400");
+  await expect(firstRow()).toHaveText(top2);
+  await page.getByRole("button", { name: "Previous" }).click();
+  await expect(firstRow()).toHaveText(top1);
+  await expect(page.getByRole("button", { name: "Previous" })).toBeDisabled();
   await page.getByRole("button", { name: "Next" }).click();
   await expect(page.getByTestId("total")).toContainText("page 2 of 400");
   await page.getByRole("button", { name: /Source/ }).click();

@@ -4,6 +4,7 @@
  * totals from the trigger-kept counts, or counted up to TOTAL_CAP for the search filters); the
  * connection page's view; the connections blocked on a destination that is not approved.
  */
+import { z } from "zod";
 import { getCatalogEntry } from "../connectors/catalog";
 import type { BlockedDestination } from "../connectors/safe-mode/destinations";
 import { Prisma, type Db } from "../db/client";
@@ -24,7 +25,16 @@ export type ListQuery = {
   dir: "asc" | "desc";
   page: number;
   pageSize: number;
+  /**
+   * The page after this row (keyset paging: the page's "Next"): a seek in the sort's index from
+   * the row's sort key, whatever the page's depth, instead of skipping `(page - 1) × pageSize`
+   * rows. With it, `page` is not read. From `nextCursor` of the page before (parseCursor).
+   */
+  after?: ListCursor;
 };
+
+/** Where a page ends in its sort: the last row's sort key and id (a keyset cursor). */
+export type ListCursor = { sort: SortKey; dir: "asc" | "desc"; key: (string | number | null)[]; id: string };
 
 export type ConnectionListRow = {
   id: string;
@@ -82,6 +92,81 @@ const SORT_COLUMNS: Record<SortKey, string[]> = {
   riskLevel: ["risk_level", "id"],
   latencyMs: ["latency_ms", "id"],
 };
+
+/** How each sort key's values are cast when a cursor's are compared with the columns (the id last). */
+const KEY_CASTS: Record<string, string> = { updated_at: "timestamptz", first_received_at: "timestamptz", status: '"ConnectionStatus"', risk_level: '"RiskLevel"', latency_ms: "float8" };
+
+/** The sort key values a cursor holds for a row, one per SORT_COLUMNS entry but the id. */
+function keyOfRow(sort: SortKey, r: ListSqlRow): (string | number | null)[] {
+  switch (sort) {
+    case "updatedAt":
+      return [r.updated_at.toISOString()];
+    case "firstReceivedAt":
+      return [r.first_received_at.toISOString()];
+    case "sourceType":
+      return [r.source_type, r.resource_key];
+    case "status":
+      return [r.status];
+    case "riskLevel":
+      return [r.risk_level];
+    case "latencyMs":
+      return [r.latency_ms];
+  }
+}
+
+/** A cursor as the page hands it to the browser: opaque, URL-safe. */
+export function encodeCursor(c: ListCursor): string {
+  return Buffer.from(JSON.stringify([c.sort, c.dir, ...c.key, c.id])).toString("base64url");
+}
+
+const Iso = z.iso.datetime({ offset: true });
+/** Each sort's key as a cursor may hold it (the cursor comes back from the browser: untrusted, checked like any input). */
+const CURSOR_KEYS: Record<SortKey, z.ZodType<(string | number | null)[]>> = {
+  updatedAt: z.tuple([Iso]),
+  firstReceivedAt: z.tuple([Iso]),
+  sourceType: z.tuple([z.string().max(64), z.string().max(256)]),
+  status: z.tuple([z.enum(ALL_STATUSES as [Status, ...Status[]])]),
+  riskLevel: z.tuple([z.enum(["low", "med", "high"])]),
+  latencyMs: z.tuple([z.number().finite().nullable()]),
+};
+
+/**
+ * A cursor the browser sent back, for the page's sort: undefined when it is not one of ours or
+ * belongs to another sort or direction (the caller answers 400 naming the field).
+ */
+export function parseCursor(text: string, sort: SortKey, dir: "asc" | "desc"): ListCursor | undefined {
+  let parts: unknown;
+  try {
+    parts = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parts) || parts[0] !== sort || parts[1] !== dir) return undefined;
+  const key = CURSOR_KEYS[sort].safeParse(parts.slice(2, -1));
+  const id = z.uuid().safeParse(parts.at(-1));
+  return key.success && id.success ? { sort, dir, key: key.data, id: id.data } : undefined;
+}
+
+/**
+ * The rows after a cursor in its sort, as disjoint conditions on the sort index's columns (a
+ * row comparison, which a walk of the index seeks to). Latency may be NULL, which PostgreSQL
+ * sorts last going up and first going down, and a comparison with NULL is never true: the NULLs
+ * that follow the cursor are a condition of their own (each condition is its own walk, merged).
+ */
+function afterCursor(c: ListCursor): Prisma.Sql[] {
+  const cols = SORT_COLUMNS[c.sort];
+  const op = c.dir === "asc" ? ">" : "<";
+  const id = Prisma.sql`${c.id}::uuid`;
+  const value = (v: string | number | null, col: string) => (KEY_CASTS[col] ? Prisma.sql`${v}::${Prisma.raw(KEY_CASTS[col]!)}` : Prisma.sql`${v}`);
+  if (c.sort === "latencyMs") {
+    const v = c.key[0] ?? null;
+    if (v === null) return c.dir === "asc" ? [Prisma.sql`latency_ms IS NULL AND id > ${id}`] : [Prisma.sql`latency_ms IS NULL AND id < ${id}`, Prisma.sql`latency_ms IS NOT NULL`];
+    const past = Prisma.sql`(latency_ms, id) ${Prisma.raw(op)} (${value(v, "latency_ms")}, ${id})`;
+    return c.dir === "asc" ? [past, Prisma.sql`latency_ms IS NULL`] : [past];
+  }
+  const vals = [...c.key.map((v, i) => value(v, cols[i]!)), id];
+  return [Prisma.sql`(${Prisma.raw(cols.join(", "))}) ${Prisma.raw(op)} (${Prisma.join(vals)})`];
+}
 
 /** `ORDER BY` of a sort: the column, then the tie-breakers, all in the sort's direction (one index walk, forwards or backwards). */
 function orderBy(q: ListQuery, table = ""): Prisma.Sql {
@@ -166,10 +251,11 @@ async function filterSql(db: Db, tenantId: string, q: ListQuery): Promise<Filter
   };
 }
 
-const LIST_COLUMNS_OF_C = ["id", "source_type", "resource_ids", "status", "status_reason", "risk_level", "owner_user", "first_sync_rows", "latency_ms", "first_received_at", "updated_at"].map((c) => `c.${c}`).join(", ");
+const LIST_COLUMNS_OF_C = ["id", "source_type", "resource_key", "resource_ids", "status", "status_reason", "risk_level", "owner_user", "first_sync_rows", "latency_ms", "first_received_at", "updated_at"].map((c) => `c.${c}`).join(", ");
 type ListSqlRow = {
   id: string;
   source_type: string;
+  resource_key: string;
   resource_ids: string[];
   status: Status;
   status_reason: string | null;
@@ -197,7 +283,12 @@ type ListSqlRow = {
  * - a deferred join: the page's ids come first (index-only where the filters allow), then only
  *   the page's rows are read.
  */
-export async function listConnections(db: Db, tenantId: string, q: ListQuery, opts: { cap?: number } = {}): Promise<{ rows: ConnectionListRow[]; total: number; totalCapped: boolean }> {
+export async function listConnections(
+  db: Db,
+  tenantId: string,
+  q: ListQuery,
+  opts: { cap?: number } = {},
+): Promise<{ rows: ConnectionListRow[]; total: number; totalCapped: boolean; nextCursor: string | null }> {
   const searched = Boolean(q.sourceType || q.risk || q.owner || q.q);
   // owner and free text are tested on the table's rows (a count reads each match): a lower cap
   const rowTested = Boolean(q.owner || q.q);
@@ -211,7 +302,21 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
   // status's posting list for nothing.
   const anyStatus = rowTested && !q.status?.length ? Prisma.sql`TRUE` : Prisma.sql`status = ANY (${[...statuses]}::"ConnectionStatus"[])`;
   const inNamespace = await countsByStatus(db, tenantId, q.namespace);
-  const offset = (q.page - 1) * q.pageSize;
+  // a cursor seeks to where the page before ended: nothing is skipped
+  const after = q.after && q.after.sort === q.sort && q.after.dir === q.dir ? q.after : undefined;
+  const offset = after ? 0 : (q.page - 1) * q.pageSize;
+  /**
+   * The cursor's conditions on one status's rows, as alternatives (each its own walk): none when
+   * every row of the status comes before the cursor. Sorted by status, the statuses before the
+   * cursor's are skipped, its own seeks by id, those after are read from their start.
+   */
+  const seekIn = (s: Status): Prisma.Sql[][] => {
+    if (!after) return [[]];
+    if (q.sort !== "status") return afterCursor(after).map((c) => [c]);
+    const [at, here] = [ALL_STATUSES.indexOf(after.key[0] as Status), ALL_STATUSES.indexOf(s)];
+    if (here === at) return [[Prisma.sql`id ${Prisma.raw(q.dir === "asc" ? ">" : "<")} ${after.id}::uuid`]];
+    return (q.dir === "asc" ? here > at : here < at) ? [[]] : [];
+  };
   const k = offset + q.pageSize;
   const keys = Prisma.raw(SORT_COLUMNS[q.sort].join(", "));
   // the matches per status: exact from the counts, or counted up to the cap (past it, those of the first cap + 1 matches)
@@ -244,12 +349,12 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
     const out = await db.$queryRaw<(ListSqlRow & { count_status: Status | null; n: bigint | null; n_typed: bigint | null; pos: bigint | null })[]>`
       WITH ${typedCte} m AS MATERIALIZED (${sample}),
       page AS (SELECT ${keys}, row_number() OVER (${orderBy(q)}) AS pos FROM m
-        WHERE NOT EXISTS (SELECT 1 FROM m OFFSET ${cap}) ${orderBy(q)} OFFSET ${offset} LIMIT ${q.pageSize})
+        WHERE NOT EXISTS (SELECT 1 FROM m OFFSET ${cap}) ${after ? Prisma.sql`AND (${Prisma.join(afterCursor(after), " OR ")})` : Prisma.empty} ${orderBy(q)} OFFSET ${offset} LIMIT ${q.pageSize})
       SELECT NULL::"ConnectionStatus" AS count_status, NULL::bigint AS n, NULL::bigint AS n_typed, page.pos, ${Prisma.raw(LIST_COLUMNS_OF_C)}
       FROM page JOIN connections c ON c.id = page.id AND c.tenant_id = ${tenantId}::uuid
       UNION ALL
-      SELECT status, count(*)::bigint, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM m WHERE NOT by_type GROUP BY status
-      ${byType ? Prisma.sql`UNION ALL SELECT status, 0, n, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM typed` : Prisma.empty}`;
+      SELECT status, count(*)::bigint, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM m WHERE NOT by_type GROUP BY status
+      ${byType ? Prisma.sql`UNION ALL SELECT status, 0, n, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM typed` : Prisma.empty}`;
     matches = new Map();
     for (const r of out) {
       if (r.count_status === null) continue;
@@ -282,7 +387,7 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
     // order, and its walks test both filters inside the index: walk every status.
     const statusIs = (s: Status) => Prisma.sql`status = ${s}::"ConnectionStatus"`;
     const restExact = [...matches].reduce((a, [s, n]) => a + n - (typed.get(s) ?? 0), 0) <= cap;
-    const branch = (c: Conds, whole: boolean, limit: number) =>
+    const branchOne = (c: Conds, whole: boolean, limit: number) =>
       whole
         ? // OFFSET 0 keeps the matching set its own plan (the filters' indexes), never a sort-index walk
           Prisma.sql`(SELECT ${keys} FROM (SELECT ${keys} FROM connections WHERE ${allOf(c)} OFFSET 0) matches ${orderBy(q)} LIMIT ${limit})`
@@ -290,6 +395,9 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
     const branchesOf = (s: Status, limit: number): Prisma.Sql[] => {
       const m = matches.get(s) ?? 0;
       if (m === 0 && !capped) return [];
+      const seeks = seekIn(s);
+      // one branch per alternative of the cursor's seek (the sort index's columns: tested inside it)
+      const branch = (c: Conds, whole: boolean, lim: number) => seeks.map((seek) => branchOne({ index: [...c.index, ...seek], row: c.row }, whole, lim));
       const text = filters.text;
       if (text && capped) {
         // free text: its source-type matches (walked with the type tested inside the sort
@@ -301,20 +409,20 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
         if (nTyped > 0) {
           // (a few types: one walk each, seeking its type where the sort index allows)
           const walks = text.types.length <= 4 ? text.types.map((t) => [t]) : [text.types];
-          for (const t of walks) sets.push(branch({ index: [...filters.base.index, ofTypes(t), statusIs(s)], row: filters.base.row }, typesWhole, limit));
+          for (const t of walks) sets.push(...branch({ index: [...filters.base.index, ofTypes(t), statusIs(s)], row: filters.base.row }, typesWhole, limit));
         }
         // (the rest's count is exact when its own sample stayed within the cap: read a status's
         // few whole — a walk would test every row of the status to find them)
         const nRest = m - nTyped;
         const restWhole = restExact ? readMatchesWhole(nRest, inNamespace.get(s) ?? 0, limit, cap) : nRest === 0;
         const rest = text.rest(restWhole ? s : undefined);
-        sets.push(branch(restWhole ? rest : { index: [...rest.index, statusIs(s)], row: rest.row }, restWhole, limit));
+        sets.push(...branch(restWhole ? rest : { index: [...rest.index, statusIs(s)], row: rest.row }, restWhole, limit));
         return sets;
       }
       // (a walk that tests source type and risk inside the index reads index entries, ~30× cheaper
       // than the table rows a read of the matches fetches for their sort key: weigh them so)
       const whole = capped ? rowTested && m === 0 : readMatchesWhole(m * INDEX_WALK_WEIGHT, inNamespace.get(s) ?? 0, k, Number.POSITIVE_INFINITY);
-      return [branch({ index: [...filters.all.index, statusIs(s)], row: filters.all.row }, whole, limit)];
+      return branch({ index: [...filters.all.index, statusIs(s)], row: filters.all.row }, whole, limit);
     };
     // a deferred join: the page's ids (and sort keys) first, from the indexes alone where the
     // filters allow (index-only scans), then only the page's rows are read
@@ -362,9 +470,11 @@ export async function listConnections(db: Db, tenantId: string, q: ListQuery, op
       }
     }
   }
+  const last = rows.length === q.pageSize ? rows.at(-1) : undefined;
   return {
     total: capped ? cap : total,
     totalCapped: capped,
+    nextCursor: last ? encodeCursor({ sort: q.sort, dir: q.dir, key: keyOfRow(q.sort, last), id: last.id }) : null,
     rows: rows.map((r) => ({
       id: r.id,
       sourceType: r.source_type,

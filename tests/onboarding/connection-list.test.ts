@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb, type Db } from "../../server/db/client";
 import { applyMigrations } from "../../server/db/migrate";
-import { type ListQuery, TOTAL_CAP, listConnections as listWithCap, listNamespaces, readMatchesWhole } from "../../server/onboarding/connection-query";
+import { type ListQuery, TOTAL_CAP, listConnections as listWithCap, listNamespaces, parseCursor, readMatchesWhole } from "../../server/onboarding/connection-query";
 
 // the cap scaled to this test's 12,000 rows (the product's is TOTAL_CAP, 50,000)
 const CAP = 10_000;
@@ -125,6 +125,15 @@ describe("connections list", () => {
       riskLevel: (r) => [RISK_ORDER.indexOf(r.risk_level)],
       latencyMs: (r) => [r.latency_ms],
     };
+    // a cursor's key as the list hands it out (encodeCursor of the page's last row)
+    const cursorKey: Record<ListQuery["sort"], (r: Raw) => (number | string | null)[]> = {
+      updatedAt: (r) => [r.updated_at.toISOString()],
+      firstReceivedAt: (r) => [r.first_received_at.toISOString()],
+      sourceType: (r) => [r.source_type, r.resource_key],
+      status: (r) => [r.status],
+      riskLevel: (r) => [r.risk_level],
+      latencyMs: (r) => [r.latency_ms],
+    };
     // PostgreSQL's order: NULLs last going up, first going down; then the id
     const cmp = (a: (number | string | null)[], b: (number | string | null)[]): number => {
       for (let i = 0; i < a.length; i++) {
@@ -156,6 +165,22 @@ describe("connections list", () => {
             const got = await listConnections(db, tenantId, { ...base, ...f.q, sort, dir, page, pageSize: 25 });
             const label = `${JSON.stringify(f.q)} ${sort} ${dir} page ${page}`;
             expect(got.rows.map((r) => r.id), label).toEqual(sorted.slice((page - 1) * 25, page * 25).map((r) => r.id));
+            // keyset paging: the page's own cursor leads to the next page, as the page after by offset
+            const next = await listConnections(db, tenantId, { ...base, ...f.q, sort, dir, page: page + 1, pageSize: 25, after: parseCursor(got.nextCursor!, sort, dir) });
+            expect(next.rows.map((r) => r.id), `${label} → next`).toEqual(sorted.slice(page * 25, (page + 1) * 25).map((r) => r.id));
+          }
+          // from a cursor at any row (as a page ending there hands it): the 25 after it — deep,
+          // at the end, and on both sides of where latency's NULLs begin or end
+          const ends = [174, 2_001, sorted.length - 26, sorted.length - 2];
+          const flip = sorted.findIndex((r, i) => i > 0 && (r.latency_ms === null) !== (sorted[i - 1]!.latency_ms === null));
+          if (sort === "latencyMs" && flip > 0) ends.push(flip - 13, flip - 1, flip);
+          for (const end of ends.filter((e) => e >= 0 && e < sorted.length - 1)) {
+            const r = sorted[end]!;
+            const after = { sort, dir, key: cursorKey[sort](r), id: r.id };
+            const got = await listConnections(db, tenantId, { ...base, ...f.q, sort, dir, page: 1, pageSize: 25, after });
+            const want = sorted.slice(end + 1, end + 26);
+            expect(got.rows.map((x) => x.id), `${JSON.stringify(f.q)} ${sort} ${dir} after row ${end}`).toEqual(want.map((x) => x.id));
+            expect(got.nextCursor === null, `${sort} ${dir} after row ${end}: a cursor only after a full page`).toBe(want.length < 25);
           }
         }
       }

@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { submitDeps } from "../../http/services";
 import { searchesInsideText, SHORT_OWNER_MESSAGE } from "../../onboarding/search-text";
-import { distinctSourceTypes, listConnections, listNamespaces, SORTABLE, viewConnectionPage } from "../../onboarding/connection-query";
+import { distinctSourceTypes, listConnections, listNamespaces, parseCursor, SORTABLE, viewConnectionPage } from "../../onboarding/connection-query";
 import { createPipelineDeps } from "../../onboarding/deps";
 import { bindingOfConnection } from "../../onboarding/manage-secret-bindings";
 import { healConnections, HealRefused, queueHeal } from "../../onboarding/heal";
@@ -12,6 +12,7 @@ import { can } from "../../auth/roles";
 import { requireCapability, router } from "../init";
 
 const Namespace = z.string().regex(NAMESPACE_RE);
+const CURSOR_MESSAGE = "This is not where a page of this list, in this sort, ended: start again from the first page.";
 
 const healStarted = (ctx: { db: Parameters<typeof recordAudit>[0]; user: { id: string; tenantId: string; email?: string | null } }, namespace: string, target: string, details: Record<string, unknown>) =>
   recordAudit(ctx.db, ctx.user.tenantId, { id: ctx.user.id, label: ctx.user.email ?? ctx.user.id }, "heal.started", target, { namespace, ...details });
@@ -43,9 +44,16 @@ export const connectionsRouter = router({
         dir: z.enum(["asc", "desc"]).default("desc"),
         page: z.number().int().min(1).max(100_000).default(1),
         pageSize: z.number().int().min(10).max(100).default(25),
+        /** the page after this one: `nextCursor` of the page before (keyset paging; `page` is then only the page's number) */
+        after: z.string().max(1_024).optional(),
+      }).superRefine((v, ctx) => {
+        if (v.after !== undefined && !parseCursor(v.after, v.sort, v.dir)) ctx.addIssue({ code: "custom", path: ["after"], message: CURSOR_MESSAGE });
       }),
     )
-    .query(({ ctx, input }) => listConnections(ctx.db, ctx.user.tenantId, input)),
+    .query(({ ctx, input }) => {
+      const { after, ...q } = input;
+      return listConnections(ctx.db, ctx.user.tenantId, { ...q, after: after === undefined ? undefined : parseCursor(after, q.sort, q.dir) });
+    }),
   get: requireCapability("view_connections")
     .input(z.object({ id: z.string().uuid() }))
     .query(async ({ ctx, input }) => {
