@@ -151,6 +151,8 @@ describe("connections list", () => {
       { q: { status: ["NETWORK_BLOCKED", "ERROR"] }, keep: (r) => r.status === "NETWORK_BLOCKED" || r.status === "ERROR" }, // few
       { q: { owner: "example.com" }, keep: () => true }, // many, searched
       { q: { q: "corp", risk: "low" }, keep: (r) => r.status_reason.toLowerCase().includes("corp") && r.risk_level === "low" }, // few, searched
+      // a filter that fixes the sort's column (a cursor then seeks on the rest of the key)
+      { q: { sourceType: "jira", risk: "high" }, keep: (r) => r.source_type === "jira" && r.risk_level === "high" },
     ];
     for (const f of filters) {
       const matches = raw.filter(f.keep);
@@ -309,6 +311,9 @@ describe("connections list", () => {
           const label = `${sort} ${dir} page ${page}`;
           expect(got.totalCapped, label).toBe(true);
           expect(got.rows.map((r) => r.id), label).toEqual(sorted.slice((page - 1) * 25, page * 25).map((r) => r.id));
+          // and the page after it by its cursor (the type's walks seek past it on the rest of the key)
+          const next = await listWithCap(db, tenantId, { ...base, q: "jira", sort, dir, page: page + 1, after: parseCursor(got.nextCursor!, sort, dir) }, { cap: 2_000 });
+          expect(next.rows.map((r) => r.id), `${label} → next`).toEqual(sorted.slice(page * 25, (page + 1) * 25).map((r) => r.id));
         }
       }
     }
