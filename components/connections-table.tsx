@@ -39,19 +39,18 @@ export function ConnectionsTable({ namespace, namespaces, canHeal }: { namespace
   const [text, setText] = useState("");
   const [sort, setSort] = useState<Sort>("updatedAt");
   const [dir, setDir] = useState<"asc" | "desc">("desc");
-  const [page, setPage] = useState(1);
-  // where each page visited starts (keyset paging: a page is a seek from where the one before
-  // ended, as fast at page 40,000 as at page 2); the first page starts at the top
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const owner = useDebounced(ownerText, 250);
   const q = useDebounced(text, 250);
   // an owner is searched inside addresses: only from 3 letters or digits in a row (search-text.ts); until then, said so and not sent
   const ownerShort = owner.trim() !== "" && !searchesInsideText(owner);
   const textShort = q.trim() !== "" && !searchesInsideText(q);
-  useEffect(() => {
-    setPage(1);
-    setCursors([undefined]);
-  }, [ns, status, sourceType, risk, owner, q, sort, dir]);
+  // the page, and where each page visited starts (keyset paging: a page is a seek from where the
+  // one before ended, as fast at page 40,000 as at page 2; the first starts at the top) — for
+  // these filters and this sort only: any change starts again from page 1 in the same render,
+  // so a cursor is never sent with a sort it was not made for
+  const listKey = JSON.stringify([ns, status, sourceType, risk, owner, q, sort, dir]);
+  const [paging, setPaging] = useState<{ key: string; page: number; cursors: (string | undefined)[] }>({ key: listKey, page: 1, cursors: [undefined] });
+  const { page, cursors } = paging.key === listKey ? paging : { page: 1, cursors: [undefined] };
 
   const input: ListInput = {
     namespace: ns,
@@ -206,13 +205,12 @@ export function ConnectionsTable({ namespace, namespaces, canHeal }: { namespace
                 : `${list.data.total.toLocaleString("en")} connection${list.data.total === 1 ? "" : "s"} · page ${page} of ${pages.toLocaleString("en")}`}
             </span>
             <span className="flex gap-2">
-              <button type="button" className={field} disabled={page <= 1} onClick={() => setPage(page - 1)}>
+              <button type="button" className={field} disabled={page <= 1} onClick={() => setPaging({ key: listKey, page: page - 1, cursors })}>
                 Previous
               </button>
               <button type="button" className={field} disabled={lastPage}
                 onClick={() => {
-                  setCursors([...cursors.slice(0, page), list.data?.nextCursor ?? undefined]);
-                  setPage(page + 1);
+                  setPaging({ key: listKey, page: page + 1, cursors: [...cursors.slice(0, page), list.data?.nextCursor ?? undefined] });
                 }}
               >
                 Next
