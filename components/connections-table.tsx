@@ -1,6 +1,6 @@
 "use client";
 /**
- * Connections of one namespace: server-side filters, sort and pages (fast at 100,000 rows).
+ * Connections of one namespace: server-side filters, sort and pages (keyset: fast at any page of a million rows).
  * The demo namespace is shown read-only.
  */
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
