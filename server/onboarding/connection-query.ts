@@ -8,7 +8,7 @@ import { z } from "zod";
 import { getCatalogEntry } from "../connectors/catalog";
 import type { BlockedDestination } from "../connectors/safe-mode/destinations";
 import { Prisma, type Db } from "../db/client";
-import type { Status } from "./schemas";
+import { cleanString, type Status } from "./schemas";
 import { viewConnectionDetail } from "./submit-intent";
 
 export const SORTABLE = ["updatedAt", "firstReceivedAt", "sourceType", "status", "riskLevel", "latencyMs"] as const;
@@ -127,7 +127,7 @@ const Iso = z.iso.datetime({ offset: true });
 const CURSOR_KEYS: Record<SortKey, z.ZodType<(string | number | null)[]>> = {
   updatedAt: z.tuple([Iso]),
   firstReceivedAt: z.tuple([Iso]),
-  sourceType: z.tuple([z.string().max(64), z.string().max(256)]),
+  sourceType: z.tuple([cleanString(64), cleanString(256)]),
   status: z.tuple([z.enum(ALL_STATUSES as [Status, ...Status[]])]),
   riskLevel: z.tuple([z.enum(["low", "med", "high"])]),
   latencyMs: z.tuple([z.number().finite().nullable()]),

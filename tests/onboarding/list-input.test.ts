@@ -45,6 +45,16 @@ describe("connections.list input", () => {
     expect(ok.rows.map((r) => r.owner)).toEqual(["ann@example.com"]);
   });
 
+  it("refuses control characters in the text filters and says which field, before any of them reaches the database", async () => {
+    for (const field of ["q", "owner", "sourceType"] as const) {
+      const err = await caller().connections.list({ namespace: "autonomy", [field]: "ann\u0000@example.com" }).catch((e: unknown) => e);
+      expect(err, field).toBeInstanceOf(TRPCError);
+      expect((err as TRPCError).code, field).toBe("BAD_REQUEST");
+      expect((err as TRPCError).message, field).toContain("control characters");
+      expect(((err as TRPCError).cause as { issues?: { path: unknown[] }[] } | undefined)?.issues?.map((i) => i.path), field).toEqual([[field]]);
+    }
+  });
+
   it("takes short free text (it then matches exact IDs and source types)", async () => {
     const byId = await caller().connections.list({ namespace: "autonomy", q: "r1" });
     expect(byId.rows.map((r) => r.resourceIds)).toEqual([["r1"]]);
@@ -88,5 +98,6 @@ describe("connections.list input", () => {
     expect(parseCursor(other("status", "asc", "active'); --", one.id), "status", "asc")).toBeUndefined();
     expect(parseCursor(other("latencyMs", "asc", null, one.id), "latencyMs", "asc")?.key).toEqual([null]);
     expect(parseCursor(other("sourceType", "desc", "github", "p1", one.id), "sourceType", "desc")?.key).toEqual(["github", "p1"]);
+    expect(parseCursor(other("sourceType", "desc", "git\u0000hub", "p1", one.id), "sourceType", "desc")).toBeUndefined();
   });
 });

@@ -6,7 +6,7 @@ import { distinctSourceTypes, listConnections, listNamespaces, parseCursor, SORT
 import { createPipelineDeps } from "../../onboarding/deps";
 import { bindingOfConnection } from "../../onboarding/manage-secret-bindings";
 import { healConnections, HealRefused, queueHeal } from "../../onboarding/heal";
-import { NAMESPACE_RE, StatusSchema } from "../../onboarding/schemas";
+import { cleanString, NAMESPACE_RE, StatusSchema } from "../../onboarding/schemas";
 import { recordAudit } from "../../audit/audit-repository";
 import { can } from "../../auth/roles";
 import { requireCapability, router } from "../init";
@@ -36,10 +36,10 @@ export const connectionsRouter = router({
       z.object({
         namespace: Namespace,
         status: z.array(StatusSchema).max(8).optional(),
-        sourceType: z.string().max(64).optional(),
+        sourceType: cleanString(64).optional(),
         risk: z.enum(["low", "med", "high"]).optional(),
-        owner: z.string().max(320).refine(searchesInsideText, SHORT_OWNER_MESSAGE).optional(),
-        q: z.string().max(200).optional(),
+        owner: cleanString(320).refine(searchesInsideText, SHORT_OWNER_MESSAGE).optional(),
+        q: cleanString(200).optional(),
         sort: z.enum(SORTABLE).default("updatedAt"),
         dir: z.enum(["asc", "desc"]).default("desc"),
         page: z.number().int().min(1).max(100_000).default(1),
