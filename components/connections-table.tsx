@@ -208,10 +208,11 @@ export function ConnectionsTable({ namespace, namespaces, canHeal }: { namespace
               <button type="button" className={field} disabled={page <= 1} onClick={() => setPaging({ key: listKey, page: page - 1, cursors })}>
                 Previous
               </button>
-              <button type="button" className={field} disabled={lastPage}
-                onClick={() => {
-                  setPaging({ key: listKey, page: page + 1, cursors: [...cursors.slice(0, page), list.data?.nextCursor ?? undefined] });
-                }}
+              <button
+                type="button"
+                className={field}
+                disabled={lastPage}
+                onClick={() => setPaging({ key: listKey, page: page + 1, cursors: [...cursors.slice(0, page), list.data?.nextCursor ?? undefined] })}
               >
                 Next
               </button>

@@ -407,11 +407,11 @@ export async function listConnections(
         ? // OFFSET 0 keeps the matching set its own plan (the filters' indexes), never a sort-index walk
           Prisma.sql`(SELECT ${keys} FROM (SELECT ${keys} FROM connections WHERE ${allOf(c)} OFFSET 0) matches ${orderBy(q)} LIMIT ${limit})`
         : Prisma.sql`(SELECT ${keys} FROM connections WHERE ${allOf(c)} ${orderBy(q)} LIMIT ${limit})`;
+    const fixedByFilters: Fixed = { sourceType: q.sourceType, risk: q.risk };
     const branchesOf = (s: Status, limit: number): Prisma.Sql[] => {
       const m = matches.get(s) ?? 0;
       if (m === 0 && !capped) return [];
       // one branch per alternative of the cursor's seek (the sort index's columns: tested inside it)
-      const fixedByFilters: Fixed = { sourceType: q.sourceType, risk: q.risk };
       const branch = (c: Conds, whole: boolean, lim: number, fixed = fixedByFilters) => seekIn(s, fixed).map((seek) => branchOne({ index: [...c.index, ...seek], row: c.row }, whole, lim));
       const text = filters.text;
       if (text && capped) {

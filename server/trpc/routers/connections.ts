@@ -46,14 +46,18 @@ export const connectionsRouter = router({
         pageSize: z.number().int().min(10).max(100).default(25),
         /** the page after this one: `nextCursor` of the page before (keyset paging; `page` is then only the page's number) */
         after: z.string().max(1_024).optional(),
-      }).superRefine((v, ctx) => {
-        if (v.after !== undefined && !parseCursor(v.after, v.sort, v.dir)) ctx.addIssue({ code: "custom", path: ["after"], message: CURSOR_MESSAGE });
+      }).transform(({ after, ...q }, ctx) => {
+        // the cursor read once, against the list's sort: refused naming the field, or handed on parsed
+        if (after === undefined) return q;
+        const cursor = parseCursor(after, q.sort, q.dir);
+        if (!cursor) {
+          ctx.addIssue({ code: "custom", path: ["after"], message: CURSOR_MESSAGE });
+          return z.NEVER;
+        }
+        return { ...q, after: cursor };
       }),
     )
-    .query(({ ctx, input }) => {
-      const { after, ...q } = input;
-      return listConnections(ctx.db, ctx.user.tenantId, { ...q, after: after === undefined ? undefined : parseCursor(after, q.sort, q.dir) });
-    }),
+    .query(({ ctx, input }) => listConnections(ctx.db, ctx.user.tenantId, input)),
   get: requireCapability("view_connections")
     .input(z.object({ id: z.string().uuid() }))
     .query(async ({ ctx, input }) => {
