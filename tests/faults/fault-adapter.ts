@@ -9,13 +9,14 @@ import { err, ok } from "../../server/lib/result";
 import type { ConnectorContext, ConnectorFailure, SampleRecord, SourceAdapter } from "../../server/connectors/types";
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-const REQUEST_TIMEOUT_MS = 1_500;
+/** short, so injected hangs cost little; a scenario with none may give more (a loaded CI host stalls for a second or two) */
+const DEFAULT_REQUEST_TIMEOUT_MS = 1_500;
 
 type Answer = { ok: true; body: unknown } | { ok: false; failure: ConnectorFailure; retryable: boolean };
 
-function once(url: string, signal: AbortSignal | undefined): Promise<Answer> {
+function once(url: string, signal: AbortSignal | undefined, timeoutMs: number): Promise<Answer> {
   return new Promise((resolve) => {
-    const req = http.get(url, { agent, signal: AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), ...(signal ? [signal] : [])]) }, (res) => {
+    const req = http.get(url, { agent, signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])]) }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("error", () => resolve({ ok: false, failure: { kind: "network", message: "fault source: ECONNRESET" }, retryable: true }));
@@ -27,35 +28,35 @@ function once(url: string, signal: AbortSignal | undefined): Promise<Answer> {
       });
     });
     req.on("error", (e: NodeJS.ErrnoException) => {
-      if (e.name === "AbortError" || e.name === "TimeoutError") return resolve({ ok: false, failure: { kind: "timeout", message: `fault source did not answer within ${REQUEST_TIMEOUT_MS / 1000} s` }, retryable: false });
+      if (e.name === "AbortError" || e.name === "TimeoutError") return resolve({ ok: false, failure: { kind: "timeout", message: `fault source did not answer within ${timeoutMs / 1000} s` }, retryable: false });
       resolve({ ok: false, failure: { kind: "network", message: `fault source: ${e.code ?? "ECONNRESET"}` }, retryable: true });
     });
   });
 }
 
-async function call(base: string, ctx: ConnectorContext, op: string): Promise<Answer> {
+async function call(base: string, ctx: ConnectorContext, op: string, timeoutMs: number): Promise<Answer> {
   let last: Answer | undefined;
   for (let i = 0; i < 3; i++) {
     if (ctx.signal?.aborted) break;
-    last = await once(`${base}/c/${ctx.connectionId}/${op}`, ctx.signal);
+    last = await once(`${base}/c/${ctx.connectionId}/${op}`, ctx.signal, timeoutMs);
     if (last.ok || !last.retryable) return last;
     await new Promise((r) => setTimeout(r, 50 * 2 ** i));
   }
   return last ?? { ok: false, failure: { kind: "timeout", message: "aborted" }, retryable: false };
 }
 
-export function faultAdapter(base: string): SourceAdapter {
+export function faultAdapter(base: string, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): SourceAdapter {
   return {
     async healthCheck(ctx) {
-      const a = await call(base, ctx, "health");
+      const a = await call(base, ctx, "health", timeoutMs);
       return a.ok ? ok({ latencyMs: 1 }) : err(a.failure);
     },
     async discover(ctx) {
-      const a = await call(base, ctx, "discover");
+      const a = await call(base, ctx, "discover", timeoutMs);
       return a.ok ? ok(a.body as { streams: { name: string; fields: { name: string; type: string }[] }[] }) : err(a.failure);
     },
     async sample(ctx) {
-      const a = await call(base, ctx, "sample");
+      const a = await call(base, ctx, "sample", timeoutMs);
       if (!a.ok) return err(a.failure);
       const records = (a.body as { records: Record<string, unknown>[] }).records;
       return ok(records.map((data): SampleRecord => ({ stream: "things", data })));

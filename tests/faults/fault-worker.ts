@@ -47,7 +47,7 @@ for (let i = 1; !stopping; i++) {
   }
 }
 const deps = createPipelineDeps(db, {
-  connectors: () => ({ adapter: faultAdapter(process.env.FAULT_SOURCE_URL!) }),
+  connectors: () => ({ adapter: faultAdapter(process.env.FAULT_SOURCE_URL!, Number(process.env.FAULT_REQUEST_TIMEOUT_MS) || undefined) }),
   credentials: { resolve: async () => ok({ token: "fault-token" }) },
 });
 w = await startWorker({ databaseUrl: url, concurrency, stuckAfterMs: 120_000, db, deps });

@@ -50,7 +50,7 @@ export type Figures = {
 
 export type WorkerProc = { child: ChildProcess; ready: Promise<number>; log: () => string };
 
-export function spawnFaultWorker(databaseUrl: string, sourceUrl: string, opts: { concurrency?: number; healthPort?: number } = {}): WorkerProc {
+export function spawnFaultWorker(databaseUrl: string, sourceUrl: string, opts: { concurrency?: number; healthPort?: number; requestTimeoutMs?: number } = {}): WorkerProc {
   const child = spawn(process.execPath, ["--import", "tsx", "tests/faults/fault-worker.ts"], {
     cwd: root,
     env: childEnv({
@@ -58,6 +58,7 @@ export function spawnFaultWorker(databaseUrl: string, sourceUrl: string, opts: {
       FAULT_SOURCE_URL: sourceUrl,
       WORKER_CONCURRENCY: String(opts.concurrency ?? 20),
       HEALTH_PORT: opts.healthPort ? String(opts.healthPort) : undefined,
+      FAULT_REQUEST_TIMEOUT_MS: opts.requestTimeoutMs ? String(opts.requestTimeoutMs) : undefined,
       // with DATABASE_URL set the keys must be given (the fault source needs none of them)
       AUTH_SECRET: process.env.AUTH_SECRET ?? "f".repeat(64),
       ENCRYPTION_KEY: process.env.ENCRYPTION_KEY ?? "e".repeat(64),
