@@ -14,7 +14,7 @@
  * Uses DATABASE_URL's server (a fresh database, dropped after) or an embedded PostgreSQL;
  * MariaDB at 127.0.0.1:3306 (root) for the mysql row (a scratch database, dropped after).
  * Flags: --runs N (per driver, default 100), --batch N (10000), --concurrency N (100 per worker
- * process), --workers N (extra `npm run worker` processes, 1), --only drivers,batch,funnel,
+ * process), --workers N (extra `npm run worker` processes, 1), --only drivers,batch,parts,funnel,
  * --million, --profile (CPU profiles of the web process and of the first `npm run worker` during the
  * batch, top functions printed; the profilers slow the batch),
  * --profile-drivers (the same during the per-driver runs, whose figures the profiler then slows),
@@ -49,7 +49,7 @@ const { values } = parseArgs({
     batch: { type: "string", default: "10000" },
     concurrency: { type: "string", default: "100" },
     workers: { type: "string", default: "1" },
-    only: { type: "string", default: "drivers,batch,funnel" },
+    only: { type: "string", default: "drivers,batch,parts,funnel" },
     million: { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
     "profile-drivers": { type: "boolean", default: false },
@@ -512,6 +512,10 @@ async function main() {
         const wfile = fs.existsSync(workerDir) ? fs.readdirSync(workerDir).find((f) => f.endsWith(".cpuprofile")) : undefined;
         if (wfile) console.log(summarizeCpuProfile(path.join(workerDir, wfile), 18, "the batch", "`npm run worker` #1 (attempts only)"));
       }
+    }
+    if (ONLY.has("parts")) {
+      const { runParts } = await import("./parts");
+      await runParts({ db, url, tenantId, github: sandbox.github, token: sandbox.token, sourcePid: sandbox.child.pid!, intent: ghIntent });
     }
     if (ONLY.has("funnel")) await benchFunnel(db);
     if (values.million) {
