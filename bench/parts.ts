@@ -96,7 +96,8 @@ export async function runParts(ctx: { db: Db; url: string; tenantId: string; git
         if (kind === "queue") {
           await queue.enqueueOnboarding(ids);
           // (the rounds before are final: the tenant's PENDING rows are this round's — a cheap poll, so the poll's CPU stays out of the figure)
-          while ((await ctx.db.connection.count({ where: { tenantId: ctx.tenantId, status: "PENDING" } })) > 0) await sleep(50);
+          const until = Date.now() + 180_000; // a row left PENDING by an earlier section must not hang the bench
+          while (Date.now() < until && (await ctx.db.connection.count({ where: { tenantId: ctx.tenantId, status: "PENDING" } })) > 0) await sleep(50);
         } else {
           const deps = kind === "driver" ? real : memory;
           let next = 0;
