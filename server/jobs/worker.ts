@@ -28,6 +28,7 @@ import { backoffMs, MAX_RUN_ATTEMPTS, sleep } from "../onboarding/transient";
 import { inlineRunner, setInlineRunner, type InlineRunner } from "./inline";
 import { createQueue, ONBOARD_TASK, REAP_TASK, type Queue } from "./queue";
 import { describeDbFailure, setWorkerState } from "./status";
+import { createStatisticsKeeper } from "../db/statistics";
 import { beatWorker, findDeadWorkers, findLostPending, forgetWorkers, removeWorker } from "./worker-repository";
 
 const Payload = z.object({ connectionId: z.string().uuid() });
@@ -139,13 +140,16 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
     },
   };
 
-  /** heartbeat + the fast reaper, every HEARTBEAT_MS; a failed step waits for the next tick */
+  /** heartbeat + the fast reaper + the planner's statistics, every HEARTBEAT_MS; a failed step waits for the next tick */
+  const statistics = createStatisticsKeeper(opts.db);
   let ticking = false;
   const tick = async () => {
     if (ticking || stopping) return;
     ticking = true;
+    let reached = false;
     try {
       await beatWorker(opts.db, id, [...livePools]);
+      reached = true;
       const dead = await findDeadWorkers(opts.db, LEASE_MS);
       const unlock = [...dead.poolIds, ...deadPools];
       if (unlock.length) {
@@ -161,6 +165,13 @@ export async function startWorker(opts: WorkerOptions): Promise<WorkerHandle> {
       if (r.requeued || r.failed) log.info(r, "took over the attempts of stopped workers");
     } catch (e) {
       log.warn({ reason: describeDbFailure(e) }, "worker heartbeat failed; retrying");
+    }
+    try {
+      // (not while the database stays away: the heartbeat's warning says so already)
+      const rows = reached ? await statistics.tick() : null;
+      if (rows !== null) log.info({ rows }, "refreshed the database's statistics of the connections table");
+    } catch (e) {
+      log.warn({ reason: describeDbFailure(e) }, "could not refresh the database's statistics of the connections table; retrying later");
     } finally {
       ticking = false;
     }

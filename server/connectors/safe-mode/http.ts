@@ -18,7 +18,6 @@ import https from "node:https";
 import type { LookupFunction } from "node:net";
 import type { Readable } from "node:stream";
 import zlib from "node:zlib";
-import { linkedAbort } from "../../lib/linked-abort";
 import {
   BrokenCircuitError,
   CircuitState,
@@ -303,39 +302,44 @@ export function createSafeHttp(options: Partial<SafeHttpOptions> = {}): SafeHttp
       if ((opts as { all?: boolean }).all) (cb as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address, family }]);
       else cb(null, address, family);
     };
-    // this request's own abort: the attempt's signal or the Safe Mode timeout; disposed when the
-    // request settles, so nothing outlives it (see server/lib/linked-abort.ts)
-    const link = linkedAbort(ctx.signal, ctx.policy.requestTimeoutMs);
-    const signal = link.signal;
+    // this request's end, whichever comes first: its answer, the Safe Mode timeout, or the
+    // attempt's signal (cancelled). No AbortController per request: a timer and one listener on the
+    // attempt's signal, both let go when the request settles, so nothing outlives it (the issue 11
+    // leak) and no abort machinery is built for the requests that simply answer
+    const parent = ctx.signal;
+    const timeoutMs = ctx.policy.requestTimeoutMs;
     const maxBytes = ctx.policy.maxResponseBytes;
     const lib = url.protocol === "https:" ? https : http;
 
     return new Promise<Hop>((resolve, reject) => {
       let settled = false;
+      let req: http.ClientRequest | undefined;
+      let timer: NodeJS.Timeout | undefined;
       const done = (f: () => void) => {
         if (!settled) {
           settled = true;
-          link.dispose();
-          signal.removeEventListener("abort", onAbort);
+          clearTimeout(timer);
+          parent?.removeEventListener("abort", onCancel);
           f();
         }
       };
-      const onAbort = () =>
-        done(() =>
-          reject(
-            ctx.signal?.aborted
-              ? new AttemptError(fail("timeout", `${what}: cancelled`), false, false)
-              : new AttemptError(fail("timeout", `${what}: no complete answer within ${ctx.policy.requestTimeoutMs} ms`), false, true),
-          ),
-        );
-      if (signal.aborted) return onAbort();
-      const req = lib.request(
+      /** ends the request here (its socket is not reused) and fails with `e` */
+      const stop = (e: AttemptError) =>
+        done(() => {
+          req?.destroy();
+          reject(e);
+        });
+      const onCancel = () => stop(new AttemptError(fail("timeout", `${what}: cancelled`), false, false));
+      if (parent?.aborted) return onCancel();
+      timer = setTimeout(() => stop(new AttemptError(fail("timeout", `${what}: no complete answer within ${timeoutMs} ms`), false, true)), timeoutMs);
+      timer.unref?.();
+      parent?.addEventListener("abort", onCancel, { once: true });
+      req = lib.request(
         url,
         {
           method,
           headers: { "accept-encoding": "gzip, deflate, br", ...headers, ...(body !== undefined ? { "content-length": String(Buffer.byteLength(body)) } : {}) },
           lookup: pinned,
-          signal,
           agent: lib === https ? HTTPS_AGENT : HTTP_AGENT,
           // the pool key (PinnedHttpAgent): a kept-alive socket serves only requests vetted for its address
           pinnedAddress: address,
@@ -346,8 +350,7 @@ export function createSafeHttp(options: Partial<SafeHttpOptions> = {}): SafeHttp
           const encoding = String(res.headers["content-encoding"] ?? "identity").toLowerCase();
           if (Number.isFinite(declared) && declared > maxBytes && encoding === "identity") {
             res.destroy();
-            req.destroy();
-            return done(() => reject(new AttemptError(fail("too_large", `${what}: response of ${declared} bytes exceeds the Safe Mode cap of ${maxBytes}`), false, false)));
+            return stop(new AttemptError(fail("too_large", `${what}: response of ${declared} bytes exceeds the Safe Mode cap of ${maxBytes}`), false, false));
           }
           let stream: Readable = res;
           if (encoding === "gzip" || encoding === "x-gzip") stream = res.pipe(zlib.createGunzip());
@@ -359,30 +362,25 @@ export function createSafeHttp(options: Partial<SafeHttpOptions> = {}): SafeHttp
             size += c.length;
             if (size > maxBytes) {
               res.destroy();
-              req.destroy();
               stream.destroy();
-              done(() => reject(new AttemptError(fail("too_large", `${what}: response exceeds the Safe Mode cap of ${maxBytes} bytes`), false, false)));
+              stop(new AttemptError(fail("too_large", `${what}: response exceeds the Safe Mode cap of ${maxBytes} bytes`), false, false));
               return;
             }
             chunks.push(c);
           });
           stream.on("end", () => done(() => resolve({ status, headers: res.headers, body: Buffer.concat(chunks) })));
-          stream.on("error", (e: NodeJS.ErrnoException) => done(() => reject(networkError(what, e, signal))));
-          res.on("error", (e: NodeJS.ErrnoException) => done(() => reject(networkError(what, e, signal))));
+          stream.on("error", (e: NodeJS.ErrnoException) => done(() => reject(networkError(what, e))));
+          res.on("error", (e: NodeJS.ErrnoException) => done(() => reject(networkError(what, e))));
         },
       );
-      signal.addEventListener("abort", onAbort, { once: true });
-      req.on("error", (e: NodeJS.ErrnoException) => {
-        if (signal.aborted) return onAbort();
-        done(() => reject(networkError(what, e, signal)));
-      });
+      req.on("error", (e: NodeJS.ErrnoException) => done(() => reject(networkError(what, e))));
       if (body !== undefined) req.write(body);
       req.end();
     });
   }
 
-  function networkError(what: string, e: NodeJS.ErrnoException, signal: AbortSignal): AttemptError {
-    if (signal.aborted || e.name === "AbortError") return new AttemptError(fail("timeout", `${what}: timed out`), false, true);
+  function networkError(what: string, e: NodeJS.ErrnoException): AttemptError {
+    if (e.name === "AbortError") return new AttemptError(fail("timeout", `${what}: timed out`), false, true);
     const code = e.code ?? "";
     if (code.startsWith("ERR_TLS") || code.includes("CERT") || code === "EPROTO") {
       return new AttemptError(fail("network", `${what}: TLS failure (${code})`), false, true);
