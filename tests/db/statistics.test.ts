@@ -5,28 +5,22 @@
  * keeper, and afterwards an admission finds an intent's row by the natural key.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDb, type Db } from "../../server/db/client";
-import { applyMigrations } from "../../server/db/migrate";
+import type { Db } from "../../server/db/client";
 import { createStatisticsKeeper, readConnectionStats, statisticsDue } from "../../server/db/statistics";
-import { startWorker } from "../../server/jobs/worker";
-import { makePolicy } from "../../server/connectors/safe-mode/policy";
-import { createCredentialResolver, parseEncryptionKey } from "../../server/credentials/resolver";
-import { createScratchDatabase } from "../helpers/db";
-import { scriptedAdapter } from "../helpers/scripted-adapter";
+import { createMigratedScratch } from "../helpers/db";
+import { startScriptedWorker } from "../helpers/scripted-adapter";
 
-let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+let scratch: Awaited<ReturnType<typeof createMigratedScratch>>;
 let db: Db;
 let tenantId: string;
 
 beforeAll(async () => {
-  scratch = await createScratchDatabase();
-  await applyMigrations(scratch.url);
-  db = createDb(scratch.url, 4);
+  scratch = await createMigratedScratch(4);
+  db = scratch.db;
   await db.$executeRawUnsafe("ALTER TABLE connections SET (autovacuum_enabled = false)");
   tenantId = (await db.tenant.create({ data: { slug: "stats", name: "Stats" } })).id;
 });
 afterAll(async () => {
-  await db?.$disconnect();
   await scratch?.drop();
 });
 
@@ -138,13 +132,7 @@ describe("the statistics keeper (autovacuum away)", () => {
     const s = await readConnectionStats(db);
     // the test before left the table due (doubled since its last analysis)
     expect(statisticsDue(s!)).toBe(true);
-    const worker = await startWorker({
-      databaseUrl: scratch.url,
-      concurrency: 1,
-      stuckAfterMs: 600_000,
-      db,
-      deps: { db, credentials: createCredentialResolver({ db, encryptionKey: parseEncryptionKey("c".repeat(64)) }), connectors: () => ({ adapter: scriptedAdapter({ records: 1 }) }), policy: async () => makePolicy() },
-    });
+    const worker = await startScriptedWorker(db, scratch.url);
     try {
       await worker.ready;
       let analysed = false;

@@ -73,3 +73,19 @@ export async function ownSecret(db: Db, tenantId: string, name: string, value: s
   return `env:${variable}`;
 }
 
+
+/** A brand-new database with the migrations applied and a client of `poolSize` connections; `drop` ends both. */
+export async function createMigratedScratch(poolSize = 5): Promise<{ url: string; db: Db; drop: () => Promise<void> }> {
+  const { applyMigrations } = await import("../../server/db/migrate");
+  const scratch = await createScratchDatabase();
+  await applyMigrations(scratch.url);
+  const db = createDb(scratch.url, poolSize);
+  return {
+    url: scratch.url,
+    db,
+    drop: async () => {
+      await db.$disconnect();
+      await scratch.drop();
+    },
+  };
+}

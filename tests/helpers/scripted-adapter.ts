@@ -5,6 +5,7 @@
  */
 import { err, ok } from "../../server/lib/result";
 import type { ConnectorFailure, FailureKind, SampleRecord, SourceAdapter } from "../../server/connectors/types";
+import type { Db } from "../../server/db/client";
 
 export type Script = {
   health?: FailureKind | "throw";
@@ -36,4 +37,18 @@ export function scriptedAdapter(script: Script = {}, calls: { health: number; di
       return ok(records);
     },
   };
+}
+
+/** A worker on `databaseUrl` (one slot) whose attempts run against a scripted source that reads one record. */
+export async function startScriptedWorker(db: Db, databaseUrl: string) {
+  const { startWorker } = await import("../../server/jobs/worker");
+  const { makePolicy } = await import("../../server/connectors/safe-mode/policy");
+  const { createCredentialResolver, parseEncryptionKey } = await import("../../server/credentials/resolver");
+  return startWorker({
+    databaseUrl,
+    concurrency: 1,
+    stuckAfterMs: 600_000,
+    db,
+    deps: { db, credentials: createCredentialResolver({ db, encryptionKey: parseEncryptionKey("c".repeat(64)) }), connectors: () => ({ adapter: scriptedAdapter({ records: 1 }) }), policy: async () => makePolicy() },
+  });
 }

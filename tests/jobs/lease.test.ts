@@ -7,28 +7,25 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makePolicy } from "../../server/connectors/safe-mode/policy";
 import type { ConnectorContext, ConnectorResult, HealthInfo, SourceAdapter } from "../../server/connectors/types";
 import type { CredentialFailure, CredentialResolver } from "../../server/credentials/types";
-import { createDb, type Db } from "../../server/db/client";
-import { applyMigrations } from "../../server/db/migrate";
+import type { Db } from "../../server/db/client";
 import { err, ok } from "../../server/lib/result";
 import { healConnections } from "../../server/onboarding/heal";
 import { beat, drain, undrain, workerId } from "../../server/onboarding/lease";
 import { admitIntent, admitIntents, runAttempt, runAttemptDetailed, type PipelineDeps } from "../../server/onboarding/pipeline";
 import { ConnectionIntentSchema, type ConnectionIntent } from "../../server/onboarding/schemas";
 import { backoffMs, isTransientConnectorFailure, isTransientCredentialFailure, isTransientError } from "../../server/onboarding/transient";
-import { createScratchDatabase } from "../helpers/db";
+import { createMigratedScratch } from "../helpers/db";
 
-let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+let scratch: Awaited<ReturnType<typeof createMigratedScratch>>;
 let db: Db;
 let tenantId: string;
 
 beforeAll(async () => {
-  scratch = await createScratchDatabase();
-  await applyMigrations(scratch.url);
-  db = createDb(scratch.url, 8);
+  scratch = await createMigratedScratch(8);
+  db = scratch.db;
   tenantId = (await db.tenant.create({ data: { slug: "lease", name: "Lease" } })).id;
 });
 afterAll(async () => {
-  await db?.$disconnect();
   await scratch?.drop();
 });
 

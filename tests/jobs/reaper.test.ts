@@ -10,11 +10,9 @@ import pg from "pg";
 import { createDb, type Db } from "../../server/db/client";
 import { applyMigrations } from "../../server/db/migrate";
 import { createQueue, type Queue } from "../../server/jobs/queue";
-import { reapStuck, startWorker } from "../../server/jobs/worker";
-import { makePolicy } from "../../server/connectors/safe-mode/policy";
-import { createCredentialResolver, parseEncryptionKey } from "../../server/credentials/resolver";
+import { reapStuck } from "../../server/jobs/worker";
 import { createScratchDatabase } from "../helpers/db";
-import { scriptedAdapter } from "../helpers/scripted-adapter";
+import { startScriptedWorker } from "../helpers/scripted-adapter";
 
 let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
 let db: Db;
@@ -101,13 +99,7 @@ describe("the slow reaper", () => {
   it("a worker forgets a dead process's heartbeat row even when it had no queue pool (it died before its first one started)", async () => {
     await sql.query("DELETE FROM graphile_worker._private_jobs"); // this worker has nothing to run
     await sql.query("INSERT INTO worker_heartbeats (id, pool_ids, started_at, seen_at) VALUES ('dead-before-pools', '{}', now() - interval '1 hour', now() - interval '1 hour')");
-    const worker = await startWorker({
-      databaseUrl: scratch.url,
-      concurrency: 1,
-      stuckAfterMs: 600_000,
-      db,
-      deps: { db, credentials: createCredentialResolver({ db, encryptionKey: parseEncryptionKey("c".repeat(64)) }), connectors: () => ({ adapter: scriptedAdapter({ records: 1 }) }), policy: async () => makePolicy() },
-    });
+    const worker = await startScriptedWorker(db, scratch.url);
     try {
       await worker.ready;
       // the heartbeat's tick runs every 2 s: wait for the row to go (or give up after 15 s)

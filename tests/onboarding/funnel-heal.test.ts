@@ -13,24 +13,20 @@ import { healConnections, HealRefused, queueHeal } from "../../server/onboarding
 import { onboardConnection, type PipelineDeps } from "../../server/onboarding/pipeline";
 import { ConnectionIntentSchema } from "../../server/onboarding/schemas";
 import { upsertSettings } from "../../server/onboarding/settings-repository";
-import { createScratchDatabase } from "../helpers/db";
+import { createMigratedScratch } from "../helpers/db";
 import { scriptedAdapter, type Script } from "../helpers/scripted-adapter";
-import { createDb } from "../../server/db/client";
-import { applyMigrations } from "../../server/db/migrate";
 
-let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+let scratch: Awaited<ReturnType<typeof createMigratedScratch>>;
 let db: Db;
 let tenantId: string;
 
 beforeAll(async () => {
-  scratch = await createScratchDatabase();
-  await applyMigrations(scratch.url);
-  db = createDb(scratch.url, 5);
+  scratch = await createMigratedScratch(5);
+  db = scratch.db;
   tenantId = (await seedDatabase(db, { adminEmail: "a@f.test", execEmail: "e@f.test", sloTarget: 0.9 })).tenantId;
   process.env.AAM_SECRET_FUNNEL_TOKEN = "funnel-token";
 });
 afterAll(async () => {
-  await db?.$disconnect();
   await scratch?.drop();
 });
 
