@@ -293,13 +293,13 @@ function buildUrl(r: Resolved, pathTemplate: string, query: Record<string, strin
   return url;
 }
 
-/** `entryFor`: the catalog entry of a source type (tests give a changed one); the catalog's by default */
 /**
  * Why an attempt's session signal fires at close: one reason for every session (an abort without
  * one builds a DOMException with its stack each time, ~60 µs of every attempt's CPU).
  */
 const SESSION_CLOSED = new Error("the attempt's session with the source was closed");
 
+/** `entryFor`: the catalog entry of a source type (tests give a changed one); the catalog's by default */
 export function createRestDriver(http: SafeHttp = defaultSafeHttp, entryFor: (sourceType: string) => CatalogEntry | undefined = getCatalogEntry): SourceAdapter & {
   /** exposed for the acceptance tests: the pages of one stream, lazily */
   readStream(ctx: ConnectorContext, streamName: string, max: number): Promise<ConnectorResult<Record<string, unknown>[]>>;
