@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { createDb, type Db } from "../../server/db/client";
+import { applyMigrations } from "../../server/db/migrate";
 import { getEnv } from "../../server/env";
 
 export function testDatabaseUrl(): string {
@@ -73,10 +74,8 @@ export async function ownSecret(db: Db, tenantId: string, name: string, value: s
   return `env:${variable}`;
 }
 
-
 /** A brand-new database with the migrations applied and a client of `poolSize` connections; `drop` ends both. */
 export async function createMigratedScratch(poolSize = 5): Promise<{ url: string; db: Db; drop: () => Promise<void> }> {
-  const { applyMigrations } = await import("../../server/db/migrate");
   const scratch = await createScratchDatabase();
   await applyMigrations(scratch.url);
   const db = createDb(scratch.url, poolSize);

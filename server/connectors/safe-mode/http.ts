@@ -379,8 +379,8 @@ export function createSafeHttp(options: Partial<SafeHttpOptions> = {}): SafeHttp
     });
   }
 
+  // (a timeout or a cancel settles the request before it destroys it: its errors never get here)
   function networkError(what: string, e: NodeJS.ErrnoException): AttemptError {
-    if (e.name === "AbortError") return new AttemptError(fail("timeout", `${what}: timed out`), false, true);
     const code = e.code ?? "";
     if (code.startsWith("ERR_TLS") || code.includes("CERT") || code === "EPROTO") {
       return new AttemptError(fail("network", `${what}: TLS failure (${code})`), false, true);
