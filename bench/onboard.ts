@@ -18,6 +18,7 @@
  * --million, --profile (CPU profiles of the web process and of the first `npm run worker` during the
  * batch, top functions printed; the profilers slow the batch),
  * --profile-drivers (the same during the per-driver runs, whose figures the profiler then slows),
+ * --profile-parts (section 2b: one more round of each in-process loop under V8's sampler, summarised),
  * --heap MB (V8 old-space limit of the web and worker processes; default the production one, scripts/lib/heap.ts),
  * --heap-snapshot FILE (a heap snapshot of the web+worker process 35 s after the batch is final).
  */
@@ -53,6 +54,7 @@ const { values } = parseArgs({
     million: { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
     "profile-drivers": { type: "boolean", default: false },
+    "profile-parts": { type: "boolean", default: false },
     heap: { type: "string", default: "" },
     "heap-snapshot": { type: "string", default: "" },
   },
@@ -515,7 +517,7 @@ async function main() {
     }
     if (ONLY.has("parts")) {
       const { runParts } = await import("./parts");
-      await runParts({ db, url, tenantId, github: sandbox.github, token: sandbox.token, sourcePid: sandbox.child.pid!, intent: ghIntent });
+      await runParts({ db, url, tenantId, github: sandbox.github, token: sandbox.token, sourcePid: sandbox.child.pid!, intent: ghIntent, profile: values["profile-parts"] });
     }
     if (ONLY.has("funnel")) await benchFunnel(db);
     if (values.million) {

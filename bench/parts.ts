@@ -13,6 +13,10 @@
  * batch endpoint does after reading its body) is timed too. CPU is this process's user+system
  * time per attempt (PostgreSQL's and the source's are not in it). Prints figures, asserts nothing.
  */
+import fs from "node:fs";
+import inspector from "node:inspector";
+import os from "node:os";
+import path from "node:path";
 import type { ConnectorResult, DiscoveredSchema, HealthInfo, SampleRecord, SourceAdapter } from "../server/connectors/types";
 import { bindConnector } from "../server/connectors/binding";
 import type { Db } from "../server/db/client";
@@ -22,6 +26,7 @@ import { ok } from "../server/lib/result";
 import { createPipelineDeps } from "../server/onboarding/deps";
 import { admitIntents, runAttemptDetailed, type PipelineDeps } from "../server/onboarding/pipeline";
 import { ConnectionIntentSchema } from "../server/onboarding/schemas";
+import { summarizeCpuProfile } from "./cpuprofile";
 import { conditions, f1, f2, lpad, pad, procStats, q, sleep } from "./lib";
 
 const PER_ROUND = 3_000;
@@ -57,7 +62,24 @@ function fromMemory(real: SourceAdapter): SourceAdapter {
   };
 }
 
-export async function runParts(ctx: { db: Db; url: string; tenantId: string; github: string; token: string; sourcePid: number; intent: (i: number, prefix: string, baseUrl: string) => unknown }): Promise<{ admission: number; driver: number; memory: number; queue: number }> {
+/** CPU-profiles `fn` in this process with V8's sampler (the inspector's Profiler domain) and writes the .cpuprofile to `file`. */
+async function profiled(file: string, fn: () => Promise<void>): Promise<void> {
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (e, r) => (e ? reject(e) : resolve(r))));
+  await post("Profiler.enable");
+  await post("Profiler.setSamplingInterval", { interval: 200 });
+  await post("Profiler.start");
+  try {
+    await fn();
+  } finally {
+    const { profile } = (await post("Profiler.stop")) as { profile: unknown };
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+export async function runParts(ctx: { db: Db; url: string; tenantId: string; github: string; token: string; sourcePid: number; intent: (i: number, prefix: string, baseUrl: string) => unknown; profile?: boolean }): Promise<{ admission: number; driver: number; memory: number; queue: number }> {
   const credentials = { resolve: async () => ok({ token: ctx.token }) };
   const real = createPipelineDeps(ctx.db, { credentials, log: undefined });
   const memo = new Map<string, SourceAdapter>();
@@ -78,16 +100,27 @@ export async function runParts(ctx: { db: Db; url: string; tenantId: string; git
   const admission: number[] = [];
   let sourceCpu = 0;
   let notActive = 0;
+  const admit = async (kind: Kind, round: number | string): Promise<string[]> => {
+    const prefix = `parts-${kind}-${round}-${Date.now().toString(36)}`;
+    const ids: string[] = [];
+    for (let i = 0; i < PER_ROUND; i += 1_000) {
+      const batch = Array.from({ length: Math.min(1_000, PER_ROUND - i) }, (_, j) => ConnectionIntentSchema.parse(ctx.intent(i + j, prefix, ctx.github)));
+      ids.push(...(await admitIntents(ctx.db, ctx.tenantId, batch)).map((a) => a.id));
+    }
+    return ids;
+  };
+  const inLoop = async (deps: PipelineDeps, ids: string[]): Promise<void> => {
+    let next = 0;
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (next < ids.length) await runAttemptDetailed(deps, ids[next++]!);
+    }));
+  };
+  const profiles: string[] = [];
   try {
     for (let round = 0; round < ROUNDS + 1; round++) {
       for (const kind of ["driver", "memory", "queue"] as Kind[]) {
-        const prefix = `parts-${kind}-${round}-${Date.now().toString(36)}`;
-        const ids: string[] = [];
         const a0 = process.cpuUsage();
-        for (let i = 0; i < PER_ROUND; i += 1_000) {
-          const batch = Array.from({ length: Math.min(1_000, PER_ROUND - i) }, (_, j) => ConnectionIntentSchema.parse(ctx.intent(i + j, prefix, ctx.github)));
-          ids.push(...(await admitIntents(ctx.db, ctx.tenantId, batch)).map((a) => a.id));
-        }
+        const ids = await admit(kind, round);
         const a = process.cpuUsage(a0);
         if (round > 0) admission.push((a.user + a.system) / 1000 / PER_ROUND);
         const src0 = procStats(ctx.sourcePid)?.cpuMs ?? 0;
@@ -98,13 +131,7 @@ export async function runParts(ctx: { db: Db; url: string; tenantId: string; git
           // (the rounds before are final: the tenant's PENDING rows are this round's — a cheap poll, so the poll's CPU stays out of the figure)
           const until = Date.now() + 180_000; // a row left PENDING by an earlier section must not hang the bench
           while (Date.now() < until && (await ctx.db.connection.count({ where: { tenantId: ctx.tenantId, status: "PENDING" } })) > 0) await sleep(50);
-        } else {
-          const deps = kind === "driver" ? real : memory;
-          let next = 0;
-          await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-            while (next < ids.length) await runAttemptDetailed(deps, ids[next++]!);
-          }));
-        }
+        } else await inLoop(kind === "driver" ? real : memory, ids);
         const ms = performance.now() - t0;
         const c = process.cpuUsage(c0);
         notActive += await ctx.db.connection.count({ where: { id: { in: ids }, status: { not: "ACTIVE" } } });
@@ -113,6 +140,17 @@ export async function runParts(ctx: { db: Db; url: string; tenantId: string; git
         rate[kind].push((PER_ROUND / ms) * 1000);
         if (kind === "driver") sourceCpu += ((procStats(ctx.sourcePid)?.cpuMs ?? 0) - src0) / PER_ROUND / ROUNDS;
       }
+    }
+    // --profile-parts: one more round of each loop under the sampler (out of the figures: it slows what it samples)
+    if (ctx.profile) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "aam-bench-parts-"));
+      for (const kind of ["driver", "memory"] as const) {
+        const ids = await admit(kind, "profiled");
+        const file = path.join(dir, `${kind}.cpuprofile`);
+        await profiled(file, () => inLoop(kind === "driver" ? real : memory, ids));
+        profiles.push(summarizeCpuProfile(file, 30, `a round of ${PER_ROUND.toLocaleString("en")} attempts (${LABEL[kind]})`, "the bench process"));
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   } finally {
     await worker.stop({ graceMs: 1_000 });
@@ -125,5 +163,6 @@ export async function runParts(ctx: { db: Db; url: string; tenantId: string; git
   for (const k of ["driver", "memory", "queue"] as Kind[]) console.log(`   ${pad(LABEL[k], 44)}${lpad(f2(m(k)), 20)}${lpad(`${f2(Math.min(...cpu[k]))}–${f2(Math.max(...cpu[k]))}`, 14)}${lpad(f1(q(rate[k], 50)), 12)}`);
   console.log(`   → the driver's own work ${f2(m("driver") - m("memory"))} CPU ms, the pipeline around it ${f2(m("memory"))}, the queue ${f2(m("queue") - m("memory"))} (differences within the rounds' min–max are noise); the source's process ${f2(sourceCpu)} CPU ms per attempt${notActive ? `; ${notActive} attempt(s) did not end ACTIVE` : ""}`);
   console.log(`   → admission + pipeline + driver + queue, measured apart: ${f2(q(admission, 50) + m("driver") + Math.max(0, m("queue") - m("memory")))} CPU ms per onboarding in the app\n`);
+  for (const p of profiles) console.log(p);
   return { admission: q(admission, 50), driver: m("driver"), memory: m("memory"), queue: m("queue") };
 }

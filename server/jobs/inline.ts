@@ -15,7 +15,7 @@
  *    database stayed away longer than the attempt waits) is handed to the durable queue.
  * Kept on globalThis: Next.js may load modules more than once.
  */
-import type { ConnectionRow, StartedAttempt } from "../onboarding/connection-repository";
+import type { AttemptRow, StartedAttempt } from "../onboarding/connection-repository";
 
 export type InlineRunner = {
   /** the lease owner of this process's attempts (lease.ts workerId) */
@@ -28,7 +28,7 @@ export type InlineRunner = {
    * with the connection as the attempt left it (null when it ended elsewhere or was handed to the
    * queue); never rejects.
    */
-  run(connectionId: string, started?: StartedAttempt): Promise<ConnectionRow | null>;
+  run(connectionId: string, started?: StartedAttempt): Promise<AttemptRow | null>;
 };
 
 const g = globalThis as unknown as { __aamInline?: InlineRunner };

@@ -42,6 +42,14 @@ export type ConnectionRow = {
   updatedAt: Date;
 };
 
+/**
+ * A connection as an attempt reads and writes it: every column but the four JSON documents no
+ * step of an attempt reads (the discovered schema and the sample preview it writes, the intent's
+ * evidence and owner). The lease and the final write return this, so a finished attempt does not
+ * send its just-written preview and schema back to be parsed again; a full row is one too.
+ */
+export type AttemptRow = Omit<ConnectionRow, "discoveredSchema" | "samplePreview" | "evidence" | "owner">;
+
 const SELECT = {
   id: true, tenantId: true, namespace: true, sourceType: true, resourceIds: true, status: true, statusReason: true,
   reachable: true, intentId: true, credentialLocator: true, riskLevel: true, evidence: true, owner: true, config: true,
@@ -209,14 +217,14 @@ export async function getConnectionById(db: Db, id: string): Promise<ConnectionR
   return (await db.connection.findUnique({ where: { id }, select: SELECT })) as ConnectionRow | null;
 }
 
-/** Columns of ConnectionRow for raw statements (enums as text; the hot path avoids the query compiler). */
+/** Columns of AttemptRow for raw statements (enums as text; the hot path avoids the query compiler). */
 const RETURNING = Prisma.sql`id::text AS id, tenant_id::text AS tenant_id, namespace, source_type, resource_ids, status::text AS status,
-  status_reason, reachable, intent_id, credential_locator, risk_level::text AS risk_level, evidence, owner, config,
-  discovered_schema, schema_fingerprint, first_sync_rows, latency_ms, sample_preview, blocked_destination, attempts, first_received_at,
+  status_reason, reachable, intent_id, credential_locator, risk_level::text AS risk_level, config,
+  schema_fingerprint, first_sync_rows, latency_ms, blocked_destination, attempts, first_received_at,
   last_received_at, last_attempt_at, activated_at, updated_at`;
 
 type SqlRow = Record<string, unknown>;
-function fromSql(r: SqlRow): ConnectionRow {
+function fromSql(r: SqlRow): AttemptRow {
   return {
     id: r.id as string,
     tenantId: r.tenant_id as string,
@@ -228,15 +236,11 @@ function fromSql(r: SqlRow): ConnectionRow {
     reachable: r.reachable as boolean,
     intentId: r.intent_id as string | null,
     credentialLocator: r.credential_locator as string,
-    riskLevel: r.risk_level as ConnectionRow["riskLevel"],
-    evidence: r.evidence,
-    owner: r.owner,
+    riskLevel: r.risk_level as AttemptRow["riskLevel"],
     config: (r.config ?? {}) as Record<string, unknown>,
-    discoveredSchema: r.discovered_schema,
     schemaFingerprint: r.schema_fingerprint as string | null,
     firstSyncRows: r.first_sync_rows as number | null,
     latencyMs: r.latency_ms as number | null,
-    samplePreview: r.sample_preview,
     blockedDestination: r.blocked_destination ?? null,
     attempts: r.attempts as number,
     firstReceivedAt: r.first_received_at as Date,
@@ -252,7 +256,7 @@ const LIVE_OWNER = (leaseMs: number) => Prisma.sql`EXISTS (SELECT 1 FROM worker_
   AND w.seen_at > now() - ${leaseMs}::float8 * interval '1 millisecond')`;
 
 /** `previewMasking`: the tenant's masking setting, read with the attempt's start where it can be (one statement fewer per onboarding) */
-export type StartedAttempt = ConnectionRow & { runAttempts: number; previewMasking?: boolean };
+export type StartedAttempt = AttemptRow & { runAttempts: number; previewMasking?: boolean };
 
 /**
  * Starts a try on a PENDING connection and takes its lease for `owner` (fencing number
@@ -345,7 +349,7 @@ export type FinalState = {
  * statement (atomic, one round trip). Returns the connection as written, or null when a newer
  * attempt has started or the connection is no longer pending.
  */
-export async function finishAttempt(db: Db, id: string, attempt: number, final: FinalState, events: StageEvent[]): Promise<ConnectionRow | null> {
+export async function finishAttempt(db: Db, id: string, attempt: number, final: FinalState, events: StageEvent[]): Promise<AttemptRow | null> {
   const setSchema = final.discoveredSchema !== undefined;
   const setSync = final.firstSyncRows !== undefined;
   const evJson = JSON.stringify(

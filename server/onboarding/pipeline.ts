@@ -26,7 +26,7 @@ import {
   releaseLease,
   startAttempt,
   upsertIntents,
-  type ConnectionRow,
+  type AttemptRow,
   type Decision,
   type FinalState,
   type StageEvent,
@@ -174,13 +174,13 @@ type TryOutcome =
       thrown: boolean;
     };
 
-export type AttemptRun = { row: ConnectionRow | null; handedBack: boolean };
+export type AttemptRun = { row: AttemptRow | null; handedBack: boolean };
 
 /**
  * Stages 3–7 for one PENDING connection. Returns the connection as it ended up, or null when it
  * was not pending or another worker holds its lease (already handled by someone else).
  */
-export async function runAttempt(deps: PipelineDeps, connectionId: string): Promise<ConnectionRow | null> {
+export async function runAttempt(deps: PipelineDeps, connectionId: string): Promise<AttemptRow | null> {
   return (await runAttemptDetailed(deps, connectionId)).row;
 }
 
@@ -479,7 +479,7 @@ async function tryOnce(deps: PipelineDeps, conn: StartedAttempt, signal: AbortSi
   }
 }
 
-export function toResult(row: ConnectionRow): OnboardingResult {
+export function toResult(row: AttemptRow): OnboardingResult {
   const result: OnboardingResult = {
     connection_id: row.id,
     status: row.status,

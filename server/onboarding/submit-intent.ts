@@ -4,7 +4,7 @@
  * map; these decide. Nothing is written for an intent that fails validation.
  */
 import type { Db } from "../db/client";
-import { getConnection, getConnectionById, listEventsPage, upsertIntents, type ConnectionRow, type StartedAttempt } from "./connection-repository";
+import { getConnection, getConnectionById, listEventsPage, upsertIntents, type AttemptRow, type ConnectionRow, type StartedAttempt } from "./connection-repository";
 import { usesSandbox } from "../connectors/sandbox/refs";
 import { admitIntents, decide, statusPath, toResult } from "./pipeline";
 import { parseConnectionIntent } from "./intent-admission";
@@ -22,7 +22,7 @@ export type SubmitDeps = {
    * admission takes the lease and the attempt runs here at once, the queue only as a fallback.
    */
   inline?: () =>
-    | { owner: string; leaseMs: number; run: (id: string, started?: StartedAttempt) => Promise<ConnectionRow | null> }
+    | { owner: string; leaseMs: number; run: (id: string, started?: StartedAttempt) => Promise<AttemptRow | null> }
     | undefined;
 };
 
@@ -48,7 +48,7 @@ export async function submitIntent(deps: SubmitDeps, tenantId: string, intent: C
   if (admitted.status === "UNSUPPORTED") {
     return { kind: "unsupported", result: toResult((await getConnectionById(deps.db, admitted.id))!) };
   }
-  let row: ConnectionRow | null = null;
+  let row: AttemptRow | null = null;
   if (admitted.needsRun) {
     const started = Date.now();
     if (inline && admitted.leased) {
