@@ -43,12 +43,17 @@ export type ConnectionRow = {
 };
 
 /**
- * A connection as an attempt reads and writes it: every column but the four JSON documents no
- * step of an attempt reads (the discovered schema and the sample preview it writes, the intent's
- * evidence and owner). The lease and the final write return this, so a finished attempt does not
- * send its just-written preview and schema back to be parsed again; a full row is one too.
+ * A connection as an attempt needs it: what the try reads (the source, its resources, config and
+ * locator; the fencing number) and what its result says (status, reason, first sync). The lease
+ * and the final write return only these columns — not the JSON documents no step reads, nor the
+ * preview and schema the final write has just written, which would be sent back to be parsed
+ * again — so each of an attempt's two statements returns ~300 bytes instead of the whole row.
+ * A full ConnectionRow is one too.
  */
-export type AttemptRow = Omit<ConnectionRow, "discoveredSchema" | "samplePreview" | "evidence" | "owner">;
+export type AttemptRow = Pick<
+  ConnectionRow,
+  "id" | "tenantId" | "namespace" | "sourceType" | "resourceIds" | "status" | "statusReason" | "credentialLocator" | "config" | "firstSyncRows" | "latencyMs" | "attempts"
+>;
 
 const SELECT = {
   id: true, tenantId: true, namespace: true, sourceType: true, resourceIds: true, status: true, statusReason: true,
@@ -217,11 +222,10 @@ export async function getConnectionById(db: Db, id: string): Promise<ConnectionR
   return (await db.connection.findUnique({ where: { id }, select: SELECT })) as ConnectionRow | null;
 }
 
-/** Columns of AttemptRow for raw statements (enums as text; the hot path avoids the query compiler). */
+/** The columns of AttemptRow, and the same as the hot path's raw statements return them (enums as text: no query compiler). */
+const ATTEMPT_COLUMNS = Prisma.sql`id, tenant_id, namespace, source_type, resource_ids, status, status_reason, credential_locator, config, first_sync_rows, latency_ms, attempts`;
 const RETURNING = Prisma.sql`id::text AS id, tenant_id::text AS tenant_id, namespace, source_type, resource_ids, status::text AS status,
-  status_reason, reachable, intent_id, credential_locator, risk_level::text AS risk_level, config,
-  schema_fingerprint, first_sync_rows, latency_ms, blocked_destination, attempts, first_received_at,
-  last_received_at, last_attempt_at, activated_at, updated_at`;
+  status_reason, credential_locator, config, first_sync_rows, latency_ms, attempts`;
 
 type SqlRow = Record<string, unknown>;
 function fromSql(r: SqlRow): AttemptRow {
@@ -233,21 +237,11 @@ function fromSql(r: SqlRow): AttemptRow {
     resourceIds: r.resource_ids as string[],
     status: r.status as Status,
     statusReason: r.status_reason as string | null,
-    reachable: r.reachable as boolean,
-    intentId: r.intent_id as string | null,
     credentialLocator: r.credential_locator as string,
-    riskLevel: r.risk_level as AttemptRow["riskLevel"],
     config: (r.config ?? {}) as Record<string, unknown>,
-    schemaFingerprint: r.schema_fingerprint as string | null,
     firstSyncRows: r.first_sync_rows as number | null,
     latencyMs: r.latency_ms as number | null,
-    blockedDestination: r.blocked_destination ?? null,
     attempts: r.attempts as number,
-    firstReceivedAt: r.first_received_at as Date,
-    lastReceivedAt: r.last_received_at as Date,
-    lastAttemptAt: r.last_attempt_at as Date | null,
-    activatedAt: r.activated_at as Date | null,
-    updatedAt: r.updated_at as Date,
   };
 }
 
@@ -372,7 +366,8 @@ export async function finishAttempt(db: Db, id: string, attempt: number, final: 
         lease_owner = NULL,
         lease_expires_at = NULL
       WHERE id = ${id}::uuid AND attempts = ${attempt} AND status = 'PENDING'
-      RETURNING *
+      -- (not *: the CTE is read three times, so PostgreSQL keeps its rows — the preview with them)
+      RETURNING ${ATTEMPT_COLUMNS}
     ), ev AS (
       INSERT INTO connection_events (connection_id, attempt, stage, outcome, status, message, duration_ms, at)
       SELECT upd.id, ${attempt}, e.stage, e.outcome, e.status::"ConnectionStatus", e.message, e.duration_ms, e.at
