@@ -1,11 +1,14 @@
 /**
  * The V8 old-space limit of the long-running processes (the web process with its worker, `npm run
- * worker`). V8 grows the heap lazily under a burst long after the live set stops growing: a 10,000-
- * intent batch peaked at ~380 MB RSS per process with a live heap of ~55 MB after it, and at
- * ~230 MB with the old space capped at 128 MB (README "Benchmarks"). 192 MB keeps a margin over
- * that and the 300 MB-per-process target; a NODE_OPTIONS that sets its own limit wins.
+ * worker`): a bound on a burst, not the heap's size. Before the Safe Mode HTTP leak was fixed a
+ * 10,000-intent batch grew an uncapped process to ~380 MB RSS, so the limit was 192 MB; since, the
+ * batch peaks at 230–270 MB RSS under any limit from 192 to 1,024 MB (live heap ~49 MB after it).
+ * V8 sizes the old generation between full collections by a factor that shrinks with the limit,
+ * so 192 MB cost 4–7% more of the batch's app CPU (garbage collection) than 384–1,024 MB
+ * (README "Benchmarks", 2026-12-04); 384 MB keeps most of that and a bound near the 300 MB target.
+ * A NODE_OPTIONS that sets its own limit wins.
  */
-export const HEAP_MB = 192;
+export const HEAP_MB = 384;
 
 export function withHeapLimit(nodeOptions: string | undefined): string {
   const given = nodeOptions ?? "";
