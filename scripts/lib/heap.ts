@@ -3,9 +3,12 @@
  * worker`): a bound on a burst, not the heap's size. Before the Safe Mode HTTP leak was fixed a
  * 10,000-intent batch grew an uncapped process to ~380 MB RSS, so the limit was 192 MB; since, the
  * batch peaks at 230–270 MB RSS under any limit from 192 to 1,024 MB (live heap ~49 MB after it).
- * V8 sizes the old generation between full collections by a factor that shrinks with the limit,
- * so 192 MB cost 4–7% more of the batch's app CPU (garbage collection) than 384–1,024 MB
- * (README "Benchmarks", 2026-12-04); 384 MB keeps most of that and a bound near the 300 MB target.
+ * A low limit makes V8 collect the old generation more often: the next full collection's
+ * allocation limit is never set past halfway from the heap's size to the limit, and the growing
+ * factor is scaled down with the limit (`BoundAllocationLimit`, `MaxGrowingFactor` in V8's
+ * src/heap/heap-controller.cc, as Node's deps/v8 ships it). 192 MB cost 4–7% more of the batch's
+ * app CPU than 384–1,024 MB (README "Benchmarks", 2026-12-04); 384 MB keeps most of that gain
+ * and a bound near the 300 MB target.
  * A NODE_OPTIONS that sets its own limit wins.
  */
 export const HEAP_MB = 384;
