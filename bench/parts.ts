@@ -148,7 +148,7 @@ export async function runParts(ctx: { db: Db; url: string; tenantId: string; git
         const ids = await admit(kind, "profiled");
         const file = path.join(dir, `${kind}.cpuprofile`);
         await profiled(file, () => inLoop(kind === "driver" ? real : memory, ids));
-        profiles.push(summarizeCpuProfile(file, 30, `a round of ${PER_ROUND.toLocaleString("en")} attempts (${LABEL[kind]})`, "the bench process"));
+        profiles.push(summarizeCpuProfile(file, 30, `a round of ${PER_ROUND.toLocaleString("en")} attempts, ${LABEL[kind]}`, "the bench process"));
       }
       fs.rmSync(dir, { recursive: true, force: true });
     }

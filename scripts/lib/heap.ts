@@ -8,8 +8,8 @@
  * factor is scaled down with the limit (`BoundAllocationLimit`, `MaxGrowingFactor` in V8's
  * src/heap/heap-controller.cc, as Node's deps/v8 ships it). 192 MB cost 4–7% more of the batch's
  * app CPU than 384–1,024 MB (README "Benchmarks", 2026-12-04); 384 MB keeps most of that gain
- * and a bound near the 300 MB target.
- * A NODE_OPTIONS that sets its own limit wins.
+ * and a bound near the 300 MB target. For `npm start` (withHeapLimit) a NODE_OPTIONS that sets
+ * its own limit wins; `npm run worker` sets it on its command line, which wins over NODE_OPTIONS.
  */
 export const HEAP_MB = 384;
 

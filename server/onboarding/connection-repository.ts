@@ -222,8 +222,7 @@ export async function getConnectionById(db: Db, id: string): Promise<ConnectionR
   return (await db.connection.findUnique({ where: { id }, select: SELECT })) as ConnectionRow | null;
 }
 
-/** The columns of AttemptRow, and the same as the hot path's raw statements return them (enums as text: no query compiler). */
-const ATTEMPT_COLUMNS = Prisma.sql`id, tenant_id, namespace, source_type, resource_ids, status, status_reason, credential_locator, config, first_sync_rows, latency_ms, attempts`;
+/** The columns of AttemptRow as the hot path's raw statements return them (ids and enums as text: no query compiler). */
 const RETURNING = Prisma.sql`id::text AS id, tenant_id::text AS tenant_id, namespace, source_type, resource_ids, status::text AS status,
   status_reason, credential_locator, config, first_sync_rows, latency_ms, attempts`;
 
@@ -367,15 +366,15 @@ export async function finishAttempt(db: Db, id: string, attempt: number, final: 
         lease_expires_at = NULL
       WHERE id = ${id}::uuid AND attempts = ${attempt} AND status = 'PENDING'
       -- (not *: the CTE is read three times, so PostgreSQL keeps its rows — the preview with them)
-      RETURNING ${ATTEMPT_COLUMNS}
+      RETURNING ${RETURNING}
     ), ev AS (
       INSERT INTO connection_events (connection_id, attempt, stage, outcome, status, message, duration_ms, at)
-      SELECT upd.id, ${attempt}, e.stage, e.outcome, e.status::"ConnectionStatus", e.message, e.duration_ms, e.at
+      SELECT upd.id::uuid, ${attempt}, e.stage, e.outcome, e.status::"ConnectionStatus", e.message, e.duration_ms, e.at
       FROM upd, jsonb_to_recordset(${evJson}::jsonb) AS e(stage text, outcome text, status text, message text, duration_ms float8, at timestamptz)
     ), notified AS (
-      SELECT pg_notify(${FINAL_CHANNEL}, upd.id::text) FROM upd
+      SELECT pg_notify(${FINAL_CHANNEL}, upd.id) FROM upd
     )
-    SELECT ${RETURNING}, (SELECT count(*) FROM notified) AS notified FROM upd`, "aam_finish_attempt");
+    SELECT upd.*, (SELECT count(*) FROM notified) AS notified FROM upd`, "aam_finish_attempt");
   return rows[0] ? fromSql(rows[0]) : null;
 }
 
